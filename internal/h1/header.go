@@ -1,0 +1,175 @@
+package h1
+
+// Limits bounds a head. Zero (or negative) fields mean the defaults:
+// MaxHeadBytes 32768 and MaxHeaderFields 100.
+type Limits struct {
+	// MaxHeadBytes is the largest head accepted, in bytes, counting leading
+	// empty lines, the start line, every field line and the final CRLF.
+	// It also bounds a chunked body's trailer section.
+	MaxHeadBytes int
+	// MaxHeaderFields is the largest number of field lines accepted in a
+	// head (and in a chunked trailer section).
+	MaxHeaderFields int
+}
+
+// Default limits used for zero Limits fields.
+const (
+	DefaultMaxHeadBytes    = 32768
+	DefaultMaxHeaderFields = 100
+)
+
+func (l Limits) headBytes() int {
+	if l.MaxHeadBytes <= 0 {
+		return DefaultMaxHeadBytes
+	}
+	return l.MaxHeadBytes
+}
+
+func (l Limits) headerFields() int {
+	if l.MaxHeaderFields <= 0 {
+		return DefaultMaxHeaderFields
+	}
+	return l.MaxHeaderFields
+}
+
+// HeaderKind classifies a field name the proxy cares about, so callers never
+// compare names again. Classification is ASCII case-insensitive.
+type HeaderKind uint8
+
+// Header kinds. HeaderOther is every name not listed here.
+const (
+	HeaderOther            HeaderKind = iota
+	HeaderHost                        // Host
+	HeaderContentLength               // Content-Length
+	HeaderTransferEncoding            // Transfer-Encoding
+	HeaderConnection                  // Connection
+	HeaderKeepAlive                   // Keep-Alive
+	HeaderProxyConnection             // Proxy-Connection
+	HeaderTE                          // TE
+	HeaderTrailer                     // Trailer
+	HeaderUpgrade                     // Upgrade
+	HeaderExpect                      // Expect
+	HeaderXForwardedFor               // X-Forwarded-For
+	HeaderXForwardedProto             // X-Forwarded-Proto
+	HeaderXForwardedPort              // X-Forwarded-Port
+	HeaderForwarded                   // Forwarded
+	HeaderXRequestID                  // X-Request-Id
+	HeaderSluiceRequestID             // Sluice-Request-Id
+	HeaderCookie                      // Cookie
+)
+
+// Header is one field line. Name and Value alias the buffer that was parsed
+// and are valid only while it is unchanged. Value has leading and trailing
+// OWS (SP, HTAB) removed and may be empty. Kind is the classification of Name.
+type Header struct {
+	Name, Value []byte
+	Kind        HeaderKind
+}
+
+// ClassifyHeader returns the HeaderKind of a field name, ignoring ASCII case.
+// It allocates nothing.
+func ClassifyHeader(name []byte) HeaderKind {
+	switch len(name) {
+	case 2:
+		if equalFold(name, "te") {
+			return HeaderTE
+		}
+	case 4:
+		if equalFold(name, "host") {
+			return HeaderHost
+		}
+	case 6:
+		switch lower(name[0]) {
+		case 'c':
+			if equalFold(name, "cookie") {
+				return HeaderCookie
+			}
+		case 'e':
+			if equalFold(name, "expect") {
+				return HeaderExpect
+			}
+		}
+	case 7:
+		switch lower(name[0]) {
+		case 't':
+			if equalFold(name, "trailer") {
+				return HeaderTrailer
+			}
+		case 'u':
+			if equalFold(name, "upgrade") {
+				return HeaderUpgrade
+			}
+		}
+	case 9:
+		if equalFold(name, "forwarded") {
+			return HeaderForwarded
+		}
+	case 10:
+		switch lower(name[0]) {
+		case 'c':
+			if equalFold(name, "connection") {
+				return HeaderConnection
+			}
+		case 'k':
+			if equalFold(name, "keep-alive") {
+				return HeaderKeepAlive
+			}
+		}
+	case 12:
+		if equalFold(name, "x-request-id") {
+			return HeaderXRequestID
+		}
+	case 14:
+		if equalFold(name, "content-length") {
+			return HeaderContentLength
+		}
+	case 15:
+		if equalFold(name, "x-forwarded-for") {
+			return HeaderXForwardedFor
+		}
+	case 16:
+		switch lower(name[0]) {
+		case 'p':
+			if equalFold(name, "proxy-connection") {
+				return HeaderProxyConnection
+			}
+		case 'x':
+			if equalFold(name, "x-forwarded-port") {
+				return HeaderXForwardedPort
+			}
+		}
+	case 17:
+		switch lower(name[0]) {
+		case 't':
+			if equalFold(name, "transfer-encoding") {
+				return HeaderTransferEncoding
+			}
+		case 'x':
+			if equalFold(name, "x-forwarded-proto") {
+				return HeaderXForwardedProto
+			}
+		case 's':
+			if equalFold(name, "sluice-request-id") {
+				return HeaderSluiceRequestID
+			}
+		}
+	}
+	return HeaderOther
+}
+
+// connectionListed reports whether name appears as a token in any of the
+// Connection fields among hs.
+func connectionListed(hs []Header, name []byte) bool {
+	for i := range hs {
+		if hs[i].Kind != HeaderConnection {
+			continue
+		}
+		it := listIter{b: hs[i].Value}
+		for tok, ok := it.next(); ok; tok, ok = it.next() {
+			if len(tok) > 0 && equalFoldBytes(tok, name) {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,97 @@
+package order
+
+// Content is what a query answers with; only the fields of the query's kind
+// are set.
+type Content struct {
+	Listeners      []Listener        `json:"listeners,omitempty"`
+	Clusters       []Cluster         `json:"clusters,omitempty"`
+	HTTPFrontends  []HTTPFrontend    `json:"http_frontends,omitempty"`
+	HTTPSFrontends []HTTPFrontend    `json:"https_frontends,omitempty"`
+	TCPFrontends   []TCPFrontend     `json:"tcp_frontends,omitempty"`
+	Backends       []BackendStatus   `json:"backends,omitempty"`
+	Certificates   []CertificateInfo `json:"certificates,omitempty"`
+	Status         *ProxyStatus      `json:"status,omitempty"`
+	State          *State            `json:"state,omitempty"`
+}
+
+// BackendStatus is a backend as configured plus its live figures.
+type BackendStatus struct {
+	Backend
+	// InFlight is the number of requests being served by it now.
+	InFlight int64 `json:"in_flight"`
+	// IdleConnections is the number of pooled keep-alive connections.
+	IdleConnections int `json:"idle_connections"`
+}
+
+// CertificateInfo describes a certificate attached to a listener.
+type CertificateInfo struct {
+	Address     string   `json:"address"`
+	Fingerprint string   `json:"fingerprint"` // SHA-256 of the leaf, hex
+	Names       []string `json:"names"`
+	NotAfter    string   `json:"not_after"` // RFC 3339
+}
+
+// ProxyStatus is the proxy's running state.
+type ProxyStatus struct {
+	Version           string `json:"version"`
+	UptimeSeconds     int64  `json:"uptime_seconds"`
+	Listeners         int    `json:"listeners"`
+	ActiveListeners   int    `json:"active_listeners"`
+	Clusters          int    `json:"clusters"`
+	Frontends         int    `json:"frontends"`
+	Backends          int    `json:"backends"`
+	ActiveConnections int64  `json:"active_connections"`
+	Requests          int64  `json:"requests"`
+	Panics            int64  `json:"panics"`
+}
+
+// StateVersion is the version of the State format this package writes.
+const StateVersion = 1
+
+// State is the proxy's whole configuration, as dumped, saved and loaded. Its
+// lists are sorted by key, so equal configurations give equal dumps.
+type State struct {
+	Version        int              `json:"version"`
+	Listeners      []Listener       `json:"listeners"`
+	Clusters       []Cluster        `json:"clusters"`
+	HTTPFrontends  []HTTPFrontend   `json:"http_frontends"`
+	HTTPSFrontends []HTTPFrontend   `json:"https_frontends"`
+	TCPFrontends   []TCPFrontend    `json:"tcp_frontends"`
+	Backends       []Backend        `json:"backends"`
+	Certificates   []AddCertificate `json:"certificates"`
+}
+
+// Orders returns the orders that rebuild s in an empty proxy, in an order
+// that satisfies every reference: listeners (inactive), certificates,
+// clusters, frontends, backends, then activation of the active listeners.
+func (s *State) Orders() []Order {
+	var out []Order
+	for _, l := range s.Listeners {
+		l.Active = false
+		out = append(out, AddListener{l})
+	}
+	for _, c := range s.Certificates {
+		out = append(out, c)
+	}
+	for _, c := range s.Clusters {
+		out = append(out, AddCluster{c})
+	}
+	for _, f := range s.HTTPFrontends {
+		out = append(out, AddHTTPFrontend{f})
+	}
+	for _, f := range s.HTTPSFrontends {
+		out = append(out, AddHTTPSFrontend{f})
+	}
+	for _, f := range s.TCPFrontends {
+		out = append(out, AddTCPFrontend{f})
+	}
+	for _, b := range s.Backends {
+		out = append(out, AddBackend{b})
+	}
+	for _, l := range s.Listeners {
+		if l.Active {
+			out = append(out, ActivateListener{Address: l.Address})
+		}
+	}
+	return out
+}

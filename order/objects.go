@@ -1,0 +1,155 @@
+package order
+
+// Protocol is what a listener speaks, or what a cluster's backends speak.
+type Protocol string
+
+// The protocols. A cluster is "http" (its frontends are HTTP or HTTPS
+// frontends) or "tcp" (its frontends are TCP frontends).
+const (
+	HTTP  Protocol = "http"
+	HTTPS Protocol = "https"
+	TCP   Protocol = "tcp"
+)
+
+// LoadBalancing names a cluster's backend selection algorithm.
+type LoadBalancing string
+
+// The load-balancing algorithms. The empty value means RoundRobin.
+const (
+	RoundRobin  LoadBalancing = "round_robin"  // smooth weighted round robin
+	Random      LoadBalancing = "random"       // weighted random
+	LeastLoaded LoadBalancing = "least_loaded" // fewest in-flight requests, weighted
+	PowerOfTwo  LoadBalancing = "power_of_two" // two weighted random picks, the less loaded wins
+)
+
+// Listener is an address the proxy accepts connections on.
+//
+// Zero durations and limits mean the proxy's defaults (see proxy.Config).
+// The key of a listener is its Address.
+type Listener struct {
+	// Protocol is http, https or tcp. Required.
+	Protocol Protocol `json:"protocol"`
+	// Address is host:port to listen on, e.g. "127.0.0.1:8080". Required.
+	Address string `json:"address"`
+	// Active listeners accept connections. A listener added inactive binds
+	// nothing until an ActivateListener order.
+	Active bool `json:"active"`
+	// ExpectProxy requires a PROXY protocol header from clients (a later
+	// feature; stored and listed).
+	ExpectProxy bool `json:"expect_proxy,omitempty"`
+	// StickyName is the sticky-session cookie name; default SLUICEBALANCEID.
+	StickyName string `json:"sticky_name,omitempty"`
+	// FrontTimeout bounds how long a client connection may stay idle or
+	// silent while the proxy waits for it. Default 60s.
+	FrontTimeout Duration `json:"front_timeout,omitempty"`
+	// BackTimeout bounds how long a backend may stay silent while a response
+	// is awaited or streamed. Default 30s.
+	BackTimeout Duration `json:"back_timeout,omitempty"`
+	// ConnectTimeout bounds a backend connect. Default 3s.
+	ConnectTimeout Duration `json:"connect_timeout,omitempty"`
+	// RequestTimeout bounds the time to receive a request head, from its
+	// first byte (or from the connection's start for the first request).
+	// Default 10s.
+	RequestTimeout Duration `json:"request_timeout,omitempty"`
+	// MaxHeadBytes bounds a request head in bytes; default 32768.
+	MaxHeadBytes int `json:"max_head_bytes,omitempty"`
+	// MaxHeaderFields bounds the number of request header fields; default 100.
+	MaxHeaderFields int `json:"max_header_fields,omitempty"`
+	// Answers replaces default answers on this listener, keyed by status code
+	// ("404", "503", ...). A value is either a complete HTTP/1.1 response
+	// (starting with "HTTP/1.1 ") or an HTML body. "%REQUEST_ID" in either is
+	// replaced by the request id.
+	Answers map[string]string `json:"answers,omitempty"`
+	// TLSVersions lists allowed TLS versions on https listeners ("TLS1.2",
+	// "TLS1.3"). Default both.
+	TLSVersions []string `json:"tls_versions,omitempty"`
+	// Certificate is the default certificate of an https listener, served
+	// when SNI is absent or matches nothing.
+	Certificate *CertificateAndKey `json:"certificate,omitempty"`
+}
+
+// Cluster is one application: a set of backends and the settings that pick
+// and talk to them. Its key is ID.
+type Cluster struct {
+	// ID names the cluster. Required: letters, digits, '-', '_', '.'.
+	ID string `json:"id"`
+	// Protocol is http (default) or tcp.
+	Protocol Protocol `json:"protocol,omitempty"`
+	// LoadBalancing picks backends; default round_robin.
+	LoadBalancing LoadBalancing `json:"load_balancing,omitempty"`
+	// StickySession pins a client to a backend with a cookie.
+	StickySession bool `json:"sticky_session,omitempty"`
+	// HTTPSRedirect answers 301 to the https URL on http listeners.
+	HTTPSRedirect bool `json:"https_redirect,omitempty"`
+	// SendProxy sends a PROXY protocol v2 header to backends.
+	SendProxy bool `json:"send_proxy,omitempty"`
+	// Answers replaces default answers for this cluster (see
+	// Listener.Answers); cluster answers win over listener answers.
+	Answers map[string]string `json:"answers,omitempty"`
+}
+
+// PathType says how a frontend's Path matches a request path.
+type PathType string
+
+// The path rules. The empty value means Prefix.
+const (
+	Prefix PathType = "prefix"
+	Equals PathType = "equals"
+	Regex  PathType = "regex"
+)
+
+// HTTPFrontend routes requests arriving on an http or https listener to a
+// cluster, or answers them 403 when Deny is set. Its key is (Address,
+// Hostname, PathType, Path, Method).
+type HTTPFrontend struct {
+	// Address of the listener. Required.
+	Address string `json:"address"`
+	// Hostname: exact ("shop.example.com"), wildcard ("*.example.com") or
+	// the catch-all "*". Required.
+	Hostname string `json:"hostname"`
+	// Path is the path rule's value; empty with prefix matches every path.
+	Path string `json:"path,omitempty"`
+	// PathType is prefix (default), equals or regex.
+	PathType PathType `json:"path_type,omitempty"`
+	// Method restricts the frontend to one method; empty matches any.
+	Method string `json:"method,omitempty"`
+	// ClusterID is where matching requests go. Exactly one of ClusterID
+	// and Deny is set.
+	ClusterID string `json:"cluster_id,omitempty"`
+	// Deny answers matching requests 403 without a cluster.
+	Deny bool `json:"deny,omitempty"`
+}
+
+// TCPFrontend sends every connection of a tcp listener to a cluster. Its key
+// is Address.
+type TCPFrontend struct {
+	Address   string `json:"address"`
+	ClusterID string `json:"cluster_id"`
+}
+
+// Backend is one server of a cluster. Its key is (ClusterID, ID).
+type Backend struct {
+	ClusterID string `json:"cluster_id"`
+	// ID names the backend within its cluster. Required.
+	ID string `json:"id"`
+	// Address is host:port of the server; the host must be an IP address.
+	Address string `json:"address"`
+	// Weight is the relative share of traffic, 0 to 1000; default 100.
+	// Zero means the default; a backend cannot be weighted out entirely
+	// (remove it instead).
+	Weight int `json:"weight,omitempty"`
+	// Backup backends take traffic only when no primary backend is usable.
+	Backup bool `json:"backup,omitempty"`
+	// StickyID is the sticky-session cookie value that selects this
+	// backend; default its ID.
+	StickyID string `json:"sticky_id,omitempty"`
+}
+
+// CertificateAndKey is a PEM certificate with its private key and chain.
+type CertificateAndKey struct {
+	Certificate string   `json:"certificate"`
+	Key         string   `json:"key"`
+	Chain       []string `json:"chain,omitempty"`
+	// Names overrides the names taken from the certificate's SANs.
+	Names []string `json:"names,omitempty"`
+}

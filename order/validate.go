@@ -1,0 +1,221 @@
+package order
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// FieldError says which field of an order is wrong and why.
+type FieldError struct {
+	Field  string // e.g. "backend.address"
+	Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// ValidateAddress checks a listen or backend address: host:port with an IP
+// host ("" or a name is refused: Sluice never resolves names on the data
+// path) and a port from 1 to 65535.
+func ValidateAddress(field, addr string) error {
+	if addr == "" {
+		return fieldErr(field, "missing")
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fieldErr(field, "%q is not host:port", addr)
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		return fieldErr(field, "%q: host must be an IP address", addr)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 1 || p > 65535 {
+		return fieldErr(field, "%q: port must be 1 to 65535", addr)
+	}
+	return nil
+}
+
+// ValidateID checks a cluster or backend id: 1 to 128 bytes of letters,
+// digits, '-', '_', '.' or ':'.
+func ValidateID(field, id string) error {
+	if id == "" {
+		return fieldErr(field, "missing")
+	}
+	if len(id) > 128 {
+		return fieldErr(field, "longer than 128 bytes")
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return fieldErr(field, "%q: only letters, digits, '-', '_', '.' and ':' are allowed", id)
+		}
+	}
+	return nil
+}
+
+func validateAnswers(field string, answers map[string]string) error {
+	for code := range answers {
+		n, err := strconv.Atoi(code)
+		if err != nil || n < 100 || n > 599 || len(code) != 3 {
+			return fieldErr(field, "%q is not a status code", code)
+		}
+	}
+	return nil
+}
+
+func validateTimeout(field string, d Duration) error {
+	if d < 0 {
+		return fieldErr(field, "negative duration %s", d)
+	}
+	return nil
+}
+
+// Validate checks the listener's fields.
+func (l *Listener) Validate() error {
+	switch l.Protocol {
+	case HTTP, HTTPS, TCP:
+	case "":
+		return fieldErr("listener.protocol", "missing (http, https or tcp)")
+	default:
+		return fieldErr("listener.protocol", "%q is not http, https or tcp", l.Protocol)
+	}
+	if err := ValidateAddress("listener.address", l.Address); err != nil {
+		return err
+	}
+	for name, d := range map[string]Duration{
+		"front_timeout": l.FrontTimeout, "back_timeout": l.BackTimeout,
+		"connect_timeout": l.ConnectTimeout, "request_timeout": l.RequestTimeout,
+	} {
+		if err := validateTimeout("listener."+name, d); err != nil {
+			return err
+		}
+	}
+	if l.MaxHeadBytes < 0 || l.MaxHeadBytes > 1<<20 {
+		return fieldErr("listener.max_head_bytes", "%d is outside 0..1048576", l.MaxHeadBytes)
+	}
+	if l.MaxHeaderFields < 0 || l.MaxHeaderFields > 10000 {
+		return fieldErr("listener.max_header_fields", "%d is outside 0..10000", l.MaxHeaderFields)
+	}
+	if l.StickyName != "" && !isToken(l.StickyName) {
+		return fieldErr("listener.sticky_name", "%q is not a cookie name", l.StickyName)
+	}
+	for _, v := range l.TLSVersions {
+		if v != "TLS1.2" && v != "TLS1.3" {
+			return fieldErr("listener.tls_versions", "%q is not TLS1.2 or TLS1.3", v)
+		}
+	}
+	if l.Protocol != HTTPS && (len(l.TLSVersions) > 0 || l.Certificate != nil) {
+		return fieldErr("listener.tls_versions", "TLS settings need an https listener")
+	}
+	return validateAnswers("listener.answers", l.Answers)
+}
+
+// Validate checks the cluster's fields.
+func (c *Cluster) Validate() error {
+	if err := ValidateID("cluster.id", c.ID); err != nil {
+		return err
+	}
+	switch c.Protocol {
+	case "", HTTP, TCP:
+	default:
+		return fieldErr("cluster.protocol", "%q is not http or tcp", c.Protocol)
+	}
+	switch c.LoadBalancing {
+	case "", RoundRobin, Random, LeastLoaded, PowerOfTwo:
+	default:
+		return fieldErr("cluster.load_balancing", "%q is not round_robin, random, least_loaded or power_of_two", c.LoadBalancing)
+	}
+	return validateAnswers("cluster.answers", c.Answers)
+}
+
+// Validate checks the frontend's own fields; the hostname and path syntax
+// are checked by the router when the frontend is applied.
+func (f *HTTPFrontend) Validate() error {
+	if err := ValidateAddress("frontend.address", f.Address); err != nil {
+		return err
+	}
+	if f.Hostname == "" {
+		return fieldErr("frontend.hostname", "missing")
+	}
+	switch f.PathType {
+	case "", Prefix, Equals, Regex:
+	default:
+		return fieldErr("frontend.path_type", "%q is not prefix, equals or regex", f.PathType)
+	}
+	if f.Method != "" && !isToken(f.Method) {
+		return fieldErr("frontend.method", "%q is not a method token", f.Method)
+	}
+	if f.Deny && f.ClusterID != "" {
+		return fieldErr("frontend.cluster_id", "a deny frontend has no cluster")
+	}
+	if !f.Deny {
+		return ValidateID("frontend.cluster_id", f.ClusterID)
+	}
+	return nil
+}
+
+// validateKey checks only the fields that identify a frontend.
+func (f *HTTPFrontend) validateKey() error {
+	g := *f
+	g.ClusterID, g.Deny = "", true
+	return g.Validate()
+}
+
+// Validate checks the tcp frontend's fields.
+func (f *TCPFrontend) Validate() error {
+	if err := ValidateAddress("frontend.address", f.Address); err != nil {
+		return err
+	}
+	return ValidateID("frontend.cluster_id", f.ClusterID)
+}
+
+// Validate checks the backend's fields.
+func (b *Backend) Validate() error {
+	if err := ValidateID("backend.cluster_id", b.ClusterID); err != nil {
+		return err
+	}
+	if err := ValidateID("backend.id", b.ID); err != nil {
+		return err
+	}
+	if err := ValidateAddress("backend.address", b.Address); err != nil {
+		return err
+	}
+	if b.Weight < 0 || b.Weight > 1000 {
+		return fieldErr("backend.weight", "%d is outside 0..1000", b.Weight)
+	}
+	if b.StickyID != "" && !isToken(b.StickyID) {
+		return fieldErr("backend.sticky_id", "%q is not a cookie value token", b.StickyID)
+	}
+	return nil
+}
+
+// Validate checks that the PEM parts are present; parsing them is the
+// certificate store's job.
+func (c *CertificateAndKey) Validate() error {
+	if !strings.Contains(c.Certificate, "-----BEGIN") {
+		return fieldErr("certificate.certificate", "not a PEM certificate")
+	}
+	if !strings.Contains(c.Key, "-----BEGIN") {
+		return fieldErr("certificate.key", "not a PEM key")
+	}
+	return nil
+}
+
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,220 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/sluiceproxy/sluice/answer"
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/listener"
+	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/session"
+	"github.com/sluiceproxy/sluice/state"
+)
+
+// apply checks o, performs its runtime side, then records it in the state.
+// On error nothing changed.
+func (p *proxy) apply(o order.Order) error {
+	if err := p.state.Check(o); err != nil {
+		return err
+	}
+	switch o := o.(type) {
+	case order.AddListener:
+		return p.addListener(o.Listener)
+	case order.RemoveListener:
+		p.stopListener(o.Address)
+		delete(p.listeners, o.Address)
+	case order.ActivateListener:
+		if err := p.activate(o.Address); err != nil {
+			return err
+		}
+	case order.DeactivateListener:
+		p.stopListener(o.Address)
+	case order.AddCluster:
+		return p.addCluster(o)
+	case order.RemoveCluster:
+		p.removeClusterRoutes(o.ID)
+		if c := p.clusters[o.ID]; c != nil {
+			c.Close()
+			delete(p.clusters, o.ID)
+		}
+	case order.AddHTTPFrontend:
+		return p.addFrontend(o, o.HTTPFrontend)
+	case order.AddHTTPSFrontend:
+		return p.addFrontend(o, o.HTTPFrontend)
+	case order.RemoveHTTPFrontend:
+		p.removeRoute(o.HTTPFrontend)
+	case order.RemoveHTTPSFrontend:
+		p.removeRoute(o.HTTPFrontend)
+	case order.AddBackend:
+		if _, exists := p.state.Backend(o.ClusterID, o.ID); exists {
+			return nil // identical (Check refused a different one)
+		}
+		if err := p.state.Apply(o); err != nil {
+			return err
+		}
+		b, _ := p.state.Backend(o.ClusterID, o.ID)
+		p.clusters[o.ClusterID].Add(backend.NewBackend(b, p.cfg.MaxIdlePerBackend))
+		return nil
+	case order.RemoveBackend:
+		p.clusters[o.ClusterID].Remove(o.ID)
+	}
+	return p.state.Apply(o)
+}
+
+func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
+	answers, err := answer.Compile(l.Answers)
+	if err != nil {
+		return nil, &order.FieldError{Field: "listener.answers", Reason: err.Error()}
+	}
+	pick := func(v order.Duration, def time.Duration) time.Duration {
+		if v > 0 {
+			return v.D()
+		}
+		return def
+	}
+	s := &session.Settings{
+		FrontTimeout:   pick(l.FrontTimeout, p.cfg.FrontTimeout),
+		BackTimeout:    pick(l.BackTimeout, p.cfg.BackTimeout),
+		ConnectTimeout: pick(l.ConnectTimeout, p.cfg.ConnectTimeout),
+		RequestTimeout: pick(l.RequestTimeout, p.cfg.RequestTimeout),
+		Limits:         h1.Limits{MaxHeadBytes: p.cfg.MaxHeadBytes, MaxHeaderFields: p.cfg.MaxHeaderFields},
+		Answers:        answers,
+		Proto:          string(l.Protocol),
+	}
+	if l.MaxHeadBytes > 0 {
+		s.Limits.MaxHeadBytes = l.MaxHeadBytes
+	}
+	if l.MaxHeaderFields > 0 {
+		s.Limits.MaxHeaderFields = l.MaxHeaderFields
+	}
+	return s, nil
+}
+
+// errNotYet refuses what a later version serves.
+var errNotYet = errors.New("serving https and tcp listeners is not supported yet; http listeners are")
+
+func (p *proxy) addListener(l order.Listener) error {
+	if rl, ok := p.listeners[l.Address]; ok {
+		// Identical (Check refused a different one): activate if asked.
+		if l.Active && rl.acceptor == nil {
+			return p.apply(order.ActivateListener{Address: l.Address})
+		}
+		return nil
+	}
+	set, err := p.settings(l)
+	if err != nil {
+		return err
+	}
+	rl := &runListener{shared: session.NewListener(l.Address, set)}
+	if l.Active {
+		if err := p.bind(rl, l); err != nil {
+			return err
+		}
+	}
+	if err := p.state.Apply(order.AddListener{Listener: l}); err != nil {
+		if rl.acceptor != nil {
+			rl.acceptor.Close()
+		}
+		return err
+	}
+	p.listeners[l.Address] = rl
+	return nil
+}
+
+func (p *proxy) bind(rl *runListener, l order.Listener) error {
+	if l.Protocol != order.HTTP {
+		return &order.FieldError{Field: "listener.protocol", Reason: errNotYet.Error()}
+	}
+	shared := rl.shared
+	a, err := listener.Listen(l.Address, p.slots, &p.conns, func(c net.Conn) {
+		session.Serve(p.env, shared, c)
+	})
+	if err != nil {
+		return &order.FieldError{Field: "listener.address", Reason: fmt.Sprintf("cannot listen: %v", err)}
+	}
+	shared.Reopen()
+	a.Start()
+	rl.acceptor = a
+	return nil
+}
+
+func (p *proxy) activate(addr string) error {
+	rl := p.listeners[addr]
+	if rl.acceptor != nil {
+		return nil
+	}
+	l, _ := p.state.Listener(addr)
+	return p.bind(rl, l)
+}
+
+// stopListener closes the listening socket; exchanges in flight finish and
+// their connections close after them.
+func (p *proxy) stopListener(addr string) {
+	rl := p.listeners[addr]
+	if rl.acceptor != nil {
+		rl.acceptor.Close()
+		rl.acceptor = nil
+	}
+	rl.shared.Drain()
+}
+
+func (p *proxy) addCluster(o order.AddCluster) error {
+	answers, err := answer.Compile(o.Answers)
+	if err != nil {
+		return &order.FieldError{Field: "cluster.answers", Reason: err.Error()}
+	}
+	if err := p.state.Apply(o); err != nil {
+		return err
+	}
+	c, _ := p.state.Cluster(o.ID)
+	s := &backend.Settings{Cluster: c, Answers: answers}
+	if rc := p.clusters[o.ID]; rc != nil {
+		rc.SetSettings(s)
+	} else {
+		p.clusters[o.ID] = backend.NewCluster(s)
+	}
+	return nil
+}
+
+func (p *proxy) addFrontend(o order.Order, f order.HTTPFrontend) error {
+	if err := p.state.Apply(o); err != nil {
+		return err
+	}
+	f, _ = p.state.HTTPFrontend(f)
+	rt := &session.Route{Deny: f.Deny}
+	if !f.Deny {
+		rt.Cluster = p.clusters[f.ClusterID]
+	}
+	rl := p.listeners[f.Address]
+	t, err := rl.shared.Routes().Add(state.Rule(f, rt))
+	if err != nil { // Check validated the rule; this is a bug
+		return fmt.Errorf("frontend: %w", err)
+	}
+	rl.shared.SetRoutes(t)
+	return nil
+}
+
+func (p *proxy) removeRoute(f order.HTTPFrontend) {
+	if f.PathType == "" {
+		f.PathType = order.Prefix
+	}
+	rl := p.listeners[f.Address]
+	t, _ := rl.shared.Routes().Remove(state.Rule(f, (*session.Route)(nil)).Key())
+	rl.shared.SetRoutes(t)
+}
+
+// removeClusterRoutes takes the frontends of a cluster out of the routing
+// tables before the cluster goes.
+func (p *proxy) removeClusterRoutes(id string) {
+	for _, proto := range []order.Protocol{order.HTTP, order.HTTPS} {
+		for _, f := range p.state.HTTPFrontends(proto) {
+			if f.ClusterID == id {
+				p.removeRoute(f)
+			}
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package proxy
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/sluiceproxy/sluice/order"
+)
+
+// Config holds the proxy-wide settings and the listeners to start with.
+// Zero values mean the documented defaults.
+type Config struct {
+	// Listeners are added (and activated when Active) before any order is
+	// read. A listener that fails to bind makes Run return an error.
+	Listeners []order.Listener
+
+	// MaxConnections bounds the client connections open at once across
+	// all listeners; beyond it, new connections wait in the kernel's
+	// backlog. Default 10000.
+	MaxConnections int
+	// FrontTimeout, BackTimeout, ConnectTimeout and RequestTimeout are the
+	// defaults of listeners that do not set their own (see order.Listener).
+	// Defaults 60s, 30s, 3s and 10s.
+	FrontTimeout, BackTimeout, ConnectTimeout, RequestTimeout time.Duration
+	// MaxHeadBytes and MaxHeaderFields bound request heads on listeners
+	// that do not set their own. Defaults 32768 and 100.
+	MaxHeadBytes, MaxHeaderFields int
+	// MaxIdlePerBackend bounds the idle keep-alive connections kept to each
+	// backend. Default 64; negative disables pooling.
+	MaxIdlePerBackend int
+	// IdleBackendTimeout is how long a pooled backend connection may stay
+	// idle before it is closed. Default 10s; keep it under the backends'
+	// own keep-alive timeout.
+	IdleBackendTimeout time.Duration
+	// ShutdownGrace is how long Run lets exchanges in flight finish once
+	// its context is done or the request channel is closed; then it closes
+	// what remains. Default 10s.
+	ShutdownGrace time.Duration
+	// Logger receives the proxy's logs. Default slog.Default().
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.FrontTimeout, 60*time.Second)
+	def(&c.BackTimeout, 30*time.Second)
+	def(&c.ConnectTimeout, 3*time.Second)
+	def(&c.RequestTimeout, 10*time.Second)
+	def(&c.IdleBackendTimeout, 10*time.Second)
+	def(&c.ShutdownGrace, 10*time.Second)
+	if c.MaxConnections <= 0 {
+		c.MaxConnections = 10000
+	}
+	if c.MaxHeadBytes <= 0 {
+		c.MaxHeadBytes = 32 << 10
+	}
+	if c.MaxHeaderFields <= 0 {
+		c.MaxHeaderFields = 100
+	}
+	if c.MaxIdlePerBackend == 0 {
+		c.MaxIdlePerBackend = 64
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

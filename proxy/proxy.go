@@ -1,0 +1,144 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/listener"
+	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/session"
+	"github.com/sluiceproxy/sluice/state"
+)
+
+// Version is the proxy's version, reported by the status query.
+const Version = "0.1.0-dev"
+
+// proxy is the state of one Run: only the loop goroutine touches its maps.
+type proxy struct {
+	cfg       Config
+	state     *state.State
+	env       *session.Env
+	slots     listener.Slots
+	conns     sync.WaitGroup // sessions and accept loops
+	listeners map[string]*runListener
+	clusters  map[string]*backend.Cluster
+	started   time.Time
+}
+
+// runListener is a listener's runtime side.
+type runListener struct {
+	shared   *session.Listener
+	acceptor *listener.Acceptor // nil while inactive
+}
+
+// Run runs a proxy until ctx is done or the client closes its Requests
+// channel, applying the orders read from end and answering each. It then
+// stops accepting, lets exchanges in flight finish for up to
+// Config.ShutdownGrace, closes what remains, waits for every goroutine it
+// started, closes the Responses channel and returns. It returns an error only
+// when a listener of cfg cannot be set up.
+func Run(ctx context.Context, cfg Config, end *End) error {
+	defer close(end.responses)
+	p := newProxy(cfg)
+	for _, l := range p.cfg.Listeners {
+		if err := p.apply(order.AddListener{Listener: l}); err != nil {
+			p.shutdown()
+			return fmt.Errorf("proxy: listener %s: %w", l.Address, err)
+		}
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			p.shutdown()
+			return nil
+		case req, ok := <-end.requests:
+			if !ok {
+				p.shutdown()
+				return nil
+			}
+			resp := p.handle(req)
+			select {
+			case end.responses <- resp:
+			case <-ctx.Done():
+				p.shutdown()
+				return nil
+			}
+		case now := <-tick.C:
+			p.reapIdle(now)
+		}
+	}
+}
+
+func newProxy(cfg Config) *proxy {
+	cfg = cfg.withDefaults()
+	env := session.NewEnv(cfg.Logger)
+	env.IdleBackendTimeout = cfg.IdleBackendTimeout
+	return &proxy{
+		cfg:       cfg,
+		state:     state.New(),
+		env:       env,
+		slots:     listener.NewSlots(cfg.MaxConnections),
+		listeners: map[string]*runListener{},
+		clusters:  map[string]*backend.Cluster{},
+		started:   time.Now(),
+	}
+}
+
+// handle applies or answers one request.
+func (p *proxy) handle(req order.Request) order.Response {
+	resp := order.Response{ID: req.ID, Status: order.StatusOK}
+	if req.Order == nil {
+		resp.Status, resp.Message = order.StatusError, "kind: missing order"
+		return resp
+	}
+	if c, ok := p.query(req.Order); ok {
+		resp.Content = c
+		return resp
+	}
+	if err := p.apply(req.Order); err != nil {
+		resp.Status, resp.Message = order.StatusError, err.Error()
+		p.cfg.Logger.Info("order refused", "id", req.ID, "kind", req.Order.Kind(), "error", err)
+		return resp
+	}
+	p.cfg.Logger.Debug("order applied", "id", req.ID, "kind", req.Order.Kind())
+	return resp
+}
+
+// reapIdle closes pooled backend connections idle for too long.
+func (p *proxy) reapIdle(now time.Time) {
+	for _, c := range p.clusters {
+		for _, b := range c.Backends() {
+			b.CloseExpired(now, p.cfg.IdleBackendTimeout)
+		}
+	}
+}
+
+// shutdown stops accepting everywhere, lets exchanges in flight finish for
+// the grace period, then closes what remains and waits for every goroutine.
+func (p *proxy) shutdown() {
+	for _, l := range p.listeners {
+		if l.acceptor != nil {
+			l.acceptor.Close()
+			l.acceptor = nil
+		}
+		l.shared.Drain()
+	}
+	done := make(chan struct{})
+	go func() { p.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(p.cfg.ShutdownGrace):
+		for _, l := range p.listeners {
+			l.shared.CloseAll()
+		}
+		<-done
+	}
+	for _, c := range p.clusters {
+		c.Close()
+	}
+}

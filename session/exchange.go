@@ -1,0 +1,124 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/sluiceproxy/sluice/answer"
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
+)
+
+// maxConnectAttempts bounds the backends tried for one request when connects
+// fail.
+const maxConnectAttempts = 3
+
+// maxResponseHead bounds a backend's response head.
+var responseLimits = h1.Limits{MaxHeadBytes: bufSize, MaxHeaderFields: 200}
+
+// exchange serves the request in s.req: it routes it, forwards it and
+// streams the response. It reports whether the client connection stays open
+// for another request.
+func (s *Session) exchange() bool {
+	req := &s.req
+	s.newID()
+	s.env.Requests.Add(1)
+	bodyStart := s.r + req.HeadLen
+
+	rt, ok := s.ln.Routes().Lookup(req.Host, req.Path, req.Method)
+	if !ok {
+		return s.reject(404, nil, nil, bodyStart)
+	}
+	if rt.Deny {
+		return s.reject(403, nil, nil, bodyStart)
+	}
+	cluster := rt.Cluster
+	cs := cluster.Settings()
+	if cs.HTTPSRedirect && s.set.Proto == "http" {
+		return s.reject(301, s.redirectLocation(), cs.Answers, bodyStart)
+	}
+
+	replayable := isReplayable(req)
+	bc := s.connect(cluster, replayable)
+	if bc == nil {
+		return s.reject(503, nil, cs.Answers, bodyStart)
+	}
+	b := bc.Backend
+	b.Acquire()
+	defer b.Release()
+	return s.forward(bc, cs, replayable, bodyStart)
+}
+
+// connect picks a backend and returns a connection to it, pooled when the
+// request can be replayed, else new; it tries other backends when a connect
+// fails. It returns nil when no backend could be reached.
+func (s *Session) connect(c *backend.Cluster, replayable bool) *backend.Conn {
+	var skip *backend.Backend
+	for range maxConnectAttempts {
+		b := c.Pick(skip)
+		if b == nil {
+			return nil
+		}
+		if replayable {
+			if bc := b.GetIdle(time.Now(), s.env.IdleBackendTimeout); bc != nil {
+				return bc
+			}
+		}
+		bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
+		if err == nil {
+			return bc
+		}
+		s.env.Log.Warn("backend connect failed", "request_id", string(s.id[:]), "cluster", c.ID,
+			"backend", b.Config.ID, "address", b.Addr, "error", err)
+		skip = b
+	}
+	return nil
+}
+
+// reject answers the request itself with status. The connection stays open
+// only if the request has no body left unread.
+func (s *Session) reject(status int, extra []byte, cluster *answer.Set, bodyStart int) bool {
+	keep := s.req.KeepAlive && s.req.ContentLength <= 0 && !s.req.Chunked
+	s.r = bodyStart
+	s.answer(status, extra, !keep, cluster)
+	return keep && !s.ln.closing.Load()
+}
+
+// answer writes a default (or replaced) answer for the current request id.
+func (s *Session) answer(status int, extra []byte, close bool, cs *answer.Set) {
+	headOnly := string(s.req.Method) == "HEAD"
+	out := answer.Append(s.out(), status, s.id[:], extra, close, headOnly, cs, s.set.Answers)
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
+	_, _ = s.conn.Write(out)
+	*s.outp = out[:cap(out)]
+}
+
+// redirectLocation builds the Location field of an https redirect.
+func (s *Session) redirectLocation() []byte {
+	host := s.req.Host
+	for i := len(host) - 1; i >= 0; i-- {
+		if host[i] == ':' {
+			host = host[:i]
+			break
+		}
+		if host[i] == ']' {
+			break
+		}
+	}
+	loc := make([]byte, 0, 32+len(host)+len(s.req.Path))
+	loc = append(loc, "Location: https://"...)
+	loc = append(loc, host...)
+	target := s.req.Target
+	if len(target) == 0 || target[0] != '/' {
+		target = s.req.Path
+	}
+	loc = append(loc, target...)
+	return append(loc, "\r\n"...)
+}
+
+// errBadBody marks an upload aborted for a malformed chunked body.
+var errBadBody = errors.New("session: malformed request body")
+
+func isEOF(err error) bool { return err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) }

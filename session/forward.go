@@ -1,0 +1,93 @@
+package session
+
+import (
+	"context"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
+)
+
+// forward sends the request to bc and streams the response back. It owns bc:
+// the connection is pooled again or closed before forward returns.
+func (s *Session) forward(bc *backend.Conn, cs *backend.Settings, replayable bool, bodyStart int) (keep bool) {
+	req := &s.req
+	set := s.set
+	var upgrade []byte
+	if req.Upgrade {
+		if v := upgradeValue(req.Headers); v != nil && !isH2C(v) {
+			upgrade = v
+		}
+	}
+
+	// The body bytes that arrived with the head go out with it; a chunked
+	// body's first bytes are checked before anything is sent.
+	var (
+		body      []byte
+		remaining int64
+		bodyDone  = true
+		chunks    h1.ChunkedScanner
+	)
+	switch req.Framing() {
+	case h1.FramingLength:
+		n := min(req.ContentLength, int64(s.w-bodyStart))
+		body = s.buf[bodyStart : bodyStart+int(n)]
+		remaining = req.ContentLength - n
+		bodyDone = remaining == 0
+	case h1.FramingChunked:
+		n, fin, err := chunks.Scan(s.buf[bodyStart:s.w])
+		if err != nil {
+			bc.Close()
+			return s.reject(400, nil, cs.Answers, bodyStart)
+		}
+		body = s.buf[bodyStart : bodyStart+n]
+		bodyDone = fin
+	}
+	s.r = bodyStart + len(body)
+
+	out := s.appendRequestHead(s.out(), upgrade)
+	out = append(out, body...)
+	*s.outp = out[:cap(out)]
+	retried := false
+	for {
+		_ = bc.SetDeadline(time.Now().Add(set.BackTimeout))
+		_, err := bc.Write(out)
+		if err == nil {
+			break
+		}
+		bc.Close()
+		if !bc.Reused || !replayable || retried {
+			return s.fail(502, cs, "writing request", err, bodyDone)
+		}
+		retried = true
+		if bc = s.redial(bc.Backend); bc == nil {
+			return s.fail(503, cs, "reconnecting", err, bodyDone)
+		}
+	}
+
+	var up *upload
+	if !bodyDone {
+		up = s.startUpload(bc, remaining, &chunks)
+	}
+
+	ex := responseExchange{s: s, bc: bc, cs: cs, up: up, replayable: replayable && !retried, out: out}
+	return ex.run(upgrade)
+}
+
+// redial opens a fresh connection to b after a pooled one failed.
+func (s *Session) redial(b *backend.Backend) *backend.Conn {
+	bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
+	if err != nil {
+		return nil
+	}
+	return bc
+}
+
+// fail answers status when the exchange broke before a response began. The
+// client connection stays open only when its request was read whole.
+func (s *Session) fail(status int, cs *backend.Settings, step string, err error, bodyRead bool) bool {
+	s.env.Log.Warn("backend exchange failed", "request_id", string(s.id[:]), "step", step, "error", err)
+	keep := s.req.KeepAlive && bodyRead && !s.ln.closing.Load()
+	s.answer(status, nil, !keep, cs.Answers)
+	return keep
+}

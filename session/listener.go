@@ -1,0 +1,133 @@
+package session
+
+import (
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluiceproxy/sluice/answer"
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/router"
+)
+
+// Route is the target of an http frontend: a cluster, or a denial.
+type Route struct {
+	Cluster *backend.Cluster // nil when Deny
+	Deny    bool
+}
+
+// Settings is an immutable snapshot of a listener's settings, with defaults
+// applied.
+type Settings struct {
+	FrontTimeout   time.Duration // idle client connection
+	BackTimeout    time.Duration // silent backend while a response is awaited or streamed
+	ConnectTimeout time.Duration // backend connect
+	RequestTimeout time.Duration // whole request head, from its first byte
+	Limits         h1.Limits
+	Answers        *answer.Set // the listener's replacement answers, or nil
+	Proto          string      // "http" or "https", for X-Forwarded-Proto
+}
+
+// Listener is what the sessions of one listener share: its settings and
+// routing table (immutable snapshots swapped atomically by the proxy) and the
+// set of its open sessions, so that closing the listener can end the idle
+// ones.
+type Listener struct {
+	Addr string
+	port string
+	byIP string // the listener's IP as Forwarded "by="
+
+	settings atomic.Pointer[Settings]
+	routes   atomic.Pointer[router.Table[*Route]]
+	closing  atomic.Bool
+
+	mu       sync.Mutex
+	sessions map[*Session]struct{}
+}
+
+// NewListener returns the shared state of the listener on addr.
+func NewListener(addr string, s *Settings) *Listener {
+	l := &Listener{Addr: addr, sessions: map[*Session]struct{}{}}
+	host, port, _ := net.SplitHostPort(addr)
+	l.port = port
+	l.byIP = forwardedNode(host)
+	l.settings.Store(s)
+	l.routes.Store(router.New[*Route]())
+	return l
+}
+
+// Settings returns the current settings.
+func (l *Listener) Settings() *Settings { return l.settings.Load() }
+
+// SetSettings publishes new settings for the next requests.
+func (l *Listener) SetSettings(s *Settings) { l.settings.Store(s) }
+
+// Routes returns the current routing table.
+func (l *Listener) Routes() *router.Table[*Route] { return l.routes.Load() }
+
+// SetRoutes publishes a new routing table for the next requests.
+func (l *Listener) SetRoutes(t *router.Table[*Route]) { l.routes.Store(t) }
+
+// Drain makes the listener's sessions finish their exchange in flight and
+// close; idle ones close at once. The proxy calls it when the listener is
+// removed or deactivated; it does not wait.
+func (l *Listener) Drain() {
+	l.closing.Store(true)
+	l.mu.Lock()
+	for s := range l.sessions {
+		s.closeIfIdle()
+	}
+	l.mu.Unlock()
+}
+
+// Reopen undoes Drain for a listener activated again.
+func (l *Listener) Reopen() { l.closing.Store(false) }
+
+// CloseAll closes every session's connection now (hard stop).
+func (l *Listener) CloseAll() {
+	l.mu.Lock()
+	for s := range l.sessions {
+		s.conn.Close()
+	}
+	l.mu.Unlock()
+}
+
+// Sessions is the number of open client connections.
+func (l *Listener) Sessions() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.sessions)
+}
+
+func (l *Listener) track(s *Session) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing.Load() {
+		return false
+	}
+	l.sessions[s] = struct{}{}
+	return true
+}
+
+func (l *Listener) untrack(s *Session) {
+	l.mu.Lock()
+	delete(l.sessions, s)
+	l.mu.Unlock()
+}
+
+// forwardedNode formats an IP for the Forwarded header (RFC 7239 §6):
+// IPv6 addresses are bracketed and quoted.
+func forwardedNode(ip string) string {
+	if ip == "" {
+		return "unknown"
+	}
+	for i := 0; i < len(ip); i++ {
+		if ip[i] == ':' {
+			return strconv.Quote("[" + ip + "]")
+		}
+	}
+	return ip
+}

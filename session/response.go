@@ -1,0 +1,208 @@
+package session
+
+import (
+	"errors"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
+)
+
+// responseExchange reads a backend's response and streams it to the client.
+type responseExchange struct {
+	s          *Session
+	bc         *backend.Conn
+	cs         *backend.Settings
+	up         *upload // nil when the request body went out with the head
+	replayable bool    // the request may be sent again on a fresh connection
+	out        []byte  // the request as sent, for a replay
+
+	bufp *[]byte
+	buf  []byte
+	n    int // bytes in buf
+}
+
+// run completes the exchange. It reports whether the client connection
+// stays open.
+func (x *responseExchange) run(upgrade []byte) bool {
+	s := x.s
+	x.bufp = s.env.getBuf()
+	x.buf = *x.bufp
+	defer func() { s.env.putBuf(x.bufp) }()
+
+	if !x.readHead() {
+		return false
+	}
+	resp := &s.resp
+	if resp.Status == 101 {
+		if upgrade == nil {
+			x.bc.Close()
+			x.finishUpload(true)
+			return s.fail(502, x.cs, "reading response", errors.New("unrequested 101 response"), false)
+		}
+		return x.tunnel(upgrade)
+	}
+	framing := resp.Framing(string(s.req.Method) == "HEAD")
+	keep := s.req.KeepAlive && framing != h1.FramingUntilClose && !s.ln.closing.Load()
+
+	var (
+		initial   = x.buf[resp.HeadLen:x.n]
+		remaining int64
+		complete  = true
+		chunks    h1.ChunkedScanner
+	)
+	switch framing {
+	case h1.FramingNone:
+		initial = initial[:0]
+	case h1.FramingLength:
+		k := min(resp.ContentLength, int64(len(initial)))
+		initial = initial[:k]
+		remaining = resp.ContentLength - k
+		complete = remaining == 0
+	case h1.FramingChunked:
+		k, fin, err := chunks.Scan(initial)
+		if err != nil {
+			x.bc.Close()
+			x.finishUpload(true)
+			return s.fail(502, x.cs, "reading response body", err, false)
+		}
+		initial = initial[:k]
+		complete = fin
+	case h1.FramingUntilClose:
+		complete = false
+	}
+	reusable := resp.KeepAlive && framing != h1.FramingUntilClose &&
+		resp.HeadLen+len(initial) == x.n // nothing unasked after the response
+
+	out := s.appendResponseHead(s.out(), keep, nil)
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
+	var werr error
+	if len(initial) <= 4096 {
+		out = append(out, initial...)
+		_, werr = s.conn.Write(out)
+	} else if _, werr = s.conn.Write(out); werr == nil {
+		_, werr = s.conn.Write(initial)
+	}
+	*s.outp = out[:cap(out)]
+	if werr != nil {
+		x.bc.Close()
+		x.finishUpload(true)
+		return false
+	}
+	if !complete {
+		var ok bool
+		switch framing {
+		case h1.FramingLength:
+			ok = x.copyLength(remaining)
+		case h1.FramingChunked:
+			ok = x.copyChunked(&chunks)
+		default:
+			x.copyUntilClose()
+			ok = false
+		}
+		if !ok {
+			x.bc.Close()
+			x.finishUpload(true)
+			return false
+		}
+	}
+	if !x.finishUpload(false) {
+		keep, reusable = false, false
+	}
+	if reusable {
+		x.bc.Backend.PutIdle(x.bc, time.Now())
+	} else {
+		x.bc.Close()
+	}
+	return keep
+}
+
+// readHead reads the response head into s.resp, relaying interim (1xx)
+// responses other than 101. On failure it has answered the client.
+func (x *responseExchange) readHead() bool {
+	s := x.s
+	for {
+		if x.n > 0 {
+			s.resp.Reset()
+			_, perr := h1.ParseResponse(x.buf[:x.n], &s.resp, responseLimits)
+			if perr == nil {
+				st := s.resp.Status
+				if st >= 200 || st == 101 {
+					return true
+				}
+				// Interim response: relay it as received and read on.
+				hl := s.resp.HeadLen
+				_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
+				if _, err := s.conn.Write(x.buf[:hl]); err != nil {
+					x.bc.Close()
+					x.finishUpload(true)
+					return false
+				}
+				x.n = copy(x.buf, x.buf[hl:x.n])
+				continue
+			}
+			if perr == h1.ErrIncomplete && x.n == len(x.buf) {
+				perr = errors.New("response head too large")
+			}
+			if perr != h1.ErrIncomplete {
+				x.bc.Close()
+				x.finishUpload(true)
+				return s.fail(502, x.cs, "parsing response", perr, x.up == nil)
+			}
+		}
+		_ = x.bc.SetReadDeadline(time.Now().Add(s.set.BackTimeout))
+		k, err := x.bc.Read(x.buf[x.n:])
+		x.n += k
+		if k > 0 || err == nil {
+			continue
+		}
+		if x.n == 0 && x.bc.Reused && x.replayable {
+			// The pooled connection was closed by the server while idle:
+			// send the request again on a fresh one, once.
+			x.replayable = false
+			x.bc.Close()
+			if x.bc = s.redial(x.bc.Backend); x.bc == nil {
+				return s.fail(503, x.cs, "reconnecting", err, true)
+			}
+			_ = x.bc.SetDeadline(time.Now().Add(s.set.BackTimeout))
+			if _, err := x.bc.Write(x.out); err != nil {
+				x.bc.Close()
+				return s.fail(502, x.cs, "writing request", err, true)
+			}
+			continue
+		}
+		x.bc.Close()
+		x.finishUpload(true)
+		switch {
+		case x.up != nil && x.up.err == errBadBody:
+			s.answer(400, nil, true, x.cs.Answers)
+			return false
+		case isTimeout(err):
+			return s.fail(504, x.cs, "awaiting response", err, x.up == nil)
+		default:
+			return s.fail(502, x.cs, "reading response", err, x.up == nil)
+		}
+	}
+}
+
+// finishUpload waits for the request body upload, stopping it first when
+// abort is set or when it is still running (the response ended before the
+// request body). It reports whether the body went out whole; true when there
+// was no upload.
+func (x *responseExchange) finishUpload(abort bool) bool {
+	up := x.up
+	if up == nil {
+		return true
+	}
+	if !up.waited {
+		up.waited = true
+		select {
+		case <-up.done:
+		default:
+			up.stopped = true
+			_ = x.s.conn.SetReadDeadline(time.Unix(1, 0))
+			<-up.done
+		}
+	}
+	return up.err == nil && !up.stopped && !abort
+}
