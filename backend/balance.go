@@ -125,7 +125,7 @@ func (g *group) pick(alg order.LoadBalancing, rr *atomic.Uint64, skip *Backend) 
 	case order.PowerOfTwo:
 		b = lessLoaded(g.random(), g.random())
 	default:
-		b = g.backends[g.schedule[rr.Add(1)%uint64(len(g.schedule))]]
+		b = g.backends[g.schedule[(rr.Add(1)-1)%uint64(len(g.schedule))]]
 	}
 	if b == skip {
 		// A retry: take the next backend in list order.

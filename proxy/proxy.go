@@ -96,7 +96,10 @@ func (p *proxy) handle(req order.Request) order.Response {
 		resp.Status, resp.Message = order.StatusError, "kind: missing order"
 		return resp
 	}
-	if c, ok := p.query(req.Order); ok {
+	if c, err, ok := p.query(req.Order); ok {
+		if err != nil {
+			resp.Status, resp.Message = order.StatusError, err.Error()
+		}
 		resp.Content = c
 		return resp
 	}

@@ -1,23 +1,32 @@
 package proxy
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/sluiceproxy/sluice/order"
 )
 
-// query answers the read-only orders.
-func (p *proxy) query(o order.Order) (*order.Content, bool) {
+// query answers the read-only orders; ok is false for other orders.
+func (p *proxy) query(o order.Order) (c *order.Content, err error, ok bool) {
+	if err := o.Validate(); err != nil {
+		return nil, err, true
+	}
 	switch o := o.(type) {
 	case order.Status:
-		return &order.Content{Status: p.status()}, true
+		return &order.Content{Status: p.status()}, nil, true
 	case order.ListBackends:
-		if err := o.Validate(); err != nil {
-			return nil, false // apply reports the error
+		if _, known := p.state.Cluster(o.ClusterID); o.ClusterID != "" && !known {
+			return nil, &order.FieldError{Field: "backend.cluster_id", Reason: "no cluster " + strconv.Quote(o.ClusterID)}, true
 		}
-		return &order.Content{Backends: p.backendStatus(o.ClusterID)}, true
+		return &order.Content{Backends: p.backendStatus(o.ClusterID)}, nil, true
+	case order.ListCertificates:
+		if l, known := p.state.Listener(o.Address); o.Address != "" && (!known || l.Protocol != order.HTTPS) {
+			return nil, &order.FieldError{Field: "certificate.address", Reason: "no https listener on " + o.Address}, true
+		}
 	}
-	return p.state.Query(o)
+	c, ok = p.state.Query(o)
+	return c, nil, ok
 }
 
 func (p *proxy) status() *order.ProxyStatus {

@@ -70,6 +70,47 @@ func BenchmarkLookup(b *testing.B) {
 	}
 }
 
+// BenchmarkLookupScaling interleaves blocks of lookups on the 10-rule and
+// the 100 000-rule tables and reports both per-lookup times and their
+// ratio, which is robust against other load on the machine (both sides
+// see the same conditions). Each block cycles through benchQueries
+// distinct requests, a third each exact hits, wildcard hits and misses.
+func BenchmarkLookupScaling(b *testing.B) {
+	type side struct {
+		tbl  *Table[int]
+		reqs []benchReq
+		dur  time.Duration
+	}
+	var sides [2]side
+	for i, n := range []int{10, 100000} {
+		tbl, exact, wild, miss := benchTable(b, n)
+		var reqs []benchReq
+		for q := 0; q < benchQueries; q++ {
+			reqs = append(reqs, [][]benchReq{exact, wild, miss}[q%3][q])
+		}
+		sides[i] = side{tbl: tbl, reqs: reqs}
+	}
+	b.ReportAllocs()
+	blocks := 0
+	for b.Loop() {
+		for i := range sides {
+			s := &sides[i]
+			start := time.Now()
+			for j := range s.reqs {
+				r := &s.reqs[j]
+				s.tbl.Lookup(r.host, r.path, r.method)
+			}
+			s.dur += time.Since(start)
+		}
+		blocks++
+	}
+	small := float64(sides[0].dur.Nanoseconds()) / float64(blocks*benchQueries)
+	big := float64(sides[1].dur.Nanoseconds()) / float64(blocks*benchQueries)
+	b.ReportMetric(small, "ns/lookup-10")
+	b.ReportMetric(big, "ns/lookup-100000")
+	b.ReportMetric(big/small, "ratio")
+}
+
 // BenchmarkLookupRegex measures a hit on a regex rule (behind an equals
 // and a prefix), showing that regexp matching on []byte does not allocate.
 func BenchmarkLookupRegex(b *testing.B) {

@@ -21,11 +21,18 @@ type Env struct {
 	Requests atomic.Int64
 	Panics   atomic.Int64
 	Active   atomic.Int64 // open client connections
+	// BuffersInUse counts pooled buffers taken and not yet given back; a
+	// parked connection holds none.
+	BuffersInUse atomic.Int64
 
 	idPrefix [8]byte
 	idSeq    atomic.Uint64
 
 	bufs sync.Pool // *[]byte of bufSize
+
+	// testHook, when set by this package's tests, runs at the start of
+	// each exchange.
+	testHook func(*Session)
 }
 
 // bufSize is the size of pooled read buffers. A request or response head
@@ -58,5 +65,12 @@ func (e *Env) nextID(dst *[idLen]byte) {
 	}
 }
 
-func (e *Env) getBuf() *[]byte  { return e.bufs.Get().(*[]byte) }
-func (e *Env) putBuf(b *[]byte) { e.bufs.Put(b) }
+func (e *Env) getBuf() *[]byte {
+	e.BuffersInUse.Add(1)
+	return e.bufs.Get().(*[]byte)
+}
+
+func (e *Env) putBuf(b *[]byte) {
+	e.BuffersInUse.Add(-1)
+	e.bufs.Put(b)
+}

@@ -25,6 +25,9 @@ func (s *Session) exchange() bool {
 	req := &s.req
 	s.newID()
 	s.env.Requests.Add(1)
+	if s.env.testHook != nil {
+		s.env.testHook(s)
+	}
 	bodyStart := s.r + req.HeadLen
 
 	rt, ok := s.ln.Routes().Lookup(req.Host, req.Path, req.Method)

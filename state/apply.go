@@ -4,6 +4,7 @@ import (
 	"reflect"
 
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/router"
 )
 
 // Check reports whether o would apply to s, without changing s. It returns
@@ -183,10 +184,20 @@ func (s *State) needCluster(field, id string, p order.Protocol) error {
 	return nil
 }
 
-func (s *State) addHTTPFrontend(p order.Protocol, f order.HTTPFrontend, commit bool) error {
+// normalize applies a frontend's defaults and normalises its hostname, so
+// that equal frontends compare equal.
+func normalize(f order.HTTPFrontend) order.HTTPFrontend {
 	if f.PathType == "" {
 		f.PathType = order.Prefix
 	}
+	if h, err := router.NormalizeHostname(f.Hostname); err == nil {
+		f.Hostname = h
+	}
+	return f
+}
+
+func (s *State) addHTTPFrontend(p order.Protocol, f order.HTTPFrontend, commit bool) error {
+	f = normalize(f)
 	if err := s.needListener(f.Address, p); err != nil {
 		return err
 	}
@@ -219,9 +230,7 @@ func target(f order.HTTPFrontend) string {
 }
 
 func (s *State) removeHTTPFrontend(p order.Protocol, f order.HTTPFrontend, commit bool) error {
-	if f.PathType == "" {
-		f.PathType = order.Prefix
-	}
+	f = normalize(f)
 	if err := s.needListener(f.Address, p); err != nil {
 		return err
 	}
@@ -240,9 +249,7 @@ func (s *State) removeHTTPFrontend(p order.Protocol, f order.HTTPFrontend, commi
 
 // HTTPFrontend returns the stored frontend with the same key as f.
 func (s *State) HTTPFrontend(f order.HTTPFrontend) (order.HTTPFrontend, bool) {
-	if f.PathType == "" {
-		f.PathType = order.Prefix
-	}
+	f = normalize(f)
 	g, ok := s.http[httpKey(f)]
 	return g, ok
 }

@@ -1,0 +1,125 @@
+// Command idleconns opens N TCP connections to an HTTP server or proxy, sends
+// one keep-alive "GET / HTTP/1.1" on each and reads its response, then holds
+// every connection open and idle. It prints a line starting with "ready"
+// once all are open, and exits after -hold or on SIGINT/SIGTERM, closing
+// them. bench/run.sh uses it to measure a proxy's memory per idle keep-alive
+// client connection.
+//
+//	idleconns -addr 127.0.0.1:8082 -n 10000 -hold 60s
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8082", "address to connect to (host:port)")
+	n := flag.Int("n", 10000, "number of connections")
+	hold := flag.Duration("hold", 60*time.Second, "how long to hold the connections before exiting")
+	host := flag.String("host", "bench.local", "Host header of the request")
+	parallel := flag.Int("parallel", 64, "connections being opened at once")
+	timeout := flag.Duration("timeout", 10*time.Second, "bound on dialing and reading the response of one connection")
+	flag.Parse()
+
+	req := []byte("GET / HTTP/1.1\r\nHost: " + *host + "\r\nUser-Agent: idleconns\r\nAccept: */*\r\n\r\n")
+	conns := make([]net.Conn, *n)
+	var failed atomic.Int64
+	var firstErr atomic.Value
+	work := make(chan int)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < *parallel; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				c, err := open(*addr, req, *timeout)
+				if err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				conns[i] = c
+			}
+		}()
+	}
+	for i := 0; i < *n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+
+	f := failed.Load()
+	fmt.Printf("ready: %d open, %d failed, in %.1fs\n", int64(*n)-f, f, time.Since(start).Seconds())
+	if f > 0 {
+		fmt.Printf("first error: %v\n", firstErr.Load())
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case <-time.After(*hold):
+	case <-sig:
+	}
+	for _, c := range conns {
+		if c != nil {
+			// Reset rather than close: no TIME_WAIT left behind on this
+			// side, so repeated runs do not run out of ephemeral ports.
+			if tc, ok := c.(*net.TCPConn); ok {
+				tc.SetLinger(0)
+			}
+			c.Close()
+		}
+	}
+	if f > 0 {
+		os.Exit(1)
+	}
+}
+
+// open dials addr, sends req and reads one complete response, which must
+// keep the connection alive.
+func open(addr string, req []byte, timeout time.Duration) (net.Conn, error) {
+	c, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.Write(req); err != nil {
+		c.Close()
+		return nil, err
+	}
+	br := bufio.NewReaderSize(c, 1024)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("status %s", resp.Status)
+	}
+	if err == nil && resp.Close {
+		err = fmt.Errorf("server closed the connection (Connection: close)")
+	}
+	if err == nil && br.Buffered() > 0 {
+		err = fmt.Errorf("%d unexpected bytes after the response", br.Buffered())
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	c.SetDeadline(time.Time{})
+	return c, nil
+}

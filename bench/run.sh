@@ -1,0 +1,463 @@
+#!/usr/bin/env bash
+# Whole-proxy benchmark: Sluice against HAProxy and nginx, each alone on one
+# CPU, in front of the same origin, loaded by wrk.
+#
+#   bash bench/run.sh                 # 3 rounds of 10 s runs
+#   bash bench/run.sh --rounds 5      # more rounds
+#   bash bench/run.sh --quick         # 1 round of 5 s runs, a fast check
+#   bash bench/run.sh --duration 8    # seconds per measured run
+#   bash bench/run.sh --origin go     # bench/origin instead of nginx as origin
+#
+# CPU layout (needs at least 2 CPUs):
+#   CPU 0  the proxy under test, one at a time under load: HAProxy
+#          (nbthread 1), nginx (worker_processes 1), Sluice (GOMAXPROCS=1).
+#          The three stay started, pinned to CPU 0, but only the one being
+#          measured gets traffic.
+#   CPU 1  wrk (-t1) and the origin (nginx, `return 200 "hello, world\n"`,
+#          1 worker; or bench/origin with GOMAXPROCS=1 under --origin go).
+# The proxy is the only busy thing on CPU 0, so its CPU time per request and
+# its req/s at 100% of one core compare proxies directly. wrk and the origin
+# share CPU 1: the table shows CPU 1's busy share, and if it nears 100% the
+# load side, not the proxy, bounds req/s (CPU µs/request stays valid).
+# nginx is the default origin because it costs about a third of the CPU per
+# request of a Go net/http origin on this kind of machine (measured ~11 vs
+# ~30 µs), which leaves CPU 1 headroom for wrk.
+#
+# Other load on the machine (anything not ours running on CPU 0) shows in the
+# "cpu0 other%" column; results with much of it are noisy.
+#
+# Everything listens on 127.0.0.1 only; configs, binaries, logs and raw
+# results go to a temp dir (printed at the end); everything started is
+# stopped on exit.
+set -euo pipefail
+
+ROUNDS=3
+DURATION=10
+WARMUP=2
+ORIGIN_KIND=nginx
+BASE_PORT=18080
+IDLE_CONNS=10000
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--quick) ROUNDS=1; DURATION=5; shift ;;
+	--rounds) ROUNDS="$2"; shift 2 ;;
+	--duration) DURATION="$2"; shift 2 ;;
+	--origin) ORIGIN_KIND="$2"; shift 2 ;;
+	--base-port) BASE_PORT="$2"; shift 2 ;;
+	--idle-conns) IDLE_CONNS="$2"; shift 2 ;;
+	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds wants a positive integer" >&2; exit 2; }
+[[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "--duration wants whole seconds" >&2; exit 2; }
+[[ "$ORIGIN_KIND" == nginx || "$ORIGIN_KIND" == go ]] || { echo "--origin is nginx or go" >&2; exit 2; }
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ORIGIN_PORT=$BASE_PORT
+declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)))
+PROXIES=(haproxy nginx sluice)
+SCENARIOS=(ka50 ka500 close50)
+declare -A SCEN_DESC=([ka50]="keep-alive -c50" [ka500]="keep-alive -c500" [close50]="Connection: close -c50")
+declare -A SCEN_ARGS=([ka50]="-c50" [ka500]="-c500" [close50]="-c50")
+STEP_SLACK=30 # seconds a step may take beyond its nominal length
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+(( $(nproc) >= 2 )) || die "needs at least 2 CPUs (proxies on CPU 0, wrk and origin on CPU 1)"
+
+# --- tools -----------------------------------------------------------------
+
+install_tools() {
+	local missing=()
+	command -v haproxy >/dev/null || missing+=(haproxy)
+	command -v nginx >/dev/null || missing+=(nginx)
+	command -v wrk >/dev/null || missing+=(wrk)
+	command -v curl >/dev/null || missing+=(curl)
+	command -v taskset >/dev/null || missing+=(util-linux)
+	((${#missing[@]} == 0)) && return
+	[[ $EUID -eq 0 ]] || die "missing ${missing[*]}; run as root or install them"
+	log "installing ${missing[*]}"
+	# Keep the packages' services from starting (nginx's default site would
+	# listen on 0.0.0.0:80) when no policy says so already.
+	local policy=/usr/sbin/policy-rc.d made_policy=0
+	if [[ ! -e $policy ]]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+	fi
+	local rc=0
+	{ timeout 300 apt-get update -q && DEBIAN_FRONTEND=noninteractive timeout 600 \
+		apt-get install -y -q --no-install-recommends "${missing[@]}"; } >&2 || rc=$?
+	((made_policy)) && rm -f "$policy"
+	((rc == 0)) || die "apt-get failed"
+}
+install_tools
+command -v go >/dev/null || die "go is not in PATH"
+
+# File descriptors: 10 000 idle connections need 10 000+ per proxy.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+NOFILE=$(ulimit -n)
+[[ "$NOFILE" == unlimited ]] && NOFILE=65536
+((NOFILE >= IDLE_CONNS + 200)) || die "open-file limit $NOFILE is too low for $IDLE_CONNS idle connections"
+
+TMP="$(mktemp -d /tmp/sluice-bench.XXXXXX)"
+RAW="$TMP/results.tsv"
+mkdir -p "$TMP/bin" "$TMP/logs"
+CLK_TCK=$(getconf CLK_TCK)
+
+# --- process bookkeeping -----------------------------------------------------
+
+declare -A PID=()
+BG_PIDS=()
+
+# tree_pids PID: the process and its children (nginx master + workers).
+tree_pids() { echo "$1"; pgrep -P "$1" 2>/dev/null || true; }
+
+cleanup() {
+	local rc=$?
+	set +e
+	local p
+	for p in "${BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.5
+	for p in "${BG_PIDS[@]}"; do
+		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_http() { # port name pid
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$3" 2>/dev/null || die "$2 exited at start; see $TMP/logs/$2.log"
+		if curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; then return; fi
+		sleep 0.1
+	done
+	die "$2 does not answer on 127.0.0.1:$1; see $TMP/logs/$2.log"
+}
+
+# --- build and configure ---------------------------------------------------
+
+log "building the Go programs"
+(cd "$REPO" && go build -o "$TMP/bin/" ./bench/sluice-bench ./bench/origin ./bench/idleconns)
+
+for p in $ORIGIN_PORT "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
+
+cat >"$TMP/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 20000
+    # no log lines: nothing is logged
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-request 10s
+    timeout http-keep-alive 60s
+    maxconn 20000
+frontend fe
+    bind 127.0.0.1:${PORT[haproxy]}
+    maxconn 20000
+    default_backend be
+backend be
+    server origin 127.0.0.1:$ORIGIN_PORT
+EOF
+
+nginx_conf() { # dir listen body-of-http-server worker_connections
+	mkdir -p "$1"
+	cat >"$1/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile $NOFILE;
+daemon off;
+master_process on;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections $4; }
+http {
+    access_log off;
+    client_body_temp_path $1/client_body;
+    proxy_temp_path $1/proxy;
+    fastcgi_temp_path $1/fastcgi;
+    uwsgi_temp_path $1/uwsgi;
+    scgi_temp_path $1/scgi;
+    keepalive_timeout 60s;
+    keepalive_requests 100000000;
+$3
+}
+EOF
+}
+
+nginx_conf "$TMP/nginx-origin" "" "
+    server {
+        listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
+        location / { default_type text/plain; return 200 \"hello, world\n\"; }
+    }" 4096
+
+nginx_conf "$TMP/nginx-proxy" "" "
+    upstream origin {
+        server 127.0.0.1:$ORIGIN_PORT;
+        keepalive 64;
+        keepalive_requests 100000000;
+        keepalive_timeout 60s;
+    }
+    server {
+        listen 127.0.0.1:${PORT[nginx]} backlog=4096;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+        }
+    }" 20000
+
+# --- start -----------------------------------------------------------------
+
+start_origin() {
+	if [[ $ORIGIN_KIND == nginx ]]; then
+		taskset -c 1 nginx -p "$TMP/nginx-origin" -c "$TMP/nginx-origin/nginx.conf" -e stderr \
+			>"$TMP/logs/origin.log" 2>&1 &
+	else
+		GOMAXPROCS=1 taskset -c 1 "$TMP/bin/origin" -listen "127.0.0.1:$ORIGIN_PORT" \
+			>"$TMP/logs/origin.log" 2>&1 &
+	fi
+	PID[origin]=$!
+	BG_PIDS+=("$!")
+	wait_http "$ORIGIN_PORT" origin "${PID[origin]}"
+}
+
+start_proxy() { # name
+	case "$1" in
+	haproxy)
+		taskset -c 0 haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/logs/haproxy.log" 2>&1 &
+		;;
+	nginx)
+		taskset -c 0 nginx -p "$TMP/nginx-proxy" -c "$TMP/nginx-proxy/nginx.conf" -e stderr \
+			>"$TMP/logs/nginx.log" 2>&1 &
+		;;
+	sluice)
+		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice-bench" -listen "127.0.0.1:${PORT[sluice]}" \
+			-backend "127.0.0.1:$ORIGIN_PORT" >"$TMP/logs/sluice.log" 2>&1 &
+		;;
+	esac
+	PID[$1]=$!
+	BG_PIDS+=("$!")
+	wait_http "${PORT[$1]}" "$1" "${PID[$1]}"
+}
+
+stop_proxy() { # name
+	local p=${PID[$1]}
+	kill -TERM "$p" 2>/dev/null || true
+	local i
+	for i in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$p" 2>/dev/null || true
+	wait "$p" 2>/dev/null || true
+}
+
+alive() { kill -0 "${PID[$1]}" 2>/dev/null || die "$1 (pid ${PID[$1]}) died; see $TMP/logs/$1.log"; }
+
+# --- measurement helpers -----------------------------------------------------
+
+cpu_ticks() { # pid: utime+stime of the process tree, in clock ticks
+	local p sum=0 v
+	for p in $(tree_pids "$1"); do
+		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || continue
+		sum=$((sum + v))
+	done
+	echo "$sum"
+}
+
+rss_kib() { # pid: VmRSS of the process tree, KiB
+	local p sum=0 v
+	for p in $(tree_pids "$1"); do
+		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
+cpu_stat() { # cpuN: "busy total" jiffies from /proc/stat
+	awk -v c="$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
+}
+
+# to_ms VALUE: wrk's latency ("512.00us", "1.20ms", "2.01s") in ms.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+		else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.3f", v * 60000 }
+		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+		else printf "nan" }'
+}
+
+wrk_args() { # scenario duration
+	local a=(-t1 ${SCEN_ARGS[$1]} "-d${2}s" --latency)
+	[[ $1 == close50 ]] && a+=(-H "Connection: close")
+	printf '%s\n' "${a[@]}"
+}
+
+printf 'round\tproxy\tscenario\treq_per_s\tp99_ms\trequests\tproxy_cpu_ticks\tcpu_us_per_req\tproxy_cpu_pct\tcpu0_other_pct\tcpu1_busy_pct\tnon_2xx_3xx\tsocket_errors\n' >"$RAW"
+
+WARNINGS=()
+
+run_one() { # round proxy scenario
+	local round=$1 proxy=$2 scen=$3 port=${PORT[$2]} pid=${PID[$2]}
+	local -a args
+	mapfile -t args < <(wrk_args "$scen" "$WARMUP")
+	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) wrk "${args[@]}" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
+	alive "$proxy"
+	mapfile -t args < <(wrk_args "$scen" "$DURATION")
+	local t0 c0 c1 out
+	t0=$(cpu_ticks "$pid"); read -r c0b c0t < <(cpu_stat cpu0); read -r c1b c1t < <(cpu_stat cpu1)
+	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) wrk "${args[@]}" "http://127.0.0.1:$port/" 2>&1) ||
+		die "wrk failed on $proxy/$scen: $out"
+	local t1 c0b2 c0t2 c1b2 c1t2
+	t1=$(cpu_ticks "$pid"); read -r c0b2 c0t2 < <(cpu_stat cpu0); read -r c1b2 c1t2 < <(cpu_stat cpu1)
+	alive "$proxy"
+	printf '%s\n' "$out" >"$TMP/logs/wrk-r$round-$proxy-$scen.txt"
+
+	local rps reqs p99raw p99 non2xx sockerr
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	reqs=$(awk '/ requests in / { print $1 }' <<<"$out")
+	p99raw=$(awk '$1 == "99%" { print $2 }' <<<"$out")
+	p99=$(to_ms "$p99raw")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' <<<"$out")
+	sockerr=$(sed -n 's/^ *Socket errors: *//p' <<<"$out" | tr -d ' ')
+	[[ -n "$rps" && -n "$reqs" && "$reqs" -gt 0 ]] || die "cannot read wrk's output for $proxy/$scen: $out"
+	local dt=$((t1 - t0)) d0=$((c0t2 - c0t)) d1=$((c1t2 - c1t))
+	local cpu_us cpu_pct other_pct cpu1_pct
+	cpu_us=$(awk -v t="$dt" -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+	cpu_pct=$(awk -v t="$dt" -v d="$d0" 'BEGIN { printf "%.1f", d ? 100 * t / d : 0 }')
+	other_pct=$(awk -v b="$((c0b2 - c0b))" -v t="$dt" -v d="$d0" 'BEGIN { o = d ? 100 * (b - t) / d : 0; if (o < 0) o = 0; printf "%.1f", o }')
+	cpu1_pct=$(awk -v b="$((c1b2 - c1b))" -v d="$d1" 'BEGIN { printf "%.1f", d ? 100 * b / d : 0 }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$proxy" "$scen" "$rps" "$p99" \
+		"$reqs" "$dt" "$cpu_us" "$cpu_pct" "$other_pct" "$cpu1_pct" "${non2xx:-0}" "${sockerr:-none}" >>"$RAW"
+	log "round $round $proxy ${SCEN_DESC[$scen]}: $rps req/s, p99 ${p99} ms, $cpu_us CPU µs/req, proxy CPU ${cpu_pct}%, cpu0 other ${other_pct}%, cpu1 ${cpu1_pct}%${non2xx:+, NON-2XX/3XX: $non2xx}${sockerr:+, socket errors: $sockerr}"
+	if [[ -n "$non2xx" ]]; then WARNINGS+=("round $round $proxy $scen: Non-2xx or 3xx responses: $non2xx"); fi
+	if [[ -n "$sockerr" ]]; then WARNINGS+=("round $round $proxy $scen: Socket errors: $sockerr"); fi
+}
+
+# --- load rounds -------------------------------------------------------------
+
+log "temp dir $TMP; open-file limit $NOFILE; $ROUNDS round(s) of ${DURATION}s runs (+${WARMUP}s warm-up each)"
+start_origin
+for p in "${PROXIES[@]}"; do start_proxy "$p"; done
+log "started: origin pid ${PID[origin]} ($ORIGIN_KIND, CPU 1); haproxy ${PID[haproxy]}, nginx ${PID[nginx]}, sluice ${PID[sluice]} (CPU 0)"
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	if ((r % 2)); then order=(haproxy nginx sluice); else order=(sluice nginx haproxy); fi
+	for p in "${order[@]}"; do
+		for s in "${SCENARIOS[@]}"; do run_one "$r" "$p" "$s"; done
+	done
+done
+
+# --- idle keep-alive connection memory (fresh proxies) ------------------------
+
+MEM="$TMP/idle-memory.tsv"
+printf 'proxy\tconns\trss_before_kib\trss_after_kib\tkib_per_conn\n' >"$MEM"
+for p in "${PROXIES[@]}"; do
+	stop_proxy "$p"
+	start_proxy "$p"
+	# A few requests so the first-request allocations are not counted.
+	for i in 1 2 3 4 5; do curl -fsS -m 2 -o /dev/null "http://127.0.0.1:${PORT[$p]}/" || true; done
+	sleep 1
+	before=$(rss_kib "${PID[$p]}")
+	taskset -c 1 "$TMP/bin/idleconns" -addr "127.0.0.1:${PORT[$p]}" -n "$IDLE_CONNS" -hold 60s \
+		>"$TMP/logs/idleconns-$p.log" 2>&1 &
+	ic=$!
+	BG_PIDS+=("$ic")
+	ready=0
+	for i in $(seq 1 600); do # 60 s at most
+		if grep -q '^ready' "$TMP/logs/idleconns-$p.log"; then ready=1; break; fi
+		kill -0 "$ic" 2>/dev/null || break
+		sleep 0.1
+	done
+	((ready)) || die "idleconns did not get ready against $p; see $TMP/logs/idleconns-$p.log"
+	if ! grep -q '^ready: [0-9]* open, 0 failed' "$TMP/logs/idleconns-$p.log"; then
+		WARNINGS+=("idle $p: $(tr '\n' ' ' <"$TMP/logs/idleconns-$p.log")")
+	fi
+	sleep 3
+	alive "$p"
+	after=$(rss_kib "${PID[$p]}")
+	opened=$(awk '/^ready/ { print $2 }' "$TMP/logs/idleconns-$p.log")
+	kill -TERM "$ic" 2>/dev/null || true
+	wait "$ic" 2>/dev/null || true
+	per=$(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" 'BEGIN { printf "%.2f", (a - b) / n }')
+	printf '%s\t%s\t%s\t%s\t%s\n' "$p" "$opened" "$before" "$after" "$per" >>"$MEM"
+	log "idle $p: $opened connections open, RSS $before -> $after KiB, $per KiB/connection"
+done
+
+# --- report --------------------------------------------------------------------
+
+echo
+echo "Sluice whole-proxy benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
+echo "$ROUNDS round(s), wrk -t1 -d${DURATION}s --latency after a ${WARMUP}s warm-up; median over rounds; ×HAProxy = value / HAProxy's"
+echo "CPU 0: the proxy under test alone. CPU 1: wrk and the origin ($ORIGIN_KIND) share it."
+echo "HAProxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(go version | awk '{ print $3 }')"
+echo
+awk -F'\t' -v rounds="$ROUNDS" '
+function median(key,   n, i, j, t, a) {
+	n = cnt[key]
+	for (i = 1; i <= n; i++) a[i] = vals[key, i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, v) { cnt[key]++; vals[key, cnt[key]] = v }
+function ratio(v, base) { return base > 0 ? sprintf("%.2fx", v / base) : "-" }
+NR == 1 { next }
+{
+	k = $2 SUBSEP $3
+	add(k SUBSEP "rps", $4); add(k SUBSEP "p99", $5); add(k SUBSEP "cpu", $8)
+	add(k SUBSEP "pct", $9); add(k SUBSEP "other", $10); add(k SUBSEP "cpu1", $11)
+	if ($12 + 0 > 0) bad[k] += $12
+}
+END {
+	split("ka50 ka500 close50", sc, " ")
+	desc["ka50"] = "keep-alive, 50 conns"; desc["ka500"] = "keep-alive, 500 conns"; desc["close50"] = "Connection: close, 50 conns"
+	split("haproxy nginx sluice", px, " ")
+	printf "%-28s %-8s %10s %7s %9s %7s %11s %7s %7s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "p99 ms", "×HAP", "CPU µs/req", "×HAP", "proxy%", "cpu0 o%", "cpu1%"
+	for (s = 1; s <= 3; s++) {
+		hk = "haproxy" SUBSEP sc[s]
+		hr = median(hk SUBSEP "rps"); hp = median(hk SUBSEP "p99"); hc = median(hk SUBSEP "cpu")
+		for (p = 1; p <= 3; p++) {
+			k = px[p] SUBSEP sc[s]
+			if (!cnt[k SUBSEP "rps"]) continue
+			r = median(k SUBSEP "rps"); l = median(k SUBSEP "p99"); c = median(k SUBSEP "cpu")
+			printf "%-28s %-8s %10.0f %7s %9.2f %7s %11.2f %7s %7.1f %7.1f %7.1f%s\n", (p == 1 ? desc[sc[s]] : ""), px[p], r, ratio(r, hr), l, ratio(l, hp), c, ratio(c, hc), median(k SUBSEP "pct"), median(k SUBSEP "other"), median(k SUBSEP "cpu1"), (bad[k] ? "  (non-2xx/3xx: " bad[k] ")" : "")
+		}
+	}
+}' "$RAW"
+echo
+echo "Memory per idle keep-alive client connection ($IDLE_CONNS connections, RSS after − before, 3 s after the last opened):"
+awk -F'\t' '
+NR == 1 { next }
+{ n++; name[n] = $1; conns[n] = $2; b[n] = $3; a[n] = $4; per[n] = $5; if ($1 == "haproxy") base = $5 }
+END {
+	printf "%-8s %8s %14s %14s %10s %7s\n", "proxy", "conns", "RSS before KiB", "RSS after KiB", "KiB/conn", "×HAP"
+	for (i = 1; i <= n; i++)
+		printf "%-8s %8s %14d %14d %10.2f %7s\n", name[i], conns[i], b[i], a[i], per[i], base > 0 ? sprintf("%.2fx", per[i] / base) : "-"
+}' "$MEM"
+echo
+echo "×HAP: above 1 is more req/s (better) or more latency/CPU/memory (worse) than HAProxy."
+echo "proxy% = the proxy's share of CPU 0 during the run; cpu0 o% = other processes' share of CPU 0 (noise);"
+echo "cpu1% = how busy CPU 1 (wrk + origin) was: near 100 means the load side, not the proxy, capped req/s."
+if ((${#WARNINGS[@]})); then
+	echo
+	echo "WARNINGS:"
+	printf '  %s\n' "${WARNINGS[@]}"
+fi
+echo
+echo "raw results: $RAW"
+echo "idle memory: $MEM"
+echo "logs and wrk outputs: $TMP/logs"
+for p in "${PROXIES[@]}"; do
+	if [[ -s "$TMP/logs/$p.log" ]]; then
+		echo "--- $p stderr/stdout ($TMP/logs/$p.log), last lines:"
+		tail -n 5 "$TMP/logs/$p.log"
+	fi
+done

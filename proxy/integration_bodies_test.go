@@ -1,0 +1,196 @@
+package proxy_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+)
+
+const bigBody = 20 << 20
+
+// hashOrigin answers every request with the SHA-256 and length of its body,
+// and the way it was framed.
+func hashOrigin(t *testing.T) *origin {
+	return newOrigin(t, "hash", func(w http.ResponseWriter, r *http.Request) {
+		sum, n, err := hashReader(r.Body)
+		if err != nil {
+			http.Error(w, "reading body: "+err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "%s %d %v %d", sum, n, r.TransferEncoding, r.ContentLength)
+	})
+}
+
+// TestUploadContentLength streams a 20 MiB body with a Content-Length.
+func TestUploadContentLength(t *testing.T) {
+	h := startProxy(t, nil)
+	o := hashOrigin(t)
+	h.route("app.test", o.Addr)
+
+	data := payload(bigBody)
+	resp, body := h.send(h.request("PUT", "app.test", "/up", bytes.NewReader(data)))
+	wantStatus(t, resp, body, 200)
+	if want := fmt.Sprintf("%s %d [] %d", sha(data), len(data), len(data)); body != want {
+		t.Errorf("origin got %q, want %q", body, want)
+	}
+}
+
+// TestUploadChunked streams a 20 MiB body of unknown length (chunked) from
+// a pipe written while the request is in flight.
+func TestUploadChunked(t *testing.T) {
+	h := startProxy(t, nil)
+	o := hashOrigin(t)
+	h.route("app.test", o.Addr)
+
+	data := payload(bigBody)
+	pr, pw := io.Pipe()
+	go func() {
+		for off := 0; off < len(data); {
+			n := min(len(data)-off, 100_000+off%7919)
+			if _, err := pw.Write(data[off : off+n]); err != nil {
+				return
+			}
+			off += n
+		}
+		pw.Close()
+	}()
+	req := h.request("POST", "app.test", "/up", pr)
+	req.ContentLength = -1
+	resp, body := h.send(req)
+	wantStatus(t, resp, body, 200)
+	if want := fmt.Sprintf("%s %d [chunked] -1", sha(data), len(data)); body != want {
+		t.Errorf("origin got %q, want %q", body, want)
+	}
+}
+
+// TestDownloads streams 20 MiB responses framed by Content-Length, by
+// chunked encoding (the origin flushes as it writes) and by the origin
+// closing the connection.
+func TestDownloads(t *testing.T) {
+	h := startProxy(t, nil)
+	data := payload(bigBody)
+	o := newOrigin(t, "dl", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/length":
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+			w.Write(data)
+		case "/chunked":
+			f := w.(http.Flusher)
+			for off := 0; off < len(data); off += 64 << 10 {
+				w.Write(data[off:min(off+64<<10, len(data))])
+				f.Flush()
+			}
+		}
+	})
+	h.route("app.test", o.Addr)
+	closer := newRawOrigin(t, func(c net.Conn) {
+		if _, err := readHead(bufio.NewReader(c)); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
+		c.Write(data)
+	})
+	h.route("close.test", closer.Addr)
+
+	for _, tc := range []struct {
+		host, path string
+		chunked    bool
+	}{
+		{"app.test", "/length", false},
+		{"app.test", "/chunked", true},
+		{"close.test", "/", false},
+	} {
+		resp, err := h.HC.Do(h.request("GET", tc.host, tc.path, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, n, err := hashReader(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatalf("%s%s: reading body: %v", tc.host, tc.path, err)
+		}
+		if resp.StatusCode != 200 || sum != sha(data) || n != int64(len(data)) {
+			t.Errorf("%s%s: status %d, %d bytes, checksum match %v", tc.host, tc.path, resp.StatusCode, n, sum == sha(data))
+		}
+		if got := len(resp.TransferEncoding) > 0; got != tc.chunked {
+			t.Errorf("%s%s: chunked %v, want %v", tc.host, tc.path, got, tc.chunked)
+		}
+	}
+}
+
+// TestResponseStreamedNotBuffered has the origin send a first chunk and
+// then wait until the client has received it: a proxy that buffered the
+// whole body would deadlock here.
+func TestResponseStreamedNotBuffered(t *testing.T) {
+	h := startProxy(t, nil)
+	gotFirst := make(chan struct{})
+	o := newOrigin(t, "stream", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "first chunk;")
+		w.(http.Flusher).Flush()
+		select {
+		case <-gotFirst:
+		case <-time.After(ioTimeout):
+			return
+		}
+		io.WriteString(w, "second chunk")
+	})
+	h.route("app.test", o.Addr)
+
+	resp, err := h.HC.Do(h.request("GET", "app.test", "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	first := make([]byte, len("first chunk;"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		t.Fatalf("first chunk did not arrive before the origin finished: %v", err)
+	}
+	close(gotFirst)
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(first)+string(rest) != "first chunk;second chunk" {
+		t.Errorf("body %q%q, err %v", first, rest, err)
+	}
+}
+
+// TestUploadStreamedNotBuffered has the origin answer after reading only
+// the first part of the body, while the client holds the rest back until it
+// has the answer: a proxy that buffered the request body would deadlock.
+func TestUploadStreamedNotBuffered(t *testing.T) {
+	h := startProxy(t, nil)
+	o := newOrigin(t, "stream", func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).EnableFullDuplex()
+		first := make([]byte, 5)
+		if _, err := io.ReadFull(r.Body, first); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "first %s;", first)
+		w.(http.Flusher).Flush()
+		rest, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "rest %s", rest)
+	})
+	h.route("app.test", o.Addr)
+
+	c := dialRaw(t, h.Addr)
+	c.write("POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+	resp, err := http.ReadResponse(c.BR, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := make([]byte, len("first hello;"))
+	if _, err := io.ReadFull(resp.Body, got); err != nil || string(got) != "first hello;" {
+		t.Fatalf("start of response %q, err %v", got, err)
+	}
+	c.write("6\r\n world\r\n0\r\n\r\n")
+	rest, err := io.ReadAll(resp.Body)
+	if err != nil || string(rest) != "rest  world" {
+		t.Errorf("rest of response %q, err %v", rest, err)
+	}
+}
