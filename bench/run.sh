@@ -170,7 +170,7 @@ backend be
     server origin 127.0.0.1:$ORIGIN_PORT
 EOF
 
-nginx_conf() { # dir listen body-of-http-server worker_connections
+nginx_conf() { # dir http-block-body worker_connections
 	mkdir -p "$1"
 	cat >"$1/nginx.conf" <<EOF
 worker_processes 1;
@@ -179,7 +179,7 @@ daemon off;
 master_process on;
 pid $1/nginx.pid;
 error_log $1/error.log warn;
-events { worker_connections $4; }
+events { worker_connections $3; }
 http {
     access_log off;
     client_body_temp_path $1/client_body;
@@ -189,18 +189,18 @@ http {
     scgi_temp_path $1/scgi;
     keepalive_timeout 60s;
     keepalive_requests 100000000;
-$3
+$2
 }
 EOF
 }
 
-nginx_conf "$TMP/nginx-origin" "" "
+nginx_conf "$TMP/nginx-origin" "
     server {
         listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
         location / { default_type text/plain; return 200 \"hello, world\n\"; }
     }" 4096
 
-nginx_conf "$TMP/nginx-proxy" "" "
+nginx_conf "$TMP/nginx-proxy" "
     upstream origin {
         server 127.0.0.1:$ORIGIN_PORT;
         keepalive 64;

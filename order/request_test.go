@@ -61,8 +61,8 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 
 func TestRequestJSONErrors(t *testing.T) {
 	cases := map[string]string{
-		`{"id":"1","kind":"explode"}`:                                       `unknown order "explode"`,
-		`{"id":"1"}`:                                                        "kind: missing",
+		`{"id":"1","kind":"explode"}`: `unknown order "explode"`,
+		`{"id":"1"}`:                  "kind: missing",
 		`{"id":"1","kind":"add_cluster","order":{"id":"c","colour":"red"}}`: "unknown field",
 		`{"id":"1","kind":"add_cluster","order":{"id":7}}`:                  "cannot unmarshal",
 		`{"id":"1","kind":"add_cluster","extra":1}`:                         "unknown field",

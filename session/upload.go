@@ -14,8 +14,8 @@ import (
 type upload struct {
 	s         *Session
 	bc        *backend.Conn
-	remaining int64               // content-length bytes still to come
-	chunks    *h1.ChunkedScanner  // non-nil for a chunked body
+	remaining int64              // content-length bytes still to come
+	chunks    *h1.ChunkedScanner // non-nil for a chunked body
 	done      chan struct{}
 	err       error // nil when the body went out whole
 	waited    bool  // finishUpload has waited for done
