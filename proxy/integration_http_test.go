@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestKeepAliveBothSides checks that a client's sequential requests share
@@ -240,4 +241,39 @@ func TestHTTP10Client(t *testing.T) {
 	resp, body = c.read("GET")
 	wantStatus(t, resp, body, 404)
 	c.expectClosed(ioTimeout)
+}
+
+// TestHeadWithStreamedBody is a regression test: a HEAD request whose body
+// arrives after its head, and is read by the origin before it answers. The
+// body upload reuses the buffer holding the request head, so the proxy must
+// remember that the request was a HEAD (else it waits for a body the HEAD
+// response never has).
+func TestHeadWithStreamedBody(t *testing.T) {
+	h := startProxy(t, nil)
+	entered := make(chan struct{}, 1)
+	o := newOrigin(t, "app", func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		b, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Length", "11")
+		w.Header().Set("X-Body", string(b))
+	})
+	h.route("app.test", o.Addr)
+
+	c := dialRaw(t, h.Addr)
+	c.write("HEAD / HTTP/1.1\r\nHost: app.test\r\nContent-Length: 4\r\n\r\n")
+	select {
+	case <-entered:
+	case <-time.After(ioTimeout):
+		t.Fatal("the request did not reach the origin")
+	}
+	c.write("ABCD")
+	resp, body := c.read("HEAD")
+	wantStatus(t, resp, body, 200)
+	if resp.Header.Get("X-Body") != "ABCD" || body != "" {
+		t.Errorf("X-Body %q, body %q", resp.Header.Get("X-Body"), body)
+	}
+	c.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+	<-entered
+	resp, body = c.read("GET")
+	wantStatus(t, resp, body, 200)
 }

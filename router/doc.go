@@ -70,11 +70,15 @@
 // Exact hostnames and wildcard suffixes live in two hash indexes keyed by
 // the normalised name. Each index is split into 4096 shards, chosen by a
 // hash/maphash hash of the name, held in a two-level array (64 directories
-// of 64 shard maps). Add and Remove copy only the top array, one directory,
-// one shard map and the one hostname's rule set; everything else is shared
-// with the previous table. With 100 000 hostnames a shard holds about 25
-// names, so a change costs a few microseconds, and a lookup costs one hash
-// and one small map probe per candidate name whatever the table size.
+// of 64 shards). A shard is a small open-addressing table of (hash,
+// pointer to the name's rules) slots. Add and Remove copy only the top
+// array, one directory, one shard and the one name's rule set; everything
+// else is shared with the previous table. With 100 000 hostnames a shard
+// holds about 25 names, so a change costs a few microseconds, and a lookup
+// costs one hash and about one slot probe per candidate name (the exact
+// host, each wildcard suffix, then "*") whatever the table size. What does
+// grow with the table is the chance that those few memory loads miss the
+// CPU caches.
 //
 // The rules of one hostname are an immutable hostRules value holding three
 // sorted slices: equals rules by path (binary search), regex rules by
@@ -84,6 +88,6 @@
 // Regexes are compiled once, when their rule is added.
 //
 // Lookup allocates nothing: the host is lowercased into a fixed stack
-// array, map probes use m[string(b)] (which does not copy), and
+// array, name comparisons use string(b) == s (which does not copy), and
 // regexp.Regexp.Match on a []byte reuses pooled matchers.
 package router

@@ -286,3 +286,43 @@ func TestLookupAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestManyHosts exercises shard probing, growth and deletion with enough
+// hostnames to put dozens in each shard.
+func TestManyHosts(t *testing.T) {
+	const n = 20000
+	tbl := New[int]()
+	for i := 0; i < n; i++ {
+		tbl = mustAdd(t, tbl, Rule[int]{Hostname: fmt.Sprintf("h%d.example.com", i), Target: i})
+		if i%10 == 0 {
+			tbl = mustAdd(t, tbl, Rule[int]{Hostname: fmt.Sprintf("*.w%d.example.org", i), Target: -i})
+		}
+	}
+	full := tbl
+	for i := 0; i < n; i += 3 {
+		var ok bool
+		if tbl, ok = tbl.Remove(Key{Hostname: fmt.Sprintf("h%d.example.com", i)}); !ok {
+			t.Fatalf("Remove(h%d) = false", i)
+		}
+	}
+	removed := (n + 2) / 3
+	if want := n + n/10 - removed; tbl.Len() != want || len(tbl.Rules()) != want {
+		t.Fatalf("Len = %d, len(Rules) = %d, want %d", tbl.Len(), len(tbl.Rules()), want)
+	}
+	for i := 0; i < n; i++ {
+		host := []byte(fmt.Sprintf("H%d.Example.com", i))
+		v, ok := tbl.Lookup(host, []byte("/"), nil)
+		if want := i%3 != 0; ok != want || (ok && v != i) {
+			t.Fatalf("Lookup(%s) = %d, %v; want %d, %v", host, v, ok, i, want)
+		}
+		if v, ok := full.Lookup(host, []byte("/"), nil); !ok || v != i {
+			t.Fatalf("full table: Lookup(%s) = %d, %v", host, v, ok)
+		}
+		if i%10 == 0 {
+			w := []byte(fmt.Sprintf("a.b.w%d.example.org", i))
+			if v, ok := tbl.Lookup(w, nil, nil); !ok || v != -i {
+				t.Fatalf("Lookup(%s) = %d, %v; want %d", w, v, ok, -i)
+			}
+		}
+	}
+}

@@ -28,7 +28,8 @@ type Env struct {
 	idPrefix [8]byte
 	idSeq    atomic.Uint64
 
-	bufs sync.Pool // *[]byte of bufSize
+	bufs  sync.Pool // *[]byte of bufSize
+	heads sync.Pool // *heads
 
 	// testHook, when set by this package's tests, runs at the start of
 	// each exchange.
@@ -46,6 +47,7 @@ func NewEnv(log *slog.Logger) *Env {
 	_, _ = rand.Read(r[:])
 	hex.Encode(e.idPrefix[:], r[:])
 	e.bufs.New = func() any { b := make([]byte, bufSize); return &b }
+	e.heads.New = func() any { return new(heads) }
 	return e
 }
 

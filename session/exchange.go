@@ -22,7 +22,7 @@ var responseLimits = h1.Limits{MaxHeadBytes: bufSize, MaxHeaderFields: 200}
 // streams the response. It reports whether the client connection stays open
 // for another request.
 func (s *Session) exchange() bool {
-	req := &s.req
+	req := s.req
 	s.newID()
 	s.env.Requests.Add(1)
 	if s.env.testHook != nil {
@@ -91,7 +91,7 @@ func (s *Session) reject(status int, extra []byte, cluster *answer.Set, bodyStar
 
 // answer writes a default (or replaced) answer for the current request id.
 func (s *Session) answer(status int, extra []byte, close bool, cs *answer.Set) {
-	headOnly := string(s.req.Method) == "HEAD"
+	headOnly := s.head
 	out := answer.Append(s.out(), status, s.id[:], extra, close, headOnly, cs, s.set.Answers)
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
 	_, _ = s.conn.Write(out)

@@ -11,7 +11,7 @@ import (
 // forward sends the request to bc and streams the response back. It owns bc:
 // the connection is pooled again or closed before forward returns.
 func (s *Session) forward(bc *backend.Conn, cs *backend.Settings, replayable bool, bodyStart int) (keep bool) {
-	req := &s.req
+	req := s.req
 	set := s.set
 	var upgrade []byte
 	if req.Upgrade {
@@ -70,8 +70,10 @@ func (s *Session) forward(bc *backend.Conn, cs *backend.Settings, replayable boo
 		up = s.startUpload(bc, remaining, &chunks)
 	}
 
-	ex := responseExchange{s: s, bc: bc, cs: cs, up: up, replayable: replayable && !retried, out: out}
-	return ex.run(upgrade)
+	s.rx = responseExchange{s: s, bc: bc, cs: cs, up: up, replayable: replayable && !retried, out: out}
+	keep = s.rx.run(upgrade)
+	s.rx = responseExchange{}
+	return keep
 }
 
 // redial opens a fresh connection to b after a pooled one failed.

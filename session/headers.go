@@ -11,7 +11,7 @@ import (
 // line as received, the client's fields less the hop-by-hop ones and those
 // the proxy sets, then the forwarding fields and the request id.
 func (s *Session) appendRequestHead(out []byte, upgrade []byte) []byte {
-	req := &s.req
+	req := s.req
 	out = append(out, req.Method...)
 	out = append(out, ' ')
 	out = append(out, req.Target...)
@@ -94,7 +94,7 @@ func appendField(out, name, value []byte) []byte {
 // HTTP/1.1, the backend's fields less the hop-by-hop ones, the request id,
 // and the connection's fate.
 func (s *Session) appendResponseHead(out []byte, keepAlive bool, upgrade []byte) []byte {
-	resp := &s.resp
+	resp := s.resp
 	out = append(out, "HTTP/1.1 "...)
 	out = strconv.AppendInt(out, int64(resp.Status), 10)
 	out = append(out, ' ')

@@ -33,7 +33,7 @@ func (x *responseExchange) run(upgrade []byte) bool {
 	if !x.readHead() {
 		return false
 	}
-	resp := &s.resp
+	resp := s.resp
 	if resp.Status == 101 {
 		if upgrade == nil {
 			x.bc.Close()
@@ -124,7 +124,7 @@ func (x *responseExchange) readHead() bool {
 	for {
 		if x.n > 0 {
 			s.resp.Reset()
-			_, perr := h1.ParseResponse(x.buf[:x.n], &s.resp, responseLimits)
+			_, perr := h1.ParseResponse(x.buf[:x.n], s.resp, responseLimits)
 			if perr == nil {
 				st := s.resp.Status
 				if st >= 200 || st == 101 {

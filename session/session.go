@@ -44,8 +44,13 @@ type Session struct {
 	r, w int     // buf[r:w] is read but not yet consumed
 	outp *[]byte // pooled buffer for heads being written
 
-	req  h1.Request
-	resp h1.Response
+	hs   *heads           // pooled; nil while parked
+	req  *h1.Request      // &hs.req
+	resp *h1.Response     // &hs.resp
+	rx   responseExchange // the response side of the exchange in progress
+	// head is set when the current request is a HEAD. It is kept apart
+	// because s.req's slices alias s.buf, which a body upload reuses.
+	head bool
 	id   [idLen]byte
 	// hasID is set once the current request has an id (for panic logs).
 	hasID bool
@@ -76,6 +81,7 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		ln.untrack(s)
 		s.releaseBuf()
 		s.releaseOut()
+		s.releaseHeads()
 		env.Active.Add(-1)
 	}()
 	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
@@ -133,6 +139,29 @@ func (s *Session) releaseBuf() {
 	s.r, s.w = 0, 0
 }
 
+// heads holds a request and a response head with their field arrays; it is
+// pooled so that a parked connection does not keep them.
+type heads struct {
+	req  h1.Request
+	resp h1.Response
+}
+
+func (s *Session) acquireHeads() {
+	if s.hs == nil {
+		s.hs = s.env.heads.Get().(*heads)
+		s.req, s.resp = &s.hs.req, &s.hs.resp
+	}
+}
+
+func (s *Session) releaseHeads() {
+	if s.hs != nil {
+		s.hs.req.Reset()
+		s.hs.resp.Reset()
+		s.env.heads.Put(s.hs)
+		s.hs, s.req, s.resp = nil, nil, nil
+	}
+}
+
 func (s *Session) out() []byte {
 	if s.outp == nil {
 		s.outp = s.env.getBuf()
@@ -154,6 +183,7 @@ var errClosing = errors.New("session: listener closing")
 func (s *Session) waitData(deadline time.Time) error {
 	s.releaseBuf()
 	s.releaseOut()
+	s.releaseHeads()
 	s.state.Store(idle)
 	if s.ln.closing.Load() {
 		return errClosing
@@ -223,11 +253,13 @@ func (s *Session) readHead() bool {
 			return false
 		}
 	}
+	s.acquireHeads()
 	headDeadline := time.Now().Add(set.RequestTimeout)
 	deadlineSet := false
 	for {
 		s.req.Reset()
-		_, err := h1.ParseRequest(s.buf[s.r:s.w], &s.req, set.Limits)
+		_, err := h1.ParseRequest(s.buf[s.r:s.w], s.req, set.Limits)
+		s.head = string(s.req.Method) == "HEAD"
 		if err == nil {
 			return true
 		}

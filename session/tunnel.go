@@ -12,7 +12,7 @@ import (
 func (x *responseExchange) tunnel(upgrade []byte) bool {
 	s := x.s
 	x.finishUpload(false)
-	resp := &s.resp
+	resp := s.resp
 	out := s.appendResponseHead(s.out(), false, upgradeValue(resp.Headers))
 	out = append(out, x.buf[resp.HeadLen:x.n]...)
 	*s.outp = out[:cap(out)]

@@ -1,0 +1,151 @@
+package session
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/router"
+)
+
+// rawOrigin answers every request head with a fixed response, allocating
+// nothing per request, so that a benchmark's allocations are the proxy's.
+func rawOrigin(b testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nhello, world\n")
+	var wg sync.WaitGroup
+	b.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				buf := make([]byte, 8192)
+				n := 0
+				for {
+					k, err := c.Read(buf[n:])
+					if err != nil {
+						return
+					}
+					n += k
+					for {
+						i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
+						if i < 0 {
+							break
+						}
+						if _, err := c.Write(resp); err != nil {
+							return
+						}
+						n = copy(buf, buf[i+4:n])
+					}
+				}
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// BenchmarkProxyKeepAlive measures one request through the proxy on a
+// keep-alive connection, with a pooled backend connection: the whole hot
+// path, from the client's request bytes to its response bytes.
+func BenchmarkProxyKeepAlive(b *testing.B) {
+	roundTrip := keepAliveProxy(b)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		roundTrip()
+	}
+}
+
+// TestHotPathAllocatesNothing: in steady state, a request through the
+// proxy (parse, route, pick, pooled backend connection, rewrite, stream)
+// allocates nothing anywhere in the process.
+func TestHotPathAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates; run without -race")
+	}
+	roundTrip := keepAliveProxy(t)
+	if avg := testing.AllocsPerRun(2000, roundTrip); avg > 0.05 {
+		t.Fatalf("%.3f allocations per proxied request, want 0", avg)
+	}
+}
+
+// keepAliveProxy starts a proxy in front of a raw origin and returns a
+// function doing one request on a warm keep-alive connection.
+func keepAliveProxy(b testing.TB) func() {
+	origin := rawOrigin(b)
+	env := NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ln := NewListener("127.0.0.1:0", &Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
+		ConnectTimeout: time.Second, RequestTimeout: time.Minute, Proto: "http"})
+	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c"}})
+	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin}, 4))
+	tbl, _ := router.New[*Route]().Add(router.Rule[*Route]{Hostname: "bench.example.com", Target: &Route{Cluster: c}})
+	ln.SetRoutes(tbl)
+	sock, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := sock.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); Serve(env, ln, conn) }()
+		}
+	}()
+	conn, err := net.Dial("tcp", sock.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		conn.Close()
+		sock.Close()
+		ln.Drain()
+		ln.CloseAll()
+		wg.Wait()
+		c.Close()
+	})
+	req := []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	buf := make([]byte, 4096)
+	roundTrip := func() {
+		if _, err := conn.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			k, err := conn.Read(buf[n:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += k
+			if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 && n >= i+4+13 {
+				return
+			}
+		}
+	}
+	for range 100 { // warm the pools
+		roundTrip()
+	}
+	return roundTrip
+}
