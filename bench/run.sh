@@ -350,6 +350,17 @@ run_one() { # round proxy scenario
 
 # --- load rounds -------------------------------------------------------------
 
+# background_load: busy % of CPU 0 and CPU 1 over 2 s, before anything of ours runs.
+background_load() {
+	local a0 t0 a1 t1 b0 u0 b1 u1
+	read -r a0 t0 < <(cpu_stat cpu0); read -r a1 t1 < <(cpu_stat cpu1)
+	sleep 2
+	read -r b0 u0 < <(cpu_stat cpu0); read -r b1 u1 < <(cpu_stat cpu1)
+	awk -v x="$((b0 - a0))" -v dx="$((u0 - t0))" -v y="$((b1 - a1))" -v dy="$((u1 - t1))" \
+		'BEGIN { printf "CPU 0 %.0f%% busy, CPU 1 %.0f%% busy", dx ? 100 * x / dx : 0, dy ? 100 * y / dy : 0 }'
+}
+BACKGROUND=$(background_load)
+log "background load before the run: $BACKGROUND"
 log "temp dir $TMP; open-file limit $NOFILE; $ROUNDS round(s) of ${DURATION}s runs (+${WARMUP}s warm-up each)"
 start_origin
 for p in "${PROXIES[@]}"; do start_proxy "$p"; done
@@ -404,6 +415,7 @@ echo
 echo "Sluice whole-proxy benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
 echo "$ROUNDS round(s), wrk -t1 -d${DURATION}s --latency after a ${WARMUP}s warm-up; median over rounds; ×HAProxy = value / HAProxy's"
 echo "CPU 0: the proxy under test alone. CPU 1: wrk and the origin ($ORIGIN_KIND) share it."
+echo "Background load before the run (other processes): $BACKGROUND; after: $(background_load)"
 echo "HAProxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(go version | awk '{ print $3 }')"
 echo
 awk -F'\t' -v rounds="$ROUNDS" '
@@ -441,12 +453,13 @@ END {
 echo
 echo "Memory per idle keep-alive client connection ($IDLE_CONNS connections, RSS after − before, 3 s after the last opened):"
 awk -F'\t' '
+function ratio(v, base) { return base > 0 ? sprintf("%.2fx", v / base) : "-" }
 NR == 1 { next }
 { n++; name[n] = $1; conns[n] = $2; b[n] = $3; a[n] = $4; per[n] = $5; if ($1 == "haproxy") base = $5 }
 END {
 	printf "%-8s %8s %14s %14s %10s %7s\n", "proxy", "conns", "RSS before KiB", "RSS after KiB", "KiB/conn", "×HAP"
 	for (i = 1; i <= n; i++)
-		printf "%-8s %8s %14d %14d %10.2f %7s\n", name[i], conns[i], b[i], a[i], per[i], base > 0 ? sprintf("%.2fx", per[i] / base) : "-"
+		printf "%-8s %8s %14d %14d %10.2f %7s\n", name[i], conns[i], b[i], a[i], per[i], ratio(per[i], base)
 }' "$MEM"
 echo
 echo "×HAP: above 1 is more req/s (better) or more latency/CPU/memory (worse) than HAProxy."
