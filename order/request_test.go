@@ -35,6 +35,8 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 		order.RemoveCertificate{Address: "127.0.0.1:443", Fingerprint: "ab"},
 		order.ListListeners{}, order.ListClusters{}, order.ListFrontends{},
 		order.ListBackends{ClusterID: "c"}, order.ListCertificates{}, order.Status{}, order.DumpState{},
+		order.SaveState{Path: "s.json"}, order.LoadState{Path: "s.json"}, order.Shutdown{Hard: true},
+		order.SetLogLevel{Level: "debug"},
 	}
 	seen := map[order.Kind]bool{}
 	for i, o := range orders {

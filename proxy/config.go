@@ -38,6 +38,9 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// Logger receives the proxy's logs. Default slog.Default().
 	Logger *slog.Logger
+	// LogLevel, when set, is the level variable of Logger's handler: the
+	// logging order changes it. When nil that order is refused.
+	LogLevel *slog.LevelVar
 }
 
 func (c Config) withDefaults() Config {
@@ -51,7 +54,11 @@ func (c Config) withDefaults() Config {
 	def(&c.ConnectTimeout, 3*time.Second)
 	def(&c.RequestTimeout, 10*time.Second)
 	def(&c.IdleBackendTimeout, 10*time.Second)
-	def(&c.ShutdownGrace, 10*time.Second)
+	if c.ShutdownGrace < 0 {
+		c.ShutdownGrace = 0
+	} else if c.ShutdownGrace == 0 {
+		c.ShutdownGrace = 10 * time.Second
+	}
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = 10000
 	}

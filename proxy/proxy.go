@@ -22,7 +22,8 @@ type proxy struct {
 	state     *state.State
 	env       *session.Env
 	slots     listener.Slots
-	conns     sync.WaitGroup // sessions and accept loops
+	conns     sync.WaitGroup  // sessions and accept loops
+	stop      *order.Shutdown // set by a shutdown order
 	listeners map[string]*runListener
 	clusters  map[string]*backend.Cluster
 	started   time.Time
@@ -68,6 +69,13 @@ func Run(ctx context.Context, cfg Config, end *End) error {
 				p.shutdown()
 				return nil
 			}
+			if p.stop != nil {
+				if p.stop.Hard {
+					p.cfg.ShutdownGrace = 0
+				}
+				p.shutdown()
+				return nil
+			}
 		case now := <-tick.C:
 			p.reapIdle(now)
 		}
@@ -94,6 +102,16 @@ func (p *proxy) handle(req order.Request) order.Response {
 	resp := order.Response{ID: req.ID, Status: order.StatusOK}
 	if req.Order == nil {
 		resp.Status, resp.Message = order.StatusError, "kind: missing order"
+		return resp
+	}
+	if err := req.Order.Validate(); err != nil {
+		resp.Status, resp.Message = order.StatusError, err.Error()
+		return resp
+	}
+	if err, ok := p.control(req.Order); ok {
+		if err != nil {
+			resp.Status, resp.Message = order.StatusError, err.Error()
+		}
 		return resp
 	}
 	if c, err, ok := p.query(req.Order); ok {
@@ -133,9 +151,11 @@ func (p *proxy) shutdown() {
 	}
 	done := make(chan struct{})
 	go func() { p.conns.Wait(); close(done) }()
+	grace := time.NewTimer(p.cfg.ShutdownGrace)
+	defer grace.Stop()
 	select {
 	case <-done:
-	case <-time.After(p.cfg.ShutdownGrace):
+	case <-grace.C:
 		for _, l := range p.listeners {
 			l.shared.CloseAll()
 		}
