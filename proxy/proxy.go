@@ -46,7 +46,7 @@ func Run(ctx context.Context, cfg Config, end *End) error {
 	p := newProxy(cfg)
 	for _, l := range p.cfg.Listeners {
 		if err := p.apply(order.AddListener{Listener: l}); err != nil {
-			p.shutdown()
+			p.shutdown(ctx, end)
 			return fmt.Errorf("proxy: listener %s: %w", l.Address, err)
 		}
 	}
@@ -55,25 +55,25 @@ func Run(ctx context.Context, cfg Config, end *End) error {
 	for {
 		select {
 		case <-ctx.Done():
-			p.shutdown()
+			p.shutdown(ctx, end)
 			return nil
 		case req, ok := <-end.requests:
 			if !ok {
-				p.shutdown()
+				p.shutdown(ctx, end)
 				return nil
 			}
 			resp := p.handle(req)
 			select {
 			case end.responses <- resp:
 			case <-ctx.Done():
-				p.shutdown()
+				p.shutdown(ctx, end)
 				return nil
 			}
 			if p.stop != nil {
 				if p.stop.Hard {
 					p.cfg.ShutdownGrace = 0
 				}
-				p.shutdown()
+				p.shutdown(ctx, end)
 				return nil
 			}
 		case now := <-tick.C:
@@ -141,7 +141,9 @@ func (p *proxy) reapIdle(now time.Time) {
 
 // shutdown stops accepting everywhere, lets exchanges in flight finish for
 // the grace period, then closes what remains and waits for every goroutine.
-func (p *proxy) shutdown() {
+// While it waits it still answers: status queries, a hard shutdown order
+// (which cuts the wait short), and an error for anything else.
+func (p *proxy) shutdown(ctx context.Context, end *End) {
 	for _, l := range p.listeners {
 		if l.acceptor != nil {
 			l.acceptor.Close()
@@ -153,13 +155,41 @@ func (p *proxy) shutdown() {
 	go func() { p.conns.Wait(); close(done) }()
 	grace := time.NewTimer(p.cfg.ShutdownGrace)
 	defer grace.Stop()
-	select {
-	case <-done:
-	case <-grace.C:
+	requests := end.requests
+	hard := func() {
 		for _, l := range p.listeners {
 			l.shared.CloseAll()
 		}
-		<-done
+	}
+wait:
+	for {
+		select {
+		case <-done:
+			break wait
+		case <-grace.C:
+			hard()
+			<-done
+			break wait
+		case req, ok := <-requests:
+			if !ok {
+				requests = nil // keep draining without orders
+				continue
+			}
+			resp := order.Response{ID: req.ID, Status: order.StatusError, Message: "the proxy is shutting down"}
+			switch o := req.Order.(type) {
+			case order.Status:
+				resp.Status, resp.Message, resp.Content = order.StatusOK, "shutting down", &order.Content{Status: p.status()}
+			case order.Shutdown:
+				resp.Status, resp.Message = order.StatusOK, "already shutting down"
+				if o.Hard {
+					hard()
+				}
+			}
+			select {
+			case end.responses <- resp:
+			case <-ctx.Done():
+			}
+		}
 	}
 	for _, c := range p.clusters {
 		c.Close()
