@@ -1,53 +1,77 @@
-// Command sluice runs the Sluice reverse proxy.
+// Command sluice runs the Sluice reverse proxy and talks to a running one.
+//
+//	sluice start -c FILE          run the proxy in the foreground
+//	sluice demo                   a self-contained demo
+//	sluice config check -c FILE   validate a configuration file
+//	sluice [-c FILE | -s SOCKET] [--json] ORDER...
+//
+// Exit codes: 0 success; 1 the proxy answered an error; 2 usage or input
+// error; 3 the command socket cannot be reached.
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
-
-	"github.com/sluiceproxy/sluice/demo"
 )
 
+// Exit codes of SPEC §3.
+const (
+	exitOK          = 0
+	exitRefused     = 1
+	exitUsage       = 2
+	exitUnreachable = 3
+)
+
+// exitError carries an exit code up to main.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
 func main() {
-	if err := root().Execute(); err != nil {
-		os.Exit(2)
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	cmd := root()
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err == nil {
+		return exitOK
 	}
+	fmt.Fprintln(os.Stderr, "sluice:", err)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitUsage // cobra's own errors: unknown command or flag, bad arguments
+}
+
+// globals are the flags every order shares.
+type globals struct {
+	config string
+	socket string
+	json   bool
 }
 
 func root() *cobra.Command {
+	g := &globals{}
 	cmd := &cobra.Command{
 		Use:           "sluice",
 		Short:         "Sluice, a reverse proxy reconfigured at runtime and never reloaded",
 		SilenceUsage:  true,
-		SilenceErrors: false,
+		SilenceErrors: true,
 	}
-	cmd.AddCommand(demoCommand())
-	return cmd
-}
-
-func demoCommand() *cobra.Command {
-	var address string
-	cmd := &cobra.Command{
-		Use:   "demo",
-		Short: "Run a self-contained demo: the proxy plus two built-in origins on loopback",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
-			logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-			err := demo.Run(ctx, demo.Options{Address: address, Out: cmd.OutOrStdout(), Logger: logger})
-			if err != nil {
-				return fmt.Errorf("demo: %w", err)
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&address, "address", "127.0.0.1:8080", "address the demo proxy listens on")
+	cmd.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration file (its command_socket is used)")
+	cmd.PersistentFlags().StringVarP(&g.socket, "socket", "s", "", "command socket of a running proxy (default sluice.sock)")
+	cmd.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
+	cmd.AddCommand(startCommand(g), demoCommand(), configCommand(g))
+	cmd.AddCommand(orderCommands(g)...)
 	return cmd
 }

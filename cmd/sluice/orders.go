@@ -1,0 +1,276 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluiceproxy/sluice/order"
+)
+
+// orderCommands returns the commands that talk to a running proxy.
+func orderCommands(g *globals) []*cobra.Command {
+	return []*cobra.Command{
+		simple(g, "status", "Show the proxy's status", order.Status{}, printStatus),
+		stateCommand(g),
+		listenerCommand(g),
+		clusterCommand(g),
+		backendCommand(g),
+		frontendCommand(g),
+		certificateCommand(g),
+		loggingCommand(g),
+		shutdownCommand(g),
+	}
+}
+
+// simple is a command without flags that sends one fixed order.
+func simple(g *globals, use, short string, o order.Order, human func(io.Writer, *order.Content)) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, o, human) },
+	}
+}
+
+// group is a command that only holds subcommands.
+func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+func required(cmd *cobra.Command, names ...string) {
+	for _, n := range names {
+		_ = cmd.MarkFlagRequired(n)
+	}
+}
+
+func stateCommand(g *globals) *cobra.Command {
+	file := func(use, short string, mk func(path string) order.Order) *cobra.Command {
+		var path string
+		cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				abs, err := filepath.Abs(path) // the proxy may run in another folder
+				if err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				return g.send(cmd, mk(abs), nil)
+			}}
+		cmd.Flags().StringVarP(&path, "file", "f", "", "state file")
+		required(cmd, "file")
+		return cmd
+	}
+	return group("state", "Save, load or dump the proxy's configuration",
+		file("save", "Save the configuration to a file (mode 0600: it holds private keys)",
+			func(p string) order.Order { return order.SaveState{Path: p} }),
+		file("load", "Load a saved configuration on top of the current one, all or nothing",
+			func(p string) order.Order { return order.LoadState{Path: p} }),
+		simple(g, "dump", "Print the whole configuration as JSON", order.DumpState{}, func(w io.Writer, c *order.Content) {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(c.State)
+		}),
+	)
+}
+
+func listenerCommand(g *globals) *cobra.Command {
+	byAddress := func(use, short string, mk func(string) order.Order) *cobra.Command {
+		var addr string
+		cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, mk(addr), nil) }}
+		cmd.Flags().StringVar(&addr, "address", "", "listener address, IP:PORT")
+		required(cmd, "address")
+		return cmd
+	}
+	add := func(p order.Protocol) *cobra.Command {
+		l := order.Listener{Protocol: p}
+		var inactive bool
+		var front, back, connect, request string
+		cmd := &cobra.Command{Use: "add", Short: "Add a " + string(p) + " listener (active unless --inactive)", Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				l.Active = !inactive
+				for _, d := range []struct {
+					s   string
+					dst *order.Duration
+				}{{front, &l.FrontTimeout}, {back, &l.BackTimeout}, {connect, &l.ConnectTimeout}, {request, &l.RequestTimeout}} {
+					if d.s == "" {
+						continue
+					}
+					if err := d.dst.UnmarshalText([]byte(d.s)); err != nil {
+						return &exitError{code: exitUsage, err: err}
+					}
+				}
+				return g.send(cmd, order.AddListener{Listener: l}, nil)
+			}}
+		f := cmd.Flags()
+		f.StringVar(&l.Address, "address", "", "address to listen on, IP:PORT")
+		f.BoolVar(&inactive, "inactive", false, "add without accepting connections yet")
+		f.BoolVar(&l.ExpectProxy, "expect-proxy", false, "require a PROXY protocol header")
+		f.StringVar(&front, "front-timeout", "", "idle client connection timeout (e.g. 60s)")
+		f.StringVar(&back, "back-timeout", "", "silent backend timeout (e.g. 30s)")
+		f.StringVar(&connect, "connect-timeout", "", "backend connect timeout (e.g. 3s)")
+		f.StringVar(&request, "request-timeout", "", "time to receive request headers (e.g. 10s)")
+		if p != order.TCP {
+			f.StringVar(&l.StickyName, "sticky-name", "", "sticky session cookie name (default SLUICEBALANCEID)")
+		}
+		if p == order.HTTPS {
+			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
+		}
+		required(cmd, "address")
+		return cmd
+	}
+	proto := func(p order.Protocol) *cobra.Command {
+		return group(string(p), "Add a "+string(p)+" listener", add(p))
+	}
+	return group("listener", "List, add, remove, activate and deactivate listeners",
+		simple(g, "list", "List the listeners", order.ListListeners{}, printListeners),
+		proto(order.HTTP), proto(order.HTTPS), proto(order.TCP),
+		byAddress("remove", "Remove a listener; in-flight exchanges finish",
+			func(a string) order.Order { return order.RemoveListener{Address: a} }),
+		byAddress("activate", "Start accepting on a listener",
+			func(a string) order.Order { return order.ActivateListener{Address: a} }),
+		byAddress("deactivate", "Stop accepting on a listener; in-flight exchanges finish",
+			func(a string) order.Order { return order.DeactivateListener{Address: a} }),
+	)
+}
+
+func clusterCommand(g *globals) *cobra.Command {
+	var c order.Cluster
+	var proto, lb string
+	add := &cobra.Command{Use: "add", Short: "Add a cluster, or update its settings", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c.Protocol, c.LoadBalancing = order.Protocol(proto), order.LoadBalancing(lb)
+			return g.send(cmd, order.AddCluster{Cluster: c}, nil)
+		}}
+	f := add.Flags()
+	f.StringVar(&c.ID, "id", "", "cluster id")
+	f.StringVar(&proto, "protocol", "http", "http or tcp")
+	f.StringVar(&lb, "load-balancing", "round_robin", "round_robin, random, least_loaded or power_of_two")
+	f.BoolVar(&c.StickySession, "sticky-session", false, "pin clients to a backend with a cookie")
+	f.BoolVar(&c.HTTPSRedirect, "https-redirect", false, "answer 301 to https on http listeners")
+	f.BoolVar(&c.SendProxy, "send-proxy", false, "send a PROXY protocol v2 header to backends")
+	required(add, "id")
+
+	var id string
+	remove := &cobra.Command{Use: "remove", Short: "Remove a cluster with its frontends and backends", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.send(cmd, order.RemoveCluster{ID: id}, nil)
+		}}
+	remove.Flags().StringVar(&id, "id", "", "cluster id")
+	required(remove, "id")
+	return group("cluster", "List, add and remove clusters",
+		simple(g, "list", "List the clusters", order.ListClusters{}, printClusters), add, remove)
+}
+
+func backendCommand(g *globals) *cobra.Command {
+	var listCluster string
+	list := &cobra.Command{Use: "list", Short: "List backends with their in-flight requests", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.send(cmd, order.ListBackends{ClusterID: listCluster}, printBackends)
+		}}
+	list.Flags().StringVar(&listCluster, "cluster", "", "only this cluster's backends")
+
+	var b order.Backend
+	add := &cobra.Command{Use: "add", Short: "Add a backend to a cluster", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, order.AddBackend{Backend: b}, nil) }}
+	f := add.Flags()
+	f.StringVar(&b.ClusterID, "cluster", "", "cluster id")
+	f.StringVar(&b.ID, "id", "", "backend id")
+	f.StringVar(&b.Address, "address", "", "backend address, IP:PORT")
+	f.IntVar(&b.Weight, "weight", 100, "relative share of traffic, 1 to 1000")
+	f.BoolVar(&b.Backup, "backup", false, "use only when no primary backend is usable")
+	f.StringVar(&b.StickyID, "sticky-id", "", "sticky session cookie value (default the id)")
+	required(add, "cluster", "id", "address")
+
+	var r order.RemoveBackend
+	remove := &cobra.Command{Use: "remove", Short: "Remove a backend; its in-flight requests finish", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, r, nil) }}
+	remove.Flags().StringVar(&r.ClusterID, "cluster", "", "cluster id")
+	remove.Flags().StringVar(&r.ID, "id", "", "backend id")
+	required(remove, "cluster", "id")
+	return group("backend", "List, add and remove backends", list, add, remove)
+}
+
+func frontendCommand(g *globals) *cobra.Command {
+	httpish := func(p order.Protocol) *cobra.Command {
+		sub := func(use, short string, mk func(order.HTTPFrontend) order.Order, withTarget bool) *cobra.Command {
+			var f order.HTTPFrontend
+			var pathType string
+			cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+				RunE: func(cmd *cobra.Command, _ []string) error {
+					f.PathType = order.PathType(pathType)
+					if withTarget && (f.ClusterID == "") == !f.Deny {
+						return &exitError{code: exitUsage, err: fmt.Errorf("give exactly one of --cluster and --deny")}
+					}
+					return g.send(cmd, mk(f), nil)
+				}}
+			fl := cmd.Flags()
+			fl.StringVar(&f.Address, "address", "", "listener address, IP:PORT")
+			fl.StringVar(&f.Hostname, "hostname", "", "host: exact, *.wildcard or *")
+			fl.StringVar(&f.Path, "path", "", "path rule value")
+			fl.StringVar(&pathType, "path-type", "prefix", "prefix, equals or regex")
+			fl.StringVar(&f.Method, "method", "", "only this method")
+			if withTarget {
+				fl.StringVar(&f.ClusterID, "cluster", "", "cluster to send matching requests to")
+				fl.BoolVar(&f.Deny, "deny", false, "answer matching requests 403")
+			}
+			required(cmd, "address", "hostname")
+			return cmd
+		}
+		add := func(f order.HTTPFrontend) order.Order {
+			if p == order.HTTPS {
+				return order.AddHTTPSFrontend{HTTPFrontend: f}
+			}
+			return order.AddHTTPFrontend{HTTPFrontend: f}
+		}
+		remove := func(f order.HTTPFrontend) order.Order {
+			if p == order.HTTPS {
+				return order.RemoveHTTPSFrontend{HTTPFrontend: f}
+			}
+			return order.RemoveHTTPFrontend{HTTPFrontend: f}
+		}
+		return group(string(p), string(p)+" frontends",
+			sub("add", "Route requests to a cluster (or deny them)", add, true),
+			sub("remove", "Remove the frontend with these selectors", remove, false))
+	}
+	tcp := func(use, short string, mk func(order.TCPFrontend) order.Order) *cobra.Command {
+		var f order.TCPFrontend
+		cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, mk(f), nil) }}
+		cmd.Flags().StringVar(&f.Address, "address", "", "tcp listener address")
+		cmd.Flags().StringVar(&f.ClusterID, "cluster", "", "cluster id")
+		required(cmd, "address", "cluster")
+		return cmd
+	}
+	return group("frontend", "List, add and remove frontends",
+		simple(g, "list", "List the frontends", order.ListFrontends{}, printFrontends),
+		httpish(order.HTTP), httpish(order.HTTPS),
+		group("tcp", "tcp frontends",
+			tcp("add", "Send a tcp listener's connections to a cluster",
+				func(f order.TCPFrontend) order.Order { return order.AddTCPFrontend{TCPFrontend: f} }),
+			tcp("remove", "Remove a tcp listener's frontend",
+				func(f order.TCPFrontend) order.Order { return order.RemoveTCPFrontend{TCPFrontend: f} })),
+	)
+}
+
+func loggingCommand(g *globals) *cobra.Command {
+	var level string
+	cmd := &cobra.Command{Use: "logging", Short: "Change the log level at runtime", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.send(cmd, order.SetLogLevel{Level: strings.ToLower(level)}, nil)
+		}}
+	cmd.Flags().StringVar(&level, "level", "", "trace, debug, info, warn or error")
+	required(cmd, "level")
+	return cmd
+}
+
+func shutdownCommand(g *globals) *cobra.Command {
+	var hard bool
+	cmd := &cobra.Command{Use: "shutdown", Short: "Stop the proxy: soft (in-flight requests finish) or --hard (now)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, order.Shutdown{Hard: hard}, nil) }}
+	cmd.Flags().BoolVar(&hard, "hard", false, "close every connection now")
+	return cmd
+}

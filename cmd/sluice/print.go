@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sluiceproxy/sluice/order"
+)
+
+// table prints aligned columns.
+func table(w io.Writer, header string, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func printStatus(w io.Writer, c *order.Content) {
+	s := c.Status
+	if s == nil {
+		return
+	}
+	table(w, "FIELD\tVALUE", [][]string{
+		{"version", s.Version},
+		{"uptime", fmt.Sprintf("%ds", s.UptimeSeconds)},
+		{"listeners", fmt.Sprintf("%d (%d active)", s.Listeners, s.ActiveListeners)},
+		{"clusters", fmt.Sprint(s.Clusters)},
+		{"frontends", fmt.Sprint(s.Frontends)},
+		{"backends", fmt.Sprint(s.Backends)},
+		{"connections", fmt.Sprint(s.ActiveConnections)},
+		{"requests", fmt.Sprint(s.Requests)},
+		{"panics", fmt.Sprint(s.Panics)},
+	})
+}
+
+func printListeners(w io.Writer, c *order.Content) {
+	var rows [][]string
+	for _, l := range c.Listeners {
+		rows = append(rows, []string{string(l.Protocol), l.Address, yes(l.Active), yes(l.ExpectProxy)})
+	}
+	table(w, "PROTOCOL\tADDRESS\tACTIVE\tEXPECT_PROXY", rows)
+}
+
+func printClusters(w io.Writer, c *order.Content) {
+	var rows [][]string
+	for _, cl := range c.Clusters {
+		rows = append(rows, []string{cl.ID, string(cl.Protocol), string(cl.LoadBalancing),
+			yes(cl.StickySession), yes(cl.HTTPSRedirect), yes(cl.SendProxy)})
+	}
+	table(w, "ID\tPROTOCOL\tLOAD_BALANCING\tSTICKY\tHTTPS_REDIRECT\tSEND_PROXY", rows)
+}
+
+func printBackends(w io.Writer, c *order.Content) {
+	var rows [][]string
+	for _, b := range c.Backends {
+		rows = append(rows, []string{b.ClusterID, b.ID, b.Address, fmt.Sprint(b.Weight), yes(b.Backup),
+			fmt.Sprint(b.InFlight), fmt.Sprint(b.IdleConnections)})
+	}
+	table(w, "CLUSTER\tID\tADDRESS\tWEIGHT\tBACKUP\tIN_FLIGHT\tIDLE_CONNS", rows)
+}
+
+func printFrontends(w io.Writer, c *order.Content) {
+	var rows [][]string
+	add := func(proto string, fs []order.HTTPFrontend) {
+		for _, f := range fs {
+			target := f.ClusterID
+			if f.Deny {
+				target = "deny"
+			}
+			rows = append(rows, []string{proto, f.Address, f.Hostname, string(f.PathType), orDash(f.Path), orDash(f.Method), target})
+		}
+	}
+	add("http", c.HTTPFrontends)
+	add("https", c.HTTPSFrontends)
+	for _, f := range c.TCPFrontends {
+		rows = append(rows, []string{"tcp", f.Address, "-", "-", "-", "-", f.ClusterID})
+	}
+	table(w, "PROTOCOL\tADDRESS\tHOSTNAME\tPATH_TYPE\tPATH\tMETHOD\tTARGET", rows)
+}
+
+func printCertificates(w io.Writer, c *order.Content) {
+	var rows [][]string
+	for _, ct := range c.Certificates {
+		rows = append(rows, []string{ct.Address, ct.Fingerprint, strings.Join(ct.Names, ","), ct.NotAfter})
+	}
+	table(w, "ADDRESS\tFINGERPRINT\tNAMES\tEXPIRES", rows)
+}

@@ -1,0 +1,252 @@
+package config
+
+import (
+	"log/slog"
+	"math"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
+)
+
+// Config is a configuration file turned into the proxy's settings and the
+// orders that build its initial state.
+type Config struct {
+	// Path is the configuration file, absolute.
+	Path string
+	// CommandSocket is the unix socket of the command interface, absolute.
+	// Key command_socket; default "sluice.sock" next to the file.
+	CommandSocket string
+	// SavedState is the state file loaded at start if present, absolute;
+	// "" when the key saved_state is absent.
+	SavedState string
+	// LogLevel is the level of the proxy's logs. Key log_level: "trace"
+	// (slog.LevelDebug-4), "debug", "info", "warn" or "error"; default info.
+	LogLevel slog.Level
+	// AccessLog is where access log lines go: "stdout", "stderr", "off" or
+	// an absolute file path. Key access_log; default "stdout"; a relative
+	// path resolves against the file's folder.
+	AccessLog string
+	// Proxy holds the proxy-wide settings, every default filled in:
+	// MaxConnections (max_connections, default 10000), FrontTimeout
+	// (front_timeout, 60s), BackTimeout (back_timeout, 30s),
+	// ConnectTimeout (connect_timeout, 3s), RequestTimeout
+	// (request_timeout, 10s), MaxHeadBytes (max_head_bytes, 32768 bytes),
+	// MaxHeaderFields (max_header_fields, 100) and ShutdownGrace (equal to
+	// Config.ShutdownGrace). Listeners is left empty: the listeners are in
+	// Orders.
+	Proxy proxy.Config
+	// Metrics says where metrics are published.
+	Metrics Metrics
+	// ShutdownGrace is how long a soft shutdown lets requests in flight
+	// finish before closing what remains. Key shutdown_timeout (a Sluice
+	// addition to SPEC §4); default 30s.
+	ShutdownGrace time.Duration
+	// Orders build the initial state in an empty proxy, in an order that
+	// satisfies every reference: add the listeners (inactive), the
+	// certificates, the clusters, the frontends and the backends, then
+	// activate the listeners. They all apply to a fresh state.State.
+	Orders []order.Order
+}
+
+// Metrics is the [metrics] table.
+type Metrics struct {
+	// PrometheusAddress is the host:port on which /metrics is served; the
+	// host may be empty (all interfaces) or a name. Key prometheus_address;
+	// "" (the default) serves nothing.
+	PrometheusAddress string
+	// StatsdAddress is the host:port (UDP) statsd metrics are sent to; the
+	// host is required and may be a name. Key statsd_address; "" (the
+	// default) sends nothing.
+	StatsdAddress string
+}
+
+// The defaults of the top-level keys.
+const (
+	DefaultCommandSocket   = "sluice.sock"    // command_socket, next to the file
+	DefaultAccessLog       = "stdout"         // access_log
+	DefaultMaxConnections  = 10000            // max_connections, client connections at once
+	DefaultFrontTimeout    = 60 * time.Second // front_timeout
+	DefaultBackTimeout     = 30 * time.Second // back_timeout
+	DefaultConnectTimeout  = 3 * time.Second  // connect_timeout
+	DefaultRequestTimeout  = 10 * time.Second // request_timeout
+	DefaultMaxHeadBytes    = 32 << 10         // max_head_bytes, bytes of a request head
+	DefaultMaxHeaderFields = 100              // max_header_fields, fields of a request head
+	DefaultShutdownGrace   = 30 * time.Second // shutdown_timeout
+)
+
+// LevelTrace is the slog level of log_level = "trace".
+const LevelTrace = slog.LevelDebug - 4
+
+// maxSocketPath is the longest unix socket path every platform accepts.
+const maxSocketPath = 104
+
+// loader holds what decoding one file needs.
+type loader struct {
+	ps  *problems
+	dir string    // the file's folder, absolute
+	now time.Time // certificates expired before now are refused
+}
+
+// Load reads, decodes and validates the configuration file at path.
+// Relative paths in it resolve against the file's folder. Certificate,
+// key, chain and answer files are read (and checked) here. On error it
+// returns an *Error, or Errors when there are several problems, naming the
+// file, line and column where known; problems are collected rather than
+// stopping at the first, and a problem caused by an earlier one (a frontend
+// on a listener that was refused, say) is not reported again.
+func Load(path string) (*Config, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	root, perr := parseTree(data)
+	if perr != nil {
+		perr.File = path
+		return nil, perr
+	}
+	l := &loader{ps: &problems{file: path}, dir: filepath.Dir(abs), now: time.Now()}
+	cfg := &Config{Path: abs}
+	l.decode(cfg, root)
+	if err := l.ps.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// decode reads the whole document into cfg, reporting problems to l.ps.
+func (l *loader) decode(cfg *Config, root *value) {
+	t := newTableReader(l.ps, root, "")
+	cfg.CommandSocket = l.path(t, "command_socket", DefaultCommandSocket)
+	if len(cfg.CommandSocket) > maxSocketPath {
+		at := pos{}
+		if v, ok := root.fields["command_socket"]; ok {
+			at = v.at
+		}
+		l.ps.add(at, "command_socket: %s is longer than %d bytes, too long for a unix socket; set a shorter command_socket",
+			cfg.CommandSocket, maxSocketPath)
+	}
+	if t.has("saved_state") {
+		cfg.SavedState = l.path(t, "saved_state", "")
+	}
+	cfg.LogLevel = l.logLevel(t)
+	cfg.AccessLog = DefaultAccessLog
+	if v := t.get("access_log", kString); v != nil {
+		switch v.str {
+		case "stdout", "stderr", "off":
+			cfg.AccessLog = v.str
+		default:
+			cfg.AccessLog = l.path(t, "access_log", "")
+		}
+	}
+
+	p := &cfg.Proxy
+	p.MaxConnections = or(t.integer("max_connections", 1, math.MaxInt32), DefaultMaxConnections)
+	p.FrontTimeout = or(t.duration("front_timeout"), DefaultFrontTimeout)
+	p.BackTimeout = or(t.duration("back_timeout"), DefaultBackTimeout)
+	p.ConnectTimeout = or(t.duration("connect_timeout"), DefaultConnectTimeout)
+	p.RequestTimeout = or(t.duration("request_timeout"), DefaultRequestTimeout)
+	p.MaxHeadBytes = or(t.integer("max_head_bytes", 1, 1<<20), DefaultMaxHeadBytes)
+	p.MaxHeaderFields = or(t.integer("max_header_fields", 1, 10000), DefaultMaxHeaderFields)
+	cfg.ShutdownGrace = or(t.duration("shutdown_timeout"), DefaultShutdownGrace)
+	p.ShutdownGrace = cfg.ShutdownGrace
+
+	if m := t.sub("metrics"); m != nil {
+		cfg.Metrics.PrometheusAddress = hostPort(m, "prometheus_address", false)
+		cfg.Metrics.StatsdAddress = hostPort(m, "statsd_address", true)
+		m.done()
+	}
+
+	b := &plan{l: l}
+	listeners, paths := t.tables("listeners")
+	for i, v := range listeners {
+		b.listener(newTableReader(l.ps, v, paths[i]))
+	}
+	if cs := t.sub("clusters"); cs != nil {
+		for _, id := range cs.v.keys {
+			if c := cs.sub(id); c != nil {
+				b.cluster(id, c)
+			}
+		}
+	}
+	t.done()
+	cfg.Orders = b.validate()
+}
+
+// or returns v, or def when v is the zero value.
+func or[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// path returns the path at key made absolute, or def (also made absolute)
+// when the key is absent; "" when def is "" and the key is absent.
+func (l *loader) path(t *table, key, def string) string {
+	s := def
+	if t.has(key) {
+		v := t.get(key, kString)
+		if v == nil {
+			return ""
+		}
+		if s = v.str; s == "" {
+			t.errKey(key, "empty path")
+			return ""
+		}
+	}
+	if s == "" {
+		return ""
+	}
+	return l.resolve(s)
+}
+
+// logLevels maps log_level values to slog levels.
+var logLevels = map[string]slog.Level{
+	"trace": LevelTrace, "debug": slog.LevelDebug, "info": slog.LevelInfo,
+	"warn": slog.LevelWarn, "error": slog.LevelError,
+}
+
+func (l *loader) logLevel(t *table) slog.Level {
+	v := t.get("log_level", kString)
+	if v == nil {
+		return slog.LevelInfo
+	}
+	lv, ok := logLevels[v.str]
+	if !ok {
+		t.errKey("log_level", "%q is not %s", v.str, joinQuoted([]string{"trace", "debug", "info", "warn", "error"}))
+	}
+	return lv
+}
+
+// hostPort returns the host:port at key, "" when absent or empty; the host
+// may be a name, and may be empty unless needHost.
+func hostPort(t *table, key string, needHost bool) string {
+	s := t.str(key)
+	if s == "" {
+		return ""
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		t.errKey(key, "%q is not host:port", s)
+		return ""
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		t.errKey(key, "%q: port must be 1 to 65535", s)
+		return ""
+	}
+	if needHost && host == "" {
+		t.errKey(key, "%q: the host is missing", s)
+		return ""
+	}
+	return s
+}

@@ -1,0 +1,75 @@
+// Package config reads Sluice's configuration file (SPEC §4) and turns it
+// into the proxy's global settings and the orders that build its initial
+// state.
+//
+// [Load] does all of it: it decodes the TOML file, reads the files it names
+// (custom answers, certificates, keys, chains), checks every value, then
+// applies the orders it generated to a fresh state.State, exactly as the
+// proxy will, so that a file Load accepts starts a proxy. `sluice config
+// check` and `sluice start` both call it.
+//
+// # The file
+//
+// Top-level keys: command_socket (default "sluice.sock"), saved_state,
+// log_level (trace, debug, info, warn, error; default info), access_log
+// ("stdout" (default), "stderr", "off" or a file path), max_connections
+// (default 10000), front_timeout (60s), back_timeout (30s), connect_timeout
+// (3s), request_timeout (10s), and three Sluice additions: shutdown_timeout
+// (30s; how long a soft shutdown lets requests in flight finish),
+// max_head_bytes (32768) and max_header_fields (100), the defaults of the
+// listeners' request-head limits. Durations are strings such as "30s",
+// "1m30s" or "500ms", or integers counting seconds; they must be positive
+// and at most a day. An explicit zero is refused: omit a key to get its
+// default.
+//
+// [metrics]: prometheus_address and statsd_address, host:port or "".
+//
+// [[listeners]]: protocol (http, https, tcp), address (ip:port), expect_proxy,
+// sticky_name, tls_versions, the four timeouts, max_head_bytes,
+// max_header_fields, answer_NNN for NNN in 301, 400, 403, 404, 408, 413,
+// 421, 429, 502, 503, 504 (a file: a complete HTTP/1.x response or an HTML
+// body, UTF-8), and on https listeners the default certificate:
+// certificate, key, certificate_chain (files). Every listener is activated
+// once the rest of the state is in place.
+//
+// [clusters.ID]: protocol (http, tcp), load_balancing (round_robin, random,
+// least_loaded, power_of_two), sticky_session, https_redirect, send_proxy,
+// answer_NNN, and two arrays of tables:
+//
+//   - frontends: address (of a declared listener, whose protocol decides
+//     the kind of the frontend), and on http and https listeners hostname,
+//     path, path_type (prefix, equals, regex), method, deny. On https
+//     listeners a frontend may also carry a certificate (certificate, key,
+//     certificate_chain, names): it is added to that listener. A frontend
+//     on a tcp listener is its address alone. "deny = true" makes a deny
+//     frontend: it answers 403 and routes to no cluster, whichever cluster
+//     lists it.
+//   - backends: id, address (ip:port), weight (1 to 1000; default 100),
+//     backup, sticky_id.
+//
+// Relative paths resolve against the folder of the configuration file,
+// not the working directory. Files it names are read whole and may be at
+// most 1 MiB. A certificate must parse, must not have expired and must
+// match its key.
+//
+// # Errors
+//
+// Unknown keys are errors, as are values of the wrong type. Load collects
+// every problem it can rather than stopping at the first, sorted by
+// position, and skips the orders that depend on a refused listener or
+// cluster so that one mistake is reported once. Each problem is an [*Error]
+// with the file, the line and column (in bytes) of the value, key or table
+// at fault, and a message that starts with the TOML path of that key
+// ("clusters.shop.backends[1].address: ...").
+//
+// # TOML library
+//
+// The package uses github.com/pelletier/go-toml/v2. Its decoder reports
+// syntax errors, duplicate keys and redefined tables with a line and
+// column, and its unstable parser gives the byte range of every key and
+// value, from which this package builds a positioned tree (tree.go); values
+// are then read from that tree key by key (table.go), so that an unknown
+// key, a wrong type or a refused order can be placed exactly, which
+// struct-tag decoding (go-toml's DisallowUnknownFields, or BurntSushi/toml's
+// Undecoded keys, which carry no position) cannot do for every case.
+package config

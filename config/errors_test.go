@@ -1,0 +1,208 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// base is a valid configuration that the error cases extend.
+const base = `
+[[listeners]]
+protocol = "http"
+address = "127.0.0.1:8080"
+
+[[listeners]]
+protocol = "https"
+address = "127.0.0.1:8443"
+`
+
+// errCase is a configuration with one problem and where it must be
+// reported.
+type errCase struct {
+	name      string
+	text      string
+	line, col int      // 0: no position expected
+	msg       []string // substrings of the message
+}
+
+var errCases = []errCase{
+	{"syntax", "log_level = \"info\"\nmax_connections = = 3\n", 2, 19, []string{"unexpected character"}},
+	{"unterminated string", "log_level = \"info\n", 1, 18, []string{"string"}},
+	{"duplicate key", "log_level = \"info\"\nlog_level = \"warn\"\n", 2, 1, []string{"already defined"}},
+	{"unknown top-level key", "log_level = \"info\"\n  colour = \"blue\"\n", 2, 3, []string{`unknown key "colour" at the top level`}},
+	{"unknown metrics key", "[metrics]\nprometheus = \"127.0.0.1:9100\"\n", 2, 1, []string{`unknown key "prometheus"`, "metrics"}},
+	{"unknown listener key", base + "colour = 1\n", 9, 1, []string{`unknown key "colour"`, "listeners[1]"}},
+	{"unknown frontend key", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8080\", hostname = \"a.test\", hostnme = \"x\" } ]\n",
+		10, 66, []string{`unknown key "hostnme"`, "clusters.shop.frontends[0]"}},
+	{"unknown cluster key", "[clusters.shop]\nprotocol = \"http\"\nhealth = true\n", 3, 1, []string{`unknown key "health" in clusters.shop`}},
+	{"unknown backend key", "[clusters.shop]\n[[clusters.shop.backends]]\nid = \"b\"\naddress = \"127.0.0.1:1\"\nport = 1\n", 5, 1,
+		[]string{`unknown key "port" in clusters.shop.backends[0]`}},
+	{"socket path too long", "command_socket = \"/" + strings.Repeat("s", 120) + "\"\n", 1, 18, []string{"command_socket", "too long for a unix socket"}},
+	{"unknown answer code", base + "answer_999 = \"errors/404.html\"\n", 9, 1, []string{`unknown key "answer_999"`}},
+	{"bad listener address", "[[listeners]]\nprotocol = \"http\"\naddress = \"localhost:80\"\n", 3, 11,
+		[]string{"listeners[0].address", "host must be an IP address"}},
+	{"listener address not host:port", "[[listeners]]\nprotocol = \"http\"\naddress = \"127.0.0.1\"\n", 3, 11,
+		[]string{"listeners[0].address", "not host:port"}},
+	{"listener without address", "[[listeners]]\nprotocol = \"http\"\n", 1, 3, []string{"listeners[0]: address: missing"}},
+	{"bad protocol", "[[listeners]]\nprotocol = \"htp\"\naddress = \"127.0.0.1:80\"\n", 2, 12, []string{"listeners[0].protocol", `"htp"`}},
+	{"duplicate listener", base + "\n[[listeners]]\nprotocol = \"tcp\"\naddress = \"127.0.0.1:8080\"\n", 12, 11,
+		[]string{"listeners[2].address", "already declared at line 4"}},
+	{"duplicate listener, other spelling", "[[listeners]]\nprotocol = \"http\"\naddress = \"[::1]:80\"\n[[listeners]]\nprotocol = \"http\"\naddress = \"[0::1]:80\"\n",
+		6, 11, []string{"already declared at line 3"}},
+	{"frontend on an unknown listener", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:9999\", hostname = \"a.test\" } ]\n",
+		10, 27, []string{"clusters.shop.frontends[0].address", "no listener on 127.0.0.1:9999"}},
+	{"frontend with a bad address", base + "[clusters.shop]\nfrontends = [ { address = \"nowhere\", hostname = \"a.test\" } ]\n",
+		10, 27, []string{"clusters.shop.frontends[0].address", "not host:port"}},
+	{"frontend without hostname", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8080\" } ]\n",
+		10, 15, []string{"clusters.shop.frontends[0]: hostname: missing"}},
+	{"certificate on an http listener", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8080\", hostname = \"a.test\", certificate = \"certs/shop.pem\", key = \"certs/shop.key\" } ]\n",
+		10, 80, []string{"certificate", "needs an https listener"}},
+	{"missing certificate file", base + "certificate = \"certs/nope.pem\"\nkey = \"certs/default.key\"\n", 9, 15,
+		[]string{"listeners[1].certificate", "nope.pem", "no such file"}},
+	{"unreadable key", base + "certificate = \"certs/default.pem\"\nkey = \"certs\"\n", 10, 7,
+		[]string{"listeners[1].key", "certs", "not a regular file"}},
+	{"key is not PEM", base + "certificate = \"certs/default.pem\"\nkey = \"errors/404.html\"\n", 10, 7,
+		[]string{"listeners[1].key", "404.html", "PEM"}},
+	{"key not matching the certificate", base + "certificate = \"certs/default.pem\"\nkey = \"certs/other.key\"\n", 10, 7,
+		[]string{"listeners[1].key", "other.key", "does not match"}},
+	{"expired certificate", base + "certificate = \"certs/expired.pem\"\nkey = \"certs/expired.key\"\n", 9, 15,
+		[]string{"listeners[1].certificate", "expired.pem", "expired on 2020-01-01"}},
+	{"certificate without key", base + "certificate = \"certs/default.pem\"\n", 9, 15, []string{"needs key"}},
+	{"frontend certificate expired", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8443\", hostname = \"a.test\",\n  certificate = \"certs/expired.pem\", key = \"certs/expired.key\" } ]\n",
+		11, 17, []string{"clusters.shop.frontends[0].certificate", "expired"}},
+	{"bad chain", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8443\", hostname = \"a.test\",\n  certificate = \"certs/shop.pem\", key = \"certs/shop.key\", certificate_chain = \"certs/shop.key\" } ]\n",
+		11, 79, []string{"certificate_chain", "PRIVATE KEY"}},
+	{"bad duration", "front_timeout = \"60 seconds\"\n", 1, 17, []string{"front_timeout", `"60 seconds" is not a duration`}},
+	{"negative duration", "back_timeout = -5\n", 1, 16, []string{"back_timeout", "not a positive duration"}},
+	{"zero duration", "[[listeners]]\nprotocol = \"http\"\naddress = \"127.0.0.1:80\"\nconnect_timeout = \"0s\"\n", 4, 19,
+		[]string{"listeners[0].connect_timeout", "not a positive duration"}},
+	{"float duration", "request_timeout = 1.5\n", 1, 19, []string{"request_timeout", "found a float"}},
+	{"bad log_level", "log_level = \"verbose\"\n", 1, 13, []string{"log_level", `"verbose" is not`, `"trace"`}},
+	{"wrong type", "max_connections = \"many\"\n", 1, 19, []string{"max_connections", "expected an integer, found a string"}},
+	{"max_connections out of range", "max_connections = 0\n", 1, 19, []string{"max_connections", "outside 1.."}},
+	{"bad load_balancing", "[clusters.shop]\nload_balancing = \"fastest\"\n", 2, 18,
+		[]string{"clusters.shop.load_balancing", `"fastest"`, "round_robin"}},
+	{"bad cluster id", "[clusters.\"a b\"]\n", 1, 11, []string{`clusters."a b": id: "a b": only letters`}},
+	{"backend address not ip:port", "[clusters.shop]\nbackends = [ { id = \"b1\", address = \"db.internal:5432\" } ]\n", 2, 37,
+		[]string{"clusters.shop.backends[0].address", "host must be an IP address"}},
+	{"backend weight zero", "[clusters.shop]\nbackends = [ { id = \"b1\", address = \"127.0.0.1:1\", weight = 0 } ]\n", 2, 61,
+		[]string{"clusters.shop.backends[0].weight", "outside 1..1000"}},
+	{"answer file missing", base + "answer_404 = \"errors/none.html\"\n", 9, 14,
+		[]string{"listeners[1].answer_404", "none.html", "no such file"}},
+	{"bad complete answer", "[clusters.shop]\nanswer_503 = \"errors/broken.http\"\n", 2, 14,
+		[]string{"clusters.shop.answer_503", "broken.http", "empty line"}},
+	{"bad metrics address", "[metrics]\nstatsd_address = \":8125\"\n", 2, 18, []string{"metrics.statsd_address", "host is missing"}},
+	{"tcp frontend with hostname", "[[listeners]]\nprotocol = \"tcp\"\naddress = \"127.0.0.1:5432\"\n[clusters.db]\nprotocol = \"tcp\"\nfrontends = [ { address = \"127.0.0.1:5432\", hostname = \"db\" } ]\n",
+		6, 56, []string{"hostname", "no meaning on tcp listener"}},
+	{"http cluster on tcp listener", "[[listeners]]\nprotocol = \"tcp\"\naddress = \"127.0.0.1:5432\"\n[clusters.db]\nfrontends = [ { address = \"127.0.0.1:5432\" } ]\n",
+		5, 27, []string{"is tcp but cluster \"db\" is http"}},
+	{"conflicting frontends", base + "[clusters.a]\nfrontends = [ { address = \"127.0.0.1:8080\", hostname = \"x.test\" } ]\n[clusters.b]\nfrontends = [ { address = \"127.0.0.1:8080\", hostname = \"x.test\" } ]\n",
+		12, 15, []string{"clusters.b.frontends[0]", "already exists"}},
+	{"listeners not tables", "listeners = [1]\n", 1, 14, []string{"listeners[0]", "expected a table"}},
+}
+
+func TestLoadErrors(t *testing.T) {
+	for _, c := range errCases {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeConfig(t, c.text)
+			cfg, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load succeeded (%d orders), want an error", len(cfg.Orders))
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error %T %v is not an *Error", err, err)
+			}
+			if es, ok := err.(Errors); ok {
+				t.Fatalf("want one problem, got %d:\n%v", len(es), es)
+			}
+			t.Log(err)
+			if e.File != path {
+				t.Errorf("File = %q, want %q", e.File, path)
+			}
+			if e.Line != c.line || e.Column != c.col {
+				t.Errorf("position %d:%d, want %d:%d (%v)", e.Line, e.Column, c.line, c.col, err)
+			}
+			for _, m := range c.msg {
+				if !strings.Contains(e.Msg, m) {
+					t.Errorf("message %q does not contain %q", e.Msg, m)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "none.toml")
+	_, err := Load(path)
+	var e *Error
+	if !errors.As(err, &e) || e.File != path || e.Line != 0 || !strings.Contains(e.Msg, "no such file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestLoadCollectsErrors checks that Load reports every independent
+// problem, sorted by position, and none caused by an earlier one: the
+// frontends and backends of a refused listener or cluster are skipped.
+func TestLoadCollectsErrors(t *testing.T) {
+	text := `log_level = "loud"                            # 1: bad log_level
+[[listeners]]
+protocol = "gopher"                           # 3: bad protocol
+address = "127.0.0.1:8080"
+[[listeners]]
+protocol = "http"
+address = "127.0.0.1:8081"
+[clusters."bad id"]                           # 8: bad cluster id
+frontends = [ { address = "127.0.0.1:8081", hostname = "a.test" } ]
+backends = [ { id = "b", address = "127.0.0.1:1" } ]
+[clusters.shop]
+frontends = [
+  { address = "127.0.0.1:8080", hostname = "on-refused-listener.test" },
+  { address = "127.0.0.1:8081", hostname = "ok.test", colour = 1 },   # 14: unknown key
+]
+backends = [ { id = "b", address = "backend:1" } ]                     # 16: bad address
+`
+	path := writeConfig(t, text)
+	_, err := Load(path)
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("err = %v (%T), want Errors", err, err)
+	}
+	want := []struct {
+		line int
+		msg  string
+	}{
+		{1, `log_level: "loud"`},
+		{3, `listeners[0].protocol: "gopher"`},
+		{8, `clusters."bad id": id:`},
+		{14, `unknown key "colour" in clusters.shop.frontends[1]`},
+		{16, `clusters.shop.backends[0].address: "backend:1"`},
+	}
+	if len(es) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%v", len(es), len(want), err)
+	}
+	for i, w := range want {
+		if es[i].Line != w.line || !strings.Contains(es[i].Msg, w.msg) || es[i].File != path {
+			t.Errorf("problem %d = %v, want line %d with %q", i, es[i], w.line, w.msg)
+		}
+	}
+	if got := strings.Count(err.Error(), "\n"); got != len(want)-1 {
+		t.Errorf("Error() has %d newlines, want one problem per line:\n%v", got, err)
+	}
+}
+
+// TestLoadNotUTF8Answer checks that an answer must be text.
+func TestLoadNotUTF8Answer(t *testing.T) {
+	path := writeConfig(t, "[clusters.shop]\nanswer_404 = \"bin.html\"\n")
+	if err := os.WriteFile(filepath.Join(filepath.Dir(path), "bin.html"), []byte{0xff, 0xfe, 'x'}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	var e *Error
+	if !errors.As(err, &e) || e.Line != 2 || !strings.Contains(e.Msg, "not UTF-8") {
+		t.Fatalf("err = %v", err)
+	}
+}

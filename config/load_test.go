@@ -1,0 +1,213 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/state"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json")
+
+// golden is what the golden file records of a loaded configuration.
+type golden struct {
+	Orders []order.Kind `json:"orders"`
+	State  *order.State `json:"state"`
+}
+
+func TestLoadFull(t *testing.T) {
+	dir, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Load(filepath.Join("testdata", "full.toml"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"Path", cfg.Path, filepath.Join(dir, "full.toml")},
+		{"CommandSocket", cfg.CommandSocket, filepath.Join(dir, "sluice.sock")},
+		{"SavedState", cfg.SavedState, filepath.Join(dir, "state.json")},
+		{"AccessLog", cfg.AccessLog, filepath.Join(dir, "logs", "access.log")},
+		{"LogLevel", cfg.LogLevel, slog.LevelDebug},
+		{"MaxConnections", cfg.Proxy.MaxConnections, 5000},
+		{"FrontTimeout", cfg.Proxy.FrontTimeout, 60 * time.Second},
+		{"BackTimeout", cfg.Proxy.BackTimeout, 45 * time.Second},
+		{"ConnectTimeout", cfg.Proxy.ConnectTimeout, 3 * time.Second},
+		{"RequestTimeout", cfg.Proxy.RequestTimeout, 10 * time.Second},
+		{"MaxHeadBytes", cfg.Proxy.MaxHeadBytes, DefaultMaxHeadBytes},
+		{"MaxHeaderFields", cfg.Proxy.MaxHeaderFields, DefaultMaxHeaderFields},
+		{"ShutdownGrace", cfg.ShutdownGrace, time.Minute},
+		{"Proxy.ShutdownGrace", cfg.Proxy.ShutdownGrace, time.Minute},
+		{"Proxy.Listeners", len(cfg.Proxy.Listeners), 0},
+		{"PrometheusAddress", cfg.Metrics.PrometheusAddress, "127.0.0.1:9100"},
+		{"StatsdAddress", cfg.Metrics.StatsdAddress, ""},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %v, want %v", c.name, c.got, c.want)
+		}
+	}
+
+	s := state.New()
+	g := golden{}
+	for i, o := range cfg.Orders {
+		if err := s.Apply(o); err != nil {
+			t.Fatalf("order %d (%s): %v", i, o.Kind(), err)
+		}
+		g.Orders = append(g.Orders, o.Kind())
+	}
+	g.State = s.Dump()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(g); err != nil {
+		t.Fatal(err)
+	}
+	got := buf.Bytes()
+	path := filepath.Join("testdata", "full.golden.json")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("state differs from %s (run with -update to rewrite it):\n%s", path, got)
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	path := writeConfig(t, "")
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Dir(path)
+	if cfg.CommandSocket != filepath.Join(dir, "sluice.sock") || cfg.SavedState != "" || cfg.AccessLog != "stdout" ||
+		cfg.LogLevel != slog.LevelInfo || cfg.ShutdownGrace != 30*time.Second || len(cfg.Orders) != 0 {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	p := cfg.Proxy
+	if p.MaxConnections != 10000 || p.FrontTimeout != 60*time.Second || p.BackTimeout != 30*time.Second ||
+		p.ConnectTimeout != 3*time.Second || p.RequestTimeout != 10*time.Second || p.MaxHeadBytes != 32768 ||
+		p.MaxHeaderFields != 100 || p.ShutdownGrace != 30*time.Second {
+		t.Errorf("proxy defaults: %+v", p)
+	}
+	cfg, err = Load(writeConfig(t, "log_level = \"trace\"\naccess_log = \"off\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.LogLevel != slog.LevelDebug-4 || cfg.AccessLog != "off" {
+		t.Errorf("trace/off: %v %q", cfg.LogLevel, cfg.AccessLog)
+	}
+}
+
+// TestRelativePaths loads the full example from another working directory:
+// its relative paths must resolve against the file's folder.
+func TestRelativePaths(t *testing.T) {
+	dir, err := filepath.Abs("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	cfg, err := Load(filepath.Join(dir, "full.toml"))
+	if err != nil {
+		t.Fatalf("Load from elsewhere: %v", err)
+	}
+	if cfg.CommandSocket != filepath.Join(dir, "sluice.sock") {
+		t.Errorf("CommandSocket = %s", cfg.CommandSocket)
+	}
+	var answers map[string]string
+	for _, o := range cfg.Orders {
+		if a, ok := o.(order.AddListener); ok && a.Address == "127.0.0.1:8080" {
+			answers = a.Answers
+		}
+	}
+	want, _ := os.ReadFile(filepath.Join(dir, "errors", "404.html"))
+	if answers["404"] != string(want) {
+		t.Errorf("answer 404 = %q, want the content of errors/404.html", answers["404"])
+	}
+
+	// A relative path to Load is relative to the working directory, and the
+	// paths inside still resolve against the file's folder.
+	rel, err := filepath.Rel(mustGetwd(t), filepath.Join(dir, "full.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = Load(rel)
+	if err != nil {
+		t.Fatalf("Load(%s): %v", rel, err)
+	}
+	if cfg.Path != filepath.Join(dir, "full.toml") || cfg.SavedState != filepath.Join(dir, "state.json") {
+		t.Errorf("Path %s, SavedState %s", cfg.Path, cfg.SavedState)
+	}
+}
+
+func mustGetwd(t *testing.T) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+// writeConfig writes text as sluice.toml in a temporary folder that also
+// holds links to testdata/certs and testdata/errors, and returns its path.
+func writeConfig(t testing.TB, text string) string {
+	dir := t.TempDir()
+	linkTestdata(t, dir)
+	path := filepath.Join(dir, "sluice.toml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func linkTestdata(t testing.TB, dir string) {
+	for _, sub := range []string{"certs", "errors"} {
+		abs, err := filepath.Abs(filepath.Join("testdata", sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(abs, filepath.Join(dir, sub)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{&Error{File: "a.toml", Line: 3, Column: 7, Msg: "bad"}, "a.toml:3:7: bad"},
+		{&Error{File: "a.toml", Line: 3, Msg: "bad"}, "a.toml:3: bad"},
+		{&Error{File: "a.toml", Msg: "bad"}, "a.toml: bad"},
+		{Errors{{File: "a", Line: 1, Column: 2, Msg: "x"}, {File: "a", Msg: "y"}}, "a:1:2: x\na: y"},
+	} {
+		if got := c.err.Error(); got != c.want {
+			t.Errorf("Error() = %q, want %q", got, c.want)
+		}
+	}
+	var e *Error
+	if !errors.As(Errors{{File: "a", Msg: "y"}}, &e) || e.Msg != "y" {
+		t.Error("errors.As does not find an *Error in Errors")
+	}
+}

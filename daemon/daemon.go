@@ -1,0 +1,128 @@
+// Package daemon runs Sluice as a process: it starts the proxy from a
+// configuration file, replays the saved state, serves the command socket,
+// and turns signals into soft and hard shutdowns. It is the composition root
+// of the `sluice start` command; the library itself is package proxy.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"github.com/sluiceproxy/sluice/command"
+	"github.com/sluiceproxy/sluice/config"
+	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
+)
+
+// Options are what the daemon needs besides the configuration.
+type Options struct {
+	// Stderr receives the logs.
+	Stderr io.Writer
+	// Signals, when set, replaces the process's SIGINT and SIGTERM (tests).
+	Signals <-chan os.Signal
+	// Ready, when set, is called once the proxy serves and the command
+	// socket accepts orders.
+	Ready func()
+}
+
+// Run serves until a shutdown order or a signal: the first SIGINT or
+// SIGTERM stops softly (in-flight requests finish within the grace period),
+// a second one stops at once. It returns nil after a clean stop.
+func Run(cfg *config.Config, o Options) error {
+	level := new(slog.LevelVar)
+	level.Set(cfg.LogLevel)
+	logger := slog.New(slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: level}))
+
+	srv, err := command.Listen(cfg.CommandSocket)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+
+	pcfg := cfg.Proxy
+	pcfg.Logger, pcfg.LogLevel, pcfg.ShutdownGrace = logger, level, cfg.ShutdownGrace
+	client, end := proxy.NewChannel(64)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- proxy.Run(ctx, pcfg, end) }()
+	fail := func(err error) error {
+		cancel()
+		<-stopped
+		return err
+	}
+
+	for _, ord := range cfg.Orders {
+		if err := apply(ctx, client, ord); err != nil {
+			return fail(fmt.Errorf("%s: %w", cfg.Path, err))
+		}
+	}
+	if cfg.SavedState != "" {
+		if _, err := os.Stat(cfg.SavedState); err == nil {
+			if err := apply(ctx, client, order.LoadState{Path: cfg.SavedState}); err != nil {
+				return fail(fmt.Errorf("saved state: %w", err))
+			}
+			logger.Info("saved state loaded", "path", cfg.SavedState)
+		}
+	}
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = srv.Serve(func(ctx context.Context, o order.Order, progress func(string)) order.Response {
+			resp, err := client.Do(ctx, o)
+			if err != nil {
+				return order.Response{Status: order.StatusError, Message: "proxy unavailable: " + err.Error()}
+			}
+			return resp
+		})
+	}()
+
+	sigs := o.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	logger.Info("sluice started", "config", cfg.Path, "command_socket", cfg.CommandSocket)
+	if o.Ready != nil {
+		o.Ready()
+	}
+	signals := 0
+	for {
+		select {
+		case err := <-stopped:
+			srv.Close()
+			logger.Info("sluice stopped")
+			return err
+		case sig := <-sigs:
+			signals++
+			hard := signals > 1
+			logger.Info("signal received, shutting down", "signal", sig.String(), "hard", hard)
+			wg.Add(1)
+			go func() { defer wg.Done(); _, _ = client.Do(ctx, order.Shutdown{Hard: hard}) }()
+		}
+	}
+}
+
+// apply sends one order and turns an error answer into an error.
+func apply(ctx context.Context, c *proxy.Client, o order.Order) error {
+	resp, err := c.Do(ctx, o)
+	if err != nil {
+		return err
+	}
+	if resp.Status == order.StatusError {
+		return errors.New(resp.Message)
+	}
+	return nil
+}
