@@ -1,6 +1,7 @@
 // Package demo runs a self-contained Sluice demonstration: a proxy on one
 // loopback address in front of two built-in origin servers, balanced round
-// robin, so that nothing but the binary is needed to see it work.
+// robin, with a command socket so that the CLI can change it live; a third
+// origin waits to be added. Nothing but the binary is needed.
 package demo
 
 import (
@@ -12,8 +13,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 
+	"github.com/sluiceproxy/sluice/command"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 )
@@ -26,6 +30,9 @@ type Options struct {
 	Out io.Writer
 	// Logger receives the proxy's logs.
 	Logger *slog.Logger
+	// Socket is the command socket's path; default sluice-demo.sock in the
+	// system's temporary folder.
+	Socket string
 	// Ready, if set, is called with the proxy's address once it serves.
 	Ready func(addr string)
 }
@@ -38,10 +45,13 @@ func Run(ctx context.Context, o Options) error {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Socket == "" {
+		o.Socket = filepath.Join(os.TempDir(), "sluice-demo.sock")
+	}
 	var origins []string
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	for i := 1; i <= 2; i++ {
+	for i := 1; i <= 3; i++ {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return fmt.Errorf("demo: starting origin %d: %w", i, err)
@@ -65,7 +75,7 @@ func Run(ctx context.Context, o Options) error {
 		order.AddCluster{Cluster: order.Cluster{ID: "demo"}},
 		order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: o.Address, Hostname: "*", ClusterID: "demo"}},
 	}
-	for i, addr := range origins {
+	for i, addr := range origins[:2] {
 		orders = append(orders, order.AddBackend{Backend: order.Backend{
 			ClusterID: "demo", ID: fmt.Sprintf("origin-%d", i+1), Address: addr}})
 	}
@@ -80,15 +90,38 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("demo: %s: %w", ord.Kind(), err)
 		}
 	}
+	srv, err := command.Listen(o.Socket)
+	if err != nil {
+		cancel()
+		<-done
+		return fmt.Errorf("demo: command socket: %w", err)
+	}
+	defer srv.Close()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = srv.Serve(func(ctx context.Context, ord order.Order, _ func(string)) order.Response {
+			resp, err := client.Do(ctx, ord)
+			if err != nil {
+				return order.Response{Status: order.StatusError, Message: err.Error()}
+			}
+			return resp
+		})
+	}()
 	if o.Out != nil {
-		fmt.Fprintf(o.Out, `Sluice demo: a proxy on http://%[1]s in front of two origins (%[2]s, %[3]s),
-balanced round robin. Every change goes through an order on the proxy's channel.
+		fmt.Fprintf(o.Out, `Sluice demo: a proxy on http://%[1]s in front of two origins, balanced round robin.
 
   Open:  http://%[1]s/
-  Try:   curl -i http://%[1]s/hello   (twice: origin-1, then origin-2)
+  Try:   curl -i http://%[1]s/hello        (again: origin-1, then origin-2)
+
+Change it live from another terminal:
+  sluice -s %[4]s backend add --cluster demo --id origin-3 --address %[3]s
+  sluice -s %[4]s backend remove --cluster demo --id origin-1
+  sluice -s %[4]s backend list
+(with the source tree: go run ./cmd/sluice -s %[4]s ...)
 
 Press Ctrl-C to stop.
-`, o.Address, origins[0], origins[1])
+`, o.Address, origins[1], origins[2], o.Socket)
 	}
 	if o.Ready != nil {
 		o.Ready(o.Address)
