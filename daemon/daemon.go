@@ -13,7 +13,9 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/sluiceproxy/sluice/command"
 	"github.com/sluiceproxy/sluice/config"
@@ -75,10 +77,13 @@ func Run(cfg *config.Config, o Options) error {
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var inFlight atomic.Int64 // orders being answered
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		_ = srv.Serve(func(ctx context.Context, o order.Order, progress func(string)) order.Response {
+			inFlight.Add(1)
+			defer inFlight.Add(-1)
 			resp, err := client.Do(ctx, o)
 			if err != nil {
 				return order.Response{Status: order.StatusError, Message: "proxy unavailable: " + err.Error()}
@@ -102,6 +107,11 @@ func Run(cfg *config.Config, o Options) error {
 	for {
 		select {
 		case err := <-stopped:
+			// Let the orders being answered (the shutdown order among them)
+			// get their answer before the socket closes.
+			for deadline := time.Now().Add(2 * time.Second); inFlight.Load() > 0 && time.Now().Before(deadline); {
+				time.Sleep(5 * time.Millisecond)
+			}
 			srv.Close()
 			logger.Info("sluice stopped")
 			return err

@@ -44,10 +44,7 @@ func (g *globals) send(cmd *cobra.Command, o order.Order, human func(io.Writer, 
 		return err
 	}
 	c, err := command.Dial(path)
-	if err != nil {
-		if errors.Is(err, command.ErrUnreachable) {
-			return &exitError{code: exitUnreachable, err: err}
-		}
+	if err != nil { // every dial failure wraps command.ErrUnreachable
 		return &exitError{code: exitUnreachable, err: err}
 	}
 	defer c.Close()
