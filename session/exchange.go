@@ -51,6 +51,8 @@ func (s *Session) exchange() bool {
 	b := bc.Backend
 	b.Acquire()
 	defer b.Release()
+	s.backendConn.Store(bc)
+	defer s.backendConn.Store(nil)
 	return s.forward(bc, cs, replayable, bodyStart)
 }
 

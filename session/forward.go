@@ -82,6 +82,7 @@ func (s *Session) redial(b *backend.Backend) *backend.Conn {
 	if err != nil {
 		return nil
 	}
+	s.backendConn.Store(bc)
 	return bc
 }
 

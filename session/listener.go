@@ -86,11 +86,12 @@ func (l *Listener) Drain() {
 // Reopen undoes Drain for a listener activated again.
 func (l *Listener) Reopen() { l.closing.Store(false) }
 
-// CloseAll closes every session's connection now (hard stop).
+// CloseAll closes every session's connections, to the client and to the
+// backend, now (hard stop).
 func (l *Listener) CloseAll() {
 	l.mu.Lock()
 	for s := range l.sessions {
-		s.conn.Close()
+		s.abort()
 	}
 	l.mu.Unlock()
 }

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
@@ -48,6 +49,9 @@ type Session struct {
 	req  *h1.Request      // &hs.req
 	resp *h1.Response     // &hs.resp
 	rx   responseExchange // the response side of the exchange in progress
+	// backendConn is the backend connection of the exchange in progress, so
+	// that a hard stop can cut it.
+	backendConn atomic.Pointer[backend.Conn]
 	// head is set when the current request is a HEAD. It is kept apart
 	// because s.req's slices alias s.buf, which a body upload reuses.
 	head bool
@@ -96,6 +100,15 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		}
 	}
 	s.loop()
+}
+
+// abort closes the client connection and the backend connection of the
+// exchange in progress, if any.
+func (s *Session) abort() {
+	s.conn.Close()
+	if bc := s.backendConn.Load(); bc != nil {
+		bc.Close()
+	}
 }
 
 // closeIfIdle closes the connection if it is parked between requests.

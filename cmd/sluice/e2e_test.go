@@ -411,3 +411,45 @@ func TestConfigCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestSecondSignalIsHard: a second SIGTERM during a soft shutdown closes
+// the remaining connections at once and exits 0.
+func TestSecondSignalIsHard(t *testing.T) {
+	dir := t.TempDir()
+	d := start(t, dir, origin(t), "")
+	result := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + d.front + "/slow?sleep=8s")
+		if err == nil {
+			_, err = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		result <- err
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out, _, _ := cli(t, dir, "-s", "sluice.sock", "--json", "status")
+		if strings.Contains(out, `"requests": 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("request never reached the proxy")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	began := time.Now()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	time.Sleep(300 * time.Millisecond)
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.wait(t); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, d.stderr)
+	}
+	if err := <-result; err == nil {
+		t.Fatal("the 8 s request completed: the second signal did not cut it")
+	}
+	// A behaviour, not a performance figure: the hard stop must not wait
+	// for the 8 s request.
+	if took := time.Since(began); took > 5*time.Second {
+		t.Fatalf("stopped %v after the first signal; the hard stop waited for the request", took)
+	}
+}
