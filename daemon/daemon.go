@@ -84,6 +84,14 @@ func Run(cfg *config.Config, o Options) error {
 		_ = srv.Serve(func(ctx context.Context, o order.Order, progress func(string)) order.Response {
 			inFlight.Add(1)
 			defer inFlight.Add(-1)
+			switch o := o.(type) { // long orders say they are under way
+			case order.LoadState:
+				progress("loading state from " + o.Path)
+			case order.Shutdown:
+				if !o.Hard {
+					progress("stopping: no new connections; requests in flight finish")
+				}
+			}
 			resp, err := client.Do(ctx, o)
 			if err != nil {
 				return order.Response{Status: order.StatusError, Message: "proxy unavailable: " + err.Error()}
