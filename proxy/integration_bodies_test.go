@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/order"
 )
 
 const bigBody = 20 << 20
@@ -39,6 +41,9 @@ func TestUploadContentLength(t *testing.T) {
 	if want := fmt.Sprintf("%s %d [] %d", sha(data), len(data), len(data)); body != want {
 		t.Errorf("origin got %q, want %q", body, want)
 	}
+	if resp.Close {
+		t.Errorf("the connection is not kept alive after a complete upload")
+	}
 }
 
 // TestUploadChunked streams a 20 MiB body of unknown length (chunked) from
@@ -66,6 +71,9 @@ func TestUploadChunked(t *testing.T) {
 	wantStatus(t, resp, body, 200)
 	if want := fmt.Sprintf("%s %d [chunked] -1", sha(data), len(data)); body != want {
 		t.Errorf("origin got %q, want %q", body, want)
+	}
+	if resp.Close {
+		t.Errorf("the connection is not kept alive after a complete upload")
 	}
 }
 
@@ -193,4 +201,63 @@ func TestUploadStreamedNotBuffered(t *testing.T) {
 	if err != nil || string(rest) != "rest  world" {
 		t.Errorf("rest of response %q, err %v", rest, err)
 	}
+}
+
+// TestClientAbortsDownload: a client that goes away in the middle of a
+// large response makes the proxy drop the backend connection and its own
+// session; nothing is left open.
+func TestClientAbortsDownload(t *testing.T) {
+	h := startProxy(t, nil)
+	data := payload(bigBody)
+	o := newOrigin(t, "dl", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		w.Write(data)
+	})
+	h.route("app.test", o.Addr)
+
+	c := dialRaw(t, h.Addr)
+	c.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+	resp, err := http.ReadResponse(c.BR, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(resp.Body, make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	c.C.Close()
+	eventually(t, ioTimeout, "the backend connection to close", func() bool {
+		return o.Opened.Load() == 1 && o.Closed.Load() == 1
+	})
+	eventually(t, ioTimeout, "the session to end", func() bool {
+		return h.Must(order.Status{}).Content.Status.ActiveConnections == 0
+	})
+	// The proxy still serves.
+	resp2, body := h.get("app.test", "/")
+	if resp2.StatusCode != 200 || len(body) != len(data) {
+		t.Errorf("after the abort: status %d, %d bytes", resp2.StatusCode, len(body))
+	}
+}
+
+// TestExpectContinueRefused: the origin answers without reading the body
+// (here 401); the client gets the answer without sending its body.
+func TestExpectContinueRefused(t *testing.T) {
+	h := startProxy(t, nil)
+	o := newOrigin(t, "app", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "login first", http.StatusUnauthorized)
+	})
+	h.route("app.test", o.Addr)
+
+	c := dialRaw(t, h.Addr)
+	c.write("PUT /big HTTP/1.1\r\nHost: app.test\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n")
+	resp, body := c.read("PUT")
+	wantStatus(t, resp, body, 401)
+	if body != "login first\n" {
+		t.Errorf("body %q", body)
+	}
+	if !resp.Close {
+		t.Errorf("answer given before the body does not announce Connection: close")
+	}
+	// The body was never sent: the proxy cannot reuse the connection, so it
+	// must end it rather than read the next bytes as a request.
+	c.expectClosedAfterJunk(ioTimeout)
 }

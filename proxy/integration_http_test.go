@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -252,10 +253,14 @@ func TestHeadWithStreamedBody(t *testing.T) {
 	h := startProxy(t, nil)
 	entered := make(chan struct{}, 1)
 	o := newOrigin(t, "app", func(w http.ResponseWriter, r *http.Request) {
-		entered <- struct{}{}
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
 		b, _ := io.ReadAll(r.Body)
 		w.Header().Set("Content-Length", "11")
 		w.Header().Set("X-Body", string(b))
+		io.WriteString(w, "hello world")
 	})
 	h.route("app.test", o.Addr)
 
@@ -273,7 +278,72 @@ func TestHeadWithStreamedBody(t *testing.T) {
 		t.Errorf("X-Body %q, body %q", resp.Header.Get("X-Body"), body)
 	}
 	c.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
-	<-entered
 	resp, body = c.read("GET")
 	wantStatus(t, resp, body, 200)
+	if body != "hello world" {
+		t.Errorf("GET after HEAD: body %q", body)
+	}
+}
+
+// TestPipelinedAfterStreamedBody sends a request whose body arrives after
+// its head together with the next request: the bytes after the body are
+// served as the next request.
+func TestPipelinedAfterStreamedBody(t *testing.T) {
+	h := startProxy(t, nil)
+	entered := make(chan struct{}, 4)
+	o := newOrigin(t, "app", func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s %q", r.Method, r.URL.Path, b)
+	})
+	h.route("app.test", o.Addr)
+
+	for _, tc := range []struct{ head, body string }{
+		{"POST /len HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\n\r\n", "hello"},
+		{"POST /chunked HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n", "5\r\nhello\r\n0\r\nX-Trailer: t\r\n\r\n"},
+	} {
+		c := dialRaw(t, h.Addr)
+		c.write(tc.head)
+		<-entered
+		c.write(tc.body + "GET /next HTTP/1.1\r\nHost: app.test\r\n\r\n")
+		resp, body := c.read("POST")
+		wantStatus(t, resp, body, 200)
+		if !strings.HasSuffix(body, `"hello"`) {
+			t.Errorf("body %q", body)
+		}
+		<-entered
+		resp, body = c.read("GET")
+		wantStatus(t, resp, body, 200)
+		if body != `GET /next ""` {
+			t.Errorf("pipelined request after the body: %q", body)
+		}
+	}
+}
+
+// TestPooledConnectionClosedByOrigin: the origin closes idle keep-alive
+// connections quickly; the proxy must not fail requests sent on them.
+func TestPooledConnectionClosedByOrigin(t *testing.T) {
+	h := startProxy(t, nil)
+	closer := newRawOrigin(t, func(c net.Conn) {
+		// Answers one request with keep-alive, then closes.
+		if _, err := readHead(bufio.NewReader(c)); err == nil {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	h.route("closer.test", closer.Addr)
+
+	for i := range 10 {
+		resp, body := h.get("closer.test", "/")
+		wantStatus(t, resp, body, 200)
+		// Wait until the origin has closed the connection the proxy pooled.
+		eventually(t, ioTimeout, "the origin to close", func() bool {
+			return closer.Accepted.Load() == int64(i+1) && closer.open() == 0
+		})
+	}
+	// POST is not replayable: the pool must not hand it a dead connection.
+	for range 5 {
+		resp, body := h.send(h.request("POST", "closer.test", "/", strings.NewReader("x")))
+		wantStatus(t, resp, body, 200)
+		eventually(t, ioTimeout, "the origin to close", func() bool { return closer.open() == 0 })
+	}
 }

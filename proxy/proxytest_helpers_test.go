@@ -83,6 +83,14 @@ func startProxy(t *testing.T, mod func(*proxy.Config)) *harness {
 		HC: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
+		// No input of the test may have crashed a session.
+		sctx, scancel := context.WithTimeout(ctx, ioTimeout)
+		if r, err := client.Do(sctx, order.Status{}); err != nil || r.Content == nil || r.Content.Status == nil {
+			t.Errorf("status query at the end of the test: %v %+v", err, r)
+		} else if n := r.Content.Status.Panics; n != 0 {
+			t.Errorf("the proxy recovered from %d panics during the test", n)
+		}
+		scancel()
 		cancel()
 		select {
 		case err := <-done:
@@ -309,6 +317,13 @@ func newRawOrigin(t testing.TB, serve func(c net.Conn)) *rawOrigin {
 		o.wg.Wait()
 	})
 	return o
+}
+
+// open is the number of connections not yet closed by the origin.
+func (o *rawOrigin) open() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.conns)
 }
 
 // readHead reads a request or response head (up to the empty line) and

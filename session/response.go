@@ -30,8 +30,8 @@ func (x *responseExchange) run(upgrade []byte) bool {
 	x.buf = *x.bufp
 	defer func() { s.env.putBuf(x.bufp) }()
 
-	if !x.readHead() {
-		return false
+	if ok, keep := x.readHead(); !ok {
+		return keep
 	}
 	resp := s.resp
 	if resp.Status == 101 {
@@ -42,8 +42,14 @@ func (x *responseExchange) run(upgrade []byte) bool {
 		}
 		return x.tunnel(upgrade)
 	}
-	framing := resp.Framing(string(s.req.Method) == "HEAD")
+	framing := resp.Framing(s.head)
 	keep := s.req.KeepAlive && framing != h1.FramingUntilClose && !s.ln.closing.Load()
+	if x.up != nil && !x.up.bodyRead() {
+		// Answered before the request body is in (an early answer, or a
+		// refused Expect: 100-continue): say the connection will close,
+		// since the rest of the body may never come (RFC 9110 §10.1.1).
+		keep = false
+	}
 
 	var (
 		initial   = x.buf[resp.HeadLen:x.n]
@@ -118,8 +124,9 @@ func (x *responseExchange) run(upgrade []byte) bool {
 }
 
 // readHead reads the response head into s.resp, relaying interim (1xx)
-// responses other than 101. On failure it has answered the client.
-func (x *responseExchange) readHead() bool {
+// responses other than 101. On failure (ok false) it has answered the
+// client, and keep says whether the client connection stays open.
+func (x *responseExchange) readHead() (ok, keep bool) {
 	s := x.s
 	for {
 		if x.n > 0 {
@@ -128,7 +135,7 @@ func (x *responseExchange) readHead() bool {
 			if perr == nil {
 				st := s.resp.Status
 				if st >= 200 || st == 101 {
-					return true
+					return true, false
 				}
 				// Interim response: relay it as received and read on.
 				hl := s.resp.HeadLen
@@ -136,7 +143,7 @@ func (x *responseExchange) readHead() bool {
 				if _, err := s.conn.Write(x.buf[:hl]); err != nil {
 					x.bc.Close()
 					x.finishUpload(true)
-					return false
+					return false, false
 				}
 				x.n = copy(x.buf, x.buf[hl:x.n])
 				continue
@@ -147,7 +154,7 @@ func (x *responseExchange) readHead() bool {
 			if perr != h1.ErrIncomplete {
 				x.bc.Close()
 				x.finishUpload(true)
-				return s.fail(502, x.cs, "parsing response", perr, x.up == nil)
+				return false, s.fail(502, x.cs, "parsing response", perr, x.up == nil)
 			}
 		}
 		_ = x.bc.SetReadDeadline(time.Now().Add(s.set.BackTimeout))
@@ -162,12 +169,12 @@ func (x *responseExchange) readHead() bool {
 			x.replayable = false
 			x.bc.Close()
 			if x.bc = s.redial(x.bc.Backend); x.bc == nil {
-				return s.fail(503, x.cs, "reconnecting", err, true)
+				return false, s.fail(503, x.cs, "reconnecting", err, true)
 			}
 			_ = x.bc.SetDeadline(time.Now().Add(s.set.BackTimeout))
 			if _, err := x.bc.Write(x.out); err != nil {
 				x.bc.Close()
-				return s.fail(502, x.cs, "writing request", err, true)
+				return false, s.fail(502, x.cs, "writing request", err, true)
 			}
 			continue
 		}
@@ -176,11 +183,11 @@ func (x *responseExchange) readHead() bool {
 		switch {
 		case x.up != nil && x.up.err == errBadBody:
 			s.answer(400, nil, true, x.cs.Answers)
-			return false
+			return false, false
 		case isTimeout(err):
-			return s.fail(504, x.cs, "awaiting response", err, x.up == nil)
+			return false, s.fail(504, x.cs, "awaiting response", err, x.up == nil)
 		default:
-			return s.fail(502, x.cs, "reading response", err, x.up == nil)
+			return false, s.fail(502, x.cs, "reading response", err, x.up == nil)
 		}
 	}
 }

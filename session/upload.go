@@ -1,6 +1,7 @@
 package session
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
@@ -17,9 +18,10 @@ type upload struct {
 	remaining int64              // content-length bytes still to come
 	chunks    *h1.ChunkedScanner // non-nil for a chunked body
 	done      chan struct{}
-	err       error // nil when the body went out whole
-	waited    bool  // finishUpload has waited for done
-	stopped   bool  // the session cut the upload short
+	err       error       // nil when the body went out whole
+	waited    bool        // finishUpload has waited for done
+	stopped   bool        // the session cut the upload short
+	read      atomic.Bool // the whole body was read from the client
 }
 
 func (s *Session) startUpload(bc *backend.Conn, remaining int64, chunks *h1.ChunkedScanner) *upload {
@@ -31,6 +33,10 @@ func (s *Session) startUpload(bc *backend.Conn, remaining int64, chunks *h1.Chun
 	go up.run()
 	return up
 }
+
+// bodyRead reports whether the whole body has been read from the client
+// (it may still be on its way to the backend).
+func (up *upload) bodyRead() bool { return up.read.Load() }
 
 // run is the upload goroutine; its owner is the session, which waits on
 // done.
@@ -58,6 +64,9 @@ func (up *upload) run() {
 				fin = up.remaining == 0
 			}
 			s.r, s.w = k, n // what follows the body is the next request
+			if fin {
+				up.read.Store(true)
+			}
 			_ = up.bc.SetWriteDeadline(time.Now().Add(s.set.BackTimeout))
 			if _, werr := up.bc.Write(s.buf[:k]); werr != nil {
 				up.err = werr

@@ -1,0 +1,169 @@
+package proxy_test
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/proxy"
+)
+
+const (
+	shortTimeout = 200 * time.Millisecond
+	// slack is what a timeout may overrun by on a loaded machine under
+	// -race; the tests check behaviour, not speed.
+	slack = 3 * time.Second
+)
+
+// TestRequestTimeout: a client that sends half a head and stalls gets 408
+// and is closed; one that sends nothing at all is closed.
+func TestRequestTimeout(t *testing.T) {
+	h := startProxy(t, func(c *proxy.Config) { c.RequestTimeout = shortTimeout })
+	o := newOrigin(t, "app", nil)
+	h.route("app.test", o.Addr)
+
+	c := dialRaw(t, h.Addr)
+	start := time.Now()
+	c.write("GET / HTTP/1.1\r\nHo")
+	resp, body := c.read("GET")
+	checkAnswer(t, resp, body, 408)
+	c.expectClosed(slack)
+	if d := time.Since(start); d > shortTimeout+slack {
+		t.Errorf("stalled head answered after %v, request_timeout is %v", d, shortTimeout)
+	}
+
+	c = dialRaw(t, h.Addr)
+	start = time.Now()
+	c.expectClosed(shortTimeout + slack)
+	t.Logf("silent connection closed after %v", time.Since(start))
+
+	// A head sent byte by byte still has only request_timeout in total.
+	c = dialRaw(t, h.Addr)
+	start = time.Now()
+	c.write("GET / HTTP/1.1\r\nHost: app.test\r\nX-Slow: ")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for range 200 {
+			<-tick.C
+			if _, err := c.C.Write([]byte("a")); err != nil {
+				return
+			}
+		}
+	}()
+	resp, body = c.read("GET")
+	checkAnswer(t, resp, body, 408)
+	if d := time.Since(start); d > shortTimeout+slack {
+		t.Errorf("trickled head answered after %v, request_timeout is %v", d, shortTimeout)
+	}
+	c.C.Close()
+	<-done
+	if n := o.Requests.Load(); n != 0 {
+		t.Errorf("%d requests reached the origin", n)
+	}
+}
+
+// TestFrontTimeout: an idle keep-alive connection is closed after
+// front_timeout.
+func TestFrontTimeout(t *testing.T) {
+	h := startProxy(t, func(c *proxy.Config) { c.FrontTimeout = shortTimeout })
+	o := newOrigin(t, "app", nil)
+	h.route("app.test", o.Addr)
+
+	c := dialRaw(t, h.Addr)
+	c.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+	resp, body := c.read("GET")
+	wantStatus(t, resp, body, 200)
+	if resp.Close {
+		t.Fatal("keep-alive request answered with Connection: close")
+	}
+	start := time.Now()
+	c.expectClosed(shortTimeout + slack)
+	t.Logf("idle connection closed after %v (front_timeout %v)", time.Since(start), shortTimeout)
+}
+
+// TestBackTimeout: an origin that never answers gives 504.
+func TestBackTimeout(t *testing.T) {
+	h := startProxy(t, func(c *proxy.Config) { c.BackTimeout = shortTimeout })
+	quit := make(chan struct{})
+	o := newOrigin(t, "silent", func(w http.ResponseWriter, r *http.Request) {
+		select { // never answers; returns when the proxy gives up
+		case <-r.Context().Done():
+		case <-quit:
+		}
+	})
+	t.Cleanup(func() { close(quit) }) // before the origin closes
+	h.route("app.test", o.Addr)
+
+	c := dialRaw(t, h.Addr)
+	c.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+	resp, body := c.read("GET")
+	checkAnswer(t, resp, body, 504)
+	// The request was read whole: the client connection stays usable.
+	c.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
+	resp, body = c.read("GET")
+	checkAnswer(t, resp, body, 504)
+}
+
+// TestBackendDown: a backend nobody listens on gives 503 (the proxy found
+// no backend it could connect to); with a second, live backend every
+// request succeeds thanks to the retry on another backend.
+func TestBackendDown(t *testing.T) {
+	h := startProxy(t, func(c *proxy.Config) { c.ConnectTimeout = shortTimeout })
+	dead := freeAddr(t)
+	h.route("dead.test", dead)
+	resp, body := h.get("dead.test", "/")
+	checkAnswer(t, resp, body, 503)
+
+	live := newOrigin(t, "live", nil)
+	h.route("half.test", dead, live.Addr)
+	for i := range 20 {
+		resp, body := h.get("half.test", "/")
+		wantStatus(t, resp, body, 200)
+		if body != "live /" {
+			t.Fatalf("request %d served by %q", i, body)
+		}
+	}
+	// A POST with a body is retried too: it never left the proxy.
+	for range 4 {
+		req := h.request("POST", "half.test", "/p", strings.NewReader("data"))
+		req.ContentLength = 4
+		resp, body := h.send(req)
+		wantStatus(t, resp, body, 200)
+	}
+}
+
+// TestBackendBrokenResponse: an origin that closes without answering, or
+// answers garbage, gives 502; the client connection stays usable (its
+// request was read whole), and the next answer is not corrupted.
+func TestBackendBrokenResponse(t *testing.T) {
+	h := startProxy(t, nil)
+	closer := newRawOrigin(t, func(c net.Conn) {
+		readHead(bufio.NewReader(c))
+	})
+	garbage := newRawOrigin(t, func(c net.Conn) {
+		if _, err := readHead(bufio.NewReader(c)); err == nil {
+			io.WriteString(c, "HTTP/1.1 2OO OK\r\n\r\n")
+		}
+	})
+	h.route("closer.test", closer.Addr)
+	h.route("garbage.test", garbage.Addr)
+	ok := newOrigin(t, "ok", nil)
+	h.route("ok.test", ok.Addr)
+
+	c := dialRaw(t, h.Addr)
+	for _, host := range []string{"closer.test", "garbage.test", "closer.test"} {
+		c.write("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+		resp, body := c.read("GET")
+		checkAnswer(t, resp, body, 502)
+	}
+	c.write("GET / HTTP/1.1\r\nHost: ok.test\r\n\r\n")
+	resp, body := c.read("GET")
+	wantStatus(t, resp, body, 200)
+}
