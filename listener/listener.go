@@ -22,23 +22,31 @@ func NewSlots(n int) Slots { return make(Slots, n) }
 type Acceptor struct {
 	ln    net.Listener
 	slots Slots
-	serve func(net.Conn) // called in a new goroutine per connection
+	serve Handler
+	rel   func() // a.release, bound once
 	conns *sync.WaitGroup
 	quit  chan struct{}
 	done  chan struct{}
 }
 
+// Handler serves one connection, which it owns and closes. It is called in
+// a new goroutine; it calls release exactly once, when the connection has
+// closed, possibly after returning and from another goroutine (a connection
+// may outlive its first goroutine while it waits without one).
+type Handler func(c net.Conn, release func())
+
 // Listen binds addr (TCP) and returns an Acceptor that will call serve for
-// each connection, in a goroutine counted in conns, once Start is called.
-// The connection's slot is released when serve returns; serve owns and
-// closes the connection.
-func Listen(addr string, slots Slots, conns *sync.WaitGroup, serve func(net.Conn)) (*Acceptor, error) {
+// each connection once Start is called. Each connection holds a slot of
+// slots and a count in conns until it calls release.
+func Listen(addr string, slots Slots, conns *sync.WaitGroup, serve Handler) (*Acceptor, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	return &Acceptor{ln: ln, slots: slots, serve: serve, conns: conns,
-		quit: make(chan struct{}), done: make(chan struct{})}, nil
+	a := &Acceptor{ln: ln, slots: slots, serve: serve, conns: conns,
+		quit: make(chan struct{}), done: make(chan struct{})}
+	a.rel = a.release
+	return a, nil
 }
 
 // Addr is the bound address (with the real port when 0 was asked).
@@ -77,12 +85,14 @@ func (a *Acceptor) loop() {
 			_ = tc.SetNoDelay(true)
 		}
 		a.conns.Add(1)
-		go func() {
-			defer a.conns.Done()
-			defer func() { <-a.slots }()
-			a.serve(c)
-		}()
+		go a.serve(c, a.rel)
 	}
+}
+
+// release gives back a connection's slot and count.
+func (a *Acceptor) release() {
+	<-a.slots
+	a.conns.Done()
 }
 
 // Close stops accepting and waits for the accept loop to end. Connections

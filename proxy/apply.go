@@ -130,8 +130,8 @@ func (p *proxy) bind(rl *runListener, l order.Listener) error {
 		return &order.FieldError{Field: "listener.protocol", Reason: errNotYet.Error()}
 	}
 	shared := rl.shared
-	a, err := listener.Listen(l.Address, p.slots, &p.conns, func(c net.Conn) {
-		session.Serve(p.env, shared, c)
+	a, err := listener.Listen(l.Address, p.slots, &p.conns, func(c net.Conn, release func()) {
+		session.Serve(p.env, shared, c, release)
 	})
 	if err != nil {
 		return &order.FieldError{Field: "listener.address", Reason: fmt.Sprintf("cannot listen: %v", err)}

@@ -73,7 +73,7 @@ func dumpJSON(t *testing.T, c *Client) string {
 // the file is private; a bad file changes nothing.
 func TestStateSaveLoadRoundTrip(t *testing.T) {
 	addr := freeAddr(t)
-	a, _ := startProxy(t, Config{})
+	a, waitA := startProxy(t, Config{})
 	for _, o := range []order.Order{
 		order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: addr, Active: true}},
 		order.AddListener{Listener: order.Listener{Protocol: order.HTTPS, Address: "127.0.0.1:1"}},
@@ -94,6 +94,9 @@ func TestStateSaveLoadRoundTrip(t *testing.T) {
 	}
 	want := dumpJSON(t, a)
 	ok(t, a, order.Shutdown{})
+	if err := waitA(); err != nil { // its listener must be closed before b binds it
+		t.Fatal(err)
+	}
 
 	b, _ := startProxy(t, Config{})
 	ok(t, b, order.LoadState{Path: file})

@@ -86,6 +86,7 @@ func newProxy(cfg Config) *proxy {
 	cfg = cfg.withDefaults()
 	env := session.NewEnv(cfg.Logger)
 	env.IdleBackendTimeout = cfg.IdleBackendTimeout
+	env.ParkAfter = cfg.ParkAfter
 	return &proxy{
 		cfg:       cfg,
 		state:     state.New(),
@@ -194,4 +195,5 @@ wait:
 	for _, c := range p.clusters {
 		c.Close()
 	}
+	p.env.Close() // no session is left to wake
 }

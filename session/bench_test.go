@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,9 +69,38 @@ func BenchmarkProxyKeepAlive(b *testing.B) {
 	roundTrip := keepAliveProxy(b)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := processCPU()
 	for b.Loop() {
 		roundTrip()
 	}
+	reportCPU(b, cpu)
+}
+
+// processCPU is the process's user + system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU time per op since start, of the whole process
+// (client, proxy and origin): steadier than wall time on a busy machine.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkProxyKeepAliveParked is BenchmarkProxyKeepAlive with every wait
+// for the next request parked in the poller: the cost of a park and a wake
+// on top of a request.
+func BenchmarkProxyKeepAliveParked(b *testing.B) {
+	roundTrip := keepAliveProxyParking(b, time.Nanosecond)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		roundTrip()
+	}
+	reportCPU(b, cpu)
 }
 
 // TestHotPathAllocatesNothing: in steady state, a request through the
@@ -89,8 +119,14 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 // keepAliveProxy starts a proxy in front of a raw origin and returns a
 // function doing one request on a warm keep-alive connection.
 func keepAliveProxy(b testing.TB) func() {
+	return keepAliveProxyParking(b, time.Second)
+}
+
+// keepAliveProxyParking is keepAliveProxy with the Env's ParkAfter set.
+func keepAliveProxyParking(b testing.TB, parkAfter time.Duration) func() {
 	origin := rawOrigin(b)
 	env := NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	env.ParkAfter = parkAfter
 	ln := NewListener("127.0.0.1:0", &Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
 		ConnectTimeout: time.Second, RequestTimeout: time.Minute, Proto: "http"})
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c"}})
@@ -111,7 +147,7 @@ func keepAliveProxy(b testing.TB) func() {
 				return
 			}
 			wg.Add(1)
-			go func() { defer wg.Done(); Serve(env, ln, conn) }()
+			go Serve(env, ln, conn, wg.Done)
 		}
 	}()
 	conn, err := net.Dial("tcp", sock.Addr().String())
@@ -124,6 +160,7 @@ func keepAliveProxy(b testing.TB) func() {
 		ln.Drain()
 		ln.CloseAll()
 		wg.Wait()
+		env.Close()
 		c.Close()
 	})
 	req := []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")

@@ -76,11 +76,9 @@ func (l *Listener) SetRoutes(t *router.Table[*Route]) { l.routes.Store(t) }
 // removed or deactivated; it does not wait.
 func (l *Listener) Drain() {
 	l.closing.Store(true)
-	l.mu.Lock()
-	for s := range l.sessions {
+	for _, s := range l.snapshot() {
 		s.closeIfIdle()
 	}
-	l.mu.Unlock()
 }
 
 // Reopen undoes Drain for a listener activated again.
@@ -89,11 +87,21 @@ func (l *Listener) Reopen() { l.closing.Store(false) }
 // CloseAll closes every session's connections, to the client and to the
 // backend, now (hard stop).
 func (l *Listener) CloseAll() {
-	l.mu.Lock()
-	for s := range l.sessions {
+	for _, s := range l.snapshot() {
 		s.abort()
 	}
-	l.mu.Unlock()
+}
+
+// snapshot lists the open sessions. Closing a session untracks it, which
+// takes l.mu, so closers work on a copy.
+func (l *Listener) snapshot() []*Session {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	all := make([]*Session, 0, len(l.sessions))
+	for s := range l.sessions {
+		all = append(all, s)
+	}
+	return all
 }
 
 // Sessions is the number of open client connections.

@@ -8,27 +8,33 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/park"
 )
 
-// Session states, for closing idle sessions from the outside.
+// Session states. The owner of a session is its goroutine while busy or
+// idle; while parked it has no goroutine, and whoever moves it out of parked
+// (a wake, its timeout, a close) owns it.
 const (
-	busy int32 = iota
-	idle
-	done
+	busy   int32 = iota // serving an exchange
+	idle                // between requests, waiting in its goroutine
+	parked              // between requests, watched by the Env's poller
+	done                // closed
 )
 
 // Session is one client connection of an http listener.
 type Session struct {
-	env  *Env
-	ln   *Listener
-	conn net.Conn
-	set  *Settings // settings of the exchange in progress
+	env     *Env
+	ln      *Listener
+	conn    net.Conn
+	release func()    // gives the connection's slot back; called once, by finish
+	set     *Settings // settings of the exchange in progress
 
 	rc     syscall.RawConn    // nil where raw reads are unavailable
 	rawFn  func(uintptr) bool // s.rawRead, bound once
@@ -36,6 +42,13 @@ type Session struct {
 	rawErr error
 
 	state atomic.Int32
+	// mu orders the moves into and out of parked and guards the park
+	// fields below.
+	mu           sync.Mutex
+	parkKey      park.Key
+	parkTimer    *time.Timer // created at the first park, reused after
+	parkDeadline time.Time   // when a parked connection times out
+	woken        bool        // the poller just woke the session: do not park before reading
 
 	clientIP     string // for X-Forwarded-For
 	forwardedFor string // for Forwarded: for=
@@ -61,33 +74,20 @@ type Session struct {
 	first bool
 }
 
-// Serve serves conn until it closes. It returns when the connection is
-// done; the caller owns the goroutine and waits for it.
-func Serve(env *Env, ln *Listener, conn net.Conn) {
-	s := &Session{env: env, ln: ln, conn: conn, first: true}
+// Serve serves conn until it closes or parks. It returns when the
+// connection is done or parked between requests with no goroutine of its
+// own (it is then served again, in a new goroutine, when bytes arrive). The
+// caller owns the goroutine and waits for it; release is called exactly
+// once, when the connection has closed, possibly after Serve returned and
+// from another goroutine.
+func Serve(env *Env, ln *Listener, conn net.Conn, release func()) {
+	s := &Session{env: env, ln: ln, conn: conn, release: release, first: true}
 	if !ln.track(s) {
 		conn.Close()
+		release()
 		return
 	}
 	env.Active.Add(1)
-	defer func() {
-		if v := recover(); v != nil {
-			env.Panics.Add(1)
-			id := "none"
-			if s.hasID {
-				id = string(s.id[:])
-			}
-			env.Log.Error("panic while serving a connection", "request_id", id,
-				"listener", ln.Addr, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-		}
-		s.state.Store(done)
-		conn.Close()
-		ln.untrack(s)
-		s.releaseBuf()
-		s.releaseOut()
-		s.releaseHeads()
-		env.Active.Add(-1)
-	}()
 	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
 		ip := ap.Addr().Unmap()
 		s.clientIP = ip.String()
@@ -99,37 +99,71 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 			s.rawFn = s.rawRead
 		}
 	}
-	s.loop()
+	s.run()
+}
+
+// run serves requests until the connection closes or parks, recovering a
+// panic into a closed connection.
+func (s *Session) run() {
+	isParked := false
+	defer func() {
+		if v := recover(); v != nil {
+			s.env.Panics.Add(1)
+			id := "none"
+			if s.hasID {
+				id = string(s.id[:])
+			}
+			s.env.Log.Error("panic while serving a connection", "request_id", id,
+				"listener", s.ln.Addr, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			isParked = false
+		}
+		if !isParked {
+			s.finish()
+		}
+	}()
+	isParked = s.loop()
+}
+
+// finish closes the connection and gives back everything it holds. It runs
+// once, in whichever goroutine ends the session.
+func (s *Session) finish() {
+	s.state.Store(done)
+	s.conn.Close()
+	s.ln.untrack(s)
+	s.releaseBuf()
+	s.releaseOut()
+	s.releaseHeads()
+	s.env.Active.Add(-1)
+	s.release()
 }
 
 // abort closes the client connection and the backend connection of the
 // exchange in progress, if any.
 func (s *Session) abort() {
+	if s.closeIfIdle() {
+		return
+	}
 	s.conn.Close()
 	if bc := s.backendConn.Load(); bc != nil {
 		bc.Close()
 	}
 }
 
-// closeIfIdle closes the connection if it is parked between requests.
-func (s *Session) closeIfIdle() {
-	if s.state.CompareAndSwap(idle, done) {
-		s.conn.Close()
-	}
-}
-
-func (s *Session) loop() {
+// loop serves requests one after the other. It reports true when the
+// connection parked: s then belongs to the poller and must not be touched.
+func (s *Session) loop() (isParked bool) {
 	for {
 		s.set = s.ln.Settings()
-		if !s.readHead() {
-			return
+		ok, isParked := s.readHead()
+		if !ok {
+			return isParked
 		}
 		s.first = false
 		if !s.exchange() {
-			return
+			return false
 		}
 		if s.ln.closing.Load() {
-			return
+			return false
 		}
 		if s.r == s.w {
 			s.releaseOut()
@@ -191,8 +225,13 @@ func (s *Session) releaseOut() {
 
 var errClosing = errors.New("session: listener closing")
 
+// errParked reports that waitData handed the connection to the poller.
+var errParked = errors.New("session: parked")
+
 // waitData waits until the client sends bytes, holding no buffer while it
-// waits, and reads them into a fresh buffer.
+// waits, and reads them into a fresh buffer. A wait longer than the Env's
+// ParkAfter parks the connection (errParked): the goroutine must then
+// return without touching s.
 func (s *Session) waitData(deadline time.Time) error {
 	s.releaseBuf()
 	s.releaseOut()
@@ -201,22 +240,37 @@ func (s *Session) waitData(deadline time.Time) error {
 	if s.ln.closing.Load() {
 		return errClosing
 	}
-	if err := s.conn.SetReadDeadline(deadline); err != nil {
-		return err
-	}
 	if s.rc != nil {
-		s.rawN, s.rawErr = 0, nil
-		if err := s.rc.Read(s.rawFn); err != nil {
+		wait := deadline
+		// Right after a wake the bytes are there: read them before any
+		// deadline check could park the connection again.
+		canPark := s.env.park != nil && !s.woken && s.env.ParkAfter >= 0 && time.Until(deadline) > s.env.ParkAfter
+		s.woken = false
+		if canPark {
+			wait = time.Now().Add(s.env.ParkAfter)
+		}
+		if err := s.conn.SetReadDeadline(wait); err != nil {
 			return err
 		}
-		if s.rawErr != nil {
-			return s.rawErr
+		err := s.rawWait()
+		if err != nil && canPark && isTimeout(err) {
+			if parkErr := s.park(deadline); parkErr == nil {
+				return errParked
+			} else if parkErr == errClosing {
+				return parkErr
+			}
+			// The poller refused: wait here for the rest of the time.
+			if err = s.conn.SetReadDeadline(deadline); err == nil {
+				err = s.rawWait()
+			}
 		}
-		if s.rawN == 0 {
-			return io.EOF
+		if err != nil {
+			return err
 		}
-		s.w = s.rawN
 	} else {
+		if err := s.conn.SetReadDeadline(deadline); err != nil {
+			return err
+		}
 		s.acquireBuf()
 		n, err := s.conn.Read(s.buf)
 		if n == 0 && err != nil {
@@ -227,6 +281,23 @@ func (s *Session) waitData(deadline time.Time) error {
 	if !s.state.CompareAndSwap(idle, busy) {
 		return errClosing
 	}
+	return nil
+}
+
+// rawWait waits through the raw connection until bytes arrive and reads
+// them into a fresh buffer.
+func (s *Session) rawWait() error {
+	s.rawN, s.rawErr = 0, nil
+	if err := s.rc.Read(s.rawFn); err != nil {
+		return err
+	}
+	if s.rawErr != nil {
+		return s.rawErr
+	}
+	if s.rawN == 0 {
+		return io.EOF
+	}
+	s.w = s.rawN
 	return nil
 }
 
@@ -254,8 +325,8 @@ func (s *Session) rawRead(fd uintptr) bool {
 }
 
 // readHead reads and parses the next request head into s.req. It answers
-// and reports false when the connection must close.
-func (s *Session) readHead() bool {
+// and reports !ok when the connection must close or has parked.
+func (s *Session) readHead() (ok, isParked bool) {
 	set := s.set
 	if s.r == s.w {
 		wait := set.FrontTimeout
@@ -263,7 +334,7 @@ func (s *Session) readHead() bool {
 			wait = set.RequestTimeout
 		}
 		if err := s.waitData(time.Now().Add(wait)); err != nil {
-			return false
+			return false, err == errParked
 		}
 	}
 	s.acquireHeads()
@@ -274,7 +345,7 @@ func (s *Session) readHead() bool {
 		_, err := h1.ParseRequest(s.buf[s.r:s.w], s.req, set.Limits)
 		s.head = string(s.req.Method) == "HEAD"
 		if err == nil {
-			return true
+			return true, false
 		}
 		if err != h1.ErrIncomplete {
 			status := 400
@@ -286,14 +357,14 @@ func (s *Session) readHead() bool {
 			s.answer(status, nil, true, nil)
 			s.env.Log.Debug("bad request", "request_id", string(s.id[:]), "listener", s.ln.Addr,
 				"client", s.clientIP, "error", err)
-			return false
+			return false, false
 		}
 		if !s.makeRoom(set.Limits) {
-			return false
+			return false, false
 		}
 		if !deadlineSet {
 			if s.conn.SetReadDeadline(headDeadline) != nil {
-				return false
+				return false, false
 			}
 			deadlineSet = true
 		}
@@ -304,7 +375,7 @@ func (s *Session) readHead() bool {
 				s.newID()
 				s.answer(408, nil, true, nil)
 			}
-			return false
+			return false, false
 		}
 	}
 }

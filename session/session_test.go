@@ -30,6 +30,13 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessParking(t, DefaultParkAfter, 5*time.Second)
+}
+
+// newHarnessParking is newHarness with the Env's ParkAfter and the
+// listener's front and request timeouts set.
+func newHarnessParking(t *testing.T, parkAfter, idle time.Duration) *harness {
+	t.Helper()
 	origin, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -42,8 +49,9 @@ func newHarness(t *testing.T) *harness {
 
 	h := &harness{logs: &lockedWriter{w: &bytes.Buffer{}}}
 	h.env = NewEnv(slog.New(slog.NewTextHandler(h.logs, nil)))
-	h.ln = NewListener("127.0.0.1:0", &Settings{FrontTimeout: 5 * time.Second, BackTimeout: 5 * time.Second,
-		ConnectTimeout: time.Second, RequestTimeout: 5 * time.Second, Proto: "http"})
+	h.env.ParkAfter = parkAfter
+	h.ln = NewListener("127.0.0.1:0", &Settings{FrontTimeout: idle, BackTimeout: 5 * time.Second,
+		ConnectTimeout: time.Second, RequestTimeout: idle, Proto: "http"})
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c"}})
 	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin.Addr().String()}, 4))
 	tbl, err := router.New[*Route]().Add(router.Rule[*Route]{Hostname: "*", Target: &Route{Cluster: c}})
@@ -65,7 +73,7 @@ func newHarness(t *testing.T) *harness {
 				return
 			}
 			h.wg.Add(1)
-			go func() { defer h.wg.Done(); Serve(h.env, h.ln, conn) }()
+			go Serve(h.env, h.ln, conn, h.wg.Done)
 		}
 	}()
 	t.Cleanup(func() {
@@ -73,6 +81,7 @@ func newHarness(t *testing.T) *harness {
 		h.ln.Drain()
 		h.ln.CloseAll()
 		h.wg.Wait()
+		h.env.Close()
 		c.Close()
 	})
 	return h
