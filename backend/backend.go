@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -19,6 +20,22 @@ type Backend struct {
 
 	inFlight atomic.Int64
 	removed  atomic.Bool
+	drained  atomic.Bool // the drained event was sent
+	cluster  *Cluster    // set by Cluster.Add
+
+	// Health: hmu guards health; the atomics mirror it for the request
+	// path (see health.go).
+	hmu       sync.Mutex
+	health    health.State
+	status    atomic.Uint32 // health.Status
+	retryAt   atomic.Int64  // unix ns; 0 when up
+	checkDown atomic.Bool
+	trial     atomic.Bool // a trial request holds the backend
+	// recovering is set while a recovery probe runs (guarded by hmu);
+	// gone is cancelled when the backend is removed, which ends it.
+	recovering bool
+	gone       context.Context
+	markGone   context.CancelFunc
 
 	mu      sync.Mutex
 	idle    []*Conn // most recently used last
@@ -28,7 +45,17 @@ type Backend struct {
 // NewBackend returns a backend for b that keeps at most maxIdle idle
 // connections.
 func NewBackend(b order.Backend, maxIdle int) *Backend {
-	return &Backend{Config: b, Addr: b.Address, maxIdle: maxIdle}
+	gone, markGone := context.WithCancel(context.Background())
+	return &Backend{Config: b, Addr: b.Address, maxIdle: maxIdle, gone: gone, markGone: markGone}
+}
+
+// StickyID is the sticky-session cookie value that selects b: its
+// configured sticky id, else its id.
+func (b *Backend) StickyID() string {
+	if b.Config.StickyID != "" {
+		return b.Config.StickyID
+	}
+	return b.Config.ID
 }
 
 // InFlight is the number of requests holding the backend now.
@@ -40,8 +67,21 @@ func (b *Backend) Removed() bool { return b.removed.Load() }
 // Acquire counts a request starting on b; Release counts it done.
 func (b *Backend) Acquire() { b.inFlight.Add(1) }
 
-// Release counts a request done.
-func (b *Backend) Release() { b.inFlight.Add(-1) }
+// Release counts a request done. The last release of a removed backend
+// sends the drained event.
+func (b *Backend) Release() {
+	if b.inFlight.Add(-1) == 0 && b.removed.Load() {
+		b.sendDrained()
+	}
+}
+
+// sendDrained sends the drained event once.
+func (b *Backend) sendDrained() {
+	if b.cluster != nil && b.drained.CompareAndSwap(false, true) {
+		env := b.cluster.env
+		env.Events(env.event(order.BackendDrained, b.cluster.ID, b, ""))
+	}
+}
 
 // Conn is a connection to a backend, owned by one request at a time.
 type Conn struct {
@@ -55,12 +95,22 @@ type Conn struct {
 	probe     *probe
 }
 
-// Dial opens a new connection to b within timeout.
+// Dial opens a new connection to b within timeout. Its outcome feeds b's
+// passive health (and ends a trial the caller holds); a dial cut short by
+// ctx counts for nothing.
 func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	c, err := d.DialContext(ctx, "tcp", b.Addr)
 	if err != nil {
+		if ctx.Err() != nil {
+			b.trial.Store(false)
+		} else if b.cluster != nil {
+			b.connectFailed()
+		}
 		return nil, err
+	}
+	if b.cluster != nil {
+		b.connectSucceeded()
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
@@ -139,9 +189,19 @@ func (b *Backend) CloseExpired(now time.Time, maxIdleTime time.Duration) {
 	}
 }
 
-// remove marks b removed and closes its idle connections.
+// remove marks b removed and closes its idle connections; if no request
+// holds it, it is drained at once.
 func (b *Backend) remove() {
 	b.removed.Store(true)
+	b.markGone()
+	b.closeIdle()
+	if b.inFlight.Load() == 0 {
+		b.sendDrained()
+	}
+}
+
+// closeIdle closes the pooled connections.
+func (b *Backend) closeIdle() {
 	b.mu.Lock()
 	idle := b.idle
 	b.idle = nil

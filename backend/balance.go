@@ -3,6 +3,7 @@ package backend
 import (
 	"math/rand/v2"
 	"sync/atomic"
+	"time"
 
 	"github.com/sluiceproxy/sluice/order"
 )
@@ -10,9 +11,10 @@ import (
 // backendSet is an immutable snapshot of a cluster's backends, with what
 // each balancing algorithm needs precomputed.
 type backendSet struct {
-	all     []*Backend
-	primary group
-	backup  group
+	all      []*Backend
+	primary  group
+	backup   group
+	bySticky map[string]*Backend // by sticky id (default: the backend id)
 }
 
 // group is the primary or the backup backends.
@@ -30,9 +32,10 @@ type group struct {
 const maxSchedule = 4096
 
 func newBackendSet(all []*Backend) *backendSet {
-	s := &backendSet{all: all}
+	s := &backendSet{all: all, bySticky: make(map[string]*Backend, len(all))}
 	var prim, back []*Backend
 	for _, b := range all {
+		s.bySticky[b.StickyID()] = b
 		if b.Config.Backup {
 			back = append(back, b)
 		} else {
@@ -107,38 +110,46 @@ func gcd(a, b int) int {
 	return a
 }
 
-// pick chooses a backend of g other than skip, or nil.
-func (g *group) pick(alg order.LoadBalancing, rr *atomic.Uint64, skip *Backend) *Backend {
+// pick chooses an eligible backend of g other than skip, or nil. The
+// algorithm proposes one; if it is not eligible, the next eligible backend
+// in list order is taken.
+func (g *group) pick(alg order.LoadBalancing, rr *atomic.Uint64, skip *Backend, now func() time.Time) *Backend {
 	n := len(g.backends)
-	if n == 0 || n == 1 && g.backends[0] == skip {
+	if n == 0 {
 		return nil
 	}
-	if n == 1 {
-		return g.backends[0]
-	}
-	var b *Backend
-	switch alg {
-	case order.Random:
-		b = g.random()
-	case order.LeastLoaded:
-		return g.leastLoaded(skip)
-	case order.PowerOfTwo:
-		b = lessLoaded(g.random(), g.random())
+	ok := func(b *Backend) bool { return b != skip && b.eligible(now) }
+	i := 0
+	switch {
+	case n == 1:
+	case alg == order.Random:
+		i = g.random()
+	case alg == order.LeastLoaded:
+		return g.leastLoaded(ok)
+	case alg == order.PowerOfTwo:
+		a, b := g.backends[g.random()], g.backends[g.random()]
+		switch okA, okB := ok(a), ok(b); {
+		case okA && okB:
+			return lessLoaded(a, b)
+		case okA:
+			return a
+		case okB:
+			return b
+		}
+		return g.leastLoaded(ok)
 	default:
-		b = g.backends[g.schedule[(rr.Add(1)-1)%uint64(len(g.schedule))]]
+		i = int(g.schedule[(rr.Add(1)-1)%uint64(len(g.schedule))])
 	}
-	if b == skip {
-		// A retry: take the next backend in list order.
-		for i, c := range g.backends {
-			if c == skip {
-				return g.backends[(i+1)%n]
-			}
+	for k := range n {
+		if b := g.backends[(i+k)%n]; ok(b) {
+			return b
 		}
 	}
-	return b
+	return nil
 }
 
-func (g *group) random() *Backend {
+// random draws a backend index with probability proportional to weight.
+func (g *group) random() int {
 	x := rand.IntN(g.total)
 	lo, hi := 0, len(g.cumulative)-1
 	for lo < hi {
@@ -149,7 +160,7 @@ func (g *group) random() *Backend {
 			lo = mid + 1
 		}
 	}
-	return g.backends[lo]
+	return lo
 }
 
 // lessLoaded compares in-flight requests per unit of weight.
@@ -160,12 +171,14 @@ func lessLoaded(a, b *Backend) *Backend {
 	return b
 }
 
-func (g *group) leastLoaded(skip *Backend) *Backend {
+// leastLoaded returns the eligible backend with the fewest in-flight
+// requests per unit of weight, ties spread at random.
+func (g *group) leastLoaded(ok func(*Backend) bool) *Backend {
 	var best *Backend
-	start := rand.IntN(len(g.backends)) // spread ties
+	start := rand.IntN(len(g.backends))
 	for i := range g.backends {
 		b := g.backends[(start+i)%len(g.backends)]
-		if b == skip {
+		if !ok(b) {
 			continue
 		}
 		if best == nil || b.InFlight()*int64(weight(best)) < best.InFlight()*int64(weight(b)) {

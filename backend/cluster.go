@@ -1,9 +1,13 @@
 package backend
 
 import (
+	"context"
+	"reflect"
+	"sync"
 	"sync/atomic"
 
 	"github.com/sluiceproxy/sluice/answer"
+	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -19,16 +23,32 @@ type Settings struct {
 // mutating ones (SetSettings, Add, Remove, Close).
 type Cluster struct {
 	ID       string
+	env      *Env
+	policy   health.Policy
 	settings atomic.Pointer[Settings]
 	set      atomic.Pointer[backendSet]
 	rr       atomic.Uint64 // round-robin position
+
+	amu  sync.Mutex
+	down bool // every backend is down (the ClusterDown event was sent)
+
+	check *checker // the running health check, or nil; the proxy loop's
+
+	// ctx ends when the cluster closes; probes counts its recovery probes.
+	ctx    context.Context
+	cancel context.CancelFunc
+	probes sync.WaitGroup
 }
 
-// NewCluster returns an empty cluster with the settings.
-func NewCluster(s *Settings) *Cluster {
-	c := &Cluster{ID: s.ID}
+// NewCluster returns an empty cluster with the settings. env may be nil.
+// When the settings have a health check, it starts running; Close stops it.
+func NewCluster(s *Settings, env *Env) *Cluster {
+	c := &Cluster{ID: s.ID, env: env.withDefaults()}
+	c.policy = c.env.Health
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.settings.Store(s)
 	c.set.Store(newBackendSet(nil))
+	c.restartCheck(nil, s.HealthCheck)
 	return c
 }
 
@@ -36,7 +56,14 @@ func NewCluster(s *Settings) *Cluster {
 func (c *Cluster) Settings() *Settings { return c.settings.Load() }
 
 // SetSettings publishes new settings; requests in flight keep the old ones.
-func (c *Cluster) SetSettings(s *Settings) { c.settings.Store(s) }
+// A changed health check restarts; a removed one releases the backends it
+// held down.
+func (c *Cluster) SetSettings(s *Settings) {
+	old := c.settings.Swap(s)
+	if !reflect.DeepEqual(old.HealthCheck, s.HealthCheck) {
+		c.restartCheck(old.HealthCheck, s.HealthCheck)
+	}
+}
 
 // Backends returns the current backends (primary then backup, each in the
 // order added). The slice must not be modified.
@@ -45,6 +72,7 @@ func (c *Cluster) Backends() []*Backend { return c.set.Load().all }
 // Add publishes a new backend list with b. The caller has checked that no
 // backend with b's id exists.
 func (c *Cluster) Add(b *Backend) {
+	b.cluster = c
 	old := c.set.Load().all
 	all := make([]*Backend, 0, len(old)+1)
 	all = append(append(all, old...), b)
@@ -69,25 +97,56 @@ func (c *Cluster) Remove(id string) *Backend {
 	}
 	c.set.Store(newBackendSet(all))
 	gone.remove()
+	c.checkAvailability()
 	return gone
 }
 
-// Close removes every backend (the cluster itself was removed).
+// Close stops the health check and removes every backend (the cluster
+// itself was removed).
 func (c *Cluster) Close() {
+	c.restartCheck(nil, nil)
+	c.cancel()
 	old := c.set.Swap(newBackendSet(nil))
 	for _, b := range old.all {
 		b.remove()
 	}
+	c.probes.Wait()
 }
 
-// Pick chooses a backend for a new request with the cluster's algorithm,
-// skipping backends in skip (those a retry already failed on). It returns
-// nil when no backend is usable. Pick allocates nothing.
-func (c *Cluster) Pick(skip *Backend) *Backend {
+// Pick chooses a backend for a new request with the cluster's algorithm:
+// among the usable primary backends other than skip (the one a retry just
+// failed on), else among the usable backups. It returns nil when none is
+// usable. When trial is set, the backend is recovering from failures and
+// the caller holds its one trial: it must Dial (not reuse a pooled
+// connection), and the dial's outcome decides the backend's health. Pick
+// allocates nothing.
+func (c *Cluster) Pick(skip *Backend) (b *Backend, trial bool) {
 	s := c.set.Load()
 	alg := c.settings.Load().LoadBalancing
-	if b := s.primary.pick(alg, &c.rr, skip); b != nil {
-		return b
+	for range 3 { // another request may win a trial between pick and claim
+		b = s.primary.pick(alg, &c.rr, skip, c.env.Now)
+		if b == nil {
+			b = s.backup.pick(alg, &c.rr, skip, c.env.Now)
+		}
+		if b == nil {
+			return nil, false
+		}
+		if ok, trial := b.claim(); ok {
+			return b, trial
+		}
 	}
-	return s.backup.pick(alg, &c.rr, skip)
+	return nil, false
+}
+
+// PickSticky returns the backend whose sticky id is id, if it is usable
+// (see Pick for trial), or nil.
+func (c *Cluster) PickSticky(id []byte) (b *Backend, trial bool) {
+	b = c.set.Load().bySticky[string(id)]
+	if b == nil || !b.eligible(c.env.Now) {
+		return nil, false
+	}
+	if ok, trial := b.claim(); ok {
+		return b, trial
+	}
+	return nil, false
 }

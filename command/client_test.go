@@ -116,14 +116,14 @@ func TestDoHonoursContext(t *testing.T) {
 // is cancelled.
 func TestDoStream(t *testing.T) {
 	ended := make(chan struct{})
-	srv := start(t, func(ctx context.Context, o order.Order, progress func(string)) order.Response {
+	srv := start(t, func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 		defer close(ended)
 		for {
 			select {
 			case <-ctx.Done():
 				return order.Response{Status: order.StatusOK}
 			case <-time.After(5 * time.Millisecond):
-				progress("backend shop/b1 up")
+				progress("backend shop/b1 up", nil)
 			}
 		}
 	})

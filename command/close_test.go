@@ -21,7 +21,7 @@ func newBlocker() *blocker {
 	return &blocker{started: make(chan struct{}, 16), ended: make(chan error, 16)}
 }
 
-func (b *blocker) handle(ctx context.Context, o order.Order, progress func(string)) order.Response {
+func (b *blocker) handle(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 	b.started <- struct{}{}
 	<-ctx.Done()
 	b.ended <- ctx.Err()
@@ -111,7 +111,7 @@ func TestClientGoneCancelsHandler(t *testing.T) {
 // (socat at the end of its input) still gets its answer: the handler's
 // context is not cancelled.
 func TestHalfCloseKeepsHandler(t *testing.T) {
-	srv := start(t, func(ctx context.Context, o order.Order, progress func(string)) order.Response {
+	srv := start(t, func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 		select {
 		case <-ctx.Done():
 			return order.Response{Status: order.StatusError, Message: "cancelled"}
@@ -132,9 +132,9 @@ func TestHalfCloseKeepsHandler(t *testing.T) {
 func TestClientNotReading(t *testing.T) {
 	ended := make(chan error, 1)
 	big := strings.Repeat("e", 64<<10)
-	srv := start(t, func(ctx context.Context, o order.Order, progress func(string)) order.Response {
+	srv := start(t, func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 		for ctx.Err() == nil {
-			progress(big)
+			progress(big, nil)
 		}
 		ended <- ctx.Err()
 		return order.Response{Status: order.StatusOK}

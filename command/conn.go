@@ -84,11 +84,11 @@ func (cn *conn) serve(ctx context.Context, line []byte, h Handler) {
 		pmu  sync.Mutex
 		done bool
 	)
-	progress := func(message string) {
+	progress := func(message string, content *order.Content) {
 		pmu.Lock()
 		defer pmu.Unlock()
 		if !done {
-			cn.write(order.Response{ID: req.ID, Status: order.StatusProcessing, Message: message})
+			cn.write(order.Response{ID: req.ID, Status: order.StatusProcessing, Message: message, Content: content})
 		}
 	}
 	stop := cn.watchHangup(ctx)
@@ -124,7 +124,7 @@ func describe(err error) string {
 }
 
 // call runs h, turning a panic into an error answer.
-func call(ctx context.Context, h Handler, o order.Order, progress func(string)) (resp order.Response) {
+func call(ctx context.Context, h Handler, o order.Order, progress Progress) (resp order.Response) {
 	defer func() {
 		if p := recover(); p != nil {
 			resp = order.Response{Status: order.StatusError,

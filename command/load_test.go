@@ -20,11 +20,11 @@ import (
 // answer carries its request's id and the handler's echo of the order.
 func TestManyClients(t *testing.T) {
 	var served atomic.Int64
-	srv := start(t, func(ctx context.Context, o order.Order, progress func(string)) order.Response {
+	srv := start(t, func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 		served.Add(1)
 		rb := o.(order.RemoveBackend)
 		if rb.ID[len(rb.ID)-1] == '0' {
-			progress("half way") // some answers come with progress
+			progress("half way", nil) // some answers come with progress
 		}
 		return order.Response{Status: order.StatusOK, Message: rb.ClusterID + "/" + rb.ID}
 	})

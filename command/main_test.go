@@ -53,14 +53,14 @@ func start(t testing.TB, h command.Handler, configure ...func(*command.Server)) 
 // fake is a handler that behaves like the proxy would for a few kinds: it
 // validates every order, streams progress for remove_cluster, answers
 // list_clusters with content and echoes remove_backend's ids.
-func fake(ctx context.Context, o order.Order, progress func(string)) order.Response {
+func fake(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 	if err := o.Validate(); err != nil {
 		return order.Response{Status: order.StatusError, Message: err.Error()}
 	}
 	switch o := o.(type) {
 	case order.RemoveCluster:
-		progress("draining 2 requests in flight")
-		progress("drained")
+		progress("draining 2 requests in flight", nil)
+		progress("drained", nil)
 	case order.ListClusters:
 		return order.Response{Status: order.StatusOK, Content: &order.Content{Clusters: []order.Cluster{
 			{ID: "shop", Protocol: order.HTTP, LoadBalancing: order.RoundRobin},

@@ -14,13 +14,17 @@ import (
 
 // Handler serves one order and returns its final response, whose Status must
 // be ok or error (anything else is sent as an error); the server sets the
-// response's ID. progress sends a "processing" response with message: call it
-// any number of times before returning, from any goroutine; calls after the
-// handler has returned are ignored. Handlers run on the connection's
+// response's ID. progress sends a "processing" response: call it any number
+// of times before returning, from any goroutine; calls after the handler has
+// returned are ignored. Handlers run on the connection's
 // goroutine, one at a time per connection. ctx ends when the server closes or
 // the client disconnects. A handler that panics gets an error answer and the
 // connection goes on.
-type Handler func(ctx context.Context, o order.Order, progress func(message string)) order.Response
+type Handler func(ctx context.Context, o order.Order, progress Progress) order.Response
+
+// Progress sends a "processing" response with a message, a content (an
+// event, say), or both; either may be empty.
+type Progress func(message string, content *order.Content)
 
 // DefaultMaxLineBytes is the default of [Server.MaxLineBytes]: 1 MiB.
 const DefaultMaxLineBytes = 1 << 20

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/command"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -142,7 +143,7 @@ func TestCRLF(t *testing.T) {
 // TestHandlerMisbehaves: a panicking handler and one answering with a
 // non-final status give error answers; the connection goes on.
 func TestHandlerMisbehaves(t *testing.T) {
-	srv := start(t, func(ctx context.Context, o order.Order, progress func(string)) order.Response {
+	srv := start(t, func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 		switch o.(type) {
 		case order.RemoveCluster:
 			panic("boom")

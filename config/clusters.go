@@ -16,6 +16,7 @@ func (b *plan) cluster(id string, t *table) {
 		HTTPSRedirect: t.boolean("https_redirect"),
 		SendProxy:     t.boolean("send_proxy"),
 		Answers:       b.l.answers(t),
+		HealthCheck:   healthCheck(t.sub("health_check")),
 	}
 	b.clusters = append(b.clusters, step{o: order.AddCluster{Cluster: c}, src: t})
 	frontends, paths := t.tables("frontends")
@@ -27,6 +28,25 @@ func (b *plan) cluster(id string, t *table) {
 		b.backend(c, newTableReader(b.l.ps, v, paths[i]))
 	}
 	t.done()
+}
+
+// healthCheck reads a [clusters.ID.health_check] table, or returns nil
+// when there is none.
+func healthCheck(t *table) *order.HealthCheck {
+	if t == nil {
+		return nil
+	}
+	defer t.done()
+	return &order.HealthCheck{
+		Type:           t.str("type"),
+		Path:           t.str("path"),
+		Host:           t.str("host"),
+		ExpectedStatus: t.integer("expected_status", 100, 599),
+		Interval:       order.Duration(t.duration("interval")),
+		Timeout:        order.Duration(t.duration("timeout")),
+		Rise:           t.integer("rise", 1, 100),
+		Fall:           t.integer("fall", 1, 100),
+	}
 }
 
 // httpOnlyKeys are the frontend keys that have no meaning on a tcp

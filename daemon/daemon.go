@@ -81,15 +81,17 @@ func Run(cfg *config.Config, o Options) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_ = srv.Serve(func(ctx context.Context, o order.Order, progress func(string)) order.Response {
+		_ = srv.Serve(func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 			inFlight.Add(1)
 			defer inFlight.Add(-1)
 			switch o := o.(type) { // long orders say they are under way
+			case order.SubscribeEvents:
+				return streamEvents(ctx, client, progress)
 			case order.LoadState:
-				progress("loading state from " + o.Path)
+				progress("loading state from "+o.Path, nil)
 			case order.Shutdown:
 				if !o.Hard {
-					progress("stopping: no new connections; requests in flight finish")
+					progress("stopping: no new connections; requests in flight finish", nil)
 				}
 			}
 			resp, err := client.Do(ctx, o)
@@ -131,6 +133,20 @@ func Run(cfg *config.Config, o Options) error {
 			go func() { defer wg.Done(); _, _ = client.Do(ctx, order.Shutdown{Hard: hard}) }()
 		}
 	}
+}
+
+// streamEvents sends the proxy's events as "processing" answers until the
+// client goes away (ctx) or the proxy stops.
+func streamEvents(ctx context.Context, client *proxy.Client, progress command.Progress) order.Response {
+	events := client.Subscribe(ctx)
+	progress("subscribed to events", nil)
+	for ev := range events {
+		progress("", &order.Content{Event: &ev})
+	}
+	if ctx.Err() != nil {
+		return order.Response{Status: order.StatusOK, Message: "unsubscribed"}
+	}
+	return order.Response{Status: order.StatusOK, Message: "the proxy stopped"}
 }
 
 // apply sends one order and turns an error answer into an error.

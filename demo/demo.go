@@ -100,7 +100,7 @@ func Run(ctx context.Context, o Options) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		_ = srv.Serve(func(ctx context.Context, ord order.Order, _ func(string)) order.Response {
+		_ = srv.Serve(func(ctx context.Context, ord order.Order, _ command.Progress) order.Response {
 			resp, err := client.Do(ctx, ord)
 			if err != nil {
 				return order.Response{Status: order.StatusError, Message: err.Error()}

@@ -12,6 +12,7 @@ type Content struct {
 	Certificates   []CertificateInfo `json:"certificates,omitempty"`
 	Status         *ProxyStatus      `json:"status,omitempty"`
 	State          *State            `json:"state,omitempty"`
+	Event          *Event            `json:"event,omitempty"`
 }
 
 // BackendStatus is a backend as configured plus its live figures.
@@ -21,6 +22,14 @@ type BackendStatus struct {
 	InFlight int64 `json:"in_flight"`
 	// IdleConnections is the number of pooled keep-alive connections.
 	IdleConnections int `json:"idle_connections"`
+	// Health is "up", "backoff" (recent connects failed; retried soon) or
+	// "down".
+	Health string `json:"health"`
+	// Failures is the number of failed connects in a row.
+	Failures int `json:"failures,omitempty"`
+	// Check is the last active health check's result: "ok", "failed", or
+	// empty when the cluster has no check or none ran yet.
+	Check string `json:"check,omitempty"`
 }
 
 // CertificateInfo describes a certificate attached to a listener.

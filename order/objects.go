@@ -83,10 +83,48 @@ type Cluster struct {
 	HTTPSRedirect bool `json:"https_redirect,omitempty"`
 	// SendProxy sends a PROXY protocol v2 header to backends.
 	SendProxy bool `json:"send_proxy,omitempty"`
+	// HealthCheck, when set, probes every backend of the cluster in the
+	// background; backends failing it are taken out of rotation.
+	HealthCheck *HealthCheck `json:"health_check,omitempty"`
 	// Answers replaces default answers for this cluster (see
 	// Listener.Answers); cluster answers win over listener answers.
 	Answers map[string]string `json:"answers,omitempty"`
 }
+
+// HealthCheck is a cluster's active health check: every Interval, each
+// backend is probed; Fall failed probes in a row mark it down, Rise good
+// ones bring it back. Zero fields mean the defaults.
+type HealthCheck struct {
+	// Type is "http" (default: a GET of Path, healthy when the status is
+	// ExpectedStatus) or "tcp" (healthy when a connect completes).
+	Type string `json:"type,omitempty"`
+	// Path is the request target of an http check; default "/".
+	Path string `json:"path,omitempty"`
+	// Host is the Host header of an http check; default the backend's
+	// address.
+	Host string `json:"host,omitempty"`
+	// ExpectedStatus is the status an http check wants; 0 (default) means
+	// any 2xx or 3xx.
+	ExpectedStatus int `json:"expected_status,omitempty"`
+	// Interval between two probes of one backend; default 10s, at least
+	// 100ms.
+	Interval Duration `json:"interval,omitempty"`
+	// Timeout bounds one probe (connect, request and response head);
+	// default 5s, capped at Interval.
+	Timeout Duration `json:"timeout,omitempty"`
+	// Rise is the number of good probes in a row that bring a backend up;
+	// default 2.
+	Rise int `json:"rise,omitempty"`
+	// Fall is the number of failed probes in a row that mark it down;
+	// default 3.
+	Fall int `json:"fall,omitempty"`
+}
+
+// The HealthCheck types.
+const (
+	CheckHTTP = "http"
+	CheckTCP  = "tcp"
+)
 
 // PathType says how a frontend's Path matches a request path.
 type PathType string

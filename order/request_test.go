@@ -20,7 +20,8 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 		order.RemoveListener{Address: "127.0.0.1:80"},
 		order.ActivateListener{Address: "127.0.0.1:80"},
 		order.DeactivateListener{Address: "127.0.0.1:80"},
-		order.AddCluster{Cluster: order.Cluster{ID: "c", LoadBalancing: order.PowerOfTwo, StickySession: true}},
+		order.AddCluster{Cluster: order.Cluster{ID: "c", LoadBalancing: order.PowerOfTwo, StickySession: true,
+			HealthCheck: &order.HealthCheck{Path: "/h", ExpectedStatus: 204, Interval: order.Duration(time.Second), Rise: 1, Fall: 5}}},
 		order.RemoveCluster{ID: "c"},
 		order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:80", Hostname: "*.a.com", Path: "^/x$", PathType: order.Regex, Method: "GET", ClusterID: "c"}},
 		order.RemoveHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:80", Hostname: "a.com"}},
@@ -36,7 +37,7 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 		order.ListListeners{}, order.ListClusters{}, order.ListFrontends{},
 		order.ListBackends{ClusterID: "c"}, order.ListCertificates{}, order.Status{}, order.DumpState{},
 		order.SaveState{Path: "s.json"}, order.LoadState{Path: "s.json"}, order.Shutdown{Hard: true},
-		order.SetLogLevel{Level: "debug"},
+		order.SetLogLevel{Level: "debug"}, order.SubscribeEvents{},
 	}
 	seen := map[order.Kind]bool{}
 	for i, o := range orders {

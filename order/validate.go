@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // FieldError says which field of an order is wrong and why.
@@ -131,7 +132,54 @@ func (c *Cluster) Validate() error {
 	default:
 		return fieldErr("cluster.load_balancing", "%q is not round_robin, random, least_loaded or power_of_two", c.LoadBalancing)
 	}
+	if c.HealthCheck != nil {
+		if err := c.HealthCheck.Validate(); err != nil {
+			return err
+		}
+	}
 	return validateAnswers("cluster.answers", c.Answers)
+}
+
+// Validate checks the health check's fields.
+func (h *HealthCheck) Validate() error {
+	switch h.Type {
+	case "", CheckHTTP, CheckTCP:
+	default:
+		return fieldErr("cluster.health_check.type", "%q is not http or tcp", h.Type)
+	}
+	if h.Type == CheckTCP && (h.Path != "" || h.Host != "" || h.ExpectedStatus != 0) {
+		return fieldErr("cluster.health_check.type", "path, host and expected_status need an http check")
+	}
+	if h.Path != "" {
+		if h.Path[0] != '/' {
+			return fieldErr("cluster.health_check.path", "%q does not start with '/'", h.Path)
+		}
+		if i := strings.IndexFunc(h.Path, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+			return fieldErr("cluster.health_check.path", "%q has a space or control character", h.Path)
+		}
+		if len(h.Path) > 1024 {
+			return fieldErr("cluster.health_check.path", "longer than 1024 bytes")
+		}
+	}
+	if h.Host != "" && strings.IndexFunc(h.Host, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '/' }) >= 0 {
+		return fieldErr("cluster.health_check.host", "%q is not a host", h.Host)
+	}
+	if h.ExpectedStatus != 0 && (h.ExpectedStatus < 100 || h.ExpectedStatus > 599) {
+		return fieldErr("cluster.health_check.expected_status", "%d is not a status code", h.ExpectedStatus)
+	}
+	if h.Interval < 0 || h.Interval > 0 && h.Interval.D() < 100*time.Millisecond {
+		return fieldErr("cluster.health_check.interval", "%s is under 100ms", h.Interval)
+	}
+	if err := validateTimeout("cluster.health_check.timeout", h.Timeout); err != nil {
+		return err
+	}
+	if h.Rise < 0 || h.Rise > 100 {
+		return fieldErr("cluster.health_check.rise", "%d is outside 0..100", h.Rise)
+	}
+	if h.Fall < 0 || h.Fall > 100 {
+		return fieldErr("cluster.health_check.fall", "%d is outside 0..100", h.Fall)
+	}
+	return nil
 }
 
 // Validate checks the frontend's own fields; the hostname and path syntax

@@ -84,6 +84,7 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 		Limits:         h1.Limits{MaxHeadBytes: p.cfg.MaxHeadBytes, MaxHeaderFields: p.cfg.MaxHeaderFields},
 		Answers:        answers,
 		Proto:          string(l.Protocol),
+		StickyName:     l.StickyName,
 	}
 	if l.MaxHeadBytes > 0 {
 		s.Limits.MaxHeadBytes = l.MaxHeadBytes
@@ -175,7 +176,7 @@ func (p *proxy) addCluster(o order.AddCluster) error {
 	if rc := p.clusters[o.ID]; rc != nil {
 		rc.SetSettings(s)
 	} else {
-		p.clusters[o.ID] = backend.NewCluster(s)
+		p.clusters[o.ID] = backend.NewCluster(s, p.benv)
 	}
 	return nil
 }

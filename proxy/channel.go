@@ -15,6 +15,7 @@ import (
 type End struct {
 	requests  <-chan order.Request
 	responses chan<- order.Response
+	hub       *hub
 }
 
 // Client is the caller's side of a channel pair. Write requests to
@@ -30,6 +31,7 @@ type Client struct {
 	mu      sync.Mutex
 	waiters map[string]chan order.Response
 	closed  bool
+	hub     *hub
 }
 
 // NewChannel returns a connected client and proxy end whose channels buffer
@@ -37,8 +39,9 @@ type Client struct {
 func NewChannel(size int) (*Client, *End) {
 	req := make(chan order.Request, size)
 	resp := make(chan order.Response, size)
-	return &Client{Requests: req, Responses: resp, waiters: map[string]chan order.Response{}},
-		&End{requests: req, responses: resp}
+	h := newHub()
+	return &Client{Requests: req, Responses: resp, waiters: map[string]chan order.Response{}, hub: h},
+		&End{requests: req, responses: resp, hub: h}
 }
 
 // ErrStopped is returned by Do when the proxy has stopped.

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -38,6 +39,11 @@ type Config struct {
 	// microseconds of CPU to park and wake. Default 100ms; negative never
 	// parks.
 	ParkAfter time.Duration
+	// Health sets passive health: how many failed connects in a row take a
+	// backend down and how long it waits before a trial request (see
+	// package health; zero fields mean its defaults: 3, 1s doubling up to
+	// 30s).
+	Health health.Policy
 	// ShutdownGrace is how long Run lets exchanges in flight finish once
 	// its context is done or the request channel is closed; then it closes
 	// what remains. Default 10s.

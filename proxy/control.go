@@ -31,6 +31,9 @@ func (p *proxy) control(o order.Order) (err error, ok bool) {
 	case order.Shutdown:
 		p.stop = &o
 		return nil, true
+	case order.SubscribeEvents:
+		return &order.FieldError{Field: "kind", Reason: "events are streamed by proxy.Client.Subscribe " +
+			"(the command socket's subscribe_events does it)"}, true
 	}
 	return nil, false
 }

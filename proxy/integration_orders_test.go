@@ -61,6 +61,13 @@ func TestInvalidOrders(t *testing.T) {
 		{order.AddCluster{Cluster: order.Cluster{ID: "x", Protocol: "udp"}}, "cluster.protocol"},
 		{order.AddCluster{Cluster: order.Cluster{ID: "c-app_test", Protocol: order.TCP}}, "cluster.protocol"},
 		{order.RemoveCluster{ID: "nope"}, "cluster.id"},
+		{order.AddCluster{Cluster: order.Cluster{ID: "x", HealthCheck: &order.HealthCheck{Type: "icmp"}}}, "cluster.health_check.type"},
+		{order.AddCluster{Cluster: order.Cluster{ID: "x", HealthCheck: &order.HealthCheck{Path: "health"}}}, "cluster.health_check.path"},
+		{order.AddCluster{Cluster: order.Cluster{ID: "x", HealthCheck: &order.HealthCheck{Path: "/a\r\nX: y"}}}, "cluster.health_check.path"},
+		{order.AddCluster{Cluster: order.Cluster{ID: "x", HealthCheck: &order.HealthCheck{Type: "tcp", Path: "/"}}}, "cluster.health_check.type"},
+		{order.AddCluster{Cluster: order.Cluster{ID: "x", HealthCheck: &order.HealthCheck{Interval: order.Duration(time.Millisecond)}}}, "cluster.health_check.interval"},
+		{order.AddCluster{Cluster: order.Cluster{ID: "x", HealthCheck: &order.HealthCheck{ExpectedStatus: 42}}}, "cluster.health_check.expected_status"},
+		{order.AddCluster{Cluster: order.Cluster{ID: "x", HealthCheck: &order.HealthCheck{Rise: -1}}}, "cluster.health_check.rise"},
 		{order.AddHTTPFrontend{HTTPFrontend: fe(order.HTTPFrontend{ClusterID: "c-app_test"})}, "frontend.hostname"},
 		{order.AddHTTPFrontend{HTTPFrontend: fe(order.HTTPFrontend{Hostname: "x.test", ClusterID: "nope"})}, "frontend.cluster_id"},
 		{order.AddHTTPFrontend{HTTPFrontend: fe(order.HTTPFrontend{Hostname: "x.test"})}, "frontend.cluster_id"},
@@ -80,7 +87,8 @@ func TestInvalidOrders(t *testing.T) {
 		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", ID: "n", Address: nowhere, Weight: 2000}}, "backend.weight"},
 		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", Address: nowhere}}, "backend.id"},
 		{order.AddBackend{Backend: order.Backend{ClusterID: "nope", ID: "n", Address: nowhere}}, "backend.cluster_id"},
-		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", ID: "n", Address: o.Addr}}, "backend.address"}, // same address twice
+		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", ID: "n", Address: o.Addr}}, "backend.address"},                    // same address twice
+		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", ID: "n", Address: nowhere, StickyID: "b0"}}, "backend.sticky_id"}, // b0's default sticky id
 		{order.RemoveBackend{ClusterID: "c-app_test", ID: "nope"}, "backend.id"},
 		{order.RemoveBackend{ClusterID: "", ID: "b0"}, "backend.cluster_id"},
 		{order.AddCertificate{Address: h.Addr, Certificate: order.CertificateAndKey{Certificate: "nope", Key: pemKey}}, "certificate.certificate"},
@@ -97,6 +105,7 @@ func TestInvalidOrders(t *testing.T) {
 		{order.SaveState{}, "path"},
 		{order.LoadState{}, "path"},
 		{order.SetLogLevel{Level: "loud"}, "level"},
+		{order.SubscribeEvents{}, "kind"}, // the library streams events with Client.Subscribe
 		{nil, "kind"},
 	} {
 		name := "nil order"
@@ -123,7 +132,7 @@ func TestInvalidOrders(t *testing.T) {
 		order.AddTCPFrontend{}, order.RemoveTCPFrontend{}, order.AddBackend{}, order.RemoveBackend{},
 		order.AddCertificate{}, order.ReplaceCertificate{}, order.RemoveCertificate{},
 		order.ListBackends{}, order.ListCertificates{},
-		order.SaveState{}, order.LoadState{}, order.SetLogLevel{}} {
+		order.SaveState{}, order.LoadState{}, order.SetLogLevel{}, order.SubscribeEvents{}} {
 		tried[k.Kind()] = true
 	}
 	for _, k := range order.Kinds() {

@@ -21,6 +21,7 @@ type proxy struct {
 	cfg       Config
 	state     *state.State
 	env       *session.Env
+	benv      *backend.Env
 	slots     listener.Slots
 	conns     sync.WaitGroup  // sessions and accept loops
 	stop      *order.Shutdown // set by a shutdown order
@@ -43,7 +44,8 @@ type runListener struct {
 // when a listener of cfg cannot be set up.
 func Run(ctx context.Context, cfg Config, end *End) error {
 	defer close(end.responses)
-	p := newProxy(cfg)
+	defer end.hub.close()
+	p := newProxy(cfg, end.hub)
 	for _, l := range p.cfg.Listeners {
 		if err := p.apply(order.AddListener{Listener: l}); err != nil {
 			p.shutdown(ctx, end)
@@ -82,7 +84,7 @@ func Run(ctx context.Context, cfg Config, end *End) error {
 	}
 }
 
-func newProxy(cfg Config) *proxy {
+func newProxy(cfg Config, events *hub) *proxy {
 	cfg = cfg.withDefaults()
 	env := session.NewEnv(cfg.Logger)
 	env.IdleBackendTimeout = cfg.IdleBackendTimeout
@@ -91,6 +93,7 @@ func newProxy(cfg Config) *proxy {
 		cfg:       cfg,
 		state:     state.New(),
 		env:       env,
+		benv:      &backend.Env{Events: events.publish, Log: cfg.Logger, Health: cfg.Health},
 		slots:     listener.NewSlots(cfg.MaxConnections),
 		listeners: map[string]*runListener{},
 		clusters:  map[string]*backend.Cluster{},

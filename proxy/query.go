@@ -45,12 +45,14 @@ func (p *proxy) status() *order.ProxyStatus {
 func (p *proxy) backendStatus(cluster string) []order.BackendStatus {
 	out := []order.BackendStatus{}
 	for _, b := range p.state.Backends(cluster) {
-		st := order.BackendStatus{Backend: b}
+		st := order.BackendStatus{Backend: b, Health: "up"}
 		if c := p.clusters[b.ClusterID]; c != nil {
 			for _, rb := range c.Backends() {
 				if rb.Config.ID == b.ID {
 					st.InFlight = rb.InFlight()
 					st.IdleConnections = rb.IdleCount()
+					h, failures, check := rb.HealthInfo()
+					st.Health, st.Failures, st.Check = h.String(), failures, check
 				}
 			}
 		}

@@ -110,26 +110,42 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates; run without -race")
 	}
-	roundTrip := keepAliveProxy(t)
-	if avg := testing.AllocsPerRun(2000, roundTrip); avg > 0.05 {
-		t.Fatalf("%.3f allocations per proxied request, want 0", avg)
+	for _, sticky := range []bool{false, true} {
+		roundTrip := benchProxy(t, benchOptions{parkAfter: time.Second, sticky: sticky})
+		if avg := testing.AllocsPerRun(2000, roundTrip); avg > 0.05 {
+			t.Fatalf("sticky %v: %.3f allocations per proxied request, want 0", sticky, avg)
+		}
 	}
 }
 
 // keepAliveProxy starts a proxy in front of a raw origin and returns a
 // function doing one request on a warm keep-alive connection.
 func keepAliveProxy(b testing.TB) func() {
-	return keepAliveProxyParking(b, time.Second)
+	return benchProxy(b, benchOptions{parkAfter: time.Second})
 }
 
 // keepAliveProxyParking is keepAliveProxy with the Env's ParkAfter set.
 func keepAliveProxyParking(b testing.TB, parkAfter time.Duration) func() {
+	return benchProxy(b, benchOptions{parkAfter: parkAfter})
+}
+
+// benchOptions vary the proxy of benchProxy.
+type benchOptions struct {
+	parkAfter time.Duration
+	// sticky makes the cluster sticky and the request carry cookies, the
+	// sticky one (stripped before the backend) among them.
+	sticky bool
+}
+
+// benchProxy starts a proxy in front of a raw origin and returns a
+// function doing one request on a warm keep-alive connection.
+func benchProxy(b testing.TB, opt benchOptions) func() {
 	origin := rawOrigin(b)
 	env := NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	env.ParkAfter = parkAfter
+	env.ParkAfter = opt.parkAfter
 	ln := NewListener("127.0.0.1:0", &Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
 		ConnectTimeout: time.Second, RequestTimeout: time.Minute, Proto: "http"})
-	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c"}})
+	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c", StickySession: opt.sticky}}, nil)
 	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin}, 4))
 	tbl, _ := router.New[*Route]().Add(router.Rule[*Route]{Hostname: "bench.example.com", Target: &Route{Cluster: c}})
 	ln.SetRoutes(tbl)
@@ -164,6 +180,10 @@ func keepAliveProxyParking(b testing.TB, parkAfter time.Duration) func() {
 		c.Close()
 	})
 	req := []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	if opt.sticky {
+		req = []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\n" +
+			"Cookie: theme=dark; SLUICEBALANCEID=b; lang=fr\r\nAccept: */*\r\n\r\n")
+	}
 	buf := make([]byte, 4096)
 	roundTrip := func() {
 		if _, err := conn.Write(req); err != nil {

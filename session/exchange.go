@@ -44,29 +44,66 @@ func (s *Session) exchange() bool {
 	}
 
 	replayable := isReplayable(req)
-	bc := s.connect(cluster, replayable)
+	s.sticky = cs.StickySession
+	s.stickyMatch = nil
+	var cookie []byte
+	if s.sticky {
+		cookie = cookieValue(req.Headers, s.set.stickyName())
+	}
+	bc := s.connect(cluster, replayable, cookie, nil)
 	if bc == nil {
 		return s.reject(503, nil, cs.Answers, bodyStart)
 	}
-	b := bc.Backend
-	b.Acquire()
-	defer b.Release()
-	s.backendConn.Store(bc)
-	defer s.backendConn.Store(nil)
-	return s.forward(bc, cs, replayable, bodyStart)
+	if cookie != nil && string(cookie) == bc.Backend.StickyID() {
+		s.stickyMatch = bc.Backend
+	}
+	s.hold(bc)
+	defer s.hold(nil)
+	return s.forward(cluster, bc, cs, replayable, bodyStart)
 }
 
-// connect picks a backend and returns a connection to it, pooled when the
-// request can be replayed, else new; it tries other backends when a connect
-// fails. It returns nil when no backend could be reached.
-func (s *Session) connect(c *backend.Cluster, replayable bool) *backend.Conn {
-	var skip *backend.Backend
-	for range maxConnectAttempts {
-		b := c.Pick(skip)
+// hold makes bc the exchange's backend connection: its backend counts the
+// request in flight (the previous one, after a replay elsewhere, no longer
+// does) and a hard stop can cut it. hold(nil) ends the exchange's hold.
+func (s *Session) hold(bc *backend.Conn) {
+	var b *backend.Backend
+	if bc != nil {
+		b = bc.Backend
+	}
+	if b != s.holding {
+		if s.holding != nil {
+			s.holding.Release()
+		}
+		if b != nil {
+			b.Acquire()
+		}
+		s.holding = b
+	}
+	s.backendConn.Store(bc)
+}
+
+// connect picks a backend and returns a connection to it: pooled when the
+// request can be replayed, else new. A sticky cookie naming a usable
+// backend picks it first. A failed connect (which the backend's health
+// records) is tried again on another backend, up to maxConnectAttempts;
+// avoid is a backend not to pick first (one a replay just failed on). It
+// returns nil when no backend could be reached. Nothing of the request has
+// been sent when it fails, so retrying is always safe.
+func (s *Session) connect(c *backend.Cluster, replayable bool, cookie []byte, avoid *backend.Backend) *backend.Conn {
+	skip := avoid
+	for attempt := range maxConnectAttempts {
+		var b *backend.Backend
+		var trial bool
+		if attempt == 0 && cookie != nil {
+			b, trial = c.PickSticky(cookie)
+		}
+		if b == nil {
+			b, trial = c.Pick(skip)
+		}
 		if b == nil {
 			return nil
 		}
-		if replayable {
+		if replayable && !trial {
 			if bc := b.GetIdle(time.Now(), s.env.IdleBackendTimeout); bc != nil {
 				return bc
 			}

@@ -10,7 +10,7 @@ import (
 
 // forward sends the request to bc and streams the response back. It owns bc:
 // the connection is pooled again or closed before forward returns.
-func (s *Session) forward(bc *backend.Conn, cs *backend.Settings, replayable bool, bodyStart int) (keep bool) {
+func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Settings, replayable bool, bodyStart int) (keep bool) {
 	req := s.req
 	set := s.set
 	var upgrade []byte
@@ -60,7 +60,7 @@ func (s *Session) forward(bc *backend.Conn, cs *backend.Settings, replayable boo
 			return s.fail(502, cs, "writing request", err, bodyDone)
 		}
 		retried = true
-		if bc = s.redial(bc.Backend); bc == nil {
+		if bc = s.redial(c, bc.Backend); bc == nil {
 			return s.fail(503, cs, "reconnecting", err, bodyDone)
 		}
 	}
@@ -70,19 +70,25 @@ func (s *Session) forward(bc *backend.Conn, cs *backend.Settings, replayable boo
 		up = s.startUpload(bc, remaining, &chunks)
 	}
 
-	s.rx = responseExchange{s: s, bc: bc, cs: cs, up: up, replayable: replayable && !retried, out: out}
+	s.rx = responseExchange{s: s, c: c, bc: bc, cs: cs, up: up, replayable: replayable && !retried, out: out}
 	keep = s.rx.run(upgrade)
 	s.rx = responseExchange{}
 	return keep
 }
 
-// redial opens a fresh connection to b after a pooled one failed.
-func (s *Session) redial(b *backend.Backend) *backend.Conn {
+// redial opens a fresh connection after a pooled one to b failed before
+// any response byte: to b again, or, when b refuses it, to another backend
+// of c. The request is replayable, so nothing is lost by sending it again.
+func (s *Session) redial(c *backend.Cluster, b *backend.Backend) *backend.Conn {
 	bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
 	if err != nil {
-		return nil
+		s.env.Log.Warn("backend connect failed", "request_id", string(s.id[:]), "cluster", c.ID,
+			"backend", b.Config.ID, "address", b.Addr, "error", err)
+		if bc = s.connect(c, false, nil, b); bc == nil {
+			return nil
+		}
 	}
-	s.backendConn.Store(bc)
+	s.hold(bc)
 	return bc
 }
 

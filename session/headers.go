@@ -38,6 +38,18 @@ func (s *Session) appendRequestHead(out []byte, upgrade []byte) []byte {
 			if req.ConnectionListed(h.Name) {
 				continue
 			}
+		case h1.HeaderCookie:
+			if s.sticky { // the sticky cookie is the proxy's, not the backend's
+				mark := len(out)
+				out = append(append(out, h.Name...), ": "...)
+				var kept bool
+				if out, kept = appendCookiesWithout(out, h.Value, s.set.stickyName()); kept {
+					out = append(out, "\r\n"...)
+				} else {
+					out = out[:mark]
+				}
+				continue
+			}
 		}
 		out = appendField(out, h.Name, h.Value)
 	}
@@ -112,6 +124,9 @@ func (s *Session) appendResponseHead(out []byte, keepAlive bool, upgrade []byte)
 			}
 		}
 		out = appendField(out, h.Name, h.Value)
+	}
+	if s.cookieFor != "" {
+		out = appendSetCookie(out, s.set.stickyName(), s.cookieFor)
 	}
 	out = append(out, "Sluice-Request-Id: "...)
 	out = append(out, s.id[:]...)

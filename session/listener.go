@@ -29,6 +29,14 @@ type Settings struct {
 	Limits         h1.Limits
 	Answers        *answer.Set // the listener's replacement answers, or nil
 	Proto          string      // "http" or "https", for X-Forwarded-Proto
+	StickyName     string      // sticky-session cookie name; DefaultStickyName if empty
+}
+
+func (s *Settings) stickyName() string {
+	if s.StickyName == "" {
+		return DefaultStickyName
+	}
+	return s.StickyName
 }
 
 // Listener is what the sessions of one listener share: its settings and

@@ -11,6 +11,7 @@ import (
 // responseExchange reads a backend's response and streams it to the client.
 type responseExchange struct {
 	s          *Session
+	c          *backend.Cluster
 	bc         *backend.Conn
 	cs         *backend.Settings
 	up         *upload // nil when the request body went out with the head
@@ -32,6 +33,10 @@ func (x *responseExchange) run(upgrade []byte) bool {
 
 	if ok, keep := x.readHead(); !ok {
 		return keep
+	}
+	s.cookieFor = ""
+	if s.sticky && s.stickyMatch != x.bc.Backend {
+		s.cookieFor = x.bc.Backend.StickyID()
 	}
 	resp := s.resp
 	if resp.Status == 101 {
@@ -168,7 +173,7 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 			// send the request again on a fresh one, once.
 			x.replayable = false
 			x.bc.Close()
-			if x.bc = s.redial(x.bc.Backend); x.bc == nil {
+			if x.bc = s.redial(x.c, x.bc.Backend); x.bc == nil {
 				return false, s.fail(503, x.cs, "reconnecting", err, true)
 			}
 			_ = x.bc.SetDeadline(time.Now().Add(s.set.BackTimeout))

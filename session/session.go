@@ -63,8 +63,16 @@ type Session struct {
 	resp *h1.Response     // &hs.resp
 	rx   responseExchange // the response side of the exchange in progress
 	// backendConn is the backend connection of the exchange in progress, so
-	// that a hard stop can cut it.
+	// that a hard stop can cut it; holding is its backend, which counts
+	// the request in flight (see hold).
 	backendConn atomic.Pointer[backend.Conn]
+	holding     *backend.Backend
+	// sticky is set when the exchange's cluster has sticky sessions;
+	// stickyMatch is the backend the request's cookie named, when it is
+	// the one picked (no Set-Cookie is then needed).
+	sticky      bool
+	stickyMatch *backend.Backend
+	cookieFor   string // sticky id the response's Set-Cookie pins, or ""
 	// head is set when the current request is a HEAD. It is kept apart
 	// because s.req's slices alias s.buf, which a body upload reuses.
 	head bool

@@ -52,7 +52,7 @@ func newHarnessParking(t *testing.T, parkAfter, idle time.Duration) *harness {
 	h.env.ParkAfter = parkAfter
 	h.ln = NewListener("127.0.0.1:0", &Settings{FrontTimeout: idle, BackTimeout: 5 * time.Second,
 		ConnectTimeout: time.Second, RequestTimeout: idle, Proto: "http"})
-	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c"}})
+	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c"}}, nil)
 	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin.Addr().String()}, 4))
 	tbl, err := router.New[*Route]().Add(router.Rule[*Route]{Hostname: "*", Target: &Route{Cluster: c}})
 	if err != nil {

@@ -287,9 +287,21 @@ func (s *State) addBackend(b order.Backend, commit bool) error {
 		}
 		return errf("backend.id", "backend %q of cluster %q already exists with other settings; remove it first", b.ID, b.ClusterID)
 	}
+	sticky := func(b order.Backend) string {
+		if b.StickyID != "" {
+			return b.StickyID
+		}
+		return b.ID
+	}
 	for _, o := range s.backends {
-		if o.ClusterID == b.ClusterID && o.Address == b.Address {
+		if o.ClusterID != b.ClusterID {
+			continue
+		}
+		if o.Address == b.Address {
 			return errf("backend.address", "%s is already backend %q of cluster %q", b.Address, o.ID, o.ClusterID)
+		}
+		if sticky(o) == sticky(b) {
+			return errf("backend.sticky_id", "%q already selects backend %q of cluster %q", sticky(b), o.ID, o.ClusterID)
 		}
 	}
 	if commit {

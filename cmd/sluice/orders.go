@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,6 +23,7 @@ func orderCommands(g *globals) []*cobra.Command {
 		backendCommand(g),
 		frontendCommand(g),
 		certificateCommand(g),
+		eventsCommand(g),
 		loggingCommand(g),
 		shutdownCommand(g),
 	}
@@ -140,9 +142,17 @@ func listenerCommand(g *globals) *cobra.Command {
 func clusterCommand(g *globals) *cobra.Command {
 	var c order.Cluster
 	var proto, lb string
-	add := &cobra.Command{Use: "add", Short: "Add a cluster, or update its settings", Args: cobra.NoArgs,
+	var hc order.HealthCheck
+	var hcInterval, hcTimeout time.Duration
+	add := &cobra.Command{Use: "add", Short: "Add a cluster, or update its settings (all of them: unset flags take their defaults)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c.Protocol, c.LoadBalancing = order.Protocol(proto), order.LoadBalancing(lb)
+			c.HealthCheck = nil
+			if cmd.Flags().Changed("health-check") || anyChanged(cmd, "health-check-path", "health-check-host",
+				"health-check-status", "health-check-interval", "health-check-timeout", "health-check-rise", "health-check-fall") {
+				hc.Interval, hc.Timeout = order.Duration(hcInterval), order.Duration(hcTimeout)
+				c.HealthCheck = &hc
+			}
 			return g.send(cmd, order.AddCluster{Cluster: c}, nil)
 		}}
 	f := add.Flags()
@@ -152,6 +162,14 @@ func clusterCommand(g *globals) *cobra.Command {
 	f.BoolVar(&c.StickySession, "sticky-session", false, "pin clients to a backend with a cookie")
 	f.BoolVar(&c.HTTPSRedirect, "https-redirect", false, "answer 301 to https on http listeners")
 	f.BoolVar(&c.SendProxy, "send-proxy", false, "send a PROXY protocol v2 header to backends")
+	f.StringVar(&hc.Type, "health-check", "", "probe every backend: http (GET of --health-check-path) or tcp (a connect)")
+	f.StringVar(&hc.Path, "health-check-path", "", `http check: request path (default "/")`)
+	f.StringVar(&hc.Host, "health-check-host", "", "http check: Host header (default the backend address)")
+	f.IntVar(&hc.ExpectedStatus, "health-check-status", 0, "http check: expected status (default any 2xx or 3xx)")
+	f.DurationVar(&hcInterval, "health-check-interval", 0, "time between probes (default 10s)")
+	f.DurationVar(&hcTimeout, "health-check-timeout", 0, "bound on one probe (default 5s)")
+	f.IntVar(&hc.Rise, "health-check-rise", 0, "good probes in a row that bring a backend up (default 2)")
+	f.IntVar(&hc.Fall, "health-check-fall", 0, "failed probes in a row that take it down (default 3)")
 	required(add, "id")
 
 	var id string
@@ -165,9 +183,19 @@ func clusterCommand(g *globals) *cobra.Command {
 		simple(g, "list", "List the clusters", order.ListClusters{}, printClusters), add, remove)
 }
 
+// anyChanged reports whether one of the flags was set on the command line.
+func anyChanged(cmd *cobra.Command, names ...string) bool {
+	for _, n := range names {
+		if cmd.Flags().Changed(n) {
+			return true
+		}
+	}
+	return false
+}
+
 func backendCommand(g *globals) *cobra.Command {
 	var listCluster string
-	list := &cobra.Command{Use: "list", Short: "List backends with their in-flight requests", Args: cobra.NoArgs,
+	list := &cobra.Command{Use: "list", Short: "List backends with their health and in-flight requests", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return g.send(cmd, order.ListBackends{ClusterID: listCluster}, printBackends)
 		}}

@@ -63,18 +63,45 @@ func printClusters(w io.Writer, c *order.Content) {
 	var rows [][]string
 	for _, cl := range c.Clusters {
 		rows = append(rows, []string{cl.ID, string(cl.Protocol), string(cl.LoadBalancing),
-			yes(cl.StickySession), yes(cl.HTTPSRedirect), yes(cl.SendProxy)})
+			yes(cl.StickySession), yes(cl.HTTPSRedirect), yes(cl.SendProxy), checkSummary(cl.HealthCheck)})
 	}
-	table(w, "ID\tPROTOCOL\tLOAD_BALANCING\tSTICKY\tHTTPS_REDIRECT\tSEND_PROXY", rows)
+	table(w, "ID\tPROTOCOL\tLOAD_BALANCING\tSTICKY\tHTTPS_REDIRECT\tSEND_PROXY\tHEALTH_CHECK", rows)
+}
+
+// checkSummary describes a health check in a few words: "http /health
+// every 10s", "tcp every 5s", or "-".
+func checkSummary(hc *order.HealthCheck) string {
+	if hc == nil {
+		return "-"
+	}
+	s := order.CheckHTTP
+	if hc.Type == order.CheckTCP {
+		s = order.CheckTCP
+	} else {
+		path := hc.Path
+		if path == "" {
+			path = "/"
+		}
+		s += " " + path
+	}
+	interval := "10s"
+	if hc.Interval > 0 {
+		interval = hc.Interval.String()
+	}
+	return s + " every " + interval
 }
 
 func printBackends(w io.Writer, c *order.Content) {
 	var rows [][]string
 	for _, b := range c.Backends {
+		health := b.Health
+		if b.Failures > 0 {
+			health += fmt.Sprintf(" (%d failed)", b.Failures)
+		}
 		rows = append(rows, []string{b.ClusterID, b.ID, b.Address, fmt.Sprint(b.Weight), yes(b.Backup),
-			fmt.Sprint(b.InFlight), fmt.Sprint(b.IdleConnections)})
+			health, orDash(b.Check), fmt.Sprint(b.InFlight), fmt.Sprint(b.IdleConnections)})
 	}
-	table(w, "CLUSTER\tID\tADDRESS\tWEIGHT\tBACKUP\tIN_FLIGHT\tIDLE_CONNS", rows)
+	table(w, "CLUSTER\tID\tADDRESS\tWEIGHT\tBACKUP\tHEALTH\tCHECK\tIN_FLIGHT\tIDLE_CONNS", rows)
 }
 
 func printFrontends(w io.Writer, c *order.Content) {

@@ -1,0 +1,45 @@
+package order
+
+// EventKind names what happened.
+type EventKind string
+
+// The event kinds.
+const (
+	// BackendUp: a backend that was down takes traffic again.
+	BackendUp EventKind = "backend_up"
+	// BackendDown: a backend is out of rotation (failed connects, or its
+	// health check).
+	BackendDown EventKind = "backend_down"
+	// BackendDrained: a removed backend's last request has ended; the
+	// server behind it can be stopped safely.
+	BackendDrained EventKind = "backend_drained"
+	// ClusterDown: no backend of the cluster is usable; its requests get
+	// 503 at once.
+	ClusterDown EventKind = "cluster_down"
+	// ClusterRecovered: a cluster that had no usable backend has one again.
+	ClusterRecovered EventKind = "cluster_recovered"
+)
+
+// Event is something the proxy reports as it happens, to subscribers (see
+// SubscribeEvents).
+type Event struct {
+	Kind      EventKind `json:"kind"`
+	Time      string    `json:"time"` // RFC 3339 with milliseconds, UTC
+	ClusterID string    `json:"cluster_id,omitempty"`
+	BackendID string    `json:"backend_id,omitempty"`
+	Address   string    `json:"address,omitempty"` // the backend's
+	// Reason says why, for up and down: "connect failures",
+	// "health check", "connect succeeded".
+	Reason string `json:"reason,omitempty"`
+}
+
+// SubscribeEvents streams events: on the command socket the answer is a
+// "processing" response carrying each event in Content.Event, until the
+// client goes away; in the library, use proxy.Client.Subscribe.
+type SubscribeEvents struct{}
+
+// Kind implements Order.
+func (SubscribeEvents) Kind() Kind { return "subscribe_events" }
+
+// Validate implements Order.
+func (SubscribeEvents) Validate() error { return nil }
