@@ -281,3 +281,27 @@ func TestPickSkipsUnhealthyAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupTakesOverFromDownPrimaries: backups serve only while no primary
+// is usable, and hand back when one is.
+func TestBackupTakesOverFromDownPrimaries(t *testing.T) {
+	fe := newFakeEnv()
+	c := NewCluster(&Settings{Cluster: order.Cluster{ID: "c"}}, fe.env())
+	defer c.Close()
+	c.Add(NewBackend(order.Backend{ClusterID: "c", ID: "p", Address: closedAddr(t)}, 4))
+	c.Add(NewBackend(order.Backend{ClusterID: "c", ID: "spare", Address: "127.0.0.1:2", Backup: true}, 4))
+	primary := c.Backends()[0]
+	if b := pick(c, nil); b != primary {
+		t.Fatalf("picked %s with the primary up", b.Config.ID)
+	}
+	primary.Dial(context.Background(), time.Second) // refused: backoff
+	for range 10 {
+		if b := pick(c, nil); b == nil || b.Config.ID != "spare" {
+			t.Fatalf("picked %v with the primary in backoff", b)
+		}
+	}
+	fe.advance(time.Second) // the primary's wait is over: it takes a trial
+	if b, trial := c.Pick(nil); b != primary || !trial {
+		t.Fatalf("after the wait picked %v (trial %v), want the primary's trial", b, trial)
+	}
+}
