@@ -118,9 +118,17 @@ func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error
 	return &Conn{Conn: c, Backend: b, probe: newProbe(c)}, nil
 }
 
+// peekAfter is how long a pooled connection must have been idle before
+// GetIdle peeks at it. Servers close idle keep-alive connections after
+// seconds, so a connection idle for less is almost always alive, and the
+// peek (a syscall per request under load) is skipped; if it died anyway, a
+// replayable request is sent again and a non-replayable one never uses the
+// pool.
+const peekAfter = 500 * time.Millisecond
+
 // GetIdle returns a pooled connection that is still open and was idle for
-// less than maxIdleTime, or nil. Connections found dead or expired are
-// closed.
+// less than maxIdleTime, or nil. Connections found dead (peeked at when
+// idle for peekAfter or more) or expired are closed.
 func (b *Backend) GetIdle(now time.Time, maxIdleTime time.Duration) *Conn {
 	for {
 		b.mu.Lock()
@@ -133,7 +141,8 @@ func (b *Backend) GetIdle(now time.Time, maxIdleTime time.Duration) *Conn {
 		b.idle[n-1] = nil
 		b.idle = b.idle[:n-1]
 		b.mu.Unlock()
-		if now.Sub(c.idleSince) < maxIdleTime && c.probe.alive() {
+		idle := now.Sub(c.idleSince)
+		if idle < maxIdleTime && (idle < peekAfter || c.probe.alive()) {
 			c.Reused = true
 			return c
 		}

@@ -56,10 +56,11 @@ func TestIdlePool(t *testing.T) {
 	}
 	b.PutIdle(c1, now)
 
-	// The server closes the idle connection: the pool must notice.
+	// The server closes the idle connection: once it has been idle for
+	// peekAfter, the pool peeks and notices.
 	s1.Close()
 	time.Sleep(20 * time.Millisecond) // let the FIN arrive; the check is a non-blocking peek
-	if got := b.GetIdle(now, time.Minute); got != nil {
+	if got := b.GetIdle(now.Add(peekAfter), time.Minute); got != nil {
 		t.Fatal("dead idle connection reused")
 	}
 
@@ -68,9 +69,21 @@ func TestIdlePool(t *testing.T) {
 	b.PutIdle(c2, now)
 	s2.Write([]byte("stray"))
 	time.Sleep(20 * time.Millisecond)
-	if got := b.GetIdle(now, time.Minute); got != nil {
+	if got := b.GetIdle(now.Add(peekAfter), time.Minute); got != nil {
 		t.Fatal("connection with stray bytes reused")
 	}
+
+	// Idle for less than peekAfter, a connection is handed out without a
+	// peek (the syscall it saves is per request under load): the request
+	// path replays what fails on it.
+	c6, s6 := dial()
+	b.PutIdle(c6, now)
+	s6.Close()
+	time.Sleep(20 * time.Millisecond)
+	if got := b.GetIdle(now.Add(peekAfter/2), time.Minute); got != c6 {
+		t.Fatal("a briefly idle connection was not handed out")
+	}
+	c6.Close()
 
 	// Expired connections are dropped, by GetIdle and by CloseExpired.
 	c3, _ := dial()

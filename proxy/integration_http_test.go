@@ -347,3 +347,32 @@ func TestPooledConnectionClosedByOrigin(t *testing.T) {
 		eventually(t, ioTimeout, "the origin to close", func() bool { return closer.open() == 0 })
 	}
 }
+
+// TestPooledConnectionWithLeftovers: an origin whose responses carry more
+// bytes than their framing says (sent a moment later) leaves junk on the
+// pooled connection; the next request must not be answered with it: the
+// junk is no response, so a replayable request goes out again on a fresh
+// connection.
+func TestPooledConnectionWithLeftovers(t *testing.T) {
+	h := startProxy(t, nil)
+	sloppy := newRawOrigin(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			if _, err := readHead(br); err != nil {
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+			time.Sleep(5 * time.Millisecond)
+			io.WriteString(c, "JUNK AFTER THE BODY\r\n\r\n")
+		}
+	})
+	h.route("sloppy.test", sloppy.Addr)
+	for range 10 {
+		resp, body := h.get("sloppy.test", "/")
+		wantStatus(t, resp, body, 200)
+		if body != "ok" {
+			t.Fatalf("body %q", body)
+		}
+		time.Sleep(10 * time.Millisecond) // the junk is on the pooled connection now
+	}
+}

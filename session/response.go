@@ -133,6 +133,7 @@ func (x *responseExchange) run(upgrade []byte) bool {
 // client, and keep says whether the client connection stays open.
 func (x *responseExchange) readHead() (ok, keep bool) {
 	s := x.s
+	relayed := false // an interim response went to the client
 	for {
 		if x.n > 0 {
 			s.resp.Reset()
@@ -150,6 +151,7 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 					x.finishUpload(true)
 					return false, false
 				}
+				relayed = true
 				x.n = copy(x.buf, x.buf[hl:x.n])
 				continue
 			}
@@ -157,6 +159,14 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 				perr = errors.New("response head too large")
 			}
 			if perr != h1.ErrIncomplete {
+				// On a pooled connection, bytes that are no response may be
+				// left over from a backend's earlier, mis-framed answer.
+				if !relayed && x.retryFresh() {
+					continue
+				}
+				if x.bc == nil { // retryFresh found no backend
+					return false, s.fail(503, x.cs, "reconnecting", perr, true)
+				}
 				x.bc.Close()
 				x.finishUpload(true)
 				return false, s.fail(502, x.cs, "parsing response", perr, x.up == nil)
@@ -168,20 +178,12 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 		if k > 0 || err == nil {
 			continue
 		}
-		if x.n == 0 && x.bc.Reused && x.replayable {
-			// The pooled connection was closed by the server while idle:
-			// send the request again on a fresh one, once.
-			x.replayable = false
-			x.bc.Close()
-			if x.bc = s.redial(x.c, x.bc.Backend); x.bc == nil {
-				return false, s.fail(503, x.cs, "reconnecting", err, true)
-			}
-			_ = x.bc.SetDeadline(time.Now().Add(s.set.BackTimeout))
-			if _, err := x.bc.Write(x.out); err != nil {
-				x.bc.Close()
-				return false, s.fail(502, x.cs, "writing request", err, true)
-			}
+		// The pooled connection was closed by the server while idle.
+		if x.n == 0 && !relayed && x.retryFresh() {
 			continue
+		}
+		if x.bc == nil { // retryFresh found no backend
+			return false, s.fail(503, x.cs, "reconnecting", err, true)
 		}
 		x.bc.Close()
 		x.finishUpload(true)
@@ -195,6 +197,28 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 			return false, s.fail(502, x.cs, "reading response", err, x.up == nil)
 		}
 	}
+}
+
+// retryFresh sends a replayable request again, once, on a fresh connection
+// after its pooled connection failed before any response. It reports
+// whether it did; on false the caller answers the failure. When no fresh
+// connection could be made, x.bc is nil.
+func (x *responseExchange) retryFresh() bool {
+	if !x.bc.Reused || !x.replayable {
+		return false
+	}
+	s := x.s
+	x.replayable = false
+	x.bc.Close()
+	x.n = 0
+	if x.bc = s.redial(x.c, x.bc.Backend); x.bc == nil {
+		return false
+	}
+	_ = x.bc.SetDeadline(time.Now().Add(s.set.BackTimeout))
+	if _, err := x.bc.Write(x.out); err != nil {
+		return false // the caller closes x.bc and answers 502
+	}
+	return true
 }
 
 // finishUpload waits for the request body upload, stopping it first when
