@@ -152,7 +152,7 @@ wait_http() { # port name pid
 # --- build and configure ---------------------------------------------------
 
 log "building the Go programs"
-(cd "$REPO" && go build -o "$TMP/bin/" ./bench/sluice-bench ./bench/origin ./bench/idleconns)
+(cd "$REPO" && go build -o "$TMP/bin/" ./cmd/sluice ./bench/origin ./bench/idleconns)
 cd "$TMP" # nothing the script does may leave a file in the repository
 
 for p in $ORIGIN_PORT "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
@@ -184,6 +184,22 @@ frontend fe
     default_backend be
 backend be
     server origin 127.0.0.1:$ORIGIN_PORT
+EOF
+
+# Sluice runs as users run it: the daemon with a configuration file.
+cat >"$TMP/sluice.toml" <<EOF
+command_socket  = "$TMP/sluice.sock"
+log_level       = "warn"
+access_log      = "off"
+max_connections = 20000
+
+[[listeners]]
+protocol = "http"
+address  = "127.0.0.1:${PORT[sluice]}"
+
+[clusters.bench]
+frontends = [ { address = "127.0.0.1:${PORT[sluice]}", hostname = "*" } ]
+backends  = [ { id = "origin", address = "127.0.0.1:$ORIGIN_PORT" } ]
 EOF
 
 nginx_conf() { # dir http-block-body worker_connections
@@ -257,8 +273,7 @@ start_proxy() { # name
 			>"$TMP/logs/nginx.log" 2>&1 &
 		;;
 	sluice)
-		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice-bench" -listen "127.0.0.1:${PORT[sluice]}" \
-			-backend "127.0.0.1:$ORIGIN_PORT" >"$TMP/logs/sluice.log" 2>&1 &
+		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice" start -c "$TMP/sluice.toml" >"$TMP/logs/sluice.log" 2>&1 &
 		;;
 	esac
 	PID[$1]=$!
