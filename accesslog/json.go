@@ -69,40 +69,46 @@ func jsonString[T ~string | ~[]byte](b []byte, v T, limit int) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	n := min(len(v), limit)
+	start := 0 // of the run of bytes written as they are
 	for i := 0; i < n; {
 		c := v[i]
+		if c >= ' ' && c < 0x7f && c != '"' && c != '\\' {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			b = append(b, v[start:i]...)
+			switch c {
+			case '"', '\\':
 				b = append(b, '\\', c)
-			case c == '\n':
+			case '\n':
 				b = append(b, '\\', 'n')
-			case c == '\r':
+			case '\r':
 				b = append(b, '\\', 'r')
-			case c == '\t':
+			case '\t':
 				b = append(b, '\\', 't')
-			case c < ' ' || c == 0x7f:
+			default: // control characters and DEL
 				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
 			}
 			i++
+			start = i
 			continue
 		}
 		// The conversion of at most 4 bytes does not escape: no allocation.
 		r, size := utf8.DecodeRuneInString(string(v[i:min(i+utf8.UTFMax, n)]))
 		switch {
 		case r == utf8.RuneError && size == 1:
+			b = append(b, v[start:i]...)
 			b = append(b, `\ufffd`...)
+			start = i + 1
 		case r == '\u2028' || r == '\u2029':
+			b = append(b, v[start:i]...)
 			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			for j := i; j < i+size; j++ {
-				b = append(b, v[j])
-			}
+			start = i + size
 		}
 		i += size
 	}
+	b = append(b, v[start:n]...)
 	if n < len(v) {
 		b = append(b, "..."...)
 	}

@@ -84,14 +84,17 @@ func appendField[T ~string | ~[]byte](b []byte, v T, limit int, space bool) []by
 func appendEscaped[T ~string | ~[]byte](b []byte, v T, limit int, space bool) []byte {
 	const hex = "0123456789abcdef"
 	n := min(len(v), limit)
+	start := 0 // of the run of bytes written as they are
 	for i := 0; i < n; i++ {
 		c := v[i]
 		if c > ' ' && c < 0x7f && c != '"' && c != '\\' || c == ' ' && space {
-			b = append(b, c)
-		} else {
-			b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
+			continue
 		}
+		b = append(b, v[start:i]...)
+		b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
+		start = i + 1
 	}
+	b = append(b, v[start:n]...)
 	if n < len(v) {
 		b = append(b, "..."...)
 	}
