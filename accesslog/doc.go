@@ -1,0 +1,49 @@
+// Package accesslog writes one line per request, asynchronously, without
+// ever blocking the request.
+//
+// The caller fills an [Entry] and calls [Logger.Log], which formats the line
+// at once into a pooled buffer and hands the buffer to the logger's writer
+// goroutine through a bounded queue. When the queue is full (the target is
+// slower than the traffic) the line is dropped and counted; when the target
+// fails (a file that cannot be opened or written) lines are lost and
+// counted, the failure is reported once, and writing resumes when the target
+// works again. Neither stops or slows traffic.
+//
+// # Ownership
+//
+// Log reads the Entry and every byte slice it points to during the call
+// only, and retains none of them: the slices may be views into the caller's
+// own buffers (the request head, a request id array), and the caller may
+// reuse or overwrite the Entry and those buffers as soon as Log returns.
+// The caller must not change them while Log runs. Log is safe for concurrent
+// use by any number of goroutines, each with its own Entry.
+//
+// # Formats
+//
+// [Text] (the default) writes one line of space-separated fields:
+//
+//	time request_id client listener cluster backend "method host path" status bytes_in bytes_out total_ms backend_ms connect_ms tls sni "user_agent"
+//
+// for example
+//
+//	2026-12-01T10:00:00.123Z 3f2a9c1b-00000000002a 203.0.113.7:51234 0.0.0.0:8080 shop shop-1 "GET shop.example.com /cart?id=1" 200 512 2048 12.345 10.100 0.250 TLS1.3 shop.example.com "curl/8.5.0"
+//
+// Time is UTC with milliseconds. Durations are milliseconds with three
+// decimals. An absent value is written "-" (and a value that is exactly "-"
+// is written \x2d). Every byte outside printable ASCII, the space (except
+// in the user agent), '"' and '\' is written as \xHH, so a line is printable
+// ASCII and always has these 16 fields: no bare field holds a space, no
+// quoted field a quote, and no client-sent byte can end the line or forge a
+// field.
+//
+// [JSON] writes one object per line with the keys time, request_id, client,
+// listener, cluster, backend, method, host, path, status, bytes_in,
+// bytes_out, total_ms, backend_ms, connect_ms, tls_version, sni and
+// user_agent; absent values are null. Strings are escaped as JSON requires;
+// bytes that are not valid UTF-8 become U+FFFD.
+//
+// Values longer than a field's limit (2048 bytes for the path, 512 for the
+// user agent, 256 for the host, SNI and ids, 64 for the request id, 32 for
+// the method) are cut and end with "...": a line stays small whatever the
+// client sends.
+package accesslog
