@@ -11,6 +11,7 @@ import (
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/session"
 	"github.com/sluiceproxy/sluice/state"
+	"github.com/sluiceproxy/sluice/tcp"
 )
 
 // Version is the proxy's version, reported by the status query.
@@ -21,6 +22,7 @@ type proxy struct {
 	cfg       Config
 	state     *state.State
 	env       *session.Env
+	tcpEnv    *tcp.Env
 	slots     listener.Slots
 	conns     sync.WaitGroup  // sessions and accept loops
 	stop      *order.Shutdown // set by a shutdown order
@@ -29,10 +31,30 @@ type proxy struct {
 	started   time.Time
 }
 
-// runListener is a listener's runtime side.
+// runListener is a listener's runtime side: shared for http and https
+// listeners, tcp for tcp listeners.
 type runListener struct {
 	shared   *session.Listener
+	tcp      *tcp.Listener
 	acceptor *listener.Acceptor // nil while inactive
+}
+
+// drain lets the listener's connections finish their exchange in flight.
+func (rl *runListener) drain() {
+	if rl.tcp != nil {
+		rl.tcp.Drain()
+		return
+	}
+	rl.shared.Drain()
+}
+
+// closeAll closes the listener's connections now.
+func (rl *runListener) closeAll() {
+	if rl.tcp != nil {
+		rl.tcp.CloseAll()
+		return
+	}
+	rl.shared.CloseAll()
 }
 
 // Run runs a proxy until ctx is done or the client closes its Requests
@@ -90,6 +112,7 @@ func newProxy(cfg Config) *proxy {
 		cfg:       cfg,
 		state:     state.New(),
 		env:       env,
+		tcpEnv:    tcp.NewEnv(cfg.Logger),
 		slots:     listener.NewSlots(cfg.MaxConnections),
 		listeners: map[string]*runListener{},
 		clusters:  map[string]*backend.Cluster{},
@@ -149,7 +172,7 @@ func (p *proxy) shutdown(ctx context.Context, end *End) {
 			l.acceptor.Close()
 			l.acceptor = nil
 		}
-		l.shared.Drain()
+		l.drain()
 	}
 	done := make(chan struct{})
 	go func() { p.conns.Wait(); close(done) }()
@@ -158,7 +181,7 @@ func (p *proxy) shutdown(ctx context.Context, end *End) {
 	requests := end.requests
 	hard := func() {
 		for _, l := range p.listeners {
-			l.shared.CloseAll()
+			l.closeAll()
 		}
 	}
 wait:
