@@ -93,6 +93,8 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 		Limits:         h1.Limits{MaxHeadBytes: p.cfg.MaxHeadBytes, MaxHeaderFields: p.cfg.MaxHeaderFields},
 		Answers:        answers,
 		Proto:          string(l.Protocol),
+		ExpectProxy:    l.ExpectProxy,
+		TunnelTimeout:  pick(l.TunnelTimeout, p.cfg.TunnelTimeout),
 	}
 	if l.MaxHeadBytes > 0 {
 		s.Limits.MaxHeadBytes = l.MaxHeadBytes

@@ -22,6 +22,9 @@ type Config struct {
 	// defaults of listeners that do not set their own (see order.Listener).
 	// Defaults 60s, 30s, 3s and 10s.
 	FrontTimeout, BackTimeout, ConnectTimeout, RequestTimeout time.Duration
+	// TunnelTimeout is the default idle timeout of upgraded connections
+	// (see order.Listener.TunnelTimeout). Default 1h.
+	TunnelTimeout time.Duration
 	// MaxHeadBytes and MaxHeaderFields bound request heads on listeners
 	// that do not set their own. Defaults 32768 and 100.
 	MaxHeadBytes, MaxHeaderFields int
@@ -54,6 +57,7 @@ func (c Config) withDefaults() Config {
 	def(&c.ConnectTimeout, 3*time.Second)
 	def(&c.RequestTimeout, 10*time.Second)
 	def(&c.IdleBackendTimeout, 10*time.Second)
+	def(&c.TunnelTimeout, time.Hour)
 	if c.ShutdownGrace < 0 {
 		c.ShutdownGrace = 0
 	} else if c.ShutdownGrace == 0 {

@@ -37,6 +37,7 @@ func (p *proxy) status() *order.ProxyStatus {
 		Frontends:         f,
 		Backends:          b,
 		ActiveConnections: p.env.Active.Load() + p.tcpEnv.Active.Load(),
+		ActiveTunnels:     p.env.Tunnels.Load(),
 		Requests:          p.env.Requests.Load(),
 		Panics:            p.env.Panics.Load() + p.tcpEnv.Panics.Load(),
 	}

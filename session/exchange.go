@@ -66,12 +66,16 @@ func (s *Session) connect(c *backend.Cluster, replayable bool) *backend.Conn {
 		if b == nil {
 			return nil
 		}
-		if replayable {
+		sendProxy := c.Settings().SendProxy
+		if replayable && !sendProxy {
 			if bc := b.GetIdle(time.Now(), s.env.IdleBackendTimeout); bc != nil {
 				return bc
 			}
 		}
 		bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
+		if err == nil && sendProxy {
+			err = s.sendProxyHeader(bc)
+		}
 		if err == nil {
 			return bc
 		}

@@ -29,6 +29,12 @@ type Settings struct {
 	Limits         h1.Limits
 	Answers        *answer.Set // the listener's replacement answers, or nil
 	Proto          string      // "http" or "https", for X-Forwarded-Proto
+	// ExpectProxy requires a PROXY protocol header (v1 or v2) before the
+	// first request, within RequestTimeout.
+	ExpectProxy bool
+	// TunnelTimeout is the idle timeout of an upgraded connection (a
+	// WebSocket tunnel), on each side.
+	TunnelTimeout time.Duration
 }
 
 // Listener is what the sessions of one listener share: its settings and

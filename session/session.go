@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/proxyproto"
 )
 
 // Session states, for closing idle sessions from the outside.
@@ -39,6 +40,10 @@ type Session struct {
 
 	clientIP     string // for X-Forwarded-For
 	forwardedFor string // for Forwarded: for=
+	// proxyHdr is the client's PROXY protocol header, when the listener
+	// expects one; it names the client in the header sent to send_proxy
+	// clusters. Its TLVs are not kept.
+	proxyHdr *proxyproto.Header
 
 	bufp *[]byte // the pooled buffer behind buf, nil when buf is not pooled
 	buf  []byte  // client read buffer; nil while parked
@@ -92,6 +97,9 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		ip := ap.Addr().Unmap()
 		s.clientIP = ip.String()
 		s.forwardedFor = forwardedNode(s.clientIP)
+	}
+	if ln.Settings().ExpectProxy && !s.readProxyHeader() {
+		return
 	}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
