@@ -3,6 +3,7 @@ package backend
 import (
 	"context"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,9 @@ import (
 type Backend struct {
 	Config order.Backend // as stored, with defaults applied
 	Addr   string        // Config.Address
+	// addrPort is Addr parsed, for dialing without the resolver; invalid
+	// when Addr is not an ip:port.
+	addrPort netip.AddrPort
 
 	inFlight atomic.Int64
 	removed  atomic.Bool
@@ -28,7 +32,8 @@ type Backend struct {
 // NewBackend returns a backend for b that keeps at most maxIdle idle
 // connections.
 func NewBackend(b order.Backend, maxIdle int) *Backend {
-	return &Backend{Config: b, Addr: b.Address, maxIdle: maxIdle}
+	ap, _ := netip.ParseAddrPort(b.Address)
+	return &Backend{Config: b, Addr: b.Address, addrPort: ap, maxIdle: maxIdle}
 }
 
 // InFlight is the number of requests holding the backend now.
@@ -52,20 +57,33 @@ type Conn struct {
 	// idle.
 	Reused    bool
 	idleSince time.Time
-	probe     *probe
+	probe     *probe // made when the connection is first pooled
 }
 
-// Dial opens a new connection to b within timeout.
+// alive probes a pooled connection without blocking.
+func (c *Conn) alive() bool {
+	if c.probe == nil {
+		c.probe = newProbe(c.Conn)
+	}
+	return c.probe.alive()
+}
+
+// Dial opens a new connection to b within timeout. The connection has
+// TCP_NODELAY set (Go's default) and no TCP keep-alive probes: the proxy's
+// idle timeouts bound it.
 func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error) {
-	d := net.Dialer{Timeout: timeout}
-	c, err := d.DialContext(ctx, "tcp", b.Addr)
+	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
+	var c net.Conn
+	var err error
+	if b.addrPort.IsValid() {
+		c, err = d.DialTCP(ctx, "tcp", netip.AddrPort{}, b.addrPort) // no resolver on the way
+	} else {
+		c, err = d.DialContext(ctx, "tcp", b.Addr)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetNoDelay(true)
-	}
-	return &Conn{Conn: c, Backend: b, probe: newProbe(c)}, nil
+	return &Conn{Conn: c, Backend: b}, nil
 }
 
 // GetIdle returns a pooled connection that is still open and was idle for
@@ -83,7 +101,7 @@ func (b *Backend) GetIdle(now time.Time, maxIdleTime time.Duration) *Conn {
 		b.idle[n-1] = nil
 		b.idle = b.idle[:n-1]
 		b.mu.Unlock()
-		if now.Sub(c.idleSince) < maxIdleTime && c.probe.alive() {
+		if now.Sub(c.idleSince) < maxIdleTime && c.alive() {
 			c.Reused = true
 			return c
 		}
@@ -100,6 +118,9 @@ func (b *Backend) PutIdle(c *Conn, now time.Time) {
 		return
 	}
 	c.idleSince = now
+	if c.probe == nil {
+		c.probe = newProbe(c.Conn) // before the pool shares it
+	}
 	b.mu.Lock()
 	if len(b.idle) >= b.maxIdle || b.removed.Load() {
 		b.mu.Unlock()

@@ -3,6 +3,7 @@
 package listener
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
@@ -32,8 +33,14 @@ type Acceptor struct {
 // each connection, in a goroutine counted in conns, once Start is called.
 // The connection's slot is released when serve returns; serve owns and
 // closes the connection.
+//
+// Accepted connections have TCP_NODELAY set (Go's default) and no TCP
+// keep-alive probes: every connection is bounded by the proxy's idle
+// timeouts instead, and the four setsockopt calls the probes cost per
+// connection are saved.
 func Listen(addr string, slots Slots, conns *sync.WaitGroup, serve func(net.Conn)) (*Acceptor, error) {
-	ln, err := net.Listen("tcp", addr)
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -73,9 +80,6 @@ func (a *Acceptor) loop() {
 			continue
 		}
 		backoff = 0
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true)
-		}
 		a.conns.Add(1)
 		go func() {
 			defer a.conns.Done()

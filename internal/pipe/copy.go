@@ -24,19 +24,25 @@ func (r *relay) copy(src, dst int) int64 {
 // waits for the source, when the kernel pipe is empty, so it is retried. A
 // write deadline that fires may leave bytes in the pipe, which ReadFrom
 // drops, so it ends the relay. The two are told apart by the time taken:
-// the write deadline is set at the receiving side's whole timeout, at least
-// four ticks away.
+// the write deadline is at least half the receiving side's timeout away,
+// the read deadline at most a tick (a quarter of the shortest timeout).
+//
+// Deadlines are renewed only once half of their span has passed, so a
+// busy relay does not touch the runtime's timers on every call.
 func (r *relay) splice(src, dst int, s, d *net.TCPConn) int64 {
 	var total int64
 	lr := io.LimitedReader{R: s}
 	wd := r.sides[dst].Idle
+	var readBy, writeBy time.Time // the deadlines set
 	for {
 		start := time.Now()
-		if r.tick > 0 {
-			_ = s.SetReadDeadline(start.Add(r.tick))
+		if r.tick > 0 && readBy.Sub(start) < r.tick/2 {
+			readBy = start.Add(r.tick)
+			_ = s.SetReadDeadline(readBy)
 		}
-		if wd > 0 {
-			_ = d.SetWriteDeadline(start.Add(wd))
+		if wd > 0 && writeBy.Sub(start) < wd/2 {
+			writeBy = start.Add(wd)
+			_ = d.SetWriteDeadline(writeBy)
 		}
 		lr.N = chunk
 		n, err := d.ReadFrom(&lr)
@@ -49,13 +55,14 @@ func (r *relay) splice(src, dst int, s, d *net.TCPConn) int64 {
 			r.endOfStream(dst)
 			return total
 		case err == nil:
-		case isTimeout(err) && (wd <= 0 || time.Since(start) < wd):
+		case isTimeout(err) && (wd <= 0 || time.Now().Before(writeBy)):
+			readBy = time.Time{} // it fired: renew it
 			if r.idle() {
 				r.abort(ErrIdle)
 				return total
 			}
 		case isTimeout(err):
-			r.abort(ErrIdle) // the receiving side took nothing for its timeout
+			r.abort(ErrIdle) // the receiving side took nothing for half its timeout or more
 			return total
 		default:
 			r.abort(err)

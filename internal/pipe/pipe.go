@@ -14,7 +14,8 @@
 // relay ends and both connections are closed. Silence is checked every
 // quarter of the shorter timeout, so an idle relay ends between 1 and 1.25
 // times its timeout after the last byte moved. A write that cannot go on
-// for the receiving side's whole timeout also ends the relay.
+// for the receiving side's timeout (between half of it and all of it, as
+// deadlines are renewed lazily) also ends the relay.
 package pipe
 
 import (

@@ -1,0 +1,125 @@
+package tcp
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/order"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// relayFixture is a tcp listener served by Serve in front of an echo
+// origin; it stops everything when the test ends.
+type relayFixture struct {
+	addr string
+	env  *Env
+	ln   *Listener
+}
+
+func newFixture(tb testing.TB, set *Settings) *relayFixture {
+	tb.Helper()
+	origin, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	front, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	tb.Cleanup(func() { origin.Close(); front.Close(); wg.Wait() })
+	accept := func(ln net.Listener, serve func(net.Conn)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				wg.Add(1)
+				go func() { defer wg.Done(); serve(c) }()
+			}
+		}()
+	}
+	accept(origin, func(c net.Conn) {
+		defer c.Close()
+		io.Copy(c, c)
+	})
+	env := NewEnv(slog.New(slog.NewTextHandler(logOut, nil)))
+	ln := NewListener(front.Addr().String(), set)
+	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c", Protocol: order.TCP}})
+	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin.Addr().String()}, 0))
+	ln.SetCluster(c)
+	accept(front, func(cn net.Conn) { Serve(env, ln, cn) })
+	return &relayFixture{addr: front.Addr().String(), env: env, ln: ln}
+}
+
+func defaultSettings() *Settings {
+	return &Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute, ConnectTimeout: time.Second, RequestTimeout: time.Second}
+}
+
+// shortConn opens a connection through the relay, echoes 4 bytes, closes.
+func shortConn(tb testing.TB, addr string, buf []byte) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("ping")); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := io.ReadFull(c, buf); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestHardStop: CloseAll ends open relays at once, on both sides.
+func TestHardStop(t *testing.T) {
+	f := newFixture(t, defaultSettings())
+	c, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 4)
+	c.Write([]byte("ping"))
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	f.ln.CloseAll()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Read(buf); err == nil {
+		t.Fatal("relay still open after CloseAll")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for f.env.Active.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sessions still active", f.env.Active.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// BenchmarkShortConnection measures one short connection through a tcp
+// session (accept, pick, dial, relay 4 bytes each way, half-closes,
+// close). allocs/op counts the whole process: the benchmark's client and
+// origin, the standard library's sockets and the session.
+func BenchmarkShortConnection(b *testing.B) {
+	f := newFixture(b, defaultSettings())
+	buf := make([]byte, 4)
+	b.ReportAllocs()
+	for b.Loop() {
+		shortConn(b, f.addr, buf)
+	}
+}
+
+var logOut io.Writer = io.Discard
