@@ -1,7 +1,10 @@
 package session
 
 import (
+	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"time"
@@ -31,8 +34,12 @@ func (s *Session) readProxyHeader() bool {
 		case !errors.Is(err, proxyproto.ErrMalformed):
 			reason = "connection ended before a complete header: " + reason
 		}
-		s.env.Log.Warn("connection closed: bad PROXY protocol header", "listener", s.ln.Addr,
-			"peer", s.conn.RemoteAddr().String(), "error", reason)
+		level := slog.LevelWarn
+		if err == io.EOF {
+			level = slog.LevelDebug // connect and close: a port check, nothing wrong
+		}
+		s.env.Log.Log(context.Background(), level, "connection closed: bad PROXY protocol header",
+			"listener", s.ln.Addr, "peer", s.conn.RemoteAddr().String(), "error", reason)
 		return false
 	}
 	h.TLVs = nil // they alias the buffer, which goes back to the pool

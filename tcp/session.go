@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"runtime/debug"
@@ -102,8 +104,12 @@ func (s *session) readHeader() bool {
 	_ = s.conn.SetReadDeadline(time.Now().Add(s.set.RequestTimeout))
 	_, err := proxyproto.Read(s.conn, *s.hbuf, &s.hdr)
 	if err != nil {
-		s.env.Log.Warn("connection closed: bad PROXY protocol header", "listener", s.ln.Addr,
-			"peer", s.conn.RemoteAddr().String(), "error", describe(err))
+		level := slog.LevelWarn
+		if err == io.EOF {
+			level = slog.LevelDebug // connect and close: a port check, nothing wrong
+		}
+		s.env.Log.Log(context.Background(), level, "connection closed: bad PROXY protocol header",
+			"listener", s.ln.Addr, "peer", s.conn.RemoteAddr().String(), "error", describe(err))
 		return false
 	}
 	_ = s.conn.SetReadDeadline(time.Time{})

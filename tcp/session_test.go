@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,10 @@ type relayFixture struct {
 }
 
 func newFixture(tb testing.TB, set *Settings) *relayFixture {
+	return newFixtureLog(tb, set, logOut)
+}
+
+func newFixtureLog(tb testing.TB, set *Settings, logTo io.Writer) *relayFixture {
 	tb.Helper()
 	origin, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -53,7 +58,7 @@ func newFixture(tb testing.TB, set *Settings) *relayFixture {
 		defer c.Close()
 		io.Copy(c, c)
 	})
-	env := NewEnv(slog.New(slog.NewTextHandler(logOut, nil)))
+	env := NewEnv(slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ln := NewListener(front.Addr().String(), set)
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c", Protocol: order.TCP}})
 	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin.Addr().String()}, 0))
@@ -123,3 +128,58 @@ func BenchmarkShortConnection(b *testing.B) {
 }
 
 var logOut io.Writer = io.Discard
+
+// syncBuf is a log sink safe for concurrent writes.
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestExpectProxyLogsWhy: a listener expecting the PROXY protocol closes a
+// connection with a bad header and logs the reason at warn level; a
+// connection closed before sending anything (a port check) is logged at
+// debug level only.
+func TestExpectProxyLogsWhy(t *testing.T) {
+	var logs syncBuf
+	set := defaultSettings()
+	set.ExpectProxy = true
+	f := newFixtureLog(t, set, &logs)
+	c, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("PROXY TCP4 1.2.3.4 5.6.7.8 123456 1\r\n"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(make([]byte, 8)); err == nil {
+		t.Fatalf("read %d bytes", n)
+	}
+	c2, err := net.Dial("tcp", f.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for strings.Count(logs.String(), "bad PROXY protocol header") < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "v1 port") {
+		t.Errorf("no warning naming the bad port:\n%s", out)
+	}
+	if !strings.Contains(out, "level=DEBUG") || !strings.Contains(out, "EOF") {
+		t.Errorf("no debug line for the bare connect and close:\n%s", out)
+	}
+}
