@@ -3,7 +3,6 @@ package backend
 import (
 	"context"
 	"net"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,9 +16,6 @@ import (
 type Backend struct {
 	Config order.Backend // as stored, with defaults applied
 	Addr   string        // Config.Address
-	// addrPort is Addr parsed, for dialing without the resolver; invalid
-	// when Addr is not an ip:port.
-	addrPort netip.AddrPort
 
 	inFlight atomic.Int64
 	removed  atomic.Bool
@@ -32,8 +28,7 @@ type Backend struct {
 // NewBackend returns a backend for b that keeps at most maxIdle idle
 // connections.
 func NewBackend(b order.Backend, maxIdle int) *Backend {
-	ap, _ := netip.ParseAddrPort(b.Address)
-	return &Backend{Config: b, Addr: b.Address, addrPort: ap, maxIdle: maxIdle}
+	return &Backend{Config: b, Addr: b.Address, maxIdle: maxIdle}
 }
 
 // InFlight is the number of requests holding the backend now.
@@ -72,14 +67,10 @@ func (c *Conn) alive() bool {
 // TCP_NODELAY set (Go's default) and no TCP keep-alive probes: the proxy's
 // idle timeouts bound it.
 func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error) {
+	// Not Dialer.DialTCP: its zero local address still binds the socket,
+	// a system call and a port search per connection.
 	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
-	var c net.Conn
-	var err error
-	if b.addrPort.IsValid() {
-		c, err = d.DialTCP(ctx, "tcp", netip.AddrPort{}, b.addrPort) // no resolver on the way
-	} else {
-		c, err = d.DialContext(ctx, "tcp", b.Addr)
-	}
+	c, err := d.DialContext(ctx, "tcp", b.Addr)
 	if err != nil {
 		return nil, err
 	}

@@ -157,8 +157,30 @@ printf 'round\tproxy\tscenario\tvalue\tunit\tproxy_cpu_pct\n' >"$RAW"
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
+cpu_stat() { # cpuN: "busy total" jiffies from /proc/stat
+	awk -v c="$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
+}
+
+# wait_quiet: waits (at most 15 s) for a 1 s window in which both CPUs are
+# under 10% busy, since nothing of ours is loaded while it samples; other
+# processes on a shared machine disturb the figures.
+wait_quiet() {
+	local i a0 t0 a1 t1 b0 u0 b1 u1 busy
+	for ((i = 0; i < 15; i++)); do
+		read -r a0 t0 < <(cpu_stat cpu0); read -r a1 t1 < <(cpu_stat cpu1)
+		sleep 1
+		read -r b0 u0 < <(cpu_stat cpu0); read -r b1 u1 < <(cpu_stat cpu1)
+		busy=$(awk -v x=$((b0 - a0)) -v dx=$((u0 - t0)) -v y=$((b1 - a1)) -v dy=$((u1 - t1)) \
+			'BEGIN { p = dx ? 100 * x / dx : 0; q = dy ? 100 * y / dy : 0; printf "%d", (p > q ? p : q) }')
+		((busy <= 10)) && return 0
+		((i == 0)) && log "  other processes keep a CPU ${busy}% busy; waiting up to 15 s"
+	done
+	log "  still busy (${busy}%); measuring anyway"
+}
+
 run() { # round proxy scenario
 	local out t0 t1 v unit
+	wait_quiet
 	t0=$(cpu_ticks "${PID[$2]}")
 	if [[ $3 == stream ]]; then
 		out=$(taskset -c 1 timeout $((DURATION + 30)) "$TMP/bin/tcpload" -mode stream -addr "127.0.0.1:${STREAM_PORT[$2]}" -d "${DURATION}s")

@@ -61,15 +61,17 @@ type relay struct {
 	start time.Time
 	last  [2]atomic.Int64 // per side: ns since start of the last byte read from or written to it
 	once  sync.Once
+	ended atomic.Int32 // directions that ended with an end of stream
 	err   error // set once, under once
 }
 
 // Run relays a to b and b to a until both directions end, then returns. An
 // end of stream on one side half-closes the other (CloseWrite) and the
-// opposite direction goes on. An error, a refused half-close or an idle
-// side closes both connections, which ends both directions. Run does not
-// close the connections when both directions ended cleanly; the caller
-// owns them and closes them after Run. Run runs one direction in a
+// opposite direction goes on; when that one ends too, both connections are
+// closed (the close sends the last FIN, saving a shutdown call). An error,
+// a refused half-close or an idle side closes both connections, which ends
+// both directions. Either way both connections are closed when Run
+// returns; closing them again is harmless. Run runs one direction in a
 // goroutine of its own and waits for it.
 func Run(a, b Side) Result {
 	r := &relay{sides: [2]Side{a, b}, start: time.Now()}
@@ -91,6 +93,7 @@ func Run(a, b Side) Result {
 	}()
 	res.AToB = r.copy(0, 1)
 	wg.Wait()
+	r.close(nil) // both ended: a no-op unless a direction returned without closing
 	res.Err = r.err
 	return res
 }
@@ -135,7 +138,10 @@ func (r *relay) writeDeadline(dst int) time.Time {
 
 // abort ends the relay: it records err and closes both connections, which
 // makes the other direction's read or write fail at once.
-func (r *relay) abort(err error) {
+func (r *relay) abort(err error) { r.close(err) }
+
+// close closes both connections once, recording err as the relay's.
+func (r *relay) close(err error) {
 	r.once.Do(func() {
 		r.err = err
 		r.sides[0].Conn.Close()
@@ -143,8 +149,13 @@ func (r *relay) abort(err error) {
 	})
 }
 
-// endOfStream half-closes dst after src ended.
+// endOfStream half-closes dst after src ended, or closes both connections
+// when the other direction has ended already.
 func (r *relay) endOfStream(dst int) {
+	if r.ended.Add(1) == 2 {
+		r.close(nil)
+		return
+	}
 	if cw, ok := r.sides[dst].Conn.(interface{ CloseWrite() error }); ok {
 		if err := cw.CloseWrite(); err == nil {
 			return
