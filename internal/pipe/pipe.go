@@ -62,7 +62,7 @@ type relay struct {
 	last  [2]atomic.Int64 // per side: ns since start of the last byte read from or written to it
 	once  sync.Once
 	ended atomic.Int32 // directions that ended with an end of stream
-	err   error // set once, under once
+	err   error        // set once, under once
 }
 
 // Run relays a to b and b to a until both directions end, then returns. An
