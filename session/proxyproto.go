@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,19 +14,33 @@ import (
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
 )
 
-// readProxyHeader reads the client's PROXY protocol header (v1 or v2)
-// within the request timeout, exactly, so the first request's bytes stay
-// in the socket. When the header carries addresses, its source becomes the
-// client address of every request (X-Forwarded-For, Forwarded, logs); a
-// LOCAL or UNKNOWN header keeps the connection's own. It logs and reports
-// false when the header is missing or malformed.
+// readProxyHeader reads the client's PROXY protocol header from s.conn
+// and uses it (see ReadProxyHeader and useProxyHeader). It reports false
+// when the connection must close.
 func (s *Session) readProxyHeader() bool {
-	set := s.ln.Settings()
-	bufp := s.env.getBuf()
-	defer s.env.putBuf(bufp)
+	h, err := ReadProxyHeader(s.env, s.ln, s.conn)
+	if err != nil {
+		return false
+	}
+	s.useProxyHeader(h)
+	return true
+}
+
+// ReadProxyHeader reads a PROXY protocol header (v1 or v2) from conn
+// within the listener's request timeout, exactly: the bytes after it (a
+// request, or a TLS handshake) stay in the socket. Its TLVs are not kept.
+// A missing or malformed header is logged (at warn level; a connection
+// closed before its first byte at debug level) and returned as an error;
+// the caller then closes conn. An https listener calls it on the raw
+// connection before the TLS handshake and hands the header to
+// ServeProxied.
+func ReadProxyHeader(env *Env, ln *Listener, conn net.Conn) (*proxyproto.Header, error) {
+	set := ln.Settings()
+	bufp := env.getBuf()
+	defer env.putBuf(bufp)
 	h := new(proxyproto.Header)
-	_ = s.conn.SetReadDeadline(time.Now().Add(set.RequestTimeout))
-	if _, err := proxyproto.Read(s.conn, (*bufp)[:proxyproto.DefaultMaxV2], h); err != nil {
+	_ = conn.SetReadDeadline(time.Now().Add(set.RequestTimeout))
+	if _, err := proxyproto.Read(conn, (*bufp)[:proxyproto.DefaultMaxV2], h); err != nil {
 		reason := err.Error()
 		var ne net.Error
 		switch {
@@ -38,17 +53,25 @@ func (s *Session) readProxyHeader() bool {
 		if err == io.EOF {
 			level = slog.LevelDebug // connect and close: a port check, nothing wrong
 		}
-		s.env.Log.Log(context.Background(), level, "connection closed: bad PROXY protocol header",
-			"listener", s.ln.Addr, "peer", s.conn.RemoteAddr().String(), "error", reason)
-		return false
+		env.Log.Log(context.Background(), level, "connection closed: bad PROXY protocol header",
+			"listener", ln.Addr, "peer", conn.RemoteAddr().String(), "error", reason)
+		return nil, fmt.Errorf("reading the PROXY protocol header: %w", err)
 	}
+	_ = conn.SetReadDeadline(time.Time{})
 	h.TLVs = nil // they alias the buffer, which goes back to the pool
+	return h, nil
+}
+
+// useProxyHeader makes the header's source, when it has addresses, the
+// client address of every request (X-Forwarded-For, Forwarded, logs, the
+// header sent to send_proxy clusters); a LOCAL or UNKNOWN header keeps the
+// connection's own.
+func (s *Session) useProxyHeader(h *proxyproto.Header) {
 	s.proxyHdr = h
 	if h.HasAddrs() {
 		s.clientIP = h.Source.Addr().Unmap().String()
 		s.forwardedFor = forwardedNode(s.clientIP)
 	}
-	return true
 }
 
 // sendProxyHeader writes a PROXY protocol v2 header naming the client to a

@@ -67,8 +67,18 @@ type Session struct {
 }
 
 // Serve serves conn until it closes. It returns when the connection is
-// done; the caller owns the goroutine and waits for it.
-func Serve(env *Env, ln *Listener, conn net.Conn) {
+// done; the caller owns the goroutine and waits for it. When the listener
+// expects the PROXY protocol, Serve reads the header from conn first.
+func Serve(env *Env, ln *Listener, conn net.Conn) { serve(env, ln, conn, nil) }
+
+// ServeProxied serves conn, whose PROXY protocol header hdr was read
+// before (see ReadProxyHeader): for a TLS connection, the header comes
+// before the handshake, on the raw connection.
+func ServeProxied(env *Env, ln *Listener, conn net.Conn, hdr *proxyproto.Header) {
+	serve(env, ln, conn, hdr)
+}
+
+func serve(env *Env, ln *Listener, conn net.Conn, hdr *proxyproto.Header) {
 	s := &Session{env: env, ln: ln, conn: conn, first: true}
 	if !ln.track(s) {
 		conn.Close()
@@ -98,7 +108,9 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		s.clientIP = ip.String()
 		s.forwardedFor = forwardedNode(s.clientIP)
 	}
-	if ln.Settings().ExpectProxy && !s.readProxyHeader() {
+	if hdr != nil {
+		s.useProxyHeader(hdr)
+	} else if ln.Settings().ExpectProxy && !s.readProxyHeader() {
 		return
 	}
 	if sc, ok := conn.(syscall.Conn); ok {
