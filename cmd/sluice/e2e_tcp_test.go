@@ -263,3 +263,50 @@ func TestTCPDaemonOrders(t *testing.T) {
 }
 
 func netipAP(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// TestTCPDaemonSoftShutdown: a soft shutdown stops accepting but lets an
+// open relay go on; the daemon exits once it ends.
+func TestTCPDaemonSoftShutdown(t *testing.T) {
+	dir := t.TempDir()
+	echo := tcpOrigin(t, func(c net.Conn) { io.Copy(c, c) })
+	d, tcpAddr, _ := startTCPDaemon(t, dir, freePort(t), echo)
+	c, err := net.DialTimeout("tcp", tcpAddr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	echoOnce := func(msg string) error {
+		if _, err := io.WriteString(c, msg); err != nil {
+			return err
+		}
+		got := make([]byte, len(msg))
+		_, err := io.ReadFull(c, got)
+		return err
+	}
+	if err := echoOnce("before"); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := cli(t, dir, "-s", "sluice.sock", "shutdown"); code != 0 {
+		t.Fatalf("shutdown: %d %s", code, stderr)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for { // the listener closes
+		nc, err := net.DialTimeout("tcp", tcpAddr, time.Second)
+		if err != nil {
+			break
+		}
+		nc.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("still accepting after a soft shutdown")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := echoOnce("during the shutdown"); err != nil {
+		t.Fatalf("the open relay was cut: %v", err)
+	}
+	c.Close()
+	if code := d.wait(t); code != 0 {
+		t.Fatalf("exit %d\n%s", code, d.stderr)
+	}
+}
