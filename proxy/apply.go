@@ -27,6 +27,9 @@ func (p *proxy) apply(o order.Order) error {
 		return p.addListener(o.Listener)
 	case order.RemoveListener:
 		p.stopListener(o.Address)
+		if rl := p.listeners[o.Address]; rl.sessions() > 0 {
+			p.retired = append(p.retired, rl) // a hard stop must still reach them
+		}
 		delete(p.listeners, o.Address)
 	case order.ActivateListener:
 		if err := p.activate(o.Address); err != nil {

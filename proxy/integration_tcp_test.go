@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
 )
 
 // TestTCPRelay: bytes go both ways through a tcp frontend; connections are
@@ -216,5 +218,46 @@ func TestTCPShortConnections(t *testing.T) {
 	}
 	if a := o.Accepted.Load(); a != n+1 {
 		t.Errorf("origin accepted %d connections, want %d", a, n+1)
+	}
+}
+
+// TestTCPHardStopAfterRemoval: a hard shutdown also cuts the open relays
+// of a listener removed earlier, which would otherwise keep Run waiting
+// for their idle timeout.
+func TestTCPHardStopAfterRemoval(t *testing.T) {
+	o := echoOrigin(t)
+	addr := freeAddr(t)
+	client, end := proxy.NewChannel(16)
+	done := make(chan error, 1)
+	go func() {
+		done <- proxy.Run(context.Background(), proxy.Config{Logger: testLogger(), ShutdownGrace: time.Minute,
+			Listeners: []order.Listener{{Protocol: order.TCP, Address: addr, Active: true}}}, end)
+	}()
+	do := func(o order.Order) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), ioTimeout)
+		defer cancel()
+		must(t)(client.Do(ctx, o))
+	}
+	do(order.AddCluster{Cluster: order.Cluster{ID: "db", Protocol: order.TCP}})
+	do(order.AddTCPFrontend{TCPFrontend: order.TCPFrontend{Address: addr, ClusterID: "db"}})
+	do(order.AddBackend{Backend: order.Backend{ClusterID: "db", ID: "b0", Address: o.Addr}})
+	c := dialTCP(t, addr)
+	roundTrip(t, c, "open")
+	do(order.RemoveListener{Address: addr})
+	roundTrip(t, c, "still open")
+	do(order.Shutdown{Hard: true})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		c.Close()
+		<-done
+		t.Fatal("Run still waiting for the removed listener's relay after a hard shutdown")
+	}
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Error("the relay is still open")
 	}
 }

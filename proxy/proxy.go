@@ -27,8 +27,12 @@ type proxy struct {
 	conns     sync.WaitGroup  // sessions and accept loops
 	stop      *order.Shutdown // set by a shutdown order
 	listeners map[string]*runListener
-	clusters  map[string]*backend.Cluster
-	started   time.Time
+	// retired are removed listeners whose connections are still open
+	// (long tcp relays and tunnels), so that a hard stop reaches them too;
+	// pruned every tick once they have none.
+	retired  []*runListener
+	clusters map[string]*backend.Cluster
+	started  time.Time
 }
 
 // runListener is a listener's runtime side: shared for http and https
@@ -46,6 +50,14 @@ func (rl *runListener) drain() {
 		return
 	}
 	rl.shared.Drain()
+}
+
+// sessions is the number of the listener's open connections.
+func (rl *runListener) sessions() int {
+	if rl.tcp != nil {
+		return rl.tcp.Sessions()
+	}
+	return rl.shared.Sessions()
 }
 
 // closeAll closes the listener's connections now.
@@ -153,8 +165,17 @@ func (p *proxy) handle(req order.Request) order.Response {
 	return resp
 }
 
-// reapIdle closes pooled backend connections idle for too long.
+// reapIdle closes pooled backend connections idle for too long, and
+// forgets retired listeners whose connections have all ended.
 func (p *proxy) reapIdle(now time.Time) {
+	keep := p.retired[:0]
+	for _, rl := range p.retired {
+		if rl.sessions() > 0 {
+			keep = append(keep, rl)
+		}
+	}
+	clear(p.retired[len(keep):])
+	p.retired = keep
 	for _, c := range p.clusters {
 		for _, b := range c.Backends() {
 			b.CloseExpired(now, p.cfg.IdleBackendTimeout)
@@ -181,6 +202,9 @@ func (p *proxy) shutdown(ctx context.Context, end *End) {
 	requests := end.requests
 	hard := func() {
 		for _, l := range p.listeners {
+			l.closeAll()
+		}
+		for _, l := range p.retired {
 			l.closeAll()
 		}
 	}
