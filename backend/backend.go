@@ -92,14 +92,25 @@ type Conn struct {
 	// idle.
 	Reused    bool
 	idleSince time.Time
-	probe     *probe
+	probe     *probe // made when the connection is first pooled
 }
 
-// Dial opens a new connection to b within timeout. Its outcome feeds b's
-// passive health (and ends a trial the caller holds); a dial cut short by
-// ctx counts for nothing.
+// alive probes a pooled connection without blocking.
+func (c *Conn) alive() bool {
+	if c.probe == nil {
+		c.probe = newProbe(c.Conn)
+	}
+	return c.probe.alive()
+}
+
+// Dial opens a new connection to b within timeout. The connection has
+// TCP_NODELAY set (Go's default) and no TCP keep-alive probes: the proxy's
+// idle timeouts bound it. Its outcome feeds b's passive health (and ends a
+// trial the caller holds); a dial cut short by ctx counts for nothing.
 func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error) {
-	d := net.Dialer{Timeout: timeout}
+	// Not Dialer.DialTCP: its zero local address still binds the socket,
+	// a system call and a port search per connection.
+	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
 	c, err := d.DialContext(ctx, "tcp", b.Addr)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -112,10 +123,7 @@ func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error
 	if b.cluster != nil {
 		b.connectSucceeded()
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetNoDelay(true)
-	}
-	return &Conn{Conn: c, Backend: b, probe: newProbe(c)}, nil
+	return &Conn{Conn: c, Backend: b}, nil
 }
 
 // peekAfter is how long a pooled connection must have been idle before
@@ -142,7 +150,7 @@ func (b *Backend) GetIdle(now time.Time, maxIdleTime time.Duration) *Conn {
 		b.idle = b.idle[:n-1]
 		b.mu.Unlock()
 		idle := now.Sub(c.idleSince)
-		if idle < maxIdleTime && (idle < peekAfter || c.probe.alive()) {
+		if idle < maxIdleTime && (idle < peekAfter || c.alive()) {
 			c.Reused = true
 			return c
 		}
@@ -159,6 +167,9 @@ func (b *Backend) PutIdle(c *Conn, now time.Time) {
 		return
 	}
 	c.idleSince = now
+	if c.probe == nil {
+		c.probe = newProbe(c.Conn) // before the pool shares it
+	}
 	b.mu.Lock()
 	if len(b.idle) >= b.maxIdle || b.removed.Load() {
 		b.mu.Unlock()

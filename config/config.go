@@ -35,7 +35,8 @@ type Config struct {
 	// MaxConnections (max_connections, default 10000), FrontTimeout
 	// (front_timeout, 60s), BackTimeout (back_timeout, 30s),
 	// ConnectTimeout (connect_timeout, 3s), RequestTimeout
-	// (request_timeout, 10s), MaxHeadBytes (max_head_bytes, 32768 bytes),
+	// (request_timeout, 10s), TunnelTimeout (tunnel_timeout, 1h: an idle
+	// upgraded connection), MaxHeadBytes (max_head_bytes, 32768 bytes),
 	// MaxHeaderFields (max_header_fields, 100) and ShutdownGrace (equal to
 	// Config.ShutdownGrace). Listeners is left empty: the listeners are in
 	// Orders.
@@ -74,6 +75,7 @@ const (
 	DefaultBackTimeout     = 30 * time.Second // back_timeout
 	DefaultConnectTimeout  = 3 * time.Second  // connect_timeout
 	DefaultRequestTimeout  = 10 * time.Second // request_timeout
+	DefaultTunnelTimeout   = time.Hour        // tunnel_timeout, idle upgraded connection (WebSocket)
 	DefaultMaxHeadBytes    = 32 << 10         // max_head_bytes, bytes of a request head
 	DefaultMaxHeaderFields = 100              // max_header_fields, fields of a request head
 	DefaultShutdownGrace   = 30 * time.Second // shutdown_timeout
@@ -154,6 +156,7 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.BackTimeout = or(t.duration("back_timeout"), DefaultBackTimeout)
 	p.ConnectTimeout = or(t.duration("connect_timeout"), DefaultConnectTimeout)
 	p.RequestTimeout = or(t.duration("request_timeout"), DefaultRequestTimeout)
+	p.TunnelTimeout = or(t.duration("tunnel_timeout"), DefaultTunnelTimeout)
 	p.MaxHeadBytes = or(t.integer("max_head_bytes", 1, 1<<20), DefaultMaxHeadBytes)
 	p.MaxHeaderFields = or(t.integer("max_header_fields", 1, 10000), DefaultMaxHeaderFields)
 	cfg.ShutdownGrace = or(t.duration("shutdown_timeout"), DefaultShutdownGrace)

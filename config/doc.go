@@ -14,18 +14,21 @@
 // log_level (trace, debug, info, warn, error; default info), access_log
 // ("stdout" (default), "stderr", "off" or a file path), max_connections
 // (default 10000), front_timeout (60s), back_timeout (30s), connect_timeout
-// (3s), request_timeout (10s), and three Sluice additions: shutdown_timeout
+// (3s), request_timeout (10s), and four Sluice additions: shutdown_timeout
 // (30s; how long a soft shutdown lets requests in flight finish),
-// max_head_bytes (32768) and max_header_fields (100), the defaults of the
-// listeners' request-head limits. Durations are strings such as "30s",
+// tunnel_timeout (1h; the idle timeout of upgraded connections such as
+// WebSocket tunnels, default of the listeners' own), max_head_bytes (32768)
+// and max_header_fields (100), the defaults of the listeners' request-head
+// limits. Durations are strings such as "30s",
 // "1m30s" or "500ms", or integers counting seconds; they must be positive
 // and at most a day. An explicit zero is refused: omit a key to get its
 // default.
 //
 // [metrics]: prometheus_address and statsd_address, host:port or "".
 //
-// [[listeners]]: protocol (http, https, tcp), address (ip:port), expect_proxy,
-// sticky_name, tls_versions, the four timeouts, max_head_bytes,
+// [[listeners]]: protocol (http, https, tcp), address (ip:port), expect_proxy
+// (a PROXY protocol v1 or v2 header required on every connection),
+// sticky_name, tls_versions, the four timeouts, tunnel_timeout, max_head_bytes,
 // max_header_fields, answer_NNN for NNN in 301, 400, 403, 404, 408, 413,
 // 421, 429, 502, 503, 504 (a file: a complete HTTP/1.x response or an HTML
 // body, UTF-8), and on https listeners the default certificate:
@@ -33,7 +36,8 @@
 // once the rest of the state is in place.
 //
 // [clusters.ID]: protocol (http, tcp), load_balancing (round_robin, random,
-// least_loaded, power_of_two), sticky_session, https_redirect, send_proxy,
+// least_loaded, power_of_two), sticky_session, https_redirect, send_proxy
+// (a PROXY protocol v2 header at the start of every backend connection),
 // answer_NNN, and two arrays of tables:
 //
 //   - frontends: address (of a declared listener, whose protocol decides

@@ -76,6 +76,7 @@ func (b *plan) listener(t *table) {
 		BackTimeout:     order.Duration(t.duration("back_timeout")),
 		ConnectTimeout:  order.Duration(t.duration("connect_timeout")),
 		RequestTimeout:  order.Duration(t.duration("request_timeout")),
+		TunnelTimeout:   order.Duration(t.duration("tunnel_timeout")),
 		MaxHeadBytes:    t.integer("max_head_bytes", 1, 1<<20),
 		MaxHeaderFields: t.integer("max_header_fields", 1, 10000),
 		Answers:         b.l.answers(t),

@@ -107,7 +107,7 @@ func TestDefaults(t *testing.T) {
 	p := cfg.Proxy
 	if p.MaxConnections != 10000 || p.FrontTimeout != 60*time.Second || p.BackTimeout != 30*time.Second ||
 		p.ConnectTimeout != 3*time.Second || p.RequestTimeout != 10*time.Second || p.MaxHeadBytes != 32768 ||
-		p.MaxHeaderFields != 100 || p.ShutdownGrace != 30*time.Second {
+		p.MaxHeaderFields != 100 || p.ShutdownGrace != 30*time.Second || p.TunnelTimeout != time.Hour {
 		t.Errorf("proxy defaults: %+v", p)
 	}
 	cfg, err = Load(writeConfig(t, "log_level = \"trace\"\naccess_log = \"off\"\n"))
@@ -116,6 +116,56 @@ func TestDefaults(t *testing.T) {
 	}
 	if cfg.LogLevel != slog.LevelDebug-4 || cfg.AccessLog != "off" {
 		t.Errorf("trace/off: %v %q", cfg.LogLevel, cfg.AccessLog)
+	}
+}
+
+// TestProxyProtocolKeys: expect_proxy, send_proxy and tunnel_timeout reach
+// the orders and the proxy settings.
+func TestProxyProtocolKeys(t *testing.T) {
+	cfg, err := Load(writeConfig(t, `tunnel_timeout = "2h"
+[[listeners]]
+protocol = "tcp"
+address = "127.0.0.1:9000"
+expect_proxy = true
+[[listeners]]
+protocol = "http"
+address = "127.0.0.1:9001"
+expect_proxy = true
+tunnel_timeout = "30m"
+[clusters.db]
+protocol = "tcp"
+send_proxy = true
+frontends = [ { address = "127.0.0.1:9000" } ]
+backends = [ { id = "a", address = "127.0.0.1:5432" } ]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Proxy.TunnelTimeout != 2*time.Hour {
+		t.Errorf("tunnel_timeout %v", cfg.Proxy.TunnelTimeout)
+	}
+	var tcpL, httpL order.Listener
+	var c order.Cluster
+	var f order.TCPFrontend
+	for _, o := range cfg.Orders {
+		switch o := o.(type) {
+		case order.AddListener:
+			if o.Protocol == order.TCP {
+				tcpL = o.Listener
+			} else {
+				httpL = o.Listener
+			}
+		case order.AddCluster:
+			c = o.Cluster
+		case order.AddTCPFrontend:
+			f = o.TCPFrontend
+		}
+	}
+	if !tcpL.ExpectProxy || !httpL.ExpectProxy || httpL.TunnelTimeout.D() != 30*time.Minute {
+		t.Errorf("listeners %+v %+v", tcpL, httpL)
+	}
+	if !c.SendProxy || c.Protocol != order.TCP || f.ClusterID != "db" || f.Address != "127.0.0.1:9000" {
+		t.Errorf("cluster %+v, frontend %+v", c, f)
 	}
 }
 

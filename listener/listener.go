@@ -3,6 +3,7 @@
 package listener
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
@@ -38,8 +39,14 @@ type Handler func(c net.Conn, release func())
 // Listen binds addr (TCP) and returns an Acceptor that will call serve for
 // each connection once Start is called. Each connection holds a slot of
 // slots and a count in conns until it calls release.
+//
+// Accepted connections have TCP_NODELAY set (Go's default) and no TCP
+// keep-alive probes: every connection is bounded by the proxy's idle
+// timeouts instead, and the four setsockopt calls the probes cost per
+// connection are saved.
 func Listen(addr string, slots Slots, conns *sync.WaitGroup, serve Handler) (*Acceptor, error) {
-	ln, err := net.Listen("tcp", addr)
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +88,6 @@ func (a *Acceptor) loop() {
 			continue
 		}
 		backoff = 0
-		if tc, ok := c.(*net.TCPConn); ok {
-			_ = tc.SetNoDelay(true)
-		}
 		a.conns.Add(1)
 		go a.serve(c, a.rel)
 	}

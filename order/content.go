@@ -50,6 +50,7 @@ type ProxyStatus struct {
 	Frontends         int    `json:"frontends"`
 	Backends          int    `json:"backends"`
 	ActiveConnections int64  `json:"active_connections"`
+	ActiveTunnels     int64  `json:"active_tunnels"` // upgraded connections (WebSocket) open now
 	Requests          int64  `json:"requests"`
 	Panics            int64  `json:"panics"`
 }

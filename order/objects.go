@@ -34,8 +34,11 @@ type Listener struct {
 	// Active listeners accept connections. A listener added inactive binds
 	// nothing until an ActivateListener order.
 	Active bool `json:"active"`
-	// ExpectProxy requires a PROXY protocol header from clients (a later
-	// feature; stored and listed).
+	// ExpectProxy requires a PROXY protocol header (v1 or v2) at the start
+	// of every client connection, within RequestTimeout; its address
+	// becomes the client's. Connections without a valid header are closed
+	// (and logged). A LOCAL header (a health check) keeps the connection's
+	// own address.
 	ExpectProxy bool `json:"expect_proxy,omitempty"`
 	// StickyName is the sticky-session cookie name; default SLUICEBALANCEID.
 	StickyName string `json:"sticky_name,omitempty"`
@@ -51,6 +54,12 @@ type Listener struct {
 	// first byte (or from the connection's start for the first request).
 	// Default 10s.
 	RequestTimeout Duration `json:"request_timeout,omitempty"`
+	// TunnelTimeout is the idle timeout of upgraded connections (WebSocket
+	// tunnels) on http and https listeners: a tunnel closes when one side
+	// sent and received nothing for that long. Default 1h (HAProxy's
+	// "timeout tunnel"). Unused on tcp listeners, whose relays use
+	// FrontTimeout and BackTimeout.
+	TunnelTimeout Duration `json:"tunnel_timeout,omitempty"`
 	// MaxHeadBytes bounds a request head in bytes; default 32768.
 	MaxHeadBytes int `json:"max_head_bytes,omitempty"`
 	// MaxHeaderFields bounds the number of request header fields; default 100.
@@ -81,7 +90,11 @@ type Cluster struct {
 	StickySession bool `json:"sticky_session,omitempty"`
 	// HTTPSRedirect answers 301 to the https URL on http listeners.
 	HTTPSRedirect bool `json:"https_redirect,omitempty"`
-	// SendProxy sends a PROXY protocol v2 header to backends.
+	// SendProxy sends a PROXY protocol v2 header naming the client at the
+	// start of every backend connection. On tcp listeners that expect the
+	// PROXY protocol, the client's header is relayed (its addresses and
+	// TLVs). HTTP backend connections of such a cluster carry one client's
+	// header, so they are never pooled: each request gets a new one.
 	SendProxy bool `json:"send_proxy,omitempty"`
 	// HealthCheck, when set, probes every backend of the cluster in the
 	// background; backends failing it are taken out of rotation.

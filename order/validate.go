@@ -92,6 +92,7 @@ func (l *Listener) Validate() error {
 	for name, d := range map[string]Duration{
 		"front_timeout": l.FrontTimeout, "back_timeout": l.BackTimeout,
 		"connect_timeout": l.ConnectTimeout, "request_timeout": l.RequestTimeout,
+		"tunnel_timeout": l.TunnelTimeout,
 	} {
 		if err := validateTimeout("listener."+name, d); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/session"
 	"github.com/sluiceproxy/sluice/state"
+	"github.com/sluiceproxy/sluice/tcp"
 )
 
 // apply checks o, performs its runtime side, then records it in the state.
@@ -26,6 +27,9 @@ func (p *proxy) apply(o order.Order) error {
 		return p.addListener(o.Listener)
 	case order.RemoveListener:
 		p.stopListener(o.Address)
+		if rl := p.listeners[o.Address]; rl.sessions() > 0 {
+			p.retired = append(p.retired, rl) // a hard stop must still reach them
+		}
 		delete(p.listeners, o.Address)
 	case order.ActivateListener:
 		if err := p.activate(o.Address); err != nil {
@@ -49,6 +53,14 @@ func (p *proxy) apply(o order.Order) error {
 		p.removeRoute(o.HTTPFrontend)
 	case order.RemoveHTTPSFrontend:
 		p.removeRoute(o.HTTPFrontend)
+	case order.AddTCPFrontend:
+		if err := p.state.Apply(o); err != nil {
+			return err
+		}
+		p.listeners[o.Address].tcp.SetCluster(p.clusters[o.ClusterID])
+		return nil
+	case order.RemoveTCPFrontend:
+		p.listeners[o.Address].tcp.SetCluster(nil)
 	case order.AddBackend:
 		if _, exists := p.state.Backend(o.ClusterID, o.ID); exists {
 			return nil // identical (Check refused a different one)
@@ -85,6 +97,8 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 		Answers:        answers,
 		Proto:          string(l.Protocol),
 		StickyName:     l.StickyName,
+		ExpectProxy:    l.ExpectProxy,
+		TunnelTimeout:  pick(l.TunnelTimeout, p.cfg.TunnelTimeout),
 	}
 	if l.MaxHeadBytes > 0 {
 		s.Limits.MaxHeadBytes = l.MaxHeadBytes
@@ -96,7 +110,24 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 }
 
 // errNotYet refuses what a later version serves.
-var errNotYet = errors.New("serving https and tcp listeners is not supported yet; http listeners are")
+var errNotYet = errors.New("serving https listeners is not supported yet; http and tcp listeners are")
+
+// tcpSettings derives a tcp listener's settings.
+func (p *proxy) tcpSettings(l order.Listener) *tcp.Settings {
+	pick := func(v order.Duration, def time.Duration) time.Duration {
+		if v > 0 {
+			return v.D()
+		}
+		return def
+	}
+	return &tcp.Settings{
+		FrontTimeout:   pick(l.FrontTimeout, p.cfg.FrontTimeout),
+		BackTimeout:    pick(l.BackTimeout, p.cfg.BackTimeout),
+		ConnectTimeout: pick(l.ConnectTimeout, p.cfg.ConnectTimeout),
+		RequestTimeout: pick(l.RequestTimeout, p.cfg.RequestTimeout),
+		ExpectProxy:    l.ExpectProxy,
+	}
+}
 
 func (p *proxy) addListener(l order.Listener) error {
 	if rl, ok := p.listeners[l.Address]; ok {
@@ -106,11 +137,16 @@ func (p *proxy) addListener(l order.Listener) error {
 		}
 		return nil
 	}
-	set, err := p.settings(l)
-	if err != nil {
-		return err
+	rl := &runListener{}
+	if l.Protocol == order.TCP {
+		rl.tcp = tcp.NewListener(l.Address, p.tcpSettings(l))
+	} else {
+		set, err := p.settings(l)
+		if err != nil {
+			return err
+		}
+		rl.shared = session.NewListener(l.Address, set)
 	}
-	rl := &runListener{shared: session.NewListener(l.Address, set)}
 	if l.Active {
 		if err := p.bind(rl, l); err != nil {
 			return err
@@ -127,17 +163,25 @@ func (p *proxy) addListener(l order.Listener) error {
 }
 
 func (p *proxy) bind(rl *runListener, l order.Listener) error {
-	if l.Protocol != order.HTTP {
+	if l.Protocol == order.HTTPS {
 		return &order.FieldError{Field: "listener.protocol", Reason: errNotYet.Error()}
 	}
-	shared := rl.shared
-	a, err := listener.Listen(l.Address, p.slots, &p.conns, func(c net.Conn, release func()) {
-		session.Serve(p.env, shared, c, release)
-	})
+	serve := func(c net.Conn, release func()) { session.Serve(p.env, rl.shared, c, release) }
+	if rl.tcp != nil {
+		serve = func(c net.Conn, release func()) {
+			defer release()
+			tcp.Serve(p.tcpEnv, rl.tcp, c)
+		}
+	}
+	a, err := listener.Listen(l.Address, p.slots, &p.conns, serve)
 	if err != nil {
 		return &order.FieldError{Field: "listener.address", Reason: fmt.Sprintf("cannot listen: %v", err)}
 	}
-	shared.Reopen()
+	if rl.tcp != nil {
+		rl.tcp.Reopen()
+	} else {
+		rl.shared.Reopen()
+	}
 	a.Start()
 	rl.acceptor = a
 	return nil
@@ -160,7 +204,7 @@ func (p *proxy) stopListener(addr string) {
 		rl.acceptor.Close()
 		rl.acceptor = nil
 	}
-	rl.shared.Drain()
+	rl.drain()
 }
 
 func (p *proxy) addCluster(o order.AddCluster) error {
@@ -211,6 +255,11 @@ func (p *proxy) removeRoute(f order.HTTPFrontend) {
 // removeClusterRoutes takes the frontends of a cluster out of the routing
 // tables before the cluster goes.
 func (p *proxy) removeClusterRoutes(id string) {
+	for _, f := range p.state.TCPFrontends() {
+		if f.ClusterID == id {
+			p.listeners[f.Address].tcp.SetCluster(nil)
+		}
+	}
 	for _, proto := range []order.Protocol{order.HTTP, order.HTTPS} {
 		for _, f := range p.state.HTTPFrontends(proto) {
 			if f.ClusterID == id {

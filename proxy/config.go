@@ -23,6 +23,9 @@ type Config struct {
 	// defaults of listeners that do not set their own (see order.Listener).
 	// Defaults 60s, 30s, 3s and 10s.
 	FrontTimeout, BackTimeout, ConnectTimeout, RequestTimeout time.Duration
+	// TunnelTimeout is the default idle timeout of upgraded connections
+	// (see order.Listener.TunnelTimeout). Default 1h.
+	TunnelTimeout time.Duration
 	// MaxHeadBytes and MaxHeaderFields bound request heads on listeners
 	// that do not set their own. Defaults 32768 and 100.
 	MaxHeadBytes, MaxHeaderFields int
@@ -69,6 +72,7 @@ func (c Config) withDefaults() Config {
 	if c.ParkAfter == 0 {
 		c.ParkAfter = 100 * time.Millisecond
 	}
+	def(&c.TunnelTimeout, time.Hour)
 	if c.ShutdownGrace < 0 {
 		c.ShutdownGrace = 0
 	} else if c.ShutdownGrace == 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/session"
 	"github.com/sluiceproxy/sluice/state"
+	"github.com/sluiceproxy/sluice/tcp"
 )
 
 // Version is the proxy's version, reported by the status query.
@@ -22,18 +23,51 @@ type proxy struct {
 	state     *state.State
 	env       *session.Env
 	benv      *backend.Env
+	tcpEnv    *tcp.Env
 	slots     listener.Slots
 	conns     sync.WaitGroup  // sessions and accept loops
 	stop      *order.Shutdown // set by a shutdown order
 	listeners map[string]*runListener
-	clusters  map[string]*backend.Cluster
-	started   time.Time
+	// retired are removed listeners whose connections are still open
+	// (long tcp relays and tunnels), so that a hard stop reaches them too;
+	// pruned every tick once they have none.
+	retired  []*runListener
+	clusters map[string]*backend.Cluster
+	started  time.Time
 }
 
-// runListener is a listener's runtime side.
+// runListener is a listener's runtime side: shared for http and https
+// listeners, tcp for tcp listeners.
 type runListener struct {
 	shared   *session.Listener
+	tcp      *tcp.Listener
 	acceptor *listener.Acceptor // nil while inactive
+}
+
+// drain lets the listener's connections finish their exchange in flight.
+func (rl *runListener) drain() {
+	if rl.tcp != nil {
+		rl.tcp.Drain()
+		return
+	}
+	rl.shared.Drain()
+}
+
+// sessions is the number of the listener's open connections.
+func (rl *runListener) sessions() int {
+	if rl.tcp != nil {
+		return rl.tcp.Sessions()
+	}
+	return rl.shared.Sessions()
+}
+
+// closeAll closes the listener's connections now.
+func (rl *runListener) closeAll() {
+	if rl.tcp != nil {
+		rl.tcp.CloseAll()
+		return
+	}
+	rl.shared.CloseAll()
 }
 
 // Run runs a proxy until ctx is done or the client closes its Requests
@@ -94,6 +128,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 		state:     state.New(),
 		env:       env,
 		benv:      &backend.Env{Events: events.publish, Log: cfg.Logger, Health: cfg.Health},
+		tcpEnv:    tcp.NewEnv(cfg.Logger),
 		slots:     listener.NewSlots(cfg.MaxConnections),
 		listeners: map[string]*runListener{},
 		clusters:  map[string]*backend.Cluster{},
@@ -134,8 +169,17 @@ func (p *proxy) handle(req order.Request) order.Response {
 	return resp
 }
 
-// reapIdle closes pooled backend connections idle for too long.
+// reapIdle closes pooled backend connections idle for too long, and
+// forgets retired listeners whose connections have all ended.
 func (p *proxy) reapIdle(now time.Time) {
+	keep := p.retired[:0]
+	for _, rl := range p.retired {
+		if rl.sessions() > 0 {
+			keep = append(keep, rl)
+		}
+	}
+	clear(p.retired[len(keep):])
+	p.retired = keep
 	for _, c := range p.clusters {
 		for _, b := range c.Backends() {
 			b.CloseExpired(now, p.cfg.IdleBackendTimeout)
@@ -153,7 +197,7 @@ func (p *proxy) shutdown(ctx context.Context, end *End) {
 			l.acceptor.Close()
 			l.acceptor = nil
 		}
-		l.shared.Drain()
+		l.drain()
 	}
 	done := make(chan struct{})
 	go func() { p.conns.Wait(); close(done) }()
@@ -162,7 +206,10 @@ func (p *proxy) shutdown(ctx context.Context, end *End) {
 	requests := end.requests
 	hard := func() {
 		for _, l := range p.listeners {
-			l.shared.CloseAll()
+			l.closeAll()
+		}
+		for _, l := range p.retired {
+			l.closeAll()
 		}
 	}
 wait:

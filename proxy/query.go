@@ -36,9 +36,10 @@ func (p *proxy) status() *order.ProxyStatus {
 		Clusters:          c,
 		Frontends:         f,
 		Backends:          b,
-		ActiveConnections: p.env.Active.Load(),
+		ActiveConnections: p.env.Active.Load() + p.tcpEnv.Active.Load(),
+		ActiveTunnels:     p.env.Tunnels.Load(),
 		Requests:          p.env.Requests.Load(),
-		Panics:            p.env.Panics.Load(),
+		Panics:            p.env.Panics.Load() + p.tcpEnv.Panics.Load(),
 	}
 }
 

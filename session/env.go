@@ -29,6 +29,7 @@ type Env struct {
 	Requests atomic.Int64
 	Panics   atomic.Int64
 	Active   atomic.Int64 // open client connections
+	Tunnels  atomic.Int64 // upgraded connections being tunnelled now
 	// BuffersInUse counts pooled buffers taken and not yet given back; a
 	// parked connection holds none.
 	BuffersInUse atomic.Int64

@@ -103,12 +103,19 @@ func (s *Session) connect(c *backend.Cluster, replayable bool, cookie []byte, av
 		if b == nil {
 			return nil
 		}
-		if replayable && !trial {
+		// A send_proxy connection names its client: never shared.
+		sendProxy := c.Settings().SendProxy
+		if replayable && !trial && !sendProxy {
 			if bc := b.GetIdle(time.Now(), s.env.IdleBackendTimeout); bc != nil {
 				return bc
 			}
 		}
 		bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
+		if err == nil && sendProxy {
+			if err = s.sendProxyHeader(bc); err != nil {
+				bc.Close()
+			}
+		}
 		if err == nil {
 			return bc
 		}

@@ -30,6 +30,12 @@ type Settings struct {
 	Answers        *answer.Set // the listener's replacement answers, or nil
 	Proto          string      // "http" or "https", for X-Forwarded-Proto
 	StickyName     string      // sticky-session cookie name; DefaultStickyName if empty
+	// ExpectProxy requires a PROXY protocol header (v1 or v2) before the
+	// first request, within RequestTimeout.
+	ExpectProxy bool
+	// TunnelTimeout is the idle timeout of an upgraded connection (a
+	// WebSocket tunnel), on each side.
+	TunnelTimeout time.Duration
 }
 
 func (s *Settings) stickyName() string {

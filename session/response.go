@@ -120,7 +120,7 @@ func (x *responseExchange) run(upgrade []byte) bool {
 	if !x.finishUpload(false) {
 		keep, reusable = false, false
 	}
-	if reusable {
+	if reusable && !x.cs.SendProxy { // a send_proxy connection names its client: never shared
 		x.bc.Backend.PutIdle(x.bc, time.Now())
 	} else {
 		x.bc.Close()

@@ -16,6 +16,7 @@ import (
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/internal/park"
+	"github.com/sluiceproxy/sluice/internal/proxyproto"
 )
 
 // Session states. The owner of a session is its goroutine while busy or
@@ -52,6 +53,10 @@ type Session struct {
 
 	clientIP     string // for X-Forwarded-For
 	forwardedFor string // for Forwarded: for=
+	// proxyHdr is the client's PROXY protocol header, when the listener
+	// expects one; it names the client in the header sent to send_proxy
+	// clusters. Its TLVs are not kept.
+	proxyHdr *proxyproto.Header
 
 	bufp *[]byte // the pooled buffer behind buf, nil when buf is not pooled
 	buf  []byte  // client read buffer; nil while parked
@@ -87,8 +92,20 @@ type Session struct {
 // own (it is then served again, in a new goroutine, when bytes arrive). The
 // caller owns the goroutine and waits for it; release is called exactly
 // once, when the connection has closed, possibly after Serve returned and
-// from another goroutine.
+// from another goroutine. When the listener expects the PROXY protocol,
+// Serve reads the header from conn first.
 func Serve(env *Env, ln *Listener, conn net.Conn, release func()) {
+	serve(env, ln, conn, nil, release)
+}
+
+// ServeProxied is Serve for conn, whose PROXY protocol header hdr was read
+// before (see ReadProxyHeader): for a TLS connection, the header comes
+// before the handshake, on the raw connection.
+func ServeProxied(env *Env, ln *Listener, conn net.Conn, hdr *proxyproto.Header, release func()) {
+	serve(env, ln, conn, hdr, release)
+}
+
+func serve(env *Env, ln *Listener, conn net.Conn, hdr *proxyproto.Header, release func()) {
 	s := &Session{env: env, ln: ln, conn: conn, release: release, first: true}
 	if !ln.track(s) {
 		conn.Close()
@@ -100,6 +117,12 @@ func Serve(env *Env, ln *Listener, conn net.Conn, release func()) {
 		ip := ap.Addr().Unmap()
 		s.clientIP = ip.String()
 		s.forwardedFor = forwardedNode(s.clientIP)
+	}
+	if hdr != nil {
+		s.useProxyHeader(hdr)
+	} else if ln.Settings().ExpectProxy && !s.readProxyHeader() {
+		s.finish()
+		return
 	}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {

@@ -1,14 +1,18 @@
 package session
 
 import (
-	"io"
-	"net"
-	"sync"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/pipe"
 )
 
-// tunnel completes an upgrade: it relays the 101 response, then copies bytes
-// both ways until both directions end. The connection is not reused.
+// tunnel completes an upgrade: it relays the 101 response and any bytes
+// either side sent early, then relays bytes both ways (package
+// internal/pipe: splice between TCP connections, a copy through the
+// session's two buffers otherwise, e.g. under TLS) until both directions
+// end or a side stays idle for the listener's tunnel timeout. Half-closes
+// are relayed. The connection is not reused. While it runs the tunnel is
+// counted in Env.Tunnels.
 func (x *responseExchange) tunnel(upgrade []byte) bool {
 	s := x.s
 	x.finishUpload(false)
@@ -22,50 +26,22 @@ func (x *responseExchange) tunnel(upgrade []byte) bool {
 		return false
 	}
 	if s.r < s.w { // client bytes sent right after its request
+		_ = x.bc.SetWriteDeadline(time.Now().Add(s.set.BackTimeout))
 		if _, err := x.bc.Write(s.buf[s.r:s.w]); err != nil {
 			x.bc.Close()
 			return false
 		}
 		s.r = s.w
 	}
-	idle := s.set.FrontTimeout
-	_ = s.conn.SetDeadline(time.Time{})
-	_ = x.bc.SetDeadline(time.Time{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { // owned by this tunnel, which waits for it
-		defer wg.Done()
-		pipe(x.bc.Conn, s.conn, s.buf[:cap(s.buf)], idle)
-	}()
-	pipe(s.conn, x.bc.Conn, x.buf, idle)
-	wg.Wait()
+	s.env.Tunnels.Add(1)
+	defer s.env.Tunnels.Add(-1)
+	idle := s.set.TunnelTimeout
+	res := pipe.Run(pipe.Side{Conn: s.conn, Idle: idle, Buf: s.buf[:cap(s.buf)]},
+		pipe.Side{Conn: x.bc.Conn, Idle: idle, Buf: x.buf})
+	if res.Err != nil {
+		s.env.Log.Debug("tunnel ended", "request_id", string(s.id[:]), "sent", res.AToB,
+			"received", res.BToA, "reason", res.Err)
+	}
 	x.bc.Close()
 	return false
-}
-
-// pipe copies src to dst until src ends or stays silent for idle. At the
-// end of the stream it half-closes dst so the peer sees it; on an error or a
-// timeout it closes both connections, which ends the other direction too.
-func pipe(dst, src net.Conn, buf []byte, idle time.Duration) {
-	for {
-		_ = src.SetReadDeadline(time.Now().Add(idle))
-		n, err := src.Read(buf)
-		if n > 0 {
-			_ = dst.SetWriteDeadline(time.Now().Add(idle))
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				err = werr
-			}
-		}
-		if err == io.EOF {
-			if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-				_ = cw.CloseWrite()
-				return
-			}
-		}
-		if err != nil {
-			dst.Close()
-			src.Close()
-			return
-		}
-	}
 }

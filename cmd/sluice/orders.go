@@ -90,14 +90,14 @@ func listenerCommand(g *globals) *cobra.Command {
 	add := func(p order.Protocol) *cobra.Command {
 		l := order.Listener{Protocol: p}
 		var inactive bool
-		var front, back, connect, request string
+		var front, back, connect, request, tunnel string
 		cmd := &cobra.Command{Use: "add", Short: "Add a " + string(p) + " listener (active unless --inactive)", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				l.Active = !inactive
 				for _, d := range []struct {
 					s   string
 					dst *order.Duration
-				}{{front, &l.FrontTimeout}, {back, &l.BackTimeout}, {connect, &l.ConnectTimeout}, {request, &l.RequestTimeout}} {
+				}{{front, &l.FrontTimeout}, {back, &l.BackTimeout}, {connect, &l.ConnectTimeout}, {request, &l.RequestTimeout}, {tunnel, &l.TunnelTimeout}} {
 					if d.s == "" {
 						continue
 					}
@@ -114,7 +114,10 @@ func listenerCommand(g *globals) *cobra.Command {
 		f.StringVar(&front, "front-timeout", "", "idle client connection timeout (e.g. 60s)")
 		f.StringVar(&back, "back-timeout", "", "silent backend timeout (e.g. 30s)")
 		f.StringVar(&connect, "connect-timeout", "", "backend connect timeout (e.g. 3s)")
-		f.StringVar(&request, "request-timeout", "", "time to receive request headers (e.g. 10s)")
+		f.StringVar(&request, "request-timeout", "", "time to receive request headers, and a PROXY protocol header (e.g. 10s)")
+		if p != order.TCP {
+			f.StringVar(&tunnel, "tunnel-timeout", "", "idle timeout of upgraded (WebSocket) connections (default 1h)")
+		}
 		if p != order.TCP {
 			f.StringVar(&l.StickyName, "sticky-name", "", "sticky session cookie name (default SLUICEBALANCEID)")
 		}

@@ -46,6 +46,7 @@ func printStatus(w io.Writer, c *order.Content) {
 		{"frontends", fmt.Sprint(s.Frontends)},
 		{"backends", fmt.Sprint(s.Backends)},
 		{"connections", fmt.Sprint(s.ActiveConnections)},
+		{"tunnels", fmt.Sprint(s.ActiveTunnels)},
 		{"requests", fmt.Sprint(s.Requests)},
 		{"panics", fmt.Sprint(s.Panics)},
 	})

@@ -1,0 +1,253 @@
+#!/usr/bin/env bash
+# TCP benchmark: Sluice against HAProxy in `mode tcp`, each alone on CPU 0,
+# in front of the same Go origins, loaded by bench/tcpload on CPU 1.
+#
+#   bash bench/tcp.sh                 # 3 rounds of 10 s runs
+#   bash bench/tcp.sh --rounds 5      # more rounds
+#   bash bench/tcp.sh --quick         # 1 round of 5 s runs
+#   bash bench/tcp.sh --duration 8    # seconds per measured run
+#   bash bench/tcp.sh --no-strace     # skip the splice proof
+#
+# Two scenarios per proxy and round:
+#   stream  one connection, the client writes 1 MiB blocks for the whole run
+#           into a sink origin: throughput in Gbit/s
+#   conns   50 workers, each: connect, write 4 bytes, read the echo and the
+#           end of stream (the origin closes first), close: short
+#           connections per second
+# CPU layout (as bench/run.sh): CPU 0 the proxy under test (HAProxy
+# nbthread 1, Sluice GOMAXPROCS=1, both pinned with taskset and started
+# once; only the one measured gets traffic); CPU 1 tcpload and the origins
+# (GOMAXPROCS=1 each). Ratios are Sluice's median divided by HAProxy's.
+# After the rounds, unless --no-strace, strace counts Sluice's system calls
+# during a 3 s stream: splice calls moving the bytes, no read/write of them.
+# Everything listens on 127.0.0.1; files go to a temp dir (printed); all
+# started processes are stopped on exit.
+set -euo pipefail
+
+ROUNDS=3
+DURATION=10
+STRACE=1
+BASE_PORT=19080
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--quick) ROUNDS=1; DURATION=5; shift ;;
+	--rounds) ROUNDS="$2"; shift 2 ;;
+	--duration) DURATION="$2"; shift 2 ;;
+	--no-strace) STRACE=0; shift ;;
+	--base-port) BASE_PORT="$2"; shift 2 ;;
+	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ && "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds and --duration want positive integers" >&2; exit 2; }
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+(( $(nproc) >= 2 )) || die "needs at least 2 CPUs"
+
+missing=()
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v taskset >/dev/null || missing+=(util-linux)
+((STRACE)) && ! command -v strace >/dev/null && missing+=(strace)
+if ((${#missing[@]})); then
+	[[ $EUID -eq 0 ]] || die "missing ${missing[*]}; run as root or install them"
+	log "installing ${missing[*]}"
+	policy=/usr/sbin/policy-rc.d made=0
+	[[ -e $policy ]] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; made=1; }
+	rc=0
+	{ timeout 300 apt-get update -q && DEBIAN_FRONTEND=noninteractive timeout 600 \
+		apt-get install -y -q --no-install-recommends "${missing[@]}"; } >&2 || rc=$?
+	((made)) && rm -f "$policy"
+	((rc == 0)) || die "apt-get failed"
+fi
+
+TMP="$(mktemp -d /tmp/sluice-tcpbench.XXXXXX)"
+mkdir -p "$TMP/bin" "$TMP/logs"
+BG=()
+cleanup() {
+	local rc=$? p
+	set +e
+	for p in "${BG[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	sleep 0.3
+	for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+SINK=$BASE_PORT ECHO=$((BASE_PORT + 1))
+declare -A STREAM_PORT=([haproxy]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)))
+declare -A CONNS_PORT=([haproxy]=$((BASE_PORT + 4)) [sluice]=$((BASE_PORT + 5)))
+declare -A PID=()
+
+log "building sluice and tcpload"
+(cd "$REPO" && go build -o "$TMP/bin/" ./cmd/sluice ./bench/tcpload)
+cd "$TMP"
+
+wait_port() { # port name pid
+	local i
+	for i in $(seq 1 100); do
+		kill -0 "$3" 2>/dev/null || die "$2 exited at start; see $TMP/logs/$2.log"
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return
+		sleep 0.1
+	done
+	die "$2 does not listen on 127.0.0.1:$1"
+}
+
+GOMAXPROCS=1 taskset -c 1 "$TMP/bin/tcpload" -mode sink -listen "127.0.0.1:$SINK" >"$TMP/logs/sink.log" 2>&1 &
+BG+=($!); wait_port "$SINK" sink $!
+GOMAXPROCS=1 taskset -c 1 "$TMP/bin/tcpload" -mode echo -once -listen "127.0.0.1:$ECHO" >"$TMP/logs/echo.log" 2>&1 &
+BG+=($!); wait_port "$ECHO" echo $!
+
+# HAProxy wants 2 x maxconn descriptors; give it what the limit allows.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+MAXCONN=$(( $(ulimit -n) / 2 - 100 ))
+((MAXCONN > 20000)) && MAXCONN=20000
+cat >"$TMP/haproxy.cfg" <<CFG
+global
+    nbthread 1
+    maxconn $MAXCONN
+defaults
+    mode tcp
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    maxconn $MAXCONN
+frontend stream
+    bind 127.0.0.1:${STREAM_PORT[haproxy]}
+    default_backend sink
+frontend conns
+    bind 127.0.0.1:${CONNS_PORT[haproxy]}
+    default_backend echo
+backend sink
+    server sink 127.0.0.1:$SINK
+backend echo
+    server echo 127.0.0.1:$ECHO
+CFG
+cat >"$TMP/sluice.toml" <<CFG
+command_socket = "$TMP/sluice.sock"
+log_level = "warn"
+access_log = "off"
+max_connections = 20000
+[[listeners]]
+protocol = "tcp"
+address = "127.0.0.1:${STREAM_PORT[sluice]}"
+[[listeners]]
+protocol = "tcp"
+address = "127.0.0.1:${CONNS_PORT[sluice]}"
+[clusters.sink]
+protocol = "tcp"
+frontends = [ { address = "127.0.0.1:${STREAM_PORT[sluice]}" } ]
+backends = [ { id = "sink", address = "127.0.0.1:$SINK" } ]
+[clusters.echo]
+protocol = "tcp"
+frontends = [ { address = "127.0.0.1:${CONNS_PORT[sluice]}" } ]
+backends = [ { id = "echo", address = "127.0.0.1:$ECHO" } ]
+CFG
+
+taskset -c 0 haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/logs/haproxy.log" 2>&1 &
+PID[haproxy]=$!; BG+=($!); wait_port "${STREAM_PORT[haproxy]}" haproxy "${PID[haproxy]}"
+GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice" start -c "$TMP/sluice.toml" >"$TMP/logs/sluice.log" 2>&1 &
+PID[sluice]=$!; BG+=($!); wait_port "${STREAM_PORT[sluice]}" sluice "${PID[sluice]}"
+
+RAW="$TMP/results.tsv"
+printf 'round\tproxy\tscenario\tvalue\tunit\tproxy_cpu_pct\n' >"$RAW"
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
+cpu_stat() { # cpuN: "busy total" jiffies from /proc/stat
+	awk -v c="$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
+}
+
+# wait_quiet: waits (at most 15 s) for a 1 s window in which both CPUs are
+# under 10% busy, since nothing of ours is loaded while it samples; other
+# processes on a shared machine disturb the figures.
+wait_quiet() {
+	local i a0 t0 a1 t1 b0 u0 b1 u1 busy
+	for ((i = 0; i < 15; i++)); do
+		read -r a0 t0 < <(cpu_stat cpu0); read -r a1 t1 < <(cpu_stat cpu1)
+		sleep 1
+		read -r b0 u0 < <(cpu_stat cpu0); read -r b1 u1 < <(cpu_stat cpu1)
+		busy=$(awk -v x=$((b0 - a0)) -v dx=$((u0 - t0)) -v y=$((b1 - a1)) -v dy=$((u1 - t1)) \
+			'BEGIN { p = dx ? 100 * x / dx : 0; q = dy ? 100 * y / dy : 0; printf "%d", (p > q ? p : q) }')
+		((busy <= 10)) && return 0
+		((i == 0)) && log "  other processes keep a CPU ${busy}% busy; waiting up to 15 s"
+	done
+	log "  still busy (${busy}%); measuring anyway"
+}
+
+run() { # round proxy scenario
+	local out t0 t1 v unit
+	wait_quiet
+	t0=$(cpu_ticks "${PID[$2]}")
+	if [[ $3 == stream ]]; then
+		out=$(taskset -c 1 timeout $((DURATION + 30)) "$TMP/bin/tcpload" -mode stream -addr "127.0.0.1:${STREAM_PORT[$2]}" -d "${DURATION}s")
+		v=$(sed -n 's/.*gbit_per_s=\([0-9.]*\).*/\1/p' <<<"$out"); unit=Gbit/s
+	else
+		out=$(GOMAXPROCS=1 taskset -c 1 timeout $((DURATION + 30)) "$TMP/bin/tcpload" -mode conns -c 50 -addr "127.0.0.1:${CONNS_PORT[$2]}" -d "${DURATION}s")
+		v=$(sed -n 's/.*conns_per_s=\([0-9]*\).*/\1/p' <<<"$out"); unit=conn/s
+		grep -q 'errors=0 ' <<<"$out" || log "  $2 conns: $out"
+	fi
+	t1=$(cpu_ticks "${PID[$2]}")
+	local pct
+	pct=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v d="$DURATION" 'BEGIN { printf "%.0f", 100 * t / hz / d }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$v" "$unit" "$pct" >>"$RAW"
+	log "round $1 $2 $3: $v $unit (proxy CPU ${pct}%)"
+}
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	order=(haproxy sluice)
+	((r % 2 == 0)) && order=(sluice haproxy)
+	for p in "${order[@]}"; do
+		taskset -c 1 "$TMP/bin/tcpload" -mode stream -addr "127.0.0.1:${STREAM_PORT[$p]}" -d 1s >/dev/null # warm-up
+		run "$r" "$p" stream
+		run "$r" "$p" conns
+	done
+done
+
+echo
+echo "Sluice TCP benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $ROUNDS round(s) of ${DURATION}s, median over rounds"
+echo "Sluice at $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?'), $(haproxy -v 2>&1 | head -1), $(go version | awk '{ print $3 }')"
+awk -F'\t' -v d="$DURATION" '
+function median(k,   n, i, j, t, a) {
+	n = cnt[k]; for (i = 1; i <= n; i++) a[i] = v[k, i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(k, x) { cnt[k]++; v[k, cnt[k]] = x }
+NR == 1 { next }
+{
+	k = $2 SUBSEP $3; add(k, $4); add(k SUBSEP "cpu", $6); unit[$3] = $5
+	# CPU cost: µs of proxy CPU per connection, or CPU seconds per GB streamed.
+	if ($3 == "conns") add(k SUBSEP "cost", $4 > 0 ? $6 / 100 * 1e6 / $4 : 0)
+	else add(k SUBSEP "cost", $4 > 0 ? $6 / 100 / ($4 / 8) : 0)
+}
+END {
+	printf "%-8s %-8s %10s %8s %7s %7s %12s %7s\n", "scenario", "proxy", "median", "unit", "×HAP", "proxy%", "CPU cost", "×HAP"
+	split("stream conns", sc, " "); cu["stream"] = "s/GB"; cu["conns"] = "µs/conn"
+	for (s = 1; s <= 2; s++) {
+		hk = "haproxy" SUBSEP sc[s]; sk = "sluice" SUBSEP sc[s]
+		h = median(hk); m = median(sk); hc = median(hk SUBSEP "cost"); mc = median(sk SUBSEP "cost")
+		printf "%-8s %-8s %10.2f %8s %7s %7.0f %7.2f %-4s %7s\n", sc[s], "haproxy", h, unit[sc[s]], "1.00x", median(hk SUBSEP "cpu"), hc, cu[sc[s]], "1.00x"
+		printf "%-8s %-8s %10.2f %8s %6.2fx %7.0f %7.2f %-4s %6.2fx\n", "", "sluice", m, unit[sc[s]], (h > 0 ? m / h : 0), median(sk SUBSEP "cpu"), mc, cu[sc[s]], (hc > 0 ? mc / hc : 0)
+	}
+}' "$RAW"
+echo "proxy% = the proxy's share of CPU 0 during the run. Below ~95% the load side on CPU 1"
+echo "(tcpload and the origins) capped the rate: compare the CPU cost, which holds at any load."
+echo "Goals: stream ≥ 0.90x, conns ≥ 0.80x. Raw results: $RAW"
+
+if ((STRACE)); then
+	echo
+	echo "Splice proof: system calls of Sluice (all threads) during a 3 s stream:"
+	# -p attaches to every thread of the process; -f follows new ones.
+	strace -f -c -e trace=splice,read,write,readv,writev,sendfile -o "$TMP/strace.txt" -p "${PID[sluice]}" &
+	SP=$!
+	sleep 1
+	taskset -c 1 "$TMP/bin/tcpload" -mode stream -addr "127.0.0.1:${STREAM_PORT[sluice]}" -d 3s
+	sleep 0.5
+	kill -INT "$SP" 2>/dev/null || true
+	wait "$SP" 2>/dev/null || true
+	cat "$TMP/strace.txt"
+fi

@@ -1,0 +1,202 @@
+package pipe
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"io"
+	"net"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// pair returns the two ends of a loopback TCP connection.
+func pair(t testing.TB) (*net.TCPConn, *net.TCPConn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return c.(*net.TCPConn), s.(*net.TCPConn)
+}
+
+// buffered hides the *net.TCPConn type, so the relay copies through a
+// buffer (as it does for TLS connections); CloseWrite is still there.
+type buffered struct{ *net.TCPConn }
+
+// setup is client ⇄ (a relay b) ⇄ server; it returns the client's and the
+// server's ends and the relay's result channel.
+func setup(t testing.TB, idle time.Duration, wrap bool) (client, server *net.TCPConn, done chan Result) {
+	client, a := pair(t)
+	b, server := pair(t)
+	var ca, cb net.Conn = a, b
+	if wrap {
+		ca, cb = buffered{a}, buffered{b}
+	}
+	done = make(chan Result, 1)
+	go func() {
+		res := Run(Side{Conn: ca, Idle: idle}, Side{Conn: cb, Idle: idle})
+		a.Close()
+		b.Close()
+		done <- res
+	}()
+	return client, server, done
+}
+
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i>>8)
+	}
+	return b
+}
+
+// TestBothWaysAndHalfClose sends a stream each way, half-closing each
+// direction in turn: the other direction keeps working, and the relay
+// ends cleanly once both are done.
+func TestBothWaysAndHalfClose(t *testing.T) {
+	for _, wrap := range []bool{false, true} {
+		client, server, done := setup(t, 5*time.Second, wrap)
+		up, down := pattern(3<<20), pattern(5<<20+17)
+		go func() { client.Write(up); client.CloseWrite() }()
+		got, err := io.ReadAll(server) // ends at the relayed half-close
+		if err != nil || !bytes.Equal(got, up) {
+			t.Fatalf("wrap=%v: upstream %d bytes, err %v", wrap, len(got), err)
+		}
+		// The server still talks after the client's half-close.
+		go func() { server.Write(down); server.CloseWrite() }()
+		got, err = io.ReadAll(client)
+		if err != nil || sha256.Sum256(got) != sha256.Sum256(down) {
+			t.Fatalf("wrap=%v: downstream %d bytes, err %v", wrap, len(got), err)
+		}
+		res := <-done
+		if res.Err != nil || res.AToB != int64(len(up)) || res.BToA != int64(len(down)) {
+			t.Fatalf("wrap=%v: %+v", wrap, res)
+		}
+	}
+}
+
+// TestIdle: a relay where nothing moves ends after its timeout, closing
+// both connections; traffic keeps it alive past the timeout.
+func TestIdle(t *testing.T) {
+	for _, wrap := range []bool{false, true} {
+		const idle = 200 * time.Millisecond
+		client, server, done := setup(t, idle, wrap)
+		// Keep it busy for 3 timeouts with a byte every idle/2.
+		go func() {
+			for range 6 {
+				if _, err := client.Write([]byte{1}); err != nil {
+					return
+				}
+				time.Sleep(idle / 2)
+			}
+		}()
+		buf := make([]byte, 1)
+		start := time.Now()
+		for range 6 {
+			if _, err := io.ReadFull(server, buf); err != nil {
+				t.Fatalf("wrap=%v: relay ended while busy after %v: %v", wrap, time.Since(start), err)
+			}
+		}
+		last := time.Now()
+		res := <-done
+		took := time.Since(last)
+		if !errors.Is(res.Err, ErrIdle) {
+			t.Fatalf("wrap=%v: %+v, want ErrIdle", wrap, res)
+		}
+		if took < idle-idle/4 || took > 3*idle {
+			t.Errorf("wrap=%v: ended %v after the last byte, want about %v", wrap, took, idle)
+		}
+		// Both ends see the close.
+		for _, c := range []*net.TCPConn{client, server} {
+			c.SetReadDeadline(time.Now().Add(time.Second))
+			if _, err := c.Read(buf); err == nil || isTimeout(err) {
+				t.Errorf("wrap=%v: a side is still open: %v", wrap, err)
+			}
+		}
+	}
+}
+
+// TestPeerDies: when one side goes away mid-stream, the other gets every
+// byte sent before, then the end of stream.
+func TestPeerDies(t *testing.T) {
+	client, server, done := setup(t, 5*time.Second, false)
+	msg := pattern(1 << 20)
+	go func() { server.Write(msg); server.Close() }()
+	got, err := io.ReadAll(client)
+	if err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("%d bytes, %v", len(got), err)
+	}
+	client.Close()
+	<-done
+}
+
+// TestWriteStall: a receiver that takes nothing for its timeout ends the
+// relay even though the sender is busy.
+func TestWriteStall(t *testing.T) {
+	client, _, done := setup(t, 300*time.Millisecond, false)
+	go func() {
+		buf := pattern(64 << 10)
+		for {
+			if _, err := client.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case res := <-done:
+		if !errors.Is(res.Err, ErrIdle) {
+			t.Fatalf("%+v, want ErrIdle", res)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("relay still running with a stalled receiver")
+	}
+}
+
+// BenchmarkRelay measures the relay of a 1 MiB write through
+// client ⇄ relay ⇄ server (splice on Linux); allocs/op should be 0 in
+// steady state.
+func BenchmarkRelay(b *testing.B) {
+	for _, wrap := range []bool{false, true} {
+		name := "splice"
+		if wrap {
+			name = "buffered"
+		}
+		b.Run(name, func(b *testing.B) {
+			client, server, done := setup(b, time.Minute, wrap)
+			msg := pattern(1 << 20)
+			sink := make(chan int64)
+			go func() {
+				n, _ := io.Copy(io.Discard, struct{ io.Reader }{server})
+				sink <- n
+			}()
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := client.Write(msg); err != nil {
+					b.Fatal(err)
+				}
+			}
+			client.CloseWrite()
+			if n := <-sink; n != int64(b.N)*int64(len(msg)) {
+				b.Fatalf("got %d bytes", n)
+			}
+			server.CloseWrite()
+			<-done
+		})
+	}
+}

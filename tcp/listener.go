@@ -1,0 +1,114 @@
+package tcp
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+)
+
+// Settings is an immutable snapshot of a tcp listener's settings, with
+// defaults applied.
+type Settings struct {
+	// FrontTimeout is the client side's idle timeout: the relay ends when
+	// nothing was read from or written to the client for that long.
+	FrontTimeout time.Duration
+	// BackTimeout is the backend side's idle timeout.
+	BackTimeout time.Duration
+	// ConnectTimeout bounds each backend connect.
+	ConnectTimeout time.Duration
+	// RequestTimeout bounds the reading of the PROXY protocol header.
+	RequestTimeout time.Duration
+	// ExpectProxy requires a PROXY protocol header (v1 or v2) from clients.
+	ExpectProxy bool
+}
+
+// Env is what every tcp session of a proxy shares. Its counters are read
+// by status queries.
+type Env struct {
+	Log    *slog.Logger
+	Active atomic.Int64 // open tcp client connections
+	Panics atomic.Int64 // sessions that panicked (and were closed)
+}
+
+// NewEnv returns an Env logging to log.
+func NewEnv(log *slog.Logger) *Env { return &Env{Log: log} }
+
+// Listener is what the sessions of one tcp listener share: its settings
+// and its cluster (immutable snapshots swapped atomically by the proxy),
+// and the set of its open sessions, for a hard stop.
+type Listener struct {
+	Addr     string
+	settings atomic.Pointer[Settings]
+	cluster  atomic.Pointer[backend.Cluster]
+	closing  atomic.Bool
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+}
+
+// NewListener returns the shared state of the tcp listener on addr, with
+// no cluster yet.
+func NewListener(addr string, s *Settings) *Listener {
+	l := &Listener{Addr: addr, sessions: map[*session]struct{}{}}
+	l.settings.Store(s)
+	return l
+}
+
+// Settings returns the current settings.
+func (l *Listener) Settings() *Settings { return l.settings.Load() }
+
+// SetSettings publishes settings for the next connections.
+func (l *Listener) SetSettings(s *Settings) { l.settings.Store(s) }
+
+// Cluster returns the cluster new connections go to, or nil when the
+// listener has no frontend.
+func (l *Listener) Cluster() *backend.Cluster { return l.cluster.Load() }
+
+// SetCluster sets the cluster of new connections (the listener's
+// frontend); nil removes the frontend: new connections are closed at once,
+// open ones go on.
+func (l *Listener) SetCluster(c *backend.Cluster) { l.cluster.Store(c) }
+
+// Drain makes the listener refuse connections it has accepted but not
+// started serving; open relays go on until they end. The proxy calls it
+// when the listener is removed or deactivated, after closing the socket.
+func (l *Listener) Drain() { l.closing.Store(true) }
+
+// Reopen undoes Drain for a listener activated again.
+func (l *Listener) Reopen() { l.closing.Store(false) }
+
+// CloseAll closes every session's client and backend connections now
+// (hard stop).
+func (l *Listener) CloseAll() {
+	l.mu.Lock()
+	for s := range l.sessions {
+		s.abort()
+	}
+	l.mu.Unlock()
+}
+
+// Sessions is the number of open client connections.
+func (l *Listener) Sessions() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.sessions)
+}
+
+func (l *Listener) track(s *session) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closing.Load() {
+		return false
+	}
+	l.sessions[s] = struct{}{}
+	return true
+}
+
+func (l *Listener) untrack(s *session) {
+	l.mu.Lock()
+	delete(l.sessions, s)
+	l.mu.Unlock()
+}

@@ -1,0 +1,205 @@
+package tcp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/pipe"
+	"github.com/sluiceproxy/sluice/internal/proxyproto"
+)
+
+// maxConnectAttempts bounds the backends tried for one connection when
+// connects fail.
+const maxConnectAttempts = 3
+
+// session is one client connection of a tcp listener.
+type session struct {
+	env  *Env
+	ln   *Listener
+	conn net.Conn
+	set  *Settings
+	// bc is the backend connection once connected, for a hard stop.
+	bc atomic.Pointer[backend.Conn]
+
+	hdr    proxyproto.Header // the client's PROXY header, when one came
+	hasHdr bool
+	hbuf   *[]byte // pooled buffer holding hdr's TLVs, nil when none
+}
+
+// headerBufs holds the buffers PROXY headers are read into.
+var headerBufs = sync.Pool{New: func() any { b := make([]byte, proxyproto.DefaultMaxV2); return &b }}
+
+// Serve serves conn until it closes: it reads the PROXY header if the
+// listener expects one, connects to a backend of the listener's cluster
+// and relays bytes both ways until both directions end. It owns conn and
+// closes it; it returns when the connection is done, and the caller owns
+// the goroutine.
+func Serve(env *Env, ln *Listener, conn net.Conn) {
+	s := &session{env: env, ln: ln, conn: conn, set: ln.Settings()}
+	if !ln.track(s) {
+		conn.Close()
+		return
+	}
+	env.Active.Add(1)
+	defer func() {
+		if v := recover(); v != nil {
+			env.Panics.Add(1)
+			env.Log.Error("panic while serving a tcp connection", "listener", ln.Addr,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+		s.abort()
+		s.releaseHeader()
+		ln.untrack(s)
+		env.Active.Add(-1)
+	}()
+	if s.set.ExpectProxy && !s.readHeader() {
+		return
+	}
+	c := ln.Cluster()
+	if c == nil {
+		env.Log.Debug("tcp connection without a frontend closed", "listener", ln.Addr, "client", s.client())
+		return
+	}
+	bc := s.connect(c)
+	if bc == nil {
+		return
+	}
+	b := bc.Backend
+	b.Acquire()
+	defer b.Release()
+	if c.Settings().SendProxy && !s.sendHeader(bc) {
+		return
+	}
+	s.releaseHeader()
+	res := pipe.Run(pipe.Side{Conn: conn, Idle: s.set.FrontTimeout},
+		pipe.Side{Conn: bc.Conn, Idle: s.set.BackTimeout}) // bc.Conn: the bare *net.TCPConn, for splice
+	if res.Err != nil {
+		env.Log.Debug("tcp relay ended", "listener", ln.Addr, "client", s.client(), "cluster", c.ID,
+			"backend", b.Config.ID, "sent", res.AToB, "received", res.BToA, "reason", res.Err)
+	}
+}
+
+// abort closes both connections.
+func (s *session) abort() {
+	s.conn.Close()
+	if bc := s.bc.Load(); bc != nil {
+		bc.Close()
+	}
+}
+
+// readHeader reads the client's PROXY header within the request timeout.
+// It logs and reports false when the header is missing or malformed.
+func (s *session) readHeader() bool {
+	s.hbuf = headerBufs.Get().(*[]byte)
+	_ = s.conn.SetReadDeadline(time.Now().Add(s.set.RequestTimeout))
+	_, err := proxyproto.Read(s.conn, *s.hbuf, &s.hdr)
+	if err != nil {
+		level := slog.LevelWarn
+		if err == io.EOF {
+			level = slog.LevelDebug // connect and close: a port check, nothing wrong
+		}
+		s.env.Log.Log(context.Background(), level, "connection closed: bad PROXY protocol header",
+			"listener", s.ln.Addr, "peer", s.conn.RemoteAddr().String(), "error", describe(err))
+		return false
+	}
+	_ = s.conn.SetReadDeadline(time.Time{})
+	s.hasHdr = true
+	return true
+}
+
+// describe names why a header read failed.
+func describe(err error) string {
+	switch {
+	case errors.Is(err, proxyproto.ErrMalformed):
+		return err.Error()
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return "no complete header within the request timeout"
+	default:
+		return "connection ended before a complete header: " + err.Error()
+	}
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func (s *session) releaseHeader() {
+	if s.hbuf != nil {
+		s.hdr.TLVs = nil
+		headerBufs.Put(s.hbuf)
+		s.hbuf = nil
+	}
+}
+
+// client returns the client's address: the one of its PROXY header when
+// it carries one, else the connection's.
+func (s *session) client() string {
+	if s.hasHdr && s.hdr.HasAddrs() {
+		return s.hdr.Source.String()
+	}
+	return s.conn.RemoteAddr().String()
+}
+
+// connect picks a backend and connects to it, trying other backends when a
+// connect fails. It returns nil when none could be reached.
+func (s *session) connect(c *backend.Cluster) *backend.Conn {
+	var skip *backend.Backend
+	for range maxConnectAttempts {
+		b, _ := c.Pick(skip) // a trial or not, a tcp session always dials
+		if b == nil {
+			break
+		}
+		bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
+		if err == nil {
+			s.bc.Store(bc)
+			return bc
+		}
+		s.env.Log.Warn("backend connect failed", "listener", s.ln.Addr, "cluster", c.ID,
+			"backend", b.Config.ID, "address", b.Addr, "error", err)
+		skip = b
+	}
+	s.env.Log.Warn("tcp connection closed: no backend reachable", "listener", s.ln.Addr,
+		"cluster", c.ID, "client", s.client())
+	return nil
+}
+
+// sendHeader writes a PROXY protocol v2 header to the backend: the
+// client's own header when one came (relayed with its addresses and
+// TLVs), else one naming the client's and the listener's addresses.
+func (s *session) sendHeader(bc *backend.Conn) bool {
+	var h proxyproto.Header
+	if s.hasHdr {
+		h = s.hdr
+	} else {
+		h = proxyproto.Header{Command: proxyproto.Proxy, Source: addrPort(s.conn.RemoteAddr()), Dest: addrPort(s.conn.LocalAddr())}
+	}
+	var buf [256]byte
+	out := proxyproto.AppendV2(buf[:0], &h)
+	_ = bc.SetWriteDeadline(time.Now().Add(s.set.BackTimeout))
+	if _, err := bc.Write(out); err != nil {
+		s.env.Log.Warn("writing the PROXY header to the backend failed", "backend", bc.Backend.Config.ID, "error", err)
+		return false
+	}
+	_ = bc.SetWriteDeadline(time.Time{})
+	return true
+}
+
+// addrPort converts a TCP address, with IPv4-mapped addresses unmapped.
+func addrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
+}
