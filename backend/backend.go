@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/health"
+	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -17,6 +18,10 @@ import (
 type Backend struct {
 	Config order.Backend // as stored, with defaults applied
 	Addr   string        // Config.Address
+
+	// M counts the backend's traffic; nil when the proxy keeps no metrics.
+	// Set before the backend is added to its cluster.
+	M *metrics.Backend
 
 	inFlight atomic.Int64
 	removed  atomic.Bool
@@ -65,11 +70,19 @@ func (b *Backend) InFlight() int64 { return b.inFlight.Load() }
 func (b *Backend) Removed() bool { return b.removed.Load() }
 
 // Acquire counts a request starting on b; Release counts it done.
-func (b *Backend) Acquire() { b.inFlight.Add(1) }
+func (b *Backend) Acquire() {
+	b.inFlight.Add(1)
+	if b.M != nil {
+		b.M.InFlight.Inc()
+	}
+}
 
 // Release counts a request done. The last release of a removed backend
 // sends the drained event.
 func (b *Backend) Release() {
+	if b.M != nil {
+		b.M.InFlight.Dec()
+	}
 	if b.inFlight.Add(-1) == 0 && b.removed.Load() {
 		b.sendDrained()
 	}
@@ -111,7 +124,9 @@ func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error
 	// Not Dialer.DialTCP: its zero local address still binds the socket,
 	// a system call and a port search per connection.
 	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
+	start := time.Now()
 	c, err := d.DialContext(ctx, "tcp", b.Addr)
+	b.countConnect(time.Since(start), err)
 	if err != nil {
 		if ctx.Err() != nil {
 			b.trial.Store(false)
@@ -124,6 +139,27 @@ func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error
 		b.connectSucceeded()
 	}
 	return &Conn{Conn: c, Backend: b}, nil
+}
+
+// countConnect records a connect's duration and failure in the metrics of
+// b and its cluster.
+func (b *Backend) countConnect(d time.Duration, err error) {
+	var cm *metrics.Cluster
+	if b.cluster != nil {
+		cm = b.cluster.M
+	}
+	if b.M != nil {
+		b.M.ConnectTime.Observe(d)
+		if err != nil {
+			b.M.ConnectErrors.Inc()
+		}
+	}
+	if cm != nil {
+		cm.ConnectTime.Observe(d)
+		if err != nil {
+			cm.Errors[metrics.BackendConnect].Inc()
+		}
+	}
 }
 
 // peekAfter is how long a pooled connection must have been idle before

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/health"
+	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -22,7 +23,10 @@ type Settings struct {
 // Its methods are safe for concurrent use; only the proxy's loop calls the
 // mutating ones (SetSettings, Add, Remove, Close).
 type Cluster struct {
-	ID       string
+	ID string
+	// M counts the cluster's traffic; nil when the proxy keeps no metrics.
+	// Set before the cluster is published.
+	M        *metrics.Cluster
 	env      *Env
 	policy   health.Policy
 	settings atomic.Pointer[Settings]
@@ -77,6 +81,7 @@ func (c *Cluster) Add(b *Backend) {
 	all := make([]*Backend, 0, len(old)+1)
 	all = append(append(all, old...), b)
 	c.set.Store(newBackendSet(all))
+	c.checkAvailability()
 }
 
 // Remove takes the backend with id out of the list; requests holding it

@@ -131,18 +131,23 @@ func (c *Cluster) transition(b *Backend, tr health.Transition, reason string) {
 }
 
 // checkAvailability emits ClusterDown when no backend of the cluster is
-// usable (all down) and ClusterRecovered when one is again.
+// usable (all down) and ClusterRecovered when one is again, and sets the
+// cluster's backends up and down gauges.
 func (c *Cluster) checkAvailability() {
 	all := c.set.Load().all
-	down := len(all) > 0
+	var nDown int64
 	for _, b := range all {
-		if b.Status() != health.Down {
-			down = false
-			break
+		if b.Status() == health.Down {
+			nDown++
 		}
 	}
+	down := len(all) > 0 && nDown == int64(len(all))
 	c.amu.Lock()
 	defer c.amu.Unlock()
+	if c.M != nil {
+		c.M.BackendsUp.Set(int64(len(all)) - nDown)
+		c.M.BackendsDown.Set(nDown)
+	}
 	if down == c.down {
 		return
 	}

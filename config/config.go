@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 )
@@ -31,6 +32,10 @@ type Config struct {
 	// an absolute file path. Key access_log; default "stdout"; a relative
 	// path resolves against the file's folder.
 	AccessLog string
+	// AccessLogFormat is the format of access log lines: "text" (default;
+	// one line of space-separated fields) or "json" (one object per line).
+	// Key access_log_format.
+	AccessLogFormat accesslog.Format
 	// Proxy holds the proxy-wide settings, every default filled in:
 	// MaxConnections (max_connections, default 10000), FrontTimeout
 	// (front_timeout, 60s), BackTimeout (back_timeout, 30s),
@@ -56,6 +61,10 @@ type Config struct {
 
 // Metrics is the [metrics] table.
 type Metrics struct {
+	// Enabled says whether requests are counted at all. Key enabled;
+	// default true. Off, the metrics order is refused and nothing is
+	// served or sent.
+	Enabled bool
 	// PrometheusAddress is the host:port on which /metrics is served; the
 	// host may be empty (all interfaces) or a name. Key prometheus_address;
 	// "" (the default) serves nothing.
@@ -162,9 +171,24 @@ func (l *loader) decode(cfg *Config, root *value) {
 	cfg.ShutdownGrace = or(t.duration("shutdown_timeout"), DefaultShutdownGrace)
 	p.ShutdownGrace = cfg.ShutdownGrace
 
+	if v := t.get("access_log_format", kString); v != nil {
+		f, err := accesslog.ParseFormat(v.str)
+		if err != nil {
+			t.errKey("access_log_format", "%q is not text or json", v.str)
+		}
+		cfg.AccessLogFormat = f
+	}
+
+	cfg.Metrics.Enabled = true
 	if m := t.sub("metrics"); m != nil {
+		if m.has("enabled") {
+			cfg.Metrics.Enabled = m.boolean("enabled")
+		}
 		cfg.Metrics.PrometheusAddress = hostPort(m, "prometheus_address", false)
 		cfg.Metrics.StatsdAddress = hostPort(m, "statsd_address", true)
+		if !cfg.Metrics.Enabled && (cfg.Metrics.PrometheusAddress != "" || cfg.Metrics.StatsdAddress != "") {
+			m.errKey("enabled", "metrics are off, so prometheus_address and statsd_address have nothing to publish")
+		}
 		m.done()
 	}
 

@@ -50,6 +50,12 @@ func Run(cfg *config.Config, o Options) error {
 
 	pcfg := cfg.Proxy
 	pcfg.Logger, pcfg.LogLevel, pcfg.ShutdownGrace = logger, level, cfg.ShutdownGrace
+	obs, err := startObservers(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer obs.close() // after the proxy: the last lines and counts go out
+	pcfg.Metrics, pcfg.AccessLog = obs.metrics, obs.accessLog
 	client, end := proxy.NewChannel(64)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -109,6 +115,9 @@ func Run(cfg *config.Config, o Options) error {
 		defer signal.Stop(ch)
 		sigs = ch
 	}
+	reopen := make(chan os.Signal, 1) // SIGUSR1: reopen the access log (rotation)
+	signal.Notify(reopen, syscall.SIGUSR1)
+	defer signal.Stop(reopen)
 	logger.Info("sluice started", "config", cfg.Path, "command_socket", cfg.CommandSocket)
 	if o.Ready != nil {
 		o.Ready()
@@ -125,6 +134,8 @@ func Run(cfg *config.Config, o Options) error {
 			srv.Close()
 			logger.Info("sluice stopped")
 			return err
+		case <-reopen:
+			obs.reopen()
 		case sig := <-sigs:
 			signals++
 			hard := signals > 1

@@ -13,6 +13,7 @@ type Content struct {
 	Status         *ProxyStatus      `json:"status,omitempty"`
 	State          *State            `json:"state,omitempty"`
 	Event          *Event            `json:"event,omitempty"`
+	Metrics        *MetricsContent   `json:"metrics,omitempty"`
 }
 
 // BackendStatus is a backend as configured plus its live figures.
@@ -53,6 +54,15 @@ type ProxyStatus struct {
 	ActiveTunnels     int64  `json:"active_tunnels"` // upgraded connections (WebSocket) open now
 	Requests          int64  `json:"requests"`
 	Panics            int64  `json:"panics"`
+	// BackendsUp and BackendsDown count backends by health ("backoff"
+	// counts as up: it is retried soon).
+	BackendsUp   int `json:"backends_up"`
+	BackendsDown int `json:"backends_down"`
+	// MemoryBytes is the memory the Go runtime holds from the system
+	// (runtime/metrics /memory/classes/total:bytes); Goroutines the number
+	// of goroutines.
+	MemoryBytes uint64 `json:"memory_bytes"`
+	Goroutines  int    `json:"goroutines"`
 }
 
 // StateVersion is the version of the State format this package writes.

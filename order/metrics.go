@@ -93,3 +93,27 @@ type TimeSummary struct {
 	P90Ms float64 `json:"p90_ms"`
 	P99Ms float64 `json:"p99_ms"`
 }
+
+// Metrics answers with Content.Metrics: the figures of every listener,
+// cluster and backend, or of one cluster (its backends included) or one
+// backend.
+type Metrics struct {
+	ClusterID string `json:"cluster_id,omitempty"`
+	BackendID string `json:"backend_id,omitempty"`
+}
+
+// Kind implements Order.
+func (Metrics) Kind() Kind { return "metrics" }
+
+// Validate implements Order.
+func (m Metrics) Validate() error {
+	if m.ClusterID != "" {
+		if err := ValidateID("metrics.cluster_id", m.ClusterID); err != nil {
+			return err
+		}
+	}
+	if m.BackendID != "" {
+		return ValidateID("metrics.backend_id", m.BackendID)
+	}
+	return nil
+}

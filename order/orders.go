@@ -159,7 +159,7 @@ func init() {
 		&AddBackend{}, &RemoveBackend{},
 		&AddCertificate{}, &ReplaceCertificate{}, &RemoveCertificate{},
 		&ListListeners{}, &ListClusters{}, &ListFrontends{}, &ListBackends{}, &ListCertificates{},
-		&Status{}, &DumpState{}, &SubscribeEvents{},
+		&Status{}, &DumpState{}, &SubscribeEvents{}, &Metrics{},
 	} {
 		register(o)
 	}

@@ -37,7 +37,7 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 		order.ListListeners{}, order.ListClusters{}, order.ListFrontends{},
 		order.ListBackends{ClusterID: "c"}, order.ListCertificates{}, order.Status{}, order.DumpState{},
 		order.SaveState{Path: "s.json"}, order.LoadState{Path: "s.json"}, order.Shutdown{Hard: true},
-		order.SetLogLevel{Level: "debug"}, order.SubscribeEvents{},
+		order.SetLogLevel{Level: "debug"}, order.SubscribeEvents{}, order.Metrics{ClusterID: "c", BackendID: "b"},
 	}
 	seen := map[order.Kind]bool{}
 	for i, o := range orders {

@@ -22,6 +22,7 @@ func (p *proxy) apply(o order.Order) error {
 	if err := p.state.Check(o); err != nil {
 		return err
 	}
+	defer p.forget(o) // removed objects leave the metrics registry
 	switch o := o.(type) {
 	case order.AddListener:
 		return p.addListener(o.Listener)
@@ -69,7 +70,9 @@ func (p *proxy) apply(o order.Order) error {
 			return err
 		}
 		b, _ := p.state.Backend(o.ClusterID, o.ID)
-		p.clusters[o.ClusterID].Add(backend.NewBackend(b, p.cfg.MaxIdlePerBackend))
+		rb := backend.NewBackend(b, p.cfg.MaxIdlePerBackend)
+		rb.M = p.backendMetrics(o.ClusterID, o.ID)
+		p.clusters[o.ClusterID].Add(rb)
 		return nil
 	case order.RemoveBackend:
 		p.clusters[o.ClusterID].Remove(o.ID)
@@ -140,15 +143,18 @@ func (p *proxy) addListener(l order.Listener) error {
 	rl := &runListener{}
 	if l.Protocol == order.TCP {
 		rl.tcp = tcp.NewListener(l.Address, p.tcpSettings(l))
+		rl.tcp.M = p.listenerMetrics(l.Address)
 	} else {
 		set, err := p.settings(l)
 		if err != nil {
 			return err
 		}
 		rl.shared = session.NewListener(l.Address, set)
+		rl.shared.M = p.listenerMetrics(l.Address)
 	}
 	if l.Active {
 		if err := p.bind(rl, l); err != nil {
+			p.forget(order.RemoveListener{Address: l.Address})
 			return err
 		}
 	}
@@ -156,6 +162,7 @@ func (p *proxy) addListener(l order.Listener) error {
 		if rl.acceptor != nil {
 			rl.acceptor.Close()
 		}
+		p.forget(order.RemoveListener{Address: l.Address})
 		return err
 	}
 	p.listeners[l.Address] = rl
@@ -220,7 +227,9 @@ func (p *proxy) addCluster(o order.AddCluster) error {
 	if rc := p.clusters[o.ID]; rc != nil {
 		rc.SetSettings(s)
 	} else {
-		p.clusters[o.ID] = backend.NewCluster(s, p.benv)
+		c := backend.NewCluster(s, p.benv)
+		c.M = p.clusterMetrics(o.ID)
+		p.clusters[o.ID] = c
 	}
 	return nil
 }

@@ -4,7 +4,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/health"
+	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -47,6 +49,14 @@ type Config struct {
 	// package health; zero fields mean its defaults: 3, 1s doubling up to
 	// 30s).
 	Health health.Policy
+	// Metrics receives the counts of every listener, cluster and backend
+	// (the proxy registers and unregisters them as they come and go); the
+	// caller exports it (Prometheus, statsd). When nil, nothing is counted
+	// and the metrics order is refused.
+	Metrics *metrics.Registry
+	// AccessLog receives one line per request; nil writes none. The caller
+	// owns it: it opens it before Run and closes it after.
+	AccessLog *accesslog.Logger
 	// ShutdownGrace is how long Run lets exchanges in flight finish once
 	// its context is done or the request channel is closed; then it closes
 	// what remains. Default 10s.

@@ -106,6 +106,8 @@ func TestInvalidOrders(t *testing.T) {
 		{order.LoadState{}, "path"},
 		{order.SetLogLevel{Level: "loud"}, "level"},
 		{order.SubscribeEvents{}, "kind"}, // the library streams events with Client.Subscribe
+		{order.Metrics{}, "kind"},         // this proxy has no metrics registry
+		{order.Metrics{ClusterID: "bad id"}, "metrics.cluster_id"},
 		{nil, "kind"},
 	} {
 		name := "nil order"
@@ -132,7 +134,7 @@ func TestInvalidOrders(t *testing.T) {
 		order.AddTCPFrontend{}, order.RemoveTCPFrontend{}, order.AddBackend{}, order.RemoveBackend{},
 		order.AddCertificate{}, order.ReplaceCertificate{}, order.RemoveCertificate{},
 		order.ListBackends{}, order.ListCertificates{},
-		order.SaveState{}, order.LoadState{}, order.SetLogLevel{}, order.SubscribeEvents{}} {
+		order.SaveState{}, order.LoadState{}, order.SetLogLevel{}, order.SubscribeEvents{}, order.Metrics{}} {
 		tried[k.Kind()] = true
 	}
 	for _, k := range order.Kinds() {

@@ -17,6 +17,9 @@ func (p *proxy) query(o order.Order) (c *order.Content, err error, ok bool) {
 			return nil, &order.FieldError{Field: "backend.cluster_id", Reason: "no cluster " + strconv.Quote(o.ClusterID)}, true
 		}
 		return &order.Content{Backends: p.backendStatus(o.ClusterID)}, nil, true
+	case order.Metrics:
+		c, err := p.metricsContent(o)
+		return c, err, true
 	case order.ListCertificates:
 		if l, known := p.state.Listener(o.Address); o.Address != "" && (!known || l.Protocol != order.HTTPS) {
 			return nil, &order.FieldError{Field: "certificate.address", Reason: "no https listener on " + o.Address}, true
@@ -28,7 +31,7 @@ func (p *proxy) query(o order.Order) (c *order.Content, err error, ok bool) {
 
 func (p *proxy) status() *order.ProxyStatus {
 	l, active, c, f, b := p.state.Counts()
-	return &order.ProxyStatus{
+	st := &order.ProxyStatus{
 		Version:           Version,
 		UptimeSeconds:     int64(time.Since(p.started).Seconds()),
 		Listeners:         l,
@@ -40,7 +43,11 @@ func (p *proxy) status() *order.ProxyStatus {
 		ActiveTunnels:     p.env.Tunnels.Load(),
 		Requests:          p.env.Requests.Load(),
 		Panics:            p.env.Panics.Load() + p.tcpEnv.Panics.Load(),
+		MemoryBytes:       memoryBytes(),
+		Goroutines:        goroutines(),
 	}
+	st.BackendsUp, st.BackendsDown = p.backendHealth()
+	return st
 }
 
 func (p *proxy) backendStatus(cluster string) []order.BackendStatus {

@@ -10,6 +10,7 @@ import (
 	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/router"
 )
 
@@ -51,6 +52,9 @@ func (s *Settings) stickyName() string {
 // ones.
 type Listener struct {
 	Addr string
+	// M counts the listener's traffic; nil when the proxy keeps no
+	// metrics. Set before the listener accepts.
+	M    *metrics.Listener
 	port string
 	byIP string // the listener's IP as Forwarded "by="
 

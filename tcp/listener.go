@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/metrics"
 )
 
 // Settings is an immutable snapshot of a tcp listener's settings, with
@@ -40,7 +41,10 @@ func NewEnv(log *slog.Logger) *Env { return &Env{Log: log} }
 // and its cluster (immutable snapshots swapped atomically by the proxy),
 // and the set of its open sessions, for a hard stop.
 type Listener struct {
-	Addr     string
+	Addr string
+	// M counts the listener's connections and bytes; nil when the proxy
+	// keeps no metrics. Set before the listener accepts.
+	M        *metrics.Listener
 	settings atomic.Pointer[Settings]
 	cluster  atomic.Pointer[backend.Cluster]
 	closing  atomic.Bool

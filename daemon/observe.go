@@ -1,0 +1,107 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sluiceproxy/sluice/accesslog"
+	"github.com/sluiceproxy/sluice/config"
+	"github.com/sluiceproxy/sluice/metrics"
+)
+
+// observers are what watches the proxy from outside: the metrics registry
+// with its exports (a Prometheus endpoint, a statsd sender) and the access
+// log. The daemon owns them: it starts them before the proxy and closes
+// them after it.
+type observers struct {
+	log       *slog.Logger
+	metrics   *metrics.Registry // nil when [metrics] enabled = false
+	accessLog *accesslog.Logger // nil when access_log = "off"
+	http      *http.Server
+	statsd    *metrics.Statsd
+	wg        sync.WaitGroup
+}
+
+func startObservers(cfg *config.Config, log *slog.Logger) (*observers, error) {
+	o := &observers{log: log}
+	if cfg.AccessLog != "off" {
+		al, err := accesslog.New(accesslog.Config{Target: cfg.AccessLog, Format: cfg.AccessLogFormat,
+			OnError: func(err error) { log.Error("access log: lines are lost", "target", cfg.AccessLog, "error", err) }})
+		if err != nil {
+			return nil, fmt.Errorf("access log: %w", err)
+		}
+		o.accessLog = al
+	}
+	if !cfg.Metrics.Enabled {
+		return o, nil
+	}
+	o.metrics = metrics.NewRegistry()
+	if addr := cfg.Metrics.PrometheusAddress; addr != "" {
+		h, err := o.metrics.Handler()
+		if err != nil {
+			o.close()
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			o.close()
+			return nil, fmt.Errorf("metrics: prometheus_address: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", h)
+		o.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		o.wg.Add(1)
+		go func() {
+			defer o.wg.Done()
+			if err := o.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics endpoint stopped", "address", addr, "error", err)
+			}
+		}()
+		log.Info("serving metrics", "address", ln.Addr().String(), "path", "/metrics")
+	}
+	if addr := cfg.Metrics.StatsdAddress; addr != "" {
+		sd, err := metrics.NewStatsd(o.metrics, metrics.StatsdConfig{Address: addr})
+		if err != nil {
+			o.close()
+			return nil, fmt.Errorf("metrics: statsd_address: %w", err)
+		}
+		o.statsd = sd
+	}
+	return o, nil
+}
+
+// reopen reopens a file access log (after log rotation).
+func (o *observers) reopen() {
+	if o.accessLog == nil {
+		return
+	}
+	if err := o.accessLog.Reopen(); err != nil {
+		o.log.Error("access log: reopen failed; lines go to the old file", "error", err)
+		return
+	}
+	o.log.Info("access log reopened")
+}
+
+// close stops the exports and flushes the access log.
+func (o *observers) close() {
+	if o.http != nil {
+		o.http.Close()
+	}
+	o.wg.Wait()
+	if o.statsd != nil {
+		o.statsd.Close()
+	}
+	if o.accessLog != nil {
+		if err := o.accessLog.Close(); err != nil {
+			o.log.Warn("access log: closing", "error", err)
+		}
+		if st := o.accessLog.Stats(); st.Dropped > 0 || st.Failed > 0 {
+			o.log.Warn("access log lines lost", "dropped", st.Dropped, "failed", st.Failed)
+		}
+	}
+}
