@@ -24,6 +24,7 @@ func orderCommands(g *globals) []*cobra.Command {
 		frontendCommand(g),
 		certificateCommand(g),
 		eventsCommand(g),
+		metricsCommand(g),
 		loggingCommand(g),
 		shutdownCommand(g),
 	}

@@ -44,11 +44,13 @@ func printStatus(w io.Writer, c *order.Content) {
 		{"listeners", fmt.Sprintf("%d (%d active)", s.Listeners, s.ActiveListeners)},
 		{"clusters", fmt.Sprint(s.Clusters)},
 		{"frontends", fmt.Sprint(s.Frontends)},
-		{"backends", fmt.Sprint(s.Backends)},
+		{"backends", fmt.Sprintf("%d (%d up, %d down)", s.Backends, s.BackendsUp, s.BackendsDown)},
 		{"connections", fmt.Sprint(s.ActiveConnections)},
 		{"tunnels", fmt.Sprint(s.ActiveTunnels)},
 		{"requests", fmt.Sprint(s.Requests)},
 		{"panics", fmt.Sprint(s.Panics)},
+		{"memory", fmt.Sprintf("%.1f MiB", float64(s.MemoryBytes)/(1<<20))},
+		{"goroutines", fmt.Sprint(s.Goroutines)},
 	})
 }
 
