@@ -110,8 +110,16 @@ func (l *Listener) Validate() error {
 			return fieldErr("listener.tls_versions", "%q is not TLS1.2 or TLS1.3", v)
 		}
 	}
-	if l.Protocol != HTTPS && (len(l.TLSVersions) > 0 || l.Certificate != nil) {
-		return fieldErr("listener.tls_versions", "TLS settings need an https listener")
+	if l.Protocol != HTTPS && (len(l.TLSVersions) > 0 || l.Certificate != nil || l.HSTS != nil) {
+		return fieldErr("listener.tls_versions", "TLS settings (tls_versions, certificate, hsts) need an https listener")
+	}
+	if l.Certificate != nil {
+		if err := l.Certificate.Validate(); err != nil {
+			return err
+		}
+	}
+	if err := l.HSTS.validate("listener.hsts"); err != nil {
+		return err
 	}
 	return validateAnswers("listener.answers", l.Answers)
 }
@@ -130,6 +138,9 @@ func (c *Cluster) Validate() error {
 	case "", RoundRobin, Random, LeastLoaded, PowerOfTwo:
 	default:
 		return fieldErr("cluster.load_balancing", "%q is not round_robin, random, least_loaded or power_of_two", c.LoadBalancing)
+	}
+	if err := c.HSTS.validate("cluster.hsts"); err != nil {
+		return err
 	}
 	return validateAnswers("cluster.answers", c.Answers)
 }
@@ -205,6 +216,36 @@ func (c *CertificateAndKey) Validate() error {
 		return fieldErr("certificate.key", "not a PEM key")
 	}
 	return nil
+}
+
+// validate checks an optional HSTS policy.
+func (h *HSTS) validate(field string) error {
+	if h == nil {
+		return nil
+	}
+	if h.MaxAge < 0 || h.MaxAge > 1<<31-1 {
+		return fieldErr(field+".max_age", "%d is outside 0..2147483647 seconds", h.MaxAge)
+	}
+	if h.Preload && (!h.IncludeSubDomains || h.MaxAge < 31536000) {
+		return fieldErr(field+".preload", "preload needs include_subdomains and a max_age of at least 31536000 (a year)")
+	}
+	return nil
+}
+
+// Header returns the Strict-Transport-Security header line of the policy,
+// CRLF included, or nil for a nil policy.
+func (h *HSTS) Header() []byte {
+	if h == nil {
+		return nil
+	}
+	v := "Strict-Transport-Security: max-age=" + strconv.FormatInt(h.MaxAge, 10)
+	if h.IncludeSubDomains {
+		v += "; includeSubDomains"
+	}
+	if h.Preload {
+		v += "; preload"
+	}
+	return []byte(v + "\r\n")
 }
 
 func isToken(s string) bool {

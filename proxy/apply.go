@@ -26,6 +26,9 @@ func (p *proxy) apply(o order.Order) error {
 		return p.addListener(o.Listener)
 	case order.RemoveListener:
 		p.stopListener(o.Address)
+		if rl := p.listeners[o.Address]; rl.tls != nil {
+			p.tickets.Detach(rl.tls)
+		}
 		delete(p.listeners, o.Address)
 	case order.ActivateListener:
 		if err := p.activate(o.Address); err != nil {
@@ -61,6 +64,12 @@ func (p *proxy) apply(o order.Order) error {
 		return nil
 	case order.RemoveBackend:
 		p.clusters[o.ClusterID].Remove(o.ID)
+	case order.AddCertificate, order.ReplaceCertificate, order.RemoveCertificate:
+		if err := p.state.Apply(o); err != nil {
+			return err
+		}
+		p.publishCerts(certAddress(o))
+		return nil
 	}
 	return p.state.Apply(o)
 }
@@ -84,6 +93,7 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 		Limits:         h1.Limits{MaxHeadBytes: p.cfg.MaxHeadBytes, MaxHeaderFields: p.cfg.MaxHeaderFields},
 		Answers:        answers,
 		Proto:          string(l.Protocol),
+		HSTS:           l.HSTS.Header(),
 	}
 	if l.MaxHeadBytes > 0 {
 		s.Limits.MaxHeadBytes = l.MaxHeadBytes
@@ -95,7 +105,7 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 }
 
 // errNotYet refuses what a later version serves.
-var errNotYet = errors.New("serving https and tcp listeners is not supported yet; http listeners are")
+var errNotYet = errors.New("serving tcp listeners is not supported yet; http and https listeners are")
 
 func (p *proxy) addListener(l order.Listener) error {
 	if rl, ok := p.listeners[l.Address]; ok {
@@ -110,6 +120,11 @@ func (p *proxy) addListener(l order.Listener) error {
 		return err
 	}
 	rl := &runListener{shared: session.NewListener(l.Address, set)}
+	if l.Protocol == order.HTTPS {
+		if err := p.newTLS(rl, l); err != nil {
+			return err
+		}
+	}
 	if l.Active {
 		if err := p.bind(rl, l); err != nil {
 			return err
@@ -126,17 +141,21 @@ func (p *proxy) addListener(l order.Listener) error {
 }
 
 func (p *proxy) bind(rl *runListener, l order.Listener) error {
-	if l.Protocol != order.HTTP {
+	var serve func(net.Conn)
+	switch l.Protocol {
+	case order.HTTP:
+		shared := rl.shared
+		serve = func(c net.Conn) { session.Serve(p.env, shared, c) }
+	case order.HTTPS:
+		serve = p.serveTLS(rl)
+	default:
 		return &order.FieldError{Field: "listener.protocol", Reason: errNotYet.Error()}
 	}
-	shared := rl.shared
-	a, err := listener.Listen(l.Address, p.slots, &p.conns, func(c net.Conn) {
-		session.Serve(p.env, shared, c)
-	})
+	a, err := listener.Listen(l.Address, p.slots, &p.conns, serve)
 	if err != nil {
 		return &order.FieldError{Field: "listener.address", Reason: fmt.Sprintf("cannot listen: %v", err)}
 	}
-	shared.Reopen()
+	rl.shared.Reopen()
 	a.Start()
 	rl.acceptor = a
 	return nil
@@ -160,6 +179,9 @@ func (p *proxy) stopListener(addr string) {
 		rl.acceptor = nil
 	}
 	rl.shared.Drain()
+	if rl.h2 != nil {
+		rl.h2.Drain()
+	}
 }
 
 func (p *proxy) addCluster(o order.AddCluster) error {
@@ -171,7 +193,7 @@ func (p *proxy) addCluster(o order.AddCluster) error {
 		return err
 	}
 	c, _ := p.state.Cluster(o.ID)
-	s := &backend.Settings{Cluster: c, Answers: answers}
+	s := &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header()}
 	if rc := p.clusters[o.ID]; rc != nil {
 		rc.SetSettings(s)
 	} else {

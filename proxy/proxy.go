@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/h2"
+	"github.com/sluiceproxy/sluice/handshake"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/session"
@@ -27,12 +29,15 @@ type proxy struct {
 	listeners map[string]*runListener
 	clusters  map[string]*backend.Cluster
 	started   time.Time
+	tickets   *handshake.Tickets // session-ticket keys of every https listener
 }
 
 // runListener is a listener's runtime side.
 type runListener struct {
 	shared   *session.Listener
 	acceptor *listener.Acceptor // nil while inactive
+	tls      *handshake.Server  // https only: certificates and TLS settings
+	h2       *h2.Server         // https only: the HTTP/2 connections
 }
 
 // Run runs a proxy until ctx is done or the client closes its Requests
@@ -94,6 +99,7 @@ func newProxy(cfg Config) *proxy {
 		listeners: map[string]*runListener{},
 		clusters:  map[string]*backend.Cluster{},
 		started:   time.Now(),
+		tickets:   handshake.NewTickets(time.Now()),
 	}
 }
 
@@ -130,8 +136,10 @@ func (p *proxy) handle(req order.Request) order.Response {
 	return resp
 }
 
-// reapIdle closes pooled backend connections idle for too long.
+// reapIdle closes pooled backend connections idle for too long and rotates
+// the session-ticket keys when their time has come.
 func (p *proxy) reapIdle(now time.Time) {
+	p.tickets.Rotate(now)
 	for _, c := range p.clusters {
 		for _, b := range c.Backends() {
 			b.CloseExpired(now, p.cfg.IdleBackendTimeout)
@@ -150,6 +158,9 @@ func (p *proxy) shutdown(ctx context.Context, end *End) {
 			l.acceptor = nil
 		}
 		l.shared.Drain()
+		if l.h2 != nil {
+			l.h2.Drain()
+		}
 	}
 	done := make(chan struct{})
 	go func() { p.conns.Wait(); close(done) }()
@@ -159,6 +170,9 @@ func (p *proxy) shutdown(ctx context.Context, end *End) {
 	hard := func() {
 		for _, l := range p.listeners {
 			l.shared.CloseAll()
+			if l.h2 != nil {
+				l.h2.CloseAll()
+			}
 		}
 	}
 wait:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
@@ -59,12 +60,20 @@ type Session struct {
 	// hasID is set once the current request has an id (for panic logs).
 	hasID bool
 	first bool
+	// tlsCert is the certificate served on a TLS connection (nil on plain
+	// ones); hsts is the HSTS header of the exchange in progress.
+	tlsCert *cert.Cert
+	hsts    []byte
 }
 
 // Serve serves conn until it closes. It returns when the connection is
 // done; the caller owns the goroutine and waits for it.
 func Serve(env *Env, ln *Listener, conn net.Conn) {
-	s := &Session{env: env, ln: ln, conn: conn, first: true}
+	serve(&Session{env: env, ln: ln, conn: conn, first: true})
+}
+
+func serve(s *Session) {
+	env, ln, conn := s.env, s.ln, s.conn
 	if !ln.track(s) {
 		conn.Close()
 		return
