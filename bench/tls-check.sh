@@ -126,7 +126,8 @@ import json, sys, collections
 findings = json.load(open(sys.argv[1]))
 count = collections.Counter(f["severity"] for f in findings)
 print("testssl.sh findings by severity:", dict(sorted(count.items())))
-bad = [f for f in findings if f["severity"] not in ("OK", "INFO") and f["id"] not in ("scanTime",)]
+# engine_problem: the local openssl lacks GOST, a remark on the tool, not on the server
+bad = [f for f in findings if f["severity"] not in ("OK", "INFO") and f["id"] not in ("scanTime", "engine_problem")]
 for f in bad:
     print(f"  {f['severity']:8} {f['id']}: {f['finding']}")
 vulns = [f for f in findings if f["severity"] == "OK" and f.get("cve")]

@@ -2,6 +2,7 @@ package h2
 
 import (
 	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"net"
 	"net/netip"
@@ -70,13 +71,16 @@ const (
 )
 
 // conn is a decrypted client connection as the HTTP/2 server sees it. Its
-// Read follows the frame headers going by and fails with ErrFlood once the
-// client exceeds a Limits budget; the server then closes the connection.
-// It deliberately has no ConnectionState method: the server treats it as
-// a cleartext HTTP/2 connection, the TLS side being the proxy's.
+// Read follows the frames going by (see inspect.go): a flood, or a request
+// the server would let through although RFC 9113 calls it malformed, gets a
+// GOAWAY from the guard and the read fails, so the server closes the
+// connection. Its Write tracks frame boundaries so that such a GOAWAY never
+// lands inside a frame of the server's. It deliberately has no
+// ConnectionState method: the server treats it as a cleartext HTTP/2
+// connection, the TLS side being the proxy's.
 type conn struct {
-	net.Conn     // the *tls.Conn, as a net.Conn only
-	tls          *tls.Conn
+	net.Conn                // the *tls.Conn, as a net.Conn only
+	tls          *tls.Conn  // the same connection
 	served       *cert.Cert // certificate of the handshake
 	clientIP     string     // for X-Forwarded-For
 	forwardedFor string     // for Forwarded: for=
@@ -86,17 +90,13 @@ type conn struct {
 	done      chan struct{} // closed by Close
 	streams   tracker       // handlers running for this connection
 
-	// Read side state; only the server's reading goroutine touches it.
-	skip   int     // preface or payload bytes still to pass over
-	hdr    [9]byte // a frame header being assembled
-	nhdr   int
-	cont   int // CONTINUATION frames in the current block
-	window time.Time
-	counts [6]int // per window: see the count* indexes
+	in  inbound  // read side; only the server's reading goroutine touches it
+	out outbound // write side, under its own lock
 }
 
 func newConn(tc *tls.Conn, served *cert.Cert, lim Limits) *conn {
-	c := &conn{Conn: tc, tls: tc, served: served, lim: lim, done: make(chan struct{}), skip: len(preface)}
+	c := &conn{Conn: tc, tls: tc, served: served, lim: lim, done: make(chan struct{})}
+	c.in.init(lim)
 	if ap, err := netip.ParseAddrPort(tc.RemoteAddr().String()); err == nil {
 		c.clientIP = ap.Addr().Unmap().String()
 		c.forwardedFor = forwardedNode(c.clientIP)
@@ -112,40 +112,77 @@ func (c *conn) Close() error {
 	return err
 }
 
+// Read reads from the client and inspects what it read; once the client
+// broke a rule it sends GOAWAY and fails every later read.
 func (c *conn) Read(p []byte) (int, error) {
+	if c.in.failed != nil {
+		return 0, c.in.failed
+	}
 	n, err := c.Conn.Read(p)
-	if n > 0 && c.scan(p[:n], time.Now()) {
-		return 0, ErrFlood
+	if n > 0 {
+		if code, bad := c.in.scan(p[:n], time.Now()); bad != nil {
+			c.in.failed = bad
+			c.goAway(c.in.lastStream, code)
+			return 0, bad
+		}
 	}
 	return n, err
 }
 
-// scan follows frame headers in b and reports a flood.
-func (c *conn) scan(b []byte, now time.Time) bool {
+// Write writes the server's bytes, keeping track of frame boundaries.
+func (c *conn) Write(p []byte) (int, error) {
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	c.out.follow(p)
+	return c.Conn.Write(p)
+}
+
+// goAway sends a GOAWAY frame with code between two of the server's frames
+// (or drops it when the server is in the middle of one: the connection
+// closes anyway).
+func (c *conn) goAway(lastStream uint32, code uint32) {
+	c.out.mu.Lock()
+	defer c.out.mu.Unlock()
+	if !c.out.atBoundary() {
+		return
+	}
+	f := [17]byte{0, 0, 8, 0x7, 0, 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(f[9:], lastStream&0x7fffffff)
+	binary.BigEndian.PutUint32(f[13:], code)
+	_ = c.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = c.Conn.Write(f[:])
+}
+
+// outbound follows the frame boundaries of what the server writes. The
+// server writes its preface-less stream of frames starting at a boundary.
+type outbound struct {
+	mu   sync.Mutex
+	skip int // payload bytes of the current frame still to come
+	hdr  [9]byte
+	nhdr int
+}
+
+func (o *outbound) atBoundary() bool { return o.skip == 0 && o.nhdr == 0 }
+
+func (o *outbound) follow(b []byte) {
 	for len(b) > 0 {
-		if c.skip > 0 {
-			k := min(c.skip, len(b))
-			c.skip -= k
+		if o.skip > 0 {
+			k := min(o.skip, len(b))
+			o.skip -= k
 			b = b[k:]
 			continue
 		}
-		k := copy(c.hdr[c.nhdr:], b)
-		c.nhdr += k
+		k := copy(o.hdr[o.nhdr:], b)
+		o.nhdr += k
 		b = b[k:]
-		if c.nhdr < len(c.hdr) {
-			return false
-		}
-		c.nhdr = 0
-		length := int(c.hdr[0])<<16 | int(c.hdr[1])<<8 | int(c.hdr[2])
-		c.skip = length
-		if c.frame(c.hdr[3], c.hdr[4], c.hdr[5:9], length, now) {
-			return true
+		if o.nhdr == len(o.hdr) {
+			o.nhdr = 0
+			o.skip = int(o.hdr[0])<<16 | int(o.hdr[1])<<8 | int(o.hdr[2])
 		}
 	}
-	return false
 }
 
-// Indexes of conn.counts.
+// Indexes of inbound.counts.
 const (
 	countPings = iota
 	countSettings
@@ -155,31 +192,30 @@ const (
 	countPriorities
 )
 
-// frame counts one frame header and reports a flood.
-func (c *conn) frame(typ, flags byte, stream []byte, length int, now time.Time) bool {
-	if now.Sub(c.window) >= FloodWindow {
-		c.window, c.counts = now, [6]int{}
+// flood counts the frame whose header was just read and reports a flood.
+func (in *inbound) flood(stream uint32, length int, now time.Time) bool {
+	if now.Sub(in.window) >= FloodWindow {
+		in.window, in.counts = now, [6]int{}
 	}
-	over := func(i, limit int) bool { c.counts[i]++; return c.counts[i] > limit }
-	switch typ {
+	over := func(i, limit int) bool { in.counts[i]++; return in.counts[i] > limit }
+	switch in.typ {
 	case framePing:
-		return flags&flagAck == 0 && over(countPings, c.lim.Pings)
+		return in.flags&flagAck == 0 && over(countPings, in.lim.Pings)
 	case frameSettings:
-		return flags&flagAck == 0 && over(countSettings, c.lim.Settings)
+		return in.flags&flagAck == 0 && over(countSettings, in.lim.Settings)
 	case frameRSTStream:
-		return over(countResets, c.lim.Resets)
+		return over(countResets, in.lim.Resets)
 	case frameData:
-		return length == 0 && flags&flagEndStream == 0 && over(countEmptyData, c.lim.EmptyData)
+		return length == 0 && in.flags&flagEndStream == 0 && over(countEmptyData, in.lim.EmptyData)
 	case frameWindowUpdate:
-		streamZero := stream[0]&0x7f == 0 && stream[1] == 0 && stream[2] == 0 && stream[3] == 0
-		return streamZero && over(countWindowUpdates, c.lim.WindowUpdates)
+		return stream == 0 && over(countWindowUpdates, in.lim.WindowUpdates)
 	case framePriority, framePriorityUpdate:
-		return over(countPriorities, c.lim.Priorities)
+		return over(countPriorities, in.lim.Priorities)
 	case frameHeaders:
-		c.cont = 0
+		in.cont = 0
 	case frameContinuation:
-		c.cont++
-		return c.cont > c.lim.Continuations
+		in.cont++
+		return in.cont > in.lim.Continuations
 	}
 	return false
 }

@@ -96,6 +96,7 @@ func (s *Server) generation() *generation {
 		IdleTimeout:    set.FrontTimeout,
 		HTTP2: &http.HTTP2Config{
 			MaxConcurrentStreams:          s.lim.MaxStreams,
+			MaxReadFrameSize:              maxFrame,
 			MaxDecoderHeaderTableSize:     64 << 10,
 			MaxEncoderHeaderTableSize:     64 << 10,
 			MaxReceiveBufferPerConnection: 1 << 20,

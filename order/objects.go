@@ -101,6 +101,9 @@ type Cluster struct {
 	HTTPSRedirect bool `json:"https_redirect,omitempty"`
 	// SendProxy sends a PROXY protocol v2 header to backends.
 	SendProxy bool `json:"send_proxy,omitempty"`
+	// HTTP2 makes the proxy speak cleartext HTTP/2 (h2c, prior knowledge)
+	// to the cluster's backends, whatever the client speaks.
+	HTTP2 bool `json:"http2,omitempty"`
 	// HSTS adds a Strict-Transport-Security header to this cluster's
 	// responses on https listeners, instead of the listener's. Nil: the
 	// listener's, if any.

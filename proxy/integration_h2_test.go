@@ -308,9 +308,11 @@ func TestH2FloodsCloseTheConnection(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := th.rawH2()
 			go func() { _ = flood(r) }() // writes fail once the proxy closes
-			if _, _, closed := r.closed(5 * time.Second); !closed {
+			code, saw, closed := r.closed(5 * time.Second)
+			if !closed {
 				t.Errorf("the connection survived a %s flood", name)
 			}
+			t.Logf("%s flood: closed, GOAWAY seen %v, code %v", name, saw, code)
 		})
 	}
 	// A well-behaved connection is not affected.
@@ -366,5 +368,61 @@ func TestH2GoawayOnDeactivateLetsStreamsFinish(t *testing.T) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", "https://shop.test/", nil)
 	if _, err := cc.RoundTrip(req); err == nil {
 		t.Error("a new stream was served after GOAWAY")
+	}
+}
+
+// TestH2MalformedHeadersAndRepeatedSettings checks the two rules the guard
+// adds to net/http's: connection-specific fields end the connection with
+// GOAWAY(PROTOCOL_ERROR) (net/http would answer 400), and a SETTINGS frame
+// repeating a parameter is acknowledged (net/http would hang up).
+func TestH2MalformedHeadersAndRepeatedSettings(t *testing.T) {
+	th, o := startH2(t, nil)
+	for _, f := range [][2]string{{"connection", "keep-alive"}, {"te", "gzip"}, {"upgrade", "websocket"}} {
+		r := th.rawH2()
+		block := r.headers(1, true)
+		r.buf.Reset()
+		_ = r.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+		block = append(block, r.buf.Bytes()...)
+		if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block,
+			EndStream: true, EndHeaders: true}); err != nil {
+			t.Fatal(err)
+		}
+		code, saw, closed := r.closed(5 * time.Second)
+		if !closed || !saw || code != http2.ErrCodeProtocol {
+			t.Errorf("%s: %s: closed %v, GOAWAY %v code %v", f[0], f[1], closed, saw, code)
+		}
+	}
+	if n := o.Requests.Load(); n != 0 {
+		t.Errorf("%d malformed requests reached the origin", n)
+	}
+
+	r := th.rawH2()
+	if err := r.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 100},
+		http2.Setting{ID: http2.SettingInitialWindowSize, Val: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: r.headers(1, true),
+		EndStream: true, EndHeaders: true}); err != nil {
+		t.Fatal(err)
+	}
+	acks, data := 0, 0
+	_ = r.c.SetReadDeadline(time.Now().Add(ioTimeout))
+	for data == 0 {
+		f, err := r.fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("after repeated settings: %v (acks %d)", err, acks)
+		}
+		switch f := f.(type) {
+		case *http2.SettingsFrame:
+			if f.IsAck() {
+				acks++
+			}
+		case *http2.DataFrame:
+			data = len(f.Data())
+		}
+	}
+	// The last value (1) is the one in force: DATA comes one byte at a time.
+	if acks < 1 || data != 1 {
+		t.Errorf("acks %d, first DATA frame of %d bytes, want an ack and 1 byte", acks, data)
 	}
 }

@@ -89,9 +89,13 @@ func listenerCommand(g *globals) *cobra.Command {
 		l := order.Listener{Protocol: p}
 		var inactive bool
 		var front, back, connect, request string
+		var listenerHSTS func() *order.HSTS
 		cmd := &cobra.Command{Use: "add", Short: "Add a " + string(p) + " listener (active unless --inactive)", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				l.Active = !inactive
+				if listenerHSTS != nil {
+					l.HSTS = listenerHSTS()
+				}
 				for _, d := range []struct {
 					s   string
 					dst *order.Duration
@@ -118,6 +122,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		}
 		if p == order.HTTPS {
 			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
+			listenerHSTS = hstsFlags(cmd)
 		}
 		required(cmd, "address")
 		return cmd
@@ -140,11 +145,14 @@ func listenerCommand(g *globals) *cobra.Command {
 func clusterCommand(g *globals) *cobra.Command {
 	var c order.Cluster
 	var proto, lb string
+	var clusterHSTS func() *order.HSTS
 	add := &cobra.Command{Use: "add", Short: "Add a cluster, or update its settings", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c.Protocol, c.LoadBalancing = order.Protocol(proto), order.LoadBalancing(lb)
+			c.HSTS = clusterHSTS()
 			return g.send(cmd, order.AddCluster{Cluster: c}, nil)
 		}}
+	clusterHSTS = hstsFlags(add)
 	f := add.Flags()
 	f.StringVar(&c.ID, "id", "", "cluster id")
 	f.StringVar(&proto, "protocol", "http", "http or tcp")
@@ -152,6 +160,7 @@ func clusterCommand(g *globals) *cobra.Command {
 	f.BoolVar(&c.StickySession, "sticky-session", false, "pin clients to a backend with a cookie")
 	f.BoolVar(&c.HTTPSRedirect, "https-redirect", false, "answer 301 to https on http listeners")
 	f.BoolVar(&c.SendProxy, "send-proxy", false, "send a PROXY protocol v2 header to backends")
+	f.BoolVar(&c.HTTP2, "http2", false, "speak cleartext HTTP/2 (h2c) to the backends")
 	required(add, "id")
 
 	var id string
