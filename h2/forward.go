@@ -239,8 +239,7 @@ func (st *stream) copyFields(resp *h1.Response, framing h1.Framing) {
 	}
 	h["Sluice-Request-Id"] = []string{string(st.id[:])}
 	if st.hsts != nil && !sawHSTS {
-		v := string(st.hsts[len("Strict-Transport-Security: ") : len(st.hsts)-2])
-		h["Strict-Transport-Security"] = []string{v}
+		h["Strict-Transport-Security"] = []string{hstsValue(st.hsts)}
 	}
 }
 

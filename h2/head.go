@@ -1,9 +1,5 @@
 package h2
 
-import (
-	"net/http"
-)
-
 // skipRequest are the request fields not forwarded as they are: the
 // hop-by-hop ones, those the proxy sets itself, and those it merges.
 var skipRequest = map[string]bool{
@@ -83,5 +79,3 @@ func appendInt(out []byte, n int64) []byte {
 	}
 	return append(out, b[i:]...)
 }
-
-var _ = http.CanonicalHeaderKey

@@ -2,7 +2,6 @@ package h2
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -77,6 +76,10 @@ func (st *stream) serve() {
 	cs := rt.Cluster.Settings()
 	if cs.HSTS != nil {
 		st.hsts = cs.HSTS
+	}
+	if cs.HTTP2 {
+		st.forwardH2C(rt.Cluster, cs)
+		return
 	}
 	replayable := replayable(r)
 	bc := st.connect(rt.Cluster, replayable)
@@ -164,5 +167,3 @@ func replayable(r *http.Request) bool {
 	}
 	return false
 }
-
-var _ = strconv.Itoa

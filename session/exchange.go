@@ -48,6 +48,9 @@ func (s *Session) exchange() bool {
 		return s.reject(301, s.redirectLocation(), cs.Answers, bodyStart)
 	}
 
+	if cs.HTTP2 {
+		return s.forwardH2C(cluster, cs, bodyStart)
+	}
 	replayable := isReplayable(req)
 	bc := s.connect(cluster, replayable)
 	if bc == nil {
