@@ -67,6 +67,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in $ORIGIN "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
+
 log "building sluice into $TMP"
 (cd "$REPO" && go build -o "$TMP/" ./cmd/sluice)
 cd "$TMP"
@@ -176,9 +179,10 @@ run() { # round proxy scenario
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
 	reqs=$(awk '/ requests in / { print $1 }' <<<"$out")
 	local cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+	local pct=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v d="$DURATION" 'BEGIN { printf "%.0f", 100 * t / hz / d }')
 	local errs=$(sed -n 's/^ *\(Socket errors\|Non-2xx or 3xx responses\): *//p' <<<"$out" | tr '\n' ' ')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" >>"$RAW"
-	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req ${errs:+(errors: $errs)}"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" >>"$RAW"
+	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req, proxy CPU $pct% ${errs:+(errors: $errs)}"
 }
 for ((r = 1; r <= ROUNDS; r++)); do
 	if ((r % 2)); then order=(haproxy nginx sluice); else order=(sluice nginx haproxy); fi
@@ -192,12 +196,14 @@ awk -F'\t' '
 function median(k,   n, i, j, t, a) { n = cnt[k]; for (i = 1; i <= n; i++) a[i] = v[k, i]
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-{ k = $2 SUBSEP $3; cnt[k]++; v[k, cnt[k]] = $4; c[k, cnt[k]] = $5; cc[k] += $5; if ($6 != "") err[k] = err[k] " " $6 }
+{ k = $2 SUBSEP $3; cnt[k]++; v[k, cnt[k]] = $4; cc[k] += $5; pc[k] += $7; if ($6 != "") err[k] = err[k] " " $6 }
 END {
-	printf "%-12s %-8s %10s %7s %12s\n", "scenario", "proxy", "req/s", "×HAP", "CPU µs/req"
+	printf "%-12s %-8s %10s %7s %12s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "CPU µs/req", "×HAP", "proxy%"
 	split("keepalive handshakes", sc, " "); split("haproxy nginx sluice", px, " ")
-	for (s = 1; s <= 2; s++) { base = median("haproxy" SUBSEP sc[s])
-		for (p = 1; p <= 3; p++) { k = px[p] SUBSEP sc[s]; m = median(k)
-			printf "%-12s %-8s %10.0f %6.2fx %12.1f%s\n", (p == 1 ? sc[s] : ""), px[p], m, base ? m / base : 0, cc[k] / cnt[k], (err[k] ? "  errors:" err[k] : "") } }
+	for (s = 1; s <= 2; s++) { hk = "haproxy" SUBSEP sc[s]; base = median(hk); cbase = cc[hk] / cnt[hk]
+		for (p = 1; p <= 3; p++) { k = px[p] SUBSEP sc[s]; m = median(k); c = cc[k] / cnt[k]
+			printf "%-12s %-8s %10.0f %6.2fx %12.1f %6.2fx %7.0f%s\n", (p == 1 ? sc[s] : ""), px[p], m, base ? m / base : 0, c, cbase ? c / cbase : 0, pc[k] / cnt[k], (err[k] ? "  errors:" err[k] : "") } }
 }' "$RAW"
+echo "req/s: median; CPU µs/req and proxy% (the proxy's share of CPU 0): mean over rounds."
+echo "When proxy% is well under 100 the load side (wrk's own handshakes, on CPU 1) bounded req/s: compare CPU µs/req."
 echo "raw results and wrk outputs: $TMP"
