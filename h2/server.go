@@ -14,8 +14,6 @@ package h2
 import (
 	"context"
 	"crypto/tls"
-	"errors"
-	"io"
 	"log"
 	"log/slog"
 	"net"
@@ -210,7 +208,3 @@ func (w logWriter) Write(p []byte) (int, error) {
 	w.log.Debug("http2 server", "message", string(p))
 	return len(p), nil
 }
-
-var errAborted = errors.New("h2: stream aborted")
-
-var _ io.Writer = logWriter{}

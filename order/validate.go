@@ -110,8 +110,15 @@ func (l *Listener) Validate() error {
 			return fieldErr("listener.tls_versions", "%q is not TLS1.2 or TLS1.3", v)
 		}
 	}
-	if l.Protocol != HTTPS && (len(l.TLSVersions) > 0 || l.Certificate != nil || l.HSTS != nil) {
-		return fieldErr("listener.tls_versions", "TLS settings (tls_versions, certificate, hsts) need an https listener")
+	if l.Protocol != HTTPS {
+		switch {
+		case len(l.TLSVersions) > 0:
+			return fieldErr("listener.tls_versions", "TLS settings need an https listener")
+		case l.Certificate != nil:
+			return fieldErr("listener.certificate", "a default certificate needs an https listener")
+		case l.HSTS != nil:
+			return fieldErr("listener.hsts", "HSTS is sent on https listeners only (RFC 6797 §7.2)")
+		}
 	}
 	if l.Certificate != nil {
 		if err := l.Certificate.Validate(); err != nil {

@@ -90,11 +90,23 @@ func listenerCommand(g *globals) *cobra.Command {
 		var inactive bool
 		var front, back, connect, request string
 		var listenerHSTS func() *order.HSTS
+		var defCert, defKey string
+		var defChain []string
 		cmd := &cobra.Command{Use: "add", Short: "Add a " + string(p) + " listener (active unless --inactive)", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				l.Active = !inactive
 				if listenerHSTS != nil {
 					l.HSTS = listenerHSTS()
+				}
+				if defCert != "" || defKey != "" {
+					if defCert == "" || defKey == "" {
+						return &exitError{code: exitUsage, err: fmt.Errorf("--certificate and --key go together")}
+					}
+					c, err := readCert(defCert, defKey, defChain, nil)
+					if err != nil {
+						return err
+					}
+					l.Certificate = &c
 				}
 				for _, d := range []struct {
 					s   string
@@ -123,6 +135,9 @@ func listenerCommand(g *globals) *cobra.Command {
 		if p == order.HTTPS {
 			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
 			listenerHSTS = hstsFlags(cmd)
+			f.StringVar(&defCert, "certificate", "", "default certificate (PEM file), served without SNI or for unknown names")
+			f.StringVar(&defKey, "key", "", "private key (PEM file) of the default certificate")
+			f.StringSliceVar(&defChain, "chain", nil, "chain file(s) of the default certificate")
 		}
 		required(cmd, "address")
 		return cmd
