@@ -426,3 +426,34 @@ func TestH2MalformedHeadersAndRepeatedSettings(t *testing.T) {
 		t.Errorf("acks %d, first DATA frame of %d bytes, want an ack and 1 byte", acks, data)
 	}
 }
+
+// TestH2ConnectionSurvivesCertificateReplace: an HTTP/2 connection opened
+// before a replace keeps serving streams after it.
+func TestH2ConnectionSurvivesCertificateReplace(t *testing.T) {
+	ca := testcert.NewCA()
+	th := startTLS(t, ca, nil)
+	o := newOrigin(t, "app", nil)
+	th.routeTLS("shop.test", "shop", o.Addr)
+	old := ca.Leaf([]string{"shop.test"}, testcert.Options{})
+	fp := th.addCert(old)
+	cc := th.h2Conn()
+	get := func(path string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", "https://shop.test"+path, nil)
+		resp, err := cc.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(b) != "app "+path {
+			t.Fatalf("%s: %d %q", path, resp.StatusCode, b)
+		}
+	}
+	get("/before")
+	th.Must(order.ReplaceCertificate{Address: th.TLSAddr, OldFingerprint: fp,
+		Certificate: *certOf(ca.Leaf([]string{"shop.test"}, testcert.Options{}))})
+	get("/after-replace")
+	th.Must(order.RemoveCertificate{Address: th.TLSAddr, Fingerprint: th.Must(order.ListCertificates{}).Content.Certificates[0].Fingerprint})
+	get("/after-remove")
+}
