@@ -68,6 +68,11 @@ func Run(ctx context.Context, cfg Config, end *End) error {
 				return nil
 			}
 			resp := p.handle(req)
+			if p.stop != nil {
+				// Acknowledged means no longer accepting: a new proxy
+				// may bind the same addresses as soon as it has the answer.
+				p.stopAccepting()
+			}
 			select {
 			case end.responses <- resp:
 			case <-ctx.Done():
@@ -147,16 +152,23 @@ func (p *proxy) reapIdle(now time.Time) {
 	}
 }
 
-// shutdown stops accepting everywhere, lets exchanges in flight finish for
-// the grace period, then closes what remains and waits for every goroutine.
-// While it waits it still answers: status queries, a hard shutdown order
-// (which cuts the wait short), and an error for anything else.
-func (p *proxy) shutdown(ctx context.Context, end *End) {
+// stopAccepting closes every listening socket.
+func (p *proxy) stopAccepting() {
 	for _, l := range p.listeners {
 		if l.acceptor != nil {
 			l.acceptor.Close()
 			l.acceptor = nil
 		}
+	}
+}
+
+// shutdown stops accepting everywhere, lets exchanges in flight finish for
+// the grace period, then closes what remains and waits for every goroutine.
+// While it waits it still answers: status queries, a hard shutdown order
+// (which cuts the wait short), and an error for anything else.
+func (p *proxy) shutdown(ctx context.Context, end *End) {
+	p.stopAccepting()
+	for _, l := range p.listeners {
 		l.shared.Drain()
 		if l.h2 != nil {
 			l.h2.Drain()
