@@ -45,6 +45,8 @@ type Backend struct {
 	mu      sync.Mutex
 	idle    []*Conn // most recently used last
 	maxIdle int
+
+	h2 h2cClient // used by clusters with http2 set
 }
 
 // NewBackend returns a backend for b that keeps at most maxIdle idle
@@ -265,4 +267,6 @@ func (b *Backend) closeIdle() {
 	for _, c := range idle {
 		c.Conn.Close()
 	}
+	b.h2.once.Do(func() {}) // no transport is made after this
+	b.closeH2C()
 }

@@ -17,6 +17,9 @@ type Settings struct {
 	order.Cluster
 	// Answers are the cluster's own default answers (nil: none).
 	Answers *answer.Set
+	// HSTS is the cluster's Strict-Transport-Security header line (CRLF
+	// included), or nil: sent on https listeners instead of theirs.
+	HSTS []byte
 }
 
 // Cluster is the runtime side of a cluster: its settings and backends.

@@ -15,6 +15,8 @@ func (b *plan) cluster(id string, t *table) {
 		StickySession: t.boolean("sticky_session"),
 		HTTPSRedirect: t.boolean("https_redirect"),
 		SendProxy:     t.boolean("send_proxy"),
+		HTTP2:         t.boolean("http2"),
+		HSTS:          hsts(t),
 		Answers:       b.l.answers(t),
 		HealthCheck:   healthCheck(t.sub("health_check")),
 	}

@@ -32,13 +32,18 @@
 // max_header_fields, answer_NNN for NNN in 301, 400, 403, 404, 408, 413,
 // 421, 429, 502, 503, 504 (a file: a complete HTTP/1.x response or an HTML
 // body, UTF-8), and on https listeners the default certificate:
-// certificate, key, certificate_chain (files). Every listener is activated
+// certificate, key, certificate_chain (files), and hsts (see below). Every
+// listener is activated
 // once the rest of the state is in place.
 //
 // [clusters.ID]: protocol (http, tcp), load_balancing (round_robin, random,
 // least_loaded, power_of_two), sticky_session, https_redirect, send_proxy
 // (a PROXY protocol v2 header at the start of every backend connection),
-// answer_NNN, and two arrays of tables:
+// http2 (cleartext HTTP/2 to the backends), hsts, health_check (a table:
+// type, path, host, expected_status, interval, timeout, rise, fall),
+// answer_NNN, and two arrays of tables. hsts, on a cluster or an https
+// listener, is a table { max_age = SECONDS, include_subdomains = BOOL,
+// preload = BOOL } (max_age required); the cluster's wins. The arrays:
 //
 //   - frontends: address (of a declared listener, whose protocol decides
 //     the kind of the frontend), and on http and https listeners hostname,

@@ -84,6 +84,7 @@ func (b *plan) listener(t *table) {
 	switch ln.Protocol {
 	case order.HTTPS:
 		ln.Certificate, _ = b.l.certificate(t, false)
+		ln.HSTS = hsts(t)
 	case order.HTTP, order.TCP:
 		if k := markRead(t, certKeys[:3]); k != "" {
 			t.errKey(k, "only https listeners have a default certificate; this one is %s", ln.Protocol)

@@ -73,8 +73,26 @@ type Listener struct {
 	// "TLS1.3"). Default both.
 	TLSVersions []string `json:"tls_versions,omitempty"`
 	// Certificate is the default certificate of an https listener, served
-	// when SNI is absent or matches nothing.
+	// when SNI is absent or matches nothing. Without one such handshakes
+	// are refused with an unrecognized_name alert.
 	Certificate *CertificateAndKey `json:"certificate,omitempty"`
+	// HSTS, on an https listener, adds a Strict-Transport-Security header
+	// to its responses (a cluster's own HSTS wins). Nil: none.
+	HSTS *HSTS `json:"hsts,omitempty"`
+}
+
+// HSTS is a Strict-Transport-Security policy (RFC 6797). It is sent only on
+// https listeners, on responses whose backend did not send its own, and on
+// the proxy's own answers.
+type HSTS struct {
+	// MaxAge is how long browsers keep the policy, in seconds (0 tells
+	// them to drop it). Required.
+	MaxAge int64 `json:"max_age"`
+	// IncludeSubDomains extends the policy to every subdomain.
+	IncludeSubDomains bool `json:"include_subdomains,omitempty"`
+	// Preload asks for inclusion in browsers' preload lists; it needs
+	// IncludeSubDomains and a MaxAge of at least a year (31536000).
+	Preload bool `json:"preload,omitempty"`
 }
 
 // Cluster is one application: a set of backends and the settings that pick
@@ -99,6 +117,13 @@ type Cluster struct {
 	// HealthCheck, when set, probes every backend of the cluster in the
 	// background; backends failing it are taken out of rotation.
 	HealthCheck *HealthCheck `json:"health_check,omitempty"`
+	// HTTP2 makes the proxy speak cleartext HTTP/2 (h2c, prior knowledge)
+	// to the cluster's backends, whatever the client speaks.
+	HTTP2 bool `json:"http2,omitempty"`
+	// HSTS adds a Strict-Transport-Security header to this cluster's
+	// responses on https listeners, instead of the listener's. Nil: the
+	// listener's, if any.
+	HSTS *HSTS `json:"hsts,omitempty"`
 	// Answers replaces default answers for this cluster (see
 	// Listener.Answers); cluster answers win over listener answers.
 	Answers map[string]string `json:"answers,omitempty"`

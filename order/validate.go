@@ -112,8 +112,23 @@ func (l *Listener) Validate() error {
 			return fieldErr("listener.tls_versions", "%q is not TLS1.2 or TLS1.3", v)
 		}
 	}
-	if l.Protocol != HTTPS && (len(l.TLSVersions) > 0 || l.Certificate != nil) {
-		return fieldErr("listener.tls_versions", "TLS settings need an https listener")
+	if l.Protocol != HTTPS {
+		switch {
+		case len(l.TLSVersions) > 0:
+			return fieldErr("listener.tls_versions", "TLS settings need an https listener")
+		case l.Certificate != nil:
+			return fieldErr("listener.certificate", "a default certificate needs an https listener")
+		case l.HSTS != nil:
+			return fieldErr("listener.hsts", "HSTS is sent on https listeners only (RFC 6797 §7.2)")
+		}
+	}
+	if l.Certificate != nil {
+		if err := l.Certificate.Validate(); err != nil {
+			return err
+		}
+	}
+	if err := l.HSTS.validate("listener.hsts"); err != nil {
+		return err
 	}
 	return validateAnswers("listener.answers", l.Answers)
 }
@@ -137,6 +152,9 @@ func (c *Cluster) Validate() error {
 		if err := c.HealthCheck.Validate(); err != nil {
 			return err
 		}
+	}
+	if err := c.HSTS.validate("cluster.hsts"); err != nil {
+		return err
 	}
 	return validateAnswers("cluster.answers", c.Answers)
 }
@@ -254,6 +272,36 @@ func (c *CertificateAndKey) Validate() error {
 		return fieldErr("certificate.key", "not a PEM key")
 	}
 	return nil
+}
+
+// validate checks an optional HSTS policy.
+func (h *HSTS) validate(field string) error {
+	if h == nil {
+		return nil
+	}
+	if h.MaxAge < 0 || h.MaxAge > 1<<31-1 {
+		return fieldErr(field+".max_age", "%d is outside 0..2147483647 seconds", h.MaxAge)
+	}
+	if h.Preload && (!h.IncludeSubDomains || h.MaxAge < 31536000) {
+		return fieldErr(field+".preload", "preload needs include_subdomains and a max_age of at least 31536000 (a year)")
+	}
+	return nil
+}
+
+// Header returns the Strict-Transport-Security header line of the policy,
+// CRLF included, or nil for a nil policy.
+func (h *HSTS) Header() []byte {
+	if h == nil {
+		return nil
+	}
+	v := "Strict-Transport-Security: max-age=" + strconv.FormatInt(h.MaxAge, 10)
+	if h.IncludeSubDomains {
+		v += "; includeSubDomains"
+	}
+	if h.Preload {
+		v += "; preload"
+	}
+	return []byte(v + "\r\n")
 }
 
 func isToken(s string) bool {

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -28,7 +27,11 @@ func (p *proxy) apply(o order.Order) error {
 		return p.addListener(o.Listener)
 	case order.RemoveListener:
 		p.stopListener(o.Address)
-		if rl := p.listeners[o.Address]; rl.sessions() > 0 {
+		rl := p.listeners[o.Address]
+		if rl.tls != nil {
+			p.tickets.Detach(rl.tls)
+		}
+		if rl.sessions() > 0 {
 			p.retired = append(p.retired, rl) // a hard stop must still reach them
 		}
 		delete(p.listeners, o.Address)
@@ -76,6 +79,12 @@ func (p *proxy) apply(o order.Order) error {
 		return nil
 	case order.RemoveBackend:
 		p.clusters[o.ClusterID].Remove(o.ID)
+	case order.AddCertificate, order.ReplaceCertificate, order.RemoveCertificate:
+		if err := p.state.Apply(o); err != nil {
+			return err
+		}
+		p.publishCerts(certAddress(o))
+		return nil
 	}
 	return p.state.Apply(o)
 }
@@ -102,6 +111,7 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 		StickyName:     l.StickyName,
 		ExpectProxy:    l.ExpectProxy,
 		TunnelTimeout:  pick(l.TunnelTimeout, p.cfg.TunnelTimeout),
+		HSTS:           l.HSTS.Header(),
 	}
 	if l.MaxHeadBytes > 0 {
 		s.Limits.MaxHeadBytes = l.MaxHeadBytes
@@ -111,9 +121,6 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 	}
 	return s, nil
 }
-
-// errNotYet refuses what a later version serves.
-var errNotYet = errors.New("serving https listeners is not supported yet; http and tcp listeners are")
 
 // tcpSettings derives a tcp listener's settings.
 func (p *proxy) tcpSettings(l order.Listener) *tcp.Settings {
@@ -152,6 +159,12 @@ func (p *proxy) addListener(l order.Listener) error {
 		rl.shared = session.NewListener(l.Address, set)
 		rl.shared.M = p.listenerMetrics(l.Address)
 	}
+	if l.Protocol == order.HTTPS {
+		if err := p.newTLS(rl, l); err != nil {
+			p.forget(order.RemoveListener{Address: l.Address})
+			return err
+		}
+	}
 	if l.Active {
 		if err := p.bind(rl, l); err != nil {
 			p.forget(order.RemoveListener{Address: l.Address})
@@ -170,14 +183,18 @@ func (p *proxy) addListener(l order.Listener) error {
 }
 
 func (p *proxy) bind(rl *runListener, l order.Listener) error {
-	if l.Protocol == order.HTTPS {
-		return &order.FieldError{Field: "listener.protocol", Reason: errNotYet.Error()}
-	}
-	serve := func(c net.Conn, release func()) { session.Serve(p.env, rl.shared, c, release) }
-	if rl.tcp != nil {
+	var serve listener.Handler
+	switch l.Protocol {
+	case order.HTTP:
+		shared := rl.shared
+		serve = func(c net.Conn, release func()) { session.Serve(p.env, shared, c, release) }
+	case order.HTTPS:
+		serve = p.serveTLS(rl)
+	case order.TCP:
+		tl := rl.tcp
 		serve = func(c net.Conn, release func()) {
 			defer release()
-			tcp.Serve(p.tcpEnv, rl.tcp, c)
+			tcp.Serve(p.tcpEnv, tl, c)
 		}
 	}
 	a, err := listener.Listen(l.Address, p.slots, &p.conns, serve)
@@ -223,7 +240,7 @@ func (p *proxy) addCluster(o order.AddCluster) error {
 		return err
 	}
 	c, _ := p.state.Cluster(o.ID)
-	s := &backend.Settings{Cluster: c, Answers: answers}
+	s := &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header()}
 	if rc := p.clusters[o.ID]; rc != nil {
 		rc.SetSettings(s)
 	} else {

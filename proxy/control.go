@@ -130,9 +130,6 @@ func (p *proxy) loadState(path string) error {
 		if rl := p.listeners[a.Address]; rl != nil && rl.acceptor != nil {
 			continue
 		}
-		if l, _ := scratch.Listener(a.Address); l.Protocol == order.HTTPS {
-			return &order.FieldError{Field: "listener.protocol", Reason: a.Address + ": " + errNotYet.Error()}
-		}
 		ln, err := net.Listen("tcp", a.Address)
 		if err != nil {
 			return &order.FieldError{Field: "listener.address", Reason: fmt.Sprintf("cannot listen: %v", err)}

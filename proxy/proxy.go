@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/h2"
+	"github.com/sluiceproxy/sluice/handshake"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/session"
@@ -34,6 +36,7 @@ type proxy struct {
 	retired  []*runListener
 	clusters map[string]*backend.Cluster
 	started  time.Time
+	tickets  *handshake.Tickets // session-ticket keys of every https listener
 }
 
 // runListener is a listener's runtime side: shared for http and https
@@ -42,6 +45,8 @@ type runListener struct {
 	shared   *session.Listener
 	tcp      *tcp.Listener
 	acceptor *listener.Acceptor // nil while inactive
+	tls      *handshake.Server  // https only: certificates and TLS settings
+	h2       *h2.Server         // https only: the HTTP/2 connections
 }
 
 // drain lets the listener's connections finish their exchange in flight.
@@ -51,6 +56,9 @@ func (rl *runListener) drain() {
 		return
 	}
 	rl.shared.Drain()
+	if rl.h2 != nil {
+		rl.h2.Drain() // GOAWAY: streams in flight finish
+	}
 }
 
 // sessions is the number of the listener's open connections.
@@ -68,6 +76,9 @@ func (rl *runListener) closeAll() {
 		return
 	}
 	rl.shared.CloseAll()
+	if rl.h2 != nil {
+		rl.h2.CloseAll()
+	}
 }
 
 // Run runs a proxy until ctx is done or the client closes its Requests
@@ -99,6 +110,11 @@ func Run(ctx context.Context, cfg Config, end *End) error {
 				return nil
 			}
 			resp := p.handle(req)
+			if p.stop != nil {
+				// Acknowledged means no longer accepting: a new proxy
+				// may bind the same addresses as soon as it has the answer.
+				p.stopAccepting()
+			}
 			select {
 			case end.responses <- resp:
 			case <-ctx.Done():
@@ -133,6 +149,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 		listeners: map[string]*runListener{},
 		clusters:  map[string]*backend.Cluster{},
 		started:   time.Now(),
+		tickets:   handshake.NewTickets(time.Now()),
 	}
 }
 
@@ -169,9 +186,11 @@ func (p *proxy) handle(req order.Request) order.Response {
 	return resp
 }
 
-// reapIdle closes pooled backend connections idle for too long, and
-// forgets retired listeners whose connections have all ended.
+// reapIdle closes pooled backend connections idle for too long, forgets
+// retired listeners whose connections have all ended, and rotates the
+// session-ticket keys when their time has come.
 func (p *proxy) reapIdle(now time.Time) {
+	p.tickets.Rotate(now)
 	keep := p.retired[:0]
 	for _, rl := range p.retired {
 		if rl.sessions() > 0 {
@@ -187,16 +206,23 @@ func (p *proxy) reapIdle(now time.Time) {
 	}
 }
 
-// shutdown stops accepting everywhere, lets exchanges in flight finish for
-// the grace period, then closes what remains and waits for every goroutine.
-// While it waits it still answers: status queries, a hard shutdown order
-// (which cuts the wait short), and an error for anything else.
-func (p *proxy) shutdown(ctx context.Context, end *End) {
+// stopAccepting closes every listening socket.
+func (p *proxy) stopAccepting() {
 	for _, l := range p.listeners {
 		if l.acceptor != nil {
 			l.acceptor.Close()
 			l.acceptor = nil
 		}
+	}
+}
+
+// shutdown stops accepting everywhere, lets exchanges in flight finish for
+// the grace period, then closes what remains and waits for every goroutine.
+// While it waits it still answers: status queries, a hard shutdown order
+// (which cuts the wait short), and an error for anything else.
+func (p *proxy) shutdown(ctx context.Context, end *End) {
+	p.stopAccepting()
+	for _, l := range p.listeners {
 		l.drain()
 	}
 	done := make(chan struct{})

@@ -115,3 +115,10 @@ func (e *Env) putBuf(b *[]byte) {
 	e.BuffersInUse.Add(-1)
 	e.bufs.Put(b)
 }
+
+// IDLen is the length of a request id.
+const IDLen = idLen
+
+// NewID writes a new request id into dst; other protocol sessions (HTTP/2)
+// share the sequence.
+func (e *Env) NewID(dst *[IDLen]byte) { e.nextID(dst) }

@@ -29,6 +29,10 @@ func (s *Session) exchange() bool {
 		s.env.testHook(s)
 	}
 	bodyStart := s.r + req.HeadLen
+	s.hsts = nil
+	if s.tlsCert != nil && len(req.Host) > 0 && !s.tlsCert.CoversBytes(req.Host) {
+		return s.reject(421, nil, nil, bodyStart)
+	}
 
 	rt, ok := s.ln.Routes().Lookup(req.Host, req.Path, req.Method)
 	if !ok {
@@ -39,10 +43,14 @@ func (s *Session) exchange() bool {
 	}
 	cluster := rt.Cluster
 	cs := cluster.Settings()
+	s.hsts = cs.HSTS
 	if cs.HTTPSRedirect && s.set.Proto == "http" {
 		return s.reject(301, s.redirectLocation(), cs.Answers, bodyStart)
 	}
 
+	if cs.HTTP2 {
+		return s.forwardH2C(cluster, cs, bodyStart)
+	}
 	replayable := isReplayable(req)
 	s.sticky = cs.StickySession
 	s.stickyMatch = nil
@@ -138,10 +146,25 @@ func (s *Session) reject(status int, extra []byte, cluster *answer.Set, bodyStar
 // answer writes a default (or replaced) answer for the current request id.
 func (s *Session) answer(status int, extra []byte, close bool, cs *answer.Set) {
 	headOnly := s.head
+	if h := s.hstsLine(); h != nil {
+		extra = append(append(make([]byte, 0, len(extra)+len(h)), extra...), h...)
+	}
 	out := answer.Append(s.out(), status, s.id[:], extra, close, headOnly, cs, s.set.Answers)
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
 	_, _ = s.conn.Write(out)
 	*s.outp = out[:cap(out)]
+}
+
+// hstsLine is the HSTS header to send on the current exchange: the
+// cluster's, else the listener's; nil on plain connections.
+func (s *Session) hstsLine() []byte {
+	if s.tlsCert == nil {
+		return nil
+	}
+	if s.hsts != nil {
+		return s.hsts
+	}
+	return s.set.HSTS
 }
 
 // redirectLocation builds the Location field of an https redirect.

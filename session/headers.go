@@ -128,6 +128,9 @@ func (s *Session) appendResponseHead(out []byte, keepAlive bool, upgrade []byte)
 	if s.cookieFor != "" {
 		out = appendSetCookie(out, s.set.stickyName(), s.cookieFor)
 	}
+	if h := s.hstsLine(); h != nil && !hasField(resp.Headers, "strict-transport-security") {
+		out = append(out, h...)
+	}
 	out = append(out, "Sluice-Request-Id: "...)
 	out = append(out, s.id[:]...)
 	switch {
@@ -140,6 +143,16 @@ func (s *Session) appendResponseHead(out []byte, keepAlive bool, upgrade []byte)
 		out = append(out, "\r\nConnection: keep-alive"...)
 	}
 	return append(out, "\r\n\r\n"...)
+}
+
+// hasField reports whether hs has a field named lower (lower case).
+func hasField(hs []h1.Header, lower string) bool {
+	for i := range hs {
+		if len(hs[i].Name) == len(lower) && bytes.EqualFold(hs[i].Name, []byte(lower)) {
+			return true
+		}
+	}
+	return false
 }
 
 // upgradeValue returns the value of the Upgrade field of hs, or nil.

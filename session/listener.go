@@ -37,6 +37,9 @@ type Settings struct {
 	// TunnelTimeout is the idle timeout of an upgraded connection (a
 	// WebSocket tunnel), on each side.
 	TunnelTimeout time.Duration
+	// HSTS is the listener's Strict-Transport-Security header line (CRLF
+	// included), or nil; sent only on TLS connections.
+	HSTS []byte
 }
 
 func (s *Settings) stickyName() string {
@@ -82,6 +85,15 @@ func (l *Listener) Settings() *Settings { return l.settings.Load() }
 
 // SetSettings publishes new settings for the next requests.
 func (l *Listener) SetSettings(s *Settings) { l.settings.Store(s) }
+
+// Port is the listener's port, for X-Forwarded-Port.
+func (l *Listener) Port() string { return l.port }
+
+// ByNode is the listener's IP as a Forwarded "by=" node.
+func (l *Listener) ByNode() string { return l.byIP }
+
+// Closing reports whether the listener is draining.
+func (l *Listener) Closing() bool { return l.closing.Load() }
 
 // Routes returns the current routing table.
 func (l *Listener) Routes() *router.Table[*Route] { return l.routes.Load() }

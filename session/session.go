@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/internal/park"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
@@ -85,6 +86,10 @@ type Session struct {
 	// hasID is set once the current request has an id (for panic logs).
 	hasID bool
 	first bool
+	// tlsCert is the certificate served on a TLS connection (nil on plain
+	// ones); hsts is the HSTS header of the exchange in progress.
+	tlsCert *cert.Cert
+	hsts    []byte
 }
 
 // Serve serves conn until it closes or parks. It returns when the
@@ -95,18 +100,19 @@ type Session struct {
 // from another goroutine. When the listener expects the PROXY protocol,
 // Serve reads the header from conn first.
 func Serve(env *Env, ln *Listener, conn net.Conn, release func()) {
-	serve(env, ln, conn, nil, release)
+	serve(&Session{env: env, ln: ln, conn: conn, release: release, first: true}, nil)
 }
 
 // ServeProxied is Serve for conn, whose PROXY protocol header hdr was read
-// before (see ReadProxyHeader): for a TLS connection, the header comes
-// before the handshake, on the raw connection.
+// before (see ReadProxyHeader).
 func ServeProxied(env *Env, ln *Listener, conn net.Conn, hdr *proxyproto.Header, release func()) {
-	serve(env, ln, conn, hdr, release)
+	serve(&Session{env: env, ln: ln, conn: conn, release: release, first: true}, hdr)
 }
 
-func serve(env *Env, ln *Listener, conn net.Conn, hdr *proxyproto.Header, release func()) {
-	s := &Session{env: env, ln: ln, conn: conn, release: release, first: true}
+// serve runs s, whose env, ln, conn, release (and tlsCert for TLS) are
+// set; hdr is a PROXY protocol header read before, or nil.
+func serve(s *Session, hdr *proxyproto.Header) {
+	env, ln, conn, release := s.env, s.ln, s.conn, s.release
 	if !ln.track(s) {
 		conn.Close()
 		release()

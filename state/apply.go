@@ -3,6 +3,7 @@ package state
 import (
 	"reflect"
 
+	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/router"
 )
@@ -92,8 +93,18 @@ func (s *State) addListener(l order.Listener, commit bool) error {
 		}
 		return errf("listener.address", "a different %s listener already exists on %s", old.Protocol, l.Address)
 	}
+	var def *cert.Cert
+	if l.Certificate != nil {
+		var err error
+		if def, err = parseCert(*l.Certificate, "listener.certificate"); err != nil {
+			return err
+		}
+	}
 	if commit {
 		s.listeners[l.Address] = l
+		if def != nil {
+			s.defaults[l.Address] = def
+		}
 	}
 	return nil
 }
@@ -120,6 +131,7 @@ func (s *State) removeListener(addr string) {
 	delete(s.listeners, addr)
 	delete(s.tcp, addr)
 	delete(s.certs, addr)
+	delete(s.defaults, addr)
 	for k := range s.http {
 		if k.address == addr {
 			delete(s.http, k)

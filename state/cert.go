@@ -1,63 +1,50 @@
 package state
 
 import (
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/hex"
+	"errors"
 	"strings"
 	"time"
 
+	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/order"
 )
 
-// cert is a parsed certificate as stored on a listener.
-type cert struct {
-	order    order.AddCertificate
-	info     order.CertificateInfo
-	notAfter time.Time
+// storedCert is a certificate attached to a listener: the order that added
+// it (for dumps) and its parsed form (for serving and listing).
+type storedCert struct {
+	order  order.AddCertificate
+	parsed *cert.Cert
 }
 
-// parseCert checks that the PEM parts parse, the key matches, and the
-// certificate has not expired; it derives the fingerprint and names.
-func parseCert(addr string, c order.CertificateAndKey) (cert, error) {
-	full := c.Certificate
-	for _, ch := range c.Chain {
-		full += "\n" + ch
-	}
-	pair, err := tls.X509KeyPair([]byte(full), []byte(c.Key))
-	if err != nil {
-		return cert{}, errf("certificate", "%v", err)
-	}
-	leaf, err := x509.ParseCertificate(pair.Certificate[0])
-	if err != nil {
-		return cert{}, errf("certificate.certificate", "%v", err)
-	}
-	if time.Now().After(leaf.NotAfter) {
-		return cert{}, errf("certificate.certificate", "expired on %s", leaf.NotAfter.UTC().Format(time.RFC3339))
-	}
-	sum := sha256.Sum256(leaf.Raw)
-	names := c.Names
-	if len(names) == 0 {
-		names = leaf.DNSNames
-		for _, ip := range leaf.IPAddresses {
-			names = append(names, ip.String())
+// parseCert parses c with cert.Parse, turning its error into a field error.
+func parseCert(c order.CertificateAndKey, field string) (*cert.Cert, error) {
+	pc, err := cert.Parse(c, time.Now())
+	var ce *cert.Error
+	if errors.As(err, &ce) {
+		f := ce.Field
+		if field != "certificate" {
+			f = field + strings.TrimPrefix(ce.Field, "certificate")
 		}
-		if len(names) == 0 && leaf.Subject.CommonName != "" {
-			names = []string{leaf.Subject.CommonName}
-		}
+		return nil, errf(f, "%s", ce.Reason)
 	}
-	for i, n := range names {
-		names[i] = strings.ToLower(n)
+	return pc, err
+}
+
+func (c storedCert) info(addr string) order.CertificateInfo {
+	return order.CertificateInfo{
+		Address: addr, Fingerprint: c.parsed.Fingerprint, Names: c.parsed.Names,
+		NotAfter: c.parsed.NotAfter.UTC().Format(time.RFC3339),
 	}
-	return cert{
-		order: order.AddCertificate{Address: addr, Certificate: c},
-		info: order.CertificateInfo{
-			Address: addr, Fingerprint: hex.EncodeToString(sum[:]), Names: names,
-			NotAfter: leaf.NotAfter.UTC().Format(time.RFC3339),
-		},
-		notAfter: leaf.NotAfter,
-	}, nil
+}
+
+// ServedCerts returns the parsed certificates attached to the listener on
+// addr, sorted by fingerprint, and its parsed default certificate (nil when
+// it has none).
+func (s *State) ServedCerts(addr string) (certs []*cert.Cert, def *cert.Cert) {
+	for _, fp := range sortedKeys(s.certs[addr]) {
+		certs = append(certs, s.certs[addr][fp].parsed)
+	}
+	return certs, s.defaults[addr]
 }
 
 func (s *State) needHTTPS(addr string) error {
@@ -75,18 +62,18 @@ func (s *State) addCertificate(o order.AddCertificate, commit bool) error {
 	if err := s.needHTTPS(o.Address); err != nil {
 		return err
 	}
-	c, err := parseCert(o.Address, o.Certificate)
+	c, err := parseCert(o.Certificate, "certificate")
 	if err != nil {
 		return err
 	}
-	if _, ok := s.certs[o.Address][c.info.Fingerprint]; ok {
+	if _, ok := s.certs[o.Address][c.Fingerprint]; ok {
 		return nil // identical certificate: already there
 	}
 	if commit {
 		if s.certs[o.Address] == nil {
-			s.certs[o.Address] = map[string]cert{}
+			s.certs[o.Address] = map[string]storedCert{}
 		}
-		s.certs[o.Address][c.info.Fingerprint] = c
+		s.certs[o.Address][c.Fingerprint] = storedCert{order: o, parsed: c}
 	}
 	return nil
 }
@@ -99,13 +86,16 @@ func (s *State) replaceCertificate(o order.ReplaceCertificate, commit bool) erro
 	if _, ok := s.certs[o.Address][old]; !ok {
 		return errf("certificate.old_fingerprint", "no certificate %s on %s", o.OldFingerprint, o.Address)
 	}
-	c, err := parseCert(o.Address, o.Certificate)
+	c, err := parseCert(o.Certificate, "certificate")
 	if err != nil {
 		return err
 	}
 	if commit {
 		delete(s.certs[o.Address], old)
-		s.certs[o.Address][c.info.Fingerprint] = c
+		s.certs[o.Address][c.Fingerprint] = storedCert{
+			order:  order.AddCertificate{Address: o.Address, Certificate: o.Certificate},
+			parsed: c,
+		}
 	}
 	return nil
 }

@@ -95,7 +95,7 @@ func (s *State) Certificates(addr string) []order.CertificateInfo {
 			continue
 		}
 		for _, fp := range sortedKeys(s.certs[a]) {
-			out = append(out, s.certs[a][fp].info)
+			out = append(out, s.certs[a][fp].info(a))
 		}
 	}
 	return out

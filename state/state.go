@@ -3,6 +3,7 @@ package state
 import (
 	"fmt"
 
+	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/router"
 )
@@ -14,7 +15,8 @@ type State struct {
 	http      map[frontKey]order.HTTPFrontend // http and https frontends
 	tcp       map[string]order.TCPFrontend    // by listener address
 	backends  map[backendKey]order.Backend
-	certs     map[string]map[string]cert // listener address -> fingerprint -> cert
+	certs     map[string]map[string]storedCert // listener address -> fingerprint -> cert
+	defaults  map[string]*cert.Cert            // listener address -> its parsed default certificate
 }
 
 type frontKey struct {
@@ -32,7 +34,8 @@ func New() *State {
 		http:      map[frontKey]order.HTTPFrontend{},
 		tcp:       map[string]order.TCPFrontend{},
 		backends:  map[backendKey]order.Backend{},
-		certs:     map[string]map[string]cert{},
+		certs:     map[string]map[string]storedCert{},
+		defaults:  map[string]*cert.Cert{},
 	}
 }
 

@@ -92,9 +92,25 @@ func listenerCommand(g *globals) *cobra.Command {
 		l := order.Listener{Protocol: p}
 		var inactive bool
 		var front, back, connect, request, tunnel string
+		var listenerHSTS func() *order.HSTS
+		var defCert, defKey string
+		var defChain []string
 		cmd := &cobra.Command{Use: "add", Short: "Add a " + string(p) + " listener (active unless --inactive)", Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
 				l.Active = !inactive
+				if listenerHSTS != nil {
+					l.HSTS = listenerHSTS()
+				}
+				if defCert != "" || defKey != "" {
+					if defCert == "" || defKey == "" {
+						return &exitError{code: exitUsage, err: fmt.Errorf("--certificate and --key go together")}
+					}
+					c, err := readCert(defCert, defKey, defChain, nil)
+					if err != nil {
+						return err
+					}
+					l.Certificate = &c
+				}
 				for _, d := range []struct {
 					s   string
 					dst *order.Duration
@@ -124,6 +140,10 @@ func listenerCommand(g *globals) *cobra.Command {
 		}
 		if p == order.HTTPS {
 			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
+			listenerHSTS = hstsFlags(cmd)
+			f.StringVar(&defCert, "certificate", "", "default certificate (PEM file), served without SNI or for unknown names")
+			f.StringVar(&defKey, "key", "", "private key (PEM file) of the default certificate")
+			f.StringSliceVar(&defChain, "chain", nil, "chain file(s) of the default certificate")
 		}
 		required(cmd, "address")
 		return cmd
@@ -148,9 +168,11 @@ func clusterCommand(g *globals) *cobra.Command {
 	var proto, lb string
 	var hc order.HealthCheck
 	var hcInterval, hcTimeout time.Duration
+	var clusterHSTS func() *order.HSTS
 	add := &cobra.Command{Use: "add", Short: "Add a cluster, or update its settings (all of them: unset flags take their defaults)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c.Protocol, c.LoadBalancing = order.Protocol(proto), order.LoadBalancing(lb)
+			c.HSTS = clusterHSTS()
 			c.HealthCheck = nil
 			if cmd.Flags().Changed("health-check") || anyChanged(cmd, "health-check-path", "health-check-host",
 				"health-check-status", "health-check-interval", "health-check-timeout", "health-check-rise", "health-check-fall") {
@@ -159,6 +181,7 @@ func clusterCommand(g *globals) *cobra.Command {
 			}
 			return g.send(cmd, order.AddCluster{Cluster: c}, nil)
 		}}
+	clusterHSTS = hstsFlags(add)
 	f := add.Flags()
 	f.StringVar(&c.ID, "id", "", "cluster id")
 	f.StringVar(&proto, "protocol", "http", "http or tcp")
@@ -174,6 +197,7 @@ func clusterCommand(g *globals) *cobra.Command {
 	f.DurationVar(&hcTimeout, "health-check-timeout", 0, "bound on one probe (default 5s)")
 	f.IntVar(&hc.Rise, "health-check-rise", 0, "good probes in a row that bring a backend up (default 2)")
 	f.IntVar(&hc.Fall, "health-check-fall", 0, "failed probes in a row that take it down (default 3)")
+	f.BoolVar(&c.HTTP2, "http2", false, "speak cleartext HTTP/2 (h2c) to the backends")
 	required(add, "id")
 
 	var id string

@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# HTTPS benchmark: Sluice against HAProxy and nginx terminating TLS, each
+# alone on one CPU, in front of the same origin, loaded by wrk over
+# loopback. Standalone; the same CPU layout as bench/run.sh.
+#
+#   bash bench/https.sh                # 3 rounds of 10 s runs
+#   bash bench/https.sh --quick        # 1 round of 5 s runs
+#   bash bench/https.sh --rounds 5 --duration 8
+#
+# Scenarios (wrk -t1 -c50, HTTP/1.1 over TLS, ECDSA P-256 certificate):
+#   keep-alive   requests on 50 kept-alive TLS connections: req/s
+#   handshakes   "Connection: close": every request opens a new TCP
+#                connection with a full TLS handshake (wrk resumes no
+#                session), so req/s = full handshakes per second
+# CPU layout (needs 2 CPUs):
+#   CPU 0  the proxy under test (HAProxy nbthread 1, nginx worker_processes 1,
+#          Sluice GOMAXPROCS=1); only the one measured gets traffic
+#   CPU 1  wrk and the origin (nginx, 1 worker, return 200 "hello, world\n")
+# Everything listens on 127.0.0.1; files go to a temp dir (printed); all it
+# starts is stopped on exit.
+set -euo pipefail
+
+ROUNDS=3
+DURATION=10
+WARMUP=2
+BASE_PORT=19080
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--quick) ROUNDS=1; DURATION=5; shift ;;
+	--rounds) ROUNDS="$2"; shift 2 ;;
+	--duration) DURATION="$2"; shift 2 ;;
+	--base-port) BASE_PORT="$2"; shift 2 ;;
+	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	*) echo "unknown argument: $1" >&2; exit 2 ;;
+	esac
+done
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+(( $(nproc) >= 2 )) || die "needs at least 2 CPUs"
+
+missing=()
+for t in haproxy nginx wrk curl openssl taskset; do command -v $t >/dev/null || missing+=("$t"); done
+if ((${#missing[@]})); then
+	[[ $EUID -eq 0 ]] || die "missing ${missing[*]}"
+	pkgs=("${missing[@]/taskset/util-linux}")
+	log "installing ${pkgs[*]}"
+	policy=/usr/sbin/policy-rc.d; made=0
+	[[ -e $policy ]] || { printf '#!/bin/sh\nexit 101\n' >$policy; chmod +x $policy; made=1; }
+	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}"; } >&2 || die "apt-get failed"
+	((made)) && rm -f $policy
+fi
+ulimit -n 65536 2>/dev/null || true
+
+TMP="$(mktemp -d /tmp/sluice-https-bench.XXXXXX)"
+ORIGIN=$BASE_PORT
+declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)))
+declare -A PID=()
+PIDS=()
+cleanup() {
+	local rc=$? p
+	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in $ORIGIN "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
+
+log "building sluice into $TMP"
+(cd "$REPO" && go build -o "$TMP/" ./cmd/sluice)
+cd "$TMP"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=localhost" \
+	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout key.pem -out cert.pem 2>/dev/null
+cat cert.pem key.pem >haproxy.pem
+
+nginx_conf() { # dir body
+	mkdir -p "$1"
+	cat >"$1/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $1/nginx.pid;
+error_log $1/error.log warn;
+events { worker_connections 20000; }
+http {
+    access_log off;
+    client_body_temp_path $1/cb; proxy_temp_path $1/p; fastcgi_temp_path $1/f; uwsgi_temp_path $1/u; scgi_temp_path $1/s;
+    keepalive_timeout 60s;
+    keepalive_requests 100000000;
+$2
+}
+CONF
+}
+nginx_conf "$TMP/origin" "server { listen 127.0.0.1:$ORIGIN backlog=4096; location / { default_type text/plain; return 200 \"hello, world\n\"; } }"
+nginx_conf "$TMP/nginx" "
+    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
+    server {
+        listen 127.0.0.1:${PORT[nginx]} ssl backlog=4096;
+        ssl_certificate $TMP/cert.pem;
+        ssl_certificate_key $TMP/key.pem;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+    }"
+# HAProxy wants 2 × maxconn descriptors; under a lower hard limit let it
+# start anyway, as bench/run.sh does.
+HAPROXY_LIMITS=""
+(( $(ulimit -n) >= 40100 )) || HAPROXY_LIMITS="no strict-limits"
+cat >haproxy.cfg <<CONF
+global
+    nbthread 1
+    maxconn 20000
+    $HAPROXY_LIMITS
+    ssl-default-bind-options ssl-min-ver TLSv1.2
+defaults
+    mode http
+    option http-keep-alive
+    http-reuse always
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+frontend fe
+    bind 127.0.0.1:${PORT[haproxy]} ssl crt $TMP/haproxy.pem alpn http/1.1
+    default_backend be
+backend be
+    server origin 127.0.0.1:$ORIGIN
+CONF
+cat >sluice.toml <<CONF
+command_socket = "$TMP/sluice.sock"
+log_level = "warn"
+max_connections = 20000
+[[listeners]]
+protocol = "https"
+address = "127.0.0.1:${PORT[sluice]}"
+certificate = "cert.pem"
+key = "key.pem"
+[clusters.origin]
+frontends = [ { address = "127.0.0.1:${PORT[sluice]}", hostname = "*" } ]
+backends = [ { id = "o1", address = "127.0.0.1:$ORIGIN" } ]
+CONF
+
+start() { # name cpu command...
+	local name=$1 cpu=$2; shift 2
+	taskset -c "$cpu" "$@" >"$TMP/$name.log" 2>&1 &
+	PID[$name]=$!
+	PIDS+=($!)
+}
+start origin 1 nginx -p "$TMP/origin" -c "$TMP/origin/nginx.conf" -e stderr
+start haproxy 0 haproxy -db -f "$TMP/haproxy.cfg"
+start nginx 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e stderr
+GOMAXPROCS=1 start sluice 0 "$TMP/sluice" start -c "$TMP/sluice.toml"
+for p in haproxy nginx sluice; do
+	for _ in $(seq 1 100); do curl -fsSk -o /dev/null "https://127.0.0.1:${PORT[$p]}/" 2>/dev/null && break; sleep 0.1; done
+	curl -fsSk -o /dev/null "https://127.0.0.1:${PORT[$p]}/" || die "$p does not answer; see $TMP/$p.log"
+done
+
+# cpu_ticks PID: utime+stime of the process and its children (nginx workers).
+cpu_ticks() {
+	local t=0 p
+	for p in $1 $(pgrep -P "$1" 2>/dev/null || true); do
+		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
+	done
+	echo $t
+}
+HZ=$(getconf CLK_TCK)
+RAW="$TMP/results.tsv"
+: >"$RAW"
+run() { # round proxy scenario
+	local url="https://127.0.0.1:${PORT[$2]}/" args=(-t1 -c50)
+	[[ $3 == handshakes ]] && args+=(-H "Connection: close")
+	taskset -c 1 wrk "${args[@]}" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
+	local t0 t1 out rps reqs
+	t0=$(cpu_ticks "${PID[$2]}")
+	out=$(taskset -c 1 wrk "${args[@]}" -d"${DURATION}s" "$url" 2>&1) || die "wrk failed: $out"
+	t1=$(cpu_ticks "${PID[$2]}")
+	echo "$out" >"$TMP/wrk-$1-$2-$3.txt"
+	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+	reqs=$(awk '/ requests in / { print $1 }' <<<"$out")
+	local cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+	local pct=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v d="$DURATION" 'BEGIN { printf "%.0f", 100 * t / hz / d }')
+	local errs=$(sed -n 's/^ *\(Socket errors\|Non-2xx or 3xx responses\): *//p' <<<"$out" | tr '\n' ' ')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" >>"$RAW"
+	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req, proxy CPU $pct% ${errs:+(errors: $errs)}"
+}
+for ((r = 1; r <= ROUNDS; r++)); do
+	if ((r % 2)); then order=(haproxy nginx sluice); else order=(sluice nginx haproxy); fi
+	for p in "${order[@]}"; do for s in keepalive handshakes; do run "$r" "$p" "$s"; done; done
+done
+
+echo
+echo "Sluice HTTPS benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS round(s) of wrk -t1 -c50 -d${DURATION}s, median over rounds"
+echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'); HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), $(go version | awk '{ print $3 }')"
+awk -F'\t' '
+function median(k,   n, i, j, t, a) { n = cnt[k]; for (i = 1; i <= n; i++) a[i] = v[k, i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+{ k = $2 SUBSEP $3; cnt[k]++; v[k, cnt[k]] = $4; cc[k] += $5; pc[k] += $7; if ($6 != "") err[k] = err[k] " " $6 }
+END {
+	printf "%-12s %-8s %10s %7s %12s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "CPU µs/req", "×HAP", "proxy%"
+	split("keepalive handshakes", sc, " "); split("haproxy nginx sluice", px, " ")
+	for (s = 1; s <= 2; s++) { hk = "haproxy" SUBSEP sc[s]; base = median(hk); cbase = cc[hk] / cnt[hk]
+		for (p = 1; p <= 3; p++) { k = px[p] SUBSEP sc[s]; m = median(k); c = cc[k] / cnt[k]
+			printf "%-12s %-8s %10.0f %6.2fx %12.1f %6.2fx %7.0f%s\n", (p == 1 ? sc[s] : ""), px[p], m, base ? m / base : 0, c, cbase ? c / cbase : 0, pc[k] / cnt[k], (err[k] ? "  errors:" err[k] : "") } }
+}' "$RAW"
+echo "req/s: median; CPU µs/req and proxy% (the proxy's share of CPU 0): mean over rounds."
+echo "When proxy% is well under 100 the load side (wrk's own handshakes, on CPU 1) bounded req/s: compare CPU µs/req."
+echo "raw results and wrk outputs: $TMP"

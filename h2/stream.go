@@ -1,0 +1,169 @@
+package h2
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sluiceproxy/sluice/answer"
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/session"
+)
+
+// maxConnectAttempts bounds the backends tried for one stream when
+// connects fail, as for HTTP/1.1.
+const maxConnectAttempts = 3
+
+// stream is one request of an HTTP/2 connection, served by its handler
+// goroutine.
+type stream struct {
+	srv  *Server
+	c    *conn
+	w    http.ResponseWriter
+	r    *http.Request
+	set  *session.Settings
+	id   [session.IDLen]byte
+	hsts []byte
+	head bool // a HEAD request
+	bufp *[]byte
+}
+
+// ServeHTTP serves one stream: it checks the Host against the
+// connection's certificate, routes, and forwards to a backend or answers.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c, ok := r.Context().Value(connKey{}).(*conn)
+	if !ok || !c.streams.enter() {
+		return
+	}
+	defer c.streams.leave()
+	st := &stream{srv: s, c: c, w: w, r: r, set: s.ln.Settings(), head: r.Method == http.MethodHead}
+	s.env.NewID(&st.id)
+	s.env.Requests.Add(1)
+	st.hsts = st.set.HSTS
+	st.bufp = s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(st.bufp)
+	st.serve()
+}
+
+func (st *stream) serve() {
+	r := st.r
+	if n := fieldCount(r.Header); n > st.srv.lim.MaxHeaderFields {
+		st.answer(431, nil, nil)
+		return
+	}
+	if r.Method == http.MethodConnect {
+		st.answer(501, nil, nil)
+		return
+	}
+	if st.c.served != nil && !st.c.served.Covers(r.Host) {
+		st.answer(421, nil, nil)
+		return
+	}
+	path := r.RequestURI
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	rt, ok := st.srv.ln.Routes().Lookup([]byte(r.Host), []byte(path), []byte(r.Method))
+	if !ok {
+		st.answer(404, nil, nil)
+		return
+	}
+	if rt.Deny {
+		st.answer(403, nil, nil)
+		return
+	}
+	cs := rt.Cluster.Settings()
+	if cs.HSTS != nil {
+		st.hsts = cs.HSTS
+	}
+	if cs.HTTP2 {
+		st.forwardH2C(rt.Cluster, cs)
+		return
+	}
+	replayable := replayable(r)
+	bc := st.connect(rt.Cluster, replayable)
+	if bc == nil {
+		st.answer(503, nil, cs.Answers)
+		return
+	}
+	b := bc.Backend
+	b.Acquire()
+	defer b.Release()
+	st.forward(bc, cs, replayable)
+}
+
+// connect picks a backend and returns a connection to it, pooled when the
+// request can be replayed, else new; it tries other backends when a
+// connect fails. It returns nil when none could be reached.
+func (st *stream) connect(c *backend.Cluster, replayable bool) *backend.Conn {
+	var skip *backend.Backend
+	for range maxConnectAttempts {
+		b, trial := c.Pick(skip)
+		if b == nil {
+			return nil
+		}
+		if replayable && !trial {
+			if bc := b.GetIdle(time.Now(), st.srv.env.IdleBackendTimeout); bc != nil {
+				return bc
+			}
+		}
+		bc, err := b.Dial(st.r.Context(), st.set.ConnectTimeout)
+		if err == nil {
+			return bc
+		}
+		st.srv.env.Log.Warn("backend connect failed", "request_id", string(st.id[:]), "cluster", c.ID,
+			"backend", b.Config.ID, "address", b.Addr, "error", err)
+		skip = b
+	}
+	return nil
+}
+
+// answer sends a default (or replaced) answer: it is rendered as HTTP/1.1
+// by package answer, then its status, fields and body are sent as HTTP/2.
+func (st *stream) answer(status int, extra []byte, cluster *answer.Set) {
+	if st.hsts != nil {
+		extra = append(append([]byte(nil), extra...), st.hsts...)
+	}
+	out := answer.Append((*st.bufp)[:0], status, st.id[:], extra, false, false, cluster, st.set.Answers)
+	var resp h1.Response
+	if _, err := h1.ParseResponse(out, &resp, h1.Limits{MaxHeadBytes: len(out), MaxHeaderFields: 100}); err != nil {
+		st.srv.env.Log.Error("unparsable answer", "status", status, "error", err)
+		st.w.WriteHeader(status)
+		return
+	}
+	h := st.w.Header()
+	for _, f := range resp.Headers {
+		switch f.Kind {
+		case h1.HeaderConnection, h1.HeaderKeepAlive, h1.HeaderTransferEncoding:
+			continue
+		}
+		h[string(f.Name)] = append(h[string(f.Name)], string(f.Value))
+	}
+	st.w.WriteHeader(resp.Status)
+	if !st.head {
+		_, _ = st.w.Write(out[resp.HeadLen:])
+	}
+}
+
+// fieldCount is the number of request header fields.
+func fieldCount(h http.Header) int {
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	return n
+}
+
+// replayable reports whether a request may be sent again after a failure
+// on a reused backend connection: a safe method and no body.
+func replayable(r *http.Request) bool {
+	if r.ContentLength != 0 {
+		return false
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,156 @@
+// Package handshake terminates TLS on https listeners: the server's TLS
+// settings (versions, suites, curves, ALPN), the choice of certificate by
+// SNI from a [cert.Index], rotating session-ticket keys, and the handshake
+// itself under a deadline.
+//
+// Defaults: TLS 1.2 and 1.3 only; for TLS 1.2 only ECDHE key exchange with
+// AES-GCM or ChaCha20-Poly1305 (TLS 1.3 suites are all AEAD and fixed by
+// crypto/tls); X25519 first, then X25519MLKEM768, P-256, P-384; ALPN "h2"
+// then "http/1.1" (a client that offers neither gets HTTP/1.1).
+package handshake
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluiceproxy/sluice/cert"
+)
+
+// The ALPN protocols offered, in the server's order of preference.
+const (
+	ProtoH2   = "h2"
+	ProtoHTTP = "http/1.1"
+)
+
+// CipherSuites are the TLS 1.2 suites offered: ECDHE with an AEAD.
+var CipherSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+}
+
+// Curves are the key-exchange groups, X25519 first.
+var Curves = []tls.CurveID{tls.X25519, tls.X25519MLKEM768, tls.CurveP256, tls.CurveP384}
+
+// Versions turns a listener's tls_versions ("TLS1.2", "TLS1.3"; empty
+// means both) into the lowest and highest version allowed.
+func Versions(names []string) (lo, hi uint16, err error) {
+	if len(names) == 0 {
+		return tls.VersionTLS12, tls.VersionTLS13, nil
+	}
+	for _, n := range names {
+		var v uint16
+		switch n {
+		case "TLS1.2":
+			v = tls.VersionTLS12
+		case "TLS1.3":
+			v = tls.VersionTLS13
+		default:
+			return 0, 0, fmt.Errorf("%q is not TLS1.2 or TLS1.3", n)
+		}
+		if lo == 0 || v < lo {
+			lo = v
+		}
+		if v > hi {
+			hi = v
+		}
+	}
+	return lo, hi, nil
+}
+
+// Server terminates TLS for one https listener. Its certificate index is
+// swapped atomically by the proxy; handshakes load it without a lock. Its
+// methods are safe for concurrent use.
+type Server struct {
+	index  atomic.Pointer[cert.Index]
+	config *tls.Config
+}
+
+// NewServer returns a server allowing the tls_versions given, serving no
+// certificate until SetIndex. Its session-ticket keys come from tickets.
+func NewServer(versions []string, tickets *Tickets) (*Server, error) {
+	lo, hi, err := Versions(versions)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{}
+	s.config = &tls.Config{
+		MinVersion:       lo,
+		MaxVersion:       hi,
+		CipherSuites:     CipherSuites,
+		CurvePreferences: Curves,
+		NextProtos:       []string{ProtoH2, ProtoHTTP},
+		GetCertificate:   s.getCertificate,
+	}
+	tickets.attach(s.config)
+	return s, nil
+}
+
+// SetIndex publishes the certificates new handshakes choose from;
+// connections already established keep the certificate they got.
+func (s *Server) SetIndex(ix *cert.Index) { s.index.Store(ix) }
+
+// Index returns the published certificates.
+func (s *Server) Index() *cert.Index { return s.index.Load() }
+
+// conn is the raw connection under a TLS handshake; it records the
+// certificate chosen for it.
+type conn struct {
+	net.Conn
+	served  *cert.Cert
+	refused bool // no certificate covered the server name
+}
+
+// getCertificate picks the certificate for a ClientHello. With none (no
+// SNI match and no default certificate) it returns nil, nil: crypto/tls then
+// refuses the handshake with an unrecognized_name alert.
+func (s *Server) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c := s.index.Load().Lookup(hello.ServerName)
+	rc, _ := hello.Conn.(*conn)
+	if c == nil {
+		if rc != nil {
+			rc.refused = true
+		}
+		return nil, nil
+	}
+	if rc != nil {
+		rc.served = c
+	}
+	return c.TLS, nil
+}
+
+// ErrNoCertificate is the handshake error when no certificate covers the
+// client's server name and the listener has no default certificate.
+var ErrNoCertificate = errors.New("no certificate for the requested server name")
+
+// Handshake runs the TLS handshake on raw within timeout and returns the
+// TLS connection and the certificate served on it. On error raw is closed.
+// The deadline is cleared once the handshake is done.
+func (s *Server) Handshake(raw net.Conn, timeout time.Duration) (*tls.Conn, *cert.Cert, error) {
+	rc := &conn{Conn: raw}
+	tc := tls.Server(rc, s.config)
+	if err := raw.SetDeadline(time.Now().Add(timeout)); err != nil {
+		raw.Close()
+		return nil, nil, fmt.Errorf("handshake: set deadline: %w", err)
+	}
+	if err := tc.HandshakeContext(context.Background()); err != nil {
+		raw.Close()
+		if rc.refused {
+			err = fmt.Errorf("%w %q", ErrNoCertificate, tc.ConnectionState().ServerName)
+		}
+		return nil, nil, fmt.Errorf("handshake: %w", err)
+	}
+	if err := raw.SetDeadline(time.Time{}); err != nil {
+		raw.Close()
+		return nil, nil, fmt.Errorf("handshake: clear deadline: %w", err)
+	}
+	return tc, rc.served, nil
+}

@@ -1,0 +1,19 @@
+package session
+
+import (
+	"crypto/tls"
+
+	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/internal/proxyproto"
+)
+
+// ServeTLS serves HTTP/1.1 on a TLS connection whose handshake is done, as
+// Serve does; served is the certificate the handshake chose, hdr the PROXY
+// protocol header read before the handshake (on the raw connection), or
+// nil. A request whose Host that certificate does not cover is answered 421
+// (the connection stays open), and the listener's or cluster's HSTS header
+// goes on every response. A *tls.Conn offers no raw descriptor, so between
+// requests the session waits in a plain Read holding its buffer.
+func ServeTLS(env *Env, ln *Listener, conn *tls.Conn, served *cert.Cert, hdr *proxyproto.Header, release func()) {
+	serve(&Session{env: env, ln: ln, conn: conn, release: release, first: true, tlsCert: served}, hdr)
+}
