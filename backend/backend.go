@@ -105,9 +105,12 @@ type Conn struct {
 	// Reused is true when the connection came from the idle pool, so a
 	// failure before any response byte may mean the server closed it while
 	// idle.
-	Reused    bool
-	idleSince time.Time
-	probe     *probe // made when the connection is first pooled
+	Reused bool
+	// ConnectTime is how long the connect took; 0 for a pooled connection
+	// (Reused).
+	ConnectTime time.Duration
+	idleSince   time.Time
+	probe       *probe // made when the connection is first pooled
 }
 
 // alive probes a pooled connection without blocking.
@@ -128,7 +131,8 @@ func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error
 	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
 	start := time.Now()
 	c, err := d.DialContext(ctx, "tcp", b.Addr)
-	b.countConnect(time.Since(start), err)
+	took := time.Since(start)
+	b.countConnect(took, err)
 	if err != nil {
 		if ctx.Err() != nil {
 			b.trial.Store(false)
@@ -140,7 +144,7 @@ func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error
 	if b.cluster != nil {
 		b.connectSucceeded()
 	}
-	return &Conn{Conn: c, Backend: b}, nil
+	return &Conn{Conn: c, Backend: b, ConnectTime: took}, nil
 }
 
 // countConnect records a connect's duration and failure in the metrics of
@@ -189,7 +193,7 @@ func (b *Backend) GetIdle(now time.Time, maxIdleTime time.Duration) *Conn {
 		b.mu.Unlock()
 		idle := now.Sub(c.idleSince)
 		if idle < maxIdleTime && (idle < peekAfter || c.alive()) {
-			c.Reused = true
+			c.Reused, c.ConnectTime = true, 0
 			return c
 		}
 		c.Conn.Close()

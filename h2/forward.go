@@ -36,6 +36,7 @@ func (st *stream) forward(bc *backend.Conn, cs *backend.Settings, replayable boo
 	stop := context.AfterFunc(st.r.Context(), func() { x.cur.Load().Close() })
 	defer stop()
 	x.head = st.appendHead(make([]byte, 0, 1024))
+	st.sent = time.Now()
 	if !x.send() {
 		return
 	}
@@ -116,6 +117,7 @@ func (x *exchange) respond() (ok, reusable bool) {
 	if status != 0 {
 		return true, false // answered
 	}
+	st.first = time.Now()
 	framing := resp.Framing(st.head)
 	st.copyFields(&resp, framing)
 	st.w.WriteHeader(resp.Status)

@@ -79,11 +79,12 @@ const (
 // ConnectionState method: the server treats it as a cleartext HTTP/2
 // connection, the TLS side being the proxy's.
 type conn struct {
-	net.Conn                // the *tls.Conn, as a net.Conn only
-	tls          *tls.Conn  // the same connection
-	served       *cert.Cert // certificate of the handshake
-	clientIP     string     // for X-Forwarded-For
-	forwardedFor string     // for Forwarded: for=
+	net.Conn                    // the *tls.Conn, as a net.Conn only
+	tls          *tls.Conn      // the same connection
+	served       *cert.Cert     // certificate of the handshake
+	clientIP     string         // for X-Forwarded-For
+	client       netip.AddrPort // for the access log
+	forwardedFor string         // for Forwarded: for=
 	lim          Limits
 
 	closeOnce sync.Once
@@ -98,6 +99,7 @@ func newConn(tc *tls.Conn, served *cert.Cert, lim Limits) *conn {
 	c := &conn{Conn: tc, tls: tc, served: served, lim: lim, done: make(chan struct{})}
 	c.in.init(lim)
 	if ap, err := netip.ParseAddrPort(tc.RemoteAddr().String()); err == nil {
+		c.client = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 		c.clientIP = ap.Addr().Unmap().String()
 		c.forwardedFor = forwardedNode(c.clientIP)
 	}

@@ -67,6 +67,7 @@ func NewServer(env *session.Env, ln *session.Listener, lim Limits, conns *sync.W
 func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, client netip.Addr) {
 	c := newConn(tc, served, s.lim)
 	if client.IsValid() {
+		c.client = netip.AddrPortFrom(client, 0)
 		c.clientIP = client.String()
 		c.forwardedFor = forwardedNode(c.clientIP)
 	}

@@ -27,6 +27,14 @@ type stream struct {
 	hsts []byte
 	head bool // a HEAD request
 	bufp *[]byte
+	// The accounting of the stream (see account.go).
+	out      *countingWriter
+	start    time.Time
+	sent     time.Time // the request started going to the backend
+	first    time.Time // the backend's response head came
+	cluster  *backend.Cluster
+	backend  *backend.Backend
+	connTime time.Duration
 }
 
 // ServeHTTP serves one stream: it checks the Host against the
@@ -37,7 +45,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer c.streams.leave()
-	st := &stream{srv: s, c: c, w: w, r: r, set: s.ln.Settings(), head: r.Method == http.MethodHead}
+	cw := &countingWriter{ResponseWriter: w}
+	st := &stream{srv: s, c: c, w: cw, out: cw, r: r, set: s.ln.Settings(), head: r.Method == http.MethodHead,
+		start: time.Now()}
+	defer st.account()
 	s.env.NewID(&st.id)
 	s.env.Requests.Add(1)
 	st.hsts = st.set.HSTS
@@ -73,6 +84,7 @@ func (st *stream) serve() {
 		st.answer(403, nil, nil)
 		return
 	}
+	st.cluster = rt.Cluster
 	cs := rt.Cluster.Settings()
 	if cs.HSTS != nil {
 		st.hsts = cs.HSTS
@@ -88,6 +100,7 @@ func (st *stream) serve() {
 		return
 	}
 	b := bc.Backend
+	st.backend, st.connTime = b, bc.ConnectTime
 	b.Acquire()
 	defer b.Release()
 	st.forward(bc, cs, replayable)

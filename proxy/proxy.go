@@ -139,6 +139,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 	env := session.NewEnv(cfg.Logger)
 	env.IdleBackendTimeout = cfg.IdleBackendTimeout
 	env.ParkAfter = cfg.ParkAfter
+	env.AccessLog = cfg.AccessLog
 	return &proxy{
 		cfg:       cfg,
 		state:     state.New(),

@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/router"
 )
@@ -89,6 +91,29 @@ func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkProxyKeepAliveObserved is BenchmarkProxyKeepAlive with metrics
+// counted, and with an access log line per request as well: what watching
+// costs.
+func BenchmarkProxyKeepAliveObserved(b *testing.B) {
+	for _, opt := range []benchOptions{{metrics: true}, {metrics: true, accessLog: true}} {
+		name := "metrics"
+		if opt.accessLog {
+			name += "+accesslog"
+		}
+		b.Run(name, func(b *testing.B) {
+			opt.parkAfter = time.Second
+			roundTrip := benchProxy(b, opt)
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := processCPU()
+			for b.Loop() {
+				roundTrip()
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}
+
 // BenchmarkProxyKeepAliveParked is BenchmarkProxyKeepAlive with every wait
 // for the next request parked in the poller: the cost of a park and a wake
 // on top of a request.
@@ -110,10 +135,11 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates; run without -race")
 	}
-	for _, sticky := range []bool{false, true} {
-		roundTrip := benchProxy(t, benchOptions{parkAfter: time.Second, sticky: sticky})
+	for _, opt := range []benchOptions{{}, {sticky: true}, {metrics: true, accessLog: true}} {
+		opt.parkAfter = time.Second
+		roundTrip := benchProxy(t, opt)
 		if avg := testing.AllocsPerRun(2000, roundTrip); avg > 0.05 {
-			t.Fatalf("sticky %v: %.3f allocations per proxied request, want 0", sticky, avg)
+			t.Fatalf("%+v: %.3f allocations per proxied request, want 0", opt, avg)
 		}
 	}
 }
@@ -135,6 +161,9 @@ type benchOptions struct {
 	// sticky makes the cluster sticky and the request carry cookies, the
 	// sticky one (stripped before the backend) among them.
 	sticky bool
+	// metrics counts into a registry's sets; accessLog writes a line per
+	// request (to io.Discard).
+	metrics, accessLog bool
 }
 
 // benchProxy starts a proxy in front of a raw origin and returns a
@@ -146,7 +175,20 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 	ln := NewListener("127.0.0.1:0", &Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
 		ConnectTimeout: time.Second, RequestTimeout: time.Minute, Proto: "http"})
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c", StickySession: opt.sticky}}, nil)
-	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin}, 4))
+	be := backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin}, 4)
+	if opt.metrics {
+		reg := metrics.NewRegistry()
+		ln.M, c.M, be.M = reg.AddListener(ln.Addr), reg.AddCluster("c"), reg.AddBackend("c", "b")
+	}
+	if opt.accessLog {
+		al, err := accesslog.New(accesslog.Config{Output: io.Discard})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { al.Close() })
+		env.AccessLog = al
+	}
+	c.Add(be)
 	tbl, _ := router.New[*Route]().Add(router.Rule[*Route]{Hostname: "bench.example.com", Target: &Route{Cluster: c}})
 	ln.SetRoutes(tbl)
 	sock, err := net.Listen("tcp", "127.0.0.1:0")

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/metrics"
 )
 
 // copyLength streams the remaining bytes of a content-length response body.
@@ -62,6 +63,7 @@ func (x *responseExchange) readBody() (int, bool) {
 	for {
 		n, err := x.bc.Read(x.buf)
 		if n > 0 {
+			x.s.m.recvB += int64(n)
 			return n, true
 		}
 		if err != nil {
@@ -72,6 +74,10 @@ func (x *responseExchange) readBody() (int, bool) {
 
 func (x *responseExchange) write(p []byte) bool {
 	_ = x.s.conn.SetWriteDeadline(time.Now().Add(x.s.set.FrontTimeout))
-	_, err := x.s.conn.Write(p)
+	n, err := x.s.conn.Write(p)
+	x.s.m.out += int64(n)
+	if err != nil {
+		x.s.m.clientErr(metrics.ClientReset)
+	}
 	return err == nil
 }

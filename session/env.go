@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/internal/park"
 )
 
@@ -33,6 +34,9 @@ type Env struct {
 	// BuffersInUse counts pooled buffers taken and not yet given back; a
 	// parked connection holds none.
 	BuffersInUse atomic.Int64
+	// AccessLog receives a line per request; nil writes none. Set before
+	// serving.
+	AccessLog *accesslog.Logger
 	// Parks counts connections handed to the poller.
 	Parks atomic.Int64
 

@@ -24,6 +24,7 @@ var responseLimits = h1.Limits{MaxHeadBytes: bufSize, MaxHeaderFields: 200}
 func (s *Session) exchange() bool {
 	req := s.req
 	s.newID()
+	s.begin()
 	s.env.Requests.Add(1)
 	if s.env.testHook != nil {
 		s.env.testHook(s)
@@ -42,6 +43,7 @@ func (s *Session) exchange() bool {
 		return s.reject(403, nil, nil, bodyStart)
 	}
 	cluster := rt.Cluster
+	s.m.cluster = cluster
 	cs := cluster.Settings()
 	s.hsts = cs.HSTS
 	if cs.HTTPSRedirect && s.set.Proto == "http" {
@@ -77,6 +79,7 @@ func (s *Session) hold(bc *backend.Conn) {
 	var b *backend.Backend
 	if bc != nil {
 		b = bc.Backend
+		s.m.backend = b
 	}
 	if b != s.holding {
 		if s.holding != nil {
@@ -119,6 +122,9 @@ func (s *Session) connect(c *backend.Cluster, replayable bool, cookie []byte, av
 			}
 		}
 		bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
+		if bc != nil {
+			s.m.connect += bc.ConnectTime
+		}
 		if err == nil && sendProxy {
 			if err = s.sendProxyHeader(bc); err != nil {
 				bc.Close()
@@ -129,6 +135,7 @@ func (s *Session) connect(c *backend.Cluster, replayable bool, cookie []byte, av
 		}
 		s.env.Log.Warn("backend connect failed", "request_id", string(s.id[:]), "cluster", c.ID,
 			"backend", b.Config.ID, "address", b.Addr, "error", err)
+		s.m.retried(b)
 		skip = b
 	}
 	return nil
@@ -151,7 +158,9 @@ func (s *Session) answer(status int, extra []byte, close bool, cs *answer.Set) {
 	}
 	out := answer.Append(s.out(), status, s.id[:], extra, close, headOnly, cs, s.set.Answers)
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
-	_, _ = s.conn.Write(out)
+	n, _ := s.conn.Write(out)
+	s.m.status = status
+	s.m.out += int64(n)
 	*s.outp = out[:cap(out)]
 }
 

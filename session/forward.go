@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/metrics"
 )
 
 // forward sends the request to bc and streams the response back. It owns bc:
@@ -49,10 +50,15 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 	out = append(out, body...)
 	*s.outp = out[:cap(out)]
 	retried := false
+	if s.m.on {
+		s.m.sent = time.Now()
+	}
 	for {
 		_ = bc.SetDeadline(time.Now().Add(set.BackTimeout))
 		_, err := bc.Write(out)
 		if err == nil {
+			s.m.sentB += int64(len(out))
+			s.m.in += int64(len(body))
 			break
 		}
 		bc.Close()
@@ -80,7 +86,11 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 // any response byte: to b again, or, when b refuses it, to another backend
 // of c. The request is replayable, so nothing is lost by sending it again.
 func (s *Session) redial(c *backend.Cluster, b *backend.Backend) *backend.Conn {
+	s.m.retried(b)
 	bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
+	if bc != nil {
+		s.m.connect += bc.ConnectTime
+	}
 	if err != nil {
 		s.env.Log.Warn("backend connect failed", "request_id", string(s.id[:]), "cluster", c.ID,
 			"backend", b.Config.ID, "address", b.Addr, "error", err)
@@ -96,6 +106,14 @@ func (s *Session) redial(c *backend.Cluster, b *backend.Backend) *backend.Conn {
 // client connection stays open only when its request was read whole.
 func (s *Session) fail(status int, cs *backend.Settings, step string, err error, bodyRead bool) bool {
 	s.env.Log.Warn("backend exchange failed", "request_id", string(s.id[:]), "step", step, "error", err)
+	switch {
+	case status == 504:
+		s.m.backendErr(metrics.BackendTimeout)
+	case step == "parsing response":
+		s.m.backendErr(metrics.BackendParse)
+	case status == 502:
+		s.m.backendErr(metrics.BackendReset)
+	}
 	keep := s.req.KeepAlive && bodyRead && !s.ln.closing.Load()
 	s.answer(status, nil, !keep, cs.Answers)
 	return keep

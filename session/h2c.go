@@ -25,6 +25,7 @@ func (s *Session) forwardH2C(c *backend.Cluster, cs *backend.Settings, bodyStart
 	}
 	b.Acquire()
 	defer b.Release()
+	s.m.backend = b
 	req := s.req
 	out, err := http.NewRequestWithContext(backend.WithConnectTimeout(context.Background(), s.set.ConnectTimeout),
 		string(req.Method), "http://"+b.Addr+string(req.Target), nil)
@@ -61,7 +62,13 @@ func (s *Session) forwardH2C(c *backend.Cluster, cs *backend.Settings, bodyStart
 			out.ContentLength = -1
 		}
 	}
+	if s.m.on {
+		s.m.sent = time.Now()
+	}
 	resp, err := b.RoundTripH2C(out)
+	if s.m.on && err == nil {
+		s.m.first = time.Now() // the response head: as near to the first byte as the transport tells
+	}
 	if err != nil {
 		return s.fail(502, cs, "h2c", err, body == nil || body.finish())
 	}
@@ -83,7 +90,8 @@ func (s *Session) streamH2C(resp *http.Response, keep bool) bool {
 	}
 	head := s.appendH2CHead(s.out(), resp, keep, chunked)
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
-	_, werr := s.conn.Write(head)
+	n, werr := s.conn.Write(head)
+	s.m.answered, s.m.status, s.m.out = true, resp.StatusCode, s.m.out+int64(n)
 	*s.outp = head[:cap(head)]
 	if werr != nil || s.head {
 		return werr == nil && keep
@@ -102,7 +110,9 @@ func (s *Session) streamH2C(resp *http.Response, keep bool) bool {
 				p = buf[start : 12+n]
 			}
 			_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
-			if _, err := s.conn.Write(p); err != nil {
+			w, err := s.conn.Write(p)
+			s.m.out += int64(w)
+			if err != nil {
 				return false
 			}
 		}

@@ -69,6 +69,7 @@ func ReadProxyHeader(env *Env, ln *Listener, conn net.Conn) (*proxyproto.Header,
 func (s *Session) useProxyHeader(h *proxyproto.Header) {
 	s.proxyHdr = h
 	if h.HasAddrs() {
+		s.client = netip.AddrPortFrom(h.Source.Addr().Unmap(), h.Source.Port())
 		s.clientIP = h.Source.Addr().Unmap().String()
 		s.forwardedFor = forwardedNode(s.clientIP)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/metrics"
 )
 
 // responseExchange reads a backend's response and streams it to the client.
@@ -34,6 +35,7 @@ func (x *responseExchange) run(upgrade []byte) bool {
 	if ok, keep := x.readHead(); !ok {
 		return keep
 	}
+	s.m.answered, s.m.status = true, s.resp.Status
 	s.cookieFor = ""
 	if s.sticky && s.stickyMatch != x.bc.Backend {
 		s.cookieFor = x.bc.Backend.StickyID()
@@ -88,14 +90,17 @@ func (x *responseExchange) run(upgrade []byte) bool {
 	out := s.appendResponseHead(s.out(), keep, nil)
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
 	var werr error
+	var n, k int
 	if len(initial) <= 4096 {
 		out = append(out, initial...)
-		_, werr = s.conn.Write(out)
-	} else if _, werr = s.conn.Write(out); werr == nil {
-		_, werr = s.conn.Write(initial)
+		n, werr = s.conn.Write(out)
+	} else if n, werr = s.conn.Write(out); werr == nil {
+		k, werr = s.conn.Write(initial)
 	}
+	s.m.out += int64(n + k)
 	*s.outp = out[:cap(out)]
 	if werr != nil {
+		s.m.clientErr(metrics.ClientReset)
 		x.bc.Close()
 		x.finishUpload(true)
 		return false
@@ -146,6 +151,7 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 				// Interim response: relay it as received and read on.
 				hl := s.resp.HeadLen
 				_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
+				s.m.out += int64(hl)
 				if _, err := s.conn.Write(x.buf[:hl]); err != nil {
 					x.bc.Close()
 					x.finishUpload(true)
@@ -174,6 +180,12 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 		}
 		_ = x.bc.SetReadDeadline(time.Now().Add(s.set.BackTimeout))
 		k, err := x.bc.Read(x.buf[x.n:])
+		if k > 0 && s.m.on {
+			if s.m.first.IsZero() {
+				s.m.first = time.Now()
+			}
+			s.m.recvB += int64(k)
+		}
 		x.n += k
 		if k > 0 || err == nil {
 			continue
@@ -239,6 +251,8 @@ func (x *responseExchange) finishUpload(abort bool) bool {
 			_ = x.s.conn.SetReadDeadline(time.Unix(1, 0))
 			<-up.done
 		}
+		x.s.m.in += up.sent // the body bytes, as read and passed on
+		x.s.m.sentB += up.sent
 	}
 	return up.err == nil && !up.stopped && !abort
 }

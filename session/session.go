@@ -13,11 +13,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/internal/park"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
+	"github.com/sluiceproxy/sluice/metrics"
 )
 
 // Session states. The owner of a session is its goroutine while busy or
@@ -52,8 +54,16 @@ type Session struct {
 	parkDeadline time.Time   // when a parked connection times out
 	woken        bool        // the poller just woke the session: do not park before reading
 
-	clientIP     string // for X-Forwarded-For
-	forwardedFor string // for Forwarded: for=
+	clientIP     string         // for X-Forwarded-For
+	forwardedFor string         // for Forwarded: for=
+	client       netip.AddrPort // the client (its PROXY header's source when there is one)
+	tlsVersion   uint16         // of a TLS connection, for the access log
+	sni          string         // the server name a TLS client asked for
+
+	// m is the accounting of the exchange in progress; logMethod, logHost
+	// and logTarget are the ends of the fields kept in hs.logBuf.
+	m                             meter
+	logMethod, logHost, logTarget int
 	// proxyHdr is the client's PROXY protocol header, when the listener
 	// expects one; it names the client in the header sent to send_proxy
 	// clusters. Its TLVs are not kept.
@@ -121,8 +131,13 @@ func serve(s *Session, hdr *proxyproto.Header) {
 	env.Active.Add(1)
 	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
 		ip := ap.Addr().Unmap()
+		s.client = netip.AddrPortFrom(ip, ap.Port())
 		s.clientIP = ip.String()
 		s.forwardedFor = forwardedNode(s.clientIP)
+	}
+	if lm := ln.M; lm != nil {
+		lm.ConnectionsAccepted.Inc()
+		lm.ConnectionsActive.Inc()
 	}
 	if hdr != nil {
 		s.useProxyHeader(hdr)
@@ -171,6 +186,9 @@ func (s *Session) finish() {
 	s.releaseOut()
 	s.releaseHeads()
 	s.env.Active.Add(-1)
+	if lm := s.ln.M; lm != nil {
+		lm.ConnectionsActive.Dec()
+	}
 	s.release()
 }
 
@@ -196,7 +214,9 @@ func (s *Session) loop() (isParked bool) {
 			return isParked
 		}
 		s.first = false
-		if !s.exchange() {
+		keep := s.exchange()
+		s.account()
+		if !keep {
 			return false
 		}
 		if s.ln.closing.Load() {
@@ -228,6 +248,10 @@ func (s *Session) releaseBuf() {
 type heads struct {
 	req  h1.Request
 	resp h1.Response
+	// logBuf keeps the access log fields of the request (method, host,
+	// target, user agent, end to end); entry is the line being logged.
+	logBuf []byte
+	entry  accesslog.Entry
 }
 
 func (s *Session) acquireHeads() {
@@ -391,7 +415,9 @@ func (s *Session) readHead() (ok, isParked bool) {
 				status = pe.Status
 			}
 			s.newID()
+			s.beginRejected(metrics.ClientParse)
 			s.answer(status, nil, true, nil)
+			s.account()
 			s.env.Log.Debug("bad request", "request_id", string(s.id[:]), "listener", s.ln.Addr,
 				"client", s.clientIP, "error", err)
 			return false, false
@@ -410,7 +436,9 @@ func (s *Session) readHead() (ok, isParked bool) {
 		if err != nil && n == 0 {
 			if isTimeout(err) {
 				s.newID()
+				s.beginRejected(metrics.ClientTimeout)
 				s.answer(408, nil, true, nil)
+				s.account()
 			}
 			return false, false
 		}

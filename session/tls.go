@@ -15,5 +15,7 @@ import (
 // goes on every response. A *tls.Conn offers no raw descriptor, so between
 // requests the session waits in a plain Read holding its buffer.
 func ServeTLS(env *Env, ln *Listener, conn *tls.Conn, served *cert.Cert, hdr *proxyproto.Header, release func()) {
-	serve(&Session{env: env, ln: ln, conn: conn, release: release, first: true, tlsCert: served}, hdr)
+	st := conn.ConnectionState()
+	serve(&Session{env: env, ln: ln, conn: conn, release: release, first: true, tlsCert: served,
+		tlsVersion: st.Version, sni: st.ServerName}, hdr)
 }

@@ -21,7 +21,9 @@ func (x *responseExchange) tunnel(upgrade []byte) bool {
 	out = append(out, x.buf[resp.HeadLen:x.n]...)
 	*s.outp = out[:cap(out)]
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
-	if _, err := s.conn.Write(out); err != nil {
+	n, err := s.conn.Write(out)
+	s.m.out += int64(n)
+	if err != nil {
 		x.bc.Close()
 		return false
 	}
@@ -35,9 +37,15 @@ func (x *responseExchange) tunnel(upgrade []byte) bool {
 	}
 	s.env.Tunnels.Add(1)
 	defer s.env.Tunnels.Add(-1)
+	if lm := s.ln.M; lm != nil {
+		lm.TunnelsActive.Inc()
+		defer lm.TunnelsActive.Dec()
+	}
 	idle := s.set.TunnelTimeout
 	res := pipe.Run(pipe.Side{Conn: s.conn, Idle: idle, Buf: s.buf[:cap(s.buf)]},
 		pipe.Side{Conn: x.bc.Conn, Idle: idle, Buf: x.buf})
+	s.m.in, s.m.sentB = s.m.in+res.AToB, s.m.sentB+res.AToB
+	s.m.out, s.m.recvB = s.m.out+res.BToA, s.m.recvB+res.BToA
 	if res.Err != nil {
 		s.env.Log.Debug("tunnel ended", "request_id", string(s.id[:]), "sent", res.AToB,
 			"received", res.BToA, "reason", res.Err)

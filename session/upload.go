@@ -22,6 +22,9 @@ type upload struct {
 	waited    bool        // finishUpload has waited for done
 	stopped   bool        // the session cut the upload short
 	read      atomic.Bool // the whole body was read from the client
+	// sent counts the body bytes written to the backend; the session reads
+	// it once done is closed.
+	sent int64
 }
 
 func (s *Session) startUpload(bc *backend.Conn, remaining int64, chunks *h1.ChunkedScanner) *upload {
@@ -68,7 +71,9 @@ func (up *upload) run() {
 				up.read.Store(true)
 			}
 			_ = up.bc.SetWriteDeadline(time.Now().Add(s.set.BackTimeout))
-			if _, werr := up.bc.Write(s.buf[:k]); werr != nil {
+			w, werr := up.bc.Write(s.buf[:k])
+			up.sent += int64(w)
+			if werr != nil {
 				up.err = werr
 				return
 			}

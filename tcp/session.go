@@ -51,6 +51,11 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		return
 	}
 	env.Active.Add(1)
+	if lm := ln.M; lm != nil {
+		lm.ConnectionsAccepted.Inc()
+		lm.ConnectionsActive.Inc()
+		defer lm.ConnectionsActive.Dec()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			env.Panics.Add(1)
@@ -81,11 +86,33 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		return
 	}
 	s.releaseHeader()
+	if lm := ln.M; lm != nil {
+		lm.TunnelsActive.Inc()
+	}
 	res := pipe.Run(pipe.Side{Conn: conn, Idle: s.set.FrontTimeout},
 		pipe.Side{Conn: bc.Conn, Idle: s.set.BackTimeout}) // bc.Conn: the bare *net.TCPConn, for splice
+	countRelay(ln, c, b, res)
 	if res.Err != nil {
 		env.Log.Debug("tcp relay ended", "listener", ln.Addr, "client", s.client(), "cluster", c.ID,
 			"backend", b.Config.ID, "sent", res.AToB, "received", res.BToA, "reason", res.Err)
+	}
+}
+
+// countRelay adds a finished relay to the metric sets: its bytes each way,
+// and the tunnel it was.
+func countRelay(ln *Listener, c *backend.Cluster, b *backend.Backend, res pipe.Result) {
+	if lm := ln.M; lm != nil {
+		lm.TunnelsActive.Dec()
+		lm.BytesIn.Add(res.AToB)
+		lm.BytesOut.Add(res.BToA)
+	}
+	if c.M != nil {
+		c.M.Requests.Inc()
+	}
+	if bm := b.M; bm != nil {
+		bm.Requests.Inc()
+		bm.BytesSent.Add(res.AToB)
+		bm.BytesReceived.Add(res.BToA)
 	}
 }
 
