@@ -64,8 +64,13 @@ done
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ORIGIN_PORT=$BASE_PORT
-declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)))
+declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3))
+	[sluice-off]=$((BASE_PORT + 4)) [sluice-log]=$((BASE_PORT + 5)))
+declare -A PROM_PORT=([sluice]=$((BASE_PORT + 6)) [sluice-log]=$((BASE_PORT + 7)))
 PROXIES=(haproxy nginx sluice)
+# The cost of watching: Sluice with metrics off, on (the default, with its
+# Prometheus endpoint scraped every second), and on with an access log file.
+OBSERVE=(sluice-off sluice sluice-log)
 SCENARIOS=(ka50 ka500 close50)
 declare -A SCEN_DESC=([ka50]="keep-alive -c50" [ka500]="keep-alive -c500" [close50]="Connection: close -c50")
 declare -A SCEN_ARGS=([ka50]="-c50" [ka500]="-c500" [close50]="-c50")
@@ -187,20 +192,29 @@ backend be
 EOF
 
 # Sluice runs as users run it: the daemon with a configuration file.
-cat >"$TMP/sluice.toml" <<EOF
-command_socket  = "$TMP/sluice.sock"
+# sluice_conf NAME METRICS-TABLE ACCESS-LOG: one Sluice configuration.
+sluice_conf() {
+	cat >"$TMP/$1.toml" <<EOF
+command_socket  = "$TMP/$1.sock"
 log_level       = "warn"
-access_log      = "off"
+access_log      = "$3"
 max_connections = 20000
+
+[metrics]
+$2
 
 [[listeners]]
 protocol = "http"
-address  = "127.0.0.1:${PORT[sluice]}"
+address  = "127.0.0.1:${PORT[$1]}"
 
 [clusters.bench]
-frontends = [ { address = "127.0.0.1:${PORT[sluice]}", hostname = "*" } ]
+frontends = [ { address = "127.0.0.1:${PORT[$1]}", hostname = "*" } ]
 backends  = [ { id = "origin", address = "127.0.0.1:$ORIGIN_PORT" } ]
 EOF
+}
+sluice_conf sluice "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice]}\"" off
+sluice_conf sluice-off "enabled = false" off
+sluice_conf sluice-log "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice-log]}\"" "$TMP/logs/access.log"
 
 nginx_conf() { # dir http-block-body worker_connections
 	mkdir -p "$1"
@@ -272,8 +286,8 @@ start_proxy() { # name
 		taskset -c 0 nginx -p "$TMP/nginx-proxy" -c "$TMP/nginx-proxy/nginx.conf" -e stderr \
 			>"$TMP/logs/nginx.log" 2>&1 &
 		;;
-	sluice)
-		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice" start -c "$TMP/sluice.toml" >"$TMP/logs/sluice.log" 2>&1 &
+	sluice*)
+		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice" start -c "$TMP/$1.toml" >"$TMP/logs/$1.log" 2>&1 &
 		;;
 	esac
 	PID[$1]=$!
@@ -434,6 +448,31 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
+# --- the cost of metrics and of the access log ------------------------------
+
+# scrape NAME: fetches the Prometheus endpoint of NAME every second (from
+# CPU 1) until killed; prints its pid.
+scrape() {
+	[[ -n "${PROM_PORT[$1]:-}" ]] || return 0
+	taskset -c 1 bash -c "while sleep 1; do curl -fsS -m 2 -o /dev/null http://127.0.0.1:${PROM_PORT[$1]}/metrics || true; done" &
+	BG_PIDS+=("$!")
+	SCRAPER=$!
+}
+
+log "the cost of watching: ${OBSERVE[*]} (keep-alive -c50)"
+for p in sluice-off sluice-log; do start_proxy "$p"; done
+for ((r = 1; r <= ROUNDS; r++)); do
+	if ((r % 2)); then order=("${OBSERVE[@]}"); else order=(sluice-log sluice sluice-off); fi
+	for p in "${order[@]}"; do
+		SCRAPER=""
+		scrape "$p"
+		run_one "o$r" "$p" ka50 # rounds "o1"...: apart from the main table's
+		[[ -n "$SCRAPER" ]] && { kill "$SCRAPER" 2>/dev/null; wait "$SCRAPER" 2>/dev/null; } || true
+	done
+done
+ACCESS_LINES=$(wc -l <"$TMP/logs/access.log" 2>/dev/null || echo 0)
+for p in sluice-off sluice-log; do stop_proxy "$p"; done
+
 # --- idle keep-alive connection memory (fresh proxies) ------------------------
 
 MEM="$TMP/idle-memory.tsv"
@@ -489,7 +528,7 @@ function median(key,   n, i, j, t, a) {
 }
 function add(key, v) { cnt[key]++; vals[key, cnt[key]] = v }
 function ratio(v, base) { return base > 0 ? sprintf("%.2fx", v / base) : "-" }
-NR == 1 { next }
+NR == 1 || $1 ~ /^o/ { next }
 {
 	k = $2 SUBSEP $3
 	add(k SUBSEP "rps", $4); add(k SUBSEP "p99", $5); add(k SUBSEP "cpu", $8)
@@ -511,6 +550,31 @@ END {
 			printf "%-28s %-8s %10.0f %7s %9.2f %7s %11.2f %7s %7.1f %7.1f %7.1f%s\n", (p == 1 ? desc[sc[s]] : ""), px[p], r, ratio(r, hr), l, ratio(l, hp), c, ratio(c, hc), median(k SUBSEP "pct"), median(k SUBSEP "other"), median(k SUBSEP "cpu1"), (bad[k] ? "  (non-2xx/3xx: " bad[k] ")" : "")
 		}
 	}
+}' "$RAW"
+echo
+echo "The cost of watching (keep-alive, 50 conns; median over rounds; ×off = value / metrics off):"
+awk -F'\t' -v lines="$ACCESS_LINES" '
+function median(key,   n, i, j, t, a) {
+	n = cnt[key]
+	for (i = 1; i <= n; i++) a[i] = vals[key, i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, v) { cnt[key]++; vals[key, cnt[key]] = v }
+function ratio(v, base) { return base > 0 ? sprintf("%.3fx", v / base) : "-" }
+NR == 1 || $3 != "ka50" || ($2 != "sluice-off" && $2 != "sluice-log" && !($2 == "sluice" && $1 ~ /^o/)) { next }
+{ add($2 SUBSEP "rps", $4); add($2 SUBSEP "cpu", $8) }
+END {
+	split("sluice-off sluice sluice-log", px, " ")
+	d["sluice-off"] = "metrics off"; d["sluice"] = "metrics on, scraped every 1 s"; d["sluice-log"] = "metrics on + access log file"
+	br = median("sluice-off" SUBSEP "rps"); bc = median("sluice-off" SUBSEP "cpu")
+	printf "%-32s %10s %8s %11s %8s\n", "Sluice with", "req/s", "×off", "CPU µs/req", "×off"
+	for (p = 1; p <= 3; p++) {
+		if (!cnt[px[p] SUBSEP "rps"]) continue
+		r = median(px[p] SUBSEP "rps"); c = median(px[p] SUBSEP "cpu")
+		printf "%-32s %10.0f %8s %11.2f %8s\n", d[px[p]], r, ratio(r, br), c, ratio(c, bc)
+	}
+	printf "(access log lines written during the runs: %d)\n", lines
 }' "$RAW"
 echo
 echo "Memory per idle keep-alive client connection ($IDLE_CONNS connections, RSS after − before, 3 s after the last opened):"
