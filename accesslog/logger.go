@@ -43,7 +43,7 @@ type Config struct {
 	Output io.Writer
 	// Format of the lines; default Text.
 	Format Format
-	// QueueLines bounds the lines waiting for the writer; default 1024.
+	// QueueLines bounds the lines waiting for the writer; default 4096.
 	// A line logged while the queue is full is dropped.
 	QueueLines int
 	// FileMode is the permission a created file gets (before the umask);
@@ -61,7 +61,7 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultQueueLines   = 1024
+	DefaultQueueLines   = 4096
 	DefaultFileMode     = 0o640
 	DefaultCloseTimeout = 5 * time.Second
 )

@@ -13,6 +13,13 @@ import (
 // takes every line queued, up to this, and writes them at once.
 const batchSize = 64 << 10
 
+// lingerDelay is how long the writer waits, once a line has come after a
+// quiet spell, before it writes: the lines logged meanwhile queue without
+// waking it and go out in the same write. Under load this is one write
+// system call per few hundred lines instead of one per line; a line is at
+// most this late.
+const lingerDelay = 10 * time.Millisecond
+
 // retryOpen is how often a file target that could not be opened is tried
 // again while lines come.
 const retryOpen = time.Second
@@ -29,7 +36,8 @@ type writer struct {
 	failing  bool
 	lastOpen time.Time
 	batch    []byte
-	exitErr  error // read by Close after the goroutine ended
+	linger   *time.Timer // reused; stopped while idle
+	exitErr  error       // read by Close after the goroutine ended
 
 	mu      sync.Mutex
 	pending *os.File // opened by Reopen, for the writer to take
@@ -44,7 +52,9 @@ func newWriter(l *Logger, cfg Config) *writer {
 		onError: cfg.OnError,
 		batch:   make([]byte, 0, batchSize),
 		wake:    make(chan struct{}, 1),
+		linger:  time.NewTimer(time.Hour),
 	}
+	w.linger.Stop()
 	switch {
 	case cfg.Output != nil:
 		w.out = cfg.Output
@@ -98,6 +108,15 @@ func (l *Logger) run() {
 		}
 		select {
 		case bp := <-l.queue:
+			w.linger.Reset(lingerDelay)
+			select {
+			case <-w.linger.C:
+			case <-l.stop:
+				w.linger.Stop()
+				w.writeBatch(bp)
+				w.drain(l.closeBy)
+				return
+			}
 			w.writeBatch(bp)
 		case <-w.wake:
 			w.swap()
@@ -108,27 +127,30 @@ func (l *Logger) run() {
 	}
 }
 
-// writeBatch writes first and the lines queued behind it, up to batchSize.
+// writeBatch writes first and every line queued behind it, in writes of
+// about batchSize.
 func (w *writer) writeBatch(first *[]byte) {
 	w.swap()
 	b := append(w.batch[:0], *first...)
 	w.l.putBuf(first)
 	lines := int64(1)
-collect:
-	for len(b) < batchSize {
+	for more := true; more; {
 		select {
 		case bp := <-w.l.queue:
 			b = append(b, *bp...)
 			w.l.putBuf(bp)
 			lines++
 		default:
-			break collect
+			more = false
+		}
+		if len(b) >= batchSize || !more && len(b) > 0 {
+			w.write(b, lines)
+			b, lines = b[:0], 0
 		}
 	}
 	if cap(b) <= 2*batchSize {
 		w.batch = b[:0]
 	}
-	w.write(b, lines)
 }
 
 func (w *writer) write(b []byte, lines int64) {

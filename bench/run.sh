@@ -8,6 +8,7 @@
 #   bash bench/run.sh --duration 8    # seconds per measured run
 #   bash bench/run.sh --origin go     # bench/origin instead of nginx as origin
 #   bash bench/run.sh --retries 0     # never redo a run disturbed by other load
+#   bash bench/run.sh --only observe  # only the cost of metrics and access log
 #
 # CPU layout (needs at least 2 CPUs):
 #   CPU 0  the proxy under test, one at a time under load: HAProxy
@@ -41,6 +42,7 @@ WARMUP=2
 ORIGIN_KIND=nginx
 BASE_PORT=18080
 IDLE_CONNS=10000
+ONLY=""     # "observe": only the cost-of-watching runs
 RETRIES=1    # extra attempts of a run disturbed by other processes on CPU 0
 NOISE_MAX=10 # % of CPU 0 used by other processes beyond which a run is redone
 QUIET_WAIT=10 # seconds to wait, before each run, for other processes to quiet down
@@ -53,11 +55,13 @@ while [[ $# -gt 0 ]]; do
 	--base-port) BASE_PORT="$2"; shift 2 ;;
 	--idle-conns) IDLE_CONNS="$2"; shift 2 ;;
 	--retries) RETRIES="$2"; shift 2 ;;
-	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+	--only) ONLY="$2"; shift 2 ;;
+	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds wants a positive integer" >&2; exit 2; }
+[[ -z "$ONLY" || "$ONLY" == observe ]] || { echo "--only takes observe" >&2; exit 2; }
 [[ "$RETRIES" =~ ^[0-9]+$ ]] || { echo "--retries wants a whole number" >&2; exit 2; }
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "--duration wants whole seconds" >&2; exit 2; }
 [[ "$ORIGIN_KIND" == nginx || "$ORIGIN_KIND" == go ]] || { echo "--origin is nginx or go" >&2; exit 2; }
@@ -442,6 +446,7 @@ for p in "${PROXIES[@]}"; do start_proxy "$p"; done
 log "started: origin pid ${PID[origin]} ($ORIGIN_KIND, CPU 1); haproxy ${PID[haproxy]}, nginx ${PID[nginx]}, sluice ${PID[sluice]} (CPU 0)"
 
 for ((r = 1; r <= ROUNDS; r++)); do
+	[[ -z "$ONLY" ]] || break
 	if ((r % 2)); then order=(haproxy nginx sluice); else order=(sluice nginx haproxy); fi
 	for p in "${order[@]}"; do
 		for s in "${SCENARIOS[@]}"; do run_one "$r" "$p" "$s"; done
@@ -478,6 +483,7 @@ for p in sluice-off sluice-log; do stop_proxy "$p"; done
 MEM="$TMP/idle-memory.tsv"
 printf 'proxy\tconns\trss_before_kib\trss_after_kib\tkib_per_conn\n' >"$MEM"
 for p in "${PROXIES[@]}"; do
+	[[ -z "$ONLY" ]] || break
 	stop_proxy "$p"
 	start_proxy "$p"
 	# A few requests so the first-request allocations are not counted.
