@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/cookie"
 	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
@@ -48,7 +49,7 @@ func (st *stream) forward(bc *backend.Conn, cs *backend.Settings, replayable boo
 		reusable = false
 	}
 	bc = x.cur.Load()
-	if stop() && ok && reusable {
+	if stop() && ok && reusable && !cs.SendProxy { // a send_proxy connection names its client
 		bc.Backend.PutIdle(bc, time.Now())
 	} else {
 		bc.Close()
@@ -239,6 +240,9 @@ func (st *stream) copyFields(resp *h1.Response, framing h1.Framing) {
 		h["Content-Length"] = []string{strconv.FormatInt(resp.ContentLength, 10)}
 	}
 	h["Sluice-Request-Id"] = []string{string(st.id[:])}
+	if st.setCookie != "" {
+		h["Set-Cookie"] = append(h["Set-Cookie"], string(cookie.AppendSetCookie(nil, st.set.CookieName(), st.setCookie)))
+	}
 	if st.hsts != nil && !sawHSTS {
 		h["Strict-Transport-Security"] = []string{hstsValue(st.hsts)}
 	}

@@ -6,7 +6,7 @@ var skipRequest = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Connection": true, "Te": true, "Upgrade": true,
 	"Transfer-Encoding": true, "Content-Length": true, "Host": true, "Http2-Settings": true,
 	"X-Forwarded-Proto": true, "X-Forwarded-Port": true, "Sluice-Request-Id": true,
-	"X-Forwarded-For": true, "Forwarded": true,
+	"X-Forwarded-For": true, "Forwarded": true, "Cookie": true,
 }
 
 // appendHead writes the HTTP/1.1 request head sent to the backend: the
@@ -29,6 +29,7 @@ func (st *stream) appendHead(out []byte) []byte {
 			out = appendField(out, name, v)
 		}
 	}
+	out = st.appendCookies(out)
 	switch {
 	case r.ContentLength > 0:
 		out = append(out, "Content-Length: "...)

@@ -1,19 +1,18 @@
 package h2
 
 import (
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/proxyproto"
 	"github.com/sluiceproxy/sluice/session"
 )
-
-// maxConnectAttempts bounds the backends tried for one stream when
-// connects fail, as for HTTP/1.1.
-const maxConnectAttempts = 3
 
 // stream is one request of an HTTP/2 connection, served by its handler
 // goroutine.
@@ -35,6 +34,11 @@ type stream struct {
 	cluster  *backend.Cluster
 	backend  *backend.Backend
 	connTime time.Duration
+	// sticky is set when the cluster has sticky sessions; setCookie is the
+	// sticky id the response pins the client to ("" when its cookie named
+	// the backend that served it).
+	sticky    bool
+	setCookie string
 }
 
 // ServeHTTP serves one stream: it checks the Host against the
@@ -86,6 +90,7 @@ func (st *stream) serve() {
 	}
 	st.cluster = rt.Cluster
 	cs := rt.Cluster.Settings()
+	st.sticky = cs.StickySession
 	if cs.HSTS != nil {
 		st.hsts = cs.HSTS
 	}
@@ -94,42 +99,75 @@ func (st *stream) serve() {
 		return
 	}
 	replayable := replayable(r)
-	bc := st.connect(rt.Cluster, replayable)
+	bc := st.connect(rt.Cluster, cs, replayable)
 	if bc == nil {
 		st.answer(503, nil, cs.Answers)
 		return
 	}
 	b := bc.Backend
 	st.backend, st.connTime = b, bc.ConnectTime
+	if st.sticky && string(st.stickyCookie()) != b.StickyID() {
+		st.setCookie = b.StickyID()
+	}
 	b.Acquire()
 	defer b.Release()
 	st.forward(bc, cs, replayable)
 }
 
-// connect picks a backend and returns a connection to it, pooled when the
-// request can be replayed, else new; it tries other backends when a
-// connect fails. It returns nil when none could be reached.
-func (st *stream) connect(c *backend.Cluster, replayable bool) *backend.Conn {
-	var skip *backend.Backend
-	for range maxConnectAttempts {
-		b, trial := c.Pick(skip)
-		if b == nil {
-			return nil
-		}
-		if replayable && !trial {
-			if bc := b.GetIdle(time.Now(), st.srv.env.IdleBackendTimeout); bc != nil {
-				return bc
+// connect picks a backend and returns a connection to it, as the
+// HTTP/1.1 session does (see backend.Cluster.Connect): pooled when the
+// request can be replayed, the one its sticky cookie names first, another
+// when a connect fails; a send_proxy cluster's connections start with a
+// PROXY header naming the client and are never pooled. It returns nil when
+// none could be reached.
+func (st *stream) connect(c *backend.Cluster, cs *backend.Settings, replayable bool) *backend.Conn {
+	d := backend.Dial{
+		Reuse:       replayable && !cs.SendProxy,
+		Timeout:     st.set.ConnectTimeout,
+		IdleTimeout: st.srv.env.IdleBackendTimeout,
+		Failed: func(b *backend.Backend, err error) {
+			st.srv.env.Log.Warn("backend connect failed", "request_id", string(st.id[:]), "cluster", c.ID,
+				"backend", b.Config.ID, "address", b.Addr, "error", err)
+		},
+		Retried: func(b *backend.Backend) {
+			if b.M != nil {
+				b.M.Retries.Inc()
 			}
-		}
-		bc, err := b.Dial(st.r.Context(), st.set.ConnectTimeout)
-		if err == nil {
-			return bc
-		}
-		st.srv.env.Log.Warn("backend connect failed", "request_id", string(st.id[:]), "cluster", c.ID,
-			"backend", b.Config.ID, "address", b.Addr, "error", err)
-		skip = b
+			if c.M != nil {
+				c.M.Retries.Inc()
+			}
+		},
 	}
-	return nil
+	if cs.StickySession {
+		d.Sticky = st.stickyCookie()
+	}
+	if cs.SendProxy {
+		d.Prepare = st.sendProxyHeader
+	}
+	return c.Connect(st.r.Context(), &d)
+}
+
+// sendProxyHeader writes a PROXY protocol v2 header naming the client (the
+// address of its own PROXY header when it came with one) to a new backend
+// connection.
+func (st *stream) sendProxyHeader(bc *backend.Conn) error {
+	h := proxyproto.Header{Command: proxyproto.Proxy, Source: st.c.client, Dest: tcpAddrPort(st.c.LocalAddr())}
+	if st.c.client.Port() == 0 { // from a PROXY header: the connection's port means nothing
+		h.Source = netip.AddrPortFrom(st.c.client.Addr(), 0)
+	}
+	var buf [64]byte
+	_ = bc.SetWriteDeadline(time.Now().Add(st.set.BackTimeout))
+	_, err := bc.Write(proxyproto.AppendV2(buf[:0], &h))
+	return err
+}
+
+// tcpAddrPort converts a TCP address, IPv4-mapped addresses unmapped.
+func tcpAddrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
 }
 
 // answer sends a default (or replaced) answer: it is rendered as HTTP/1.1

@@ -11,10 +11,6 @@ import (
 	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
-// maxConnectAttempts bounds the backends tried for one request when connects
-// fail.
-const maxConnectAttempts = 3
-
 // maxResponseHead bounds a backend's response head.
 var responseLimits = h1.Limits{MaxHeadBytes: bufSize, MaxHeaderFields: 200}
 
@@ -58,7 +54,7 @@ func (s *Session) exchange() bool {
 	s.stickyMatch = nil
 	var cookie []byte
 	if s.sticky {
-		cookie = cookieValue(req.Headers, s.set.stickyName())
+		cookie = cookieValue(req.Headers, s.set.CookieName())
 	}
 	bc := s.connect(cluster, replayable, cookie, nil)
 	if bc == nil {
@@ -93,52 +89,34 @@ func (s *Session) hold(bc *backend.Conn) {
 	s.backendConn.Store(bc)
 }
 
-// connect picks a backend and returns a connection to it: pooled when the
-// request can be replayed, else new. A sticky cookie naming a usable
-// backend picks it first. A failed connect (which the backend's health
-// records) is tried again on another backend, up to maxConnectAttempts;
-// avoid is a backend not to pick first (one a replay just failed on). It
-// returns nil when no backend could be reached. Nothing of the request has
-// been sent when it fails, so retrying is always safe.
+// connect picks a backend and returns a connection to it (see
+// backend.Cluster.Connect): pooled when the request can be replayed, the
+// one its sticky cookie names first, another when a connect fails; avoid is
+// a backend not to pick first (one a replay just failed on). New
+// connections of a send_proxy cluster start with a PROXY header naming the
+// client, and are never pooled. It returns nil when no backend could be
+// reached.
 func (s *Session) connect(c *backend.Cluster, replayable bool, cookie []byte, avoid *backend.Backend) *backend.Conn {
-	skip := avoid
-	for attempt := range maxConnectAttempts {
-		var b *backend.Backend
-		var trial bool
-		if attempt == 0 && cookie != nil {
-			b, trial = c.PickSticky(cookie)
-		}
-		if b == nil {
-			b, trial = c.Pick(skip)
-		}
-		if b == nil {
-			return nil
-		}
-		// A send_proxy connection names its client: never shared.
-		sendProxy := c.Settings().SendProxy
-		if replayable && !trial && !sendProxy {
-			if bc := b.GetIdle(time.Now(), s.env.IdleBackendTimeout); bc != nil {
-				return bc
-			}
-		}
-		bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
-		if bc != nil {
-			s.m.connect += bc.ConnectTime
-		}
-		if err == nil && sendProxy {
-			if err = s.sendProxyHeader(bc); err != nil {
-				bc.Close()
-			}
-		}
-		if err == nil {
-			return bc
-		}
-		s.env.Log.Warn("backend connect failed", "request_id", string(s.id[:]), "cluster", c.ID,
-			"backend", b.Config.ID, "address", b.Addr, "error", err)
-		s.m.retried(b)
-		skip = b
+	sendProxy := c.Settings().SendProxy
+	d := &s.dial
+	d.Reuse, d.Sticky, d.Avoid = replayable && !sendProxy, cookie, avoid
+	d.Timeout, d.IdleTimeout = s.set.ConnectTimeout, s.env.IdleBackendTimeout
+	d.Prepare = nil
+	if sendProxy {
+		d.Prepare = s.sendProxyHeader
 	}
-	return nil
+	s.dialCluster = c
+	bc := c.Connect(context.Background(), d)
+	if bc != nil {
+		s.m.connect += bc.ConnectTime
+	}
+	return bc
+}
+
+// dialFailed logs a failed connect of the exchange in progress.
+func (s *Session) dialFailed(b *backend.Backend, err error) {
+	s.env.Log.Warn("backend connect failed", "request_id", string(s.id[:]), "cluster", s.dialCluster.ID,
+		"backend", b.Config.ID, "address", b.Addr, "error", err)
 }
 
 // reject answers the request itself with status. The connection stays open

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strconv"
 
+	"github.com/sluiceproxy/sluice/internal/cookie"
 	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
@@ -43,7 +44,7 @@ func (s *Session) appendRequestHead(out []byte, upgrade []byte) []byte {
 				mark := len(out)
 				out = append(append(out, h.Name...), ": "...)
 				var kept bool
-				if out, kept = appendCookiesWithout(out, h.Value, s.set.stickyName()); kept {
+				if out, kept = cookie.AppendWithout(out, h.Value, s.set.CookieName()); kept {
 					out = append(out, "\r\n"...)
 				} else {
 					out = out[:mark]
@@ -126,7 +127,7 @@ func (s *Session) appendResponseHead(out []byte, keepAlive bool, upgrade []byte)
 		out = appendField(out, h.Name, h.Value)
 	}
 	if s.cookieFor != "" {
-		out = appendSetCookie(out, s.set.stickyName(), s.cookieFor)
+		out = appendSetCookie(out, s.set.CookieName(), s.cookieFor)
 	}
 	if h := s.hstsLine(); h != nil && !hasField(resp.Headers, "strict-transport-security") {
 		out = append(out, h...)

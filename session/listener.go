@@ -42,7 +42,9 @@ type Settings struct {
 	HSTS []byte
 }
 
-func (s *Settings) stickyName() string {
+// CookieName is the sticky-session cookie name: StickyName, or
+// DefaultStickyName.
+func (s *Settings) CookieName() string {
 	if s.StickyName == "" {
 		return DefaultStickyName
 	}

@@ -234,9 +234,9 @@ func (x *responseExchange) retryFresh() bool {
 }
 
 // finishUpload waits for the request body upload, stopping it first when
-// abort is set or when it is still running (the response ended before the
-// request body). It reports whether the body went out whole; true when there
-// was no upload.
+// abort is set or when it is still reading the body (the response ended
+// before the request body). It reports whether the body went out whole;
+// true when there was no upload.
 func (x *responseExchange) finishUpload(abort bool) bool {
 	up := x.up
 	if up == nil {
@@ -247,8 +247,13 @@ func (x *responseExchange) finishUpload(abort bool) bool {
 		select {
 		case <-up.done:
 		default:
-			up.stopped = true
-			_ = x.s.conn.SetReadDeadline(time.Unix(1, 0))
+			// Still running: if it has read the whole body it is only
+			// finishing its last write (bounded by the back timeout), so
+			// wait for it; else the body will not be needed, stop it.
+			if abort || !up.bodyRead() {
+				up.stopped = true
+				_ = x.s.conn.SetReadDeadline(time.Unix(1, 0))
+			}
 			<-up.done
 		}
 		x.s.m.in += up.sent // the body bytes, as read and passed on

@@ -89,6 +89,10 @@ type Session struct {
 	sticky      bool
 	stickyMatch *backend.Backend
 	cookieFor   string // sticky id the response's Set-Cookie pins, or ""
+	// dial is how the exchange in progress connects (its funcs bound once
+	// per session); dialCluster is the cluster it connects to.
+	dial        backend.Dial
+	dialCluster *backend.Cluster
 	// head is set when the current request is a HEAD. It is kept apart
 	// because s.req's slices alias s.buf, which a body upload reuses.
 	head bool
@@ -151,6 +155,7 @@ func serve(s *Session, hdr *proxyproto.Header) {
 			s.rawFn = s.rawRead
 		}
 	}
+	s.dial.Failed, s.dial.Retried = s.dialFailed, s.m.retried
 	s.run()
 }
 

@@ -35,18 +35,3 @@ func TestCookieValue(t *testing.T) {
 		}
 	}
 }
-
-func TestAppendCookiesWithout(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"a=1; SLUICEBALANCEID=b; c=3", "a=1; c=3"},
-		{"SLUICEBALANCEID=b", ""},
-		{"SLUICEBALANCEID=b;a=1", "a=1"},
-		{"a=1;  b=2 ;c", "a=1; b=2; c"},
-		{"a=1; ; SLUICEBALANCEID=x", "a=1"},
-	} {
-		out, any := appendCookiesWithout(nil, []byte(tc.in), "SLUICEBALANCEID")
-		if string(out) != tc.want || any != (tc.want != "") {
-			t.Errorf("%q: got %q (%v), want %q", tc.in, out, any, tc.want)
-		}
-	}
-}

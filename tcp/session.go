@@ -18,10 +18,6 @@ import (
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
 )
 
-// maxConnectAttempts bounds the backends tried for one connection when
-// connects fail.
-const maxConnectAttempts = 3
-
 // session is one client connection of a tcp listener.
 type session struct {
 	env  *Env
@@ -179,26 +175,23 @@ func (s *session) client() string {
 }
 
 // connect picks a backend and connects to it, trying other backends when a
-// connect fails. It returns nil when none could be reached.
+// connect fails (see backend.Cluster.Connect). It returns nil when none
+// could be reached.
 func (s *session) connect(c *backend.Cluster) *backend.Conn {
-	var skip *backend.Backend
-	for range maxConnectAttempts {
-		b, _ := c.Pick(skip) // a trial or not, a tcp session always dials
-		if b == nil {
-			break
-		}
-		bc, err := b.Dial(context.Background(), s.set.ConnectTimeout)
-		if err == nil {
-			s.bc.Store(bc)
-			return bc
-		}
-		s.env.Log.Warn("backend connect failed", "listener", s.ln.Addr, "cluster", c.ID,
-			"backend", b.Config.ID, "address", b.Addr, "error", err)
-		skip = b
+	bc := c.Connect(context.Background(), &backend.Dial{
+		Timeout: s.set.ConnectTimeout,
+		Failed: func(b *backend.Backend, err error) {
+			s.env.Log.Warn("backend connect failed", "listener", s.ln.Addr, "cluster", c.ID,
+				"backend", b.Config.ID, "address", b.Addr, "error", err)
+		},
+	})
+	if bc == nil {
+		s.env.Log.Warn("tcp connection closed: no backend reachable", "listener", s.ln.Addr,
+			"cluster", c.ID, "client", s.client())
+		return nil
 	}
-	s.env.Log.Warn("tcp connection closed: no backend reachable", "listener", s.ln.Addr,
-		"cluster", c.ID, "client", s.client())
-	return nil
+	s.bc.Store(bc)
+	return bc
 }
 
 // sendHeader writes a PROXY protocol v2 header to the backend: the

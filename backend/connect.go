@@ -1,0 +1,91 @@
+package backend
+
+import (
+	"context"
+	"time"
+)
+
+// DefaultAttempts bounds the backends Connect tries for one request.
+const DefaultAttempts = 3
+
+// Dial says how Cluster.Connect gets a backend connection for one request.
+// The request paths (HTTP/1.1, HTTP/2 streams, tcp) fill one per request; a
+// caller may keep one and refill it, so that connecting allocates nothing.
+type Dial struct {
+	// Reuse allows a pooled connection: the request can be sent again if
+	// that connection turns out dead (see the session's replay).
+	Reuse bool
+	// Sticky is the request's sticky-session cookie value, or nil: the
+	// backend it names is tried first while it is usable.
+	Sticky []byte
+	// Avoid is a backend not to pick first (one a replay just failed on).
+	Avoid *Backend
+	// Timeout bounds each connect.
+	Timeout time.Duration
+	// IdleTimeout: pooled connections idle for longer are not used.
+	IdleTimeout time.Duration
+	// Prepare, when set, runs on each new connection before it is handed
+	// out (it writes a PROXY protocol header); its error closes the
+	// connection and counts as a failed attempt of this request (the
+	// backend's health is not touched: its connect worked).
+	Prepare func(*Conn) error
+	// Failed, when set, is told of each failed attempt (to log it).
+	Failed func(b *Backend, err error)
+	// Retried, when set, is told of each attempt that failed and led to
+	// another (to count it).
+	Retried func(b *Backend)
+	// Attempts bounds the backends tried; default DefaultAttempts.
+	Attempts int
+}
+
+// Connect picks a backend (the sticky one first, then by the cluster's
+// algorithm) and returns a connection to it: a pooled one when d.Reuse
+// allows and the backend is not on trial, else a new one. A failed
+// attempt is made again on another backend, up to d.Attempts; nothing of
+// the request has been sent then, so this is safe for every request. It
+// returns nil when no backend is usable or every attempt failed.
+func (c *Cluster) Connect(ctx context.Context, d *Dial) *Conn {
+	attempts := d.Attempts
+	if attempts <= 0 {
+		attempts = DefaultAttempts
+	}
+	skip := d.Avoid
+	for attempt := range attempts {
+		var b *Backend
+		var trial bool
+		if attempt == 0 && d.Sticky != nil {
+			b, trial = c.PickSticky(d.Sticky)
+		}
+		if b == nil {
+			b, trial = c.Pick(skip)
+		}
+		if b == nil {
+			return nil
+		}
+		if d.Reuse && !trial {
+			if bc := b.GetIdle(time.Now(), d.IdleTimeout); bc != nil {
+				return bc
+			}
+		}
+		bc, err := b.Dial(ctx, d.Timeout)
+		if err == nil && d.Prepare != nil {
+			if err = d.Prepare(bc); err != nil {
+				bc.Close()
+			}
+		}
+		if err == nil {
+			return bc
+		}
+		if d.Failed != nil {
+			d.Failed(b, err)
+		}
+		if d.Retried != nil && attempt+1 < attempts {
+			d.Retried(b)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		skip = b
+	}
+	return nil
+}
