@@ -1,9 +1,7 @@
 package h2
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -151,23 +149,9 @@ func (st *stream) connect(c *backend.Cluster, cs *backend.Settings, replayable b
 // address of its own PROXY header when it came with one) to a new backend
 // connection.
 func (st *stream) sendProxyHeader(bc *backend.Conn) error {
-	h := proxyproto.Header{Command: proxyproto.Proxy, Source: st.c.client, Dest: tcpAddrPort(st.c.LocalAddr())}
-	if st.c.client.Port() == 0 { // from a PROXY header: the connection's port means nothing
-		h.Source = netip.AddrPortFrom(st.c.client.Addr(), 0)
-	}
-	var buf [64]byte
-	_ = bc.SetWriteDeadline(time.Now().Add(st.set.BackTimeout))
-	_, err := bc.Write(proxyproto.AppendV2(buf[:0], &h))
-	return err
-}
-
-// tcpAddrPort converts a TCP address, IPv4-mapped addresses unmapped.
-func tcpAddrPort(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		ap := ta.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	return netip.AddrPort{}
+	h := proxyproto.ConnHeader(st.c)
+	h.Source = st.c.client
+	return bc.SendProxyHeader(&h, st.set.BackTimeout)
 }
 
 // answer sends a default (or replaced) answer: it is rendered as HTTP/1.1

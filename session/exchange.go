@@ -125,7 +125,7 @@ func (s *Session) reject(status int, extra []byte, cluster *answer.Set, bodyStar
 	keep := s.req.KeepAlive && s.req.ContentLength <= 0 && !s.req.Chunked
 	s.r = bodyStart
 	s.answer(status, extra, !keep, cluster)
-	return keep && !s.ln.closing.Load()
+	return keep && !s.ln.conns.Closing()
 }
 
 // answer writes a default (or replaced) answer for the current request id.

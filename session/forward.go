@@ -114,7 +114,7 @@ func (s *Session) fail(status int, cs *backend.Settings, step string, err error,
 	case status == 502:
 		s.m.backendErr(metrics.BackendReset)
 	}
-	keep := s.req.KeepAlive && bodyRead && !s.ln.closing.Load()
+	keep := s.req.KeepAlive && bodyRead && !s.ln.conns.Closing()
 	s.answer(status, nil, !keep, cs.Answers)
 	return keep
 }

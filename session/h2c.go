@@ -74,7 +74,7 @@ func (s *Session) forwardH2C(c *backend.Cluster, cs *backend.Settings, bodyStart
 	}
 	defer b.DoneH2C()
 	defer resp.Body.Close()
-	keep := s.streamH2C(resp, req.KeepAlive && !s.ln.closing.Load())
+	keep := s.streamH2C(resp, req.KeepAlive && !s.ln.conns.Closing())
 	// The upload may still run (full duplex): the connection stays open
 	// only if the body was read whole.
 	return keep && (body == nil || body.finish())

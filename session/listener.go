@@ -3,12 +3,12 @@ package session
 import (
 	"net"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/connset"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/router"
@@ -65,15 +65,13 @@ type Listener struct {
 
 	settings atomic.Pointer[Settings]
 	routes   atomic.Pointer[router.Table[*Route]]
-	closing  atomic.Bool
 
-	mu       sync.Mutex
-	sessions map[*Session]struct{}
+	conns connset.Set[*Session] // the open sessions; closing while draining
 }
 
 // NewListener returns the shared state of the listener on addr.
 func NewListener(addr string, s *Settings) *Listener {
-	l := &Listener{Addr: addr, sessions: map[*Session]struct{}{}}
+	l := &Listener{Addr: addr}
 	host, port, _ := net.SplitHostPort(addr)
 	l.port = port
 	l.byIP = forwardedNode(host)
@@ -95,7 +93,7 @@ func (l *Listener) Port() string { return l.port }
 func (l *Listener) ByNode() string { return l.byIP }
 
 // Closing reports whether the listener is draining.
-func (l *Listener) Closing() bool { return l.closing.Load() }
+func (l *Listener) Closing() bool { return l.conns.Closing() }
 
 // Routes returns the current routing table.
 func (l *Listener) Routes() *router.Table[*Route] { return l.routes.Load() }
@@ -107,57 +105,29 @@ func (l *Listener) SetRoutes(t *router.Table[*Route]) { l.routes.Store(t) }
 // close; idle ones close at once. The proxy calls it when the listener is
 // removed or deactivated; it does not wait.
 func (l *Listener) Drain() {
-	l.closing.Store(true)
-	for _, s := range l.snapshot() {
+	l.conns.SetClosing(true)
+	for _, s := range l.conns.Snapshot() {
 		s.closeIfIdle()
 	}
 }
 
 // Reopen undoes Drain for a listener activated again.
-func (l *Listener) Reopen() { l.closing.Store(false) }
+func (l *Listener) Reopen() { l.conns.SetClosing(false) }
 
 // CloseAll closes every session's connections, to the client and to the
 // backend, now (hard stop).
 func (l *Listener) CloseAll() {
-	for _, s := range l.snapshot() {
+	for _, s := range l.conns.Snapshot() {
 		s.abort()
 	}
 }
 
-// snapshot lists the open sessions. Closing a session untracks it, which
-// takes l.mu, so closers work on a copy.
-func (l *Listener) snapshot() []*Session {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	all := make([]*Session, 0, len(l.sessions))
-	for s := range l.sessions {
-		all = append(all, s)
-	}
-	return all
-}
-
 // Sessions is the number of open client connections.
-func (l *Listener) Sessions() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.sessions)
-}
+func (l *Listener) Sessions() int { return l.conns.Len() }
 
-func (l *Listener) track(s *Session) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closing.Load() {
-		return false
-	}
-	l.sessions[s] = struct{}{}
-	return true
-}
+func (l *Listener) track(s *Session) bool { return l.conns.Add(s) }
 
-func (l *Listener) untrack(s *Session) {
-	l.mu.Lock()
-	delete(l.sessions, s)
-	l.mu.Unlock()
-}
+func (l *Listener) untrack(s *Session) { l.conns.Remove(s) }
 
 // forwardedNode formats an IP for the Forwarded header (RFC 7239 §6):
 // IPv6 addresses are bracketed and quoted.

@@ -214,7 +214,7 @@ func TestParkingRaces(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(7 * time.Millisecond):
-				for _, s := range h.ln.snapshot() {
+				for _, s := range h.ln.conns.Snapshot() {
 					if rand.IntN(8) == 0 {
 						s.closeIfIdle()
 					}

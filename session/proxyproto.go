@@ -79,24 +79,9 @@ func (s *Session) useProxyHeader(h *proxyproto.Header) {
 // new backend connection of a send_proxy cluster: the addresses of the
 // client's own header when it had some, else the connection's.
 func (s *Session) sendProxyHeader(bc *backend.Conn) error {
-	h := proxyproto.Header{Command: proxyproto.Proxy}
+	h := proxyproto.ConnHeader(s.conn)
 	if s.proxyHdr != nil && s.proxyHdr.HasAddrs() {
 		h.Source, h.Dest = s.proxyHdr.Source, s.proxyHdr.Dest
-	} else {
-		h.Source, h.Dest = tcpAddrPort(s.conn.RemoteAddr()), tcpAddrPort(s.conn.LocalAddr())
 	}
-	var buf [64]byte
-	_ = bc.SetWriteDeadline(time.Now().Add(s.set.BackTimeout))
-	_, err := bc.Write(proxyproto.AppendV2(buf[:0], &h))
-	return err
-}
-
-// tcpAddrPort converts a TCP address, IPv4-mapped addresses unmapped; the
-// zero AddrPort for other kinds (the header then carries no address).
-func tcpAddrPort(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		ap := ta.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	return netip.AddrPort{}
+	return bc.SendProxyHeader(&h, s.set.BackTimeout)
 }

@@ -50,7 +50,7 @@ func (x *responseExchange) run(upgrade []byte) bool {
 		return x.tunnel(upgrade)
 	}
 	framing := resp.Framing(s.head)
-	keep := s.req.KeepAlive && framing != h1.FramingUntilClose && !s.ln.closing.Load()
+	keep := s.req.KeepAlive && framing != h1.FramingUntilClose && !s.ln.conns.Closing()
 	if x.up != nil && !x.up.bodyRead() {
 		// Answered before the request body is in (an early answer, or a
 		// refused Expect: 100-continue): say the connection will close,

@@ -224,7 +224,7 @@ func (s *Session) loop() (isParked bool) {
 		if !keep {
 			return false
 		}
-		if s.ln.closing.Load() {
+		if s.ln.conns.Closing() {
 			return false
 		}
 		if s.r == s.w {
@@ -303,7 +303,7 @@ func (s *Session) waitData(deadline time.Time) error {
 	s.releaseOut()
 	s.releaseHeads()
 	s.state.Store(idle)
-	if s.ln.closing.Load() {
+	if s.ln.conns.Closing() {
 		return errClosing
 	}
 	if s.rc != nil {

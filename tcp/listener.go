@@ -2,11 +2,11 @@ package tcp
 
 import (
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/connset"
 	"github.com/sluiceproxy/sluice/metrics"
 )
 
@@ -47,16 +47,14 @@ type Listener struct {
 	M        *metrics.Listener
 	settings atomic.Pointer[Settings]
 	cluster  atomic.Pointer[backend.Cluster]
-	closing  atomic.Bool
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
+	conns connset.Set[*session] // the open sessions; closing while draining
 }
 
 // NewListener returns the shared state of the tcp listener on addr, with
 // no cluster yet.
 func NewListener(addr string, s *Settings) *Listener {
-	l := &Listener{Addr: addr, sessions: map[*session]struct{}{}}
+	l := &Listener{Addr: addr}
 	l.settings.Store(s)
 	return l
 }
@@ -79,40 +77,22 @@ func (l *Listener) SetCluster(c *backend.Cluster) { l.cluster.Store(c) }
 // Drain makes the listener refuse connections it has accepted but not
 // started serving; open relays go on until they end. The proxy calls it
 // when the listener is removed or deactivated, after closing the socket.
-func (l *Listener) Drain() { l.closing.Store(true) }
+func (l *Listener) Drain() { l.conns.SetClosing(true) }
 
 // Reopen undoes Drain for a listener activated again.
-func (l *Listener) Reopen() { l.closing.Store(false) }
+func (l *Listener) Reopen() { l.conns.SetClosing(false) }
 
 // CloseAll closes every session's client and backend connections now
 // (hard stop).
 func (l *Listener) CloseAll() {
-	l.mu.Lock()
-	for s := range l.sessions {
+	for _, s := range l.conns.Snapshot() {
 		s.abort()
 	}
-	l.mu.Unlock()
 }
 
 // Sessions is the number of open client connections.
-func (l *Listener) Sessions() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.sessions)
-}
+func (l *Listener) Sessions() int { return l.conns.Len() }
 
-func (l *Listener) track(s *session) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closing.Load() {
-		return false
-	}
-	l.sessions[s] = struct{}{}
-	return true
-}
+func (l *Listener) track(s *session) bool { return l.conns.Add(s) }
 
-func (l *Listener) untrack(s *session) {
-	l.mu.Lock()
-	delete(l.sessions, s)
-	l.mu.Unlock()
-}
+func (l *Listener) untrack(s *session) { l.conns.Remove(s) }

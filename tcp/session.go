@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -198,28 +197,14 @@ func (s *session) connect(c *backend.Cluster) *backend.Conn {
 // client's own header when one came (relayed with its addresses and
 // TLVs), else one naming the client's and the listener's addresses.
 func (s *session) sendHeader(bc *backend.Conn) bool {
-	var h proxyproto.Header
+	h := proxyproto.ConnHeader(s.conn)
 	if s.hasHdr {
 		h = s.hdr
-	} else {
-		h = proxyproto.Header{Command: proxyproto.Proxy, Source: addrPort(s.conn.RemoteAddr()), Dest: addrPort(s.conn.LocalAddr())}
 	}
-	var buf [256]byte
-	out := proxyproto.AppendV2(buf[:0], &h)
-	_ = bc.SetWriteDeadline(time.Now().Add(s.set.BackTimeout))
-	if _, err := bc.Write(out); err != nil {
+	if err := bc.SendProxyHeader(&h, s.set.BackTimeout); err != nil {
 		s.env.Log.Warn("writing the PROXY header to the backend failed", "backend", bc.Backend.Config.ID, "error", err)
 		return false
 	}
 	_ = bc.SetWriteDeadline(time.Time{})
 	return true
-}
-
-// addrPort converts a TCP address, with IPv4-mapped addresses unmapped.
-func addrPort(a net.Addr) netip.AddrPort {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		ap := ta.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	return netip.AddrPort{}
 }

@@ -2,6 +2,7 @@ package proxyproto
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 )
 
@@ -105,4 +106,20 @@ func hasPrefix(b []byte, sig string) bool {
 	}
 	n := min(len(b), len(sig))
 	return string(b[:n]) == sig[:n]
+}
+
+// ConnHeader returns the PROXY header that names a connection's ends: its
+// peer as the source and its local end as the destination, IPv4-mapped
+// addresses unmapped. An end that is not TCP is left out (the header then
+// carries no address).
+func ConnHeader(c net.Conn) Header {
+	return Header{Command: Proxy, Source: tcpAddrPort(c.RemoteAddr()), Dest: tcpAddrPort(c.LocalAddr())}
+}
+
+func tcpAddrPort(a net.Addr) netip.AddrPort {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
 }
