@@ -36,21 +36,11 @@ while [[ $# -gt 0 ]]; do
 done
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 (( $(nproc) >= 2 )) || die "needs at least 2 CPUs"
 
-missing=()
-for t in haproxy nginx wrk curl openssl taskset; do command -v $t >/dev/null || missing+=("$t"); done
-if ((${#missing[@]})); then
-	[[ $EUID -eq 0 ]] || die "missing ${missing[*]}"
-	pkgs=("${missing[@]/taskset/util-linux}")
-	log "installing ${pkgs[*]}"
-	policy=/usr/sbin/policy-rc.d; made=0
-	[[ -e $policy ]] || { printf '#!/bin/sh\nexit 101\n' >$policy; chmod +x $policy; made=1; }
-	{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}"; } >&2 || die "apt-get failed"
-	((made)) && rm -f $policy
-fi
+need_packages haproxy nginx wrk curl openssl util-linux
 ulimit -n 65536 2>/dev/null || true
 
 TMP="$(mktemp -d /tmp/sluice-https-bench.XXXXXX)"
@@ -67,7 +57,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for p in $ORIGIN "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
 
 log "building sluice into $TMP"
@@ -156,14 +145,6 @@ for p in haproxy nginx sluice; do
 	curl -fsSk -o /dev/null "https://127.0.0.1:${PORT[$p]}/" || die "$p does not answer; see $TMP/$p.log"
 done
 
-# cpu_ticks PID: utime+stime of the process and its children (nginx workers).
-cpu_ticks() {
-	local t=0 p
-	for p in $1 $(pgrep -P "$1" 2>/dev/null || true); do
-		t=$((t + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0)))
-	done
-	echo $t
-}
 HZ=$(getconf CLK_TCK)
 RAW="$TMP/results.tsv"
 : >"$RAW"

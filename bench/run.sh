@@ -80,36 +80,14 @@ declare -A SCEN_DESC=([ka50]="keep-alive -c50" [ka500]="keep-alive -c500" [close
 declare -A SCEN_ARGS=([ka50]="-c50" [ka500]="-c500" [close50]="-c50")
 STEP_SLACK=30 # seconds a step may take beyond its nominal length
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 (( $(nproc) >= 2 )) || die "needs at least 2 CPUs (proxies on CPU 0, wrk and origin on CPU 1)"
 
 # --- tools -----------------------------------------------------------------
 
-install_tools() {
-	local missing=()
-	command -v haproxy >/dev/null || missing+=(haproxy)
-	command -v nginx >/dev/null || missing+=(nginx)
-	command -v wrk >/dev/null || missing+=(wrk)
-	command -v curl >/dev/null || missing+=(curl)
-	command -v taskset >/dev/null || missing+=(util-linux)
-	((${#missing[@]} == 0)) && return
-	[[ $EUID -eq 0 ]] || die "missing ${missing[*]}; run as root or install them"
-	log "installing ${missing[*]}"
-	# Keep the packages' services from starting (nginx's default site would
-	# listen on 0.0.0.0:80) when no policy says so already.
-	local policy=/usr/sbin/policy-rc.d made_policy=0
-	if [[ ! -e $policy ]]; then
-		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
-	fi
-	local rc=0
-	{ timeout 300 apt-get update -q && DEBIAN_FRONTEND=noninteractive timeout 600 \
-		apt-get install -y -q --no-install-recommends "${missing[@]}"; } >&2 || rc=$?
-	((made_policy)) && rm -f "$policy"
-	((rc == 0)) || die "apt-get failed"
-}
-install_tools
+need_packages haproxy nginx wrk curl util-linux
 command -v go >/dev/null || die "go is not in PATH"
 
 # File descriptors: 10 000 idle connections need 10 000+ per proxy.
@@ -128,8 +106,6 @@ CLK_TCK=$(getconf CLK_TCK)
 declare -A PID=()
 BG_PIDS=()
 
-# tree_pids PID: the process and its children (nginx master + workers).
-tree_pids() { echo "$1"; pgrep -P "$1" 2>/dev/null || true; }
 
 cleanup() {
 	local rc=$?
@@ -146,7 +122,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_http() { # port name pid
 	local i
@@ -312,14 +287,6 @@ alive() { kill -0 "${PID[$1]}" 2>/dev/null || die "$1 (pid ${PID[$1]}) died; see
 
 # --- measurement helpers -----------------------------------------------------
 
-cpu_ticks() { # pid: utime+stime of the process tree, in clock ticks
-	local p sum=0 v
-	for p in $(tree_pids "$1"); do
-		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || continue
-		sum=$((sum + v))
-	done
-	echo "$sum"
-}
 
 rss_kib() { # pid: VmRSS of the process tree, KiB
 	local p sum=0 v
@@ -330,9 +297,6 @@ rss_kib() { # pid: VmRSS of the process tree, KiB
 	echo "$sum"
 }
 
-cpu_stat() { # cpuN: "busy total" jiffies from /proc/stat
-	awk -v c="$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
-}
 
 # to_ms VALUE: wrk's latency ("512.00us", "1.20ms", "2.01s") in ms.
 to_ms() {

@@ -42,25 +42,13 @@ done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ && "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds and --duration want positive integers" >&2; exit 2; }
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 (( $(nproc) >= 2 )) || die "needs at least 2 CPUs"
 
-missing=()
-command -v haproxy >/dev/null || missing+=(haproxy)
-command -v taskset >/dev/null || missing+=(util-linux)
-((STRACE)) && ! command -v strace >/dev/null && missing+=(strace)
-if ((${#missing[@]})); then
-	[[ $EUID -eq 0 ]] || die "missing ${missing[*]}; run as root or install them"
-	log "installing ${missing[*]}"
-	policy=/usr/sbin/policy-rc.d made=0
-	[[ -e $policy ]] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod +x "$policy"; made=1; }
-	rc=0
-	{ timeout 300 apt-get update -q && DEBIAN_FRONTEND=noninteractive timeout 600 \
-		apt-get install -y -q --no-install-recommends "${missing[@]}"; } >&2 || rc=$?
-	((made)) && rm -f "$policy"
-	((rc == 0)) || die "apt-get failed"
-fi
+pkgs=(haproxy util-linux)
+((STRACE)) && pkgs+=(strace)
+need_packages "${pkgs[@]}"
 
 TMP="$(mktemp -d /tmp/sluice-tcpbench.XXXXXX)"
 mkdir -p "$TMP/bin" "$TMP/logs"
@@ -155,11 +143,7 @@ PID[sluice]=$!; BG+=($!); wait_port "${STREAM_PORT[sluice]}" sluice "${PID[sluic
 RAW="$TMP/results.tsv"
 printf 'round\tproxy\tscenario\tvalue\tunit\tproxy_cpu_pct\n' >"$RAW"
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
-cpu_stat() { # cpuN: "busy total" jiffies from /proc/stat
-	awk -v c="$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
-}
 
 # wait_quiet: waits (at most 15 s) for a 1 s window in which both CPUs are
 # under 10% busy, since nothing of ours is loaded while it samples; other

@@ -30,8 +30,8 @@ esac
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TMP="$(mktemp -d /tmp/sluice-tls-check.XXXXXX)"
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 
 PIDS=()
 cleanup() {
@@ -55,10 +55,7 @@ if ((RUN_H2SPEC)) && [[ -z "$H2SPEC" ]]; then
 fi
 TESTSSL=$(command -v testssl || command -v testssl.sh || true)
 if ((RUN_TESTSSL)) && [[ -z "$TESTSSL" ]]; then
-	[[ $EUID -eq 0 ]] || die "testssl.sh is missing; run as root or apt-get install testssl.sh"
-	log "installing testssl.sh with apt-get"
-	{ timeout 300 apt-get update -q && DEBIAN_FRONTEND=noninteractive timeout 600 \
-		apt-get install -y -q --no-install-recommends testssl.sh; } >&2 || die "apt-get failed"
+	need_packages testssl.sh
 	TESTSSL=$(command -v testssl || command -v testssl.sh)
 fi
 
