@@ -114,6 +114,34 @@ func BenchmarkProxyKeepAliveObserved(b *testing.B) {
 	}
 }
 
+// BenchmarkProxyConnPerRequest measures a request on a new client
+// connection each time (Connection: close), with a pooled backend
+// connection: accept, session setup, exchange, close.
+func BenchmarkProxyConnPerRequest(b *testing.B) {
+	addr := benchProxyAddr(b, benchOptions{parkAfter: time.Second})
+	req := []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nConnection: close\r\n\r\n")
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := c.Read(buf); err != nil {
+				break // the proxy closes after the response
+			}
+		}
+		c.Close()
+	}
+	reportCPU(b, cpu)
+}
+
 // BenchmarkProxyKeepAliveParked is BenchmarkProxyKeepAlive with every wait
 // for the next request parked in the poller: the cost of a park and a wake
 // on top of a request.
@@ -169,6 +197,42 @@ type benchOptions struct {
 // benchProxy starts a proxy in front of a raw origin and returns a
 // function doing one request on a warm keep-alive connection.
 func benchProxy(b testing.TB, opt benchOptions) func() {
+	conn, err := net.Dial("tcp", benchProxyAddr(b, opt))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	req := []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	if opt.sticky {
+		req = []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\n" +
+			"Cookie: theme=dark; SLUICEBALANCEID=b; lang=fr\r\nAccept: */*\r\n\r\n")
+	}
+	buf := make([]byte, 4096)
+	roundTrip := func() {
+		if _, err := conn.Write(req); err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			k, err := conn.Read(buf[n:])
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += k
+			if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 && n >= i+4+13 {
+				return
+			}
+		}
+	}
+	for range 100 { // warm the pools
+		roundTrip()
+	}
+	return roundTrip
+}
+
+// benchProxyAddr starts a proxy in front of a raw origin and returns its
+// address; it stops when the test ends.
+func benchProxyAddr(b testing.TB, opt benchOptions) string {
 	origin := rawOrigin(b)
 	env := NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	env.ParkAfter = opt.parkAfter
@@ -208,12 +272,7 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 			go Serve(env, ln, conn, wg.Done)
 		}
 	}()
-	conn, err := net.Dial("tcp", sock.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
 	b.Cleanup(func() {
-		conn.Close()
 		sock.Close()
 		ln.Drain()
 		ln.CloseAll()
@@ -221,30 +280,5 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 		env.Close()
 		c.Close()
 	})
-	req := []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
-	if opt.sticky {
-		req = []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\n" +
-			"Cookie: theme=dark; SLUICEBALANCEID=b; lang=fr\r\nAccept: */*\r\n\r\n")
-	}
-	buf := make([]byte, 4096)
-	roundTrip := func() {
-		if _, err := conn.Write(req); err != nil {
-			b.Fatal(err)
-		}
-		n := 0
-		for {
-			k, err := conn.Read(buf[n:])
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += k
-			if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 && n >= i+4+13 {
-				return
-			}
-		}
-	}
-	for range 100 { // warm the pools
-		roundTrip()
-	}
-	return roundTrip
+	return sock.Addr().String()
 }

@@ -48,8 +48,8 @@ func (s *Session) forwardH2C(c *backend.Cluster, cs *backend.Settings, bodyStart
 		out.Header.Add(string(f.Name), string(f.Value))
 	}
 	xff, fwd := string(values(req.Headers, h1.HeaderXForwardedFor)), string(values(req.Headers, h1.HeaderForwarded))
-	out.Header.Set("X-Forwarded-For", xff+s.clientIP)
-	out.Header.Set("Forwarded", fwd+"for="+s.forwardedFor+";proto="+s.set.Proto+";by="+s.ln.byIP)
+	out.Header.Set("X-Forwarded-For", xff+string(appendClientIP(nil, s.client)))
+	out.Header.Set("Forwarded", fwd+"for="+string(appendForwardedNode(nil, s.client))+";proto="+s.set.Proto+";by="+s.ln.byIP)
 	out.Header.Set("X-Forwarded-Proto", s.set.Proto)
 	out.Header.Set("X-Forwarded-Port", s.ln.port)
 	out.Header.Set("Sluice-Request-Id", string(s.id[:]))

@@ -58,13 +58,13 @@ func (s *Session) appendRequestHead(out []byte, upgrade []byte) []byte {
 	if nXFF > 0 {
 		out = appendValues(out, req.Headers, h1.HeaderXForwardedFor)
 	}
-	out = append(out, s.clientIP...)
+	out = appendClientIP(out, s.client)
 	out = append(out, "\r\nForwarded: "...)
 	if nFwd > 0 {
 		out = appendValues(out, req.Headers, h1.HeaderForwarded)
 	}
 	out = append(out, "for="...)
-	out = append(out, s.forwardedFor...)
+	out = appendForwardedNode(out, s.client)
 	out = append(out, ";proto="...)
 	out = append(out, s.set.Proto...)
 	out = append(out, ";by="...)

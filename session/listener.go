@@ -2,6 +2,7 @@ package session
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -131,6 +132,41 @@ func (l *Listener) untrack(s *Session) { l.conns.Remove(s) }
 
 // forwardedNode formats an IP for the Forwarded header (RFC 7239 §6):
 // IPv6 addresses are bracketed and quoted.
+// peerAddr is the connection's peer, IPv4-mapped addresses unmapped; the
+// zero AddrPort when it is not TCP.
+func peerAddr(c net.Conn) netip.AddrPort {
+	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		ap := ta.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
+}
+
+// appendClientIP appends the client's IP for X-Forwarded-For.
+func appendClientIP(out []byte, c netip.AddrPort) []byte {
+	if !c.IsValid() {
+		return append(out, "unknown"...)
+	}
+	return c.Addr().AppendTo(out)
+}
+
+// appendForwardedNode appends the client as a Forwarded node (RFC 7239 §6):
+// IPv6 addresses are bracketed and quoted.
+func appendForwardedNode(out []byte, c netip.AddrPort) []byte {
+	switch {
+	case !c.IsValid():
+		return append(out, "unknown"...)
+	case c.Addr().Is6():
+		out = append(out, `"[`...)
+		out = c.Addr().AppendTo(out)
+		return append(out, `]"`...)
+	}
+	return c.Addr().AppendTo(out)
+}
+
 func forwardedNode(ip string) string {
 	if ip == "" {
 		return "unknown"

@@ -70,8 +70,6 @@ func (s *Session) useProxyHeader(h *proxyproto.Header) {
 	s.proxyHdr = h
 	if h.HasAddrs() {
 		s.client = netip.AddrPortFrom(h.Source.Addr().Unmap(), h.Source.Port())
-		s.clientIP = h.Source.Addr().Unmap().String()
-		s.forwardedFor = forwardedNode(s.clientIP)
 	}
 }
 

@@ -54,8 +54,6 @@ type Session struct {
 	parkDeadline time.Time   // when a parked connection times out
 	woken        bool        // the poller just woke the session: do not park before reading
 
-	clientIP     string         // for X-Forwarded-For
-	forwardedFor string         // for Forwarded: for=
 	client       netip.AddrPort // the client (its PROXY header's source when there is one)
 	tlsVersion   uint16         // of a TLS connection, for the access log
 	sni          string         // the server name a TLS client asked for
@@ -133,12 +131,7 @@ func serve(s *Session, hdr *proxyproto.Header) {
 		return
 	}
 	env.Active.Add(1)
-	if ap, err := netip.ParseAddrPort(conn.RemoteAddr().String()); err == nil {
-		ip := ap.Addr().Unmap()
-		s.client = netip.AddrPortFrom(ip, ap.Port())
-		s.clientIP = ip.String()
-		s.forwardedFor = forwardedNode(s.clientIP)
-	}
+	s.client = peerAddr(conn)
 	if lm := ln.M; lm != nil {
 		lm.ConnectionsAccepted.Inc()
 		lm.ConnectionsActive.Inc()
@@ -424,7 +417,7 @@ func (s *Session) readHead() (ok, isParked bool) {
 			s.answer(status, nil, true, nil)
 			s.account()
 			s.env.Log.Debug("bad request", "request_id", string(s.id[:]), "listener", s.ln.Addr,
-				"client", s.clientIP, "error", err)
+				"client", s.client.Addr().String(), "error", err)
 			return false, false
 		}
 		if !s.makeRoom(set.Limits) {
