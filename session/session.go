@@ -54,9 +54,9 @@ type Session struct {
 	parkDeadline time.Time   // when a parked connection times out
 	woken        bool        // the poller just woke the session: do not park before reading
 
-	client       netip.AddrPort // the client (its PROXY header's source when there is one)
-	tlsVersion   uint16         // of a TLS connection, for the access log
-	sni          string         // the server name a TLS client asked for
+	client     netip.AddrPort // the client (its PROXY header's source when there is one)
+	tlsVersion uint16         // of a TLS connection, for the access log
+	sni        string         // the server name a TLS client asked for
 
 	// m is the accounting of the exchange in progress; logMethod, logHost
 	// and logTarget are the ends of the fields kept in hs.logBuf.
