@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/session"
 )
 
 // Limits bound what one client connection may send per second (a window
@@ -101,7 +102,7 @@ func newConn(tc *tls.Conn, served *cert.Cert, lim Limits) *conn {
 	if ap, err := netip.ParseAddrPort(tc.RemoteAddr().String()); err == nil {
 		c.client = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 		c.clientIP = ap.Addr().Unmap().String()
-		c.forwardedFor = forwardedNode(c.clientIP)
+		c.forwardedFor = session.ForwardedNode(c.clientIP)
 	}
 	c.streams.init()
 	return c
@@ -260,14 +261,4 @@ func (t *tracker) closeAndWait() {
 		t.cond.Wait()
 	}
 	t.mu.Unlock()
-}
-
-// forwardedNode formats an IP for the Forwarded header (RFC 7239 §6).
-func forwardedNode(ip string) string {
-	for i := 0; i < len(ip); i++ {
-		if ip[i] == ':' {
-			return `"[` + ip + `]"`
-		}
-	}
-	return ip
 }

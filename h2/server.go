@@ -69,7 +69,7 @@ func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, client netip.Addr) {
 	if client.IsValid() {
 		c.client = netip.AddrPortFrom(client, 0)
 		c.clientIP = client.String()
-		c.forwardedFor = forwardedNode(c.clientIP)
+		c.forwardedFor = session.ForwardedNode(c.clientIP)
 	}
 	g := s.generation()
 	if g == nil || !g.l.deliver(c) {

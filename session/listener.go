@@ -75,7 +75,7 @@ func NewListener(addr string, s *Settings) *Listener {
 	l := &Listener{Addr: addr}
 	host, port, _ := net.SplitHostPort(addr)
 	l.port = port
-	l.byIP = forwardedNode(host)
+	l.byIP = ForwardedNode(host)
 	l.settings.Store(s)
 	l.routes.Store(router.New[*Route]())
 	return l
@@ -130,8 +130,6 @@ func (l *Listener) track(s *Session) bool { return l.conns.Add(s) }
 
 func (l *Listener) untrack(s *Session) { l.conns.Remove(s) }
 
-// forwardedNode formats an IP for the Forwarded header (RFC 7239 §6):
-// IPv6 addresses are bracketed and quoted.
 // peerAddr is the connection's peer, IPv4-mapped addresses unmapped; the
 // zero AddrPort when it is not TCP.
 func peerAddr(c net.Conn) netip.AddrPort {
@@ -167,7 +165,9 @@ func appendForwardedNode(out []byte, c netip.AddrPort) []byte {
 	return c.Addr().AppendTo(out)
 }
 
-func forwardedNode(ip string) string {
+// ForwardedNode formats an IP for the Forwarded header (RFC 7239 §6): IPv6
+// addresses are bracketed and quoted; "" is "unknown".
+func ForwardedNode(ip string) string {
 	if ip == "" {
 		return "unknown"
 	}
