@@ -1,5 +1,7 @@
 package h2
 
+import "strconv"
+
 // skipRequest are the request fields not forwarded as they are: the
 // hop-by-hop ones, those the proxy sets itself, and those it merges.
 var skipRequest = map[string]bool{
@@ -33,7 +35,7 @@ func (st *stream) appendHead(out []byte) []byte {
 	switch {
 	case r.ContentLength > 0:
 		out = append(out, "Content-Length: "...)
-		out = appendInt(out, r.ContentLength)
+		out = strconv.AppendInt(out, r.ContentLength, 10)
 		out = append(out, "\r\n"...)
 	case r.ContentLength < 0:
 		out = append(out, "Transfer-Encoding: chunked\r\n"...)
@@ -65,18 +67,4 @@ func appendField(out []byte, name, value string) []byte {
 	out = append(out, ": "...)
 	out = append(out, value...)
 	return append(out, "\r\n"...)
-}
-
-func appendInt(out []byte, n int64) []byte {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return append(out, b[i:]...)
 }
