@@ -168,6 +168,7 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.TunnelTimeout = or(t.duration("tunnel_timeout"), DefaultTunnelTimeout)
 	p.MaxHeadBytes = or(t.integer("max_head_bytes", 1, 1<<20), DefaultMaxHeadBytes)
 	p.MaxHeaderFields = or(t.integer("max_header_fields", 1, 10000), DefaultMaxHeaderFields)
+	p.MaxBodyBytes = int64(t.integer("max_body_bytes", 1, math.MaxInt64))
 	cfg.ShutdownGrace = or(t.duration("shutdown_timeout"), DefaultShutdownGrace)
 	p.ShutdownGrace = cfg.ShutdownGrace
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"math"
 	"net/netip"
 
 	"github.com/sluiceproxy/sluice/order"
@@ -79,6 +80,7 @@ func (b *plan) listener(t *table) {
 		TunnelTimeout:   order.Duration(t.duration("tunnel_timeout")),
 		MaxHeadBytes:    t.integer("max_head_bytes", 1, 1<<20),
 		MaxHeaderFields: t.integer("max_header_fields", 1, 10000),
+		MaxBodyBytes:    int64(t.integer("max_body_bytes", 1, math.MaxInt64)),
 		Answers:         b.l.answers(t),
 	}
 	switch ln.Protocol {

@@ -92,6 +92,10 @@ func (st *stream) serve() {
 	if cs.HSTS != nil {
 		st.hsts = cs.HSTS
 	}
+	if max := st.set.MaxBodyBytes; max > 0 && r.ContentLength > max {
+		st.answer(413, nil, cs.Answers)
+		return
+	}
 	if cs.HTTP2 {
 		st.forwardH2C(rt.Cluster, cs)
 		return

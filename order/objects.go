@@ -64,6 +64,11 @@ type Listener struct {
 	MaxHeadBytes int `json:"max_head_bytes,omitempty"`
 	// MaxHeaderFields bounds the number of request header fields; default 100.
 	MaxHeaderFields int `json:"max_header_fields,omitempty"`
+	// MaxBodyBytes bounds a request body in bytes: a longer one is answered
+	// 413 (before anything is sent when its length is declared; a chunked
+	// one is cut off when it gets there). 0 means the proxy default (none
+	// unless proxy.Config.MaxBodyBytes sets one).
+	MaxBodyBytes int64 `json:"max_body_bytes,omitempty"`
 	// Answers replaces default answers on this listener, keyed by status code
 	// ("404", "503", ...). A value is either a complete HTTP/1.1 response
 	// (starting with "HTTP/1.1 ") or an HTML body. "%REQUEST_ID" in either is

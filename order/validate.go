@@ -101,6 +101,9 @@ func (l *Listener) Validate() error {
 	if l.MaxHeadBytes < 0 || l.MaxHeadBytes > 1<<20 {
 		return fieldErr("listener.max_head_bytes", "%d is outside 0..1048576", l.MaxHeadBytes)
 	}
+	if l.MaxBodyBytes < 0 {
+		return fieldErr("listener.max_body_bytes", "%d is negative", l.MaxBodyBytes)
+	}
 	if l.MaxHeaderFields < 0 || l.MaxHeaderFields > 10000 {
 		return fieldErr("listener.max_header_fields", "%d is outside 0..10000", l.MaxHeaderFields)
 	}

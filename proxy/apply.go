@@ -119,6 +119,10 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 	if l.MaxHeaderFields > 0 {
 		s.Limits.MaxHeaderFields = l.MaxHeaderFields
 	}
+	s.MaxBodyBytes = p.cfg.MaxBodyBytes
+	if l.MaxBodyBytes > 0 {
+		s.MaxBodyBytes = l.MaxBodyBytes
+	}
 	return s, nil
 }
 

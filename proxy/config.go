@@ -31,6 +31,9 @@ type Config struct {
 	// MaxHeadBytes and MaxHeaderFields bound request heads on listeners
 	// that do not set their own. Defaults 32768 and 100.
 	MaxHeadBytes, MaxHeaderFields int
+	// MaxBodyBytes bounds request bodies on listeners that do not set their
+	// own; 0 (the default) sets no limit.
+	MaxBodyBytes int64
 	// MaxIdlePerBackend bounds the idle keep-alive connections kept to each
 	// backend. Default 64; negative disables pooling.
 	MaxIdlePerBackend int

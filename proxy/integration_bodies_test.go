@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
 )
 
 const bigBody = 20 << 20
@@ -260,4 +262,38 @@ func TestExpectContinueRefused(t *testing.T) {
 	// The body was never sent: the proxy cannot reuse the connection, so it
 	// must end it rather than read the next bytes as a request.
 	c.expectClosedAfterJunk(ioTimeout)
+}
+
+// TestMaxBodyBytes: a listener's max_body_bytes answers 413 to a declared
+// length over it before anything reaches the backend, and cuts off a
+// chunked body that grows over it; bodies within it pass.
+func TestMaxBodyBytes(t *testing.T) {
+	h := startProxy(t, func(c *proxy.Config) { c.Listeners[0].MaxBodyBytes = 1000 })
+	o := newOrigin(t, "app", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "got %d", n)
+	})
+	h.route("app.test", o.Addr)
+	resp, body := h.send(h.request("POST", "app.test", "/", strings.NewReader(strings.Repeat("x", 1000))))
+	wantStatus(t, resp, body, 200)
+	if body != "got 1000" {
+		t.Fatalf("body within the limit: %q", body)
+	}
+	before := o.Requests.Load()
+	resp, body = h.send(h.request("POST", "app.test", "/", strings.NewReader(strings.Repeat("x", 1001))))
+	wantStatus(t, resp, body, 413)
+	if o.Requests.Load() != before {
+		t.Fatal("a body declared over the limit reached the origin")
+	}
+	// Chunked, growing past the limit after the head.
+	c := dialRaw(t, h.Addr)
+	c.write("POST / HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n")
+	chunk := fmt.Sprintf("%x\r\n%s\r\n", 600, strings.Repeat("y", 600))
+	c.write(chunk)
+	c.write(chunk)
+	r, b := c.read("POST")
+	if r.StatusCode != 413 {
+		t.Fatalf("chunked body over the limit: %d %q", r.StatusCode, b)
+	}
+	c.expectClosed(ioTimeout)
 }

@@ -46,6 +46,9 @@ func (s *Session) exchange() bool {
 		return s.reject(301, s.redirectLocation(), cs.Answers, bodyStart)
 	}
 
+	if max := s.set.MaxBodyBytes; max > 0 && req.ContentLength > max {
+		return s.reject(413, nil, cs.Answers, bodyStart)
+	}
 	if cs.HTTP2 {
 		return s.forwardH2C(cluster, cs, bodyStart)
 	}
@@ -177,7 +180,11 @@ func (s *Session) redirectLocation() []byte {
 	return append(loc, "\r\n"...)
 }
 
-// errBadBody marks an upload aborted for a malformed chunked body.
-var errBadBody = errors.New("session: malformed request body")
+// errBadBody marks an upload aborted for a malformed chunked body;
+// errTooLarge one cut off at the listener's max_body_bytes.
+var (
+	errBadBody  = errors.New("session: malformed request body")
+	errTooLarge = errors.New("session: request body over the limit")
+)
 
 func isEOF(err error) bool { return err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) }

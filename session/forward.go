@@ -43,6 +43,10 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 		}
 		body = s.buf[bodyStart : bodyStart+n]
 		bodyDone = fin
+		if max := set.MaxBodyBytes; max > 0 && int64(n) > max {
+			bc.Close()
+			return s.reject(413, nil, cs.Answers, bodyStart)
+		}
 	}
 	s.r = bodyStart + len(body)
 
@@ -73,7 +77,7 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 
 	var up *upload
 	if !bodyDone {
-		up = s.startUpload(bc, remaining, &chunks)
+		up = s.startUpload(bc, remaining, &chunks, len(body))
 	}
 
 	s.rx = responseExchange{s: s, c: c, bc: bc, cs: cs, up: up, replayable: replayable && !retried, out: out}

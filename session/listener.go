@@ -38,6 +38,8 @@ type Settings struct {
 	// TunnelTimeout is the idle timeout of an upgraded connection (a
 	// WebSocket tunnel), on each side.
 	TunnelTimeout time.Duration
+	// MaxBodyBytes bounds a request body; 0 is no limit.
+	MaxBodyBytes int64
 	// HSTS is the listener's Strict-Transport-Security header line (CRLF
 	// included), or nil; sent only on TLS connections.
 	HSTS []byte

@@ -203,6 +203,9 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 		case x.up != nil && x.up.err == errBadBody:
 			s.answer(400, nil, true, x.cs.Answers)
 			return false, false
+		case x.up != nil && x.up.err == errTooLarge:
+			s.answer(413, nil, true, x.cs.Answers)
+			return false, false
 		case isTimeout(err):
 			return false, s.fail(504, x.cs, "awaiting response", err, x.up == nil)
 		default:

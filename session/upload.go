@@ -23,15 +23,17 @@ type upload struct {
 	stopped   bool        // the session cut the upload short
 	read      atomic.Bool // the whole body was read from the client
 	// sent counts the body bytes written to the backend; the session reads
-	// it once done is closed.
-	sent int64
+	// it once done is closed. max bounds a chunked body (0: none), counted
+	// on the wire from the first bytes sent with the head (initial).
+	sent, initial, max int64
 }
 
-func (s *Session) startUpload(bc *backend.Conn, remaining int64, chunks *h1.ChunkedScanner) *upload {
-	up := &upload{s: s, bc: bc, remaining: remaining, done: make(chan struct{})}
+func (s *Session) startUpload(bc *backend.Conn, remaining int64, chunks *h1.ChunkedScanner, initial int) *upload {
+	up := &upload{s: s, bc: bc, remaining: remaining, done: make(chan struct{}), initial: int64(initial)}
 	if s.req.Chunked {
 		c := *chunks
 		up.chunks = &c
+		up.max = s.set.MaxBodyBytes // a declared length was checked before
 	}
 	go up.run()
 	return up
@@ -65,6 +67,11 @@ func (up *upload) run() {
 				k = int(min(int64(n), up.remaining))
 				up.remaining -= int64(k)
 				fin = up.remaining == 0
+			}
+			if up.max > 0 && up.initial+up.sent+int64(k) > up.max {
+				up.err = errTooLarge
+				up.bc.Close() // never reused; the session answers 413 if it can
+				return
 			}
 			s.r, s.w = k, n // what follows the body is the next request
 			if fin {

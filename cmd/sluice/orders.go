@@ -137,6 +137,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		}
 		if p != order.TCP {
 			f.StringVar(&l.StickyName, "sticky-name", "", "sticky session cookie name (default SLUICEBALANCEID)")
+			f.Int64Var(&l.MaxBodyBytes, "max-body-bytes", 0, "largest request body in bytes; beyond it 413 (default no limit)")
 		}
 		if p == order.HTTPS {
 			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
