@@ -162,8 +162,8 @@ func (w *writer) write(b []byte, lines int64) {
 		return
 	}
 	if _, err := w.out.Write(b); err != nil {
+		w.fail(fmt.Errorf("accesslog: write target: %w", err)) // told before counted: Stats then shows it was
 		w.l.failed.Add(lines)
-		w.fail(fmt.Errorf("accesslog: write target: %w", err))
 		return
 	}
 	w.l.written.Add(lines)
