@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/health"
+	"github.com/sluiceproxy/sluice/internal/sock"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 )
@@ -110,11 +111,49 @@ type Conn struct {
 	// (Reused).
 	ConnectTime time.Duration
 	idleSince   time.Time
-	probe       *probe // made when the connection is first pooled
+	probe       *probe    // made when the connection is first pooled, where raw is not ready
+	raw         sock.Conn // raw system calls for Read, Write and WriteRead, where ready
+}
+
+// Read reads from the connection like net.Conn's Read, with raw system
+// calls where the platform has them (package internal/sock).
+func (c *Conn) Read(p []byte) (int, error) {
+	if c.raw.Ready() {
+		return c.raw.Read(p)
+	}
+	return c.Conn.Read(p)
+}
+
+// Write writes p whole like net.Conn's Write, with raw system calls where
+// the platform has them.
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.raw.Ready() {
+		return c.raw.Write(p)
+	}
+	return c.Conn.Write(p)
+}
+
+// WriteRead writes a request whole, then reads the first bytes of the
+// answer into in: one wait, and no read before the answer can have come
+// (see sock.Conn.WriteRead). Only for a request sent whole, with nothing
+// else writing meanwhile. writing tells whether err came from the write
+// (then nothing was read). The connection's deadlines apply.
+func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
+	if c.raw.Ready() {
+		return c.raw.WriteRead(out, in)
+	}
+	if _, err := c.Conn.Write(out); err != nil {
+		return 0, true, err
+	}
+	n, err = c.Conn.Read(in)
+	return n, false, err
 }
 
 // alive probes a pooled connection without blocking.
 func (c *Conn) alive() bool {
+	if c.raw.Ready() {
+		return c.raw.Quiet()
+	}
 	if c.probe == nil {
 		c.probe = newProbe(c.Conn)
 	}
@@ -144,7 +183,9 @@ func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error
 	if b.cluster != nil {
 		b.connectSucceeded()
 	}
-	return &Conn{Conn: c, Backend: b, ConnectTime: took}, nil
+	bc := &Conn{Conn: c, Backend: b, ConnectTime: took}
+	bc.raw.Init(c)
+	return bc, nil
 }
 
 // countConnect records a connect's duration and failure in the metrics of

@@ -98,9 +98,12 @@ func TestMetricsAndAccessLog(t *testing.T) {
 
 	// The metrics order.
 	var m *order.MetricsContent
-	eventually(t, ioTimeout, "the last response to be counted", func() bool {
+	// Each connection's session counts its exchange after writing the
+	// response, so wait for all of them (not only the last sent).
+	eventually(t, ioTimeout, "every response to be counted", func() bool {
 		m = h.Must(order.Metrics{}).Content.Metrics
-		return len(m.Listeners) == 1 && m.Listeners[0].Responses.ClientError == 4
+		return len(m.Listeners) == 1 && m.Listeners[0].Responses.ClientError == 4 &&
+			m.Listeners[0].Responses.ServerError == 2 && m.Listeners[0].Responses.Success == 5
 	})
 	l := m.Listeners[0]
 	if l.Address != h.Addr || l.Requests != 10 || l.Responses.Success != 5 || l.Responses.ClientError != 4 ||

@@ -57,9 +57,25 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 	if s.m.on {
 		s.m.sent = time.Now()
 	}
+	// A request sent whole is written with the first read of its answer
+	// (backend.Conn.WriteRead): one wait, and no read before the answer can
+	// have come.
+	s.rx = responseExchange{s: s, c: c, cs: cs}
+	x := &s.rx
+	x.bufp = s.env.getBuf()
+	x.buf = *x.bufp
 	for {
 		_ = bc.SetDeadline(time.Now().Add(set.BackTimeout))
-		_, err := bc.Write(out)
+		var err error
+		if bodyDone {
+			var writing bool
+			x.preN, writing, err = bc.WriteRead(out, x.buf)
+			if !writing {
+				x.pre, x.preErr, err = true, err, nil
+			}
+		} else {
+			_, err = bc.Write(out)
+		}
 		if err == nil {
 			s.m.sentB += int64(len(out))
 			s.m.in += int64(len(body))
@@ -67,10 +83,12 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 		}
 		bc.Close()
 		if !bc.Reused || !replayable || retried {
+			x.release()
 			return s.fail(502, cs, "writing request", err, bodyDone)
 		}
 		retried = true
 		if bc = s.redial(c, bc.Backend); bc == nil {
+			x.release()
 			return s.fail(503, cs, "reconnecting", err, bodyDone)
 		}
 	}
@@ -80,8 +98,8 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 		up = s.startUpload(bc, remaining, &chunks, len(body))
 	}
 
-	s.rx = responseExchange{s: s, c: c, bc: bc, cs: cs, up: up, replayable: replayable && !retried, out: out}
-	keep = s.rx.run(upgrade)
+	x.bc, x.up, x.replayable, x.out = bc, up, replayable && !retried, out
+	keep = x.run(upgrade)
 	s.rx = responseExchange{}
 	return keep
 }

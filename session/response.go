@@ -22,15 +22,25 @@ type responseExchange struct {
 	bufp *[]byte
 	buf  []byte
 	n    int // bytes in buf
+	// pre is set when the request went out with the first read of its
+	// answer: preN bytes (at the start of buf) and preErr are that read's
+	// result, for readHead to take as its first read.
+	pre    bool
+	preN   int
+	preErr error
+}
+
+// release gives the response buffer back.
+func (x *responseExchange) release() {
+	x.s.env.putBuf(x.bufp)
+	x.bufp, x.buf = nil, nil
 }
 
 // run completes the exchange. It reports whether the client connection
 // stays open.
 func (x *responseExchange) run(upgrade []byte) bool {
 	s := x.s
-	x.bufp = s.env.getBuf()
-	x.buf = *x.bufp
-	defer func() { s.env.putBuf(x.bufp) }()
+	defer x.release()
 
 	if ok, keep := x.readHead(); !ok {
 		return keep
@@ -93,9 +103,9 @@ func (x *responseExchange) run(upgrade []byte) bool {
 	var n, k int
 	if len(initial) <= 4096 {
 		out = append(out, initial...)
-		n, werr = s.conn.Write(out)
-	} else if n, werr = s.conn.Write(out); werr == nil {
-		k, werr = s.conn.Write(initial)
+		n, werr = s.write(out)
+	} else if n, werr = s.write(out); werr == nil {
+		k, werr = s.write(initial)
 	}
 	s.m.out += int64(n + k)
 	*s.outp = out[:cap(out)]
@@ -152,7 +162,7 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 				hl := s.resp.HeadLen
 				_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
 				s.m.out += int64(hl)
-				if _, err := s.conn.Write(x.buf[:hl]); err != nil {
+				if _, err := s.write(x.buf[:hl]); err != nil {
 					x.bc.Close()
 					x.finishUpload(true)
 					return false, false
@@ -178,8 +188,15 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 				return false, s.fail(502, x.cs, "parsing response", perr, x.up == nil)
 			}
 		}
-		_ = x.bc.SetReadDeadline(time.Now().Add(s.set.BackTimeout))
-		k, err := x.bc.Read(x.buf[x.n:])
+		var k int
+		var err error
+		if x.pre { // read with the request's write
+			x.pre = false
+			k, err = x.preN, x.preErr
+		} else {
+			_ = x.bc.SetReadDeadline(time.Now().Add(s.set.BackTimeout))
+			k, err = x.bc.Read(x.buf[x.n:])
+		}
 		if k > 0 && s.m.on {
 			if s.m.first.IsZero() {
 				s.m.first = time.Now()

@@ -19,6 +19,7 @@ import (
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/internal/park"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
+	"github.com/sluiceproxy/sluice/internal/sock"
 	"github.com/sluiceproxy/sluice/metrics"
 )
 
@@ -40,6 +41,7 @@ type Session struct {
 	release func()    // gives the connection's slot back; called once, by finish
 	set     *Settings // settings of the exchange in progress
 
+	sock   sock.Conn          // raw reads and writes, where ready (plain TCP on Linux)
 	rc     syscall.RawConn    // nil where raw reads are unavailable
 	rawFn  func(uintptr) bool // s.rawRead, bound once
 	rawN   int
@@ -142,7 +144,10 @@ func serve(s *Session, hdr *proxyproto.Header) {
 		s.finish()
 		return
 	}
-	if sc, ok := conn.(syscall.Conn); ok {
+	if s.sock.Init(conn) {
+		s.rc = s.sock.RawConn()
+		s.rawFn = s.rawRead
+	} else if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			s.rc = rc
 			s.rawFn = s.rawRead
@@ -365,22 +370,34 @@ func (s *Session) rawWait() error {
 // holds no buffer.
 func (s *Session) rawRead(fd uintptr) bool {
 	s.acquireBuf()
-	for {
-		n, err := syscall.Read(int(fd), s.buf)
-		switch err {
-		case nil:
-			s.rawN = n
-			return true
-		case syscall.EINTR:
-			continue
-		case syscall.EAGAIN:
-			s.releaseBuf()
-			return false
-		default:
-			s.rawErr = err
-			return true
-		}
+	n, again, err := sock.ReadFD(fd, s.buf)
+	if again {
+		s.releaseBuf()
+		return false
 	}
+	if err == io.EOF {
+		err = nil // rawWait reports n == 0 as io.EOF
+	}
+	s.rawN, s.rawErr = n, err
+	return true
+}
+
+// read reads from the client like s.conn.Read, with raw system calls where
+// s.sock is ready.
+func (s *Session) read(p []byte) (int, error) {
+	if s.sock.Ready() {
+		return s.sock.Read(p)
+	}
+	return s.conn.Read(p)
+}
+
+// write writes p whole to the client like s.conn.Write, with raw system
+// calls where s.sock is ready.
+func (s *Session) write(p []byte) (int, error) {
+	if s.sock.Ready() {
+		return s.sock.Write(p)
+	}
+	return s.conn.Write(p)
 }
 
 // readHead reads and parses the next request head into s.req. It answers
@@ -429,7 +446,7 @@ func (s *Session) readHead() (ok, isParked bool) {
 			}
 			deadlineSet = true
 		}
-		n, err := s.conn.Read(s.buf[s.w:])
+		n, err := s.read(s.buf[s.w:])
 		s.w += n
 		if err != nil && n == 0 {
 			if isTimeout(err) {

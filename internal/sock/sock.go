@@ -1,0 +1,160 @@
+package sock
+
+import (
+	"errors"
+	"net"
+	"syscall"
+)
+
+// Conn does a socket's reads and writes with raw system calls. The zero
+// Conn is unusable; set one up with Init.
+type Conn struct {
+	rc syscall.RawConn
+
+	// The read side and the write side each have their own call state,
+	// so that a Read and a Write may run at once.
+	rd, wr call
+}
+
+// call is one Read, Write or WriteRead in progress: its arguments, its
+// results and the callback handed to the RawConn, bound once by Init so
+// that a call allocates nothing.
+type call struct {
+	out  []byte // bytes to write
+	in   []byte // buffer to read into
+	done int    // bytes of out written so far
+	n    int    // bytes read
+	err  error
+	// For WriteRead: wrote is set once out is written whole; stuck when
+	// the socket's send buffer filled before that.
+	wrote, stuck bool
+	quiet        bool // Quiet's result
+	// The RawConn callbacks, bound once by Init.
+	readFn, writeFn, writeReadFn, peekFn func(fd uintptr) bool
+}
+
+// errUnsupported is what Init reports where raw calls are not available.
+var errUnsupported = errors.New("sock: raw socket calls are not supported here")
+
+// Init sets c up for nc. It reports false, leaving c unusable, when nc
+// gives no raw access to its descriptor (TLS, pipes, wrapped connections)
+// or the system has no raw calls; the caller then uses nc itself.
+func (c *Conn) Init(nc net.Conn) bool {
+	sc, ok := nc.(syscall.Conn)
+	if !ok || !supported {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	c.rc = rc
+	c.rd.readFn, c.rd.writeReadFn, c.rd.peekFn = c.rd.readOnce, c.rd.writeRead, c.rd.peek
+	c.wr.writeFn = c.wr.write
+	return true
+}
+
+// Ready reports whether Init succeeded.
+func (c *Conn) Ready() bool { return c.rc != nil }
+
+// RawConn is the connection's syscall.RawConn, for callers that run their
+// own callbacks (with ReadFD); nil before Init.
+func (c *Conn) RawConn() syscall.RawConn { return c.rc }
+
+// Read reads into p once bytes are available, like net.Conn's Read: it
+// returns io.EOF when the peer has closed, and the poller's error (the
+// deadline passed, or the connection was closed) when waiting failed.
+func (c *Conn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	k := &c.rd
+	k.in, k.n, k.err = p, 0, nil
+	err := c.rc.Read(k.readFn)
+	n := k.n
+	if err == nil {
+		err = k.err
+	}
+	k.in, k.err = nil, nil
+	return n, err
+}
+
+// Write writes p whole, waiting for room in the socket's send buffer when
+// it is full, like net.Conn's Write. It returns the bytes written.
+func (c *Conn) Write(p []byte) (int, error) {
+	k := &c.wr
+	k.out, k.done, k.err = p, 0, nil
+	err := c.rc.Write(k.writeFn)
+	n := k.done
+	if err == nil {
+		err = k.err
+	}
+	k.out, k.err = nil, nil
+	return n, err
+}
+
+// Quiet reports, without waiting, whether the connection is open with
+// nothing to read: a peek at the socket finds no byte and no end of
+// stream. A pooled connection that is not quiet was closed by its peer or
+// holds bytes nobody asked for, and must not be used again.
+func (c *Conn) Quiet() bool {
+	k := &c.rd
+	k.quiet = false
+	err := c.rc.Read(k.peekFn)
+	return err == nil && k.quiet
+}
+
+// WriteRead writes out whole, then reads into in once the peer's first
+// bytes arrive. It is for a peer that sends nothing before it has read
+// out, such as an HTTP/1.1 server given a request: the write happens
+// after the runtime's poller was told to wait for readability, so the
+// answer cannot slip by unseen and no read is tried before it can have
+// come. (Bytes the peer sent earlier are still read, once it sends more
+// or closes.)
+//
+// It returns the bytes read and an error; writing tells whether the error
+// came while writing out (nothing was read then). Both deadlines of the
+// connection apply.
+func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
+	if len(in) == 0 {
+		_, err := c.Write(out)
+		return 0, err != nil, err
+	}
+	k := &c.rd
+	k.out, k.in, k.done, k.n, k.err = out, in, 0, 0, nil
+	k.wrote, k.stuck = false, false
+	perr := c.rc.Read(k.writeReadFn)
+	n, err, wrote, stuck, done := k.n, k.err, k.wrote, k.stuck, k.done
+	k.out, k.in, k.err = nil, nil, nil
+	switch {
+	case perr != nil:
+		return 0, !wrote, perr
+	case err != nil:
+		return n, !wrote, err
+	case stuck:
+		// The send buffer filled: finish the write, then read as usual.
+		if _, err := c.Write(out[done:]); err != nil {
+			return 0, true, err
+		}
+		n, err = c.Read(in)
+		return n, false, err
+	}
+	return n, false, nil
+}
+
+// writeRead is WriteRead's callback: the first call writes, the next ones
+// (after the poller saw the socket readable) read.
+func (k *call) writeRead(fd uintptr) bool {
+	if k.wrote {
+		return k.readOnce(fd)
+	}
+	if !k.write(fd) {
+		k.stuck = true // the caller finishes with a Write
+		return true
+	}
+	if k.err != nil {
+		return true
+	}
+	k.wrote = true
+	return false // wait for the answer
+}
