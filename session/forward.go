@@ -65,15 +65,15 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 	x.bufp = s.env.getBuf()
 	x.buf = *x.bufp
 	for {
-		_ = bc.SetDeadline(time.Now().Add(set.BackTimeout))
 		var err error
 		if bodyDone {
 			var writing bool
-			x.preN, writing, err = bc.WriteRead(out, x.buf)
+			x.preN, writing, err = bc.WriteReadIn(s.env.wait, out, x.buf, time.Now().Add(set.BackTimeout))
 			if !writing {
 				x.pre, x.preErr, err = true, err, nil
 			}
 		} else {
+			_ = bc.SetDeadline(time.Now().Add(set.BackTimeout))
 			_, err = bc.Write(out)
 		}
 		if err == nil {

@@ -94,7 +94,7 @@ func (s *Session) closeIfIdle() bool {
 		switch s.state.Load() {
 		case idle:
 			if s.state.CompareAndSwap(idle, done) {
-				s.conn.Close()
+				s.closeConn()
 				return true
 			}
 		case parked:
