@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,10 +29,27 @@ type Acceptor struct {
 	conns *sync.WaitGroup
 	quit  chan struct{}
 	done  chan struct{}
+
+	// work hands a new connection to a worker waiting for one (see
+	// worker); idle counts the workers waiting.
+	work chan net.Conn
+	idle atomic.Int32
 }
 
+// Workers: the goroutine that served a connection waits a while for the
+// next one instead of ending, so that a new connection is served on a
+// stack that has already grown to what serving takes (a fresh goroutine
+// grows its stack, copying it, during its first request: a tenth of the
+// CPU of a short connection). At most MaxIdleWorkers wait per Acceptor,
+// each for at most WorkerIdle.
+const (
+	MaxIdleWorkers = 64
+	WorkerIdle     = 10 * time.Second
+)
+
 // Handler serves one connection, which it owns and closes. It is called in
-// a new goroutine; it calls release exactly once, when the connection has
+// a goroutine of the Acceptor's (one that served an earlier connection
+// when one is idle, else a new one); it calls release exactly once, when the connection has
 // closed, possibly after returning and from another goroutine (a connection
 // may outlive its first goroutine while it waits without one).
 type Handler func(c net.Conn, release func())
@@ -51,10 +69,13 @@ func Listen(addr string, slots Slots, conns *sync.WaitGroup, serve Handler) (*Ac
 		return nil, err
 	}
 	a := &Acceptor{ln: ln, slots: slots, serve: serve, conns: conns,
-		quit: make(chan struct{}), done: make(chan struct{})}
+		quit: make(chan struct{}), done: make(chan struct{}), work: make(chan net.Conn)}
 	a.rel = a.release
 	return a, nil
 }
+
+// IdleWorkers is the number of workers waiting for a connection now.
+func (a *Acceptor) IdleWorkers() int { return int(a.idle.Load()) }
 
 // Addr is the bound address (with the real port when 0 was asked).
 func (a *Acceptor) Addr() net.Addr { return a.ln.Addr() }
@@ -89,7 +110,44 @@ func (a *Acceptor) loop() {
 		}
 		backoff = 0
 		a.conns.Add(1)
-		go a.serve(c, a.rel)
+		select {
+		case a.work <- c: // an idle worker takes it
+		default:
+			a.conns.Add(1) // the worker's own count, while it lives
+			go a.worker(c)
+		}
+	}
+}
+
+// worker serves c, then waits for the next connection handed over by the
+// accept loop, until it has waited WorkerIdle, MaxIdleWorkers others wait
+// already, or the Acceptor closes. While it lives it holds a count in
+// a.conns, so that waiting for the connections waits for it too.
+func (a *Acceptor) worker(c net.Conn) {
+	defer a.conns.Done()
+	var t *time.Timer
+	for {
+		a.serve(c, a.rel)
+		if a.idle.Add(1) > MaxIdleWorkers {
+			a.idle.Add(-1)
+			return
+		}
+		if t == nil {
+			t = time.NewTimer(WorkerIdle)
+		} else {
+			t.Reset(WorkerIdle)
+		}
+		select {
+		case c = <-a.work:
+			a.idle.Add(-1)
+			t.Stop()
+		case <-t.C:
+			a.idle.Add(-1)
+			return
+		case <-a.quit:
+			a.idle.Add(-1)
+			return
+		}
 	}
 }
 
@@ -100,7 +158,8 @@ func (a *Acceptor) release() {
 }
 
 // Close stops accepting and waits for the accept loop to end. Connections
-// already accepted are not touched.
+// already accepted are not touched; idle workers end, and busy ones end
+// once their connection has been served.
 func (a *Acceptor) Close() {
 	close(a.quit)
 	a.ln.Close()

@@ -63,6 +63,10 @@ type ProxyStatus struct {
 	// of goroutines.
 	MemoryBytes uint64 `json:"memory_bytes"`
 	Goroutines  int    `json:"goroutines"`
+	// IdleWorkers counts the goroutines of active listeners that wait to
+	// serve the next connection on a stack already grown (at most 64 per
+	// listener, each for at most 10 s); they are part of Goroutines.
+	IdleWorkers int `json:"idle_workers"`
 }
 
 // StateVersion is the version of the State format this package writes.

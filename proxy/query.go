@@ -47,6 +47,11 @@ func (p *proxy) status() *order.ProxyStatus {
 		Goroutines:        goroutines(),
 	}
 	st.BackendsUp, st.BackendsDown = p.backendHealth()
+	for _, l := range p.listeners {
+		if l.acceptor != nil {
+			st.IdleWorkers += l.acceptor.IdleWorkers()
+		}
+	}
 	return st
 }
 

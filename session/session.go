@@ -378,12 +378,14 @@ func (s *Session) waitRaw(wait time.Time) error {
 }
 
 // pollable reports whether the connection waits in the Env's sock.Poller,
-// registering it there at its first wait.
+// registering it there when it first waits between two requests. The wait
+// for the first request is left to the runtime's poller: a connection
+// used for one request (Connection: close) is then spared the epoll_ctl.
 func (s *Session) pollable() bool {
 	if s.sock.Registered() {
 		return true
 	}
-	if s.noPoll || s.env.wait == nil || !s.sock.Ready() {
+	if s.first || s.noPoll || s.env.wait == nil || !s.sock.Ready() {
 		return false
 	}
 	if err := s.env.wait.Register(&s.sock); err != nil {

@@ -51,6 +51,7 @@ func printStatus(w io.Writer, c *order.Content) {
 		{"panics", fmt.Sprint(s.Panics)},
 		{"memory", fmt.Sprintf("%.1f MiB", float64(s.MemoryBytes)/(1<<20))},
 		{"goroutines", fmt.Sprint(s.Goroutines)},
+		{"idle workers", fmt.Sprint(s.IdleWorkers)},
 	})
 }
 

@@ -1,0 +1,139 @@
+package listener
+
+import (
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// waitUntil polls cond for up to 5 s.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestWorkersReused: connections served one after the other reuse the
+// worker that served the previous one; idle workers are bounded, end on
+// Close, and are counted with the connections, so that waiting for the
+// connections waits for them.
+func TestWorkersReused(t *testing.T) {
+	var conns sync.WaitGroup
+	served := make(chan struct{}, 1000)
+	a, err := Listen("127.0.0.1:0", NewSlots(1000), &conns, func(c net.Conn, release func()) {
+		c.Close()
+		release()
+		served <- struct{}{}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", a.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for i := 0; i < 50; i++ {
+		c := dial()
+		<-served
+		c.Close()
+		waitUntil(t, "the worker to wait for the next connection", func() bool { return a.IdleWorkers() >= 1 })
+	}
+	if n := a.IdleWorkers(); n != 1 {
+		t.Fatalf("%d idle workers after 50 connections one at a time; want the one worker, reused", n)
+	}
+
+	a.Close()
+	done := make(chan struct{})
+	go func() { conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("idle workers did not end on Close")
+	}
+	if n := a.IdleWorkers(); n != 0 {
+		t.Fatalf("%d idle workers after Close", n)
+	}
+}
+
+// TestIdleWorkersBounded: after a burst of connections served at once, at
+// most MaxIdleWorkers workers stay.
+func TestIdleWorkersBounded(t *testing.T) {
+	var conns sync.WaitGroup
+	const burst = 150
+	var started sync.WaitGroup
+	started.Add(burst)
+	gate := make(chan struct{})
+	a, err := Listen("127.0.0.1:0", NewSlots(1000), &conns, func(c net.Conn, release func()) {
+		started.Done()
+		<-gate // every connection is served at once
+		c.Close()
+		release()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	for i := 0; i < burst; i++ {
+		c, err := net.Dial("tcp", a.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	started.Wait()
+	close(gate)
+	waitUntil(t, "idle workers to settle", func() bool { return a.IdleWorkers() == MaxIdleWorkers })
+	a.Close()
+	conns.Wait()
+}
+
+// TestBusyWorkerEndsAfterClose: a worker serving a connection when the
+// Acceptor closes ends once that connection is served, not before.
+func TestBusyWorkerEndsAfterClose(t *testing.T) {
+	var conns sync.WaitGroup
+	started, finish := make(chan struct{}), make(chan struct{})
+	a, err := Listen("127.0.0.1:0", NewSlots(10), &conns, func(c net.Conn, release func()) {
+		close(started)
+		<-finish
+		c.Close()
+		release()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Start()
+	c, err := net.Dial("tcp", a.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	<-started
+	a.Close()
+	done := make(chan struct{})
+	go func() { conns.Wait(); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("the connections' wait ended while one was still being served")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(finish)
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the worker did not end after its connection")
+	}
+}
