@@ -89,9 +89,13 @@ func (a *Acceptor) loop() {
 	var backoff time.Duration
 	for {
 		select {
-		case a.slots <- struct{}{}:
-		case <-a.quit:
-			return
+		case a.slots <- struct{}{}: // a free slot: the usual case, no select
+		default:
+			select {
+			case a.slots <- struct{}{}:
+			case <-a.quit:
+				return
+			}
 		}
 		c, err := a.ln.Accept()
 		if err != nil {

@@ -399,6 +399,9 @@ func (s *Session) pollable() bool {
 // if it waits in the Env's sock.Poller.
 func (s *Session) closeConn() {
 	s.sock.Close()
+	if s.sock.Ready() {
+		s.sock.Shutdown()
+	}
 	s.conn.Close()
 }
 

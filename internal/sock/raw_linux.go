@@ -77,6 +77,11 @@ func (k *call) peek(fd uintptr) bool {
 	}
 }
 
+// shutdownWrite is shutdown(fd, SHUT_WR) as a raw call.
+func shutdownWrite(fd uintptr) {
+	_, _, _ = syscall.RawSyscall(syscall.SYS_SHUTDOWN, fd, syscall.SHUT_WR, 0)
+}
+
 // opError wraps a system call's error as net.Conn's methods do.
 func opError(op string, e syscall.Errno) error {
 	return &net.OpError{Op: op, Net: "tcp", Err: os.NewSyscallError(op, e)}

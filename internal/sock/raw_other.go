@@ -39,3 +39,5 @@ func (k *call) readOnce(fd uintptr) bool { k.err = errUnsupported; return true }
 func (k *call) write(fd uintptr) bool { k.err = errUnsupported; return true }
 
 func (k *call) peek(fd uintptr) bool { return true }
+
+func shutdownWrite(fd uintptr) {}

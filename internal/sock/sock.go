@@ -105,6 +105,14 @@ func (c *Conn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Shutdown sends the end of the stream (shutdown(2) for writing): the
+// FIN, most of what closing a connection costs, without the scheduler's
+// hand-off. It is for just before the net.Conn's Close; errors are
+// ignored, since Close follows.
+func (c *Conn) Shutdown() {
+	_ = c.rc.Control(shutdownWrite)
+}
+
 // Quiet reports, without waiting, whether the connection is open with
 // nothing to read: a peek at the socket finds no byte and no end of
 // stream. A pooled connection that is not quiet was closed by its peer or

@@ -327,3 +327,22 @@ func TestQuiet(t *testing.T) {
 		t.Fatal("a connection closed by its peer is Quiet")
 	}
 }
+
+func TestShutdown(t *testing.T) {
+	a, b := pair(t)
+	c := newConn(t, a)
+	c.Write([]byte("bye"))
+	c.Shutdown()
+	b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(b) // the FIN ends the stream after the bytes
+	if err != nil || string(got) != "bye" {
+		t.Fatalf("peer read %q, %v; want the bytes, then the end of the stream", got, err)
+	}
+	// Reading still works after a shutdown for writing.
+	b.Write([]byte("ok"))
+	buf := make([]byte, 4)
+	a.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "ok" {
+		t.Fatalf("Read after Shutdown = %q, %v", buf[:n], err)
+	}
+}
