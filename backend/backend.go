@@ -149,27 +149,6 @@ func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
 	return n, false, err
 }
 
-// WriteReadIn is WriteRead with the wait for the answer in p (see
-// sock.Conn.WriteReadIn): in p's order of readiness, within deadline,
-// with no timer. Where the connection has no raw calls, or p is nil, it
-// is WriteRead with deadline set on the connection.
-func (c *Conn) WriteReadIn(p *sock.Poller, out, in []byte, deadline time.Time) (n int, writing bool, err error) {
-	if p == nil || !c.raw.Ready() {
-		if err := c.Conn.SetDeadline(deadline); err != nil {
-			return 0, true, err
-		}
-		return c.WriteRead(out, in)
-	}
-	return c.raw.WriteReadIn(p, out, in, deadline)
-}
-
-// Close closes the connection, waking a goroutine waiting for its answer
-// in a sock.Poller.
-func (c *Conn) Close() error {
-	c.raw.Close()
-	return c.Conn.Close()
-}
-
 // alive probes a pooled connection without blocking.
 func (c *Conn) alive() bool {
 	if c.raw.Ready() {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/internal/park"
-	"github.com/sluiceproxy/sluice/internal/sock"
 )
 
 // Env is what every session of a proxy shares: logging, counters, buffers
@@ -42,10 +41,6 @@ type Env struct {
 	Parks atomic.Int64
 
 	park *park.Poller // nil where parking is unsupported
-	// wait is where plain TCP connections, client and backend, wait to be
-	// readable during an exchange (package internal/sock); nil where
-	// unsupported: they wait in the runtime's poller.
-	wait *sock.Poller
 
 	idPrefix [8]byte
 	idSeq    atomic.Uint64
@@ -74,11 +69,6 @@ func NewEnv(log *slog.Logger) *Env {
 		e.park = p
 	} else if err != park.ErrUnsupported {
 		log.Warn("idle connections keep their goroutine", "error", err)
-	}
-	if p, err := sock.NewPoller(); err == nil {
-		e.wait = p
-	} else if err != sock.ErrUnsupported {
-		log.Warn("connections wait in the runtime's poller", "error", err)
 	}
 	var r [4]byte
 	_, _ = rand.Read(r[:])
@@ -117,9 +107,6 @@ func (e *Env) Parked() int {
 func (e *Env) Close() {
 	if e.park != nil {
 		e.park.Close()
-	}
-	if e.wait != nil {
-		e.wait.Close()
 	}
 }
 

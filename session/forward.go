@@ -66,14 +66,14 @@ func (s *Session) forward(c *backend.Cluster, bc *backend.Conn, cs *backend.Sett
 	x.buf = *x.bufp
 	for {
 		var err error
+		_ = bc.SetDeadline(time.Now().Add(set.BackTimeout))
 		if bodyDone {
 			var writing bool
-			x.preN, writing, err = bc.WriteReadIn(s.env.wait, out, x.buf, time.Now().Add(set.BackTimeout))
+			x.preN, writing, err = bc.WriteRead(out, x.buf)
 			if !writing {
 				x.pre, x.preErr, err = true, err, nil
 			}
 		} else {
-			_ = bc.SetDeadline(time.Now().Add(set.BackTimeout))
 			_, err = bc.Write(out)
 		}
 		if err == nil {

@@ -42,7 +42,6 @@ type Session struct {
 	set     *Settings // settings of the exchange in progress
 
 	sock   sock.Conn          // raw reads and writes, where ready (plain TCP on Linux)
-	noPoll bool               // the Env's sock.Poller refused the connection
 	rc     syscall.RawConn    // nil where raw reads are unavailable
 	rawFn  func(uintptr) bool // s.rawRead, bound once
 	rawN   int
@@ -314,7 +313,10 @@ func (s *Session) waitData(deadline time.Time) error {
 		if canPark {
 			wait = time.Now().Add(s.env.ParkAfter)
 		}
-		err := s.waitRaw(wait)
+		if err := s.conn.SetReadDeadline(wait); err != nil {
+			return err
+		}
+		err := s.rawWait()
 		if err != nil && canPark && isTimeout(err) {
 			if parkErr := s.park(deadline); parkErr == nil {
 				return errParked
@@ -322,7 +324,9 @@ func (s *Session) waitData(deadline time.Time) error {
 				return parkErr
 			}
 			// The poller refused: wait here for the rest of the time.
-			err = s.waitRaw(deadline)
+			if err = s.conn.SetReadDeadline(deadline); err == nil {
+				err = s.rawWait()
+			}
 		}
 		if err != nil {
 			return err
@@ -344,61 +348,9 @@ func (s *Session) waitData(deadline time.Time) error {
 	return nil
 }
 
-// waitRaw waits until bytes arrive or wait passes, and reads them into a
-// fresh buffer. On plain TCP it waits in the Env's sock.Poller (served in
-// the order connections became readable, no timer per wait), without the
-// read that would find nothing when the last read emptied the socket;
-// elsewhere in the runtime's poller, through the raw connection.
-func (s *Session) waitRaw(wait time.Time) error {
-	if !s.pollable() {
-		if err := s.conn.SetReadDeadline(wait); err != nil {
-			return err
-		}
-		return s.rawWait()
-	}
-	// Read first unless the last read emptied the socket and nothing came
-	// since; after a wake, always.
-	for read := !s.sock.Empty(); ; read = true {
-		if read {
-			s.acquireBuf()
-			n, again, err := s.sock.TryRead(s.buf)
-			if !again {
-				if err != nil {
-					return err
-				}
-				s.w = n
-				return nil
-			}
-			s.releaseBuf()
-		}
-		if err := s.sock.Await(s.env.wait, wait); err != nil {
-			return err
-		}
-	}
-}
-
-// pollable reports whether the connection waits in the Env's sock.Poller,
-// registering it there when it first waits between two requests. The wait
-// for the first request is left to the runtime's poller: a connection
-// used for one request (Connection: close) is then spared the epoll_ctl.
-func (s *Session) pollable() bool {
-	if s.sock.Registered() {
-		return true
-	}
-	if s.first || s.noPoll || s.env.wait == nil || !s.sock.Ready() {
-		return false
-	}
-	if err := s.env.wait.Register(&s.sock); err != nil {
-		s.noPoll = true
-		return false
-	}
-	return true
-}
-
-// closeConn closes the client connection, waking the session's goroutine
-// if it waits in the Env's sock.Poller.
+// closeConn closes the client connection, sending its FIN first with a
+// raw call where it can (sock.Conn.Shutdown).
 func (s *Session) closeConn() {
-	s.sock.Close()
 	if s.sock.Ready() {
 		s.sock.Shutdown()
 	}

@@ -9,12 +9,7 @@ import (
 // Conn does a socket's reads and writes with raw system calls. The zero
 // Conn is unusable; set one up with Init.
 type Conn struct {
-	nc net.Conn
 	rc syscall.RawConn
-	w  Waiter // readiness in a Poller, once registered (Await, WriteReadIn)
-	// short is set when the last TryRead read less than it could: the
-	// socket was empty then.
-	short bool
 
 	// The read side and the write side each have their own call state,
 	// so that a Read and a Write may run at once.
@@ -34,11 +29,8 @@ type call struct {
 	// the socket's send buffer filled before that.
 	wrote, stuck bool
 	quiet        bool // Quiet's result
-	again        bool // TryRead found nothing; a try-write filled the buffer
 	// The RawConn callbacks, bound once by Init.
 	readFn, writeFn, writeReadFn, peekFn func(fd uintptr) bool
-	// The Control callbacks of TryRead and WriteReadIn's write.
-	tryFn, tryWriteFn func(fd uintptr)
 }
 
 // errUnsupported is what Init reports where raw calls are not available.
@@ -56,11 +48,9 @@ func (c *Conn) Init(nc net.Conn) bool {
 	if err != nil {
 		return false
 	}
-	c.nc, c.rc = nc, rc
-	c.w.slot = -1
+	c.rc = rc
 	c.rd.readFn, c.rd.writeReadFn, c.rd.peekFn = c.rd.readOnce, c.rd.writeRead, c.rd.peek
 	c.wr.writeFn = c.wr.write
-	c.rd.tryFn, c.wr.tryWriteFn = c.rd.tryRead, c.wr.tryWrite
 	return true
 }
 
@@ -78,7 +68,6 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	c.w.Reset()
 	k := &c.rd
 	k.in, k.n, k.err = p, 0, nil
 	err := c.rc.Read(k.readFn)
@@ -87,7 +76,6 @@ func (c *Conn) Read(p []byte) (int, error) {
 		err = k.err
 	}
 	k.in, k.err = nil, nil
-	c.short = err == nil && n < len(p)
 	return n, err
 }
 
@@ -160,16 +148,6 @@ func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
 		return n, false, err
 	}
 	return n, false, nil
-}
-
-// tryRead is TryRead's callback: one read, no wait.
-func (k *call) tryRead(fd uintptr) {
-	k.n, k.again, k.err = ReadFD(fd, k.in)
-}
-
-// tryWrite is WriteReadIn's write: as much of k.out as fits now.
-func (k *call) tryWrite(fd uintptr) {
-	k.again = !k.write(fd)
 }
 
 // writeRead is WriteRead's callback: the first call writes, the next ones
