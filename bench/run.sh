@@ -485,7 +485,8 @@ done
 
 echo
 echo "Sluice whole-proxy benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo))"
-echo "$ROUNDS round(s), wrk -t1 -d${DURATION}s --latency after a ${WARMUP}s warm-up; median over rounds; ×HAProxy = value / HAProxy's"
+echo "$ROUNDS round(s), wrk -t1 -d${DURATION}s --latency after a ${WARMUP}s warm-up; median over rounds"
+echo "×HAP = the median over rounds of (value / HAProxy's in the same round): proxies run back to back within a round, so a drift of the machine's speed between rounds cancels out"
 echo "CPU 0: the proxy under test alone. CPU 1: wrk and the origin ($ORIGIN_KIND) share it."
 echo "Background load before the run (other processes): $BACKGROUND; after: $(background_load)"
 echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- . 2>/dev/null || echo ' + uncommitted changes') (built from the working tree)"
@@ -499,10 +500,19 @@ function median(key,   n, i, j, t, a) {
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 function add(key, v) { cnt[key]++; vals[key, cnt[key]] = v }
-function ratio(v, base) { return base > 0 ? sprintf("%.2fx", v / base) : "-" }
+# rratio: the median over rounds of the value of k divided by HAProxy's
+# (hk) in the same round, for metric m.
+function rratio(k, hk, m,   r, key) {
+	key = "ratio" SUBSEP k SUBSEP m
+	delete cnt[key]
+	for (r in seen) if ((k, m, r) in byr && (hk, m, r) in byr && byr[hk, m, r] > 0) add(key, byr[k, m, r] / byr[hk, m, r])
+	return cnt[key] ? sprintf("%.2fx", median(key)) : "-"
+}
 NR == 1 || $1 ~ /^o/ { next }
 {
 	k = $2 SUBSEP $3
+	seen[$1] = 1
+	byr[k, "rps", $1] = $4; byr[k, "p99", $1] = $5; byr[k, "cpu", $1] = $8
 	add(k SUBSEP "rps", $4); add(k SUBSEP "p99", $5); add(k SUBSEP "cpu", $8)
 	add(k SUBSEP "pct", $9); add(k SUBSEP "other", $10); add(k SUBSEP "cpu1", $11)
 	if ($12 + 0 > 0) bad[k] += $12
@@ -514,12 +524,11 @@ END {
 	printf "%-28s %-8s %10s %7s %9s %7s %11s %7s %7s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "p99 ms", "×HAP", "CPU µs/req", "×HAP", "proxy%", "cpu0 o%", "cpu1%"
 	for (s = 1; s <= 3; s++) {
 		hk = "haproxy" SUBSEP sc[s]
-		hr = median(hk SUBSEP "rps"); hp = median(hk SUBSEP "p99"); hc = median(hk SUBSEP "cpu")
 		for (p = 1; p <= 3; p++) {
 			k = px[p] SUBSEP sc[s]
 			if (!cnt[k SUBSEP "rps"]) continue
 			r = median(k SUBSEP "rps"); l = median(k SUBSEP "p99"); c = median(k SUBSEP "cpu")
-			printf "%-28s %-8s %10.0f %7s %9.2f %7s %11.2f %7s %7.1f %7.1f %7.1f%s\n", (p == 1 ? desc[sc[s]] : ""), px[p], r, ratio(r, hr), l, ratio(l, hp), c, ratio(c, hc), median(k SUBSEP "pct"), median(k SUBSEP "other"), median(k SUBSEP "cpu1"), (bad[k] ? "  (non-2xx/3xx: " bad[k] ")" : "")
+			printf "%-28s %-8s %10.0f %7s %9.2f %7s %11.2f %7s %7.1f %7.1f %7.1f%s\n", (p == 1 ? desc[sc[s]] : ""), px[p], r, rratio(k, hk, "rps"), l, rratio(k, hk, "p99"), c, rratio(k, hk, "cpu"), median(k SUBSEP "pct"), median(k SUBSEP "other"), median(k SUBSEP "cpu1"), (bad[k] ? "  (non-2xx/3xx: " bad[k] ")" : "")
 		}
 	}
 }' "$RAW"
