@@ -500,8 +500,8 @@ function median(key,   n, i, j, t, a) {
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 }
 function add(key, v) { cnt[key]++; vals[key, cnt[key]] = v }
-# rratio: the median over rounds of the value of k divided by HAProxy's
-# (hk) in the same round, for metric m.
+# rratio: the median over rounds of the value of k divided by that of HAProxy
+# (hk) in the same round, for metric m (no quote mark here: bash quotes this program).
 function rratio(k, hk, m,   r, key) {
 	key = "ratio" SUBSEP k SUBSEP m
 	delete cnt[key]
