@@ -112,26 +112,16 @@ type Conn struct {
 	ConnectTime time.Duration
 	idleSince   time.Time
 	probe       *probe    // made when the connection is first pooled, where raw is not ready
-	raw         sock.Conn // raw system calls for Read, Write and WriteRead, where ready
+	raw         sock.Conn // Read, Write and WriteRead: raw system calls where it can
 }
 
 // Read reads from the connection like net.Conn's Read, with raw system
 // calls where the platform has them (package internal/sock).
-func (c *Conn) Read(p []byte) (int, error) {
-	if c.raw.Ready() {
-		return c.raw.Read(p)
-	}
-	return c.Conn.Read(p)
-}
+func (c *Conn) Read(p []byte) (int, error) { return c.raw.Read(p) }
 
 // Write writes p whole like net.Conn's Write, with raw system calls where
 // the platform has them.
-func (c *Conn) Write(p []byte) (int, error) {
-	if c.raw.Ready() {
-		return c.raw.Write(p)
-	}
-	return c.Conn.Write(p)
-}
+func (c *Conn) Write(p []byte) (int, error) { return c.raw.Write(p) }
 
 // WriteRead writes a request whole, then reads the first bytes of the
 // answer into in: one wait, and no read before the answer can have come
@@ -139,14 +129,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 // else writing meanwhile. writing tells whether err came from the write
 // (then nothing was read). The connection's deadlines apply.
 func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
-	if c.raw.Ready() {
-		return c.raw.WriteRead(out, in)
-	}
-	if _, err := c.Conn.Write(out); err != nil {
-		return 0, true, err
-	}
-	n, err = c.Conn.Read(in)
-	return n, false, err
+	return c.raw.WriteRead(out, in)
 }
 
 // alive probes a pooled connection without blocking.

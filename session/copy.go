@@ -74,7 +74,7 @@ func (x *responseExchange) readBody() (int, bool) {
 
 func (x *responseExchange) write(p []byte) bool {
 	_ = x.s.conn.SetWriteDeadline(time.Now().Add(x.s.set.FrontTimeout))
-	n, err := x.s.write(p)
+	n, err := x.s.sock.Write(p)
 	x.s.m.out += int64(n)
 	if err != nil {
 		x.s.m.clientErr(metrics.ClientReset)

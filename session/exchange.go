@@ -139,7 +139,7 @@ func (s *Session) answer(status int, extra []byte, close bool, cs *answer.Set) {
 	}
 	out := answer.Append(s.out(), status, s.id[:], extra, close, headOnly, cs, s.set.Answers)
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
-	n, _ := s.write(out)
+	n, _ := s.sock.Write(out)
 	s.m.status = status
 	s.m.out += int64(n)
 	*s.outp = out[:cap(out)]

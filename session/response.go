@@ -103,9 +103,9 @@ func (x *responseExchange) run(upgrade []byte) bool {
 	var n, k int
 	if len(initial) <= 4096 {
 		out = append(out, initial...)
-		n, werr = s.write(out)
-	} else if n, werr = s.write(out); werr == nil {
-		k, werr = s.write(initial)
+		n, werr = s.sock.Write(out)
+	} else if n, werr = s.sock.Write(out); werr == nil {
+		k, werr = s.sock.Write(initial)
 	}
 	s.m.out += int64(n + k)
 	*s.outp = out[:cap(out)]
@@ -162,7 +162,7 @@ func (x *responseExchange) readHead() (ok, keep bool) {
 				hl := s.resp.HeadLen
 				_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
 				s.m.out += int64(hl)
-				if _, err := s.write(x.buf[:hl]); err != nil {
+				if _, err := s.sock.Write(x.buf[:hl]); err != nil {
 					x.bc.Close()
 					x.finishUpload(true)
 					return false, false

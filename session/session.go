@@ -127,6 +127,17 @@ func ServeProxied(env *Env, ln *Listener, conn net.Conn, hdr *proxyproto.Header,
 // set; hdr is a PROXY protocol header read before, or nil.
 func serve(s *Session, hdr *proxyproto.Header) {
 	env, ln, conn, release := s.env, s.ln, s.conn, s.release
+	// Before track: from then on the listener may close s from another
+	// goroutine (closeConn), which uses s.sock.
+	if s.sock.Init(conn) {
+		s.rc = s.sock.RawConn()
+		s.rawFn = s.rawRead
+	} else if sc, ok := conn.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			s.rc = rc
+			s.rawFn = s.rawRead
+		}
+	}
 	if !ln.track(s) {
 		conn.Close()
 		release()
@@ -143,15 +154,6 @@ func serve(s *Session, hdr *proxyproto.Header) {
 	} else if ln.Settings().ExpectProxy && !s.readProxyHeader() {
 		s.finish()
 		return
-	}
-	if s.sock.Init(conn) {
-		s.rc = s.sock.RawConn()
-		s.rawFn = s.rawRead
-	} else if sc, ok := conn.(syscall.Conn); ok {
-		if rc, err := sc.SyscallConn(); err == nil {
-			s.rc = rc
-			s.rawFn = s.rawRead
-		}
 	}
 	s.dial.Failed, s.dial.Retried = s.dialFailed, s.m.retried
 	s.run()
@@ -351,9 +353,7 @@ func (s *Session) waitData(deadline time.Time) error {
 // closeConn closes the client connection, sending its FIN first with a
 // raw call where it can (sock.Conn.Shutdown).
 func (s *Session) closeConn() {
-	if s.sock.Ready() {
-		s.sock.Shutdown()
-	}
+	s.sock.Shutdown()
 	s.conn.Close()
 }
 
@@ -389,24 +389,6 @@ func (s *Session) rawRead(fd uintptr) bool {
 	}
 	s.rawN, s.rawErr = n, err
 	return true
-}
-
-// read reads from the client like s.conn.Read, with raw system calls where
-// s.sock is ready.
-func (s *Session) read(p []byte) (int, error) {
-	if s.sock.Ready() {
-		return s.sock.Read(p)
-	}
-	return s.conn.Read(p)
-}
-
-// write writes p whole to the client like s.conn.Write, with raw system
-// calls where s.sock is ready.
-func (s *Session) write(p []byte) (int, error) {
-	if s.sock.Ready() {
-		return s.sock.Write(p)
-	}
-	return s.conn.Write(p)
 }
 
 // readHead reads and parses the next request head into s.req. It answers
@@ -455,7 +437,7 @@ func (s *Session) readHead() (ok, isParked bool) {
 			}
 			deadlineSet = true
 		}
-		n, err := s.read(s.buf[s.w:])
+		n, err := s.sock.Read(s.buf[s.w:])
 		s.w += n
 		if err != nil && n == 0 {
 			if isTimeout(err) {

@@ -21,7 +21,7 @@ func (x *responseExchange) tunnel(upgrade []byte) bool {
 	out = append(out, x.buf[resp.HeadLen:x.n]...)
 	*s.outp = out[:cap(out)]
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
-	n, err := s.write(out)
+	n, err := s.sock.Write(out)
 	s.m.out += int64(n)
 	if err != nil {
 		x.bc.Close()

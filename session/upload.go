@@ -51,7 +51,7 @@ func (up *upload) run() {
 	s.r, s.w = 0, 0
 	for {
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.set.FrontTimeout))
-		n, err := s.read(s.buf)
+		n, err := s.sock.Read(s.buf)
 		if n > 0 {
 			var k int
 			fin := false

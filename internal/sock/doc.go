@@ -19,8 +19,9 @@
 //
 // A Conn is for one goroutine at a time, except that one Read (or
 // WriteRead) and one Write may run at once, as on a net.Conn. It allocates
-// nothing per call. Raw calls are implemented on Linux; elsewhere Init
-// reports false and callers use the net.Conn. Under the race detector the
+// nothing per call. Raw calls are made on Linux; elsewhere, and on
+// connections without a descriptor (TLS), a Conn reads and writes through
+// its net.Conn. Under the race detector the
 // same calls go through package syscall, whose calls tell the detector
 // that I/O orders the goroutines at both ends of a connection.
 package sock

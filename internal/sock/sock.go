@@ -1,15 +1,16 @@
 package sock
 
 import (
-	"errors"
 	"net"
 	"syscall"
 )
 
-// Conn does a socket's reads and writes with raw system calls. The zero
-// Conn is unusable; set one up with Init.
+// Conn does a connection's reads and writes with raw system calls where
+// it can, and through the net.Conn itself elsewhere (TLS, pipes, systems
+// without raw calls). The zero Conn is unusable; set one up with Init.
 type Conn struct {
-	rc syscall.RawConn
+	nc net.Conn
+	rc syscall.RawConn // nil where raw calls are not made
 
 	// The read side and the write side each have their own call state,
 	// so that a Read and a Write may run at once.
@@ -33,13 +34,12 @@ type call struct {
 	readFn, writeFn, writeReadFn, peekFn func(fd uintptr) bool
 }
 
-// errUnsupported is what Init reports where raw calls are not available.
-var errUnsupported = errors.New("sock: raw socket calls are not supported here")
-
-// Init sets c up for nc. It reports false, leaving c unusable, when nc
-// gives no raw access to its descriptor (TLS, pipes, wrapped connections)
-// or the system has no raw calls; the caller then uses nc itself.
+// Init sets c up for nc. It reports whether c makes raw calls: false when
+// nc gives no raw access to its descriptor (TLS, pipes, wrapped
+// connections) or the system has none; c then reads and writes through
+// nc.
 func (c *Conn) Init(nc net.Conn) bool {
+	c.nc = nc
 	sc, ok := nc.(syscall.Conn)
 	if !ok || !supported {
 		return false
@@ -54,7 +54,7 @@ func (c *Conn) Init(nc net.Conn) bool {
 	return true
 }
 
-// Ready reports whether Init succeeded.
+// Ready reports whether c makes raw calls.
 func (c *Conn) Ready() bool { return c.rc != nil }
 
 // RawConn is the connection's syscall.RawConn, for callers that run their
@@ -65,6 +65,9 @@ func (c *Conn) RawConn() syscall.RawConn { return c.rc }
 // returns io.EOF when the peer has closed, and the poller's error (the
 // deadline passed, or the connection was closed) when waiting failed.
 func (c *Conn) Read(p []byte) (int, error) {
+	if c.rc == nil {
+		return c.nc.Read(p)
+	}
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -82,6 +85,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 // Write writes p whole, waiting for room in the socket's send buffer when
 // it is full, like net.Conn's Write. It returns the bytes written.
 func (c *Conn) Write(p []byte) (int, error) {
+	if c.rc == nil {
+		return c.nc.Write(p)
+	}
 	k := &c.wr
 	k.out, k.done, k.err = p, 0, nil
 	err := c.rc.Write(k.writeFn)
@@ -98,13 +104,16 @@ func (c *Conn) Write(p []byte) (int, error) {
 // hand-off. It is for just before the net.Conn's Close; errors are
 // ignored, since Close follows.
 func (c *Conn) Shutdown() {
-	_ = c.rc.Control(shutdownWrite)
+	if c.rc != nil {
+		_ = c.rc.Control(shutdownWrite)
+	}
 }
 
 // Quiet reports, without waiting, whether the connection is open with
 // nothing to read: a peek at the socket finds no byte and no end of
 // stream. A pooled connection that is not quiet was closed by its peer or
-// holds bytes nobody asked for, and must not be used again.
+// holds bytes nobody asked for, and must not be used again. Only where
+// c makes raw calls (Ready).
 func (c *Conn) Quiet() bool {
 	k := &c.rd
 	k.quiet = false
@@ -124,9 +133,12 @@ func (c *Conn) Quiet() bool {
 // came while writing out (nothing was read then). Both deadlines of the
 // connection apply.
 func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
-	if len(in) == 0 {
-		_, err := c.Write(out)
-		return 0, err != nil, err
+	if c.rc == nil || len(in) == 0 {
+		if _, err := c.Write(out); err != nil || len(in) == 0 {
+			return 0, err != nil, err
+		}
+		n, err = c.Read(in)
+		return n, false, err
 	}
 	k := &c.rd
 	k.out, k.in, k.done, k.n, k.err = out, in, 0, 0, nil

@@ -38,6 +38,13 @@ func pair(t *testing.T) (client, server net.Conn) {
 	return client, r.c
 }
 
+// reset closes the peer b with an RST (linger 0) and lets it arrive.
+func reset(b net.Conn) {
+	b.(*net.TCPConn).SetLinger(0)
+	b.Close()
+	time.Sleep(20 * time.Millisecond)
+}
+
 func newConn(t *testing.T, nc net.Conn) *Conn {
 	t.Helper()
 	var c Conn
@@ -104,10 +111,7 @@ func TestCloseWakesRead(t *testing.T) {
 func TestReadError(t *testing.T) {
 	a, b := pair(t)
 	c := newConn(t, a)
-	// An RST from the peer: close with unread bytes and linger 0.
-	b.(*net.TCPConn).SetLinger(0)
-	b.Close()
-	time.Sleep(20 * time.Millisecond)
+	reset(b)
 	_, err := c.Read(make([]byte, 8))
 	var op *net.OpError
 	if !errors.Is(err, syscall.ECONNRESET) || !errors.As(err, &op) || op.Op != "read" {
@@ -137,9 +141,7 @@ func TestWriteWaitsForRoom(t *testing.T) {
 func TestWriteError(t *testing.T) {
 	a, b := pair(t)
 	c := newConn(t, a)
-	b.(*net.TCPConn).SetLinger(0)
-	b.Close()
-	time.Sleep(20 * time.Millisecond)
+	reset(b)
 	var err error
 	for i := 0; i < 100 && err == nil; i++ { // the first write may still succeed
 		_, err = c.Write([]byte("x"))
@@ -263,13 +265,37 @@ func TestConcurrentReadWrite(t *testing.T) {
 	}
 }
 
-func TestInitRefuses(t *testing.T) {
+// TestFallback: on a connection without a descriptor (a net.Pipe, like a
+// TLS connection) Init makes no raw calls, and the Conn reads, writes and
+// exchanges through the net.Conn itself.
+func TestFallback(t *testing.T) {
 	p, q := net.Pipe()
 	defer p.Close()
 	defer q.Close()
 	var c Conn
 	if c.Init(p) || c.Ready() {
-		t.Fatal("Init accepted a net.Pipe, which has no descriptor")
+		t.Fatal("Init made raw calls on a net.Pipe, which has no descriptor")
+	}
+	go func() {
+		buf := make([]byte, 3)
+		if _, err := io.ReadFull(q, buf); err == nil {
+			q.Write(append([]byte("ok:"), buf...))
+		}
+	}()
+	in := make([]byte, 16)
+	got, writing, err := c.WriteRead([]byte("abc"), in)
+	for err == nil && got < 6 {
+		var n int
+		n, err = c.Read(in[got:])
+		got += n
+	}
+	if err != nil || writing || string(in[:got]) != "ok:abc" {
+		t.Fatalf("WriteRead through the net.Conn = %q, %v, %v", in[:got], writing, err)
+	}
+	c.Shutdown() // nothing to do without raw calls; must not fail
+	go io.Copy(io.Discard, q)
+	if n, err := c.Write([]byte("more")); n != 4 || err != nil {
+		t.Fatalf("Write through the net.Conn = %d, %v", n, err)
 	}
 }
 

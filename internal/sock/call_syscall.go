@@ -1,12 +1,13 @@
-//go:build linux && race
+//go:build (linux && race) || (unix && !linux)
 
 package sock
 
 import "syscall"
 
-// Under the race detector the calls go through package syscall, which
-// tells the detector that I/O orders the goroutines on both ends of a
-// connection (a raw call cannot). The logic around them is the same.
+// Under the race detector, and where raw calls are not made, the calls go
+// through package syscall, which tells the race detector that I/O orders
+// the goroutines on both ends of a connection (a raw call cannot). The
+// logic around them is the same.
 
 func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
 	n, err := syscall.Read(int(fd), p)
