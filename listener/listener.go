@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/sock"
 )
 
 // Slots bounds the client connections open at once across listeners: a
@@ -23,6 +25,7 @@ func NewSlots(n int) Slots { return make(Slots, n) }
 // Acceptor runs the accept loop of one listening socket.
 type Acceptor struct {
 	ln    net.Listener
+	sl    *sock.Listener // set by AcceptStreams: accept Streams instead of net.TCPConns
 	slots Slots
 	serve Handler
 	rel   func() // a.release, bound once
@@ -74,6 +77,20 @@ func Listen(addr string, slots Slots, conns *sync.WaitGroup, serve Handler) (*Ac
 	return a, nil
 }
 
+// AcceptStreams makes the Acceptor hand its Handler *sock.Stream
+// connections, which join the runtime's poller only when they first wait
+// (see sock.Stream), instead of net.TCPConns. It must be called before
+// Start; it reports false where Streams are not made (then nothing
+// changes). A Handler that needs a *net.TCPConn (splice) must not ask for
+// it.
+func (a *Acceptor) AcceptStreams() bool {
+	sl, ok := sock.NewListener(a.ln)
+	if ok {
+		a.sl = sl
+	}
+	return ok
+}
+
 // IdleWorkers is the number of workers waiting for a connection now.
 func (a *Acceptor) IdleWorkers() int { return int(a.idle.Load()) }
 
@@ -97,7 +114,7 @@ func (a *Acceptor) loop() {
 				return
 			}
 		}
-		c, err := a.ln.Accept()
+		c, err := a.accept()
 		if err != nil {
 			<-a.slots
 			if errors.Is(err, net.ErrClosed) {
@@ -121,6 +138,18 @@ func (a *Acceptor) loop() {
 			go a.worker(c)
 		}
 	}
+}
+
+// accept takes the next connection.
+func (a *Acceptor) accept() (net.Conn, error) {
+	if a.sl == nil {
+		return a.ln.Accept()
+	}
+	st, err := a.sl.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
 }
 
 // worker serves c, then waits for the next connection handed over by the
@@ -166,6 +195,9 @@ func (a *Acceptor) release() {
 // once their connection has been served.
 func (a *Acceptor) Close() {
 	close(a.quit)
+	if a.sl != nil {
+		a.sl.Close()
+	}
 	a.ln.Close()
 	<-a.done
 }

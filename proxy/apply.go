@@ -205,6 +205,11 @@ func (p *proxy) bind(rl *runListener, l order.Listener) error {
 	if err != nil {
 		return &order.FieldError{Field: "listener.address", Reason: fmt.Sprintf("cannot listen: %v", err)}
 	}
+	if l.Protocol == order.HTTP {
+		// Plain HTTP connections start as bare descriptors (sock.Stream);
+		// TLS and tcp ones stay net.TCPConns (tcp relays splice).
+		a.AcceptStreams()
+	}
 	if rl.tcp != nil {
 		rl.tcp.Reopen()
 	} else {

@@ -135,6 +135,9 @@ func (l *Listener) untrack(s *Session) { l.conns.Remove(s) }
 // peerAddr is the connection's peer, IPv4-mapped addresses unmapped; the
 // zero AddrPort when it is not TCP.
 func peerAddr(c net.Conn) netip.AddrPort {
+	if p, ok := c.(interface{ Peer() netip.AddrPort }); ok {
+		return p.Peer() // a sock.Stream, without allocating
+	}
 	if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		ap := ta.AddrPort()
 		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())

@@ -1,0 +1,17 @@
+//go:build unix && !linux
+
+package sock
+
+import "net"
+
+// Listener would accept Streams; it is only made on Linux.
+type Listener struct{}
+
+// NewListener reports false: Streams are only made on Linux.
+func NewListener(ln net.Listener) (*Listener, bool) { return nil, false }
+
+// Accept is never called where NewListener reports false.
+func (l *Listener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
+
+// Close does nothing.
+func (l *Listener) Close() error { return nil }

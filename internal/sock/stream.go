@@ -1,0 +1,379 @@
+//go:build linux
+
+package sock
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// Stream is an accepted TCP connection (see Listener) that starts as its
+// bare descriptor and joins the runtime's network poller only when it first
+// has to wait: a read that finds nothing yet, a write that finds the send
+// buffer full. A connection that is read, answered and closed without
+// waiting, as a client's single request on a new connection usually is,
+// then costs no epoll_ctl to add it and none to remove it, no getsockname
+// and none of a net.TCPConn's allocations. Joining costs what net's accept
+// would have (os.NewFile: an fcntl and the epoll_ctl); from then on the
+// Stream waits, times out and is woken by Close through the poller, like a
+// net.TCPConn.
+//
+// A Stream is a net.Conn and a syscall.Conn: its RawConn makes the same
+// bare calls until the Stream joins, so a Conn (Init) works on it
+// unchanged. Its methods are safe for concurrent use as a net.Conn's are:
+// Close from any goroutine ends a Read or Write in progress, and the
+// descriptor is closed only once no call on it is still running, so that
+// it is never reused under a call. Deadlines are honoured before joining
+// too: a call made after its deadline fails with os.ErrDeadlineExceeded.
+type Stream struct {
+	fd int
+	// state is bit 0: closed; above it, the bare calls in progress, two
+	// per call. The last of Close and those calls closes fd.
+	state  atomic.Uint64
+	joined atomic.Pointer[joined] // set once the Stream is in the poller
+
+	// rdl and wdl are the read and write deadlines as offsets (see
+	// offset), 0 for none, for the bare calls. mu orders every change of
+	// the deadlines with joining, which hands rdt and wdt to the file.
+	rdl, wdl atomic.Int64
+	mu       sync.Mutex
+	rdt, wdt time.Time
+	peer     netip.AddrPort
+	local    net.Addr // nil until known (a listener bound to a wildcard); under mu
+}
+
+// joined is the Stream's descriptor once it is in the poller: the file
+// owns the descriptor from then on.
+type joined struct {
+	f  *os.File
+	rc syscall.RawConn
+}
+
+// epoch is the origin of the deadline offsets: a monotonic clock reading.
+var epoch = time.Now()
+
+// offset is t as a deadline offset: 0 for none, at least 1 (long past)
+// for a time before epoch.
+func offset(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(int64(t.Sub(epoch)), 1)
+}
+
+// passed reports whether the deadline offset d is set and reached.
+func passed(d int64) bool { return d != 0 && int64(time.Since(epoch)) >= d }
+
+// acquire counts a bare call in progress; false once the Stream is closed.
+func (s *Stream) acquire() bool {
+	for {
+		v := s.state.Load()
+		if v&1 != 0 {
+			return false
+		}
+		if s.state.CompareAndSwap(v, v+2) {
+			return true
+		}
+	}
+}
+
+// done ends a bare call, closing the descriptor when it was the last one
+// of a closed Stream.
+func (s *Stream) done() {
+	if s.state.Add(^uint64(1)) == 1 { // minus 2: no call left, closed
+		s.closeFD()
+	}
+}
+
+func (s *Stream) closeFD() {
+	if j := s.joined.Load(); j != nil {
+		_ = j.f.Close()
+		return
+	}
+	closeRaw(s.fd)
+}
+
+// join puts the Stream in the poller, once; the caller holds a bare call.
+func (s *Stream) join() (*joined, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j := s.joined.Load(); j != nil {
+		return j, nil
+	}
+	if s.state.Load()&1 != 0 {
+		return nil, s.closed("read")
+	}
+	// The descriptor is non-blocking (accept4's SOCK_NONBLOCK), so the
+	// file goes into the poller. From here the file owns the descriptor,
+	// even if it could not join (a deadline is refused then): Close closes
+	// it through the file.
+	f := os.NewFile(uintptr(s.fd), "tcp")
+	rc, err := f.SyscallConn()
+	j := &joined{f: f, rc: rc}
+	if err == nil {
+		if err = f.SetReadDeadline(s.rdt); err == nil {
+			err = f.SetWriteDeadline(s.wdt)
+		}
+	}
+	if err != nil {
+		s.joined.Store(j)
+		return nil, &net.OpError{Op: "wait", Net: "tcp", Err: err}
+	}
+	s.joined.Store(j)
+	return j, nil
+}
+
+// closed is the error of a call on a closed Stream, as net.Conn's.
+func (s *Stream) closed(op string) error {
+	return &net.OpError{Op: op, Net: "tcp", Err: net.ErrClosed}
+}
+
+// fileErr turns an error of the joined file (or its RawConn) into the one
+// a net.Conn returns.
+func (s *Stream) fileErr(op string, err error) error {
+	switch {
+	case err == nil || err == io.EOF:
+		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &net.OpError{Op: op, Net: "tcp", Err: os.ErrDeadlineExceeded}
+	case s.state.Load()&1 != 0:
+		return s.closed(op)
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &net.OpError{Op: op, Net: "tcp", Err: err}
+}
+
+var errTimeout = os.ErrDeadlineExceeded
+
+// Read reads into p, waiting (and joining the poller) when nothing is
+// there yet. It returns io.EOF at the end of the stream.
+func (s *Stream) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if s.joined.Load() == nil {
+		if !s.acquire() {
+			return 0, s.closed("read")
+		}
+		if passed(s.rdl.Load()) {
+			s.done()
+			return 0, &net.OpError{Op: "read", Net: "tcp", Err: errTimeout}
+		}
+		n, again, err := ReadFD(uintptr(s.fd), p)
+		if !again {
+			s.done()
+			return n, err
+		}
+		_, err = s.join()
+		s.done()
+		if err != nil {
+			return 0, err
+		}
+	}
+	n, err := s.joined.Load().f.Read(p)
+	return n, s.fileErr("read", err)
+}
+
+// Write writes p whole, waiting (and joining the poller) when the send
+// buffer is full.
+func (s *Stream) Write(p []byte) (int, error) {
+	done := 0
+	if s.joined.Load() == nil {
+		if !s.acquire() {
+			return 0, s.closed("write")
+		}
+		if passed(s.wdl.Load()) {
+			s.done()
+			return 0, &net.OpError{Op: "write", Net: "tcp", Err: errTimeout}
+		}
+		k := call{out: p}
+		if k.write(uintptr(s.fd)) {
+			s.done()
+			return k.done, k.err
+		}
+		done = k.done
+		_, err := s.join()
+		s.done()
+		if err != nil {
+			return done, err
+		}
+	}
+	n, err := s.joined.Load().f.Write(p[done:])
+	return done + n, s.fileErr("write", err)
+}
+
+// Close closes the connection, now or, when a bare call is running, as
+// soon as it returns; a Read or Write waiting in the poller returns
+// net.ErrClosed. Closing twice is an error.
+func (s *Stream) Close() error {
+	old := s.state.Or(1)
+	if old&1 != 0 {
+		return s.closed("close")
+	}
+	if old>>1 == 0 {
+		s.closeFD()
+	}
+	return nil
+}
+
+// CloseWrite sends the end of the stream (shutdown for writing); reading
+// goes on.
+func (s *Stream) CloseWrite() error {
+	var err error
+	cerr := (*streamConn)(s).Control(func(fd uintptr) {
+		err = syscall.Shutdown(int(fd), syscall.SHUT_WR)
+	})
+	if cerr != nil {
+		return cerr
+	}
+	if err != nil {
+		return &net.OpError{Op: "close", Net: "tcp", Err: os.NewSyscallError("shutdown", err)}
+	}
+	return nil
+}
+
+// Peer is the client's address, as accept(2) gave it (IPv4-mapped
+// addresses unmapped).
+func (s *Stream) Peer() netip.AddrPort { return s.peer }
+
+// RemoteAddr is Peer as a *net.TCPAddr (a new one per call).
+func (s *Stream) RemoteAddr() net.Addr { return net.TCPAddrFromAddrPort(s.peer) }
+
+// LocalAddr is the connection's own address: the listener's, or asked of
+// the socket (getsockname) the first time when the listener is bound to a
+// wildcard address.
+func (s *Stream) LocalAddr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.local == nil {
+		var sa syscall.Sockaddr
+		err := (*streamConn)(s).Control(func(fd uintptr) { sa, _ = syscall.Getsockname(int(fd)) })
+		if err != nil || sa == nil {
+			return &net.TCPAddr{}
+		}
+		s.local = sockaddrTCP(sa)
+	}
+	return s.local
+}
+
+// SetDeadline sets both deadlines, as net.Conn's.
+func (s *Stream) SetDeadline(t time.Time) error {
+	if err := s.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return s.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the time after which a Read (or a wait in the
+// RawConn's Read) fails with os.ErrDeadlineExceeded; zero means none. A
+// time in the past makes a Read in progress return.
+func (s *Stream) SetReadDeadline(t time.Time) error {
+	return s.setDeadline(t, &s.rdt, &s.rdl, (*os.File).SetReadDeadline)
+}
+
+// SetWriteDeadline is SetReadDeadline for writes.
+func (s *Stream) SetWriteDeadline(t time.Time) error {
+	return s.setDeadline(t, &s.wdt, &s.wdl, (*os.File).SetWriteDeadline)
+}
+
+func (s *Stream) setDeadline(t time.Time, at *time.Time, off *atomic.Int64, set func(*os.File, time.Time) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state.Load()&1 != 0 {
+		return &net.OpError{Op: "set", Net: "tcp", Err: net.ErrClosed}
+	}
+	*at = t
+	off.Store(offset(t))
+	if j := s.joined.Load(); j != nil {
+		return s.fileErr("set", set(j.f, t))
+	}
+	return nil
+}
+
+// SyscallConn gives the Stream's RawConn: bare calls until the Stream
+// joins the poller, the poller's waits after.
+func (s *Stream) SyscallConn() (syscall.RawConn, error) { return (*streamConn)(s), nil }
+
+// streamConn is a Stream's syscall.RawConn.
+type streamConn Stream
+
+// Control calls f with the descriptor, which stays open meanwhile.
+func (c *streamConn) Control(f func(fd uintptr)) error {
+	s := (*Stream)(c)
+	if j := s.joined.Load(); j != nil {
+		return s.fileErr("raw-control", j.rc.Control(f))
+	}
+	if !s.acquire() {
+		return &net.OpError{Op: "raw-control", Net: "tcp", Err: net.ErrClosed}
+	}
+	defer s.done()
+	f(uintptr(s.fd))
+	return nil
+}
+
+// Read calls f until it returns true, waiting for readability in between
+// (the first wait joins the poller).
+func (c *streamConn) Read(f func(fd uintptr) bool) error {
+	return (*Stream)(c).wait("raw-read", f, false)
+}
+
+// Write is Read for writability.
+func (c *streamConn) Write(f func(fd uintptr) bool) error {
+	return (*Stream)(c).wait("raw-write", f, true)
+}
+
+func (s *Stream) wait(op string, f func(uintptr) bool, write bool) error {
+	if s.joined.Load() == nil {
+		if !s.acquire() {
+			return &net.OpError{Op: op, Net: "tcp", Err: net.ErrClosed}
+		}
+		d := &s.rdl
+		if write {
+			d = &s.wdl
+		}
+		if passed(d.Load()) {
+			s.done()
+			return &net.OpError{Op: op, Net: "tcp", Err: errTimeout}
+		}
+		if f(uintptr(s.fd)) {
+			s.done()
+			return nil
+		}
+		_, err := s.join()
+		s.done()
+		if err != nil {
+			return err
+		}
+	}
+	j := s.joined.Load()
+	if write {
+		return s.fileErr(op, j.rc.Write(f))
+	}
+	return s.fileErr(op, j.rc.Read(f))
+}
+
+// sockaddrTCP is sa as a *net.TCPAddr.
+func sockaddrTCP(sa syscall.Sockaddr) *net.TCPAddr {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		return net.TCPAddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port)))
+	}
+	return &net.TCPAddr{}
+}
+
+var (
+	_ net.Conn     = (*Stream)(nil)
+	_ syscall.Conn = (*Stream)(nil)
+)
