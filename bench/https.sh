@@ -85,7 +85,7 @@ CONF
 }
 nginx_conf "$TMP/origin" "server { listen 127.0.0.1:$ORIGIN backlog=4096; location / { default_type text/plain; return 200 \"hello, world\n\"; } }"
 nginx_conf "$TMP/nginx" "
-    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 64; }
+    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 1024; }
     server {
         listen 127.0.0.1:${PORT[nginx]} ssl backlog=4096;
         ssl_certificate $TMP/cert.pem;

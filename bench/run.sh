@@ -228,7 +228,7 @@ nginx_conf "$TMP/nginx-origin" "
 nginx_conf "$TMP/nginx-proxy" "
     upstream origin {
         server 127.0.0.1:$ORIGIN_PORT;
-        keepalive 64;
+        keepalive 1024;
         keepalive_requests 100000000;
         keepalive_timeout 60s;
     }
