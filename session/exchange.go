@@ -26,7 +26,7 @@ func (s *Session) exchange() bool {
 		s.env.testHook(s)
 	}
 	bodyStart := s.r + req.HeadLen
-	s.hsts = nil
+	s.hstsFrom = nil
 	if s.tlsCert != nil && len(req.Host) > 0 && !s.tlsCert.CoversBytes(req.Host) {
 		return s.reject(421, nil, nil, bodyStart)
 	}
@@ -41,7 +41,7 @@ func (s *Session) exchange() bool {
 	cluster := rt.Cluster
 	s.m.cluster = cluster
 	cs := cluster.Settings()
-	s.hsts = cs.HSTS
+	s.hstsFrom = cs
 	if cs.HTTPSRedirect && s.set.Proto == "http" {
 		return s.reject(301, s.redirectLocation(), cs.Answers, bodyStart)
 	}
@@ -151,8 +151,8 @@ func (s *Session) hstsLine() []byte {
 	if s.tlsCert == nil {
 		return nil
 	}
-	if s.hsts != nil {
-		return s.hsts
+	if s.hstsFrom != nil && s.hstsFrom.HSTS != nil {
+		return s.hstsFrom.HSTS
 	}
 	return s.set.HSTS
 }

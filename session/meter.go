@@ -63,8 +63,9 @@ func (s *Session) keepLogFields() {
 	b = append(b, req.Target...)
 	b = append(b, userAgent(req.Headers)...)
 	s.hs.logBuf = b
-	s.logMethod, s.logHost = len(req.Method), len(req.Method)+len(req.Host)
-	s.logTarget = s.logHost + len(req.Target)
+	hs := s.hs
+	hs.logMethod, hs.logHost = len(req.Method), len(req.Method)+len(req.Host)
+	hs.logTarget = hs.logHost + len(req.Target)
 	s.m.fields = true
 }
 
@@ -169,9 +170,9 @@ func (s *Session) account() {
 		if m.backend != nil {
 			e.Backend = m.backend.Config.ID
 		}
-		if lb := s.hs.logBuf; m.fields {
-			e.Method, e.Host, e.Path, e.UserAgent = lb[:s.logMethod], lb[s.logMethod:s.logHost],
-				lb[s.logHost:s.logTarget], lb[s.logTarget:]
+		if hs, lb := s.hs, s.hs.logBuf; m.fields {
+			e.Method, e.Host, e.Path, e.UserAgent = lb[:hs.logMethod], lb[hs.logMethod:hs.logHost],
+				lb[hs.logHost:hs.logTarget], lb[hs.logTarget:]
 		}
 		al.Log(e)
 	}

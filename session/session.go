@@ -54,16 +54,12 @@ type Session struct {
 	parkKey      park.Key
 	parkTimer    *time.Timer // created at the first park, reused after
 	parkDeadline time.Time   // when a parked connection times out
-	woken        bool        // the poller just woke the session: do not park before reading
 
-	client     netip.AddrPort // the client (its PROXY header's source when there is one)
-	tlsVersion uint16         // of a TLS connection, for the access log
-	sni        string         // the server name a TLS client asked for
+	client netip.AddrPort // the client (its PROXY header's source when there is one)
+	sni    string         // the server name a TLS client asked for
 
-	// m is the accounting of the exchange in progress; logMethod, logHost
-	// and logTarget are the ends of the fields kept in hs.logBuf.
-	m                             meter
-	logMethod, logHost, logTarget int
+	// m is the accounting of the exchange in progress.
+	m meter
 	// proxyHdr is the client's PROXY protocol header, when the listener
 	// expects one; it names the client in the header sent to send_proxy
 	// clusters. Its TLVs are not kept.
@@ -83,27 +79,33 @@ type Session struct {
 	// the request in flight (see hold).
 	backendConn atomic.Pointer[backend.Conn]
 	holding     *backend.Backend
-	// sticky is set when the exchange's cluster has sticky sessions;
 	// stickyMatch is the backend the request's cookie named, when it is
 	// the one picked (no Set-Cookie is then needed).
-	sticky      bool
 	stickyMatch *backend.Backend
 	cookieFor   string // sticky id the response's Set-Cookie pins, or ""
 	// dial is how the exchange in progress connects (its funcs bound once
 	// per session); dialCluster is the cluster it connects to.
 	dial        backend.Dial
 	dialCluster *backend.Cluster
+	// tlsCert is the certificate served on a TLS connection (nil on plain
+	// ones); hstsFrom holds the HSTS header of the exchange in progress
+	// (the cluster's settings, or nil: then the listener's applies).
+	tlsCert  *cert.Cert
+	hstsFrom *backend.Settings
+
+	// The small fields, together so that the struct has no padding (a
+	// parked connection costs its Session: TestSessionSize).
+	id         [idLen]byte
+	tlsVersion uint16 // of a TLS connection, for the access log
+	woken      bool   // the poller just woke the session: do not park before reading
+	// sticky is set when the exchange's cluster has sticky sessions.
+	sticky bool
 	// head is set when the current request is a HEAD. It is kept apart
 	// because s.req's slices alias s.buf, which a body upload reuses.
 	head bool
-	id   [idLen]byte
 	// hasID is set once the current request has an id (for panic logs).
 	hasID bool
 	first bool
-	// tlsCert is the certificate served on a TLS connection (nil on plain
-	// ones); hsts is the HSTS header of the exchange in progress.
-	tlsCert *cert.Cert
-	hsts    []byte
 }
 
 // Serve serves conn until it closes or parks. It returns when the
@@ -254,9 +256,11 @@ type heads struct {
 	req  h1.Request
 	resp h1.Response
 	// logBuf keeps the access log fields of the request (method, host,
-	// target, user agent, end to end); entry is the line being logged.
-	logBuf []byte
-	entry  accesslog.Entry
+	// target, user agent, end to end); logMethod, logHost and logTarget
+	// are the ends of the first three; entry is the line being logged.
+	logBuf                        []byte
+	logMethod, logHost, logTarget int
+	entry                         accesslog.Entry
 }
 
 func (s *Session) acquireHeads() {

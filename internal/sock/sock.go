@@ -15,11 +15,14 @@ type Conn struct {
 	// The read side and the write side each have their own call state,
 	// so that a Read and a Write may run at once.
 	rd, wr call
+	// The RawConn callbacks, bound once by Init: readFn, writeReadFn and
+	// peekFn to rd, writeFn to wr.
+	readFn, writeFn, writeReadFn, peekFn func(fd uintptr) bool
 }
 
-// call is one Read, Write or WriteRead in progress: its arguments, its
-// results and the callback handed to the RawConn, bound once by Init so
-// that a call allocates nothing.
+// call is one Read, Write or WriteRead in progress: its arguments and its
+// results. The callbacks handed to the RawConn are the Conn's, bound to
+// its calls once by Init, so that a call allocates nothing.
 type call struct {
 	out  []byte // bytes to write
 	in   []byte // buffer to read into
@@ -30,8 +33,6 @@ type call struct {
 	// the socket's send buffer filled before that.
 	wrote, stuck bool
 	quiet        bool // Quiet's result
-	// The RawConn callbacks, bound once by Init.
-	readFn, writeFn, writeReadFn, peekFn func(fd uintptr) bool
 }
 
 // Init sets c up for nc. It reports whether c makes raw calls: false when
@@ -49,8 +50,8 @@ func (c *Conn) Init(nc net.Conn) bool {
 		return false
 	}
 	c.rc = rc
-	c.rd.readFn, c.rd.writeReadFn, c.rd.peekFn = c.rd.readOnce, c.rd.writeRead, c.rd.peek
-	c.wr.writeFn = c.wr.write
+	c.readFn, c.writeReadFn, c.peekFn = c.rd.readOnce, c.rd.writeRead, c.rd.peek
+	c.writeFn = c.wr.write
 	return true
 }
 
@@ -73,7 +74,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	k := &c.rd
 	k.in, k.n, k.err = p, 0, nil
-	err := c.rc.Read(k.readFn)
+	err := c.rc.Read(c.readFn)
 	n := k.n
 	if err == nil {
 		err = k.err
@@ -90,7 +91,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 	k := &c.wr
 	k.out, k.done, k.err = p, 0, nil
-	err := c.rc.Write(k.writeFn)
+	err := c.rc.Write(c.writeFn)
 	n := k.done
 	if err == nil {
 		err = k.err
@@ -117,7 +118,7 @@ func (c *Conn) Shutdown() {
 func (c *Conn) Quiet() bool {
 	k := &c.rd
 	k.quiet = false
-	err := c.rc.Read(k.peekFn)
+	err := c.rc.Read(c.peekFn)
 	return err == nil && k.quiet
 }
 
@@ -143,7 +144,7 @@ func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
 	k := &c.rd
 	k.out, k.in, k.done, k.n, k.err = out, in, 0, 0, nil
 	k.wrote, k.stuck = false, false
-	perr := c.rc.Read(k.writeReadFn)
+	perr := c.rc.Read(c.writeReadFn)
 	n, err, wrote, stuck, done := k.n, k.err, k.wrote, k.stuck, k.done
 	k.out, k.in, k.err = nil, nil, nil
 	switch {
