@@ -20,18 +20,26 @@ func pair(t *testing.T) (client, server net.Conn) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
+	return dialAccepted(t, ln.Addr().String(), ln.Accept)
+}
+
+// dialAccepted dials addr while accept takes the connection, and returns
+// both ends; the test's cleanup closes them.
+func dialAccepted[C io.Closer](t *testing.T, addr string, accept func() (C, error)) (net.Conn, C) {
+	t.Helper()
 	type res struct {
-		c   net.Conn
+		c   C
 		err error
 	}
 	ch := make(chan res, 1)
-	go func() { c, err := ln.Accept(); ch <- res{c, err} }()
-	client, err = net.Dial("tcp", ln.Addr().String())
+	go func() { c, err := accept(); ch <- res{c, err} }()
+	client, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := <-ch
 	if r.err != nil {
+		client.Close()
 		t.Fatal(r.err)
 	}
 	t.Cleanup(func() { client.Close(); r.c.Close() })

@@ -155,6 +155,20 @@ func (s *Stream) fileErr(op string, err error) error {
 
 var errTimeout = os.ErrDeadlineExceeded
 
+// begin starts a bare call (op, under the deadline dl): it takes a
+// reference to the descriptor, which the caller gives back with done, or
+// returns the error of a closed stream or a passed deadline.
+func (s *Stream) begin(op string, dl int64) error {
+	if !s.acquire() {
+		return s.closed(op)
+	}
+	if passed(dl) {
+		s.done()
+		return &net.OpError{Op: op, Net: "tcp", Err: errTimeout}
+	}
+	return nil
+}
+
 // Read reads into p, waiting (and joining the poller) when nothing is
 // there yet. It returns io.EOF at the end of the stream.
 func (s *Stream) Read(p []byte) (int, error) {
@@ -162,12 +176,8 @@ func (s *Stream) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if s.joined.Load() == nil {
-		if !s.acquire() {
-			return 0, s.closed("read")
-		}
-		if passed(s.rdl.Load()) {
-			s.done()
-			return 0, &net.OpError{Op: "read", Net: "tcp", Err: errTimeout}
+		if err := s.begin("read", s.rdl.Load()); err != nil {
+			return 0, err
 		}
 		n, again, err := ReadFD(uintptr(s.fd), p)
 		if !again {
@@ -189,12 +199,8 @@ func (s *Stream) Read(p []byte) (int, error) {
 func (s *Stream) Write(p []byte) (int, error) {
 	done := 0
 	if s.joined.Load() == nil {
-		if !s.acquire() {
-			return 0, s.closed("write")
-		}
-		if passed(s.wdl.Load()) {
-			s.done()
-			return 0, &net.OpError{Op: "write", Net: "tcp", Err: errTimeout}
+		if err := s.begin("write", s.wdl.Load()); err != nil {
+			return 0, err
 		}
 		k := call{out: p}
 		if k.write(uintptr(s.fd)) {

@@ -27,22 +27,7 @@ func streamPair(t *testing.T) (client net.Conn, server *Stream) {
 		t.Fatal("NewListener refused a TCP listener")
 	}
 	defer sl.Close()
-	type res struct {
-		s   *Stream
-		err error
-	}
-	ch := make(chan res, 1)
-	go func() { s, err := sl.Accept(); ch <- res{s, err} }()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := <-ch
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	t.Cleanup(func() { client.Close(); r.s.Close() })
-	return client, r.s
+	return dialAccepted(t, ln.Addr().String(), sl.Accept)
 }
 
 func TestStreamBareReadWrite(t *testing.T) {
