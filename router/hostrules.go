@@ -10,11 +10,62 @@ import (
 // with and without return a new value that shares the untouched slices.
 // Each slice is sorted in match order, so a lookup takes the first entry
 // that matches.
+//
+// A lookup in a big table misses the CPU caches at each pointer it
+// follows, so what it reads is kept in the value itself where it fits: the
+// name's bytes (names of up to inlineName bytes) and, for a host with a
+// single rule (the common case), that rule (pack).
 type hostRules[T any] struct {
-	name     string     // the index key: hostname, or suffix of a wildcard
-	equals   []entry[T] // by path, then method (see cmpMethod)
-	regexes  []entry[T] // by pattern, then method
-	prefixes []entry[T] // longest path first, then path, then method
+	nameLen  uint8            // len(name) when nameBuf holds it, else 0
+	nameBuf  [inlineName]byte // the name's bytes, when they fit
+	prefixes []entry[T]       // longest path first, then path, then method
+	equals   []entry[T]       // by path, then method (see cmpMethod)
+	regexes  []entry[T]       // by pattern, then method
+	one      [1]entry[T]      // the only rule of a single-rule host (pack)
+	name     string           // the index key: hostname, or suffix of a wildcard
+}
+
+// inlineName is the longest name kept in hostRules.nameBuf.
+const inlineName = 63
+
+// newHostRules returns an empty set for the index key name.
+func newHostRules[T any](name string) hostRules[T] {
+	hr := hostRules[T]{name: name}
+	if len(name) > 0 && len(name) <= inlineName {
+		hr.nameLen = uint8(copy(hr.nameBuf[:], name))
+	}
+	return hr
+}
+
+// is reports whether name is hr's index key. It does not allocate.
+func (hr *hostRules[T]) is(name []byte) bool {
+	if n := int(hr.nameLen); n > 0 {
+		return n == len(name) && string(hr.nameBuf[:n]) == string(name)
+	}
+	return hr.name == string(name)
+}
+
+// pack finishes a new hr (one that no other value shares yet): a single
+// rule moves into hr.one, and a list of one entry that another value may
+// hold in its own one is copied out of it, so that hr reaches into no
+// older value.
+func (hr *hostRules[T]) pack() {
+	lists := [...]*[]entry[T]{&hr.prefixes, &hr.equals, &hr.regexes}
+	if hr.len() == 1 {
+		for _, l := range lists {
+			if len(*l) == 1 {
+				hr.one[0] = (*l)[0]
+				*l = hr.one[:1:1]
+				return
+			}
+		}
+	}
+	hr.one = [1]entry[T]{}
+	for _, l := range lists {
+		if len(*l) == 1 {
+			*l = slices.Clone(*l)
+		}
+	}
 }
 
 // cmpMethod orders rules with a method before the rule without one, so
@@ -60,7 +111,7 @@ func (hr *hostRules[T]) list(pt PathType) (*[]entry[T], func(a, b entry[T]) int)
 // same path type, path and method; replaced says which. A nil hr is an
 // empty set for the index key name.
 func (hr *hostRules[T]) with(name string, e entry[T]) (_ *hostRules[T], replaced bool) {
-	n := hostRules[T]{name: name}
+	n := newHostRules[T](name)
 	if hr != nil {
 		n = *hr
 	}
@@ -76,6 +127,7 @@ func (hr *hostRules[T]) with(name string, e entry[T]) (_ *hostRules[T], replaced
 		c = append(c, e)
 		*s = append(c, (*s)[i:]...)
 	}
+	n.pack()
 	return &n, found
 }
 
@@ -100,6 +152,7 @@ func (hr *hostRules[T]) without(k Key) (_ *hostRules[T], found bool) {
 	if n.len() == 0 {
 		return nil, true
 	}
+	n.pack()
 	return &n, true
 }
 

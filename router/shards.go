@@ -64,7 +64,7 @@ func (sh shard[T]) find(h uint64, name []byte) *hostRules[T] {
 		if s.rules == nil {
 			return nil
 		}
-		if s.hash == h && s.rules.name == string(name) {
+		if s.hash == h && s.rules.is(name) {
 			return s.rules
 		}
 	}
