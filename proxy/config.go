@@ -40,8 +40,9 @@ type Config struct {
 	// flight: a bound below the usual concurrency closes connections after
 	// their answer only to dial new ones for the next requests (at 500
 	// busy client connections, a bound of 64 cost a connect for every
-	// fourth request). The pool hands out its newest connection first, so after a
-	// burst the surplus stays unused and closes after IdleBackendTimeout.
+	// fourth request). The pool hands out its newest connection first, so
+	// after a burst the surplus stays unused and closes after
+	// IdleBackendTimeout.
 	MaxIdlePerBackend int
 	// IdleBackendTimeout is how long a pooled backend connection may stay
 	// idle before it is closed. Default 10s; keep it under the backends'

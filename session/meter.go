@@ -56,14 +56,13 @@ func (s *Session) begin() {
 // which a body upload may overwrite in s.buf, into the session's own
 // buffer (reused from request to request).
 func (s *Session) keepLogFields() {
-	req := s.req
-	b := s.hs.logBuf[:0]
+	req, hs := s.req, s.hs
+	b := hs.logBuf[:0]
 	b = append(b, req.Method...)
 	b = append(b, req.Host...)
 	b = append(b, req.Target...)
 	b = append(b, userAgent(req.Headers)...)
-	s.hs.logBuf = b
-	hs := s.hs
+	hs.logBuf = b
 	hs.logMethod, hs.logHost = len(req.Method), len(req.Method)+len(req.Host)
 	hs.logTarget = hs.logHost + len(req.Target)
 	s.m.fields = true
@@ -170,7 +169,9 @@ func (s *Session) account() {
 		if m.backend != nil {
 			e.Backend = m.backend.Config.ID
 		}
-		if hs, lb := s.hs, s.hs.logBuf; m.fields {
+		if m.fields {
+			hs := s.hs
+			lb := hs.logBuf
 			e.Method, e.Host, e.Path, e.UserAgent = lb[:hs.logMethod], lb[hs.logMethod:hs.logHost],
 				lb[hs.logHost:hs.logTarget], lb[hs.logTarget:]
 		}

@@ -306,68 +306,6 @@ func (s *Stream) setDeadline(t time.Time, at *time.Time, off *atomic.Int64, set 
 	return nil
 }
 
-// SyscallConn gives the Stream's RawConn: bare calls until the Stream
-// joins the poller, the poller's waits after.
-func (s *Stream) SyscallConn() (syscall.RawConn, error) { return (*streamConn)(s), nil }
-
-// streamConn is a Stream's syscall.RawConn.
-type streamConn Stream
-
-// Control calls f with the descriptor, which stays open meanwhile.
-func (c *streamConn) Control(f func(fd uintptr)) error {
-	s := (*Stream)(c)
-	if j := s.joined.Load(); j != nil {
-		return s.fileErr("raw-control", j.rc.Control(f))
-	}
-	if !s.acquire() {
-		return &net.OpError{Op: "raw-control", Net: "tcp", Err: net.ErrClosed}
-	}
-	defer s.done()
-	f(uintptr(s.fd))
-	return nil
-}
-
-// Read calls f until it returns true, waiting for readability in between
-// (the first wait joins the poller).
-func (c *streamConn) Read(f func(fd uintptr) bool) error {
-	return (*Stream)(c).wait("raw-read", f, false)
-}
-
-// Write is Read for writability.
-func (c *streamConn) Write(f func(fd uintptr) bool) error {
-	return (*Stream)(c).wait("raw-write", f, true)
-}
-
-func (s *Stream) wait(op string, f func(uintptr) bool, write bool) error {
-	if s.joined.Load() == nil {
-		if !s.acquire() {
-			return &net.OpError{Op: op, Net: "tcp", Err: net.ErrClosed}
-		}
-		d := &s.rdl
-		if write {
-			d = &s.wdl
-		}
-		if passed(d.Load()) {
-			s.done()
-			return &net.OpError{Op: op, Net: "tcp", Err: errTimeout}
-		}
-		if f(uintptr(s.fd)) {
-			s.done()
-			return nil
-		}
-		_, err := s.join()
-		s.done()
-		if err != nil {
-			return err
-		}
-	}
-	j := s.joined.Load()
-	if write {
-		return s.fileErr(op, j.rc.Write(f))
-	}
-	return s.fileErr(op, j.rc.Read(f))
-}
-
 // sockaddrTCP is sa as a *net.TCPAddr.
 func sockaddrTCP(sa syscall.Sockaddr) *net.TCPAddr {
 	switch a := sa.(type) {
