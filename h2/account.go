@@ -61,9 +61,7 @@ func (st *stream) account() {
 		if status != 0 {
 			lm.Responses.Inc(status)
 		}
-		lm.BytesIn.Add(in)
-		lm.BytesOut.Add(out)
-		lm.RequestTime.Observe(total)
+		lm.RequestTime.Observe(total) // bytes are counted by the connection (conn.Read, conn.Write)
 	}
 	if c := st.cluster; c != nil && c.M != nil {
 		c.M.Requests.Inc()

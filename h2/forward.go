@@ -36,12 +36,12 @@ func (st *stream) forward(bc *backend.Conn, cs *backend.Settings, replayable boo
 	// backend connection, which ends every wait below.
 	stop := context.AfterFunc(st.r.Context(), func() { x.cur.Load().Close() })
 	defer stop()
-	x.head = st.appendHead(make([]byte, 0, 1024))
+	x.head = append(st.appendHead(make([]byte, 0, 1024+len(st.body))), st.body...)
 	st.sent = time.Now()
 	if !x.send() {
 		return
 	}
-	if st.r.ContentLength != 0 {
+	if st.r.ContentLength != 0 && st.body == nil {
 		x.up = startUpload(x, st.r.Body, st.r.ContentLength)
 	}
 	ok, reusable := x.respond()
@@ -115,6 +115,9 @@ func (x *exchange) respond() (ok, reusable bool) {
 	buf := *st.bufp
 	var resp h1.Response
 	n, status := x.readHead(buf, &resp)
+	if status < 0 {
+		return false, false // reset
+	}
 	if status != 0 {
 		return true, false // answered
 	}
@@ -175,6 +178,13 @@ func (x *exchange) readHead(buf []byte, resp *h1.Response) (int, int) {
 		n += k
 		if k > 0 || err == nil {
 			continue
+		}
+		x.abortUpload()
+		if x.up != nil && x.up.client {
+			// The client's body broke its framing (shorter or longer
+			// than declared) or the stream went away: the upload cut
+			// the backend connection; the stream is reset.
+			return n, -1
 		}
 		if n == 0 && bc.Reused && x.replayable {
 			// The pooled connection was closed by the server while idle:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/session"
 )
 
@@ -26,20 +27,27 @@ type Limits struct {
 	Continuations   int // CONTINUATION frames in one header block (not per second)
 	MaxStreams      int // SETTINGS_MAX_CONCURRENT_STREAMS advertised
 	MaxHeaderFields int // request header fields; more gets 431
+	// MaxHeaderBlock bounds one header block (a HEADERS frame and its
+	// CONTINUATION frames, as sent: compressed, padding included) in
+	// bytes: the listener's head limit, so that a header block costs no
+	// more than an HTTP/1.1 head may. More ends the connection.
+	MaxHeaderBlock int
 }
 
 // DefaultLimits are Sōzu's defaults (which follow the CVEs they answer:
 // CVE-2019-9512 ping, CVE-2019-9515 settings, CVE-2023-44487 rapid reset,
 // CVE-2019-9518 empty frames, CVE-2024-27316 CONTINUATION).
 var DefaultLimits = Limits{Pings: 100, Settings: 50, Resets: 100, EmptyData: 100,
-	WindowUpdates: 1000, Priorities: 1000, Continuations: 20, MaxStreams: 100, MaxHeaderFields: 100}
+	WindowUpdates: 1000, Priorities: 1000, Continuations: 20, MaxStreams: 100, MaxHeaderFields: 100,
+	MaxHeaderBlock: 32 << 10}
 
 func (l Limits) withDefaults() Limits {
 	d := DefaultLimits
 	for _, p := range []struct{ v, def *int }{{&l.Pings, &d.Pings}, {&l.Settings, &d.Settings},
 		{&l.Resets, &d.Resets}, {&l.EmptyData, &d.EmptyData}, {&l.WindowUpdates, &d.WindowUpdates},
 		{&l.Priorities, &d.Priorities}, {&l.Continuations, &d.Continuations},
-		{&l.MaxStreams, &d.MaxStreams}, {&l.MaxHeaderFields, &d.MaxHeaderFields}} {
+		{&l.MaxStreams, &d.MaxStreams}, {&l.MaxHeaderFields, &d.MaxHeaderFields},
+		{&l.MaxHeaderBlock, &d.MaxHeaderBlock}} {
 		if *p.v <= 0 {
 			*p.v = *p.def
 		}
@@ -53,6 +61,10 @@ const FloodWindow = time.Second
 // ErrFlood is the read error that ends a connection sending too many
 // control frames.
 var ErrFlood = errors.New("h2: frame flood")
+
+// ErrHeaderBlock is the read error that ends a connection whose header
+// block grew past Limits.MaxHeaderBlock.
+var ErrHeaderBlock = errors.New("h2: header block over the limit")
 
 const preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
@@ -87,6 +99,7 @@ type conn struct {
 	client       netip.AddrPort // for the access log
 	forwardedFor string         // for Forwarded: for=
 	lim          Limits
+	m            *metrics.Listener // nil when the proxy keeps no metrics
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
@@ -96,8 +109,8 @@ type conn struct {
 	out outbound // write side, under its own lock
 }
 
-func newConn(tc *tls.Conn, served *cert.Cert, lim Limits) *conn {
-	c := &conn{Conn: tc, tls: tc, served: served, lim: lim, done: make(chan struct{})}
+func newConn(tc *tls.Conn, served *cert.Cert, lim Limits, m *metrics.Listener) *conn {
+	c := &conn{Conn: tc, tls: tc, served: served, lim: lim, m: m, done: make(chan struct{})}
 	c.in.init(lim)
 	if ap, err := netip.ParseAddrPort(tc.RemoteAddr().String()); err == nil {
 		c.client = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -122,6 +135,9 @@ func (c *conn) Read(p []byte) (int, error) {
 		return 0, c.in.failed
 	}
 	n, err := c.Conn.Read(p)
+	if c.m != nil {
+		c.m.BytesIn.Add(int64(n))
+	}
 	if n > 0 {
 		if code, bad := c.in.scan(p[:n], time.Now()); bad != nil {
 			c.in.failed = bad
@@ -137,7 +153,11 @@ func (c *conn) Write(p []byte) (int, error) {
 	c.out.mu.Lock()
 	defer c.out.mu.Unlock()
 	c.out.follow(p)
-	return c.Conn.Write(p)
+	n, err := c.Conn.Write(p)
+	if c.m != nil {
+		c.m.BytesOut.Add(int64(n))
+	}
+	return n, err
 }
 
 // goAway sends a GOAWAY frame with code between two of the server's frames
@@ -221,6 +241,20 @@ func (in *inbound) flood(stream uint32, length int, now time.Time) bool {
 		return in.cont > in.lim.Continuations
 	}
 	return false
+}
+
+// overBlock adds the frame whose header was just read to the header block
+// in progress and reports a block over Limits.MaxHeaderBlock.
+func (in *inbound) overBlock(length int) bool {
+	switch in.typ {
+	case frameHeaders:
+		in.blockBytes = length
+	case frameContinuation:
+		in.blockBytes += length
+	default:
+		return false
+	}
+	return in.blockBytes > in.lim.MaxHeaderBlock
 }
 
 // tracker counts the stream handlers of a connection so that its owner can

@@ -149,3 +149,49 @@ func TestOutboundBoundaries(t *testing.T) {
 		}
 	}
 }
+
+// TestGuardBoundsHeaderBlockBytes: a header block (HEADERS and its
+// CONTINUATION frames) is refused once it passes MaxHeaderBlock bytes, at
+// the frame header that takes it over, whatever the frames' sizes; a block
+// within the bound passes.
+func TestGuardBoundsHeaderBlockBytes(t *testing.T) {
+	lim := DefaultLimits.withDefaults()
+	for _, size := range []int{1, 1000, 16000} {
+		frag := bytes.Repeat([]byte{0}, size)
+		b := frames(t, func(fr *http2.Framer, enc *hpack.Encoder, hb *bytes.Buffer) {
+			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: frag})
+			for range 2*lim.MaxHeaderBlock/size + 2 {
+				_ = fr.WriteContinuation(1, false, frag)
+			}
+		})
+		var in inbound
+		lim.Continuations = 1 << 20 // the byte budget, not the frame count, is under test
+		in.init(lim)
+		accepted := -len(preface)
+		var err error
+		for len(b) > 0 && err == nil {
+			k := min(4096, len(b))
+			_, err = in.scan(b[:k], time.Now())
+			accepted += k
+			b = b[k:]
+		}
+		if !errors.Is(err, ErrHeaderBlock) {
+			t.Fatalf("frames of %d bytes: %v", size, err)
+		}
+		// Frame headers are 9 bytes each; the payloads passed are at most
+		// the bound, and the refusal comes within a read of it.
+		if accepted > lim.MaxHeaderBlock+(lim.MaxHeaderBlock/size+2)*9+4096+size {
+			t.Errorf("frames of %d bytes: %d bytes scanned before the refusal", size, accepted)
+		}
+	}
+	// A block of 30 KiB in 16 KiB frames is within the default bound.
+	b := frames(t, func(fr *http2.Framer, enc *hpack.Encoder, hb *bytes.Buffer) {
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: make([]byte, 16<<10)})
+		_ = fr.WriteContinuation(1, true, make([]byte, 14<<10))
+	})
+	var in inbound
+	in.init(lim)
+	if _, err := in.scan(b, time.Now()); errors.Is(err, ErrHeaderBlock) {
+		t.Errorf("a 30 KiB block was refused")
+	}
+}

@@ -41,6 +41,7 @@ type inbound struct {
 	frag    []byte // the payload gathered
 
 	cont       int // CONTINUATION frames in the current header block
+	blockBytes int // payload bytes of the current header block
 	window     time.Time
 	counts     [6]int // per window: see the count* indexes
 	lastStream uint32 // highest stream whose header block was accepted
@@ -105,6 +106,9 @@ func (in *inbound) scan(b []byte, now time.Time) (uint32, error) {
 		in.frag = in.frag[:0]
 		if in.flood(stream, length, now) {
 			return codeEnhanceYourCalm, ErrFlood
+		}
+		if in.overBlock(length) {
+			return codeEnhanceYourCalm, ErrHeaderBlock
 		}
 		if in.typ == frameHeaders {
 			in.cur = stream

@@ -65,7 +65,12 @@ func NewServer(env *session.Env, ln *session.Listener, lim Limits, conns *sync.W
 // connection's peer is the client). It returns once the connection is
 // closed and the handlers of its streams are done.
 func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, client netip.Addr) {
-	c := newConn(tc, served, s.lim)
+	c := newConn(tc, served, s.lim, s.ln.M)
+	if lm := s.ln.M; lm != nil {
+		lm.ConnectionsAccepted.Inc()
+		lm.ConnectionsActive.Inc()
+		defer lm.ConnectionsActive.Dec()
+	}
 	if client.IsValid() {
 		c.client = netip.AddrPortFrom(client, 0)
 		c.clientIP = client.String()

@@ -1,6 +1,7 @@
 package h2
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -37,6 +38,9 @@ type stream struct {
 	// the backend that served it).
 	sticky    bool
 	setCookie string
+	// body is the whole request body when it was read before the backend
+	// was contacted (see readSmallBody); it goes out with the head.
+	body []byte
 }
 
 // ServeHTTP serves one stream: it checks the Host against the
@@ -69,15 +73,18 @@ func (st *stream) serve() {
 		st.answer(501, nil, nil)
 		return
 	}
+	path, err := checkHead(r)
+	if err != nil {
+		st.srv.env.Log.Debug("bad request", "request_id", string(st.id[:]), "listener", st.srv.ln.Addr,
+			"client", st.c.clientIP, "error", err)
+		st.answer(400, nil, nil)
+		return
+	}
 	if st.c.served != nil && !st.c.served.Covers(r.Host) {
 		st.answer(421, nil, nil)
 		return
 	}
-	path := r.RequestURI
-	if i := strings.IndexByte(path, '?'); i >= 0 {
-		path = path[:i]
-	}
-	rt, ok := st.srv.ln.Routes().Lookup([]byte(r.Host), []byte(path), []byte(r.Method))
+	rt, ok := st.srv.ln.Routes().Lookup([]byte(r.Host), path, []byte(r.Method))
 	if !ok {
 		st.answer(404, nil, nil)
 		return
@@ -98,6 +105,9 @@ func (st *stream) serve() {
 	}
 	if cs.HTTP2 {
 		st.forwardH2C(rt.Cluster, cs)
+		return
+	}
+	if !st.readSmallBody() {
 		return
 	}
 	replayable := replayable(r)
@@ -184,6 +194,34 @@ func (st *stream) answer(status int, extra []byte, cluster *answer.Set) {
 		_, _ = st.w.Write(out[resp.HeadLen:])
 	}
 }
+
+// checkHead applies the request-line grammar of HTTP/1.1 to the stream's
+// pseudo-header fields, since they become the request line sent to the
+// backend: :method a token, :path in origin-form (or "*" for OPTIONS),
+// :authority a valid host, and a host field, if any, naming the same
+// authority (RFC 9113 §8.3.1). It returns the path to route by.
+func checkHead(r *http.Request) ([]byte, error) {
+	if !h1.ValidMethod([]byte(r.Method)) {
+		return nil, errBadMethod
+	}
+	path, err := h1.OriginTarget([]byte(r.Method), []byte(r.RequestURI))
+	if err != nil {
+		return nil, err
+	}
+	if r.Host != "" && !h1.ValidHost([]byte(r.Host)) {
+		return nil, errBadAuthority
+	}
+	if hs, ok := r.Header["Host"]; ok && (len(hs) != 1 || !strings.EqualFold(hs[0], r.Host)) {
+		return nil, errHostMismatch
+	}
+	return path, nil
+}
+
+var (
+	errBadMethod    = errors.New("h2: invalid :method")
+	errBadAuthority = errors.New("h2: invalid :authority")
+	errHostMismatch = errors.New("h2: host field disagrees with :authority")
+)
 
 // fieldCount is the number of request header fields.
 func fieldCount(h http.Header) int {

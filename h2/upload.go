@@ -15,6 +15,18 @@ type upload struct {
 	length int64 // -1: unknown, sent chunked
 	done   chan struct{}
 	err    error // nil when the body went out whole
+	// client is set when reading the client's body failed (its DATA
+	// disagreed with its content-length, or the stream was reset);
+	// readable once done is closed.
+	client bool
+}
+
+// failClient ends the upload on a broken client body: the backend
+// connection is cut at once, so the exchange stops waiting for an answer
+// to a request that will never be whole.
+func (up *upload) failClient(err error) {
+	up.err, up.client = err, true
+	up.x.cur.Load().Close()
 }
 
 func startUpload(x *exchange, body io.ReadCloser, length int64) *upload {
@@ -64,7 +76,7 @@ func (up *upload) run() {
 		}
 		if err == io.EOF {
 			if up.length >= 0 {
-				up.err = io.ErrUnexpectedEOF
+				up.failClient(io.ErrUnexpectedEOF)
 				return
 			}
 			bc := up.x.cur.Load()
@@ -72,7 +84,7 @@ func (up *upload) run() {
 			return
 		}
 		if err != nil {
-			up.err = err
+			up.failClient(err)
 			return
 		}
 	}

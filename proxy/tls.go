@@ -31,7 +31,8 @@ func (p *proxy) newTLS(rl *runListener, l order.Listener) error {
 	}
 	hs.SetIndex(cert.NewIndex(nil, def))
 	rl.tls = hs
-	rl.h2 = h2.NewServer(p.env, rl.shared, h2.Limits{MaxHeaderFields: rl.shared.Settings().Limits.MaxHeaderFields}, &p.conns)
+	lim := rl.shared.Settings().Limits
+	rl.h2 = h2.NewServer(p.env, rl.shared, h2.Limits{MaxHeaderFields: lim.MaxHeaderFields, MaxHeaderBlock: lim.MaxHeadBytes}, &p.conns)
 	return nil
 }
 

@@ -172,11 +172,11 @@ func (s *Session) redirectLocation() []byte {
 	loc := make([]byte, 0, 32+len(host)+len(s.req.Path))
 	loc = append(loc, "Location: https://"...)
 	loc = append(loc, host...)
-	target := s.req.Target
-	if len(target) == 0 || target[0] != '/' {
-		target = s.req.Path
+	if string(s.req.Target) == "*" {
+		loc = append(loc, '/')
+	} else {
+		loc = s.req.AppendOrigin(loc)
 	}
-	loc = append(loc, target...)
 	return append(loc, "\r\n"...)
 }
 

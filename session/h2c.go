@@ -28,7 +28,7 @@ func (s *Session) forwardH2C(c *backend.Cluster, cs *backend.Settings, bodyStart
 	s.m.backend = b
 	req := s.req
 	out, err := http.NewRequestWithContext(backend.WithConnectTimeout(context.Background(), s.set.ConnectTimeout),
-		string(req.Method), "http://"+b.Addr+string(req.Target), nil)
+		string(req.Method), "http://"+b.Addr+string(req.AppendOrigin(nil)), nil)
 	if err != nil {
 		return s.reject(400, nil, cs.Answers, bodyStart)
 	}

@@ -9,23 +9,40 @@ import (
 )
 
 // appendRequestHead writes the request head sent to a backend: the request
-// line as received, the client's fields less the hop-by-hop ones and those
-// the proxy sets, then the forwarding fields and the request id.
+// line in origin-form, Host (the routed authority) and the body's framing,
+// the client's fields less the hop-by-hop ones and those the proxy sets,
+// then the forwarding fields and the request id.
 func (s *Session) appendRequestHead(out []byte, upgrade []byte) []byte {
 	req := s.req
 	out = append(out, req.Method...)
 	out = append(out, ' ')
-	out = append(out, req.Target...)
+	out = req.AppendOrigin(out)
 	if req.Minor == 0 {
 		out = append(out, " HTTP/1.0\r\n"...)
 	} else {
 		out = append(out, " HTTP/1.1\r\n"...)
 	}
+	// The routed authority is the only Host; the framing fields are the
+	// proxy's own, normalised: one Content-Length, or chunked alone.
+	if len(req.Host) > 0 {
+		out = append(out, "Host: "...)
+		out = append(out, req.Host...)
+		out = append(out, "\r\n"...)
+	}
+	switch {
+	case req.Chunked:
+		out = append(out, "Transfer-Encoding: chunked\r\n"...)
+	case req.ContentLength >= 0:
+		out = append(out, "Content-Length: "...)
+		out = strconv.AppendInt(out, req.ContentLength, 10)
+		out = append(out, "\r\n"...)
+	}
 	nXFF, nFwd := 0, 0
 	for i := range req.Headers {
 		h := &req.Headers[i]
 		switch h.Kind {
-		case h1.HeaderConnection, h1.HeaderKeepAlive, h1.HeaderProxyConnection, h1.HeaderTE,
+		case h1.HeaderHost, h1.HeaderContentLength, h1.HeaderTransferEncoding,
+			h1.HeaderConnection, h1.HeaderKeepAlive, h1.HeaderProxyConnection, h1.HeaderTE,
 			h1.HeaderUpgrade, h1.HeaderXForwardedProto, h1.HeaderXForwardedPort,
 			h1.HeaderSluiceRequestID:
 			continue

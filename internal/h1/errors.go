@@ -68,6 +68,7 @@ const (
 	ecCLDiffer
 	ecTEInvalid
 	ecTENotChunked
+	ecTEUnsupported
 	ecTEChunkedTwice
 	ecTEHTTP10
 	ecCLAndTE
@@ -114,6 +115,7 @@ var requestErrors = [numErrCodes]Error{
 	ecCLDiffer:             {400, "differing Content-Length values"},
 	ecTEInvalid:            {400, "invalid Transfer-Encoding"},
 	ecTENotChunked:         {400, "Transfer-Encoding does not end in chunked"},
+	ecTEUnsupported:        {501, "transfer coding other than chunked"},
 	ecTEChunkedTwice:       {400, "chunked applied more than once"},
 	ecTEHTTP10:             {400, "Transfer-Encoding in an HTTP/1.0 message"},
 	ecCLAndTE:              {400, "both Content-Length and Transfer-Encoding"},

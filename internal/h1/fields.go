@@ -16,6 +16,7 @@ type fieldState struct {
 	teSeen        bool
 	teChunked     bool // chunked appeared
 	teLastChunked bool // the final coding so far is chunked
+	teOther       bool // a coding other than chunked appeared
 	connClose     bool
 	connKeepAlive bool
 	connUpgrade   bool
@@ -140,7 +141,7 @@ func (st *fieldState) add(h *Header) errCode {
 				}
 				st.teChunked, st.teLastChunked = true, true
 			} else {
-				st.teLastChunked = false
+				st.teLastChunked, st.teOther = false, true
 			}
 		}
 	case HeaderConnection:

@@ -46,6 +46,24 @@ type Request struct {
 	// HeadLen is the length of the head in bytes, including leading empty
 	// lines and the final CRLFCRLF.
 	HeadLen int
+	// originAt is, for an absolute-form Target, the offset of what
+	// follows its authority; 0 for other forms.
+	originAt int
+}
+
+// AppendOrigin appends the request target in origin-form: Target itself,
+// or for an absolute-form target the part after its authority, with a "/"
+// before it when that part has no path ("http://h?q" gives "/?q"). The
+// asterisk-form "*" is appended as it is.
+func (r *Request) AppendOrigin(out []byte) []byte {
+	if r.originAt == 0 {
+		return append(out, r.Target...)
+	}
+	rest := r.Target[r.originAt:]
+	if len(rest) == 0 || rest[0] != '/' {
+		out = append(out, '/')
+	}
+	return append(out, rest...)
 }
 
 // Reset clears r for reuse, keeping the Headers backing array so that
@@ -100,6 +118,11 @@ func ParseRequest(buf []byte, r *Request, lim Limits) (int, error) {
 	}
 	if ec = st.framing(r.Minor); ec != ecNone {
 		return 0, reqErr(ec)
+	}
+	if st.teOther {
+		// A proxy forwards only what it decodes: chunked alone (RFC 9112
+		// §6.1: a coding the server does not understand gets 501).
+		return 0, reqErr(ecTEUnsupported)
 	}
 	switch {
 	case st.hostCount == 0 && r.Minor == 1:
@@ -283,6 +306,7 @@ func parseTarget(r *Request) errCode {
 		return ecAbsoluteForm
 	}
 	r.Host = auth
+	r.originAt = a
 	if a == len(t) || t[a] == '?' {
 		r.Path = t[n-1 : n : n] // the last '/' of "://"
 		return ecNone

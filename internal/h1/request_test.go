@@ -35,8 +35,7 @@ var requestCases = []struct {
 	{"cl zero", "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n", 0, ok11("POST", "/p", "a", 0)},
 	{"cl max", "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 9223372036854775807\r\n\r\n", 0, ok11("POST", "/p", "a", 9223372036854775807)},
 	{"chunked", "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n", 0, &reqWant{method: "POST", path: "/p", host: "a", minor: 1, cl: -1, chunked: true, keepAlive: true}},
-	{"gzip chunked", "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, CHUNKED\r\n\r\n", 0, &reqWant{method: "POST", path: "/p", host: "a", minor: 1, cl: -1, chunked: true, keepAlive: true}},
-	{"te two fields", "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", 0, &reqWant{method: "POST", path: "/p", host: "a", minor: 1, cl: -1, chunked: true, keepAlive: true}},
+	{"chunked upper case", "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\n\r\n", 0, &reqWant{method: "POST", path: "/p", host: "a", minor: 1, cl: -1, chunked: true, keepAlive: true}},
 	{"expect", "PUT /p HTTP/1.1\r\nHost: a\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n", 0, &reqWant{method: "PUT", path: "/p", host: "a", minor: 1, cl: 1, keepAlive: true, expect: true}},
 	{"upgrade", "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 0, &reqWant{method: "GET", path: "/ws", host: "a", minor: 1, cl: -1, keepAlive: true, upgrade: true}},
 	{"upgrade without header", "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\n\r\n", 0, ok11("GET", "/ws", "a", -1)},
@@ -65,6 +64,8 @@ var requestCases = []struct {
 	{"cl overflow", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 9223372036854775808\r\n\r\n", 400, nil},
 	{"cl inner space", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1 2\r\n\r\n", 400, nil},
 	{"te chunked gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400, nil},
+	{"gzip chunked", "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, CHUNKED\r\n\r\n", 501, nil},
+	{"te two fields", "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", 501, nil},
 	{"te chunked twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, chunked\r\n\r\n", 400, nil},
 	{"te chunked two fields", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", 400, nil},
 	{"te xchunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: xchunked\r\n\r\n", 400, nil},
@@ -314,5 +315,31 @@ func TestErrorString(t *testing.T) {
 	_, err := ParseRequest([]byte("GET / HTTP/1.1\r\n\r\n"), new(Request), Limits{})
 	if err == nil || err.Error() != "h1: 400 missing Host header" {
 		t.Fatalf("Error() = %v", err)
+	}
+}
+
+// TestAppendOrigin: every target form becomes origin-form.
+func TestAppendOrigin(t *testing.T) {
+	for in, want := range map[string]string{
+		"/a/b?c":               "/a/b?c",
+		"*":                    "*",
+		"http://h/a?b":         "/a?b",
+		"http://h:81":          "/",
+		"https://h?x=1":        "/?x=1",
+		"HTTP://[::1]:8/p/q":   "/p/q",
+		"http://h.example/":    "/",
+		"https://h.example/?/": "/?/",
+	} {
+		method := "GET"
+		if in == "*" {
+			method = "OPTIONS"
+		}
+		var r Request
+		if _, err := ParseRequest([]byte(method+" "+in+" HTTP/1.1\r\nHost: h\r\n\r\n"), &r, Limits{}); err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		if got := string(r.AppendOrigin(nil)); got != want {
+			t.Errorf("%s: %q, want %q", in, got, want)
+		}
 	}
 }
