@@ -5,15 +5,20 @@
 // Each default answer is a short HTML page naming the status and the request
 // id. A listener or a cluster can replace any of them (see [Compile]); a
 // cluster's answer wins over its listener's, which wins over the default.
-// Rendering appends to a caller-owned buffer and allocates nothing.
+//
+// An answer is rendered into a protocol-neutral [Answer] (status, fields,
+// body), which each protocol front writes in its own framing, as it does a
+// backend's response. Rendering writes into caller-owned buffers and
+// allocates nothing.
 package answer
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
 // Placeholder is replaced by the request id in answer templates.
@@ -27,14 +32,28 @@ type Set struct {
 // template is an answer split around its request-id placeholders.
 type template struct {
 	status int
-	head   []byte   // status line and headers, without Content-Length, Connection or the final CRLF
-	body   [][]byte // body pieces; the request id goes between them
+	reason []byte
+	fields []h1.Header // without Content-Length, Connection or Transfer-Encoding
+	body   [][]byte    // body pieces; the request id goes between them
+}
+
+// Answer is a rendered answer: what a front writes, in its protocol, as the
+// response to one request. Its slices alias the template and the buffer
+// given to Render; the front adds the framing (the body's length) itself.
+type Answer struct {
+	Status int
+	Reason []byte
+	// Fields are the answer's own fields (Content-Type, Cache-Control, or
+	// a replacement's), never framing or hop-by-hop ones.
+	Fields []h1.Header
+	Body   []byte
 }
 
 // Compile builds a set from status code → answer. An answer that starts
 // with "HTTP/1." is a complete response: its status line and headers are
-// kept, except Content-Length and Connection, which the proxy sets. Any other
-// answer is an HTML body served with the default head.
+// kept, except Content-Length, Connection and Transfer-Encoding, which the
+// proxy sets. Any other answer is an HTML body served with the default
+// head.
 func Compile(answers map[string]string) (*Set, error) {
 	if len(answers) == 0 {
 		return nil, nil
@@ -56,7 +75,7 @@ func Compile(answers map[string]string) (*Set, error) {
 
 func parse(status int, text string) (*template, error) {
 	if !strings.HasPrefix(text, "HTTP/1.") {
-		return newTemplate(status, defaultHead(status), text), nil
+		return defaultTemplate(status, text), nil
 	}
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	headText, body, ok := strings.Cut(text, "\n\n")
@@ -67,33 +86,38 @@ func parse(status int, text string) (*template, error) {
 	if len(lines[0]) < 12 || lines[0][8] != ' ' {
 		return nil, fmt.Errorf("bad status line %q", lines[0])
 	}
-	var head bytes.Buffer
-	head.WriteString(lines[0] + "\r\n")
+	t := &template{status: status, reason: []byte(strings.TrimSpace(lines[0][12:]))}
 	for _, l := range lines[1:] {
-		name, _, ok := strings.Cut(l, ":")
-		if !ok || strings.ContainsAny(name, " \t") || name == "" {
+		name, value, ok := strings.Cut(l, ":")
+		value = strings.Trim(value, " \t")
+		if !ok || !h1.ValidFieldName([]byte(name)) || !h1.ValidFieldValue([]byte(value)) {
 			return nil, fmt.Errorf("bad header line %q", l)
 		}
-		switch strings.ToLower(name) {
-		case "content-length", "connection", "transfer-encoding":
+		k := h1.ClassifyHeader([]byte(name))
+		if k == h1.HeaderContentLength || k.HopByHop() {
 			continue
 		}
-		head.WriteString(l + "\r\n")
+		t.fields = append(t.fields, h1.Header{Name: []byte(name), Value: []byte(value), Kind: k})
 	}
-	return newTemplate(status, head.String(), body), nil
+	t.body = split(body)
+	return t, nil
 }
 
-func newTemplate(status int, head, body string) *template {
-	t := &template{status: status, head: []byte(head)}
+func defaultTemplate(status int, body string) *template {
+	return &template{status: status, reason: []byte(http.StatusText(status)),
+		fields: []h1.Header{
+			{Name: []byte("Content-Type"), Value: []byte("text/html; charset=utf-8")},
+			{Name: []byte("Cache-Control"), Value: []byte("no-cache")},
+		},
+		body: split(body)}
+}
+
+func split(body string) [][]byte {
+	var pieces [][]byte
 	for _, p := range strings.Split(body, Placeholder) {
-		t.body = append(t.body, []byte(p))
+		pieces = append(pieces, []byte(p))
 	}
-	return t
-}
-
-func defaultHead(status int) string {
-	return fmt.Sprintf("HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-cache\r\n",
-		status, http.StatusText(status))
+	return pieces
 }
 
 func defaultBody(status int) string {
@@ -123,10 +147,13 @@ var reasons = map[int]string{
 var defaults = func() map[int]*template {
 	m := map[int]*template{}
 	for status := range reasons {
-		m[status] = newTemplate(status, defaultHead(status), defaultBody(status))
+		m[status] = defaultTemplate(status, defaultBody(status))
 	}
 	return m
 }()
+
+// other is the template of a status without a default page.
+var other = defaultTemplate(0, "")
 
 func (s *Set) lookup(status int) *template {
 	if s == nil {
@@ -135,13 +162,11 @@ func (s *Set) lookup(status int) *template {
 	return s.byStatus[status]
 }
 
-// Append renders the answer for status into dst: the cluster's template if
-// it has one, else the listener's, else the default. id is the request id;
-// extra holds complete header lines ("Name: value\r\n") to add, such as a
-// Location; close adds "Connection: close"; headOnly leaves out the body (an
-// answer to HEAD) but keeps its Content-Length. It returns the extended
-// buffer.
-func Append(dst []byte, status int, id, extra []byte, close, headOnly bool, cluster, listener *Set) []byte {
+// Render fills a with the answer for status: the cluster's template if it
+// has one, else the listener's, else the default. id is the request id,
+// which replaces every placeholder; the body is written into buf, whose
+// extended form is returned (a.Body aliases it).
+func Render(a *Answer, buf []byte, status int, id []byte, cluster, listener *Set) []byte {
 	t := cluster.lookup(status)
 	if t == nil {
 		t = listener.lookup(status)
@@ -149,35 +174,20 @@ func Append(dst []byte, status int, id, extra []byte, close, headOnly bool, clus
 	if t == nil {
 		t = defaults[status]
 	}
+	reason := []byte(nil)
 	if t == nil {
-		t = newTemplate(status, defaultHead(status), defaultBody(status))
+		t = other
+		reason = []byte(http.StatusText(status))
+	} else {
+		reason = t.reason
 	}
-	n := 0
+	start := len(buf)
 	for i, p := range t.body {
 		if i > 0 {
-			n += len(id)
+			buf = append(buf, id...)
 		}
-		n += len(p)
+		buf = append(buf, p...)
 	}
-	dst = append(dst, t.head...)
-	dst = append(dst, "Content-Length: "...)
-	dst = strconv.AppendInt(dst, int64(n), 10)
-	dst = append(dst, "\r\nSluice-Request-Id: "...)
-	dst = append(dst, id...)
-	dst = append(dst, "\r\n"...)
-	dst = append(dst, extra...)
-	if close {
-		dst = append(dst, "Connection: close\r\n"...)
-	}
-	dst = append(dst, "\r\n"...)
-	if headOnly {
-		return dst
-	}
-	for i, p := range t.body {
-		if i > 0 {
-			dst = append(dst, id...)
-		}
-		dst = append(dst, p...)
-	}
-	return dst
+	*a = Answer{Status: status, Reason: reason, Fields: t.fields, Body: buf[start:]}
+	return buf
 }

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/metrics"
-	"github.com/sluiceproxy/sluice/session"
 )
 
 // Limits bound what one client connection may send per second (a window
@@ -92,14 +92,11 @@ const (
 // ConnectionState method: the server treats it as a cleartext HTTP/2
 // connection, the TLS side being the proxy's.
 type conn struct {
-	net.Conn                    // the *tls.Conn, as a net.Conn only
-	tls          *tls.Conn      // the same connection
-	served       *cert.Cert     // certificate of the handshake
-	clientIP     string         // for X-Forwarded-For
-	client       netip.AddrPort // for the access log
-	forwardedFor string         // for Forwarded: for=
-	lim          Limits
-	m            *metrics.Listener // nil when the proxy keeps no metrics
+	net.Conn                 // the *tls.Conn, as a net.Conn only
+	tls      *tls.Conn       // the same connection
+	cl       exchange.Client // the connection as exchanges see it
+	lim      Limits
+	m        *metrics.Listener // nil when the proxy keeps no metrics
 
 	closeOnce sync.Once
 	done      chan struct{} // closed by Close
@@ -110,12 +107,12 @@ type conn struct {
 }
 
 func newConn(tc *tls.Conn, served *cert.Cert, lim Limits, m *metrics.Listener) *conn {
-	c := &conn{Conn: tc, tls: tc, served: served, lim: lim, m: m, done: make(chan struct{})}
+	c := &conn{Conn: tc, tls: tc, lim: lim, m: m, done: make(chan struct{})}
+	st := tc.ConnectionState()
+	c.cl = exchange.Client{Conn: tc, Cert: served, TLSVersion: st.Version, SNI: st.ServerName}
 	c.in.init(lim)
 	if ap, err := netip.ParseAddrPort(tc.RemoteAddr().String()); err == nil {
-		c.client = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-		c.clientIP = ap.Addr().Unmap().String()
-		c.forwardedFor = session.ForwardedNode(c.clientIP)
+		c.cl.Addr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
 	c.streams.init()
 	return c

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
 // Error codes of the GOAWAY frames the guard sends (RFC 9113 §7).
@@ -58,15 +60,12 @@ func (in *inbound) init(lim Limits) {
 	in.dec = hpack.NewDecoder(64<<10, in.field)
 }
 
-// field checks one decoded request field (RFC 9113 §8.2.2).
+// field checks one decoded request field (RFC 9113 §8.2.2): no
+// hop-by-hop field but TE, and TE only as "trailers".
 func (in *inbound) field(f hpack.HeaderField) {
-	switch f.Name {
-	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade":
+	k := h1.ClassifyHeader([]byte(f.Name))
+	if k.HopByHop() && (k != h1.HeaderTE || f.Value != "trailers") {
 		in.malformed = true
-	case "te":
-		if f.Value != "trailers" {
-			in.malformed = true
-		}
 	}
 }
 

@@ -1,7 +1,8 @@
-// Package h2 serves HTTP/2 on https listeners. Each stream goes through
-// the same routing table, default answers and backend pools as an
-// HTTP/1.1 request, and is forwarded to its backend as HTTP/1.1 (pooled
-// keep-alive connections, the same forwarded headers and request id).
+// Package h2 is the HTTP/2 front of https listeners. Each stream is handed,
+// as a protocol-neutral request, to the same pipeline as an HTTP/1.1
+// request (package exchange: the same decisions, header rewriting, backend
+// pools, answers and accounting), and what the pipeline gives back is
+// written as HTTP/2.
 //
 // The HTTP/2 protocol itself (framing, HPACK, flow control, stream limits,
 // GOAWAY) is the standard library's server (net/http), run over the
@@ -22,21 +23,22 @@ import (
 	"sync"
 
 	"github.com/sluiceproxy/sluice/cert"
-	"github.com/sluiceproxy/sluice/session"
+	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/internal/proxyproto"
+	"github.com/sluiceproxy/sluice/listener"
 )
 
 // Server serves the HTTP/2 connections of one https listener. Its methods
 // are safe for concurrent use.
 type Server struct {
-	env   *session.Env
-	ln    *session.Listener
+	env   *exchange.Env
+	ln    *listener.HTTP
 	lim   Limits
 	conns *sync.WaitGroup // the proxy's; counts the goroutines Server starts
 
 	mu   sync.Mutex
 	cur  *generation   // accepting connections; nil until the first one
 	gens []*generation // every generation not yet finished, cur included
-	bufs sync.Pool     // *[]byte of bufSize
 }
 
 // generation is one net/http server with the listener feeding it; a
@@ -46,35 +48,30 @@ type generation struct {
 	l  *chanListener
 }
 
-// bufSize is the size of the buffers streams read backend responses and
-// write request heads with.
-const bufSize = 16 << 10
-
 // NewServer returns the HTTP/2 side of listener ln. conns counts the
 // goroutines it starts (serve loops, graceful shutdowns); the proxy waits
 // for it.
-func NewServer(env *session.Env, ln *session.Listener, lim Limits, conns *sync.WaitGroup) *Server {
-	s := &Server{env: env, ln: ln, lim: lim.withDefaults(), conns: conns}
-	s.bufs.New = func() any { b := make([]byte, bufSize); return &b }
-	return s
+func NewServer(env *exchange.Env, ln *listener.HTTP, lim Limits, conns *sync.WaitGroup) *Server {
+	return &Server{env: env, ln: ln, lim: lim.withDefaults(), conns: conns}
 }
 
 // Serve serves an established TLS connection that negotiated "h2", with
-// served the certificate of its handshake, until it is closed. client, when
-// valid, is the client's address from a PROXY protocol header (else the
-// connection's peer is the client). It returns once the connection is
-// closed and the handlers of its streams are done.
-func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, client netip.Addr) {
+// served the certificate of its handshake, until it is closed. hdr, when
+// not nil, is the client's PROXY protocol header (its source, when it has
+// addresses, is the client). It returns once the connection is closed and
+// the handlers of its streams are done.
+func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, hdr *proxyproto.Header) {
 	c := newConn(tc, served, s.lim, s.ln.M)
 	if lm := s.ln.M; lm != nil {
 		lm.ConnectionsAccepted.Inc()
 		lm.ConnectionsActive.Inc()
 		defer lm.ConnectionsActive.Dec()
 	}
-	if client.IsValid() {
-		c.client = netip.AddrPortFrom(client, 0)
-		c.clientIP = client.String()
-		c.forwardedFor = session.ForwardedNode(c.clientIP)
+	if hdr != nil {
+		c.cl.ProxyHeader = hdr
+		if hdr.HasAddrs() {
+			c.cl.Addr = netip.AddrPortFrom(hdr.Source.Addr().Unmap(), hdr.Source.Port())
+		}
 	}
 	g := s.generation()
 	if g == nil || !g.l.deliver(c) {

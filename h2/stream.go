@@ -1,220 +1,119 @@
 package h2
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
-	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/internal/h1"
-	"github.com/sluiceproxy/sluice/internal/proxyproto"
-	"github.com/sluiceproxy/sluice/session"
+	"github.com/sluiceproxy/sluice/metrics"
 )
 
 // stream is one request of an HTTP/2 connection, served by its handler
-// goroutine.
+// goroutine: the exchange.Front of its exchange.
 type stream struct {
-	srv  *Server
-	c    *conn
-	w    http.ResponseWriter
-	r    *http.Request
-	set  *session.Settings
-	id   [session.IDLen]byte
-	hsts []byte
-	head bool // a HEAD request
-	bufp *[]byte
-	// The accounting of the stream (see account.go).
-	out      *countingWriter
-	start    time.Time
-	sent     time.Time // the request started going to the backend
-	first    time.Time // the backend's response head came
-	cluster  *backend.Cluster
-	backend  *backend.Backend
-	connTime time.Duration
-	// sticky is set when the cluster has sticky sessions; setCookie is the
-	// sticky id the response pins the client to ("" when its cookie named
-	// the backend that served it).
-	sticky    bool
-	setCookie string
-	// body is the whole request body when it was read before the backend
-	// was contacted (see readSmallBody); it goes out with the head.
-	body []byte
+	srv *Server
+	c   *conn
+	w   http.ResponseWriter
+	r   *http.Request
+	x   exchange.Exchange
+	cur atomic.Pointer[backend.Conn] // closed when the stream goes away
+
+	fields []h1.Header // the request's fields, converted
+	small  []byte      // a small body read before the backend is contacted
+	began  bool        // the response head was written
 }
 
-// ServeHTTP serves one stream: it checks the Host against the
-// connection's certificate, routes, and forwards to a backend or answers.
+// ServeHTTP serves one stream: it turns the request into the pipeline's
+// protocol-neutral form (refusing what HTTP/1.1's grammar would), serves
+// it through the pipeline, and resets the stream when a response that
+// began could not be finished.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c, ok := r.Context().Value(connKey{}).(*conn)
 	if !ok || !c.streams.enter() {
 		return
 	}
 	defer c.streams.leave()
-	cw := &countingWriter{ResponseWriter: w}
-	st := &stream{srv: s, c: c, w: cw, out: cw, r: r, set: s.ln.Settings(), head: r.Method == http.MethodHead,
-		start: time.Now()}
-	defer st.account()
-	s.env.NewID(&st.id)
-	s.env.Requests.Add(1)
-	st.hsts = st.set.HSTS
-	st.bufp = s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(st.bufp)
-	st.serve()
-}
-
-func (st *stream) serve() {
-	r := st.r
-	if n := fieldCount(r.Header); n > st.srv.lim.MaxHeaderFields {
-		st.answer(431, nil, nil)
-		return
-	}
-	if r.Method == http.MethodConnect {
-		st.answer(501, nil, nil)
-		return
-	}
-	path, err := checkHead(r)
-	if err != nil {
-		st.srv.env.Log.Debug("bad request", "request_id", string(st.id[:]), "listener", st.srv.ln.Addr,
-			"client", st.c.clientIP, "error", err)
-		st.answer(400, nil, nil)
-		return
-	}
-	if st.c.served != nil && !st.c.served.Covers(r.Host) {
-		st.answer(421, nil, nil)
-		return
-	}
-	rt, ok := st.srv.ln.Routes().Lookup([]byte(r.Host), path, []byte(r.Method))
-	if !ok {
-		st.answer(404, nil, nil)
-		return
-	}
-	if rt.Deny {
-		st.answer(403, nil, nil)
-		return
-	}
-	st.cluster = rt.Cluster
-	cs := rt.Cluster.Settings()
-	st.sticky = cs.StickySession
-	if cs.HSTS != nil {
-		st.hsts = cs.HSTS
-	}
-	if max := st.set.MaxBodyBytes; max > 0 && r.ContentLength > max {
-		st.answer(413, nil, cs.Answers)
-		return
-	}
-	if cs.HTTP2 {
-		st.forwardH2C(rt.Cluster, cs)
-		return
-	}
-	if !st.readSmallBody() {
-		return
-	}
-	replayable := replayable(r)
-	bc := st.connect(rt.Cluster, cs, replayable)
-	if bc == nil {
-		st.answer(503, nil, cs.Answers)
-		return
-	}
-	b := bc.Backend
-	st.backend, st.connTime = b, bc.ConnectTime
-	if st.sticky && string(st.stickyCookie()) != b.StickyID() {
-		st.setCookie = b.StickyID()
-	}
-	b.Acquire()
-	defer b.Release()
-	st.forward(bc, cs, replayable)
-}
-
-// connect picks a backend and returns a connection to it, as the
-// HTTP/1.1 session does (see backend.Cluster.Connect): pooled when the
-// request can be replayed, the one its sticky cookie names first, another
-// when a connect fails; a send_proxy cluster's connections start with a
-// PROXY header naming the client and are never pooled. It returns nil when
-// none could be reached.
-func (st *stream) connect(c *backend.Cluster, cs *backend.Settings, replayable bool) *backend.Conn {
-	d := backend.Dial{
-		Reuse:       replayable && !cs.SendProxy,
-		Timeout:     st.set.ConnectTimeout,
-		IdleTimeout: st.srv.env.IdleBackendTimeout,
-		Failed: func(b *backend.Backend, err error) {
-			st.srv.env.Log.Warn("backend connect failed", "request_id", string(st.id[:]), "cluster", c.ID,
-				"backend", b.Config.ID, "address", b.Addr, "error", err)
-		},
-		Retried: func(b *backend.Backend) {
-			if b.M != nil {
-				b.M.Retries.Inc()
-			}
-			if c.M != nil {
-				c.M.Retries.Inc()
-			}
-		},
-	}
-	if cs.StickySession {
-		d.Sticky = st.stickyCookie()
-	}
-	if cs.SendProxy {
-		d.Prepare = st.sendProxyHeader
-	}
-	return c.Connect(st.r.Context(), &d)
-}
-
-// sendProxyHeader writes a PROXY protocol v2 header naming the client (the
-// address of its own PROXY header when it came with one) to a new backend
-// connection.
-func (st *stream) sendProxyHeader(bc *backend.Conn) error {
-	h := proxyproto.ConnHeader(st.c)
-	h.Source = st.c.client
-	return bc.SendProxyHeader(&h, st.set.BackTimeout)
-}
-
-// answer sends a default (or replaced) answer: it is rendered as HTTP/1.1
-// by package answer, then its status, fields and body are sent as HTTP/2.
-func (st *stream) answer(status int, extra []byte, cluster *answer.Set) {
-	if st.hsts != nil {
-		extra = append(append([]byte(nil), extra...), st.hsts...)
-	}
-	out := answer.Append((*st.bufp)[:0], status, st.id[:], extra, false, false, cluster, st.set.Answers)
-	var resp h1.Response
-	if _, err := h1.ParseResponse(out, &resp, h1.Limits{MaxHeadBytes: len(out), MaxHeaderFields: 100}); err != nil {
-		st.srv.env.Log.Error("unparsable answer", "status", status, "error", err)
-		st.w.WriteHeader(status)
-		return
-	}
-	h := st.w.Header()
-	for _, f := range resp.Headers {
-		switch f.Kind {
-		case h1.HeaderConnection, h1.HeaderKeepAlive, h1.HeaderTransferEncoding:
-			continue
+	st := &stream{srv: s, c: c, w: w, r: r}
+	x := &st.x
+	x.Env, x.Ln, x.Client, x.BytesByConn = s.env, s.ln, &c.cl, true
+	x.Start()
+	// A stream reset by the client, or its connection closing, cuts the
+	// backend connection, which ends every wait of the exchange.
+	stop := context.AfterFunc(r.Context(), func() {
+		if bc := st.cur.Load(); bc != nil {
+			bc.Close()
 		}
-		h[string(f.Name)] = append(h[string(f.Name)], string(f.Value))
+	})
+	defer stop()
+	var res exchange.Result
+	if err := st.request(); err != nil {
+		s.env.Log.Debug("bad request", "request_id", string(x.ID[:]), "listener", s.ln.Addr,
+			"client", c.cl.Addr.Addr().String(), "error", err)
+		res = x.Refused(st, 400, metrics.ClientParse)
+	} else {
+		res = x.Serve(st)
 	}
-	st.w.WriteHeader(resp.Status)
-	if !st.head {
-		_, _ = st.w.Write(out[resp.HeadLen:])
+	x.Finish()
+	if res == exchange.Broken {
+		// Reset the stream, so the client cannot take a truncated body
+		// for a whole one (nor an empty 200, which net/http sends for a
+		// handler that wrote nothing). ErrAbortHandler is net/http's
+		// documented way to do so; the server recovers it.
+		panic(http.ErrAbortHandler)
 	}
 }
 
-// checkHead applies the request-line grammar of HTTP/1.1 to the stream's
-// pseudo-header fields, since they become the request line sent to the
-// backend: :method a token, :path in origin-form (or "*" for OPTIONS),
-// :authority a valid host, and a host field, if any, naming the same
-// authority (RFC 9113 §8.3.1). It returns the path to route by.
-func checkHead(r *http.Request) ([]byte, error) {
-	if !h1.ValidMethod([]byte(r.Method)) {
-		return nil, errBadMethod
+// request fills the exchange's Request from the stream's, applying the
+// request line's grammar to the pseudo-header fields, which become the
+// request line sent to an HTTP/1.1 backend: :method a token, :path in
+// origin-form (or "*" for OPTIONS), :authority a valid host, and a host
+// field, if any, naming the same authority (RFC 9113 §8.3.1).
+func (st *stream) request() error {
+	r := st.r
+	q := &st.x.Req
+	q.Method, q.Host, q.Minor = []byte(r.Method), []byte(r.Host), 1
+	if r.Method != http.MethodConnect { // CONNECT has no :path; the pipeline answers it
+		if !h1.ValidMethod(q.Method) {
+			return errBadMethod
+		}
+		q.Target = []byte(r.RequestURI)
+		path, err := h1.OriginTarget(q.Method, q.Target)
+		if err != nil {
+			return err
+		}
+		q.Path = path
 	}
-	path, err := h1.OriginTarget([]byte(r.Method), []byte(r.RequestURI))
-	if err != nil {
-		return nil, err
-	}
-	if r.Host != "" && !h1.ValidHost([]byte(r.Host)) {
-		return nil, errBadAuthority
+	if len(q.Host) > 0 && !h1.ValidHost(q.Host) {
+		return errBadAuthority
 	}
 	if hs, ok := r.Header["Host"]; ok && (len(hs) != 1 || !strings.EqualFold(hs[0], r.Host)) {
-		return nil, errHostMismatch
+		return errHostMismatch
 	}
-	return path, nil
+	fs := st.fields[:0]
+	for name, vs := range r.Header {
+		k := h1.ClassifyHeader([]byte(name))
+		if k == h1.HeaderHost {
+			continue // :authority's, checked above
+		}
+		for _, v := range vs {
+			fs = append(fs, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
+		}
+	}
+	st.fields, q.Fields = fs, fs
+	q.ContentLength = -1
+	if _, ok := r.Header["Content-Length"]; ok {
+		q.ContentLength = r.ContentLength
+	}
+	q.Unsized = r.ContentLength < 0
+	return nil
 }
 
 var (
@@ -223,24 +122,126 @@ var (
 	errHostMismatch = errors.New("h2: host field disagrees with :authority")
 )
 
-// fieldCount is the number of request header fields.
-func fieldCount(h http.Header) int {
-	n := 0
-	for _, vs := range h {
-		n += len(vs)
+// smallBody is the largest declared request body read whole before the
+// backend is contacted.
+const smallBody = 8 << 10
+
+// InitialBody reads a request body of a declared length up to smallBody
+// whole, before any backend is contacted, so that a body that disagrees
+// with its content-length is refused without reaching one (and the request
+// goes out in one write); it waits for it at most request_timeout. Larger
+// bodies stream (ReadBody).
+func (st *stream) InitialBody() ([]byte, bool, error) {
+	r := st.r
+	if r.ContentLength <= 0 || r.ContentLength > smallBody {
+		return nil, false, nil
 	}
-	return n
+	rc := http.NewResponseController(st.w)
+	_ = rc.SetReadDeadline(time.Now().Add(st.x.Set.RequestTimeout))
+	defer rc.SetReadDeadline(time.Time{})
+	// One byte more than declared: the whole body is exactly the
+	// declared length followed by its end (io.ErrUnexpectedEOF here). The
+	// server fails the read when END_STREAM comes early or DATA runs past
+	// the length.
+	body := make([]byte, r.ContentLength+1)
+	n, err := io.ReadFull(r.Body, body)
+	st.x.CountIn(n)
+	if err == io.ErrUnexpectedEOF && int64(n) == r.ContentLength {
+		return body[:n], true, nil
+	}
+	if r.Context().Err() != nil {
+		return nil, false, r.Context().Err()
+	}
+	return nil, false, exchange.ErrBadBody
 }
 
-// replayable reports whether a request may be sent again after a failure
-// on a reused backend connection: a safe method and no body.
-func replayable(r *http.Request) bool {
-	if r.ContentLength != 0 {
-		return false
+// ReadBody reads the stream's DATA. The server fails the read when the
+// body breaks its content-length: the exchange then ends at once and the
+// stream is reset.
+func (st *stream) ReadBody(p []byte) (int, error) {
+	n, err := st.r.Body.Read(p)
+	st.x.CountIn(n)
+	return n, err
+}
+
+// StopBody closes the request body: a read in progress returns.
+func (st *stream) StopBody() { _ = st.r.Body.Close() }
+
+// TakesChunked: HTTP/2 has no chunked framing; bodies come decoded.
+func (st *stream) TakesChunked() bool { return false }
+
+// Context is the stream's: done when the client resets it.
+func (st *stream) Context() context.Context { return st.r.Context() }
+
+// Holding records the exchange's backend connection, which a reset of the
+// stream closes.
+func (st *stream) Holding(bc *backend.Conn) { st.cur.Store(bc) }
+
+// WriteInterim relays 103 Early Hints (net/http answers Expect:
+// 100-continue itself, when the body is read).
+func (st *stream) WriteInterim(h *exchange.Head) error {
+	if h.Status != 103 {
+		return nil
 	}
-	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
-		return true
+	hdr := st.w.Header()
+	saved := hdr.Clone()
+	clear(hdr)
+	setFields(hdr, h.Fields)
+	st.w.WriteHeader(h.Status)
+	clear(hdr)
+	for k, v := range saved {
+		hdr[k] = v
 	}
-	return false
+	return nil
+}
+
+// WriteHead writes the response head and the first body bytes.
+func (st *stream) WriteHead(h *exchange.Head, body []byte) error {
+	hdr := st.w.Header()
+	setFields(hdr, h.Fields)
+	if h.ContentLength >= 0 {
+		hdr["Content-Length"] = []string{strconv.FormatInt(h.ContentLength, 10)}
+	}
+	st.w.WriteHeader(h.Status)
+	st.began = true
+	if len(body) > 0 {
+		return st.WriteBody(body)
+	}
+	return nil
+}
+
+// WriteBody writes body bytes and flushes them: a streamed body goes out
+// as it comes.
+func (st *stream) WriteBody(p []byte) error {
+	n, err := st.w.Write(p)
+	st.x.CountOut(n)
+	if err != nil {
+		return err
+	}
+	if fl, ok := st.w.(http.Flusher); ok {
+		fl.Flush()
+	}
+	return nil
+}
+
+// EndBody sends the trailers, if any.
+func (st *stream) EndBody(trailers []h1.Header) error {
+	hdr := st.w.Header()
+	for _, f := range trailers {
+		name := http.TrailerPrefix + string(f.Name)
+		hdr[name] = append(hdr[name], string(f.Value))
+	}
+	return nil
+}
+
+// Tunnel is never asked of an HTTP/2 stream: its requests carry no
+// Upgrade (the field is connection-specific there, and refused).
+func (st *stream) Tunnel(bc *backend.Conn, h *exchange.Head, early []byte) {}
+
+// setFields copies fields into a header map under their canonical names.
+func setFields(hdr http.Header, fs []h1.Header) {
+	for _, f := range fs {
+		name := http.CanonicalHeaderKey(string(f.Name))
+		hdr[name] = append(hdr[name], string(f.Value))
+	}
 }

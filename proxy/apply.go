@@ -89,7 +89,7 @@ func (p *proxy) apply(o order.Order) error {
 	return p.state.Apply(o)
 }
 
-func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
+func (p *proxy) settings(l order.Listener) (*listener.Settings, error) {
 	answers, err := answer.Compile(l.Answers)
 	if err != nil {
 		return nil, &order.FieldError{Field: "listener.answers", Reason: err.Error()}
@@ -100,7 +100,7 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 		}
 		return def
 	}
-	s := &session.Settings{
+	s := &listener.Settings{
 		FrontTimeout:   pick(l.FrontTimeout, p.cfg.FrontTimeout),
 		BackTimeout:    pick(l.BackTimeout, p.cfg.BackTimeout),
 		ConnectTimeout: pick(l.ConnectTimeout, p.cfg.ConnectTimeout),
@@ -160,7 +160,7 @@ func (p *proxy) addListener(l order.Listener) error {
 		if err != nil {
 			return err
 		}
-		rl.shared = session.NewListener(l.Address, set)
+		rl.shared = listener.NewHTTP(l.Address, set)
 		rl.shared.M = p.listenerMetrics(l.Address)
 	}
 	if l.Protocol == order.HTTPS {
@@ -265,7 +265,7 @@ func (p *proxy) addFrontend(o order.Order, f order.HTTPFrontend) error {
 		return err
 	}
 	f, _ = p.state.HTTPFrontend(f)
-	rt := &session.Route{Deny: f.Deny}
+	rt := &listener.Route{Deny: f.Deny}
 	if !f.Deny {
 		rt.Cluster = p.clusters[f.ClusterID]
 	}
@@ -283,7 +283,7 @@ func (p *proxy) removeRoute(f order.HTTPFrontend) {
 		f.PathType = order.Prefix
 	}
 	rl := p.listeners[f.Address]
-	t, _ := rl.shared.Routes().Remove(state.Rule(f, (*session.Route)(nil)).Key())
+	t, _ := rl.shared.Routes().Remove(state.Rule(f, (*listener.Route)(nil)).Key())
 	rl.shared.SetRoutes(t)
 }
 

@@ -297,3 +297,38 @@ func TestMaxBodyBytes(t *testing.T) {
 	}
 	c.expectClosed(ioTimeout)
 }
+
+// TestSmallAfterLargeOnOneConnection: responses small and large follow
+// each other on the same keep-alive connections, client and backend side,
+// each body its own: a buffer that carried a large body (streamed read by
+// read) is never reused while it still holds another response's bytes.
+func TestSmallAfterLargeOnOneConnection(t *testing.T) {
+	h := startProxy(t, nil)
+	big := payload(300 << 10)
+	o := newOrigin(t, "A", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			w.Header().Set("Content-Length", strconv.Itoa(len(big)))
+			_, _ = w.Write(big)
+			return
+		}
+		_, _ = io.WriteString(w, "A")
+	})
+	h.route("app.test", o.Addr)
+	for round := range 20 {
+		resp, err := h.HC.Do(h.request("GET", "app.test", "/big", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, n, _ := hashReader(resp.Body)
+		resp.Body.Close()
+		if n != int64(len(big)) || sum != sha(big) {
+			t.Fatalf("round %d: big body of %d bytes, checksum ok %v", round, n, sum == sha(big))
+		}
+		for i := range 5 {
+			resp, body := h.get("app.test", "/")
+			if body != "A" {
+				t.Fatalf("round %d request %d: %d %q", round, i, resp.StatusCode, body)
+			}
+		}
+	}
+}

@@ -352,7 +352,8 @@ func TestH2BodyShorterOrLongerThanDeclared(t *testing.T) {
 			t.Errorf("the stream ended after %v", took)
 		}
 		if !reset && !closed && status != 400 {
-			t.Errorf("answered %d", status)
+			n, reqs := rec.received()
+			t.Errorf("answered %d; origin got %d bytes, %d requests", status, n, len(reqs))
 		}
 		if _, reqs := rec.received(); len(reqs) != len(before) {
 			t.Errorf("the origin got a whole request: %q", reqs[len(before)].head)

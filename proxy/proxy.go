@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/h2"
 	"github.com/sluiceproxy/sluice/handshake"
 	"github.com/sluiceproxy/sluice/listener"
@@ -23,7 +24,8 @@ const Version = "0.1.0-dev"
 type proxy struct {
 	cfg       Config
 	state     *state.State
-	env       *session.Env
+	xenv      *exchange.Env // the pipeline's, shared by every HTTP front
+	env       *session.Env  // the HTTP/1.1 front's
 	benv      *backend.Env
 	tcpEnv    *tcp.Env
 	slots     listener.Slots
@@ -42,7 +44,7 @@ type proxy struct {
 // runListener is a listener's runtime side: shared for http and https
 // listeners, tcp for tcp listeners.
 type runListener struct {
-	shared   *session.Listener
+	shared   *listener.HTTP
 	tcp      *tcp.Listener
 	acceptor *listener.Acceptor // nil while inactive
 	tls      *handshake.Server  // https only: certificates and TLS settings
@@ -66,7 +68,7 @@ func (rl *runListener) sessions() int {
 	if rl.tcp != nil {
 		return rl.tcp.Sessions()
 	}
-	return rl.shared.Sessions()
+	return rl.shared.Conns()
 }
 
 // closeAll closes the listener's connections now.
@@ -136,13 +138,15 @@ func Run(ctx context.Context, cfg Config, end *End) error {
 
 func newProxy(cfg Config, events *hub) *proxy {
 	cfg = cfg.withDefaults()
-	env := session.NewEnv(cfg.Logger)
-	env.IdleBackendTimeout = cfg.IdleBackendTimeout
+	xenv := exchange.NewEnv(cfg.Logger)
+	xenv.IdleBackendTimeout = cfg.IdleBackendTimeout
+	xenv.AccessLog = cfg.AccessLog
+	env := session.NewEnv(xenv)
 	env.ParkAfter = cfg.ParkAfter
-	env.AccessLog = cfg.AccessLog
 	return &proxy{
 		cfg:       cfg,
 		state:     state.New(),
+		xenv:      xenv,
 		env:       env,
 		benv:      &backend.Env{Events: events.publish, Log: cfg.Logger, Health: cfg.Health},
 		tcpEnv:    tcp.NewEnv(cfg.Logger),

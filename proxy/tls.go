@@ -3,7 +3,6 @@ package proxy
 import (
 	"errors"
 	"net"
-	"net/netip"
 	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
@@ -32,7 +31,7 @@ func (p *proxy) newTLS(rl *runListener, l order.Listener) error {
 	hs.SetIndex(cert.NewIndex(nil, def))
 	rl.tls = hs
 	lim := rl.shared.Settings().Limits
-	rl.h2 = h2.NewServer(p.env, rl.shared, h2.Limits{MaxHeaderFields: lim.MaxHeaderFields, MaxHeaderBlock: lim.MaxHeadBytes}, &p.conns)
+	rl.h2 = h2.NewServer(p.xenv, rl.shared, h2.Limits{MaxHeaderFields: lim.MaxHeaderFields, MaxHeaderBlock: lim.MaxHeadBytes}, &p.conns)
 	return nil
 }
 
@@ -71,11 +70,7 @@ func (p *proxy) serveTLS(rl *runListener) listener.Handler {
 		}
 		if tc.ConnectionState().NegotiatedProtocol == handshake.ProtoH2 {
 			defer release()
-			var client netip.Addr
-			if hdr != nil && hdr.HasAddrs() {
-				client = hdr.Source.Addr().Unmap()
-			}
-			rl.h2.Serve(tc, served, client)
+			rl.h2.Serve(tc, served, hdr)
 			return
 		}
 		session.ServeTLS(p.env, rl.shared, tc, served, hdr, release)

@@ -2,6 +2,8 @@ package session
 
 import (
 	"bytes"
+	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/listener"
 	"io"
 	"log/slog"
 	"net"
@@ -234,9 +236,9 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 // address; it stops when the test ends.
 func benchProxyAddr(b testing.TB, opt benchOptions) string {
 	origin := rawOrigin(b)
-	env := NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	env := NewEnv(exchange.NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env.ParkAfter = opt.parkAfter
-	ln := NewListener("127.0.0.1:0", &Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
+	ln := listener.NewHTTP("127.0.0.1:0", &listener.Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
 		ConnectTimeout: time.Second, RequestTimeout: time.Minute, Proto: "http"})
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c", StickySession: opt.sticky}}, nil)
 	be := backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin}, 4)
@@ -250,10 +252,10 @@ func benchProxyAddr(b testing.TB, opt benchOptions) string {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { al.Close() })
-		env.AccessLog = al
+		env.X.AccessLog = al
 	}
 	c.Add(be)
-	tbl, _ := router.New[*Route]().Add(router.Rule[*Route]{Hostname: "bench.example.com", Target: &Route{Cluster: c}})
+	tbl, _ := router.New[*listener.Route]().Add(router.Rule[*listener.Route]{Hostname: "bench.example.com", Target: &listener.Route{Cluster: c}})
 	ln.SetRoutes(tbl)
 	sock, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

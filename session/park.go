@@ -86,10 +86,10 @@ func (s *Session) closeParked(timedOut bool) bool {
 	return true
 }
 
-// closeIfIdle closes the connection if it is between requests, waiting in
+// CloseIfIdle closes the connection if it is between requests, waiting in
 // its goroutine (which then ends the session) or parked (ended here). It
 // reports whether it did. A busy session is left to finish its exchange.
-func (s *Session) closeIfIdle() bool {
+func (s *Session) CloseIfIdle() bool {
 	for {
 		switch s.state.Load() {
 		case idle:

@@ -59,7 +59,7 @@ func TestIdleConnectionParksAndWakes(t *testing.T) {
 	if g := runtime.NumGoroutine(); g > before+2 {
 		t.Fatalf("%d goroutines with %d parked connections, %d before them", g, n, before)
 	}
-	if got := h.ln.Sessions(); got != n {
+	if got := h.ln.Conns(); got != n {
 		t.Fatalf("%d sessions tracked, want %d (parked ones stay open)", got, n)
 	}
 	for round := range 3 {
@@ -124,7 +124,7 @@ func TestParkedConnectionTimesOut(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("closed after %v, want about 300ms", d)
 	}
-	waitFor(t, "the sessions to end", func() bool { return h.ln.Sessions() == 0 && h.env.Parked() == 0 })
+	waitFor(t, "the sessions to end", func() bool { return h.ln.Conns() == 0 && h.env.Parked() == 0 })
 	if a := h.env.Active.Load(); a != 0 {
 		t.Fatalf("%d connections counted active", a)
 	}
@@ -154,7 +154,7 @@ func TestDrainAndHardStopCloseParkedConnections(t *testing.T) {
 			for _, c := range conns {
 				expectClosed(t, c, 5*time.Second)
 			}
-			waitFor(t, "the sessions to end", func() bool { return h.ln.Sessions() == 0 })
+			waitFor(t, "the sessions to end", func() bool { return h.ln.Conns() == 0 })
 			if p := h.env.Parked(); p != 0 {
 				t.Fatalf("%d still parked", p)
 			}
@@ -214,9 +214,9 @@ func TestParkingRaces(t *testing.T) {
 			case <-stop:
 				return
 			case <-time.After(7 * time.Millisecond):
-				for _, s := range h.ln.conns.Snapshot() {
+				for _, c := range h.ln.Snapshot() {
 					if rand.IntN(8) == 0 {
-						s.closeIfIdle()
+						c.CloseIfIdle()
 					}
 				}
 			}
@@ -225,7 +225,7 @@ func TestParkingRaces(t *testing.T) {
 	wg.Wait()
 	close(stop)
 	closer.Wait()
-	waitFor(t, "every session to end", func() bool { return h.ln.Sessions() == 0 })
+	waitFor(t, "every session to end", func() bool { return h.ln.Conns() == 0 })
 	if a := h.env.Active.Load(); a != 0 {
 		t.Fatalf("%d connections still counted active", a)
 	}

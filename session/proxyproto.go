@@ -10,15 +10,15 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
+	"github.com/sluiceproxy/sluice/listener"
 )
 
-// readProxyHeader reads the client's PROXY protocol header from s.conn
+// readProxyHeader reads the client's PROXY protocol header from its connection
 // and uses it (see ReadProxyHeader and useProxyHeader). It reports false
 // when the connection must close.
 func (s *Session) readProxyHeader() bool {
-	h, err := ReadProxyHeader(s.env, s.ln, s.conn)
+	h, err := ReadProxyHeader(s.env, s.ln, s.cl.Conn)
 	if err != nil {
 		return false
 	}
@@ -34,7 +34,7 @@ func (s *Session) readProxyHeader() bool {
 // the caller then closes conn. An https listener calls it on the raw
 // connection before the TLS handshake and hands the header to
 // ServeProxied.
-func ReadProxyHeader(env *Env, ln *Listener, conn net.Conn) (*proxyproto.Header, error) {
+func ReadProxyHeader(env *Env, ln *listener.HTTP, conn net.Conn) (*proxyproto.Header, error) {
 	set := ln.Settings()
 	bufp := env.getBuf()
 	defer env.putBuf(bufp)
@@ -67,19 +67,8 @@ func ReadProxyHeader(env *Env, ln *Listener, conn net.Conn) (*proxyproto.Header,
 // header sent to send_proxy clusters); a LOCAL or UNKNOWN header keeps the
 // connection's own.
 func (s *Session) useProxyHeader(h *proxyproto.Header) {
-	s.proxyHdr = h
+	s.cl.ProxyHeader = h
 	if h.HasAddrs() {
-		s.client = netip.AddrPortFrom(h.Source.Addr().Unmap(), h.Source.Port())
+		s.cl.Addr = netip.AddrPortFrom(h.Source.Addr().Unmap(), h.Source.Port())
 	}
-}
-
-// sendProxyHeader writes a PROXY protocol v2 header naming the client to a
-// new backend connection of a send_proxy cluster: the addresses of the
-// client's own header when it had some, else the connection's.
-func (s *Session) sendProxyHeader(bc *backend.Conn) error {
-	h := proxyproto.ConnHeader(s.conn)
-	if s.proxyHdr != nil && s.proxyHdr.HasAddrs() {
-		h.Source, h.Dest = s.proxyHdr.Source, s.proxyHdr.Dest
-	}
-	return bc.SendProxyHeader(&h, s.set.BackTimeout)
 }

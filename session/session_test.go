@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/listener"
 	"io"
 	"log/slog"
 	"net"
@@ -21,7 +23,7 @@ import (
 // harness serves one listener with a catch-all route to one origin.
 type harness struct {
 	env  *Env
-	ln   *Listener
+	ln   *listener.HTTP
 	addr string
 	logs *lockedWriter
 	wg   sync.WaitGroup
@@ -48,13 +50,13 @@ func newHarnessParking(t *testing.T, parkAfter, idle time.Duration) *harness {
 	t.Cleanup(func() { srv.Close() })
 
 	h := &harness{logs: &lockedWriter{w: &bytes.Buffer{}}}
-	h.env = NewEnv(slog.New(slog.NewTextHandler(h.logs, nil)))
+	h.env = NewEnv(exchange.NewEnv(slog.New(slog.NewTextHandler(h.logs, nil))))
 	h.env.ParkAfter = parkAfter
-	h.ln = NewListener("127.0.0.1:0", &Settings{FrontTimeout: idle, BackTimeout: 5 * time.Second,
+	h.ln = listener.NewHTTP("127.0.0.1:0", &listener.Settings{FrontTimeout: idle, BackTimeout: 5 * time.Second,
 		ConnectTimeout: time.Second, RequestTimeout: idle, Proto: "http"})
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c"}}, nil)
 	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin.Addr().String()}, 4))
-	tbl, err := router.New[*Route]().Add(router.Rule[*Route]{Hostname: "*", Target: &Route{Cluster: c}})
+	tbl, err := router.New[*listener.Route]().Add(router.Rule[*listener.Route]{Hostname: "*", Target: &listener.Route{Cluster: c}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,8 +122,8 @@ func get(t *testing.T, c net.Conn, r *bufio.Reader, path string) *http.Response 
 // counted and logged with its request id; another connection is untouched.
 func TestPanicIsContained(t *testing.T) {
 	h := newHarness(t)
-	h.env.testHook = func(s *Session) {
-		if string(s.req.Path) == "/boom" {
+	h.env.X.TestHook = func(x *exchange.Exchange) {
+		if string(x.Req.Path) == "/boom" {
 			panic("boom")
 		}
 	}
@@ -151,7 +153,7 @@ func TestPanicIsContained(t *testing.T) {
 	if resp := get(t, good, gr, "/after"); resp.StatusCode != 200 {
 		t.Fatalf("other connection after the panic: %d", resp.StatusCode)
 	}
-	h.env.testHook = nil
+	h.env.X.TestHook = nil
 	logs := h.logs.String()
 	if !strings.Contains(logs, "panic while serving") || !strings.Contains(logs, "request_id=") ||
 		strings.Contains(logs, "request_id=none") {
@@ -176,7 +178,7 @@ func TestParkedSessionHoldsNoBuffer(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		n, inUse := h.ln.Sessions(), h.env.BuffersInUse.Load()
+		n, inUse := h.ln.Conns(), h.env.X.BuffersInUse.Load()
 		if n == 1 && inUse == 0 {
 			break
 		}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
+	"github.com/sluiceproxy/sluice/listener"
 )
 
 // ServeTLS serves HTTP/1.1 on a TLS connection whose handshake is done, as
@@ -14,8 +15,9 @@ import (
 // (the connection stays open), and the listener's or cluster's HSTS header
 // goes on every response. A *tls.Conn offers no raw descriptor, so between
 // requests the session waits in a plain Read holding its buffer.
-func ServeTLS(env *Env, ln *Listener, conn *tls.Conn, served *cert.Cert, hdr *proxyproto.Header, release func()) {
+func ServeTLS(env *Env, ln *listener.HTTP, conn *tls.Conn, served *cert.Cert, hdr *proxyproto.Header, release func()) {
 	st := conn.ConnectionState()
-	serve(&Session{env: env, ln: ln, conn: conn, release: release, first: true, tlsCert: served,
-		tlsVersion: st.Version, sni: st.ServerName}, hdr)
+	s := newSession(env, ln, conn, release)
+	s.cl.Cert, s.cl.TLSVersion, s.cl.SNI = served, st.Version, st.ServerName
+	serve(s, hdr)
 }

@@ -56,7 +56,24 @@ const (
 	HeaderXRequestID                  // X-Request-Id
 	HeaderSluiceRequestID             // Sluice-Request-Id
 	HeaderCookie                      // Cookie
+	HeaderHTTP2Settings               // HTTP2-Settings
+	NumHeaderKinds                    // the number of kinds, for tables indexed by kind
 )
+
+// HopByHop reports whether fields of kind k belong to one connection and
+// are never forwarded as they are (RFC 9110 §7.6.1, RFC 9113 §8.2.2):
+// Connection, Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Upgrade
+// and HTTP2-Settings. Fields named in a Connection field are hop-by-hop too
+// (see Request.ConnectionListed). This is the one list of them: every
+// protocol front and the exchange stage ask it.
+func (k HeaderKind) HopByHop() bool {
+	switch k {
+	case HeaderConnection, HeaderKeepAlive, HeaderProxyConnection, HeaderTE,
+		HeaderTransferEncoding, HeaderUpgrade, HeaderHTTP2Settings:
+		return true
+	}
+	return false
+}
 
 // Header is one field line. Name and Value alias the buffer that was parsed
 // and are valid only while it is unchanged. Value has leading and trailing
@@ -120,8 +137,15 @@ func ClassifyHeader(name []byte) HeaderKind {
 			return HeaderXRequestID
 		}
 	case 14:
-		if equalFold(name, "content-length") {
-			return HeaderContentLength
+		switch lower(name[0]) {
+		case 'c':
+			if equalFold(name, "content-length") {
+				return HeaderContentLength
+			}
+		case 'h':
+			if equalFold(name, "http2-settings") {
+				return HeaderHTTP2Settings
+			}
 		}
 	case 15:
 		if equalFold(name, "x-forwarded-for") {
@@ -157,18 +181,26 @@ func ClassifyHeader(name []byte) HeaderKind {
 	return HeaderOther
 }
 
-// connectionListed reports whether name appears as a token in any of the
-// Connection fields among hs.
-func connectionListed(hs []Header, name []byte) bool {
+// ConnectionListed reports whether name appears as a token in any of the
+// Connection fields among hs, which makes fields of that name hop-by-hop.
+// It allocates nothing.
+func ConnectionListed(hs []Header, name []byte) bool {
 	for i := range hs {
-		if hs[i].Kind != HeaderConnection {
-			continue
+		if hs[i].Kind == HeaderConnection && ListContains(hs[i].Value, name) {
+			return true
 		}
-		it := listIter{b: hs[i].Value}
-		for tok, ok := it.next(); ok; tok, ok = it.next() {
-			if len(tok) > 0 && equalFoldBytes(tok, name) {
-				return true
-			}
+	}
+	return false
+}
+
+// ListContains reports whether the comma-separated list value (a
+// Connection field's, say) has name among its elements, ignoring ASCII
+// case. It allocates nothing.
+func ListContains(value, name []byte) bool {
+	it := listIter{b: value}
+	for tok, ok := it.next(); ok; tok, ok = it.next() {
+		if len(tok) > 0 && equalFoldBytes(tok, name) {
+			return true
 		}
 	}
 	return false

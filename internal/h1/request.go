@@ -51,6 +51,9 @@ type Request struct {
 	originAt int
 }
 
+// AbsoluteForm reports whether Target is in absolute-form.
+func (r *Request) AbsoluteForm() bool { return r.originAt != 0 }
+
 // AppendOrigin appends the request target in origin-form: Target itself,
 // or for an absolute-form target the part after its authority, with a "/"
 // before it when that part has no path ("http://h?q" gives "/?q"). The
@@ -77,7 +80,7 @@ func (r *Request) Reset() {
 // token of a Connection field, which makes that field hop-by-hop. It allocates
 // nothing.
 func (r *Request) ConnectionListed(name []byte) bool {
-	return connectionListed(r.Headers, name)
+	return ConnectionListed(r.Headers, name)
 }
 
 // ParseRequest parses one request head at the start of buf into r, which it

@@ -204,7 +204,7 @@ func TestClassifyHeader(t *testing.T) {
 		"te": HeaderTE, "Trailer": HeaderTrailer, "UPGRADE": HeaderUpgrade, "Expect": HeaderExpect,
 		"X-Forwarded-For": HeaderXForwardedFor, "X-Forwarded-Proto": HeaderXForwardedProto,
 		"X-Forwarded-Port": HeaderXForwardedPort, "Forwarded": HeaderForwarded, "X-Request-ID": HeaderXRequestID,
-		"Sluice-Request-Id": HeaderSluiceRequestID, "Cookie": HeaderCookie,
+		"Sluice-Request-Id": HeaderSluiceRequestID, "Cookie": HeaderCookie, "HTTP2-Settings": HeaderHTTP2Settings,
 		"Hos": HeaderOther, "Hostx": HeaderOther, "Content-Lengtx": HeaderOther, "X-Forwarded-Fox": HeaderOther,
 		"Set-Cookie": HeaderOther, "Cookif": HeaderOther, "": HeaderOther, "Tf": HeaderOther,
 	}

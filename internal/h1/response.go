@@ -42,7 +42,7 @@ func (r *Response) Reset() {
 // token of a Connection field, which makes that field hop-by-hop. It allocates
 // nothing.
 func (r *Response) ConnectionListed(name []byte) bool {
-	return connectionListed(r.Headers, name)
+	return ConnectionListed(r.Headers, name)
 }
 
 // ParseResponse parses one response head at the start of buf into r, which it

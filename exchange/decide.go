@@ -1,0 +1,113 @@
+package exchange
+
+import (
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/internal/cookie"
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/listener"
+	"github.com/sluiceproxy/sluice/router"
+)
+
+// Facts are what a request's fate depends on. They are immutable
+// snapshots (the listener's settings and routing table, a cluster's
+// settings as the route's cluster holds them), so Decide is pure: the same
+// facts give the same decision.
+type Facts struct {
+	Req      *Request
+	Listener *listener.Settings
+	Routes   *router.Table[*listener.Route]
+	// Cert is the certificate served on a TLS connection; nil on plain
+	// ones.
+	Cert *cert.Cert
+}
+
+// Decision is a request's fate.
+type Decision struct {
+	// Status, when not 0, is the proxy's own answer: the request goes to
+	// no backend.
+	Status int
+	// Redirect is set with Status 301: the answer redirects to https.
+	Redirect bool
+	// Cluster is the matched cluster (nil when none matched), Settings the
+	// snapshot of its settings the exchange keeps.
+	Cluster  *backend.Cluster
+	Settings *backend.Settings
+	// H2C sends the request as a stream of a cleartext HTTP/2 connection
+	// (the cluster's http2 setting) instead of HTTP/1.1.
+	H2C bool
+	// Replayable requests may go out on a pooled connection and be sent
+	// again, once, if it fails before any response byte (see replay.go).
+	Replayable bool
+	// Sticky is set when the cluster has sticky sessions; Cookie is then
+	// the request's sticky cookie value (nil when it has none).
+	Sticky bool
+	Cookie []byte
+}
+
+// Decide gives a request's fate. The rules, in order (docs/http.md lists
+// them with their answers):
+//
+//  1. CONNECT: 501 (the proxy tunnels nothing by method);
+//  2. more fields than the listener's max_header_fields: 431;
+//  3. on TLS, a host the served certificate does not cover: 421;
+//  4. no frontend for the host, path and method: 404;
+//  5. a deny frontend: 403;
+//  6. a cluster with https_redirect, on a plain http listener: 301;
+//  7. a declared body over the listener's max_body_bytes: 413;
+//  8. otherwise forward to the cluster, over HTTP/2 when it says http2.
+func Decide(f *Facts) Decision {
+	req, set := f.Req, f.Listener
+	switch {
+	case string(req.Method) == "CONNECT":
+		return Decision{Status: 501}
+	case len(req.Fields) > maxFields(set):
+		return Decision{Status: 431}
+	case f.Cert != nil && len(req.Host) > 0 && !f.Cert.CoversBytes(req.Host):
+		return Decision{Status: 421}
+	}
+	rt, ok := f.Routes.Lookup(req.Host, req.Path, req.Method)
+	if !ok {
+		return Decision{Status: 404}
+	}
+	if rt.Deny {
+		return Decision{Status: 403}
+	}
+	d := Decision{Cluster: rt.Cluster, Settings: rt.Cluster.Settings()}
+	cs := d.Settings
+	switch {
+	case cs.HTTPSRedirect && set.Proto == "http":
+		d.Status, d.Redirect = 301, true
+		return d
+	case set.MaxBodyBytes > 0 && req.ContentLength > set.MaxBodyBytes:
+		d.Status = 413
+		return d
+	}
+	d.H2C = cs.HTTP2
+	d.Replayable = Replayable(req)
+	if cs.StickySession {
+		d.Sticky = true
+		d.Cookie = stickyCookie(req.Fields, set.CookieName())
+	}
+	return d
+}
+
+func maxFields(set *listener.Settings) int {
+	if set.Limits.MaxHeaderFields > 0 {
+		return set.Limits.MaxHeaderFields
+	}
+	return h1.DefaultMaxHeaderFields
+}
+
+// stickyCookie returns the value of the first cookie called name in the
+// Cookie fields of hs, or nil. It allocates nothing.
+func stickyCookie(hs []h1.Header, name string) []byte {
+	for i := range hs {
+		if hs[i].Kind == h1.HeaderCookie {
+			if v := cookie.Value(hs[i].Value, name); v != nil {
+				return v
+			}
+		}
+	}
+	return nil
+}

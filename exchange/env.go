@@ -1,0 +1,85 @@
+package exchange
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sluiceproxy/sluice/accesslog"
+)
+
+// Env is what every exchange of a proxy shares, whatever its protocol:
+// logging, counters, request ids, buffers and the access log. Its methods
+// are safe for concurrent use.
+type Env struct {
+	Log *slog.Logger
+	// IdleBackendTimeout is how long a pooled backend connection may stay
+	// idle before it is closed instead of reused.
+	IdleBackendTimeout time.Duration
+	// AccessLog receives a line per request; nil writes none. Set before
+	// serving.
+	AccessLog *accesslog.Logger
+
+	// Counters, read by status queries.
+	Requests atomic.Int64
+	Tunnels  atomic.Int64 // upgraded connections being tunnelled now
+	// BuffersInUse counts pooled buffers taken and not yet given back; a
+	// parked connection holds none.
+	BuffersInUse atomic.Int64
+
+	idPrefix [8]byte
+	idSeq    atomic.Uint64
+
+	bufs sync.Pool // *[]byte of BufSize
+
+	// TestHook, when set (by tests only), runs at the start of each
+	// exchange.
+	TestHook func(*Exchange)
+}
+
+// BufSize is the size of pooled buffers: client reads, backend reads,
+// request heads. A request or response head larger than this is refused
+// (responses) or moves to a buffer of the head limit (requests).
+const BufSize = 16 << 10
+
+// NewEnv returns an Env logging to log, whose request ids start with a
+// random prefix.
+func NewEnv(log *slog.Logger) *Env {
+	e := &Env{Log: log, IdleBackendTimeout: 30 * time.Second}
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	hex.Encode(e.idPrefix[:], r[:])
+	e.bufs.New = func() any { b := make([]byte, BufSize); return &b }
+	return e
+}
+
+// IDLen is the length of a request id: 8 hex digits of process prefix, a
+// dash, 12 hex digits of sequence.
+const IDLen = 21
+
+// NewID writes a new request id into dst.
+func (e *Env) NewID(dst *[IDLen]byte) {
+	n := e.idSeq.Add(1)
+	copy(dst[:8], e.idPrefix[:])
+	dst[8] = '-'
+	const digits = "0123456789abcdef"
+	for i := IDLen - 1; i > 8; i-- {
+		dst[i] = digits[n&0xf]
+		n >>= 4
+	}
+}
+
+// GetBuf takes a buffer of BufSize from the pool; PutBuf gives it back.
+func (e *Env) GetBuf() *[]byte {
+	e.BuffersInUse.Add(1)
+	return e.bufs.Get().(*[]byte)
+}
+
+// PutBuf gives back a buffer taken with GetBuf.
+func (e *Env) PutBuf(b *[]byte) {
+	e.BuffersInUse.Add(-1)
+	e.bufs.Put(b)
+}

@@ -1,0 +1,240 @@
+package exchange
+
+import (
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
+)
+
+// forwardH2C serves the request through a backend of a cluster with http2
+// set: it goes out as a stream of a pooled cleartext HTTP/2 connection
+// (net/http's transport, prior knowledge) with the fields the header table
+// forwards and the same forwarding fields, and the response comes back as
+// it arrives, trailers included where the front can send them. One backend
+// is tried (the transport dials); nothing is replayed.
+func (x *Exchange) forwardH2C() Result {
+	b, _ := x.dec.Cluster.Pick(nil)
+	if b == nil {
+		return x.answer(503, x.clusterAnswers())
+	}
+	b.Acquire()
+	defer b.Release()
+	x.m.backend = b
+	req := &x.Req
+	ctx := backend.WithConnectTimeout(x.front.Context(), x.Set.ConnectTimeout)
+	out, err := http.NewRequestWithContext(ctx, string(req.Method), "http://"+b.Addr+string(req.Target), nil)
+	if err != nil {
+		return x.answer(400, x.clusterAnswers())
+	}
+	out.Host = string(req.Host)
+	x.h2cFields(out.Header)
+	var body *h2cBody
+	if req.HasBody() {
+		p, done, err := x.front.InitialBody()
+		if err == nil && overLimit(x.Set.MaxBodyBytes, len(p)) {
+			err = ErrTooLarge
+		}
+		if err != nil {
+			return x.badBody(err)
+		}
+		x.bodyDone = done
+		body = newH2CBody(x, p, done)
+		out.Body, out.ContentLength = body, req.ContentLength
+		if req.Unsized {
+			out.ContentLength = -1
+		}
+	}
+	x.m.sentAt()
+	resp, err := b.RoundTripH2C(out)
+	if err != nil {
+		if body != nil {
+			x.bodyDone = body.finish()
+		}
+		return x.fail(502, "h2c", err)
+	}
+	x.m.firstByte(0)
+	x.m.answered(resp.StatusCode)
+	res := x.streamH2C(resp)
+	resp.Body.Close()
+	b.DoneH2C()
+	// The upload may have run on (full duplex): the client's connection
+	// serves on only if the body was read whole.
+	if body != nil {
+		x.bodyDone = body.finish()
+		if !x.bodyDone && res == Complete {
+			res = Unread
+		}
+	}
+	return res
+}
+
+// h2cFields sets the fields of the request to an h2c backend: those the
+// header table forwards (not Expect, which the transport handles), the
+// cookies joined, and the forwarding fields.
+func (x *Exchange) h2cFields(h http.Header) {
+	req := &x.Req
+	for i := range req.Fields {
+		f := &req.Fields[i]
+		if req.forwardField(f) && f.Kind != h1.HeaderExpect {
+			h.Add(string(f.Name), string(f.Value))
+		}
+	}
+	var b []byte
+	if b = x.appendCookies(b); len(b) > 0 {
+		h.Set("Cookie", string(b[len("Cookie: "):len(b)-2]))
+	}
+	b = appendClientIP(appendValues(b[:0], req.Fields, h1.HeaderXForwardedFor), x.Client.Addr)
+	h.Set("X-Forwarded-For", string(b))
+	b = appendValues(b[:0], req.Fields, h1.HeaderForwarded)
+	b = append(appendForwardedNode(append(b, "for="...), x.Client.Addr), ";proto="...)
+	b = append(append(append(b, x.Set.Proto...), ";by="...), x.Ln.ByNode()...)
+	h.Set("Forwarded", string(b))
+	h.Set("X-Forwarded-Proto", x.Set.Proto)
+	h.Set("X-Forwarded-Port", x.Ln.Port())
+	h.Set("Sluice-Request-Id", string(x.ID[:]))
+}
+
+// streamH2C writes an h2c backend's response through the front.
+func (x *Exchange) streamH2C(resp *http.Response) Result {
+	fs := x.fields[:0]
+	for name, vs := range resp.Header {
+		k := h1.ClassifyHeader([]byte(name))
+		if responseFate[k] != keep {
+			continue
+		}
+		for _, v := range vs {
+			fs = append(fs, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
+		}
+	}
+	for name := range resp.Trailer {
+		fs = append(fs, h1.Header{Name: []byte("Trailer"), Value: []byte(name), Kind: h1.HeaderTrailer})
+	}
+	fs = x.appendOwn(fs)
+	x.fields = fs
+	x.head = Head{Status: resp.StatusCode, Reason: []byte(http.StatusText(resp.StatusCode)), Fields: fs,
+		ContentLength: -1, BodyPending: x.bodyPending()}
+	h := &x.head
+	switch {
+	case x.isHead || resp.StatusCode == 204 || resp.StatusCode == 304:
+		h.Framing = NoBody
+		if x.isHead && resp.ContentLength >= 0 {
+			h.ContentLength = resp.ContentLength
+		}
+	case resp.ContentLength >= 0:
+		h.Framing, h.ContentLength = Length, resp.ContentLength
+	default:
+		h.Framing = Unsized
+	}
+	x.began = true
+	if err := x.front.WriteHead(h, nil); err != nil {
+		x.m.clientErr(clientReset)
+		return Broken
+	}
+	if h.Framing == NoBody {
+		return Complete
+	}
+	bufp := x.Env.GetBuf()
+	defer x.Env.PutBuf(bufp)
+	buf := *bufp
+	for {
+		n, err := resp.Body.Read(buf)
+		x.m.recvB += int64(n)
+		if n > 0 && !x.write(buf[:n]) {
+			return Broken
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Broken // cut short: the client sees the connection close or the stream reset
+		}
+	}
+	var trailers []h1.Header
+	if len(resp.Trailer) > 0 {
+		trailers = x.fields[:0]
+		for name, vs := range resp.Trailer {
+			for _, v := range vs {
+				trailers = append(trailers, h1.Header{Name: []byte(name), Value: []byte(v)})
+			}
+		}
+		x.fields = trailers
+	}
+	if h.Framing == Unsized || trailers != nil {
+		if err := x.front.EndBody(trailers); err != nil {
+			return Broken
+		}
+	}
+	return Complete
+}
+
+// h2cBody is the request body as the HTTP/2 transport reads it, in a
+// goroutine of its own: the bytes the front held first, then the front's
+// ReadBody. Until Close (or finish giving up on it) the transport owns the
+// front's body side; the exchange waits for that in finish before it
+// returns.
+type h2cBody struct {
+	x      *Exchange
+	mu     sync.Mutex // held by Read; finish takes it to know Read is over
+	pend   []byte
+	done   bool // pend is the whole body
+	read   bool // the whole body was read
+	stop   bool // finish ran: no more reads
+	once   sync.Once
+	closed chan struct{}
+}
+
+func newH2CBody(x *Exchange, p []byte, done bool) *h2cBody {
+	return &h2cBody{x: x, pend: p, done: done, closed: make(chan struct{})}
+}
+
+func (b *h2cBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.stop:
+		return 0, io.ErrClosedPipe
+	case len(b.pend) > 0:
+		n := copy(p, b.pend)
+		b.pend = b.pend[n:]
+		return n, nil
+	case b.done:
+		b.read = true
+		return 0, io.EOF
+	}
+	n, err := b.x.front.ReadBody(p)
+	if err == io.EOF {
+		b.read = true
+	}
+	return n, err
+}
+
+// Close is called by the transport once it stops reading the body.
+func (b *h2cBody) Close() error {
+	b.once.Do(func() {
+		b.x.front.StopBody() // a Read in progress returns
+		close(b.closed)
+	})
+	return nil
+}
+
+// finish waits until the transport is done with the body (stopping it
+// after back_timeout) and for a Read in progress to return, then reports
+// whether the body was read whole. The front owns its body side again
+// after it.
+func (b *h2cBody) finish() bool {
+	t := time.NewTimer(b.x.Set.BackTimeout)
+	defer t.Stop()
+	select {
+	case <-b.closed:
+	case <-t.C:
+		_ = b.Close()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stop = true
+	return b.read
+}

@@ -1,0 +1,231 @@
+package exchange
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/metrics"
+)
+
+// responseLimits bound a backend's response head.
+var responseLimits = h1.Limits{MaxHeadBytes: BufSize, MaxHeaderFields: 200}
+
+// respond reads the backend's response to the request sent on bc (out, for
+// a replay) and streams it to the front. pre is set when the first read
+// was made with the request's write (its preN bytes are at the start of
+// x.buf, its error preErr). It owns bc.
+func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, preErr error) Result {
+	bc, ok, res := x.readHead(bc, out, pre, preN, preErr)
+	if !ok {
+		return res
+	}
+	x.m.answered(x.resp.Status)
+	if x.dec.Sticky && x.stickyMatch != bc.Backend {
+		x.setCookie = x.appendSetCookie(x.setCookie[:0], bc.Backend.StickyID())
+	}
+	resp := &x.resp
+	if resp.Status == 101 {
+		if x.Req.Upgrade == nil {
+			bc.Close()
+			x.finishUpload(true)
+			return x.fail(502, "reading response", errors.New("unrequested 101 response"))
+		}
+		return x.tunnel(bc)
+	}
+	framing := resp.Framing(x.isHead)
+	var (
+		after     = x.buf[resp.HeadLen:x.n] // what came with the head
+		initial   []byte                    // the body bytes among them
+		extra     bool                      // bytes after the body: the connection is unusable
+		remaining int64
+		complete  = true
+		chunks    h1.ChunkedScanner
+		to        Framing
+		decode    = !x.front.TakesChunked()
+	)
+	switch framing {
+	case h1.FramingNone:
+		to, extra = NoBody, len(after) > 0
+	case h1.FramingLength:
+		k := min(resp.ContentLength, int64(len(after)))
+		initial, to = after[:k], Length
+		remaining = resp.ContentLength - k
+		complete, extra = remaining == 0, int(k) < len(after)
+	case h1.FramingChunked:
+		var k, m int
+		var err error
+		if decode {
+			k, m, complete, err = chunks.Decode(after)
+			to = Unsized
+		} else {
+			k, complete, err = chunks.Scan(after)
+			m, to = k, Chunked
+		}
+		if err != nil {
+			bc.Close()
+			x.finishUpload(true)
+			return x.fail(502, "reading response body", err)
+		}
+		initial, extra = after[:m], complete && k < len(after)
+	case h1.FramingUntilClose:
+		initial, to, complete = after, UntilClose, false
+	}
+	reusable := resp.KeepAlive && framing != h1.FramingUntilClose && !extra
+
+	h := x.backendHead(to)
+	h.BodyPending = x.bodyPending()
+	x.began = true
+	if err := x.front.WriteHead(h, initial); err != nil {
+		x.m.clientErr(clientReset)
+		bc.Close()
+		x.finishUpload(true)
+		return Broken
+	}
+	if !complete {
+		var ok bool
+		switch framing {
+		case h1.FramingLength:
+			ok = x.copyLength(bc, remaining)
+		case h1.FramingChunked:
+			ok = x.copyChunked(bc, &chunks, decode)
+		default:
+			x.copyUntilClose(bc)
+		}
+		if ok && to == Unsized {
+			ok = x.front.EndBody(nil) == nil
+		}
+		if !ok {
+			bc.Close()
+			x.finishUpload(true)
+			return Broken
+		}
+	} else if to == Unsized && x.front.EndBody(nil) != nil {
+		bc.Close()
+		x.finishUpload(true)
+		return Broken
+	}
+	bodyRead := x.finishUpload(false)
+	if reusable && bodyRead && !x.dec.Settings.SendProxy { // a send_proxy connection names its client: never shared
+		bc.Backend.PutIdle(bc, time.Now())
+	} else {
+		bc.Close()
+	}
+	if !bodyRead || h.BodyPending || framing == h1.FramingUntilClose {
+		return Unread
+	}
+	return Complete
+}
+
+// readHead reads the response head into x.resp, relaying interim (1xx)
+// responses other than 101, and sending the request again on a fresh
+// connection when the replay policy allows. It returns the connection in
+// use; on failure (ok false) it has answered the client, or the exchange
+// is Broken.
+func (x *Exchange) readHead(bc *backend.Conn, out []byte, pre bool, preN int, preErr error) (_ *backend.Conn, ok bool, _ Result) {
+	for {
+		if x.n > 0 {
+			_, perr := h1.ParseResponse(x.buf[:x.n], &x.resp, responseLimits)
+			if perr == nil {
+				st := x.resp.Status
+				if st >= 200 || st == 101 {
+					return bc, true, Complete
+				}
+				if res, ok := x.interim(bc); !ok {
+					return bc, false, res
+				}
+				continue
+			}
+			if perr == h1.ErrIncomplete && x.n == len(x.buf) {
+				perr = errors.New("response head too large")
+			}
+			if perr != h1.ErrIncomplete {
+				// On a pooled connection, bytes that are no response may
+				// be left over from a backend's earlier, mis-framed answer.
+				if x.mayReplay(bc) {
+					if bc = x.replay(bc, out); bc != nil {
+						continue
+					}
+					return nil, false, x.fail(503, "reconnecting", perr)
+				}
+				bc.Close()
+				x.finishUpload(true)
+				return bc, false, x.fail(502, "parsing response", perr)
+			}
+		}
+		var k int
+		var err error
+		if pre { // read with the request's write, into x.buf[0:]
+			pre = false
+			k, err = preN, preErr
+		} else {
+			_ = bc.SetReadDeadline(x.backDeadline())
+			k, err = bc.Read(x.buf[x.n:])
+		}
+		if k > 0 {
+			x.m.firstByte(k)
+		}
+		x.n += k
+		if k > 0 || err == nil {
+			continue
+		}
+		// The pooled connection was closed by the server while idle.
+		if x.n == 0 && x.mayReplay(bc) {
+			if bc = x.replay(bc, out); bc != nil {
+				continue
+			}
+			return nil, false, x.fail(503, "reconnecting", err)
+		}
+		bc.Close()
+		up := x.finishUpload(true)
+		switch {
+		case !up && x.up.client:
+			return bc, false, x.badBody(x.up.err)
+		case isTimeout(err):
+			return bc, false, x.fail(504, "awaiting response", err)
+		default:
+			return bc, false, x.fail(502, "reading response", err)
+		}
+	}
+}
+
+// interim relays the interim response in x.resp and drops it from x.buf.
+func (x *Exchange) interim(bc *backend.Conn) (Result, bool) {
+	hl := x.resp.HeadLen
+	h := x.backendHead(NoBody)
+	x.began = true
+	if err := x.front.WriteInterim(h); err != nil {
+		x.m.clientErr(clientReset)
+		bc.Close()
+		x.finishUpload(true)
+		return Broken, false
+	}
+	x.n = copy(x.buf, x.buf[hl:x.n])
+	return Complete, true
+}
+
+// replay sends the request again, once, on a fresh connection after its
+// pooled connection failed before any response (see replay.go). It
+// returns the new connection, or nil when none could be made (the caller
+// answers 503).
+func (x *Exchange) replay(bc *backend.Conn, out []byte) *backend.Conn {
+	x.replayable = false
+	bc.Close()
+	x.n = 0
+	if bc = x.redial(bc.Backend); bc == nil {
+		return nil
+	}
+	_ = bc.SetDeadline(x.backDeadline())
+	if _, err := bc.Write(out); err != nil {
+		bc.Close()
+		x.Env.Log.Warn("backend exchange failed", "request_id", string(x.ID[:]), "step", "writing request again", "error", err)
+		return nil
+	}
+	return bc
+}
+
+func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+var _ = metrics.BackendTimeout

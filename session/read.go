@@ -1,0 +1,200 @@
+package session
+
+import (
+	"errors"
+	"io"
+	"os"
+	"time"
+
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/sock"
+	"github.com/sluiceproxy/sluice/metrics"
+)
+
+var errClosing = errors.New("session: listener closing")
+
+// errParked reports that waitData handed the connection to the poller.
+var errParked = errors.New("session: parked")
+
+// waitData waits until the client sends bytes, holding no buffer while it
+// waits, and reads them into a fresh buffer. A wait longer than the Env's
+// ParkAfter parks the connection (errParked): the goroutine must then
+// return without touching s.
+func (s *Session) waitData(deadline time.Time) error {
+	s.releaseBuf()
+	s.releaseHeads()
+	s.state.Store(idle)
+	if s.ln.Closing() {
+		return errClosing
+	}
+	if s.rc != nil {
+		wait := deadline
+		// Right after a wake the bytes are there: read them before any
+		// deadline check could park the connection again.
+		canPark := s.env.park != nil && !s.woken && s.env.ParkAfter >= 0 && time.Until(deadline) > s.env.ParkAfter
+		s.woken = false
+		if canPark {
+			wait = time.Now().Add(s.env.ParkAfter)
+		}
+		if err := s.cl.Conn.SetReadDeadline(wait); err != nil {
+			return err
+		}
+		err := s.rawWait()
+		if err != nil && canPark && isTimeout(err) {
+			if parkErr := s.park(deadline); parkErr == nil {
+				return errParked
+			} else if parkErr == errClosing {
+				return parkErr
+			}
+			// The poller refused: wait here for the rest of the time.
+			if err = s.cl.Conn.SetReadDeadline(deadline); err == nil {
+				err = s.rawWait()
+			}
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		if err := s.cl.Conn.SetReadDeadline(deadline); err != nil {
+			return err
+		}
+		s.acquireBuf()
+		n, err := s.cl.Conn.Read(s.buf)
+		if n == 0 && err != nil {
+			return err
+		}
+		s.w = n
+	}
+	if !s.state.CompareAndSwap(idle, busy) {
+		return errClosing
+	}
+	return nil
+}
+
+// rawWait waits through the raw connection until bytes arrive and reads
+// them into a fresh buffer.
+func (s *Session) rawWait() error {
+	s.rawN, s.rawErr = 0, nil
+	if err := s.rc.Read(s.rawFn); err != nil {
+		return err
+	}
+	if s.rawErr != nil {
+		return s.rawErr
+	}
+	if s.rawN == 0 {
+		return io.EOF
+	}
+	s.w = s.rawN
+	return nil
+}
+
+// rawRead is called by the poller: it tries a non-blocking read and gives
+// the buffer back when there is nothing to read, so a parked connection
+// holds no buffer.
+func (s *Session) rawRead(fd uintptr) bool {
+	s.acquireBuf()
+	n, again, err := sock.ReadFD(fd, s.buf)
+	if again {
+		s.releaseBuf()
+		return false
+	}
+	if err == io.EOF {
+		err = nil // rawWait reports n == 0 as io.EOF
+	}
+	s.rawN, s.rawErr = n, err
+	return true
+}
+
+// readHead reads and parses the next request head into s.hs.req and
+// starts its exchange. It reports !ok when the connection must close (it
+// has answered a head it refused) or has parked.
+func (s *Session) readHead() (ok, isParked bool) {
+	set := s.set
+	if s.r == s.w {
+		wait := set.FrontTimeout
+		if s.first {
+			wait = set.RequestTimeout
+		}
+		if err := s.waitData(time.Now().Add(wait)); err != nil {
+			return false, err == errParked
+		}
+	}
+	s.acquireHeads()
+	x := &s.hs.x
+	x.Start()
+	headDeadline := time.Now().Add(set.RequestTimeout)
+	deadlineSet := false
+	for {
+		_, err := h1.ParseRequest(s.buf[s.r:s.w], &s.hs.req, set.Limits)
+		if err == nil {
+			return true, false
+		}
+		if err != h1.ErrIncomplete {
+			status := 400
+			var pe *h1.Error
+			if errors.As(err, &pe) {
+				status = pe.Status
+			}
+			s.refuse(status, metrics.ClientParse)
+			s.env.Log.Debug("bad request", "request_id", string(x.ID[:]), "listener", s.ln.Addr,
+				"client", s.cl.Addr.Addr().String(), "error", err)
+			return false, false
+		}
+		if !s.makeRoom(set.Limits) {
+			return false, false
+		}
+		if !deadlineSet {
+			if s.cl.Conn.SetReadDeadline(headDeadline) != nil {
+				return false, false
+			}
+			deadlineSet = true
+		}
+		n, err := s.sock.Read(s.buf[s.w:])
+		s.w += n
+		if err != nil && n == 0 {
+			if isTimeout(err) {
+				s.refuse(408, metrics.ClientTimeout)
+			}
+			return false, false
+		}
+	}
+}
+
+// refuse answers a head the session refuses (unparsable, too large, too
+// slow) and ends its exchange; the connection closes after it.
+func (s *Session) refuse(status int, kind metrics.ClientError) {
+	x := &s.hs.x
+	x.CountIn(s.w - s.r)
+	s.hs.req.Reset()
+	x.Refused(s, status, kind)
+	x.Finish()
+}
+
+// makeRoom makes space after s.w for more of a head: it moves unread bytes
+// to the front, or moves to a buffer big enough for the head limit.
+func (s *Session) makeRoom(lim h1.Limits) bool {
+	if s.w < len(s.buf) {
+		return true
+	}
+	if s.r > 0 {
+		n := copy(s.buf, s.buf[s.r:s.w])
+		s.r, s.w = 0, n
+		return true
+	}
+	max := lim.MaxHeadBytes
+	if max <= 0 {
+		max = h1.DefaultMaxHeadBytes
+	}
+	if len(s.buf) > max {
+		return false // the parser has answered 431 already
+	}
+	big := make([]byte, max+1024)
+	n := copy(big, s.buf[s.r:s.w])
+	s.releaseBuf()
+	s.buf, s.r, s.w = big, 0, n
+	return true
+}
+
+func isTimeout(err error) bool {
+	return errors.Is(err, os.ErrDeadlineExceeded)
+}
