@@ -34,7 +34,8 @@ type Acceptor struct {
 	done  chan struct{}
 
 	// work hands a new connection to a worker waiting for one (see
-	// worker); idle counts the workers waiting.
+	// worker); idle counts the workers waiting that no connection has
+	// been promised to yet.
 	work chan net.Conn
 	idle atomic.Int32
 }
@@ -131,11 +132,65 @@ func (a *Acceptor) loop() {
 		}
 		backoff = 0
 		a.conns.Add(1)
-		select {
-		case a.work <- c: // an idle worker takes it
-		default:
+		if a.claimIdle() {
+			a.work <- c // the claimed worker takes it (see worker)
+		} else {
 			a.conns.Add(1) // the worker's own count, while it lives
 			go a.worker(c)
+		}
+	}
+}
+
+// Handing a connection to an idle worker. idle counts the workers that
+// wait and to which no connection has been promised. The accept loop
+// claims one (claimIdle: idle-1) and then sends on a.work, blocking: a
+// worker is bound to receive, because a worker that stops waiting
+// (timeout, Close) takes itself out of idle first (leaveIdle), and when it
+// finds idle at 0, every waiting worker, itself included, has been
+// promised a connection, so it receives one before it goes. A connection
+// thus goes to a waiting worker whenever one has counted itself idle,
+// even one that has not reached its receive yet; a non-blocking send
+// would find none there and start a second worker.
+
+// claimIdle promises the next connection to an idle worker; false when
+// none waits.
+func (a *Acceptor) claimIdle() bool {
+	for {
+		n := a.idle.Load()
+		if n == 0 {
+			return false
+		}
+		if a.idle.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// enterIdle counts a worker as waiting; false when MaxIdleWorkers wait
+// already (the worker then ends).
+func (a *Acceptor) enterIdle() bool {
+	for {
+		n := a.idle.Load()
+		if n >= MaxIdleWorkers {
+			return false
+		}
+		if a.idle.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// leaveIdle takes a worker that stops waiting out of idle; false when a
+// connection has been promised to every waiting worker meanwhile: the
+// worker must then receive it from a.work.
+func (a *Acceptor) leaveIdle() bool {
+	for {
+		n := a.idle.Load()
+		if n == 0 {
+			return false
+		}
+		if a.idle.CompareAndSwap(n, n-1) {
+			return true
 		}
 	}
 }
@@ -161,8 +216,7 @@ func (a *Acceptor) worker(c net.Conn) {
 	var t *time.Timer
 	for {
 		a.serve(c, a.rel)
-		if a.idle.Add(1) > MaxIdleWorkers {
-			a.idle.Add(-1)
+		if !a.enterIdle() {
 			return
 		}
 		if t == nil {
@@ -171,16 +225,17 @@ func (a *Acceptor) worker(c net.Conn) {
 			t.Reset(WorkerIdle)
 		}
 		select {
-		case c = <-a.work:
-			a.idle.Add(-1)
+		case c = <-a.work: // claimed by the accept loop, which took it out of idle
 			t.Stop()
+			continue
 		case <-t.C:
-			a.idle.Add(-1)
-			return
 		case <-a.quit:
-			a.idle.Add(-1)
+			t.Stop()
+		}
+		if a.leaveIdle() {
 			return
 		}
+		c = <-a.work // promised before this worker could leave
 	}
 }
 
