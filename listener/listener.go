@@ -13,20 +13,11 @@ import (
 	"github.com/sluiceproxy/sluice/internal/sock"
 )
 
-// Slots bounds the client connections open at once across listeners: a
-// listener takes a slot before accepting and the connection's handler gives
-// it back when the connection ends. When no slot is free, accepting pauses
-// and the kernel's backlog holds new connections.
-type Slots chan struct{}
-
-// NewSlots returns room for n connections.
-func NewSlots(n int) Slots { return make(Slots, n) }
-
 // Acceptor runs the accept loop of one listening socket.
 type Acceptor struct {
 	ln    net.Listener
 	sl    *sock.Listener // set by AcceptStreams: accept Streams instead of net.TCPConns
-	slots Slots
+	slots *Slots
 	serve Handler
 	rel   func() // a.release, bound once
 	conns *sync.WaitGroup
@@ -66,7 +57,7 @@ type Handler func(c net.Conn, release func())
 // keep-alive probes: every connection is bounded by the proxy's idle
 // timeouts instead, and the four setsockopt calls the probes cost per
 // connection are saved.
-func Listen(addr string, slots Slots, conns *sync.WaitGroup, serve Handler) (*Acceptor, error) {
+func Listen(addr string, slots *Slots, conns *sync.WaitGroup, serve Handler) (*Acceptor, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
@@ -106,18 +97,11 @@ func (a *Acceptor) loop() {
 	defer close(a.done)
 	var backoff time.Duration
 	for {
-		select {
-		case a.slots <- struct{}{}: // a free slot: the usual case, no select
-		default:
-			select {
-			case a.slots <- struct{}{}:
-			case <-a.quit:
-				return
-			}
-		}
+		// Accept, then take a slot: a full table is made room in (see
+		// Slots) only for a connection that is there. Meanwhile the
+		// connection waits accepted, and the next ones in the backlog.
 		c, err := a.accept()
 		if err != nil {
-			<-a.slots
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -131,6 +115,10 @@ func (a *Acceptor) loop() {
 			continue
 		}
 		backoff = 0
+		if !a.slots.take(a.quit) {
+			c.Close()
+			return
+		}
 		a.conns.Add(1)
 		if a.claimIdle() {
 			a.work <- c // the claimed worker takes it (see worker)
@@ -241,7 +229,7 @@ func (a *Acceptor) worker(c net.Conn) {
 
 // release gives back a connection's slot and count.
 func (a *Acceptor) release() {
-	<-a.slots
+	a.slots.give()
 	a.conns.Done()
 }
 

@@ -28,6 +28,9 @@ func (p *proxy) apply(o order.Order) error {
 	case order.RemoveListener:
 		p.stopListener(o.Address)
 		rl := p.listeners[o.Address]
+		if rl.shared != nil {
+			p.reclaimer.Remove(rl.shared)
+		}
 		if rl.tls != nil {
 			p.tickets.Detach(rl.tls)
 		}
@@ -183,6 +186,9 @@ func (p *proxy) addListener(l order.Listener) error {
 		return err
 	}
 	p.listeners[l.Address] = rl
+	if rl.shared != nil {
+		p.reclaimer.Add(rl.shared)
+	}
 	return nil
 }
 

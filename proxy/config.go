@@ -18,8 +18,10 @@ type Config struct {
 	Listeners []order.Listener
 
 	// MaxConnections bounds the client connections open at once across
-	// all listeners; beyond it, new connections wait in the kernel's
-	// backlog. Default 10000.
+	// all listeners. A new connection past it makes room by closing
+	// connections that wait for a request, those that waited longest
+	// first (see session.Reclaimer); when every connection is busy, new
+	// connections wait in the kernel's backlog. Default 10000.
 	MaxConnections int
 	// FrontTimeout, BackTimeout, ConnectTimeout and RequestTimeout are the
 	// defaults of listeners that do not set their own (see order.Listener).

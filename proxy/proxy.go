@@ -26,7 +26,7 @@ type proxy struct {
 	env       *session.Env
 	benv      *backend.Env
 	tcpEnv    *tcp.Env
-	slots     listener.Slots
+	slots     *listener.Slots
 	conns     sync.WaitGroup  // sessions and accept loops
 	stop      *order.Shutdown // set by a shutdown order
 	listeners map[string]*runListener
@@ -37,6 +37,10 @@ type proxy struct {
 	clusters map[string]*backend.Cluster
 	started  time.Time
 	tickets  *handshake.Tickets // session-ticket keys of every https listener
+
+	// reclaimer finds the idle connections of the http and https
+	// listeners when slots run out (see slots.go).
+	reclaimer session.Reclaimer
 }
 
 // runListener is a listener's runtime side: shared for http and https
@@ -140,7 +144,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 	env.IdleBackendTimeout = cfg.IdleBackendTimeout
 	env.ParkAfter = cfg.ParkAfter
 	env.AccessLog = cfg.AccessLog
-	return &proxy{
+	p := &proxy{
 		cfg:       cfg,
 		state:     state.New(),
 		env:       env,
@@ -152,6 +156,8 @@ func newProxy(cfg Config, events *hub) *proxy {
 		started:   time.Now(),
 		tickets:   handshake.NewTickets(time.Now()),
 	}
+	p.slots.SetReclaim(p.reclaimIdle)
+	return p
 }
 
 // handle applies or answers one request.

@@ -7,8 +7,9 @@ import "time"
 // internal/park), so that an idle keep-alive connection costs no stack.
 // Three parties may end a parked state, and s.mu orders them: the poller's
 // wake (bytes arrived: serve again in a new goroutine), the idle timer
-// (front or request timeout: close) and the listener closing it (drain or
-// hard stop). Whoever moves the state out of parked owns the session.
+// (front or request timeout: close) and a closer (the listener's
+// drain or hard stop, or the Reclaimer making room for a new connection).
+// Whoever moves the state out of parked owns the session.
 
 // waker adapts a Session to park.Waker without exporting a method.
 type waker Session
@@ -31,7 +32,7 @@ func (s *Session) park(deadline time.Time) error {
 		return err
 	}
 	s.parkKey = k
-	s.parkDeadline = deadline
+	s.parkDeadline = mono(deadline)
 	if s.parkTimer == nil {
 		s.parkTimer = time.AfterFunc(time.Until(deadline), s.expire)
 	} else {
@@ -72,7 +73,7 @@ func (s *Session) expire() {
 // timedOut, only once its park deadline has passed.
 func (s *Session) closeParked(timedOut bool) bool {
 	s.mu.Lock()
-	if timedOut && time.Now().Before(s.parkDeadline) {
+	if timedOut && mono(time.Now()) < s.parkDeadline {
 		s.mu.Unlock()
 		return false
 	}

@@ -53,7 +53,10 @@ type Session struct {
 	mu           sync.Mutex
 	parkKey      park.Key
 	parkTimer    *time.Timer // created at the first park, reused after
-	parkDeadline time.Time   // when a parked connection times out
+	parkDeadline int64       // when a parked connection times out (mono)
+	// idleSince is when the session last began to wait for a request
+	// (mono), for the Reclaimer to find the longest waiting.
+	idleSince atomic.Int64
 
 	client netip.AddrPort // the client (its PROXY header's source when there is one)
 	sni    string         // the server name a TLS client asked for
@@ -404,7 +407,9 @@ func (s *Session) readHead() (ok, isParked bool) {
 		if s.first {
 			wait = set.RequestTimeout
 		}
-		if err := s.waitData(time.Now().Add(wait)); err != nil {
+		now := time.Now()
+		s.idleSince.Store(mono(now))
+		if err := s.waitData(now.Add(wait)); err != nil {
 			return false, err == errParked
 		}
 	}
