@@ -60,6 +60,12 @@ type Listener struct {
 	// "timeout tunnel"). Unused on tcp listeners, whose relays use
 	// FrontTimeout and BackTimeout.
 	TunnelTimeout Duration `json:"tunnel_timeout,omitempty"`
+	// KeepAliveTimeout bounds how long a client connection of an http or
+	// https listener may wait for its next request after a response,
+	// until the request's first byte (and an HTTP/2 connection without a
+	// stream). It applies up to FrontTimeout: the shorter of the two
+	// governs. Default 10s. Unused on tcp listeners.
+	KeepAliveTimeout Duration `json:"keepalive_timeout,omitempty"`
 	// MaxHeadBytes bounds a request head in bytes; default 32768.
 	MaxHeadBytes int `json:"max_head_bytes,omitempty"`
 	// MaxHeaderFields bounds the number of request header fields; default 100.

@@ -116,6 +116,7 @@ func (p *proxy) settings(l order.Listener) (*session.Settings, error) {
 		TunnelTimeout:  pick(l.TunnelTimeout, p.cfg.TunnelTimeout),
 		HSTS:           l.HSTS.Header(),
 	}
+	s.KeepAliveTimeout = min(pick(l.KeepAliveTimeout, p.cfg.KeepAliveTimeout), s.FrontTimeout)
 	if l.MaxHeadBytes > 0 {
 		s.Limits.MaxHeadBytes = l.MaxHeadBytes
 	}

@@ -27,6 +27,10 @@ type Config struct {
 	// defaults of listeners that do not set their own (see order.Listener).
 	// Defaults 60s, 30s, 3s and 10s.
 	FrontTimeout, BackTimeout, ConnectTimeout, RequestTimeout time.Duration
+	// KeepAliveTimeout is the default of listeners' keep-alive timeout
+	// (see order.Listener.KeepAliveTimeout): how long a client connection
+	// may wait for its next request. Default 10s; FrontTimeout bounds it.
+	KeepAliveTimeout time.Duration
 	// TunnelTimeout is the default idle timeout of upgraded connections
 	// (see order.Listener.TunnelTimeout). Default 1h.
 	TunnelTimeout time.Duration
@@ -90,6 +94,7 @@ func (c Config) withDefaults() Config {
 	def(&c.BackTimeout, 30*time.Second)
 	def(&c.ConnectTimeout, 3*time.Second)
 	def(&c.RequestTimeout, 10*time.Second)
+	def(&c.KeepAliveTimeout, 10*time.Second)
 	def(&c.IdleBackendTimeout, 10*time.Second)
 	if c.ParkAfter == 0 {
 		c.ParkAfter = 100 * time.Millisecond

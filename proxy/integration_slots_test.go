@@ -62,3 +62,30 @@ func TestIdleConnectionsReclaimed(t *testing.T) {
 	resp, body = idle[max-1].read("GET")
 	wantStatus(t, resp, body, 200)
 }
+
+// TestKeepAliveTimeout: an idle keep-alive connection closes after the
+// listener's keepalive_timeout, while a request head begun after a
+// response has the whole request_timeout (408 after it, not a close at
+// the keep-alive timeout).
+func TestKeepAliveTimeout(t *testing.T) {
+	const keepAliveT, request = 300 * time.Millisecond, 1500 * time.Millisecond
+	h := startProxy(t, func(c *proxy.Config) {
+		c.Listeners[0].KeepAliveTimeout = order.Duration(keepAliveT)
+		c.Listeners[0].RequestTimeout = order.Duration(request)
+	})
+	o := newOrigin(t, "app", nil)
+	h.route("app.test", o.Addr)
+
+	idle, slow := keepAlive(t, h, 1)[0], keepAlive(t, h, 1)[0]
+	start := time.Now()
+	slow.write("GET / HTTP/1.1\r\nHo")
+	idle.expectClosed(keepAliveT + slack)
+	t.Logf("idle keep-alive connection closed after %v (keepalive_timeout %v)", time.Since(start), keepAliveT)
+
+	resp, body := slow.read("GET")
+	checkAnswer(t, resp, body, 408)
+	if d := time.Since(start); d < request-100*time.Millisecond {
+		t.Errorf("a head begun after a response got 408 after %v; request_timeout is %v", d, request)
+	}
+	slow.expectClosed(slack)
+}

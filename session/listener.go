@@ -43,6 +43,10 @@ type Settings struct {
 	// HSTS is the listener's Strict-Transport-Security header line (CRLF
 	// included), or nil; sent only on TLS connections.
 	HSTS []byte
+	// KeepAliveTimeout is how long a client connection may wait for its
+	// next request after a response, until the request's first byte; 0
+	// means FrontTimeout.
+	KeepAliveTimeout time.Duration
 }
 
 // CookieName is the sticky-session cookie name: StickyName, or

@@ -7,7 +7,7 @@ import "time"
 // internal/park), so that an idle keep-alive connection costs no stack.
 // Three parties may end a parked state, and s.mu orders them: the poller's
 // wake (bytes arrived: serve again in a new goroutine), the idle timer
-// (front or request timeout: close) and a closer (the listener's
+// (keep-alive or request timeout: close) and a closer (the listener's
 // drain or hard stop, or the Reclaimer making room for a new connection).
 // Whoever moves the state out of parked owns the session.
 

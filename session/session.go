@@ -403,9 +403,11 @@ func (s *Session) rawRead(fd uintptr) bool {
 func (s *Session) readHead() (ok, isParked bool) {
 	set := s.set
 	if s.r == s.w {
-		wait := set.FrontTimeout
+		wait := set.KeepAliveTimeout
 		if s.first {
 			wait = set.RequestTimeout
+		} else if wait <= 0 {
+			wait = set.FrontTimeout
 		}
 		now := time.Now()
 		s.idleSince.Store(mono(now))
