@@ -42,7 +42,8 @@ type Config struct {
 	// ConnectTimeout (connect_timeout, 3s), RequestTimeout
 	// (request_timeout, 10s), KeepAliveTimeout (keepalive_timeout, 10s:
 	// an idle keep-alive connection between requests, at most
-	// front_timeout), TunnelTimeout (tunnel_timeout, 1h: an idle
+	// front_timeout), MaxConnectionsPerIP (max_connections_per_ip, 0: no
+	// cap), TunnelTimeout (tunnel_timeout, 1h: an idle
 	// upgraded connection), MaxHeadBytes (max_head_bytes, 32768 bytes),
 	// MaxHeaderFields (max_header_fields, 100) and ShutdownGrace (equal to
 	// Config.ShutdownGrace). Listeners is left empty: the listeners are in
@@ -170,6 +171,7 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.RequestTimeout = or(t.duration("request_timeout"), DefaultRequestTimeout)
 	p.TunnelTimeout = or(t.duration("tunnel_timeout"), DefaultTunnelTimeout)
 	p.KeepAliveTimeout = or(t.duration("keepalive_timeout"), DefaultKeepAliveTimeout)
+	p.MaxConnectionsPerIP = t.integer("max_connections_per_ip", 0, math.MaxInt32)
 	p.MaxHeadBytes = or(t.integer("max_head_bytes", 1, 1<<20), DefaultMaxHeadBytes)
 	p.MaxHeaderFields = or(t.integer("max_header_fields", 1, 10000), DefaultMaxHeaderFields)
 	p.MaxBodyBytes = int64(t.integer("max_body_bytes", 1, math.MaxInt64))

@@ -49,6 +49,7 @@ var errCases = []errCase{
 	{"listener without address", "[[listeners]]\nprotocol = \"http\"\n", 1, 3, []string{"listeners[0]: address: missing"}},
 	{"keepalive_timeout on a tcp listener", "[[listeners]]\nprotocol = \"tcp\"\naddress = \"127.0.0.1:80\"\nkeepalive_timeout = \"5s\"\n", 4, 21,
 		[]string{"listeners[0].keepalive_timeout", "tcp listener"}},
+	{"negative max_connections_per_ip", "max_connections_per_ip = -1\n", 1, 26, []string{"max_connections_per_ip", "outside 0.."}},
 	{"bad protocol", "[[listeners]]\nprotocol = \"htp\"\naddress = \"127.0.0.1:80\"\n", 2, 12, []string{"listeners[0].protocol", `"htp"`}},
 	{"duplicate listener", base + "\n[[listeners]]\nprotocol = \"tcp\"\naddress = \"127.0.0.1:8080\"\n", 12, 11,
 		[]string{"listeners[2].address", "already declared at line 4"}},

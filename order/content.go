@@ -68,9 +68,11 @@ type ProxyStatus struct {
 	// listener, each for at most 10 s); they are part of Goroutines.
 	IdleWorkers int `json:"idle_workers"`
 	// ReclaimedConnections counts the idle client connections closed to
-	// make room for new ones when max_connections was reached, since the
-	// start.
+	// make room for new ones when max_connections was reached;
+	// RefusedConnections those refused by max_connections_per_ip. Both
+	// since the start.
 	ReclaimedConnections int64 `json:"reclaimed_connections"`
+	RefusedConnections   int64 `json:"refused_connections"`
 }
 
 // StateVersion is the version of the State format this package writes.

@@ -66,6 +66,12 @@ type Listener struct {
 	// stream). It applies up to FrontTimeout: the shorter of the two
 	// governs. Default 10s. Unused on tcp listeners.
 	KeepAliveTimeout Duration `json:"keepalive_timeout,omitempty"`
+	// MaxConnectionsPerIP caps the connections open at once from one
+	// client IP on this listener (the source address of the PROXY
+	// protocol header when the listener expects one); a connection past
+	// it is closed at once. 0 means the proxy default (no cap unless
+	// proxy.Config.MaxConnectionsPerIP sets one).
+	MaxConnectionsPerIP int `json:"max_connections_per_ip,omitempty"`
 	// MaxHeadBytes bounds a request head in bytes; default 32768.
 	MaxHeadBytes int `json:"max_head_bytes,omitempty"`
 	// MaxHeaderFields bounds the number of request header fields; default 100.

@@ -101,6 +101,9 @@ func (l *Listener) Validate() error {
 	if l.KeepAliveTimeout != 0 && l.Protocol == TCP {
 		return fieldErr("listener.keepalive_timeout", "a tcp listener has no requests to wait for; front_timeout bounds its relays")
 	}
+	if l.MaxConnectionsPerIP < 0 || l.MaxConnectionsPerIP > 1<<31-1 {
+		return fieldErr("listener.max_connections_per_ip", "%d is outside 0..2147483647", l.MaxConnectionsPerIP)
+	}
 	if l.MaxHeadBytes < 0 || l.MaxHeadBytes > 1<<20 {
 		return fieldErr("listener.max_head_bytes", "%d is outside 0..1048576", l.MaxHeadBytes)
 	}

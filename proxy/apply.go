@@ -173,6 +173,7 @@ func (p *proxy) addListener(l order.Listener) error {
 			return err
 		}
 	}
+	p.limitPerIP(rl, l)
 	if l.Active {
 		if err := p.bind(rl, l); err != nil {
 			p.forget(order.RemoveListener{Address: l.Address})
@@ -199,6 +200,9 @@ func (p *proxy) bind(rl *runListener, l order.Listener) error {
 	case order.HTTP:
 		shared := rl.shared
 		serve = func(c net.Conn, release func()) { session.Serve(p.env, shared, c, release) }
+		if rl.perIP != nil {
+			serve = p.serveHTTPPerIP(rl)
+		}
 	case order.HTTPS:
 		serve = p.serveTLS(rl)
 	case order.TCP:

@@ -23,6 +23,12 @@ type Config struct {
 	// first (see session.Reclaimer); when every connection is busy, new
 	// connections wait in the kernel's backlog. Default 10000.
 	MaxConnections int
+	// MaxConnectionsPerIP is the cap on the connections open at once from
+	// one client IP on each listener that sets none of its own (see
+	// order.Listener.MaxConnectionsPerIP). Default 0: no cap, since behind
+	// a load balancer that sends no PROXY protocol header every client
+	// has the balancer's address.
+	MaxConnectionsPerIP int
 	// FrontTimeout, BackTimeout, ConnectTimeout and RequestTimeout are the
 	// defaults of listeners that do not set their own (see order.Listener).
 	// Defaults 60s, 30s, 3s and 10s.
@@ -108,6 +114,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = 10000
 	}
+	c.MaxConnectionsPerIP = max(c.MaxConnectionsPerIP, 0)
 	if c.MaxHeadBytes <= 0 {
 		c.MaxHeadBytes = 32 << 10
 	}

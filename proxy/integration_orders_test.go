@@ -52,6 +52,7 @@ func TestInvalidOrders(t *testing.T) {
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: nowhere, MaxHeadBytes: -1}}, "listener.max_head_bytes"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: nowhere, KeepAliveTimeout: -1}}, "listener.keepalive_timeout"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.TCP, Address: nowhere, KeepAliveTimeout: order.Duration(time.Second)}}, "listener.keepalive_timeout"},
+		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: nowhere, MaxConnectionsPerIP: -1}}, "listener.max_connections_per_ip"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: nowhere, Answers: map[string]string{"abc": "x"}}}, "listener.answers"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: h.Addr, FrontTimeout: order.Duration(time.Second)}}, "listener.address"},
 		{order.RemoveListener{Address: nowhere}, "listener.address"},

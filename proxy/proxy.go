@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
@@ -39,8 +40,10 @@ type proxy struct {
 	tickets  *handshake.Tickets // session-ticket keys of every https listener
 
 	// reclaimer finds the idle connections of the http and https
-	// listeners when slots run out (see slots.go).
+	// listeners when slots run out (see slots.go); refused counts the
+	// connections max_connections_per_ip refused.
 	reclaimer session.Reclaimer
+	refused   atomic.Int64
 }
 
 // runListener is a listener's runtime side: shared for http and https
@@ -51,6 +54,7 @@ type runListener struct {
 	acceptor *listener.Acceptor // nil while inactive
 	tls      *handshake.Server  // https only: certificates and TLS settings
 	h2       *h2.Server         // https only: the HTTP/2 connections
+	perIP    *listener.PerIP    // max_connections_per_ip; nil without a cap
 }
 
 // drain lets the listener's connections finish their exchange in flight.

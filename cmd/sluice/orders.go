@@ -136,6 +136,7 @@ func listenerCommand(g *globals) *cobra.Command {
 			f.StringVar(&tunnel, "tunnel-timeout", "", "idle timeout of upgraded (WebSocket) connections (default 1h)")
 			f.StringVar(&keepAlive, "keepalive-timeout", "", "how long a keep-alive connection may wait for its next request, at most the front timeout (default 10s)")
 		}
+		f.IntVar(&l.MaxConnectionsPerIP, "max-connections-per-ip", 0, "connections at once from one client IP (the PROXY header's source with --expect-proxy); past it closed (default no cap)")
 		if p != order.TCP {
 			f.StringVar(&l.StickyName, "sticky-name", "", "sticky session cookie name (default SLUICEBALANCEID)")
 			f.Int64Var(&l.MaxBodyBytes, "max-body-bytes", 0, "largest request body in bytes; beyond it 413 (default no limit)")

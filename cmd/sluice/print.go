@@ -53,6 +53,7 @@ func printStatus(w io.Writer, c *order.Content) {
 		{"goroutines", fmt.Sprint(s.Goroutines)},
 		{"idle workers", fmt.Sprint(s.IdleWorkers)},
 		{"reclaimed connections", fmt.Sprint(s.ReclaimedConnections)},
+		{"refused connections", fmt.Sprint(s.RefusedConnections)},
 	})
 }
 
