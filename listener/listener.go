@@ -1,5 +1,7 @@
 // Package listener accepts client connections on one address and hands each
-// to a handler, within a proxy-wide bound on open connections.
+// to a handler, within a proxy-wide bound on open connections (Slots, which
+// asks a reclaimer for room when full) and, optionally, a cap per client IP
+// (PerIP).
 package listener
 
 import (
