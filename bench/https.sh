@@ -120,6 +120,7 @@ cat >sluice.toml <<CONF
 command_socket = "$TMP/sluice.sock"
 log_level = "warn"
 max_connections = 20000
+keepalive_timeout = "60s"
 [[listeners]]
 protocol = "https"
 address = "127.0.0.1:${PORT[sluice]}"

@@ -178,6 +178,9 @@ command_socket  = "$TMP/$1.sock"
 log_level       = "warn"
 access_log      = "$3"
 max_connections = 20000
+# As HAProxy's timeout http-keep-alive and nginx's keepalive_timeout here:
+# the idle-memory step holds its connections for longer than the default.
+keepalive_timeout = "60s"
 
 [metrics]
 $2

@@ -40,7 +40,10 @@ type Config struct {
 	// MaxConnections (max_connections, default 10000), FrontTimeout
 	// (front_timeout, 60s), BackTimeout (back_timeout, 30s),
 	// ConnectTimeout (connect_timeout, 3s), RequestTimeout
-	// (request_timeout, 10s), TunnelTimeout (tunnel_timeout, 1h: an idle
+	// (request_timeout, 10s), KeepAliveTimeout (keepalive_timeout, 10s:
+	// an idle keep-alive connection between requests, at most
+	// front_timeout), MaxConnectionsPerIP (max_connections_per_ip, 0: no
+	// cap), TunnelTimeout (tunnel_timeout, 1h: an idle
 	// upgraded connection), MaxHeadBytes (max_head_bytes, 32768 bytes),
 	// MaxHeaderFields (max_header_fields, 100) and ShutdownGrace (equal to
 	// Config.ShutdownGrace). Listeners is left empty: the listeners are in
@@ -77,17 +80,18 @@ type Metrics struct {
 
 // The defaults of the top-level keys.
 const (
-	DefaultCommandSocket   = "sluice.sock"    // command_socket, next to the file
-	DefaultAccessLog       = "stdout"         // access_log
-	DefaultMaxConnections  = 10000            // max_connections, client connections at once
-	DefaultFrontTimeout    = 60 * time.Second // front_timeout
-	DefaultBackTimeout     = 30 * time.Second // back_timeout
-	DefaultConnectTimeout  = 3 * time.Second  // connect_timeout
-	DefaultRequestTimeout  = 10 * time.Second // request_timeout
-	DefaultTunnelTimeout   = time.Hour        // tunnel_timeout, idle upgraded connection (WebSocket)
-	DefaultMaxHeadBytes    = 32 << 10         // max_head_bytes, bytes of a request head
-	DefaultMaxHeaderFields = 100              // max_header_fields, fields of a request head
-	DefaultShutdownGrace   = 30 * time.Second // shutdown_timeout
+	DefaultCommandSocket    = "sluice.sock"    // command_socket, next to the file
+	DefaultAccessLog        = "stdout"         // access_log
+	DefaultMaxConnections   = 10000            // max_connections, client connections at once
+	DefaultFrontTimeout     = 60 * time.Second // front_timeout
+	DefaultBackTimeout      = 30 * time.Second // back_timeout
+	DefaultConnectTimeout   = 3 * time.Second  // connect_timeout
+	DefaultRequestTimeout   = 10 * time.Second // request_timeout
+	DefaultKeepAliveTimeout = 10 * time.Second // keepalive_timeout, idle keep-alive connection between requests
+	DefaultTunnelTimeout    = time.Hour        // tunnel_timeout, idle upgraded connection (WebSocket)
+	DefaultMaxHeadBytes     = 32 << 10         // max_head_bytes, bytes of a request head
+	DefaultMaxHeaderFields  = 100              // max_header_fields, fields of a request head
+	DefaultShutdownGrace    = 30 * time.Second // shutdown_timeout
 )
 
 // LevelTrace is the slog level of log_level = "trace".
@@ -166,6 +170,8 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.ConnectTimeout = or(t.duration("connect_timeout"), DefaultConnectTimeout)
 	p.RequestTimeout = or(t.duration("request_timeout"), DefaultRequestTimeout)
 	p.TunnelTimeout = or(t.duration("tunnel_timeout"), DefaultTunnelTimeout)
+	p.KeepAliveTimeout = or(t.duration("keepalive_timeout"), DefaultKeepAliveTimeout)
+	p.MaxConnectionsPerIP = t.integer("max_connections_per_ip", 0, math.MaxInt32)
 	p.MaxHeadBytes = or(t.integer("max_head_bytes", 1, 1<<20), DefaultMaxHeadBytes)
 	p.MaxHeaderFields = or(t.integer("max_header_fields", 1, 10000), DefaultMaxHeaderFields)
 	p.MaxBodyBytes = int64(t.integer("max_body_bytes", 1, math.MaxInt64))

@@ -14,21 +14,25 @@
 // log_level (trace, debug, info, warn, error; default info), access_log
 // ("stdout" (default), "stderr", "off" or a file path), max_connections
 // (default 10000), front_timeout (60s), back_timeout (30s), connect_timeout
-// (3s), request_timeout (10s), and four Sluice additions: shutdown_timeout
+// (3s), request_timeout (10s), and Sluice's additions: shutdown_timeout
 // (30s; how long a soft shutdown lets requests in flight finish),
+// keepalive_timeout (10s; how long a keep-alive connection may wait for
+// its next request, at most front_timeout), max_connections_per_ip (0, no
+// cap; connections at once from one client IP on a listener),
 // tunnel_timeout (1h; the idle timeout of upgraded connections such as
-// WebSocket tunnels, default of the listeners' own), max_head_bytes (32768)
-// and max_header_fields (100), the defaults of the listeners' request-head
-// limits. Durations are strings such as "30s",
-// "1m30s" or "500ms", or integers counting seconds; they must be positive
-// and at most a day. An explicit zero is refused: omit a key to get its
-// default.
+// WebSocket tunnels), max_head_bytes (32768) and max_header_fields (100);
+// these five are the defaults of the listeners' own. Durations are
+// strings such as "30s", "1m30s" or "500ms", or integers counting seconds;
+// they must be positive and at most a day. An explicit zero is refused:
+// omit a key to get its default (max_connections_per_ip = 0 is allowed:
+// no cap at the top level, the top level's in a listener).
 //
 // [metrics]: prometheus_address and statsd_address, host:port or "".
 //
 // [[listeners]]: protocol (http, https, tcp), address (ip:port), expect_proxy
 // (a PROXY protocol v1 or v2 header required on every connection),
-// sticky_name, tls_versions, the four timeouts, tunnel_timeout, max_head_bytes,
+// sticky_name, tls_versions, the four timeouts, keepalive_timeout (http
+// and https), max_connections_per_ip, tunnel_timeout, max_head_bytes,
 // max_header_fields, answer_NNN for NNN in 301, 400, 403, 404, 408, 413,
 // 421, 429, 502, 503, 504 (a file: a complete HTTP/1.x response or an HTML
 // body, UTF-8), and on https listeners the default certificate:

@@ -83,6 +83,9 @@ func (b *plan) listener(t *table) {
 		MaxBodyBytes:    int64(t.integer("max_body_bytes", 1, math.MaxInt64)),
 		Answers:         b.l.answers(t),
 	}
+	// keepalive_timeout on a tcp listener is refused by the order.
+	ln.KeepAliveTimeout = order.Duration(t.duration("keepalive_timeout"))
+	ln.MaxConnectionsPerIP = t.integer("max_connections_per_ip", 0, math.MaxInt32)
 	switch ln.Protocol {
 	case order.HTTPS:
 		ln.Certificate, _ = b.l.certificate(t, false)

@@ -107,7 +107,8 @@ func TestDefaults(t *testing.T) {
 	p := cfg.Proxy
 	if p.MaxConnections != 10000 || p.FrontTimeout != 60*time.Second || p.BackTimeout != 30*time.Second ||
 		p.ConnectTimeout != 3*time.Second || p.RequestTimeout != 10*time.Second || p.MaxHeadBytes != 32768 ||
-		p.MaxHeaderFields != 100 || p.ShutdownGrace != 30*time.Second || p.TunnelTimeout != time.Hour {
+		p.MaxHeaderFields != 100 || p.ShutdownGrace != 30*time.Second || p.TunnelTimeout != time.Hour ||
+		p.KeepAliveTimeout != 10*time.Second || p.MaxConnectionsPerIP != 0 {
 		t.Errorf("proxy defaults: %+v", p)
 	}
 	cfg, err = Load(writeConfig(t, "log_level = \"trace\"\naccess_log = \"off\"\n"))
@@ -166,6 +167,41 @@ backends = [ { id = "a", address = "127.0.0.1:5432" } ]
 	}
 	if !c.SendProxy || c.Protocol != order.TCP || f.ClusterID != "db" || f.Address != "127.0.0.1:9000" {
 		t.Errorf("cluster %+v, frontend %+v", c, f)
+	}
+}
+
+// TestConnectionKeys: keepalive_timeout and max_connections_per_ip reach
+// the proxy settings (top level) and the listeners' orders.
+func TestConnectionKeys(t *testing.T) {
+	cfg, err := Load(writeConfig(t, `keepalive_timeout = "3s"
+max_connections_per_ip = 50
+[[listeners]]
+protocol = "http"
+address = "127.0.0.1:9001"
+keepalive_timeout = "750ms"
+max_connections_per_ip = 8
+[[listeners]]
+protocol = "tcp"
+address = "127.0.0.1:9002"
+max_connections_per_ip = 2
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Proxy.KeepAliveTimeout != 3*time.Second || cfg.Proxy.MaxConnectionsPerIP != 50 {
+		t.Errorf("proxy settings %v %d", cfg.Proxy.KeepAliveTimeout, cfg.Proxy.MaxConnectionsPerIP)
+	}
+	got := map[order.Protocol]order.Listener{}
+	for _, o := range cfg.Orders {
+		if o, ok := o.(order.AddListener); ok {
+			got[o.Protocol] = o.Listener
+		}
+	}
+	if l := got[order.HTTP]; l.KeepAliveTimeout.D() != 750*time.Millisecond || l.MaxConnectionsPerIP != 8 {
+		t.Errorf("http listener %+v", l)
+	}
+	if l := got[order.TCP]; l.KeepAliveTimeout != 0 || l.MaxConnectionsPerIP != 2 {
+		t.Errorf("tcp listener %+v", l)
 	}
 }
 

@@ -101,7 +101,7 @@ func (s *Server) generation() *generation {
 		Handler:        s,
 		Protocols:      &protos,
 		MaxHeaderBytes: set.Limits.MaxHeadBytes,
-		IdleTimeout:    set.FrontTimeout,
+		IdleTimeout:    set.KeepAliveTimeout,
 		HTTP2: &http.HTTP2Config{
 			MaxConcurrentStreams:          s.lim.MaxStreams,
 			MaxReadFrameSize:              maxFrame,

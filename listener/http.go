@@ -42,6 +42,10 @@ type Settings struct {
 	// HSTS is the listener's Strict-Transport-Security header line (CRLF
 	// included), or nil; sent only on TLS connections.
 	HSTS []byte
+	// KeepAliveTimeout is how long a client connection may wait for its
+	// next request after a response, until the request's first byte; 0
+	// means FrontTimeout.
+	KeepAliveTimeout time.Duration
 }
 
 // DefaultStickyName is the sticky-session cookie name of listeners that set
@@ -66,6 +70,9 @@ type Conn interface {
 	CloseIfIdle() bool
 	// Abort closes the connection and its backend connections now.
 	Abort()
+	// Waiting reports whether the connection waits for a request (the
+	// next one, or its first), and since when (Mono), for a Reclaimer.
+	Waiting() (since int64, ok bool)
 }
 
 // HTTP is what the protocol fronts of one http or https listener share:
@@ -131,6 +138,10 @@ func (l *HTTP) Conns() int { return l.conns.Len() }
 
 // Snapshot lists the open connections.
 func (l *HTTP) Snapshot() []Conn { return l.conns.Snapshot() }
+
+// Range calls f for each open connection, under the set's lock: f must be
+// quick and must not close anything (see connset.Set.Range).
+func (l *HTTP) Range(f func(Conn)) { l.conns.Range(f) }
 
 // Drain makes the listener's connections finish their exchanges in flight
 // and close; idle ones close at once. The proxy calls it when the listener

@@ -1,5 +1,7 @@
 // Package listener accepts client connections on one address and hands each
-// to a handler, within a proxy-wide bound on open connections.
+// to a handler, within a proxy-wide bound on open connections (Slots, which
+// asks a reclaimer for room when full) and, optionally, a cap per client IP
+// (PerIP).
 package listener
 
 import (
@@ -13,20 +15,11 @@ import (
 	"github.com/sluiceproxy/sluice/internal/sock"
 )
 
-// Slots bounds the client connections open at once across listeners: a
-// listener takes a slot before accepting and the connection's handler gives
-// it back when the connection ends. When no slot is free, accepting pauses
-// and the kernel's backlog holds new connections.
-type Slots chan struct{}
-
-// NewSlots returns room for n connections.
-func NewSlots(n int) Slots { return make(Slots, n) }
-
 // Acceptor runs the accept loop of one listening socket.
 type Acceptor struct {
 	ln    net.Listener
 	sl    *sock.Listener // set by AcceptStreams: accept Streams instead of net.TCPConns
-	slots Slots
+	slots *Slots
 	serve Handler
 	rel   func() // a.release, bound once
 	conns *sync.WaitGroup
@@ -34,7 +27,8 @@ type Acceptor struct {
 	done  chan struct{}
 
 	// work hands a new connection to a worker waiting for one (see
-	// worker); idle counts the workers waiting.
+	// worker); idle counts the workers waiting that no connection has
+	// been promised to yet.
 	work chan net.Conn
 	idle atomic.Int32
 }
@@ -65,7 +59,7 @@ type Handler func(c net.Conn, release func())
 // keep-alive probes: every connection is bounded by the proxy's idle
 // timeouts instead, and the four setsockopt calls the probes cost per
 // connection are saved.
-func Listen(addr string, slots Slots, conns *sync.WaitGroup, serve Handler) (*Acceptor, error) {
+func Listen(addr string, slots *Slots, conns *sync.WaitGroup, serve Handler) (*Acceptor, error) {
 	lc := net.ListenConfig{KeepAlive: -1}
 	ln, err := lc.Listen(context.Background(), "tcp", addr)
 	if err != nil {
@@ -105,18 +99,11 @@ func (a *Acceptor) loop() {
 	defer close(a.done)
 	var backoff time.Duration
 	for {
-		select {
-		case a.slots <- struct{}{}: // a free slot: the usual case, no select
-		default:
-			select {
-			case a.slots <- struct{}{}:
-			case <-a.quit:
-				return
-			}
-		}
+		// Accept, then take a slot: a full table is made room in (see
+		// Slots) only for a connection that is there. Meanwhile the
+		// connection waits accepted, and the next ones in the backlog.
 		c, err := a.accept()
 		if err != nil {
-			<-a.slots
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
@@ -130,12 +117,70 @@ func (a *Acceptor) loop() {
 			continue
 		}
 		backoff = 0
+		if !a.slots.take(a.quit) {
+			c.Close()
+			return
+		}
 		a.conns.Add(1)
-		select {
-		case a.work <- c: // an idle worker takes it
-		default:
+		if a.claimIdle() {
+			a.work <- c // the claimed worker takes it (see worker)
+		} else {
 			a.conns.Add(1) // the worker's own count, while it lives
 			go a.worker(c)
+		}
+	}
+}
+
+// Handing a connection to an idle worker. idle counts the workers that
+// wait and to which no connection has been promised. The accept loop
+// claims one (claimIdle: idle-1) and then sends on a.work, blocking: a
+// worker is bound to receive, because a worker that stops waiting
+// (timeout, Close) takes itself out of idle first (leaveIdle), and when it
+// finds idle at 0, every waiting worker, itself included, has been
+// promised a connection, so it receives one before it goes. A connection
+// thus goes to a waiting worker whenever one has counted itself idle,
+// even one that has not reached its receive yet; a non-blocking send
+// would find none there and start a second worker.
+
+// claimIdle promises the next connection to an idle worker; false when
+// none waits.
+func (a *Acceptor) claimIdle() bool {
+	for {
+		n := a.idle.Load()
+		if n == 0 {
+			return false
+		}
+		if a.idle.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+// enterIdle counts a worker as waiting; false when MaxIdleWorkers wait
+// already (the worker then ends).
+func (a *Acceptor) enterIdle() bool {
+	for {
+		n := a.idle.Load()
+		if n >= MaxIdleWorkers {
+			return false
+		}
+		if a.idle.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// leaveIdle takes a worker that stops waiting out of idle; false when a
+// connection has been promised to every waiting worker meanwhile: the
+// worker must then receive it from a.work.
+func (a *Acceptor) leaveIdle() bool {
+	for {
+		n := a.idle.Load()
+		if n == 0 {
+			return false
+		}
+		if a.idle.CompareAndSwap(n, n-1) {
+			return true
 		}
 	}
 }
@@ -161,8 +206,7 @@ func (a *Acceptor) worker(c net.Conn) {
 	var t *time.Timer
 	for {
 		a.serve(c, a.rel)
-		if a.idle.Add(1) > MaxIdleWorkers {
-			a.idle.Add(-1)
+		if !a.enterIdle() {
 			return
 		}
 		if t == nil {
@@ -171,22 +215,23 @@ func (a *Acceptor) worker(c net.Conn) {
 			t.Reset(WorkerIdle)
 		}
 		select {
-		case c = <-a.work:
-			a.idle.Add(-1)
+		case c = <-a.work: // claimed by the accept loop, which took it out of idle
 			t.Stop()
+			continue
 		case <-t.C:
-			a.idle.Add(-1)
-			return
 		case <-a.quit:
-			a.idle.Add(-1)
+			t.Stop()
+		}
+		if a.leaveIdle() {
 			return
 		}
+		c = <-a.work // promised before this worker could leave
 	}
 }
 
 // release gives back a connection's slot and count.
 func (a *Acceptor) release() {
-	<-a.slots
+	a.slots.give()
 	a.conns.Done()
 }
 

@@ -67,6 +67,12 @@ type ProxyStatus struct {
 	// serve the next connection on a stack already grown (at most 64 per
 	// listener, each for at most 10 s); they are part of Goroutines.
 	IdleWorkers int `json:"idle_workers"`
+	// ReclaimedConnections counts the idle client connections closed to
+	// make room for new ones when max_connections was reached;
+	// RefusedConnections those refused by max_connections_per_ip. Both
+	// since the start.
+	ReclaimedConnections int64 `json:"reclaimed_connections"`
+	RefusedConnections   int64 `json:"refused_connections"`
 }
 
 // StateVersion is the version of the State format this package writes.

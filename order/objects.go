@@ -60,6 +60,18 @@ type Listener struct {
 	// "timeout tunnel"). Unused on tcp listeners, whose relays use
 	// FrontTimeout and BackTimeout.
 	TunnelTimeout Duration `json:"tunnel_timeout,omitempty"`
+	// KeepAliveTimeout bounds how long a client connection of an http or
+	// https listener may wait for its next request after a response,
+	// until the request's first byte (and an HTTP/2 connection without a
+	// stream). It applies up to FrontTimeout: the shorter of the two
+	// governs. Default 10s. Unused on tcp listeners.
+	KeepAliveTimeout Duration `json:"keepalive_timeout,omitempty"`
+	// MaxConnectionsPerIP caps the connections open at once from one
+	// client IP on this listener (the source address of the PROXY
+	// protocol header when the listener expects one); a connection past
+	// it is closed at once. 0 means the proxy default (no cap unless
+	// proxy.Config.MaxConnectionsPerIP sets one).
+	MaxConnectionsPerIP int `json:"max_connections_per_ip,omitempty"`
 	// MaxHeadBytes bounds a request head in bytes; default 32768.
 	MaxHeadBytes int `json:"max_head_bytes,omitempty"`
 	// MaxHeaderFields bounds the number of request header fields; default 100.

@@ -92,11 +92,17 @@ func (l *Listener) Validate() error {
 	for name, d := range map[string]Duration{
 		"front_timeout": l.FrontTimeout, "back_timeout": l.BackTimeout,
 		"connect_timeout": l.ConnectTimeout, "request_timeout": l.RequestTimeout,
-		"tunnel_timeout": l.TunnelTimeout,
+		"tunnel_timeout": l.TunnelTimeout, "keepalive_timeout": l.KeepAliveTimeout,
 	} {
 		if err := validateTimeout("listener."+name, d); err != nil {
 			return err
 		}
+	}
+	if l.KeepAliveTimeout != 0 && l.Protocol == TCP {
+		return fieldErr("listener.keepalive_timeout", "a tcp listener has no requests to wait for; front_timeout bounds its relays")
+	}
+	if l.MaxConnectionsPerIP < 0 || l.MaxConnectionsPerIP > 1<<31-1 {
+		return fieldErr("listener.max_connections_per_ip", "%d is outside 0..2147483647", l.MaxConnectionsPerIP)
 	}
 	if l.MaxHeadBytes < 0 || l.MaxHeadBytes > 1<<20 {
 		return fieldErr("listener.max_head_bytes", "%d is outside 0..1048576", l.MaxHeadBytes)

@@ -28,6 +28,9 @@ func (p *proxy) apply(o order.Order) error {
 	case order.RemoveListener:
 		p.stopListener(o.Address)
 		rl := p.listeners[o.Address]
+		if rl.shared != nil {
+			p.reclaimer.Remove(rl.shared)
+		}
 		if rl.tls != nil {
 			p.tickets.Detach(rl.tls)
 		}
@@ -113,6 +116,7 @@ func (p *proxy) settings(l order.Listener) (*listener.Settings, error) {
 		TunnelTimeout:  pick(l.TunnelTimeout, p.cfg.TunnelTimeout),
 		HSTS:           l.HSTS.Header(),
 	}
+	s.KeepAliveTimeout = min(pick(l.KeepAliveTimeout, p.cfg.KeepAliveTimeout), s.FrontTimeout)
 	if l.MaxHeadBytes > 0 {
 		s.Limits.MaxHeadBytes = l.MaxHeadBytes
 	}
@@ -169,6 +173,7 @@ func (p *proxy) addListener(l order.Listener) error {
 			return err
 		}
 	}
+	p.limitPerIP(rl, l)
 	if l.Active {
 		if err := p.bind(rl, l); err != nil {
 			p.forget(order.RemoveListener{Address: l.Address})
@@ -183,6 +188,9 @@ func (p *proxy) addListener(l order.Listener) error {
 		return err
 	}
 	p.listeners[l.Address] = rl
+	if rl.shared != nil {
+		p.reclaimer.Add(rl.shared)
+	}
 	return nil
 }
 
@@ -192,6 +200,9 @@ func (p *proxy) bind(rl *runListener, l order.Listener) error {
 	case order.HTTP:
 		shared := rl.shared
 		serve = func(c net.Conn, release func()) { session.Serve(p.env, shared, c, release) }
+		if rl.perIP != nil {
+			serve = p.serveHTTPPerIP(rl)
+		}
 	case order.HTTPS:
 		serve = p.serveTLS(rl)
 	case order.TCP:

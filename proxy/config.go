@@ -18,13 +18,25 @@ type Config struct {
 	Listeners []order.Listener
 
 	// MaxConnections bounds the client connections open at once across
-	// all listeners; beyond it, new connections wait in the kernel's
-	// backlog. Default 10000.
+	// all listeners. A new connection past it makes room by closing
+	// connections that wait for a request, those that waited longest
+	// first (see listener.Reclaimer); when every connection is busy, new
+	// connections wait in the kernel's backlog. Default 10000.
 	MaxConnections int
+	// MaxConnectionsPerIP is the cap on the connections open at once from
+	// one client IP on each listener that sets none of its own (see
+	// order.Listener.MaxConnectionsPerIP). Default 0: no cap, since behind
+	// a load balancer that sends no PROXY protocol header every client
+	// has the balancer's address.
+	MaxConnectionsPerIP int
 	// FrontTimeout, BackTimeout, ConnectTimeout and RequestTimeout are the
 	// defaults of listeners that do not set their own (see order.Listener).
 	// Defaults 60s, 30s, 3s and 10s.
 	FrontTimeout, BackTimeout, ConnectTimeout, RequestTimeout time.Duration
+	// KeepAliveTimeout is the default of listeners' keep-alive timeout
+	// (see order.Listener.KeepAliveTimeout): how long a client connection
+	// may wait for its next request. Default 10s; FrontTimeout bounds it.
+	KeepAliveTimeout time.Duration
 	// TunnelTimeout is the default idle timeout of upgraded connections
 	// (see order.Listener.TunnelTimeout). Default 1h.
 	TunnelTimeout time.Duration
@@ -88,6 +100,7 @@ func (c Config) withDefaults() Config {
 	def(&c.BackTimeout, 30*time.Second)
 	def(&c.ConnectTimeout, 3*time.Second)
 	def(&c.RequestTimeout, 10*time.Second)
+	def(&c.KeepAliveTimeout, 10*time.Second)
 	def(&c.IdleBackendTimeout, 10*time.Second)
 	if c.ParkAfter == 0 {
 		c.ParkAfter = 100 * time.Millisecond
@@ -101,6 +114,7 @@ func (c Config) withDefaults() Config {
 	if c.MaxConnections <= 0 {
 		c.MaxConnections = 10000
 	}
+	c.MaxConnectionsPerIP = max(c.MaxConnectionsPerIP, 0)
 	if c.MaxHeadBytes <= 0 {
 		c.MaxHeadBytes = 32 << 10
 	}

@@ -19,42 +19,58 @@ import (
 	"github.com/sluiceproxy/sluice/proxy"
 )
 
-// TestMaxConnections: with room for two connections, two idle keep-alive
-// connections hold it; a third is accepted by the kernel but not served
-// until one of the first two closes.
+// TestMaxConnections: with room for two connections, both held by busy
+// ones (requests the origin has not answered), a third is accepted by the
+// kernel but not served, and nothing is closed for it; once one of the two
+// has its answer and waits idle, it is closed to make room (the idle
+// keep-alive connection is reclaimed) and the third is served.
 func TestMaxConnections(t *testing.T) {
 	h := startProxy(t, func(c *proxy.Config) { c.MaxConnections = 2 })
-	o := newOrigin(t, "app", nil)
+	started := make(chan string, 2)
+	answer := map[string]chan struct{}{"/slow1": make(chan struct{}), "/slow2": make(chan struct{})}
+	o := newOrigin(t, "app", func(w http.ResponseWriter, r *http.Request) {
+		if ch := answer[r.URL.Path]; ch != nil {
+			started <- r.URL.Path
+			<-ch
+		}
+		fmt.Fprintf(w, "app %s", r.URL.Path)
+	})
 	h.route("app.test", o.Addr)
 
 	c1, c2 := dialRaw(t, h.Addr), dialRaw(t, h.Addr)
-	for _, c := range []*rawClient{c1, c2} {
-		c.write("GET / HTTP/1.1\r\nHost: app.test\r\n\r\n")
-		resp, body := c.read("GET")
-		wantStatus(t, resp, body, 200)
-	}
+	c1.write("GET /slow1 HTTP/1.1\r\nHost: app.test\r\n\r\n")
+	c2.write("GET /slow2 HTTP/1.1\r\nHost: app.test\r\n\r\n")
+	<-started
+	<-started
 	c3 := dialRaw(t, h.Addr)
 	c3.write("GET /third HTTP/1.1\r\nHost: app.test\r\n\r\n")
-	// Not served while both slots are held. (A negative can only be
+	// Not served while both slots are busy. (A negative can only be
 	// checked for a while; 300ms is plenty for a proxy that would serve it.)
 	_ = c3.C.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 	if _, err := c3.BR.Peek(1); err == nil {
-		t.Fatal("third connection served while two were open, MaxConnections=2")
+		t.Fatal("third connection served while two busy ones were open, MaxConnections=2")
 	} else if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
 		t.Fatalf("third connection: %v", err)
 	}
-	if n := o.Requests.Load(); n != 2 {
-		t.Fatalf("origin saw %d requests, want 2", n)
+	if n := h.status().ReclaimedConnections; n != 0 {
+		t.Fatalf("%d busy connections reclaimed", n)
 	}
-	c1.C.Close()
+
+	close(answer["/slow1"])
+	resp, body := c1.read("GET")
+	wantStatus(t, resp, body, 200)
 	_ = c3.C.SetReadDeadline(time.Now().Add(ioTimeout))
-	resp, body := c3.read("GET")
+	resp, body = c3.read("GET")
 	wantStatus(t, resp, body, 200)
 	if body != "app /third" {
 		t.Errorf("body %q", body)
 	}
-	// The second connection is still served.
-	c2.write("GET /again HTTP/1.1\r\nHost: app.test\r\n\r\n")
+	c1.expectClosed(slack) // the only idle connection made room
+	if n := h.status().ReclaimedConnections; n != 1 {
+		t.Errorf("reclaimed_connections %d; want 1", n)
+	}
+	// The second connection is served to the end.
+	close(answer["/slow2"])
 	resp, body = c2.read("GET")
 	wantStatus(t, resp, body, 200)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
@@ -28,7 +29,7 @@ type proxy struct {
 	env       *session.Env  // the HTTP/1.1 front's
 	benv      *backend.Env
 	tcpEnv    *tcp.Env
-	slots     listener.Slots
+	slots     *listener.Slots
 	conns     sync.WaitGroup  // sessions and accept loops
 	stop      *order.Shutdown // set by a shutdown order
 	listeners map[string]*runListener
@@ -39,6 +40,12 @@ type proxy struct {
 	clusters map[string]*backend.Cluster
 	started  time.Time
 	tickets  *handshake.Tickets // session-ticket keys of every https listener
+
+	// reclaimer finds the idle connections of the http and https
+	// listeners when slots run out (see slots.go); refused counts the
+	// connections max_connections_per_ip refused.
+	reclaimer listener.Reclaimer
+	refused   atomic.Int64
 }
 
 // runListener is a listener's runtime side: shared for http and https
@@ -49,6 +56,7 @@ type runListener struct {
 	acceptor *listener.Acceptor // nil while inactive
 	tls      *handshake.Server  // https only: certificates and TLS settings
 	h2       *h2.Server         // https only: the HTTP/2 connections
+	perIP    *listener.PerIP    // max_connections_per_ip; nil without a cap
 }
 
 // drain lets the listener's connections finish their exchange in flight.
@@ -143,7 +151,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 	xenv.AccessLog = cfg.AccessLog
 	env := session.NewEnv(xenv)
 	env.ParkAfter = cfg.ParkAfter
-	return &proxy{
+	p := &proxy{
 		cfg:       cfg,
 		state:     state.New(),
 		xenv:      xenv,
@@ -156,6 +164,8 @@ func newProxy(cfg Config, events *hub) *proxy {
 		started:   time.Now(),
 		tickets:   handshake.NewTickets(time.Now()),
 	}
+	p.slots.SetReclaim(p.reclaimIdle)
+	return p
 }
 
 // handle applies or answers one request.

@@ -46,6 +46,8 @@ func (p *proxy) status() *order.ProxyStatus {
 		MemoryBytes:       memoryBytes(),
 		Goroutines:        goroutines(),
 	}
+	st.ReclaimedConnections = p.reclaimer.Reclaimed.Load()
+	st.RefusedConnections = p.refused.Load()
 	st.BackendsUp, st.BackendsDown = p.backendHealth()
 	for _, l := range p.listeners {
 		if l.acceptor != nil {

@@ -52,6 +52,10 @@ func (p *proxy) serveTLS(rl *runListener) listener.Handler {
 			}
 			hdr = h
 		}
+		release, ok := p.admit(rl, c, hdr, release) // before the handshake's work
+		if !ok {
+			return
+		}
 		tc, served, err := rl.tls.Handshake(c, set.RequestTimeout)
 		if err != nil {
 			level := p.cfg.Logger.Debug

@@ -1,14 +1,19 @@
 package session
 
-import "time"
+import (
+	"time"
+
+	"github.com/sluiceproxy/sluice/listener"
+)
 
 // Parking: a connection silent for longer than Env.ParkAfter between
 // requests leaves its goroutine and waits in the Env's poller (package
 // internal/park), so that an idle keep-alive connection costs no stack.
 // Three parties may end a parked state, and s.mu orders them: the poller's
 // wake (bytes arrived: serve again in a new goroutine), the idle timer
-// (front or request timeout: close) and the listener closing it (drain or
-// hard stop). Whoever moves the state out of parked owns the session.
+// (keep-alive or request timeout: close) and a closer (the listener's
+// drain or hard stop, or the Reclaimer making room for a new connection).
+// Whoever moves the state out of parked owns the session.
 
 // waker adapts a Session to park.Waker without exporting a method.
 type waker Session
@@ -31,7 +36,7 @@ func (s *Session) park(deadline time.Time) error {
 		return err
 	}
 	s.parkKey = k
-	s.parkDeadline = deadline
+	s.parkDeadline = listener.Mono(deadline)
 	if s.parkTimer == nil {
 		s.parkTimer = time.AfterFunc(time.Until(deadline), s.expire)
 	} else {
@@ -72,7 +77,7 @@ func (s *Session) expire() {
 // timedOut, only once its park deadline has passed.
 func (s *Session) closeParked(timedOut bool) bool {
 	s.mu.Lock()
-	if timedOut && time.Now().Before(s.parkDeadline) {
+	if timedOut && listener.Mono(time.Now()) < s.parkDeadline {
 		s.mu.Unlock()
 		return false
 	}

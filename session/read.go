@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/internal/sock"
+	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
 )
 
@@ -111,11 +112,15 @@ func (s *Session) rawRead(fd uintptr) bool {
 func (s *Session) readHead() (ok, isParked bool) {
 	set := s.set
 	if s.r == s.w {
-		wait := set.FrontTimeout
+		wait := set.KeepAliveTimeout
 		if s.first {
 			wait = set.RequestTimeout
+		} else if wait <= 0 {
+			wait = set.FrontTimeout
 		}
-		if err := s.waitData(time.Now().Add(wait)); err != nil {
+		now := time.Now()
+		s.idleSince.Store(listener.Mono(now))
+		if err := s.waitData(now.Add(wait)); err != nil {
 			return false, err == errParked
 		}
 	}

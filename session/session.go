@@ -50,7 +50,11 @@ type Session struct {
 	mu           sync.Mutex
 	parkKey      park.Key
 	parkTimer    *time.Timer // created at the first park, reused after
-	parkDeadline time.Time   // when a parked connection times out
+	parkDeadline int64       // when a parked connection times out (listener.Mono)
+	// idleSince is when the session last began to wait for a request
+	// (listener.Mono), for the listener's Reclaimer to find the longest
+	// waiting.
+	idleSince atomic.Int64
 
 	// cl is the connection as the exchanges see it (the client's address,
 	// PROXY header, TLS certificate); cl.Conn is the connection.
@@ -190,6 +194,15 @@ func (s *Session) Abort() {
 	if bc := s.backendConn.Load(); bc != nil {
 		bc.Close()
 	}
+}
+
+// Waiting reports whether the session waits for a request, in its
+// goroutine or parked, and since when.
+func (s *Session) Waiting() (int64, bool) {
+	if st := s.state.Load(); st != idle && st != parked {
+		return 0, false
+	}
+	return s.idleSince.Load(), true
 }
 
 // loop serves requests one after the other. It reports true when the

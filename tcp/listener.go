@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"log/slog"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -47,8 +48,22 @@ type Listener struct {
 	M        *metrics.Listener
 	settings atomic.Pointer[Settings]
 	cluster  atomic.Pointer[backend.Cluster]
+	// Admit, when set, counts connections per client IP: a session asks
+	// it once it knows its client (after the PROXY header, when the
+	// listener expects one), is closed when refused, and gives the count
+	// back when it ends. Set before the listener accepts.
+	Admit Admitter
 
 	conns connset.Set[*session] // the open sessions; closing while draining
+}
+
+// Admitter caps connections per client IP (listener.PerIP).
+type Admitter interface {
+	// Acquire counts a connection from ip, or reports false when ip has
+	// too many.
+	Acquire(ip netip.Addr) bool
+	// Release gives back the count of an acquired connection.
+	Release(ip netip.Addr)
 }
 
 // NewListener returns the shared state of the tcp listener on addr, with

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -64,6 +65,14 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 	}()
 	if s.set.ExpectProxy && !s.readHeader() {
 		return
+	}
+	if a := ln.Admit; a != nil {
+		ip := s.clientIP()
+		if !a.Acquire(ip) {
+			env.Log.Debug("tcp connection refused: max_connections_per_ip reached", "listener", ln.Addr, "client", ip.String())
+			return
+		}
+		defer a.Release(ip)
 	}
 	c := ln.Cluster()
 	if c == nil {
@@ -171,6 +180,18 @@ func (s *session) client() string {
 		return s.hdr.Source.String()
 	}
 	return s.conn.RemoteAddr().String()
+}
+
+// clientIP is the client's IP: its PROXY header's source when it carries
+// one, else the connection's peer.
+func (s *session) clientIP() netip.Addr {
+	if s.hasHdr && s.hdr.HasAddrs() {
+		return s.hdr.Source.Addr().Unmap()
+	}
+	if ta, ok := s.conn.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
 }
 
 // connect picks a backend and connects to it, trying other backends when a

@@ -2,8 +2,10 @@
 // one keep-alive "GET / HTTP/1.1" on each and reads its response, then holds
 // every connection open and idle. It prints a line starting with "ready"
 // once all are open, and exits after -hold or on SIGINT/SIGTERM, closing
-// them. bench/run.sh uses it to measure a proxy's memory per idle keep-alive
-// client connection.
+// them. On SIGUSR1 it prints a line "open: K of N" counting the connections
+// the server has not closed. bench/run.sh uses it to measure a proxy's
+// memory per idle keep-alive client connection, bench/idlelockout.sh to
+// hold a proxy's connection slots.
 //
 //	idleconns -addr 127.0.0.1:8082 -n 10000 -hold 60s
 package main
@@ -32,6 +34,8 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Second, "bound on dialing and reading the response of one connection")
 	flag.Parse()
 
+	sig := make(chan os.Signal, 1) // before "ready": a SIGUSR1 right after must not kill
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1)
 	req := []byte("GET / HTTP/1.1\r\nHost: " + *host + "\r\nUser-Agent: idleconns\r\nAccept: */*\r\n\r\n")
 	conns := make([]net.Conn, *n)
 	var failed atomic.Int64
@@ -66,11 +70,18 @@ func main() {
 		fmt.Printf("first error: %v\n", firstErr.Load())
 	}
 
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
-	select {
-	case <-time.After(*hold):
-	case <-sig:
+	end := time.After(*hold)
+wait:
+	for {
+		select {
+		case <-end:
+			break wait
+		case s := <-sig:
+			if s != syscall.SIGUSR1 {
+				break wait
+			}
+			fmt.Printf("open: %d of %d\n", stillOpen(conns), int64(*n)-f)
+		}
 	}
 	for _, c := range conns {
 		if c != nil {
@@ -122,4 +133,29 @@ func open(addr string, req []byte, timeout time.Duration) (net.Conn, error) {
 	}
 	c.SetDeadline(time.Time{})
 	return c, nil
+}
+
+// stillOpen counts the connections the server has not closed: a
+// non-blocking peek finds nothing to read on those (EAGAIN), where a closed
+// one reads its end (0 bytes) or a reset.
+func stillOpen(conns []net.Conn) int {
+	open := 0
+	var b [1]byte
+	for _, c := range conns {
+		sc, ok := c.(syscall.Conn)
+		if !ok {
+			continue
+		}
+		rc, err := sc.SyscallConn()
+		if err != nil {
+			continue
+		}
+		rc.Control(func(fd uintptr) {
+			_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+			if err == syscall.EAGAIN {
+				open++
+			}
+		})
+	}
+	return open
 }

@@ -322,6 +322,18 @@ func TestStateRoundTrip(t *testing.T) {
 	d := start(t, dir, backend, "")
 	cli(t, dir, "-s", "sluice.sock", "cluster", "add", "--id", "api", "--load-balancing", "random")
 	cli(t, dir, "-s", "sluice.sock", "backend", "add", "--cluster", "api", "--id", "api-1", "--address", "127.0.0.1:4000", "--weight", "5")
+	// Connection settings set by the CLI survive the round trip.
+	if _, stderr, code := cli(t, dir, "-s", "sluice.sock", "listener", "http", "add", "--address", freePort(t), "--inactive",
+		"--keepalive-timeout", "2s", "--max-connections-per-ip", "3"); code != 0 {
+		t.Fatalf("listener http add: %s", stderr)
+	}
+	if _, stderr, code := cli(t, dir, "-s", "sluice.sock", "listener", "tcp", "add", "--address", freePort(t), "--inactive",
+		"--max-connections-per-ip", "4"); code != 0 {
+		t.Fatalf("listener tcp add: %s", stderr)
+	}
+	if _, _, code := cli(t, dir, "-s", "sluice.sock", "listener", "tcp", "add", "--address", freePort(t), "--keepalive-timeout", "2s"); code != 2 {
+		t.Errorf("listener tcp add --keepalive-timeout: exit %d; want 2 (no such flag)", code)
+	}
 	if _, stderr, code := cli(t, dir, "-s", "sluice.sock", "state", "save", "-f", "saved.json"); code != 0 {
 		t.Fatalf("save: %s", stderr)
 	}
@@ -330,6 +342,11 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatalf("saved file: %v %v", fi, err)
 	}
 	want, _, _ := cli(t, dir, "-s", "sluice.sock", "state", "dump")
+	for _, field := range []string{`"keepalive_timeout": "2s"`, `"max_connections_per_ip": 3`, `"max_connections_per_ip": 4`} {
+		if !strings.Contains(want, field) {
+			t.Errorf("state dump lacks %s:\n%s", field, want)
+		}
+	}
 	cli(t, dir, "-s", "sluice.sock", "shutdown")
 	d.wait(t)
 

@@ -91,7 +91,7 @@ func listenerCommand(g *globals) *cobra.Command {
 	add := func(p order.Protocol) *cobra.Command {
 		l := order.Listener{Protocol: p}
 		var inactive bool
-		var front, back, connect, request, tunnel string
+		var front, back, connect, request, tunnel, keepAlive string
 		var listenerHSTS func() *order.HSTS
 		var defCert, defKey string
 		var defChain []string
@@ -114,7 +114,7 @@ func listenerCommand(g *globals) *cobra.Command {
 				for _, d := range []struct {
 					s   string
 					dst *order.Duration
-				}{{front, &l.FrontTimeout}, {back, &l.BackTimeout}, {connect, &l.ConnectTimeout}, {request, &l.RequestTimeout}, {tunnel, &l.TunnelTimeout}} {
+				}{{front, &l.FrontTimeout}, {back, &l.BackTimeout}, {connect, &l.ConnectTimeout}, {request, &l.RequestTimeout}, {tunnel, &l.TunnelTimeout}, {keepAlive, &l.KeepAliveTimeout}} {
 					if d.s == "" {
 						continue
 					}
@@ -134,7 +134,9 @@ func listenerCommand(g *globals) *cobra.Command {
 		f.StringVar(&request, "request-timeout", "", "time to receive request headers, and a PROXY protocol header (e.g. 10s)")
 		if p != order.TCP {
 			f.StringVar(&tunnel, "tunnel-timeout", "", "idle timeout of upgraded (WebSocket) connections (default 1h)")
+			f.StringVar(&keepAlive, "keepalive-timeout", "", "how long a keep-alive connection may wait for its next request, at most the front timeout (default 10s)")
 		}
+		f.IntVar(&l.MaxConnectionsPerIP, "max-connections-per-ip", 0, "connections at once from one client IP (the PROXY header's source with --expect-proxy); past it closed (default no cap)")
 		if p != order.TCP {
 			f.StringVar(&l.StickyName, "sticky-name", "", "sticky session cookie name (default SLUICEBALANCEID)")
 			f.Int64Var(&l.MaxBodyBytes, "max-body-bytes", 0, "largest request body in bytes; beyond it 413 (default no limit)")

@@ -52,6 +52,8 @@ func printStatus(w io.Writer, c *order.Content) {
 		{"memory", fmt.Sprintf("%.1f MiB", float64(s.MemoryBytes)/(1<<20))},
 		{"goroutines", fmt.Sprint(s.Goroutines)},
 		{"idle workers", fmt.Sprint(s.IdleWorkers)},
+		{"reclaimed connections", fmt.Sprint(s.ReclaimedConnections)},
+		{"refused connections", fmt.Sprint(s.RefusedConnections)},
 	})
 }
 

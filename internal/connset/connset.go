@@ -49,6 +49,17 @@ func (s *Set[T]) Snapshot() []T {
 	return all
 }
 
+// Range calls f for each member, under the set's lock: f must be quick
+// and must not call the set's methods (closing a member removes it; close
+// after Range returns, or work on a Snapshot).
+func (s *Set[T]) Range(f func(T)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.m {
+		f(c)
+	}
+}
+
 // Len is the number of members.
 func (s *Set[T]) Len() int {
 	s.mu.Lock()

@@ -14,6 +14,11 @@ func TestSet(t *testing.T) {
 	if s.Add(3) || !s.Closing() || s.Len() != 2 {
 		t.Fatal("a closing set took a member")
 	}
+	sum := 0
+	s.Range(func(c int) { sum += c })
+	if sum != 3 {
+		t.Fatalf("Range saw members summing to %d; want 3", sum)
+	}
 	snap := s.Snapshot()
 	for _, c := range snap {
 		s.Remove(c) // removing while walking the copy
