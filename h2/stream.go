@@ -57,7 +57,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := st.request(); err != nil {
 		s.env.Log.Debug("bad request", "request_id", string(x.ID[:]), "listener", s.ln.Addr,
 			"client", c.cl.Addr.Addr().String(), "error", err)
-		res = x.Refused(st, 400, metrics.ClientParse)
+		if r.Context().Err() != nil {
+			res = exchange.Broken // the client reset the stream meanwhile
+		} else {
+			res = x.Refused(st, 400, metrics.ClientParse)
+		}
 	} else {
 		res = x.Serve(st)
 	}
@@ -91,7 +95,7 @@ func (st *stream) request() error {
 		}
 		q.Path = path
 	}
-	if len(q.Host) > 0 && !h1.ValidHost(q.Host) {
+	if !h1.ValidHost(q.Host) { // required, as Host is in HTTP/1.1
 		return errBadAuthority
 	}
 	if hs, ok := r.Header["Host"]; ok && (len(hs) != 1 || !strings.EqualFold(hs[0], r.Host)) {
@@ -104,55 +108,81 @@ func (st *stream) request() error {
 			continue // :authority's, checked above
 		}
 		for _, v := range vs {
-			fs = append(fs, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
+			f := h1.Header{Name: []byte(name), Value: []byte(v), Kind: k}
+			// Field lines get HTTP/1.1's grammar too (RFC 9113 §8.2.1
+			// makes surrounding whitespace malformed as well).
+			if !h1.ValidFieldName(f.Name) || !h1.ValidFieldValue(f.Value) {
+				return errBadField
+			}
+			fs = append(fs, f)
 		}
 	}
 	st.fields, q.Fields = fs, fs
 	q.ContentLength = -1
-	if _, ok := r.Header["Content-Length"]; ok {
-		q.ContentLength = r.ContentLength
+	if vs, ok := r.Header["Content-Length"]; ok {
+		// One length, which net/http enforces against the DATA: it
+		// takes a value it cannot parse, or a list, for 0, and a length
+		// on a stream that ended with its HEADERS for none.
+		n, valid := h1.ContentLength([]byte(vs[0]))
+		if len(vs) != 1 || !valid || n != r.ContentLength {
+			return errBadLength
+		}
+		q.ContentLength = n
 	}
 	q.Unsized = r.ContentLength < 0
-	return nil
+	return st.readSmallBody()
+}
+
+// readSmallBody reads a body of a declared length up to smallBody whole,
+// before the request is served, so that a body that disagrees with its
+// content-length (shorter, longer, or DATA after content-length: 0) is
+// refused without reaching a backend, and the request goes out in one
+// write. It waits for it at most request_timeout. Larger bodies stream.
+func (st *stream) readSmallBody() error {
+	r := st.r
+	if r.Body == http.NoBody || r.ContentLength < 0 || r.ContentLength > smallBody {
+		return nil
+	}
+	rc := http.NewResponseController(st.w)
+	_ = rc.SetReadDeadline(time.Now().Add(st.x.Set.RequestTimeout))
+	defer rc.SetReadDeadline(time.Time{})
+	// One byte more than declared: the whole body is exactly the
+	// declared length followed by its end (io.ErrUnexpectedEOF, or
+	// io.EOF for an empty body). The server fails the read when
+	// END_STREAM comes early or DATA runs past the length.
+	body := make([]byte, r.ContentLength+1)
+	n, err := io.ReadFull(r.Body, body)
+	st.x.CountIn(n)
+	if (err == io.ErrUnexpectedEOF || err == io.EOF) && int64(n) == r.ContentLength {
+		st.small = body[:n]
+		return nil
+	}
+	if err == nil {
+		err = errBodyLength
+	}
+	return err
 }
 
 var (
 	errBadMethod    = errors.New("h2: invalid :method")
 	errBadAuthority = errors.New("h2: invalid :authority")
 	errHostMismatch = errors.New("h2: host field disagrees with :authority")
+	errBadField     = errors.New("h2: invalid field name or value")
+	errBadLength    = errors.New("h2: content-length not one valid length, or not the body's")
+	errBodyLength   = errors.New("h2: body longer than its content-length")
 )
 
 // smallBody is the largest declared request body read whole before the
 // backend is contacted.
 const smallBody = 8 << 10
 
-// InitialBody reads a request body of a declared length up to smallBody
-// whole, before any backend is contacted, so that a body that disagrees
-// with its content-length is refused without reaching one (and the request
-// goes out in one write); it waits for it at most request_timeout. Larger
-// bodies stream (ReadBody).
+// InitialBody returns a small body read whole before the request was
+// served (see readSmallBody); larger ones stream (ReadBody).
 func (st *stream) InitialBody() ([]byte, bool, error) {
-	r := st.r
-	if r.ContentLength <= 0 || r.ContentLength > smallBody {
-		return nil, false, nil
+	if st.small != nil {
+		return st.small, true, nil
 	}
-	rc := http.NewResponseController(st.w)
-	_ = rc.SetReadDeadline(time.Now().Add(st.x.Set.RequestTimeout))
-	defer rc.SetReadDeadline(time.Time{})
-	// One byte more than declared: the whole body is exactly the
-	// declared length followed by its end (io.ErrUnexpectedEOF here). The
-	// server fails the read when END_STREAM comes early or DATA runs past
-	// the length.
-	body := make([]byte, r.ContentLength+1)
-	n, err := io.ReadFull(r.Body, body)
-	st.x.CountIn(n)
-	if err == io.ErrUnexpectedEOF && int64(n) == r.ContentLength {
-		return body[:n], true, nil
-	}
-	if r.Context().Err() != nil {
-		return nil, false, r.Context().Err()
-	}
-	return nil, false, exchange.ErrBadBody
+	return nil, false, nil
 }
 
 // ReadBody reads the stream's DATA. The server fails the read when the

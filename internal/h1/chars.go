@@ -28,9 +28,12 @@ var valueTable = makeTable(func(c byte) bool {
 	return c == '\t' || c == ' ' || (0x21 <= c && c != 0x7f)
 })
 
-// targetTable reports the bytes allowed in a request-target: visible ASCII.
+// targetTable reports the bytes allowed in a request-target: visible ASCII
+// but '#', which starts a fragment, never part of a request-target (RFC
+// 9112 §3.2); a proxy that let it through would route and cache by a path
+// the backend reads differently.
 var targetTable = makeTable(func(c byte) bool {
-	return 0x21 <= c && c <= 0x7e
+	return 0x21 <= c && c <= 0x7e && c != '#'
 })
 
 // regNameTable reports the bytes of an RFC 3986 reg-name or IPv4 address:

@@ -59,3 +59,8 @@ func ValidFieldValue(b []byte) bool {
 	}
 	return true
 }
+
+// ContentLength parses a Content-Length value that must be a single
+// length: 1*DIGIT, no sign, no spaces, no list, within int64 (RFC 9110
+// §8.6), as HTTP/2 carries it.
+func ContentLength(v []byte) (int64, bool) { return parseDecimal(v) }
