@@ -3,9 +3,9 @@ package exchange
 import (
 	"context"
 	"errors"
-	"strconv"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
 )
 
@@ -35,9 +35,9 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 	out := x.appendUpstream(x.outBuf())
 	switch {
 	case req.Unsized:
-		out = appendChunk(out, initial)
+		out = h1.AppendChunk(out, initial)
 		if done {
-			out = append(out, "0\r\n\r\n"...)
+			out = append(out, h1.LastChunk...)
 		}
 	default:
 		out = append(out, initial...)
@@ -82,18 +82,6 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 		x.startUpload(bc)
 	}
 	return x.respond(bc, out, pre, preN, preErr)
-}
-
-// appendChunk appends p as one chunk of a chunked body (nothing for an
-// empty p, which would end the body).
-func appendChunk(out, p []byte) []byte {
-	if len(p) == 0 {
-		return out
-	}
-	out = strconv.AppendInt(out, int64(len(p)), 16)
-	out = append(out, "\r\n"...)
-	out = append(out, p...)
-	return append(out, "\r\n"...)
 }
 
 // redial opens a fresh connection after a pooled one to b failed before

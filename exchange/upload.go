@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
 // upload streams the rest of a request body from the front to an
@@ -170,4 +171,4 @@ func (x *Exchange) finishUpload(abort bool) bool {
 }
 
 // lastChunk ends a chunked body (no trailers).
-var lastChunk = []byte("0\r\n\r\n")
+var lastChunk = []byte(h1.LastChunk)

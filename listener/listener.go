@@ -144,7 +144,10 @@ func (a *Acceptor) loop() {
 
 // claimIdle promises the next connection to an idle worker; false when
 // none waits.
-func (a *Acceptor) claimIdle() bool {
+func (a *Acceptor) claimIdle() bool { return a.takeIdle() }
+
+// takeIdle takes one worker out of the idle count; false when it is 0.
+func (a *Acceptor) takeIdle() bool {
 	for {
 		n := a.idle.Load()
 		if n == 0 {
@@ -173,17 +176,7 @@ func (a *Acceptor) enterIdle() bool {
 // leaveIdle takes a worker that stops waiting out of idle; false when a
 // connection has been promised to every waiting worker meanwhile: the
 // worker must then receive it from a.work.
-func (a *Acceptor) leaveIdle() bool {
-	for {
-		n := a.idle.Load()
-		if n == 0 {
-			return false
-		}
-		if a.idle.CompareAndSwap(n, n-1) {
-			return true
-		}
-	}
-}
+func (a *Acceptor) leaveIdle() bool { return a.takeIdle() }
 
 // accept takes the next connection.
 func (a *Acceptor) accept() (net.Conn, error) {

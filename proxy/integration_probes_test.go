@@ -143,30 +143,18 @@ func (r *probeResult) report(p *probe) (bool, string) {
 }
 
 func TestSmugglingProbesH1(t *testing.T) {
-	probes, err := loadProbes("testdata/probes/h1.txt", "h1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	env := startProbeEnv(t)
-	var tally probeTally
-	start := time.Now()
-	for _, p := range probes {
-		t.Run(p.Name, func(t *testing.T) {
-			r := &probeResult{t: t}
-			outcome, refusedBytes := env.runH1(r, p)
-			failed, why := r.report(p)
-			tally.count(p, outcome, refusedBytes, failed, why)
-		})
-	}
-	tally.log(t, "HTTP/1.1")
-	t.Logf("HTTP/1.1 corpus ran in %v", time.Since(start).Round(time.Millisecond))
-	if tally.run < 100 {
-		t.Errorf("only %d HTTP/1.1 probes; the corpus needs at least 100", tally.run)
-	}
+	runCorpus(t, "testdata/probes/h1.txt", "h1", "HTTP/1.1", 100, (*probeEnv).runH1)
 }
 
 func TestSmugglingProbesH2(t *testing.T) {
-	probes, err := loadProbes("testdata/probes/h2.txt", "h2")
+	runCorpus(t, "testdata/probes/h2.txt", "h2", "HTTP/2", 50, (*probeEnv).runH2)
+}
+
+// runCorpus runs every probe of file through run, and checks the corpus
+// holds at least least of them.
+func runCorpus(t *testing.T, file, kind, proto string, least int,
+	run func(*probeEnv, *probeResult, *probe) (string, int64)) {
+	probes, err := loadProbes(file, kind)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,15 +164,15 @@ func TestSmugglingProbesH2(t *testing.T) {
 	for _, p := range probes {
 		t.Run(p.Name, func(t *testing.T) {
 			r := &probeResult{t: t}
-			outcome, refusedBytes := env.runH2(r, p)
+			outcome, refusedBytes := run(env, r, p)
 			failed, why := r.report(p)
 			tally.count(p, outcome, refusedBytes, failed, why)
 		})
 	}
-	tally.log(t, "HTTP/2")
-	t.Logf("HTTP/2 corpus ran in %v", time.Since(start).Round(time.Millisecond))
-	if tally.run < 50 {
-		t.Errorf("only %d HTTP/2 probes; the corpus needs at least 50", tally.run)
+	tally.log(t, proto)
+	t.Logf("%s corpus ran in %v", proto, time.Since(start).Round(time.Millisecond))
+	if tally.run < least {
+		t.Errorf("only %d %s probes; the corpus needs at least %d", tally.run, proto, least)
 	}
 }
 

@@ -49,17 +49,11 @@ func (p *proxy) limitPerIP(rl *runListener, l order.Listener) {
 // source is the client), then the count, then the session.
 func (p *proxy) serveHTTPPerIP(rl *runListener) listener.Handler {
 	return func(c net.Conn, release func()) {
-		var hdr *proxyproto.Header
-		if rl.shared.Settings().ExpectProxy {
-			h, err := session.ReadProxyHeader(p.env, rl.shared, c)
-			if err != nil {
-				c.Close()
-				release()
-				return
-			}
-			hdr = h
+		hdr, ok := p.proxyHeader(rl, c, release)
+		if !ok {
+			return
 		}
-		release, ok := p.admit(rl, c, hdr, release)
+		release, ok = p.admit(rl, c, hdr, release)
 		if !ok {
 			return
 		}
@@ -69,6 +63,22 @@ func (p *proxy) serveHTTPPerIP(rl *runListener) listener.Handler {
 			session.Serve(p.env, rl.shared, c, release)
 		}
 	}
+}
+
+// proxyHeader reads the client's PROXY protocol header from c when the
+// listener expects one (nil when it does not). On a missing or bad header
+// it closes c, calls release and reports false.
+func (p *proxy) proxyHeader(rl *runListener, c net.Conn, release func()) (*proxyproto.Header, bool) {
+	if !rl.shared.Settings().ExpectProxy {
+		return nil, true
+	}
+	h, err := session.ReadProxyHeader(p.env, rl.shared, c)
+	if err != nil {
+		c.Close()
+		release()
+		return nil, false
+	}
+	return h, true
 }
 
 // admit counts c against the listener's per-IP cap (a no-op without one).

@@ -8,7 +8,6 @@ import (
 	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/h2"
 	"github.com/sluiceproxy/sluice/handshake"
-	"github.com/sluiceproxy/sluice/internal/proxyproto"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/session"
@@ -42,17 +41,11 @@ func (p *proxy) newTLS(rl *runListener, l order.Listener) error {
 func (p *proxy) serveTLS(rl *runListener) listener.Handler {
 	return func(c net.Conn, release func()) {
 		set := rl.shared.Settings()
-		var hdr *proxyproto.Header
-		if set.ExpectProxy {
-			h, err := session.ReadProxyHeader(p.env, rl.shared, c)
-			if err != nil {
-				c.Close()
-				release()
-				return
-			}
-			hdr = h
+		hdr, ok := p.proxyHeader(rl, c, release)
+		if !ok {
+			return
 		}
-		release, ok := p.admit(rl, c, hdr, release) // before the handshake's work
+		release, ok = p.admit(rl, c, hdr, release) // before the handshake's work
 		if !ok {
 			return
 		}

@@ -64,7 +64,7 @@ func (s *Session) WriteHead(h *exchange.Head, body []byte) error {
 	out = append(out, "\r\n"...)
 	if chunk {
 		s.hs.body.chunkOut = true
-		out = appendChunk(out, body)
+		out = h1.AppendChunk(out, body)
 		body = nil
 	} else {
 		s.hs.body.chunkOut = false
@@ -78,7 +78,7 @@ func (s *Session) WriteHead(h *exchange.Head, body []byte) error {
 // WriteBody writes more of the body, in chunks when WriteHead chose to.
 func (s *Session) WriteBody(p []byte) error {
 	if s.hs.body.chunkOut {
-		return s.sendOut(appendChunk(s.outBuf(), p), nil)
+		return s.sendOut(h1.AppendChunk(s.outBuf(), p), nil)
 	}
 	return s.send(p, nil)
 }
@@ -87,7 +87,7 @@ func (s *Session) WriteBody(p []byte) error {
 // an HTTP/2 backend are dropped.
 func (s *Session) EndBody(trailers []h1.Header) error {
 	if s.hs.body.chunkOut {
-		return s.sendOut(append(s.outBuf(), "0\r\n\r\n"...), nil)
+		return s.sendOut(append(s.outBuf(), h1.LastChunk...), nil)
 	}
 	return nil
 }
@@ -131,15 +131,4 @@ func appendFields(out []byte, fs []h1.Header) []byte {
 		out = append(out, "\r\n"...)
 	}
 	return out
-}
-
-// appendChunk appends p as one chunk (nothing for an empty p).
-func appendChunk(out, p []byte) []byte {
-	if len(p) == 0 {
-		return out
-	}
-	out = strconv.AppendInt(out, int64(len(p)), 16)
-	out = append(out, "\r\n"...)
-	out = append(out, p...)
-	return append(out, "\r\n"...)
 }

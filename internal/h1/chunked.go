@@ -1,5 +1,7 @@
 package h1
 
+import "strconv"
+
 // MaxChunkSizeLine is the longest chunk-size line (size and extensions,
 // excluding CRLF) a ChunkedScanner accepts, in bytes.
 const MaxChunkSizeLine = 4096
@@ -237,3 +239,19 @@ func (s *ChunkedScanner) stepTrailer(c byte) errCode {
 	}
 	return ecNone
 }
+
+// AppendChunk appends p as one chunk of a chunked body: its size in hex,
+// CRLF, the data, CRLF. An empty p appends nothing (an empty chunk would
+// end the body; LastChunk does that).
+func AppendChunk(out, p []byte) []byte {
+	if len(p) == 0 {
+		return out
+	}
+	out = strconv.AppendInt(out, int64(len(p)), 16)
+	out = append(out, "\r\n"...)
+	out = append(out, p...)
+	return append(out, "\r\n"...)
+}
+
+// LastChunk ends a chunked body that has no trailers.
+const LastChunk = "0\r\n\r\n"
