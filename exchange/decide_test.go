@@ -1,0 +1,199 @@
+package exchange
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/listener"
+	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/router"
+)
+
+// TestDecideScenarios runs the scenario files of testdata/decide: the
+// listener, certificate, clusters and routes they set up, and for each
+// request line the decision a reader can check by eye.
+func TestDecideScenarios(t *testing.T) {
+	files, err := filepath.Glob("testdata/decide/*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { runDecideScenario(t, f) })
+	}
+}
+
+func runDecideScenario(t *testing.T, path string) {
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	var (
+		set      = &listener.Settings{Proto: "http"}
+		routes   = router.New[*listener.Route]()
+		clusters = map[string]*backend.Cluster{}
+		served   *cert.Cert
+		req      *Request
+		where    string
+		checked  int
+	)
+	sc := bufio.NewScanner(fh)
+	for ln := 1; sc.Scan(); ln++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Fields(line)
+		at := fmt.Sprintf("%s:%d: %s", path, ln, line)
+		switch f[0] {
+		case "listener":
+			for k, v := range keyValues(t, at, f[1:]) {
+				switch k {
+				case "proto":
+					set.Proto = v
+				case "max_body":
+					set.MaxBodyBytes = int64(atoi(t, at, v))
+				case "max_fields":
+					set.Limits.MaxHeaderFields = atoi(t, at, v)
+				case "sticky_name":
+					set.StickyName = v
+				default:
+					t.Fatalf("%s: unknown listener setting %s", at, k)
+				}
+			}
+		case "tls":
+			served = &cert.Cert{Names: f[1:]}
+		case "cluster":
+			c := order.Cluster{ID: f[1]}
+			for _, flag := range f[2:] {
+				switch flag {
+				case "sticky":
+					c.StickySession = true
+				case "https_redirect":
+					c.HTTPSRedirect = true
+				case "http2":
+					c.HTTP2 = true
+				default:
+					t.Fatalf("%s: unknown cluster flag %s", at, flag)
+				}
+			}
+			cl := backend.NewCluster(&backend.Settings{Cluster: c}, nil)
+			t.Cleanup(cl.Close)
+			clusters[c.ID] = cl
+		case "route":
+			// route HOST PATH TYPE -> CLUSTER|deny
+			if len(f) != 6 || f[4] != "->" {
+				t.Fatalf("%s: want: route HOST PATH TYPE -> CLUSTER|deny", at)
+			}
+			rt := &listener.Route{Deny: f[5] == "deny"}
+			if !rt.Deny {
+				if rt.Cluster = clusters[f[5]]; rt.Cluster == nil {
+					t.Fatalf("%s: no cluster %s", at, f[5])
+				}
+			}
+			pt := map[string]router.PathType{"prefix": router.PathPrefix, "equals": router.PathEquals,
+				"regex": router.PathRegex}[f[3]]
+			if routes, err = routes.Add(router.Rule[*listener.Route]{Hostname: f[1], Path: f[2], PathType: pt,
+				Target: rt}); err != nil {
+				t.Fatalf("%s: %v", at, err)
+			}
+		case "request":
+			req, where = parseRequest(t, at, f[1:]), at
+		case "want":
+			if req == nil {
+				t.Fatalf("%s: want without a request", at)
+			}
+			d := Decide(&Facts{Req: req, Listener: set, Routes: routes, Cert: served})
+			if got, want := describe(d), strings.Join(f[1:], " "); got != want {
+				t.Errorf("%s\n  decided %q, want %q", where, got, want)
+			}
+			checked++
+		default:
+			t.Fatalf("%s: unknown directive", at)
+		}
+	}
+	if checked == 0 {
+		t.Fatalf("%s: no decision checked", path)
+	}
+}
+
+// parseRequest reads "METHOD HOST TARGET [fields=N] [length=N] [unsized]
+// [cookie=VALUE]".
+func parseRequest(t *testing.T, at string, f []string) *Request {
+	if len(f) < 3 {
+		t.Fatalf("%s: want: request METHOD HOST TARGET [options]", at)
+	}
+	req := &Request{Method: []byte(f[0]), Host: []byte(f[1]), Target: []byte(f[2]), ContentLength: -1, Minor: 1}
+	req.Path = req.Target
+	if i := strings.IndexByte(f[2], '?'); i >= 0 {
+		req.Path = req.Target[:i]
+	}
+	for _, opt := range f[3:] {
+		k, v, _ := strings.Cut(opt, "=")
+		switch k {
+		case "fields":
+			for i := range atoi(t, at, v) {
+				req.Fields = append(req.Fields, h1.Header{Name: []byte("X-F" + strconv.Itoa(i)), Value: []byte("v")})
+			}
+		case "length":
+			req.ContentLength = int64(atoi(t, at, v))
+		case "unsized":
+			req.Unsized = true
+		case "cookie":
+			req.Fields = append(req.Fields, h1.Header{Name: []byte("Cookie"),
+				Value: []byte(strings.ReplaceAll(v, ";", "; ")), Kind: h1.HeaderCookie})
+		default:
+			t.Fatalf("%s: unknown request option %s", at, k)
+		}
+	}
+	return req
+}
+
+// describe writes a decision as the scenario files do.
+func describe(d Decision) string {
+	if d.Status != 0 {
+		if d.Redirect {
+			return fmt.Sprintf("%d redirect", d.Status)
+		}
+		return strconv.Itoa(d.Status)
+	}
+	s := "forward " + d.Cluster.ID
+	if d.Replayable {
+		s += " replayable"
+	}
+	if d.H2C {
+		s += " h2c"
+	}
+	if d.Sticky {
+		s += " sticky=" + string(d.Cookie)
+	}
+	return s
+}
+
+func keyValues(t *testing.T, at string, f []string) map[string]string {
+	kv := map[string]string{}
+	for _, p := range f {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok {
+			t.Fatalf("%s: %q is not key=value", at, p)
+		}
+		kv[k] = v
+	}
+	return kv
+}
+
+func atoi(t *testing.T, at, s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("%s: %v", at, err)
+	}
+	return n
+}
