@@ -96,17 +96,23 @@ curl -fsSk -o /dev/null "https://127.0.0.1:$PORT/" || die "sluice does not answe
 RC=0
 # --- h2spec ----------------------------------------------------------------------
 if ((RUN_H2SPEC)); then
-	log "h2spec $("$H2SPEC" --version 2>/dev/null | head -1) against https://127.0.0.1:$PORT (TLS, ALPN h2)"
-	set +e
-	"$H2SPEC" -h 127.0.0.1 -p "$PORT" -t -k -o 5 -j "$TMP/h2spec.xml" >"$TMP/h2spec.txt" 2>&1
-	H2RC=$?
-	set -e
-	tail -n 3 "$TMP/h2spec.txt"
-	if ((H2RC != 0)); then
-		echo "h2spec failures:"
-		grep -E '×|failed' "$TMP/h2spec.txt" | head -50
-		RC=1
-	fi
+	# Twice: the default test cases, then strict mode (-S), which adds the
+	# cases for what RFC 7540/9113 says SHOULD be done.
+	for mode in default strict; do
+		flags=()
+		[[ $mode == strict ]] && flags=(-S)
+		log "h2spec $("$H2SPEC" --version 2>/dev/null | head -1) ($mode) against https://127.0.0.1:$PORT (TLS, ALPN h2)"
+		set +e
+		"$H2SPEC" -h 127.0.0.1 -p "$PORT" -t -k -o 5 "${flags[@]}" -j "$TMP/h2spec-$mode.xml" >"$TMP/h2spec-$mode.txt" 2>&1
+		H2RC=$?
+		set -e
+		tail -n 3 "$TMP/h2spec-$mode.txt"
+		if ((H2RC != 0)); then
+			echo "h2spec ($mode) failures:"
+			grep -E '×|failed' "$TMP/h2spec-$mode.txt" | head -50
+			RC=1
+		fi
+	done
 fi
 
 # --- testssl.sh --------------------------------------------------------------------
