@@ -6,6 +6,8 @@
 #   bash bench/https.sh                # 3 rounds of 10 s runs
 #   bash bench/https.sh --quick        # 1 round of 5 s runs
 #   bash bench/https.sh --rounds 5 --duration 8
+#   bash bench/https.sh --only keepalive                # only this scenario
+#   bash bench/https.sh --baseline REV --only keepalive # + Sluice built from git revision REV
 #
 # Scenarios (wrk -t1 -c50, HTTP/1.1 over TLS, ECDSA P-256 certificate):
 #   keep-alive   requests on 50 kept-alive TLS connections: req/s
@@ -24,21 +26,37 @@ ROUNDS=3
 DURATION=10
 WARMUP=2
 BASE_PORT=19080
+ONLY=""     # comma-separated scenarios to run (keepalive, handshakes); "" = both
+BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--quick) ROUNDS=1; DURATION=5; shift ;;
 	--rounds) ROUNDS="$2"; shift 2 ;;
 	--duration) DURATION="$2"; shift 2 ;;
 	--base-port) BASE_PORT="$2"; shift 2 ;;
-	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	--only) ONLY="$2"; shift 2 ;;
+	--baseline) BASELINE="$2"; shift 2 ;;
+	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
+SCENARIOS=(keepalive handshakes)
+if [[ -n "$ONLY" ]]; then
+	IFS=, read -r -a only_parts <<<"$ONLY"
+	for part in "${only_parts[@]}"; do
+		[[ $part == keepalive || $part == handshakes ]] ||
+			{ echo "--only takes a comma-separated list of keepalive, handshakes" >&2; exit 2; }
+	done
+	[[ " ${only_parts[*]} " == *" keepalive "* ]] || SCENARIOS=(handshakes)
+	[[ " ${only_parts[*]} " == *" handshakes "* ]] || SCENARIOS=(keepalive)
+fi
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=bench/lib.sh
 source "$REPO/bench/lib.sh"
 (( $(nproc) >= 2 )) || die "needs at least 2 CPUs"
+BASE_COMMIT=""
+[[ -z "$BASELINE" ]] || BASE_COMMIT=$(baseline_commit "$REPO" "$BASELINE")
 
 need_packages haproxy nginx wrk curl openssl util-linux
 ulimit -n 65536 2>/dev/null || true
@@ -46,12 +64,20 @@ ulimit -n 65536 2>/dev/null || true
 TMP="$(mktemp -d /tmp/sluice-https-bench.XXXXXX)"
 ORIGIN=$BASE_PORT
 declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)))
+PROXIES=(haproxy nginx sluice)
+PW=8 # width of the proxy column
+if [[ -n "$BASELINE" ]]; then
+	PORT[sluice-base]=$((BASE_PORT + 4))
+	PROXIES+=(sluice-base)
+	PW=11
+fi
 declare -A PID=()
 PIDS=()
 cleanup() {
 	local rc=$? p
 	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "${TMP:?}/sluice-base.src"
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -61,6 +87,10 @@ for p in $ORIGIN "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use 
 
 log "building sluice into $TMP"
 (cd "$REPO" && go build -o "$TMP/" ./cmd/sluice)
+if [[ -n "$BASELINE" ]]; then
+	log "building sluice-base: cmd/sluice at $BASELINE (${BASE_COMMIT:0:12})"
+	build_baseline "$REPO" "$BASE_COMMIT" "$TMP/sluice-base"
+fi
 cd "$TMP"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=localhost" \
 	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout key.pem -out cert.pem 2>/dev/null
@@ -116,20 +146,32 @@ frontend fe
 backend be
     server origin 127.0.0.1:$ORIGIN
 CONF
-cat >sluice.toml <<CONF
-command_socket = "$TMP/sluice.sock"
+sluice_conf() { # name: the configuration of that Sluice, on its port
+	cat >"$1.toml" <<CONF
+command_socket = "$TMP/$1.sock"
 log_level = "warn"
 max_connections = 20000
 keepalive_timeout = "60s"
 [[listeners]]
 protocol = "https"
-address = "127.0.0.1:${PORT[sluice]}"
+address = "127.0.0.1:${PORT[$1]}"
 certificate = "cert.pem"
 key = "key.pem"
 [clusters.origin]
-frontends = [ { address = "127.0.0.1:${PORT[sluice]}", hostname = "*" } ]
+frontends = [ { address = "127.0.0.1:${PORT[$1]}", hostname = "*" } ]
 backends = [ { id = "o1", address = "127.0.0.1:$ORIGIN" } ]
 CONF
+}
+sluice_conf sluice
+"$TMP/sluice" config check -c "$TMP/sluice.toml" >"$TMP/config-check-sluice.log" 2>&1 ||
+	die "sluice config check -c $TMP/sluice.toml: $(cat "$TMP/config-check-sluice.log")"
+BASE_CONF_NOTE=""
+if [[ -n "$BASELINE" ]]; then
+	sluice_conf sluice-base
+	cp sluice-base.toml sluice-base.as-written.toml
+	BASE_CONF_NOTE=$(fit_conf "$TMP/sluice-base" "$TMP/sluice-base.toml")
+	[[ -z "$BASE_CONF_NOTE" ]] || log "sluice-base's parser does not know, so its configuration goes without: $(tr '\n' ' ' <<<"$BASE_CONF_NOTE")"
+fi
 
 start() { # name cpu command...
 	local name=$1 cpu=$2; shift 2
@@ -141,21 +183,27 @@ start origin 1 nginx -p "$TMP/origin" -c "$TMP/origin/nginx.conf" -e stderr
 start haproxy 0 haproxy -db -f "$TMP/haproxy.cfg"
 start nginx 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e stderr
 GOMAXPROCS=1 start sluice 0 "$TMP/sluice" start -c "$TMP/sluice.toml"
-for p in haproxy nginx sluice; do
-	for _ in $(seq 1 100); do curl -fsSk -o /dev/null "https://127.0.0.1:${PORT[$p]}/" 2>/dev/null && break; sleep 0.1; done
-	curl -fsSk -o /dev/null "https://127.0.0.1:${PORT[$p]}/" || die "$p does not answer; see $TMP/$p.log"
+if [[ -n "$BASELINE" ]]; then
+	GOMAXPROCS=1 start sluice-base 0 "$TMP/sluice-base" start -c "$TMP/sluice-base.toml"
+fi
+for p in "${PROXIES[@]}"; do
+	for _ in $(seq 1 100); do curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$p]}/" 2>/dev/null && break; sleep 0.1; done
+	curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$p]}/" || die "$p does not answer; see $TMP/$p.log"
 done
 
 HZ=$(getconf CLK_TCK)
 RAW="$TMP/results.tsv"
 : >"$RAW"
+STEP_SLACK=30 # seconds a wrk run may take beyond its nominal length
 run() { # round proxy scenario
 	local url="https://127.0.0.1:${PORT[$2]}/" args=(-t1 -c50)
 	[[ $3 == handshakes ]] && args+=(-H "Connection: close")
-	taskset -c 1 wrk "${args[@]}" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
-	local t0 t1 out rps reqs
+	# With a baseline, p99 too (--latency only adds the percentiles to wrk's output).
+	[[ -z "$BASELINE" ]] || args+=(--latency)
+	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) wrk "${args[@]}" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
+	local t0 t1 out rps reqs p99=""
 	t0=$(cpu_ticks "${PID[$2]}")
-	out=$(taskset -c 1 wrk "${args[@]}" -d"${DURATION}s" "$url" 2>&1) || die "wrk failed: $out"
+	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) wrk "${args[@]}" -d"${DURATION}s" "$url" 2>&1) || die "wrk failed: $out"
 	t1=$(cpu_ticks "${PID[$2]}")
 	echo "$out" >"$TMP/wrk-$1-$2-$3.txt"
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -163,29 +211,77 @@ run() { # round proxy scenario
 	local cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
 	local pct=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v d="$DURATION" 'BEGIN { printf "%.0f", 100 * t / hz / d }')
 	local errs=$(sed -n 's/^ *\(Socket errors\|Non-2xx or 3xx responses\): *//p' <<<"$out" | tr '\n' ' ')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" >>"$RAW"
-	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req, proxy CPU $pct% ${errs:+(errors: $errs)}"
+	# p99 in ms, an 8th column, with a baseline only
+	local p99col=""
+	if [[ -n "$BASELINE" ]]; then
+		p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+		p99col=$'\t'$p99
+	fi
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" "$p99col" >>"$RAW"
+	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req, proxy CPU $pct%${p99:+, p99 $p99 ms} ${errs:+(errors: $errs)}"
 }
 for ((r = 1; r <= ROUNDS; r++)); do
-	if ((r % 2)); then order=(haproxy nginx sluice); else order=(sluice nginx haproxy); fi
-	for p in "${order[@]}"; do for s in keepalive handshakes; do run "$r" "$p" "$s"; done; done
+	# With a baseline, sluice and sluice-base run next to each other, which
+	# of the two first alternating with the rounds.
+	order=("${PROXIES[@]}")
+	if ! ((r % 2)); then
+		for ((i = 0; i < ${#PROXIES[@]}; i++)); do order[i]=${PROXIES[${#PROXIES[@]} - 1 - i]}; done
+	fi
+	for p in "${order[@]}"; do for s in "${SCENARIOS[@]}"; do run "$r" "$p" "$s"; done; done
 done
 
 echo
 echo "Sluice HTTPS benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS round(s) of wrk -t1 -c50 -d${DURATION}s, median over rounds"
 echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'); HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), $(go version | awk '{ print $3 }')"
-awk -F'\t' '
+if [[ -n "$BASELINE" ]]; then
+	echo "sluice-base at $(git -C "$REPO" rev-parse --short "$BASE_COMMIT") (--baseline $BASELINE; built from git archive of it), the same configuration as sluice on its own port$([[ -z "$BASE_CONF_NOTE" ]] || echo ", without what its parser does not know: $(tr '\n' ' ' <<<"$BASE_CONF_NOTE")")"
+fi
+awk -F'\t' -v proxies="${PROXIES[*]}" -v pw="$PW" '
 function median(k,   n, i, j, t, a) { n = cnt[k]; for (i = 1; i <= n; i++) a[i] = v[k, i]
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
 { k = $2 SUBSEP $3; cnt[k]++; v[k, cnt[k]] = $4; cc[k] += $5; pc[k] += $7; if ($6 != "") err[k] = err[k] " " $6 }
 END {
-	printf "%-12s %-8s %10s %7s %12s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "CPU µs/req", "×HAP", "proxy%"
-	split("keepalive handshakes", sc, " "); split("haproxy nginx sluice", px, " ")
-	for (s = 1; s <= 2; s++) { hk = "haproxy" SUBSEP sc[s]; base = median(hk); cbase = cc[hk] / cnt[hk]
-		for (p = 1; p <= 3; p++) { k = px[p] SUBSEP sc[s]; m = median(k); c = cc[k] / cnt[k]
-			printf "%-12s %-8s %10.0f %6.2fx %12.1f %6.2fx %7.0f%s\n", (p == 1 ? sc[s] : ""), px[p], m, base ? m / base : 0, c, cbase ? c / cbase : 0, pc[k] / cnt[k], (err[k] ? "  errors:" err[k] : "") } }
+	printf "%-12s %-" pw "s %10s %7s %12s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "CPU µs/req", "×HAP", "proxy%"
+	split("keepalive handshakes", sc, " "); np = split(proxies, px, " ")
+	for (s = 1; s <= 2; s++) { hk = "haproxy" SUBSEP sc[s]; if (!cnt[hk]) continue; base = median(hk); cbase = cc[hk] / cnt[hk]
+		for (p = 1; p <= np; p++) { k = px[p] SUBSEP sc[s]; if (!cnt[k]) continue; m = median(k); c = cc[k] / cnt[k]
+			printf "%-12s %-" pw "s %10.0f %6.2fx %12.1f %6.2fx %7.0f%s\n", (p == 1 ? sc[s] : ""), px[p], m, base ? m / base : 0, c, cbase ? c / cbase : 0, pc[k] / cnt[k], (err[k] ? "  errors:" err[k] : "") } }
 }' "$RAW"
 echo "req/s: median; CPU µs/req and proxy% (the proxy's share of CPU 0): mean over rounds."
 echo "When proxy% is well under 100 the load side (wrk's own handshakes, on CPU 1) bounded req/s: compare CPU µs/req."
+if [[ -n "$BASELINE" ]]; then
+	echo
+	echo "Sluice ÷ sluice-base: the working tree ÷ $BASELINE ($(git -C "$REPO" rev-parse --short "$BASE_COMMIT")). Per round, sluice's figure / sluice-base's"
+	echo "in the same round (the two run next to each other, which first alternating); median over rounds, (lowest..highest) round:"
+	awk -F'\t' '
+	function median(key,   n, i, j, t, a) {
+		n = cnt[key]
+		for (i = 1; i <= n; i++) a[i] = vals[key, i]
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		lo[key] = a[1]; hi[key] = a[n]
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function add(key, x) { cnt[key]++; vals[key, cnt[key]] = x }
+	function cell(key,   x) {
+		if (!cnt[key]) return "-"
+		x = median(key)
+		return sprintf("%.3fx (%.3f..%.3f)", x, lo[key], hi[key])
+	}
+	$2 != "sluice" && $2 != "sluice-base" { next }
+	{ v[$2, $3, $1, "rps"] = $4; v[$2, $3, $1, "cpu"] = $5; v[$2, $3, $1, "p99"] = $8; seen[$1] = 1 }
+	END {
+		split("keepalive handshakes", sc, " "); split("rps p99 cpu", m, " ")
+		for (s = 1; s <= 2; s++) for (r in seen) for (i = 1; i <= 3; i++) {
+			a = "sluice" SUBSEP sc[s] SUBSEP r SUBSEP m[i]; b = "sluice-base" SUBSEP sc[s] SUBSEP r SUBSEP m[i]
+			if ((a in v) && (b in v) && v[b] > 0) add(sc[s] SUBSEP m[i], v[a] / v[b])
+		}
+		printf "%-12s %-24s %-24s %-24s %s\n", "scenario", "req/s", "p99", "CPU us/req", "rounds"
+		for (s = 1; s <= 2; s++) {
+			if (!cnt[sc[s] SUBSEP "rps"]) continue
+			printf "%-12s %-24s %-24s %-24s %d\n", sc[s], cell(sc[s] SUBSEP "rps"), cell(sc[s] SUBSEP "p99"), cell(sc[s] SUBSEP "cpu"), cnt[sc[s] SUBSEP "rps"]
+		}
+	}' "$RAW"
+	echo "Above 1: more req/s (better), more p99 latency or CPU per request (worse) than the baseline."
+fi
 echo "raw results and wrk outputs: $TMP"

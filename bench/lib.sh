@@ -49,3 +49,69 @@ cpu_ticks() {
 cpu_stat() {
 	awk -v c="$1" '$1 == c { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
 }
+
+# to_ms VALUE: wrk's latency ("512.00us", "1.20ms", "2.01s") in ms.
+to_ms() {
+	awk -v v="$1" 'BEGIN {
+		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+		else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.3f", v * 60000 }
+		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+		else printf "nan" }'
+}
+
+# --- --baseline: a second Sluice built from another git revision -------------
+
+# baseline_commit REPO REV: the commit REV names in REPO (full hash), or dies.
+baseline_commit() {
+	git -C "$1" rev-parse --verify --quiet "$2^{commit}" ||
+		die "--baseline $2: not a git revision of $1"
+}
+
+# build_baseline REPO COMMIT OUT: builds ./cmd/sluice of COMMIT into the file
+# OUT. The revision's files are taken with `git archive` into OUT.src (no
+# checkout, no worktree: nothing in the repository changes), built there the
+# way the working tree is built, and removed.
+build_baseline() {
+	local repo=$1 commit=$2 out=$3 src="$3.src"
+	rm -rf "$src" && mkdir -p "$src"
+	git -C "$repo" archive --format=tar "$commit" | tar -x -C "$src" ||
+		die "git archive $commit failed"
+	[[ -d "$src/cmd/sluice" ]] || die "$commit has no cmd/sluice to build"
+	(cd "$src" && go build -o "$out" ./cmd/sluice) >&2 || die "building cmd/sluice of $commit failed"
+	rm -rf "$src"
+}
+
+# fit_conf BIN FILE: makes FILE, a Sluice configuration written for the
+# working tree's Sluice, one BIN's parser accepts (`BIN config check -c`),
+# by removing what that parser reports as an unknown key: the key's line,
+# or for an unknown table its header and keys. Prints each line removed;
+# dies when the check fails for any other reason (then the configuration
+# needs a hand-made equivalent).
+fit_conf() {
+	local bin=$1 file=$2 out i n key line
+	local -a bad
+	for ((i = 0; i < 20; i++)); do
+		out=$("$bin" config check -c "$file" 2>&1) && return 0
+		# "FILE:LINE:COL: unknown key "KEY" ...", one error a line; the
+		# highest line first so that removing one leaves the others in place.
+		mapfile -t bad < <(sed -n 's/^.*:\([0-9][0-9]*\):[0-9][0-9]*: unknown key "\([^"]*\)".*$/\1 \2/p' <<<"$out" | sort -k1,1nr -u)
+		((${#bad[@]})) || die "$bin config check -c $file: $out"
+		for line in "${bad[@]}"; do
+			n=${line%% *} key=${line#* }
+			line=$(sed -n "${n}p" "$file")
+			if [[ $line =~ ^[[:space:]]*\[+[[:space:]]*\"?${key}\"?[[:space:]]*\]+ ]]; then
+				# a table: its header and its lines up to the next header
+				awk -v n="$n" 'NR == n { p = 1; print; next } p && /^[[:space:]]*\[/ { exit } p && NF { print }' "$file"
+				awk -v n="$n" 'NR == n { skip = 1; next } skip && /^[[:space:]]*\[/ { skip = 0 } !skip { print }' "$file" >"$file.fit"
+			elif [[ $line =~ ^[[:space:]]*\"?${key}\"?[[:space:]]*= ]]; then
+				printf '%s\n' "$line"
+				sed "${n}d" "$file" >"$file.fit"
+			else
+				die "$bin config check -c $file: unknown key \"$key\" inside line $n ($line); write that configuration by hand"
+			fi
+			mv "$file.fit" "$file"
+		done
+	done
+	die "$bin config check -c $file still fails: $out"
+}

@@ -9,6 +9,9 @@
 #   bash bench/run.sh --origin go     # bench/origin instead of nginx as origin
 #   bash bench/run.sh --retries 0     # never redo a run disturbed by other load
 #   bash bench/run.sh --only observe  # only the cost of metrics and access log
+#   bash bench/run.sh --only ka50,close50            # only these scenarios
+#   bash bench/run.sh --baseline REV --only ka50,close50
+#                                     # + Sluice built from git revision REV
 #
 # CPU layout (needs at least 2 CPUs):
 #   CPU 0  the proxy under test, one at a time under load: HAProxy
@@ -42,7 +45,8 @@ WARMUP=2
 ORIGIN_KIND=nginx
 BASE_PORT=18080
 IDLE_CONNS=10000
-ONLY=""     # "observe": only the cost-of-watching runs
+ONLY=""     # comma-separated parts to run: ka50 ka500 close50 observe idle; "" = all
+BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 RETRIES=1    # extra attempts of a run disturbed by other processes on CPU 0
 NOISE_MAX=10 # % of CPU 0 used by other processes beyond which a run is redone
 QUIET_WAIT=10 # seconds to wait, before each run, for other processes to quiet down
@@ -56,17 +60,38 @@ while [[ $# -gt 0 ]]; do
 	--idle-conns) IDLE_CONNS="$2"; shift 2 ;;
 	--retries) RETRIES="$2"; shift 2 ;;
 	--only) ONLY="$2"; shift 2 ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	--baseline) BASELINE="$2"; shift 2 ;;
+	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "--rounds wants a positive integer" >&2; exit 2; }
-[[ -z "$ONLY" || "$ONLY" == observe ]] || { echo "--only takes observe" >&2; exit 2; }
+# --only: the main table's scenarios given (all when none is), the cost of
+# watching ("observe") and the idle memory ("idle") only when named.
+RUN_SCENARIOS=()
+RUN_OBSERVE=1
+RUN_IDLE=1
+if [[ -n "$ONLY" ]]; then
+	RUN_OBSERVE=0 RUN_IDLE=0
+	IFS=, read -r -a only_parts <<<"$ONLY"
+	for part in "${only_parts[@]}"; do
+		case "$part" in
+		ka50|ka500|close50) RUN_SCENARIOS+=("$part") ;;
+		observe) RUN_OBSERVE=1 ;;
+		idle) RUN_IDLE=1 ;;
+		*) echo "--only takes a comma-separated list of ka50, ka500, close50, observe, idle" >&2; exit 2 ;;
+		esac
+	done
+fi
 [[ "$RETRIES" =~ ^[0-9]+$ ]] || { echo "--retries wants a whole number" >&2; exit 2; }
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "--duration wants whole seconds" >&2; exit 2; }
 [[ "$ORIGIN_KIND" == nginx || "$ORIGIN_KIND" == go ]] || { echo "--origin is nginx or go" >&2; exit 2; }
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
+BASE_COMMIT=""
+[[ -z "$BASELINE" ]] || BASE_COMMIT=$(baseline_commit "$REPO" "$BASELINE")
 ORIGIN_PORT=$BASE_PORT
 declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3))
 	[sluice-off]=$((BASE_PORT + 4)) [sluice-log]=$((BASE_PORT + 5)))
@@ -76,12 +101,17 @@ PROXIES=(haproxy nginx sluice)
 # Prometheus endpoint scraped every second), and on with an access log file.
 OBSERVE=(sluice-off sluice sluice-log)
 SCENARIOS=(ka50 ka500 close50)
+if [[ -n "$BASELINE" ]]; then
+	# The baseline: the same configuration as sluice, its own ports.
+	PORT[sluice-base]=$((BASE_PORT + 8))
+	PROM_PORT[sluice-base]=$((BASE_PORT + 9))
+	PROXIES+=(sluice-base)
+fi
+PW=8 # width of the proxy column
+[[ -z "$BASELINE" ]] || PW=11
 declare -A SCEN_DESC=([ka50]="keep-alive -c50" [ka500]="keep-alive -c500" [close50]="Connection: close -c50")
 declare -A SCEN_ARGS=([ka50]="-c50" [ka500]="-c500" [close50]="-c50")
 STEP_SLACK=30 # seconds a step may take beyond its nominal length
-
-# shellcheck source=bench/lib.sh
-source "$REPO/bench/lib.sh"
 
 (( $(nproc) >= 2 )) || die "needs at least 2 CPUs (proxies on CPU 0, wrk and origin on CPU 1)"
 
@@ -117,6 +147,7 @@ cleanup() {
 		kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	rm -rf "${TMP:?}/bin/sluice-base.src"
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -137,6 +168,10 @@ wait_http() { # port name pid
 
 log "building the Go programs"
 (cd "$REPO" && go build -o "$TMP/bin/" ./cmd/sluice ./bench/origin ./bench/idleconns)
+if [[ -n "$BASELINE" ]]; then
+	log "building sluice-base: cmd/sluice at $BASELINE (${BASE_COMMIT:0:12})"
+	build_baseline "$REPO" "$BASE_COMMIT" "$TMP/bin/sluice-base"
+fi
 cd "$TMP" # nothing the script does may leave a file in the repository
 
 for p in $ORIGIN_PORT "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
@@ -197,6 +232,17 @@ EOF
 sluice_conf sluice "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice]}\"" off
 sluice_conf sluice-off "enabled = false" off
 sluice_conf sluice-log "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice-log]}\"" "$TMP/logs/access.log"
+for c in sluice sluice-off sluice-log; do
+	"$TMP/bin/sluice" config check -c "$TMP/$c.toml" >"$TMP/logs/config-check-$c.log" 2>&1 ||
+		die "sluice config check -c $TMP/$c.toml: $(cat "$TMP/logs/config-check-$c.log")"
+done
+BASE_CONF_NOTE=""
+if [[ -n "$BASELINE" ]]; then
+	sluice_conf sluice-base "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice-base]}\"" off
+	cp "$TMP/sluice-base.toml" "$TMP/sluice-base.as-written.toml"
+	BASE_CONF_NOTE=$(fit_conf "$TMP/bin/sluice-base" "$TMP/sluice-base.toml")
+	[[ -z "$BASE_CONF_NOTE" ]] || log "sluice-base's parser does not know, so its configuration goes without: $(tr '\n' ' ' <<<"$BASE_CONF_NOTE")"
+fi
 
 nginx_conf() { # dir http-block-body worker_connections
 	mkdir -p "$1"
@@ -268,6 +314,9 @@ start_proxy() { # name
 		taskset -c 0 nginx -p "$TMP/nginx-proxy" -c "$TMP/nginx-proxy/nginx.conf" -e stderr \
 			>"$TMP/logs/nginx.log" 2>&1 &
 		;;
+	sluice-base)
+		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice-base" start -c "$TMP/$1.toml" >"$TMP/logs/$1.log" 2>&1 &
+		;;
 	sluice*)
 		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice" start -c "$TMP/$1.toml" >"$TMP/logs/$1.log" 2>&1 &
 		;;
@@ -300,16 +349,6 @@ rss_kib() { # pid: VmRSS of the process tree, KiB
 	echo "$sum"
 }
 
-
-# to_ms VALUE: wrk's latency ("512.00us", "1.20ms", "2.01s") in ms.
-to_ms() {
-	awk -v v="$1" 'BEGIN {
-		if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
-		else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
-		else if (v ~ /m$/) { sub(/m$/, "", v); printf "%.3f", v * 60000 }
-		else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
-		else printf "nan" }'
-}
 
 wrk_args() { # scenario duration
 	local a=(-t1 ${SCEN_ARGS[$1]} "-d${2}s" --latency)
@@ -410,14 +449,20 @@ log "background load before the run: $BACKGROUND"
 log "temp dir $TMP; open-file limit $NOFILE; $ROUNDS round(s) of ${DURATION}s runs (+${WARMUP}s warm-up each)"
 start_origin
 for p in "${PROXIES[@]}"; do start_proxy "$p"; done
-log "started: origin pid ${PID[origin]} ($ORIGIN_KIND, CPU 1); haproxy ${PID[haproxy]}, nginx ${PID[nginx]}, sluice ${PID[sluice]} (CPU 0)"
+log "started: origin pid ${PID[origin]} ($ORIGIN_KIND, CPU 1); haproxy ${PID[haproxy]}, nginx ${PID[nginx]}, sluice ${PID[sluice]}${BASELINE:+, sluice-base ${PID[sluice-base]:-}} (CPU 0)"
 
 for ((r = 1; r <= ROUNDS; r++)); do
-	[[ -z "$ONLY" ]] || break
-	if ((r % 2)); then order=(haproxy nginx sluice); else order=(sluice nginx haproxy); fi
+	[[ -z "$ONLY" || ${#RUN_SCENARIOS[@]} -gt 0 ]] || break
+	# With a baseline, sluice and sluice-base run next to each other, which
+	# of the two first alternating with the rounds.
+	order=("${PROXIES[@]}")
+	if ! ((r % 2)); then
+		for ((i = 0; i < ${#PROXIES[@]}; i++)); do order[i]=${PROXIES[${#PROXIES[@]} - 1 - i]}; done
+	fi
 	# Scenario by scenario, the proxies back to back: what is compared is
 	# measured close in time, so a slow spell of the machine weighs on all.
 	for s in "${SCENARIOS[@]}"; do
+		[[ -z "$ONLY" || " ${RUN_SCENARIOS[*]} " == *" $s "* ]] || continue
 		for p in "${order[@]}"; do run_one "$r" "$p" "$s"; done
 	done
 done
@@ -433,9 +478,12 @@ scrape() {
 	SCRAPER=$!
 }
 
-log "the cost of watching: ${OBSERVE[*]} (keep-alive -c50)"
-for p in sluice-off sluice-log; do start_proxy "$p"; done
+if ((RUN_OBSERVE)); then
+	log "the cost of watching: ${OBSERVE[*]} (keep-alive -c50)"
+	for p in sluice-off sluice-log; do start_proxy "$p"; done
+fi
 for ((r = 1; r <= ROUNDS; r++)); do
+	((RUN_OBSERVE)) || break
 	if ((r % 2)); then order=("${OBSERVE[@]}"); else order=(sluice-log sluice sluice-off); fi
 	for p in "${order[@]}"; do
 		SCRAPER=""
@@ -444,15 +492,18 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		[[ -n "$SCRAPER" ]] && { kill "$SCRAPER" 2>/dev/null; wait "$SCRAPER" 2>/dev/null; } || true
 	done
 done
-ACCESS_LINES=$(wc -l <"$TMP/logs/access.log" 2>/dev/null || echo 0)
-for p in sluice-off sluice-log; do stop_proxy "$p"; done
+ACCESS_LINES=0
+if ((RUN_OBSERVE)); then
+	ACCESS_LINES=$(wc -l <"$TMP/logs/access.log" 2>/dev/null || echo 0)
+	for p in sluice-off sluice-log; do stop_proxy "$p"; done
+fi
 
 # --- idle keep-alive connection memory (fresh proxies) ------------------------
 
 MEM="$TMP/idle-memory.tsv"
 printf 'proxy\tconns\trss_before_kib\trss_after_kib\tkib_per_conn\n' >"$MEM"
 for p in "${PROXIES[@]}"; do
-	[[ -z "$ONLY" ]] || break
+	((RUN_IDLE)) || break
 	stop_proxy "$p"
 	start_proxy "$p"
 	# A few requests so the first-request allocations are not counted.
@@ -493,9 +544,12 @@ echo "×HAP = the median over rounds of (value / HAProxy's in the same round): p
 echo "CPU 0: the proxy under test alone. CPU 1: wrk and the origin ($ORIGIN_KIND) share it."
 echo "Background load before the run (other processes): $BACKGROUND; after: $(background_load)"
 echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- . 2>/dev/null || echo ' + uncommitted changes') (built from the working tree)"
+if [[ -n "$BASELINE" ]]; then
+	echo "sluice-base at $(git -C "$REPO" rev-parse --short "$BASE_COMMIT") (--baseline $BASELINE; built from git archive of it), the same configuration as sluice on its own ports$([[ -z "$BASE_CONF_NOTE" ]] || echo ", without what its parser does not know: $(tr '\n' ' ' <<<"$BASE_CONF_NOTE")")"
+fi
 echo "HAProxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(go version | awk '{ print $3 }')"
 echo
-awk -F'\t' -v rounds="$ROUNDS" '
+awk -F'\t' -v rounds="$ROUNDS" -v proxies="${PROXIES[*]}" -v pw="$PW" '
 function median(key,   n, i, j, t, a) {
 	n = cnt[key]
 	for (i = 1; i <= n; i++) a[i] = vals[key, i]
@@ -523,18 +577,54 @@ NR == 1 || $1 ~ /^o/ { next }
 END {
 	split("ka50 ka500 close50", sc, " ")
 	desc["ka50"] = "keep-alive, 50 conns"; desc["ka500"] = "keep-alive, 500 conns"; desc["close50"] = "Connection: close, 50 conns"
-	split("haproxy nginx sluice", px, " ")
-	printf "%-28s %-8s %10s %7s %9s %7s %11s %7s %7s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "p99 ms", "×HAP", "CPU µs/req", "×HAP", "proxy%", "cpu0 o%", "cpu1%"
+	np = split(proxies, px, " ")
+	printf "%-28s %-" pw "s %10s %7s %9s %7s %11s %7s %7s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "p99 ms", "×HAP", "CPU µs/req", "×HAP", "proxy%", "cpu0 o%", "cpu1%"
 	for (s = 1; s <= 3; s++) {
 		hk = "haproxy" SUBSEP sc[s]
-		for (p = 1; p <= 3; p++) {
+		for (p = 1; p <= np; p++) {
 			k = px[p] SUBSEP sc[s]
 			if (!cnt[k SUBSEP "rps"]) continue
 			r = median(k SUBSEP "rps"); l = median(k SUBSEP "p99"); c = median(k SUBSEP "cpu")
-			printf "%-28s %-8s %10.0f %7s %9.2f %7s %11.2f %7s %7.1f %7.1f %7.1f%s\n", (p == 1 ? desc[sc[s]] : ""), px[p], r, rratio(k, hk, "rps"), l, rratio(k, hk, "p99"), c, rratio(k, hk, "cpu"), median(k SUBSEP "pct"), median(k SUBSEP "other"), median(k SUBSEP "cpu1"), (bad[k] ? "  (non-2xx/3xx: " bad[k] ")" : "")
+			printf "%-28s %-" pw "s %10.0f %7s %9.2f %7s %11.2f %7s %7.1f %7.1f %7.1f%s\n", (p == 1 ? desc[sc[s]] : ""), px[p], r, rratio(k, hk, "rps"), l, rratio(k, hk, "p99"), c, rratio(k, hk, "cpu"), median(k SUBSEP "pct"), median(k SUBSEP "other"), median(k SUBSEP "cpu1"), (bad[k] ? "  (non-2xx/3xx: " bad[k] ")" : "")
 		}
 	}
 }' "$RAW"
+if [[ -n "$BASELINE" ]]; then
+	echo
+	echo "Sluice ÷ sluice-base: the working tree ÷ $BASELINE ($(git -C "$REPO" rev-parse --short "$BASE_COMMIT")). Per round, sluice's figure / sluice-base's"
+	echo "in the same round (the two run next to each other, which first alternating); median over rounds, (lowest..highest) round:"
+	awk -F'\t' '
+	function median(key,   n, i, j, t, a) {
+		n = cnt[key]
+		for (i = 1; i <= n; i++) a[i] = vals[key, i]
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		lo[key] = a[1]; hi[key] = a[n]
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function add(key, v) { cnt[key]++; vals[key, cnt[key]] = v }
+	function cell(key,   x) {
+		if (!cnt[key]) return "-"
+		x = median(key)
+		return sprintf("%.3fx (%.3f..%.3f)", x, lo[key], hi[key])
+	}
+	NR == 1 || $1 ~ /^o/ || ($2 != "sluice" && $2 != "sluice-base") { next }
+	{ v[$2, $3, $1, "rps"] = $4; v[$2, $3, $1, "p99"] = $5; v[$2, $3, $1, "cpu"] = $8; seen[$1] = 1 }
+	END {
+		split("ka50 ka500 close50", sc, " "); split("rps p99 cpu", m, " ")
+		desc["ka50"] = "keep-alive, 50 conns"; desc["ka500"] = "keep-alive, 500 conns"; desc["close50"] = "Connection: close, 50 conns"
+		for (s = 1; s <= 3; s++) for (r in seen) for (i = 1; i <= 3; i++) {
+			a = "sluice" SUBSEP sc[s] SUBSEP r SUBSEP m[i]; b = "sluice-base" SUBSEP sc[s] SUBSEP r SUBSEP m[i]
+			if ((a in v) && (b in v) && v[b] > 0) add(sc[s] SUBSEP m[i], v[a] / v[b])
+		}
+		printf "%-28s %-24s %-24s %-24s %s\n", "scenario", "req/s", "p99", "CPU us/req", "rounds"
+		for (s = 1; s <= 3; s++) {
+			if (!cnt[sc[s] SUBSEP "rps"]) continue
+			printf "%-28s %-24s %-24s %-24s %d\n", desc[sc[s]], cell(sc[s] SUBSEP "rps"), cell(sc[s] SUBSEP "p99"), cell(sc[s] SUBSEP "cpu"), cnt[sc[s] SUBSEP "rps"]
+		}
+	}' "$RAW"
+	echo "Above 1: more req/s (better), more p99 latency or CPU per request (worse) than the baseline."
+fi
+if ((RUN_OBSERVE)); then
 echo
 echo "The cost of watching (keep-alive, 50 conns; median over rounds; ×off = value / metrics off):"
 awk -F'\t' -v lines="$ACCESS_LINES" '
@@ -560,17 +650,20 @@ END {
 	}
 	printf "(access log lines written during the runs: %d)\n", lines
 }' "$RAW"
+fi
+if ((RUN_IDLE)); then
 echo
 echo "Memory per idle keep-alive client connection ($IDLE_CONNS connections, RSS after − before, 3 s after the last opened):"
-awk -F'\t' '
+awk -F'\t' -v pw="$PW" '
 function ratio(v, base) { return base > 0 ? sprintf("%.2fx", v / base) : "-" }
 NR == 1 { next }
 { n++; name[n] = $1; conns[n] = $2; b[n] = $3; a[n] = $4; per[n] = $5; if ($1 == "haproxy") base = $5 }
 END {
-	printf "%-8s %8s %14s %14s %10s %7s\n", "proxy", "conns", "RSS before KiB", "RSS after KiB", "KiB/conn", "×HAP"
+	printf "%-" pw "s %8s %14s %14s %10s %7s\n", "proxy", "conns", "RSS before KiB", "RSS after KiB", "KiB/conn", "×HAP"
 	for (i = 1; i <= n; i++)
-		printf "%-8s %8s %14d %14d %10.2f %7s\n", name[i], conns[i], b[i], a[i], per[i], ratio(per[i], base)
+		printf "%-" pw "s %8s %14d %14d %10.2f %7s\n", name[i], conns[i], b[i], a[i], per[i], ratio(per[i], base)
 }' "$MEM"
+fi
 echo
 echo "×HAP: above 1 is more req/s (better) or more latency/CPU/memory (worse) than HAProxy."
 echo "proxy% = the proxy's share of CPU 0 during the run; cpu0 o% = other processes' share of CPU 0 (noise);"
