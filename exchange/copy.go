@@ -1,6 +1,8 @@
 package exchange
 
 import (
+	"io"
+
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
 )
@@ -58,27 +60,38 @@ func (x *Exchange) copyChunked(bc *backend.Conn, chunks *h1.ChunkedScanner, deco
 	}
 }
 
-// copyUntilClose copies a body delimited by the backend closing.
-func (x *Exchange) copyUntilClose(bc *backend.Conn) {
+// copyUntilClose copies a body delimited by the backend closing: whole
+// when the backend closes cleanly (EOF), cut short on any other error.
+func (x *Exchange) copyUntilClose(bc *backend.Conn) bool {
 	for {
-		n, ok := x.readBody(bc)
-		if !ok || !x.write(x.buf[:n]) {
-			return
+		n, err := x.readSome(bc)
+		if n > 0 && !x.write(x.buf[:n]) {
+			return false
+		}
+		if err != nil {
+			return err == io.EOF
 		}
 	}
 }
 
-// readBody reads the next body bytes from the backend into x.buf.
+// readBody reads the next body bytes from the backend into x.buf; false
+// when the backend closed, failed or went silent for back_timeout.
 func (x *Exchange) readBody(bc *backend.Conn) (int, bool) {
+	n, err := x.readSome(bc)
+	return n, n > 0 || err == nil
+}
+
+// readSome reads at least one byte from the backend into x.buf, or fails.
+func (x *Exchange) readSome(bc *backend.Conn) (int, error) {
 	_ = bc.SetReadDeadline(x.backDeadline())
 	for {
 		n, err := bc.Read(x.buf)
 		if n > 0 {
 			x.m.recvB += int64(n)
-			return n, true
+			return n, nil
 		}
 		if err != nil {
-			return 0, false
+			return 0, err
 		}
 	}
 }

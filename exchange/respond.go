@@ -92,7 +92,7 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 		case h1.FramingChunked:
 			ok = x.copyChunked(bc, &chunks, decode)
 		default:
-			x.copyUntilClose(bc)
+			ok = x.copyUntilClose(bc)
 		}
 		if ok && to == Unsized {
 			ok = x.front.EndBody(nil) == nil

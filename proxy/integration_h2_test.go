@@ -1,12 +1,14 @@
 package proxy_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -456,4 +458,40 @@ func TestH2ConnectionSurvivesCertificateReplace(t *testing.T) {
 	get("/after-replace")
 	th.Must(order.RemoveCertificate{Address: th.TLSAddr, Fingerprint: th.Must(order.ListCertificates{}).Content.Certificates[0].Fingerprint})
 	get("/after-remove")
+}
+
+// TestH2DownloadsEveryFraming: a backend's body reaches an HTTP/2 client
+// whole and ends the stream cleanly whatever its HTTP/1.1 framing:
+// content-length, chunked (decoded), or delimited by the backend closing.
+func TestH2DownloadsEveryFraming(t *testing.T) {
+	data := payload(1 << 20)
+	th, _ := startH2(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/length" {
+			w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+		}
+		_, _ = w.Write(data) // chunked without a length
+	})
+	closer := newRawOrigin(t, func(c net.Conn) {
+		if _, err := readHead(bufio.NewReader(c)); err != nil {
+			return
+		}
+		_, _ = io.WriteString(c, "HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n")
+		_, _ = c.Write(data)
+	})
+	th.Must(order.AddCluster{Cluster: order.Cluster{ID: "closer"}})
+	th.Must(order.AddHTTPSFrontend{HTTPFrontend: order.HTTPFrontend{Address: th.TLSAddr, Hostname: "shop.test",
+		Path: "/close", ClusterID: "closer"}})
+	th.addBackend("closer", "c0", closer.Addr)
+	hc := th.client("shop.test", true)
+	for _, path := range []string{"/length", "/chunked", "/close"} {
+		resp, err := hc.Get("https://shop.test" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum, n, err := hashReader(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.ProtoMajor != 2 || resp.StatusCode != 200 || n != int64(len(data)) || sum != sha(data) {
+			t.Errorf("%s: %s %d, %d bytes, checksum ok %v, err %v", path, resp.Proto, resp.StatusCode, n, sum == sha(data), err)
+		}
+	}
 }
