@@ -8,12 +8,15 @@
 #   bash bench/tcp.sh --duration 8    # seconds per measured run
 #   bash bench/tcp.sh --no-strace     # skip the splice proof
 #
-# Two scenarios per proxy and round:
+# Three scenarios per proxy and round:
 #   stream  one connection, the client writes 1 MiB blocks for the whole run
 #           into a sink origin: throughput in Gbit/s
 #   conns   50 workers, each: connect, write 4 bytes, read the echo and the
 #           end of stream (the origin closes first), close: short
 #           connections per second
+#   msgs    50 connections to an echo origin, each writing a 64-byte message
+#           and reading it back, again and again: messages per second (the
+#           case where splicing small exchanges costs more than copying)
 # CPU layout (as bench/run.sh): CPU 0 the proxy under test (HAProxy
 # nbthread 1, Sluice GOMAXPROCS=1, both pinned with taskset and started
 # once; only the one measured gets traffic); CPU 1 tcpload and the origins
@@ -65,9 +68,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-SINK=$BASE_PORT ECHO=$((BASE_PORT + 1))
+SINK=$BASE_PORT ECHO=$((BASE_PORT + 1)) ECHOKEEP=$((BASE_PORT + 6))
 declare -A STREAM_PORT=([haproxy]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)))
 declare -A CONNS_PORT=([haproxy]=$((BASE_PORT + 4)) [sluice]=$((BASE_PORT + 5)))
+declare -A MSGS_PORT=([haproxy]=$((BASE_PORT + 7)) [sluice]=$((BASE_PORT + 8)))
 declare -A PID=()
 
 log "building sluice and tcpload"
@@ -88,6 +92,8 @@ GOMAXPROCS=1 taskset -c 1 "$TMP/bin/tcpload" -mode sink -listen "127.0.0.1:$SINK
 BG+=($!); wait_port "$SINK" sink $!
 GOMAXPROCS=1 taskset -c 1 "$TMP/bin/tcpload" -mode echo -once -listen "127.0.0.1:$ECHO" >"$TMP/logs/echo.log" 2>&1 &
 BG+=($!); wait_port "$ECHO" echo $!
+GOMAXPROCS=1 taskset -c 1 "$TMP/bin/tcpload" -mode echo -listen "127.0.0.1:$ECHOKEEP" >"$TMP/logs/echokeep.log" 2>&1 &
+BG+=($!); wait_port "$ECHOKEEP" echokeep $!
 
 # HAProxy wants 2 x maxconn descriptors; give it what the limit allows.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -109,10 +115,15 @@ frontend stream
 frontend conns
     bind 127.0.0.1:${CONNS_PORT[haproxy]}
     default_backend echo
+frontend msgs
+    bind 127.0.0.1:${MSGS_PORT[haproxy]}
+    default_backend echokeep
 backend sink
     server sink 127.0.0.1:$SINK
 backend echo
     server echo 127.0.0.1:$ECHO
+backend echokeep
+    server echokeep 127.0.0.1:$ECHOKEEP
 CFG
 cat >"$TMP/sluice.toml" <<CFG
 command_socket = "$TMP/sluice.sock"
@@ -125,6 +136,9 @@ address = "127.0.0.1:${STREAM_PORT[sluice]}"
 [[listeners]]
 protocol = "tcp"
 address = "127.0.0.1:${CONNS_PORT[sluice]}"
+[[listeners]]
+protocol = "tcp"
+address = "127.0.0.1:${MSGS_PORT[sluice]}"
 [clusters.sink]
 protocol = "tcp"
 frontends = [ { address = "127.0.0.1:${STREAM_PORT[sluice]}" } ]
@@ -133,6 +147,10 @@ backends = [ { id = "sink", address = "127.0.0.1:$SINK" } ]
 protocol = "tcp"
 frontends = [ { address = "127.0.0.1:${CONNS_PORT[sluice]}" } ]
 backends = [ { id = "echo", address = "127.0.0.1:$ECHO" } ]
+[clusters.echokeep]
+protocol = "tcp"
+frontends = [ { address = "127.0.0.1:${MSGS_PORT[sluice]}" } ]
+backends = [ { id = "echokeep", address = "127.0.0.1:$ECHOKEEP" } ]
 CFG
 
 taskset -c 0 haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/logs/haproxy.log" 2>&1 &
@@ -169,6 +187,11 @@ run() { # round proxy scenario
 	if [[ $3 == stream ]]; then
 		out=$(taskset -c 1 timeout $((DURATION + 30)) "$TMP/bin/tcpload" -mode stream -addr "127.0.0.1:${STREAM_PORT[$2]}" -d "${DURATION}s")
 		v=$(sed -n 's/.*gbit_per_s=\([0-9.]*\).*/\1/p' <<<"$out"); unit=Gbit/s
+	elif [[ $3 == msgs ]]; then
+		out=$(GOMAXPROCS=1 taskset -c 1 timeout $((DURATION + 30)) "$TMP/bin/tcpload" -mode msgs -c 50 -size 64 -addr "127.0.0.1:${MSGS_PORT[$2]}" -d "${DURATION}s")
+		v=$(sed -n 's/.*msgs_per_s=\([0-9]*\).*/\1/p' <<<"$out"); unit=msg/s
+		grep -q 'errors=0 ' <<<"$out" || log "  $2 msgs: $out"
+		printf '%s\t%s\tmsgs_p99\t%s\tus\t0\n' "$1" "$2" "$(sed -n 's/.*p99_us=\([0-9]*\).*/\1/p' <<<"$out")" >>"$RAW"
 	else
 		out=$(GOMAXPROCS=1 taskset -c 1 timeout $((DURATION + 30)) "$TMP/bin/tcpload" -mode conns -c 50 -addr "127.0.0.1:${CONNS_PORT[$2]}" -d "${DURATION}s")
 		v=$(sed -n 's/.*conns_per_s=\([0-9]*\).*/\1/p' <<<"$out"); unit=conn/s
@@ -188,6 +211,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		taskset -c 1 "$TMP/bin/tcpload" -mode stream -addr "127.0.0.1:${STREAM_PORT[$p]}" -d 1s >/dev/null # warm-up
 		run "$r" "$p" stream
 		run "$r" "$p" conns
+		run "$r" "$p" msgs
 	done
 done
 
@@ -205,18 +229,20 @@ NR == 1 { next }
 {
 	k = $2 SUBSEP $3; add(k, $4); add(k SUBSEP "cpu", $6); unit[$3] = $5
 	# CPU cost: µs of proxy CPU per connection, or CPU seconds per GB streamed.
-	if ($3 == "conns") add(k SUBSEP "cost", $4 > 0 ? $6 / 100 * 1e6 / $4 : 0)
+	if ($3 == "conns" || $3 == "msgs") add(k SUBSEP "cost", $4 > 0 ? $6 / 100 * 1e6 / $4 : 0)
 	else add(k SUBSEP "cost", $4 > 0 ? $6 / 100 / ($4 / 8) : 0)
 }
 END {
 	printf "%-8s %-8s %10s %8s %7s %7s %12s %7s\n", "scenario", "proxy", "median", "unit", "×HAP", "proxy%", "CPU cost", "×HAP"
-	split("stream conns", sc, " "); cu["stream"] = "s/GB"; cu["conns"] = "µs/conn"
-	for (s = 1; s <= 2; s++) {
+	split("stream conns msgs", sc, " "); cu["stream"] = "s/GB"; cu["conns"] = "µs/conn"; cu["msgs"] = "µs/msg"
+	for (s = 1; s <= 3; s++) {
 		hk = "haproxy" SUBSEP sc[s]; sk = "sluice" SUBSEP sc[s]
 		h = median(hk); m = median(sk); hc = median(hk SUBSEP "cost"); mc = median(sk SUBSEP "cost")
 		printf "%-8s %-8s %10.2f %8s %7s %7.0f %7.2f %-4s %7s\n", sc[s], "haproxy", h, unit[sc[s]], "1.00x", median(hk SUBSEP "cpu"), hc, cu[sc[s]], "1.00x"
 		printf "%-8s %-8s %10.2f %8s %6.2fx %7.0f %7.2f %-4s %6.2fx\n", "", "sluice", m, unit[sc[s]], (h > 0 ? m / h : 0), median(sk SUBSEP "cpu"), mc, cu[sc[s]], (hc > 0 ? mc / hc : 0)
 	}
+	hp = median("haproxy" SUBSEP "msgs_p99"); sp = median("sluice" SUBSEP "msgs_p99")
+	printf "msgs p99 round trip: haproxy %d µs, sluice %d µs (%.2fx)\n", hp, sp, (hp > 0 ? sp / hp : 0)
 }' "$RAW"
 echo "proxy% = the proxy's share of CPU 0 during the run. Below ~95% the load side on CPU 1"
 echo "(tcpload and the origins) capped the rate: compare the CPU cost, which holds at any load."

@@ -9,6 +9,10 @@
 //	                                         c workers, each: connect, write 4 bytes, read them
 //	                                         back and the end of stream, close; prints
 //	                                         conns_per_s= and errors=
+//	tcpload -mode msgs   -addr ADDR -c 50 -size 64 -d 10s
+//	                                         c connections to an echo origin (not -once), each:
+//	                                         write size bytes, read them back, again; prints
+//	                                         msgs_per_s=, p99_us= and errors=
 //
 // With an -once origin the servers close first, so the TIME_WAIT states of
 // the short connections sit on the listening ports' side and do not use up
@@ -26,6 +30,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -40,6 +45,7 @@ func main() {
 	dur := flag.Duration("d", 10*time.Second, "load duration")
 	maxLife := flag.Duration("max", 10*time.Minute, "origin lifetime bound")
 	once := flag.Bool("once", false, "echo origin: close after the first echo")
+	size := flag.Int("size", 64, "message size (msgs)")
 	flag.Parse()
 	switch *mode {
 	case "sink", "echo":
@@ -48,6 +54,8 @@ func main() {
 		stream(*addr, *dur)
 	case "conns":
 		conns(*addr, *conc, *dur)
+	case "msgs":
+		msgs(*addr, *conc, *size, *dur)
 	default:
 		log.Fatalf("unknown -mode %q", *mode)
 	}
@@ -159,4 +167,58 @@ func once(addr string, buf []byte) error {
 		return fmt.Errorf("after the echo: %d bytes, %v", n, err)
 	}
 	return nil
+}
+
+// msgs runs workers ping-pong connections: each writes size bytes and reads
+// the echo back, until d has passed. It prints the messages echoed per
+// second and the 99th percentile of their round trips.
+func msgs(addr string, workers, size int, d time.Duration) {
+	var done, failed atomic.Int64
+	lat := make([][]time.Duration, workers)
+	end := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+			if err != nil {
+				failed.Add(1)
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(end.Add(5 * time.Second))
+			out, in := make([]byte, size), make([]byte, size)
+			for i := range out {
+				out[i] = byte('a' + i%26)
+			}
+			for time.Now().Before(end) {
+				t := time.Now()
+				if _, err := c.Write(out); err != nil {
+					failed.Add(1)
+					return
+				}
+				if _, err := io.ReadFull(c, in); err != nil {
+					failed.Add(1)
+					return
+				}
+				lat[w] = append(lat[w], time.Since(t))
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	p99 := time.Duration(0)
+	if len(all) > 0 {
+		p99 = all[len(all)*99/100]
+	}
+	fmt.Printf("msgs_per_s=%.0f msgs=%d p99_us=%.0f errors=%d seconds=%.3f\n", float64(done.Load())/took.Seconds(),
+		done.Load(), float64(p99.Microseconds()), failed.Load(), took.Seconds())
 }

@@ -12,7 +12,7 @@ func (r *relay) copy(src, dst int) int64 {
 	s, d := r.sides[src].Conn, r.sides[dst].Conn
 	if st, ok := s.(*net.TCPConn); ok {
 		if dt, ok := d.(*net.TCPConn); ok {
-			return r.splice(src, dst, st, dt)
+			return r.tcp(src, dst, st, dt)
 		}
 	}
 	return r.buffered(src, dst, s, d)

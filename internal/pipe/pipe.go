@@ -2,12 +2,13 @@
 // directions end: the two-way copy behind TCP sessions and upgraded HTTP
 // connections (WebSocket tunnels).
 //
-// Between two *net.TCPConn the copy goes through (*net.TCPConn).ReadFrom
-// with the source as a bare *net.TCPConn (inside an *io.LimitedReader,
-// which the standard library unwraps), so on Linux the bytes move with
-// splice(2) from socket to pipe to socket and never enter user space. Any
-// other pair (a TLS connection, a test's net.Pipe) is copied through a
-// buffer.
+// Between two *net.TCPConn a direction copies through a pooled buffer
+// while reads are small, and once a read fills the buffer (a bulk
+// transfer) goes on through (*net.TCPConn).ReadFrom with the source as a
+// bare *net.TCPConn (inside an *io.LimitedReader, which the standard
+// library unwraps), so on Linux the bytes move with splice(2) from socket
+// to pipe to socket and never enter user space (see adaptive.go). Any other
+// pair (a TLS connection, a test's net.Pipe) is copied through a buffer.
 //
 // Each side has an idle timeout: a side is idle when no byte was read from
 // it or written to it for that long, and when either side is idle the
