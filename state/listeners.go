@@ -68,7 +68,7 @@ func (t *step) addListener(l order.Listener) error {
 	}
 	if old, ok := t.s.listeners.get(l.Address); ok {
 		if old.Protocol != l.Protocol {
-			return errf("listener.address", "a %s listener already exists on %s; remove it to change its protocol", old.Protocol, l.Address)
+			return errf("listener.address", "the listener on %s is %s; remove it to change its protocol", l.Address, old.Protocol)
 		}
 		if !sameSettings(old, l) {
 			return errf("listener.address", "a listener with other settings already exists on %s; change them with update_listener", l.Address)
