@@ -33,5 +33,5 @@
 // with a certificate adds it so.
 //
 // Transcripts in testdata/ show, order by order, the effects and the
-// resulting state (state_transcript_test.go).
+// resulting state (transcript_test.go).
 package state
