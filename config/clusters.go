@@ -136,7 +136,7 @@ func (b *plan) backend(c order.Cluster, t *table) {
 		ClusterID: c.ID,
 		ID:        t.str("id"),
 		Address:   t.str("address"),
-		Weight:    t.integer("weight", 1, 1000),
+		Weight:    t.integer("weight", order.MinWeight, order.MaxWeight),
 		Backup:    t.boolean("backup"),
 		StickyID:  t.str("sticky_id"),
 	}

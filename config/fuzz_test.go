@@ -58,9 +58,11 @@ func FuzzLoad(f *testing.F) {
 		}
 		s := state.New()
 		for i, o := range cfg.Orders {
-			if err := s.Apply(o); err != nil {
+			next, _, err := s.Apply(o)
+			if err != nil {
 				t.Fatalf("order %d (%s) of a loaded config fails: %v", i, o.Kind(), err)
 			}
+			s = next
 		}
 	})
 }

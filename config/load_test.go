@@ -64,9 +64,11 @@ func TestLoadFull(t *testing.T) {
 	s := state.New()
 	g := golden{}
 	for i, o := range cfg.Orders {
-		if err := s.Apply(o); err != nil {
+		next, _, err := s.Apply(o)
+		if err != nil {
 			t.Fatalf("order %d (%s): %v", i, o.Kind(), err)
 		}
+		s = next
 		g.Orders = append(g.Orders, o.Kind())
 	}
 	g.State = s.Dump()

@@ -23,7 +23,8 @@ func (b *plan) validate() []order.Order {
 			if slices.ContainsFunc(st.deps, func(d string) bool { return failed[d] }) {
 				continue
 			}
-			if err := s.Apply(st.o); err != nil {
+			next, _, err := s.Apply(st.o)
+			if err != nil {
 				report(st.src, err)
 				switch o := st.o.(type) {
 				case order.AddListener:
@@ -33,6 +34,7 @@ func (b *plan) validate() []order.Order {
 				}
 				continue
 			}
+			s = next
 			out = append(out, st.o)
 		}
 	}

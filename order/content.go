@@ -39,6 +39,8 @@ type CertificateInfo struct {
 	Fingerprint string   `json:"fingerprint"` // SHA-256 of the leaf, hex
 	Names       []string `json:"names"`
 	NotAfter    string   `json:"not_after"` // RFC 3339
+	// Default marks the listener's default certificate.
+	Default bool `json:"default,omitempty"`
 }
 
 // ProxyStatus is the proxy's running state.
@@ -76,7 +78,14 @@ type ProxyStatus struct {
 }
 
 // StateVersion is the version of the State format this package writes.
-const StateVersion = 1
+// Version 1 kept a listener's default certificate in the listener
+// (Listener.Certificate); version 2 lists it among Certificates, marked
+// Default. Both load: a listener's certificate is still its default
+// certificate when added.
+const StateVersion = 2
+
+// MinStateVersion is the oldest State format this package reads.
+const MinStateVersion = 1
 
 // State is the proxy's whole configuration, as dumped, saved and loaded. Its
 // lists are sorted by key, so equal configurations give equal dumps.

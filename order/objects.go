@@ -89,9 +89,12 @@ type Listener struct {
 	// TLSVersions lists allowed TLS versions on https listeners ("TLS1.2",
 	// "TLS1.3"). Default both.
 	TLSVersions []string `json:"tls_versions,omitempty"`
-	// Certificate is the default certificate of an https listener, served
-	// when SNI is absent or matches nothing. Without one such handshakes
-	// are refused with an unrecognized_name alert.
+	// Certificate, in add_listener, is the default certificate of an
+	// https listener, served when SNI is absent or matches nothing.
+	// Without one such handshakes are refused with an unrecognized_name
+	// alert. It is stored as a certificate of the listener like the others,
+	// marked default (see AddCertificate.Default), so listings and dumps
+	// show it there, not here.
 	Certificate *CertificateAndKey `json:"certificate,omitempty"`
 	// HSTS, on an https listener, adds a Strict-Transport-Security header
 	// to its responses (a cluster's own HSTS wins). Nil: none.
@@ -227,9 +230,9 @@ type Backend struct {
 	ID string `json:"id"`
 	// Address is host:port of the server; the host must be an IP address.
 	Address string `json:"address"`
-	// Weight is the relative share of traffic, 0 to 1000; default 100.
-	// Zero means the default; a backend cannot be weighted out entirely
-	// (remove it instead).
+	// Weight is the relative share of traffic, MinWeight to MaxWeight
+	// (1 to 1000). The zero value means not given: DefaultWeight (100).
+	// A backend cannot be weighted out entirely (remove it instead).
 	Weight int `json:"weight,omitempty"`
 	// Backup backends take traffic only when no primary backend is usable.
 	Backup bool `json:"backup,omitempty"`

@@ -74,20 +74,28 @@ type RemoveBackend struct {
 	ID        string `json:"id"`
 }
 
-// AddCertificate attaches a certificate to an https listener.
+// AddCertificate attaches a certificate to an https listener. Adding a
+// certificate the listener has (same fingerprint) again changes nothing.
 type AddCertificate struct {
 	Address     string            `json:"address"`
 	Certificate CertificateAndKey `json:"certificate"`
+	// Default makes it the listener's default certificate: served, besides
+	// for its names, when the client sends no SNI or a name no
+	// certificate covers. A listener has at most one; replace it with
+	// ReplaceCertificate.
+	Default bool `json:"default,omitempty"`
 }
 
-// ReplaceCertificate swaps one certificate for another on an https listener.
+// ReplaceCertificate swaps one certificate for another on an https
+// listener in one step; the new one is the default when the old one was.
 type ReplaceCertificate struct {
 	Address        string            `json:"address"`
 	OldFingerprint string            `json:"old_fingerprint"`
 	Certificate    CertificateAndKey `json:"certificate"`
 }
 
-// RemoveCertificate detaches a certificate from an https listener.
+// RemoveCertificate detaches a certificate from an https listener, the
+// default one included.
 type RemoveCertificate struct {
 	Address     string `json:"address"`
 	Fingerprint string `json:"fingerprint"`

@@ -38,6 +38,14 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 		order.ListBackends{ClusterID: "c"}, order.ListCertificates{}, order.Status{}, order.DumpState{},
 		order.SaveState{Path: "s.json"}, order.LoadState{Path: "s.json"}, order.Shutdown{Hard: true},
 		order.SetLogLevel{Level: "debug"}, order.SubscribeEvents{}, order.Metrics{ClusterID: "c", BackendID: "b"},
+		order.UpdateListener{Address: "127.0.0.1:80", FrontTimeout: order.Some(order.Duration(time.Minute)),
+			Answers: order.Some(map[string]string{"503": "x"}), HSTS: order.Some[*order.HSTS](nil)},
+		order.UpdateCluster{ID: "c", StickySession: order.Some(false), HealthCheck: order.Some(&order.HealthCheck{Rise: 2})},
+		order.UpdateBackend{ClusterID: "c", ID: "b", Weight: order.Some(5), Backup: order.Some(false)},
+		order.UpdateHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:80", Hostname: "a.com", ClusterID: "d"}},
+		order.UpdateHTTPSFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:443", Hostname: "a.com", Deny: true}},
+		order.UpdateTCPFrontend{TCPFrontend: order.TCPFrontend{Address: "127.0.0.1:9", ClusterID: "u"}},
+		order.AddCertificate{Address: "127.0.0.1:443", Certificate: order.CertificateAndKey{Certificate: "C", Key: "K"}, Default: true},
 	}
 	seen := map[order.Kind]bool{}
 	for i, o := range orders {

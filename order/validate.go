@@ -262,8 +262,10 @@ func (b *Backend) Validate() error {
 	if err := ValidateAddress("backend.address", b.Address); err != nil {
 		return err
 	}
-	if b.Weight < 0 || b.Weight > 1000 {
-		return fieldErr("backend.weight", "%d is outside 0..1000", b.Weight)
+	if b.Weight != 0 { // 0: not given, DefaultWeight
+		if err := ValidateWeight("backend.weight", b.Weight); err != nil {
+			return err
+		}
 	}
 	if b.StickyID != "" && !isToken(b.StickyID) {
 		return fieldErr("backend.sticky_id", "%q is not a cookie value token", b.StickyID)

@@ -1,316 +1,132 @@
 package proxy
 
 import (
-	"fmt"
-	"net"
-	"time"
-
-	"github.com/sluiceproxy/sluice/answer"
-	"github.com/sluiceproxy/sluice/backend"
-	"github.com/sluiceproxy/sluice/internal/h1"
-	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
-	"github.com/sluiceproxy/sluice/session"
 	"github.com/sluiceproxy/sluice/state"
-	"github.com/sluiceproxy/sluice/tcp"
 )
 
-// apply checks o, performs its runtime side, then records it in the state.
-// On error nothing changed.
+// How an order changes the running proxy. The state decides: State.Apply
+// (or ApplyAll for a batch) validates the order and returns the next state
+// with its effects, as data. The proxy executes them, in three steps:
+//
+//  1. prepare: the effects that can fail run first. There is one, Bind
+//     (open a listening socket, not accepting yet). If a socket cannot be
+//     opened, the ones already opened for the order are closed and the
+//     order is refused: nothing changed.
+//  2. commit: the next state becomes the proxy's state.
+//  3. publish: every effect runs, in order. None can fail: what could
+//     make them fail (templates, certificates, references) was checked by
+//     the state. Snapshots are published atomically (settings, routing
+//     tables, backend lists, certificate indexes); requests in flight keep
+//     the snapshot they started with.
+//
+// One exception: a Bind on an address that one of this proxy's listeners
+// holds at prepare time (a batch that closes a listener and opens another
+// on its address) cannot be tried early; that socket is opened when its
+// Activate runs, right after the effects before it released the address.
+// If that fails (another process took the address in between), the
+// listener is left inactive in the state and the order answers an error
+// saying so.
+
+// apply executes one configuration order; on error nothing changed.
 func (p *proxy) apply(o order.Order) error {
-	if err := p.state.Check(o); err != nil {
+	next, fx, err := p.state.Apply(o)
+	if err != nil {
 		return err
 	}
-	defer p.forget(o) // removed objects leave the metrics registry
-	switch o := o.(type) {
-	case order.AddListener:
-		return p.addListener(o.Listener)
-	case order.RemoveListener:
-		p.stopListener(o.Address)
-		rl := p.listeners[o.Address]
-		if rl.shared != nil {
-			p.reclaimer.Remove(rl.shared)
-		}
-		if rl.tls != nil {
-			p.tickets.Detach(rl.tls)
-		}
-		if rl.sessions() > 0 {
-			p.retired = append(p.retired, rl) // a hard stop must still reach them
-		}
-		delete(p.listeners, o.Address)
-	case order.ActivateListener:
-		if err := p.activate(o.Address); err != nil {
-			return err
-		}
-	case order.DeactivateListener:
-		p.stopListener(o.Address)
-	case order.AddCluster:
-		return p.addCluster(o)
-	case order.RemoveCluster:
-		p.removeClusterRoutes(o.ID)
-		if c := p.clusters[o.ID]; c != nil {
-			c.Close()
-			delete(p.clusters, o.ID)
-		}
-	case order.AddHTTPFrontend:
-		return p.addFrontend(o, o.HTTPFrontend)
-	case order.AddHTTPSFrontend:
-		return p.addFrontend(o, o.HTTPFrontend)
-	case order.RemoveHTTPFrontend:
-		p.removeRoute(o.HTTPFrontend)
-	case order.RemoveHTTPSFrontend:
-		p.removeRoute(o.HTTPFrontend)
-	case order.AddTCPFrontend:
-		if err := p.state.Apply(o); err != nil {
-			return err
-		}
-		p.listeners[o.Address].tcp.SetCluster(p.clusters[o.ClusterID])
-		return nil
-	case order.RemoveTCPFrontend:
-		p.listeners[o.Address].tcp.SetCluster(nil)
-	case order.AddBackend:
-		if _, exists := p.state.Backend(o.ClusterID, o.ID); exists {
-			return nil // identical (Check refused a different one)
-		}
-		if err := p.state.Apply(o); err != nil {
-			return err
-		}
-		b, _ := p.state.Backend(o.ClusterID, o.ID)
-		rb := backend.NewBackend(b, p.cfg.MaxIdlePerBackend)
-		rb.M = p.backendMetrics(o.ClusterID, o.ID)
-		p.clusters[o.ClusterID].Add(rb)
-		return nil
-	case order.RemoveBackend:
-		p.clusters[o.ClusterID].Remove(o.ID)
-	case order.AddCertificate, order.ReplaceCertificate, order.RemoveCertificate:
-		if err := p.state.Apply(o); err != nil {
-			return err
-		}
-		p.publishCerts(certAddress(o))
-		return nil
-	}
-	return p.state.Apply(o)
+	return p.commit(next, fx)
 }
 
-func (p *proxy) settings(l order.Listener) (*listener.Settings, error) {
-	answers, err := answer.Compile(l.Answers)
+// applyAll executes a batch of orders all or nothing: the whole batch is
+// validated (State.ApplyAll) and its sockets opened before any effect.
+func (p *proxy) applyAll(orders []order.Order) error {
+	next, fx, err := p.state.ApplyAll(orders)
 	if err != nil {
-		return nil, &order.FieldError{Field: "listener.answers", Reason: err.Error()}
+		return err
 	}
-	pick := func(v order.Duration, def time.Duration) time.Duration {
-		if v > 0 {
-			return v.D()
-		}
-		return def
-	}
-	s := &listener.Settings{
-		FrontTimeout:   pick(l.FrontTimeout, p.cfg.FrontTimeout),
-		BackTimeout:    pick(l.BackTimeout, p.cfg.BackTimeout),
-		ConnectTimeout: pick(l.ConnectTimeout, p.cfg.ConnectTimeout),
-		RequestTimeout: pick(l.RequestTimeout, p.cfg.RequestTimeout),
-		Limits:         h1.Limits{MaxHeadBytes: p.cfg.MaxHeadBytes, MaxHeaderFields: p.cfg.MaxHeaderFields},
-		Answers:        answers,
-		Proto:          string(l.Protocol),
-		StickyName:     l.StickyName,
-		ExpectProxy:    l.ExpectProxy,
-		TunnelTimeout:  pick(l.TunnelTimeout, p.cfg.TunnelTimeout),
-		HSTS:           l.HSTS.Header(),
-	}
-	s.KeepAliveTimeout = min(pick(l.KeepAliveTimeout, p.cfg.KeepAliveTimeout), s.FrontTimeout)
-	if l.MaxHeadBytes > 0 {
-		s.Limits.MaxHeadBytes = l.MaxHeadBytes
-	}
-	if l.MaxHeaderFields > 0 {
-		s.Limits.MaxHeaderFields = l.MaxHeaderFields
-	}
-	s.MaxBodyBytes = p.cfg.MaxBodyBytes
-	if l.MaxBodyBytes > 0 {
-		s.MaxBodyBytes = l.MaxBodyBytes
-	}
-	return s, nil
+	return p.commit(next, fx)
 }
 
-// tcpSettings derives a tcp listener's settings.
-func (p *proxy) tcpSettings(l order.Listener) *tcp.Settings {
-	pick := func(v order.Duration, def time.Duration) time.Duration {
-		if v > 0 {
-			return v.D()
+// commit prepares fx, adopts next and publishes fx (see above).
+func (p *proxy) commit(next state.State, fx []state.Effect) error {
+	socks, err := p.prepare(fx)
+	if err != nil {
+		return err
+	}
+	p.state = next
+	var late error
+	for _, e := range fx {
+		if err := p.run(e, socks); err != nil && late == nil {
+			late = err
 		}
-		return def
 	}
-	return &tcp.Settings{
-		FrontTimeout:   pick(l.FrontTimeout, p.cfg.FrontTimeout),
-		BackTimeout:    pick(l.BackTimeout, p.cfg.BackTimeout),
-		ConnectTimeout: pick(l.ConnectTimeout, p.cfg.ConnectTimeout),
-		RequestTimeout: pick(l.RequestTimeout, p.cfg.RequestTimeout),
-		ExpectProxy:    l.ExpectProxy,
-	}
+	p.discard(socks) // none is left: each Bind has its Activate
+	return late
 }
 
-func (p *proxy) addListener(l order.Listener) error {
-	if rl, ok := p.listeners[l.Address]; ok {
-		// Identical (Check refused a different one): activate if asked.
-		if l.Active && rl.acceptor == nil {
-			return p.apply(order.ActivateListener{Address: l.Address})
+// prepare opens the sockets of the Bind effects, not accepting yet. On
+// error it closes those it opened and returns the error.
+func (p *proxy) prepare(fx []state.Effect) (map[string]*socket, error) {
+	socks := map[string]*socket{}
+	for _, e := range fx {
+		b, ok := e.(state.Bind)
+		if !ok {
+			continue
 		}
-		return nil
-	}
-	rl := &runListener{}
-	if l.Protocol == order.TCP {
-		rl.tcp = tcp.NewListener(l.Address, p.tcpSettings(l))
-		rl.tcp.M = p.listenerMetrics(l.Address)
-	} else {
-		set, err := p.settings(l)
+		if rl := p.listeners[b.Address]; rl != nil && rl.acceptor != nil {
+			continue // ours: opened by its Activate, once released (see above)
+		}
+		if socks[b.Address] != nil {
+			continue // opened twice in a batch: the second by its Activate
+		}
+		s, err := p.listen(b.Address)
 		if err != nil {
-			return err
+			p.discard(socks)
+			return nil, err
 		}
-		rl.shared = listener.NewHTTP(l.Address, set)
-		rl.shared.M = p.listenerMetrics(l.Address)
+		socks[b.Address] = s
 	}
-	if l.Protocol == order.HTTPS {
-		if err := p.newTLS(rl, l); err != nil {
-			p.forget(order.RemoveListener{Address: l.Address})
-			return err
-		}
-	}
-	p.limitPerIP(rl, l)
-	if l.Active {
-		if err := p.bind(rl, l); err != nil {
-			p.forget(order.RemoveListener{Address: l.Address})
-			return err
-		}
-	}
-	if err := p.state.Apply(order.AddListener{Listener: l}); err != nil {
-		if rl.acceptor != nil {
-			rl.acceptor.Close()
-		}
-		p.forget(order.RemoveListener{Address: l.Address})
-		return err
-	}
-	p.listeners[l.Address] = rl
-	if rl.shared != nil {
-		p.reclaimer.Add(rl.shared)
+	return socks, nil
+}
+
+// run executes one effect: the proxy's only switch over what changes.
+// Only Activate can fail, and only for a socket opened late (see above).
+func (p *proxy) run(e state.Effect, socks map[string]*socket) error {
+	switch e := e.(type) {
+	case state.Bind:
+		// Done by prepare.
+	case state.CreateListener:
+		p.createListener(e.Listener)
+	case state.ListenerSettings:
+		p.listenerSettings(e.Listener)
+	case state.Activate:
+		return p.activate(e.Address, socks)
+	case state.Deactivate:
+		p.stopListener(e.Address)
+	case state.CloseListener:
+		p.closeListener(e.Address)
+	case state.PublishCertificates:
+		p.publishCerts(e.Address)
+	case state.CreateCluster:
+		p.createCluster(e.Cluster)
+	case state.ClusterSettings:
+		p.clusters[e.Cluster.ID].SetSettings(p.clusterSettings(e.Cluster))
+	case state.CloseCluster:
+		p.closeCluster(e.ID)
+	case state.AddBackend:
+		p.addBackend(e.Backend)
+	case state.UpdateBackend:
+		p.clusters[e.Backend.ClusterID].Update(e.Backend, p.cfg.MaxIdlePerBackend)
+	case state.RemoveBackend:
+		p.removeBackend(e.ClusterID, e.ID)
+	case state.SetRoute:
+		p.setRoute(e.Frontend)
+	case state.RemoveRoute:
+		p.removeRoute(e.Frontend)
+	case state.SetTCPRoute:
+		p.listeners[e.Address].tcp.SetCluster(p.clusters[e.ClusterID]) // nil when none
+	default:
+		p.cfg.Logger.Error("proxy: effect not executed (a bug)", "effect", e.String())
 	}
 	return nil
-}
-
-func (p *proxy) bind(rl *runListener, l order.Listener) error {
-	var serve listener.Handler
-	switch l.Protocol {
-	case order.HTTP:
-		shared := rl.shared
-		serve = func(c net.Conn, release func()) { session.Serve(p.env, shared, c, release) }
-		if rl.perIP != nil {
-			serve = p.serveHTTPPerIP(rl)
-		}
-	case order.HTTPS:
-		serve = p.serveTLS(rl)
-	case order.TCP:
-		tl := rl.tcp
-		serve = func(c net.Conn, release func()) {
-			defer release()
-			tcp.Serve(p.tcpEnv, tl, c)
-		}
-	}
-	a, err := listener.Listen(l.Address, p.slots, &p.conns, serve)
-	if err != nil {
-		return &order.FieldError{Field: "listener.address", Reason: fmt.Sprintf("cannot listen: %v", err)}
-	}
-	if l.Protocol == order.HTTP {
-		// Plain HTTP connections start as bare descriptors (sock.Stream);
-		// TLS and tcp ones stay net.TCPConns (tcp relays splice).
-		a.AcceptStreams()
-	}
-	if rl.tcp != nil {
-		rl.tcp.Reopen()
-	} else {
-		rl.shared.Reopen()
-	}
-	a.Start()
-	rl.acceptor = a
-	return nil
-}
-
-func (p *proxy) activate(addr string) error {
-	rl := p.listeners[addr]
-	if rl.acceptor != nil {
-		return nil
-	}
-	l, _ := p.state.Listener(addr)
-	return p.bind(rl, l)
-}
-
-// stopListener closes the listening socket; exchanges in flight finish and
-// their connections close after them.
-func (p *proxy) stopListener(addr string) {
-	rl := p.listeners[addr]
-	if rl.acceptor != nil {
-		rl.acceptor.Close()
-		rl.acceptor = nil
-	}
-	rl.drain()
-}
-
-func (p *proxy) addCluster(o order.AddCluster) error {
-	answers, err := answer.Compile(o.Answers)
-	if err != nil {
-		return &order.FieldError{Field: "cluster.answers", Reason: err.Error()}
-	}
-	if err := p.state.Apply(o); err != nil {
-		return err
-	}
-	c, _ := p.state.Cluster(o.ID)
-	s := &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header()}
-	if rc := p.clusters[o.ID]; rc != nil {
-		rc.SetSettings(s)
-	} else {
-		c := backend.NewCluster(s, p.benv)
-		c.M = p.clusterMetrics(o.ID)
-		p.clusters[o.ID] = c
-	}
-	return nil
-}
-
-func (p *proxy) addFrontend(o order.Order, f order.HTTPFrontend) error {
-	if err := p.state.Apply(o); err != nil {
-		return err
-	}
-	f, _ = p.state.HTTPFrontend(f)
-	rt := &listener.Route{Deny: f.Deny}
-	if !f.Deny {
-		rt.Cluster = p.clusters[f.ClusterID]
-	}
-	rl := p.listeners[f.Address]
-	t, err := rl.shared.Routes().Add(state.Rule(f, rt))
-	if err != nil { // Check validated the rule; this is a bug
-		return fmt.Errorf("frontend: %w", err)
-	}
-	rl.shared.SetRoutes(t)
-	return nil
-}
-
-func (p *proxy) removeRoute(f order.HTTPFrontend) {
-	if f.PathType == "" {
-		f.PathType = order.Prefix
-	}
-	rl := p.listeners[f.Address]
-	t, _ := rl.shared.Routes().Remove(state.Rule(f, (*listener.Route)(nil)).Key())
-	rl.shared.SetRoutes(t)
-}
-
-// removeClusterRoutes takes the frontends of a cluster out of the routing
-// tables before the cluster goes.
-func (p *proxy) removeClusterRoutes(id string) {
-	for _, f := range p.state.TCPFrontends() {
-		if f.ClusterID == id {
-			p.listeners[f.Address].tcp.SetCluster(nil)
-		}
-	}
-	for _, proto := range []order.Protocol{order.HTTP, order.HTTPS} {
-		for _, f := range p.state.HTTPFrontends(proto) {
-			if f.ClusterID == id {
-				p.removeRoute(f)
-			}
-		}
-	}
 }

@@ -5,13 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/sluiceproxy/sluice/order"
-	"github.com/sluiceproxy/sluice/state"
 )
 
 // control handles the orders about the proxy itself rather than its
@@ -84,7 +82,9 @@ func (p *proxy) saveState(path string) error {
 	return nil
 }
 
-// ReadState reads and checks a state file written by save_state.
+// ReadState reads and checks a state file written by save_state, of any
+// version from order.MinStateVersion to order.StateVersion (older ones
+// load through the same orders: see order.StateVersion).
 func ReadState(path string) (*order.State, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -96,50 +96,23 @@ func ReadState(path string) (*order.State, error) {
 	if err := dec.Decode(&st); err != nil {
 		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s is not a Sluice state file: %v", path, err)}
 	}
-	if st.Version != order.StateVersion {
-		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s has state version %d; this proxy reads version %d", path, st.Version, order.StateVersion)}
+	if st.Version < order.MinStateVersion || st.Version > order.StateVersion {
+		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s has state version %d; this proxy reads versions %d to %d",
+			path, st.Version, order.MinStateVersion, order.StateVersion)}
 	}
 	return &st, nil
 }
 
-// loadState applies a state file all or nothing: every order is first
-// applied to a copy of the configuration, every listener to activate is
-// test-bound, and only then are the orders applied for real.
+// loadState applies a state file as one batch, all or nothing (see
+// applyAll): every order is validated, answer templates and certificates
+// included, and every socket opened, before anything changes.
 func (p *proxy) loadState(path string) error {
 	st, err := ReadState(path)
 	if err != nil {
 		return err
 	}
-	orders := st.Orders()
-	scratch := state.New()
-	for _, o := range p.state.Dump().Orders() {
-		if err := scratch.Apply(o); err != nil {
-			return fmt.Errorf("load_state: copying the current state: %w", err)
-		}
-	}
-	for i, o := range orders {
-		if err := scratch.Apply(o); err != nil {
-			return fmt.Errorf("load_state: %s: object %d (%s): %w", path, i+1, o.Kind(), err)
-		}
-	}
-	for _, o := range orders {
-		a, ok := o.(order.ActivateListener)
-		if !ok {
-			continue
-		}
-		if rl := p.listeners[a.Address]; rl != nil && rl.acceptor != nil {
-			continue
-		}
-		ln, err := net.Listen("tcp", a.Address)
-		if err != nil {
-			return &order.FieldError{Field: "listener.address", Reason: fmt.Sprintf("cannot listen: %v", err)}
-		}
-		ln.Close()
-	}
-	for i, o := range orders {
-		if err := p.apply(o); err != nil {
-			return fmt.Errorf("load_state: %s: object %d (%s) failed after the checks passed; the state is partly loaded: %w", path, i+1, o.Kind(), err)
-		}
+	if err := p.applyAll(st.Orders()); err != nil {
+		return fmt.Errorf("load_state: %s: %w", path, err)
 	}
 	return nil
 }

@@ -14,11 +14,13 @@
 // final response, honouring a context.
 //
 // Orders are applied one at a time, in the order received, by the proxy's
-// loop: each is checked against the configuration (package state), its side
-// effects that can fail are performed (binding a socket), and only then is
-// the configuration changed and the runtime structures derived from it
-// published through atomic pointers (routing tables per listener, backend
-// lists per cluster). The acknowledgement is sent after publication, so a
-// caller that has read "ok" can rely on the change for its next request.
-// A query sees every earlier order.
+// loop. Package state decides: State.Apply validates the order and returns
+// the next configuration with its effects, as data. The proxy executes them
+// (apply.go): the one effect that can fail, opening a listening socket,
+// first; then it adopts the new configuration and publishes the runtime
+// structures through atomic pointers (settings, routing tables per
+// listener, backend lists per cluster, certificate indexes). An order
+// answered with an error changed nothing. The acknowledgement is sent after
+// publication, so a caller that has read "ok" can rely on the change for
+// its next request. A query sees every earlier order.
 package proxy

@@ -58,7 +58,7 @@ func TestOtherAlgorithmsSpread(t *testing.T) {
 	a, b, c := newOrigin(t, "a", nil), newOrigin(t, "b", nil), newOrigin(t, "c", nil)
 	id := h.route("alg.test", a.Addr, b.Addr, c.Addr)
 	for _, alg := range []order.LoadBalancing{order.Random, order.LeastLoaded, order.PowerOfTwo} {
-		h.Must(order.AddCluster{Cluster: order.Cluster{ID: id, LoadBalancing: alg}})
+		h.Must(order.UpdateCluster{ID: id, LoadBalancing: order.Some(alg)})
 		got := served(t, h, "alg.test", 300)
 		for _, name := range []string{"a", "b", "c"} {
 			if got[name] < 40 {

@@ -373,8 +373,12 @@ func TestAddWhileTrafficFlows(t *testing.T) {
 		if i == 20 {
 			h.addBackend(cl, "second", o2.Addr)
 		}
-		// Re-adding the cluster (a settings update) must not disturb it.
-		h.Must(order.AddCluster{Cluster: order.Cluster{ID: cl, LoadBalancing: order.LeastLoaded}})
+		// Updating the cluster's settings must not disturb it.
+		lb := order.LeastLoaded
+		if i%2 == 1 {
+			lb = order.RoundRobin
+		}
+		h.Must(order.UpdateCluster{ID: cl, LoadBalancing: order.Some(lb)})
 	}
 	close(stop)
 	firstErr := <-loopDone

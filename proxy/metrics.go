@@ -36,22 +36,6 @@ func (p *proxy) backendMetrics(cluster, id string) *metricset.Backend {
 	return p.cfg.Metrics.AddBackend(cluster, id)
 }
 
-// forget unregisters the metric sets of what o removes.
-func (p *proxy) forget(o order.Order) {
-	r := p.cfg.Metrics
-	if r == nil {
-		return
-	}
-	switch o := o.(type) {
-	case order.RemoveListener:
-		r.RemoveListener(o.Address)
-	case order.RemoveCluster:
-		r.RemoveCluster(o.ID) // and its backends
-	case order.RemoveBackend:
-		r.RemoveBackend(o.ClusterID, o.ID)
-	}
-}
-
 // metricsContent answers the metrics order.
 func (p *proxy) metricsContent(o order.Metrics) (*order.Content, error) {
 	if p.cfg.Metrics == nil {

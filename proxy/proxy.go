@@ -24,7 +24,7 @@ const Version = "0.1.0-dev"
 // proxy is the state of one Run: only the loop goroutine touches its maps.
 type proxy struct {
 	cfg       Config
-	state     *state.State
+	state     state.State   // changed only by commit (apply.go)
 	xenv      *exchange.Env // the pipeline's, shared by every HTTP front
 	env       *session.Env  // the HTTP/1.1 front's
 	benv      *backend.Env
@@ -51,12 +51,15 @@ type proxy struct {
 // runListener is a listener's runtime side: shared for http and https
 // listeners, tcp for tcp listeners.
 type runListener struct {
+	conf     order.Listener // the settings last published
 	shared   *listener.HTTP
 	tcp      *tcp.Listener
 	acceptor *listener.Acceptor // nil while inactive
-	tls      *handshake.Server  // https only: certificates and TLS settings
-	h2       *h2.Server         // https only: the HTTP/2 connections
-	perIP    *listener.PerIP    // max_connections_per_ip; nil without a cap
+	// tls, on https listeners, holds certificates and TLS settings; a new
+	// tls_versions swaps it (each connection loads it once).
+	tls   atomic.Pointer[handshake.Server]
+	h2    *h2.Server      // https only: the HTTP/2 connections
+	perIP *listener.PerIP // max_connections_per_ip; nil without a cap
 }
 
 // drain lets the listener's connections finish their exchange in flight.

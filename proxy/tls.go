@@ -3,7 +3,6 @@ package proxy
 import (
 	"errors"
 	"net"
-	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/h2"
@@ -13,25 +12,32 @@ import (
 	"github.com/sluiceproxy/sluice/session"
 )
 
-// newTLS gives an https listener its TLS side: the handshake server with
-// the listener's default certificate (already checked by the state) and
-// its HTTP/2 server.
-func (p *proxy) newTLS(rl *runListener, l order.Listener) error {
+// newTLS gives an https listener its TLS side: the handshake server, with
+// no certificate until its PublishCertificates effect, and its HTTP/2
+// server.
+func (p *proxy) newTLS(rl *runListener, l order.Listener) {
 	hs, err := handshake.NewServer(l.TLSVersions, p.tickets)
-	if err != nil {
-		return &order.FieldError{Field: "listener.tls_versions", Reason: err.Error()}
+	if err != nil { // the state checked tls_versions: a bug
+		p.cfg.Logger.Error("proxy: tls_versions refused after the state accepted them", "listener", l.Address, "error", err)
+		hs, _ = handshake.NewServer(nil, p.tickets)
 	}
-	var def *cert.Cert
-	if l.Certificate != nil {
-		if def, err = cert.Parse(*l.Certificate, time.Now()); err != nil {
-			return &order.FieldError{Field: "listener.certificate", Reason: err.Error()}
-		}
-	}
-	hs.SetIndex(cert.NewIndex(nil, def))
-	rl.tls = hs
+	hs.SetIndex(cert.NewIndex(nil, nil))
+	rl.tls.Store(hs)
 	lim := rl.shared.Settings().Limits
 	rl.h2 = h2.NewServer(p.xenv, rl.shared, h2.Limits{MaxHeaderFields: lim.MaxHeaderFields, MaxHeaderBlock: lim.MaxHeadBytes}, &p.conns)
-	return nil
+}
+
+// swapTLS gives an https listener a TLS server with new tls_versions and
+// the same certificates; handshakes in progress finish on the old one.
+func (p *proxy) swapTLS(rl *runListener, l order.Listener) {
+	hs, err := handshake.NewServer(l.TLSVersions, p.tickets)
+	if err != nil { // the state checked tls_versions: a bug
+		p.cfg.Logger.Error("proxy: tls_versions refused after the state accepted them", "listener", l.Address, "error", err)
+		return
+	}
+	old := rl.tls.Swap(hs)
+	hs.SetIndex(old.Index())
+	p.tickets.Detach(old)
 }
 
 // serveTLS returns the per-connection function of an https listener: the
@@ -49,7 +55,7 @@ func (p *proxy) serveTLS(rl *runListener) listener.Handler {
 		if !ok {
 			return
 		}
-		tc, served, err := rl.tls.Handshake(c, set.RequestTimeout)
+		tc, served, err := rl.tls.Load().Handshake(c, set.RequestTimeout)
 		if err != nil {
 			level := p.cfg.Logger.Debug
 			if errors.Is(err, handshake.ErrNoCertificate) {
@@ -78,22 +84,9 @@ func (p *proxy) serveTLS(rl *runListener) listener.Handler {
 // the state and publishes it; handshakes in progress finish on the old one.
 func (p *proxy) publishCerts(addr string) {
 	rl := p.listeners[addr]
-	if rl == nil || rl.tls == nil {
+	if rl == nil || rl.tls.Load() == nil {
 		return
 	}
 	certs, def := p.state.ServedCerts(addr)
-	rl.tls.SetIndex(cert.NewIndex(certs, def))
-}
-
-// certAddress is the listener address of a certificate order.
-func certAddress(o order.Order) string {
-	switch o := o.(type) {
-	case order.AddCertificate:
-		return o.Address
-	case order.ReplaceCertificate:
-		return o.Address
-	case order.RemoveCertificate:
-		return o.Address
-	}
-	return ""
+	rl.tls.Load().SetIndex(cert.NewIndex(certs, def))
 }

@@ -1,11 +1,18 @@
 // Package state holds a proxy's configuration — listeners, clusters,
-// frontends, backends and certificates — and applies orders to it.
+// frontends, backends and certificates — and the rules for changing it.
 //
-// A State is the source of truth for what the proxy should be doing: the
-// proxy's loop owns one, checks each order against it ([State.Check]),
-// performs the side effects that can fail (binding a socket), then applies
-// the order ([State.Apply]) and publishes the runtime structures derived from
-// it. An order that fails Check changes nothing.
+// A [State] is an immutable value. [State.Apply] is a transition function
+// in the manner of etcd raft's Step: given an order it returns the next
+// State and the [Effect] values that bring the running proxy from one to
+// the other (bind a socket, publish a route, add a backend, …), or an
+// error and no change. It does no I/O; the proxy executes the effects and
+// nothing else (see package proxy). [State.ApplyAll] does the same for a
+// batch, all or nothing. [Diff] computes the orders that turn one State
+// into another, for reloads; Diff(a, b) applied to a gives b.
+//
+// Every check that needs no I/O happens in Apply, before any effect
+// exists: the order's fields, references, conflicts, answer templates
+// (answer.Compile) and certificates (cert.Parse, at the State's clock).
 //
 // Referential rules:
 //   - a frontend names an existing listener of its protocol and, unless it
@@ -15,9 +22,16 @@
 //   - removing a cluster removes its frontends and backends (requests in
 //     flight finish; new requests to those frontends get 404).
 //
-// Adding an object identical to an existing one is a no-op that succeeds;
-// adding a different object under an existing key is an error, except for
-// clusters, where AddCluster updates the settings.
+// Adding an object identical to an existing one succeeds and changes
+// nothing. Adding a different object under an existing key is refused,
+// with a message naming the update order (update_listener, update_cluster,
+// update_backend, update_http_frontend, …) that changes the existing one
+// in place, only in the fields it gives.
 //
-// A State is not safe for concurrent use; its owner serialises access.
+// A listener's default certificate is one of its certificates, marked
+// default: listed, replaced and removed like the others. add_listener
+// with a certificate adds it so.
+//
+// Transcripts in testdata/ show, order by order, the effects and the
+// resulting state (transcript_test.go).
 package state

@@ -9,7 +9,7 @@ import (
 
 // Dump returns the whole configuration with every list sorted by key, so
 // that equal states dump equal.
-func (s *State) Dump() *order.State {
+func (s State) Dump() *order.State {
 	d := &order.State{
 		Version:        order.StateVersion,
 		Listeners:      s.Listeners(),
@@ -21,37 +21,41 @@ func (s *State) Dump() *order.State {
 		Certificates:   []order.AddCertificate{},
 	}
 	for _, addr := range sortedKeys(s.certs) {
-		for _, fp := range sortedKeys(s.certs[addr]) {
-			d.Certificates = append(d.Certificates, s.certs[addr][fp].order)
+		set, _ := s.certs.get(addr)
+		for _, fp := range sortedKeys(set) {
+			c, _ := set.get(fp)
+			d.Certificates = append(d.Certificates, c.order)
 		}
 	}
 	return d
 }
 
 // Listeners lists the listeners by address.
-func (s *State) Listeners() []order.Listener {
-	out := make([]order.Listener, 0, len(s.listeners))
+func (s State) Listeners() []order.Listener {
+	out := make([]order.Listener, 0, s.listeners.len())
 	for _, k := range sortedKeys(s.listeners) {
-		out = append(out, s.listeners[k])
+		l, _ := s.listeners.get(k)
+		out = append(out, l)
 	}
 	return out
 }
 
 // Clusters lists the clusters by id.
-func (s *State) Clusters() []order.Cluster {
-	out := make([]order.Cluster, 0, len(s.clusters))
+func (s State) Clusters() []order.Cluster {
+	out := make([]order.Cluster, 0, s.clusters.len())
 	for _, k := range sortedKeys(s.clusters) {
-		out = append(out, s.clusters[k])
+		c, _ := s.clusters.get(k)
+		out = append(out, c)
 	}
 	return out
 }
 
 // HTTPFrontends lists the frontends of http (or https) listeners, by
 // address, hostname, path type, path and method.
-func (s *State) HTTPFrontends(p order.Protocol) []order.HTTPFrontend {
+func (s State) HTTPFrontends(p order.Protocol) []order.HTTPFrontend {
 	out := []order.HTTPFrontend{}
-	for _, f := range s.http {
-		if s.listeners[f.Address].Protocol == p {
+	for _, f := range s.http.all {
+		if l, _ := s.listeners.get(f.Address); l.Protocol == p {
 			out = append(out, f)
 		}
 	}
@@ -63,19 +67,20 @@ func (s *State) HTTPFrontends(p order.Protocol) []order.HTTPFrontend {
 }
 
 // TCPFrontends lists the tcp frontends by address.
-func (s *State) TCPFrontends() []order.TCPFrontend {
-	out := make([]order.TCPFrontend, 0, len(s.tcp))
+func (s State) TCPFrontends() []order.TCPFrontend {
+	out := make([]order.TCPFrontend, 0, s.tcp.len())
 	for _, k := range sortedKeys(s.tcp) {
-		out = append(out, s.tcp[k])
+		f, _ := s.tcp.get(k)
+		out = append(out, f)
 	}
 	return out
 }
 
 // Backends lists the backends of one cluster, or of all when cluster is
 // empty, by cluster and id.
-func (s *State) Backends(cluster string) []order.Backend {
+func (s State) Backends(cluster string) []order.Backend {
 	out := []order.Backend{}
-	for k, b := range s.backends {
+	for k, b := range s.backends.all {
 		if cluster == "" || k.cluster == cluster {
 			out = append(out, b)
 		}
@@ -88,14 +93,16 @@ func (s *State) Backends(cluster string) []order.Backend {
 
 // Certificates lists certificate summaries of one listener, or of all when
 // addr is empty.
-func (s *State) Certificates(addr string) []order.CertificateInfo {
+func (s State) Certificates(addr string) []order.CertificateInfo {
 	out := []order.CertificateInfo{}
 	for _, a := range sortedKeys(s.certs) {
 		if addr != "" && a != addr {
 			continue
 		}
-		for _, fp := range sortedKeys(s.certs[a]) {
-			out = append(out, s.certs[a][fp].info(a))
+		set, _ := s.certs.get(a)
+		for _, fp := range sortedKeys(set) {
+			c, _ := set.get(fp)
+			out = append(out, c.info(a))
 		}
 	}
 	return out
@@ -103,7 +110,7 @@ func (s *State) Certificates(addr string) []order.CertificateInfo {
 
 // Query answers the listing orders and the state dump from the
 // configuration alone. It reports false for orders it does not answer.
-func (s *State) Query(o order.Order) (*order.Content, bool) {
+func (s State) Query(o order.Order) (*order.Content, bool) {
 	switch o := o.(type) {
 	case order.ListListeners:
 		return &order.Content{Listeners: s.Listeners()}, true
@@ -120,9 +127,9 @@ func (s *State) Query(o order.Order) (*order.Content, bool) {
 	return nil, false
 }
 
-func sortedKeys[M ~map[string]V, V any](m M) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
+func sortedKeys[V any](m pmap[string, V]) []string {
+	keys := make([]string, 0, m.len())
+	for k := range m.all {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)

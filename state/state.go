@@ -2,21 +2,26 @@ package state
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/router"
 )
 
-// State is a proxy configuration. The zero value is not ready; use New.
+// State is a proxy configuration, an immutable value: Apply returns the
+// next State and never changes the one it is called on, so a State may be
+// kept, compared and shared across goroutines. Copies share structure
+// (see pmap); making the next State costs about a 64th of the largest
+// collection it changes. The zero State is empty and ready to use.
 type State struct {
-	listeners map[string]order.Listener
-	clusters  map[string]order.Cluster
-	http      map[frontKey]order.HTTPFrontend // http and https frontends
-	tcp       map[string]order.TCPFrontend    // by listener address
-	backends  map[backendKey]order.Backend
-	certs     map[string]map[string]storedCert // listener address -> fingerprint -> cert
-	defaults  map[string]*cert.Cert            // listener address -> its parsed default certificate
+	listeners pmap[string, order.Listener] // stored without Certificate
+	clusters  pmap[string, order.Cluster]
+	http      pmap[frontKey, order.HTTPFrontend] // http and https frontends
+	tcp       pmap[string, order.TCPFrontend]    // by listener address
+	backends  pmap[backendKey, order.Backend]
+	certs     pmap[string, pmap[string, storedCert]] // listener address -> fingerprint -> cert
+	now       func() time.Time                       // nil: time.Now
 }
 
 type frontKey struct {
@@ -26,46 +31,63 @@ type frontKey struct {
 
 type backendKey struct{ cluster, id string }
 
-// New returns an empty State.
-func New() *State {
-	return &State{
-		listeners: map[string]order.Listener{},
-		clusters:  map[string]order.Cluster{},
-		http:      map[frontKey]order.HTTPFrontend{},
-		tcp:       map[string]order.TCPFrontend{},
-		backends:  map[backendKey]order.Backend{},
-		certs:     map[string]map[string]storedCert{},
-		defaults:  map[string]*cert.Cert{},
+// New returns an empty State (the zero State).
+func New() State { return State{} }
+
+// WithClock returns s checking certificate validity at now() instead of
+// the current time: the one input of Apply besides the order.
+func (s State) WithClock(now func() time.Time) State {
+	s.now = now
+	return s
+}
+
+func (s State) time() time.Time {
+	if s.now != nil {
+		return s.now()
 	}
+	return time.Now()
 }
 
 // Listener returns the listener on addr.
-func (s *State) Listener(addr string) (order.Listener, bool) {
-	l, ok := s.listeners[addr]
-	return l, ok
-}
+func (s State) Listener(addr string) (order.Listener, bool) { return s.listeners.get(addr) }
 
 // Cluster returns the cluster with the id.
-func (s *State) Cluster(id string) (order.Cluster, bool) {
-	c, ok := s.clusters[id]
-	return c, ok
-}
+func (s State) Cluster(id string) (order.Cluster, bool) { return s.clusters.get(id) }
 
 // Backend returns the backend of cluster with the id.
-func (s *State) Backend(cluster, id string) (order.Backend, bool) {
-	b, ok := s.backends[backendKey{cluster, id}]
-	return b, ok
+func (s State) Backend(cluster, id string) (order.Backend, bool) {
+	return s.backends.get(backendKey{cluster, id})
+}
+
+// HTTPFrontend returns the stored frontend with the same key as f.
+func (s State) HTTPFrontend(f order.HTTPFrontend) (order.HTTPFrontend, bool) {
+	return s.http.get(httpKey(normalize(f)))
 }
 
 // Counts returns the number of listeners, active listeners, clusters,
 // frontends and backends.
-func (s *State) Counts() (listeners, active, clusters, frontends, backends int) {
-	for _, l := range s.listeners {
+func (s State) Counts() (listeners, active, clusters, frontends, backends int) {
+	for _, l := range s.listeners.all {
 		if l.Active {
 			active++
 		}
 	}
-	return len(s.listeners), active, len(s.clusters), len(s.http) + len(s.tcp), len(s.backends)
+	return s.listeners.len(), active, s.clusters.len(), s.http.len() + s.tcp.len(), s.backends.len()
+}
+
+// ServedCerts returns the parsed certificates attached to the listener on
+// addr, sorted by fingerprint, the default one included, and the default
+// one again (nil when it has none): what its cert.Index is built from.
+func (s State) ServedCerts(addr string) (certs []*cert.Cert, def *cert.Cert) {
+	set, _ := s.certs.get(addr)
+	for _, fp := range sortedKeys(set) {
+		c, _ := set.get(fp)
+		certs = append(certs, c.parsed)
+		if c.order.Default {
+			def = c.parsed
+		}
+	}
+	return certs, def
 }
 
 // Rule turns an http frontend into its routing rule with the given target.
@@ -76,6 +98,18 @@ func Rule[T any](f order.HTTPFrontend, target T) router.Rule[T] {
 
 func httpKey(f order.HTTPFrontend) frontKey {
 	return frontKey{address: f.Address, rule: Rule(f, struct{}{}).Key()}
+}
+
+// normalize applies a frontend's defaults and normalises its hostname, so
+// that equal frontends compare equal.
+func normalize(f order.HTTPFrontend) order.HTTPFrontend {
+	if f.PathType == "" {
+		f.PathType = order.Prefix
+	}
+	if h, err := router.NormalizeHostname(f.Hostname); err == nil {
+		f.Hostname = h
+	}
+	return f
 }
 
 // checkRule validates the hostname, path and method of a frontend.

@@ -12,13 +12,15 @@ import (
 func apply(t *testing.T, s *state.State, os ...order.Order) {
 	t.Helper()
 	for _, o := range os {
-		if err := s.Apply(o); err != nil {
+		next, _, err := s.Apply(o)
+		if err != nil {
 			t.Fatalf("%s: %v", o.Kind(), err)
 		}
+		*s = next
 	}
 }
 
-func dump(t *testing.T, s *state.State) string {
+func dump(t *testing.T, s state.State) string {
 	t.Helper()
 	b, err := json.Marshal(s.Dump())
 	if err != nil {
@@ -29,9 +31,9 @@ func dump(t *testing.T, s *state.State) string {
 
 const addr = "127.0.0.1:8080"
 
-func base(t *testing.T) *state.State {
+func base(t *testing.T) state.State {
 	s := state.New()
-	apply(t, s,
+	apply(t, &s,
 		order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: addr}},
 		order.AddListener{Listener: order.Listener{Protocol: order.TCP, Address: "127.0.0.1:9000"}},
 		order.AddCluster{Cluster: order.Cluster{ID: "shop"}},
@@ -87,7 +89,7 @@ func TestRejectedOrdersChangeNothing(t *testing.T) {
 	s := base(t)
 	before := dump(t, s)
 	for _, c := range bad {
-		err := s.Apply(c.o)
+		next, fx, err := s.Apply(c.o)
 		if err == nil {
 			t.Errorf("%s %+v: accepted", c.o.Kind(), c.o)
 			continue
@@ -96,8 +98,8 @@ func TestRejectedOrdersChangeNothing(t *testing.T) {
 		if !ok || fe.Field != c.field {
 			t.Errorf("%s: error %q, want field %q", c.o.Kind(), err, c.field)
 		}
-		if after := dump(t, s); after != before {
-			t.Fatalf("%s changed the state:\n%s\n%s", c.o.Kind(), before, after)
+		if after := dump(t, next); after != before || fx != nil {
+			t.Fatalf("%s changed the state or has effects %v:\n%s\n%s", c.o.Kind(), fx, before, after)
 		}
 	}
 }
@@ -105,7 +107,7 @@ func TestRejectedOrdersChangeNothing(t *testing.T) {
 func TestIdenticalAddIsOK(t *testing.T) {
 	s := base(t)
 	before := dump(t, s)
-	apply(t, s,
+	apply(t, &s,
 		order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: addr}},
 		order.AddCluster{Cluster: order.Cluster{ID: "shop"}},
 		order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "SHOP.example.com", ClusterID: "shop"}},
@@ -118,7 +120,7 @@ func TestIdenticalAddIsOK(t *testing.T) {
 
 func TestRemoveClusterCascades(t *testing.T) {
 	s := base(t)
-	apply(t, s, order.RemoveCluster{ID: "shop"})
+	apply(t, &s, order.RemoveCluster{ID: "shop"})
 	if n := len(s.Backends("")); n != 0 {
 		t.Errorf("%d backends left", n)
 	}
@@ -130,7 +132,7 @@ func TestRemoveClusterCascades(t *testing.T) {
 
 func TestRemoveListenerCascades(t *testing.T) {
 	s := base(t)
-	apply(t, s, order.RemoveListener{Address: addr}, order.RemoveListener{Address: "127.0.0.1:9000"})
+	apply(t, &s, order.RemoveListener{Address: addr}, order.RemoveListener{Address: "127.0.0.1:9000"})
 	if n := len(s.HTTPFrontends(order.HTTP)) + len(s.TCPFrontends()); n != 0 {
 		t.Errorf("%d frontends left", n)
 	}
@@ -141,10 +143,18 @@ func TestRemoveListenerCascades(t *testing.T) {
 
 func TestClusterUpdate(t *testing.T) {
 	s := base(t)
-	apply(t, s, order.AddCluster{Cluster: order.Cluster{ID: "shop", LoadBalancing: order.Random, StickySession: true}})
+	if _, _, err := s.Apply(order.AddCluster{Cluster: order.Cluster{ID: "shop", StickySession: true}}); err == nil ||
+		!strings.Contains(err.Error(), "update_cluster") {
+		t.Fatalf("add_cluster over an existing cluster: %v, want a refusal naming update_cluster", err)
+	}
+	apply(t, &s, order.UpdateCluster{ID: "shop", LoadBalancing: order.Some(order.Random), StickySession: order.Some(true)})
 	c, _ := s.Cluster("shop")
 	if c.LoadBalancing != order.Random || !c.StickySession {
 		t.Errorf("cluster not updated: %+v", c)
+	}
+	apply(t, &s, order.UpdateCluster{ID: "shop", HTTPSRedirect: order.Some(true)})
+	if c, _ = s.Cluster("shop"); c.LoadBalancing != order.Random || !c.StickySession || !c.HTTPSRedirect {
+		t.Errorf("an update changed settings it did not give: %+v", c)
 	}
 	if len(s.Backends("shop")) != 2 {
 		t.Error("update lost the backends")
@@ -155,7 +165,7 @@ func TestClusterUpdate(t *testing.T) {
 // the same dump, whatever order the objects were added in.
 func TestDumpRoundTrip(t *testing.T) {
 	s := base(t)
-	apply(t, s, order.ActivateListener{Address: addr})
+	apply(t, &s, order.ActivateListener{Address: addr})
 	d := s.Dump()
 	b, _ := json.Marshal(d)
 	var back order.State
@@ -163,22 +173,26 @@ func TestDumpRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2 := state.New()
-	apply(t, s2, back.Orders()...)
+	apply(t, &s2, back.Orders()...)
 	if got, want := dump(t, s2), dump(t, s); got != want {
 		t.Fatalf("round trip differs:\n%s\n%s", want, got)
 	}
-	if !strings.Contains(string(b), `"version":1`) {
+	if !strings.Contains(string(b), `"version":2`) {
 		t.Errorf("dump has no version: %s", b)
 	}
 }
 
-func TestCheckDoesNotApply(t *testing.T) {
+func TestApplyLeavesItsStateAlone(t *testing.T) {
 	s := base(t)
 	before := dump(t, s)
-	if err := s.Check(order.AddCluster{Cluster: order.Cluster{ID: "new"}}); err != nil {
+	next, fx, err := s.Apply(order.AddCluster{Cluster: order.Cluster{ID: "new"}})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if dump(t, s) != before {
-		t.Fatal("Check changed the state")
+		t.Fatal("Apply changed the state it was called on")
+	}
+	if _, ok := next.Cluster("new"); !ok || len(fx) != 1 {
+		t.Fatalf("next state or effects wrong: %v", fx)
 	}
 }

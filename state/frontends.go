@@ -1,0 +1,147 @@
+package state
+
+import (
+	"github.com/sluiceproxy/sluice/order"
+)
+
+func (s State) needListener(addr string, p order.Protocol) error {
+	l, ok := s.listeners.get(addr)
+	if !ok {
+		return errf("frontend.address", "no listener on %s", addr)
+	}
+	if l.Protocol != p {
+		return errf("frontend.address", "listener %s is %s, not %s", addr, l.Protocol, p)
+	}
+	return nil
+}
+
+func (s State) needCluster(field, id string, p order.Protocol) error {
+	c, ok := s.clusters.get(id)
+	if !ok {
+		return errf(field, "no cluster %q", id)
+	}
+	if c.Protocol != p {
+		return errf(field, "cluster %q is a %s cluster, not %s", id, c.Protocol, p)
+	}
+	return nil
+}
+
+// checkHTTPFrontend checks a normalised frontend's listener, cluster and
+// rule.
+func (s State) checkHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
+	if err := s.needListener(f.Address, p); err != nil {
+		return err
+	}
+	if !f.Deny {
+		if err := s.needCluster("frontend.cluster_id", f.ClusterID, order.HTTP); err != nil {
+			return err
+		}
+	}
+	return checkRule(f)
+}
+
+func target(f order.HTTPFrontend) string {
+	if f.Deny {
+		return "deny"
+	}
+	return "cluster " + f.ClusterID
+}
+
+func (t *step) addHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
+	f = normalize(f)
+	if err := t.s.checkHTTPFrontend(p, f); err != nil {
+		return err
+	}
+	k := httpKey(f)
+	if old, ok := t.s.http.get(k); ok {
+		if old == f {
+			return nil // identical
+		}
+		return errf("frontend", "a frontend with this address, hostname, path and method already exists, for %s; change it with update_%s_frontend", target(old), p)
+	}
+	t.s.http = t.s.http.with(k, f)
+	t.emit(SetRoute{Frontend: f})
+	return nil
+}
+
+func (t *step) updateHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
+	f = normalize(f)
+	if err := t.s.checkHTTPFrontend(p, f); err != nil {
+		return err
+	}
+	k := httpKey(f)
+	old, ok := t.s.http.get(k)
+	if !ok {
+		return errf("frontend", "no such %s frontend on %s; add it with add_%s_frontend", p, f.Address, p)
+	}
+	if old == f {
+		return nil
+	}
+	t.s.http = t.s.http.with(k, f)
+	t.emit(SetRoute{Frontend: f})
+	return nil
+}
+
+func (t *step) removeHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
+	f = normalize(f)
+	if err := t.s.needListener(f.Address, p); err != nil {
+		return err
+	}
+	if err := checkRule(f); err != nil {
+		return err
+	}
+	k := httpKey(f)
+	old, ok := t.s.http.get(k)
+	if !ok {
+		return errf("frontend", "no such %s frontend on %s", p, f.Address)
+	}
+	t.s.http = t.s.http.without(k)
+	t.emit(RemoveRoute{Frontend: old})
+	return nil
+}
+
+func (t *step) addTCPFrontend(f order.TCPFrontend) error {
+	if err := t.s.needListener(f.Address, order.TCP); err != nil {
+		return err
+	}
+	if err := t.s.needCluster("frontend.cluster_id", f.ClusterID, order.TCP); err != nil {
+		return err
+	}
+	if old, ok := t.s.tcp.get(f.Address); ok {
+		if old == f {
+			return nil // identical
+		}
+		return errf("frontend.address", "listener %s already sends to cluster %q; change it with update_tcp_frontend", f.Address, old.ClusterID)
+	}
+	t.s.tcp = t.s.tcp.with(f.Address, f)
+	t.emit(SetTCPRoute{Address: f.Address, ClusterID: f.ClusterID})
+	return nil
+}
+
+func (t *step) updateTCPFrontend(f order.TCPFrontend) error {
+	if err := t.s.needListener(f.Address, order.TCP); err != nil {
+		return err
+	}
+	if err := t.s.needCluster("frontend.cluster_id", f.ClusterID, order.TCP); err != nil {
+		return err
+	}
+	old, ok := t.s.tcp.get(f.Address)
+	if !ok {
+		return errf("frontend.address", "listener %s has no frontend; add it with add_tcp_frontend", f.Address)
+	}
+	if old == f {
+		return nil
+	}
+	t.s.tcp = t.s.tcp.with(f.Address, f)
+	t.emit(SetTCPRoute{Address: f.Address, ClusterID: f.ClusterID})
+	return nil
+}
+
+func (t *step) removeTCPFrontend(addr string) error {
+	if !t.s.tcp.has(addr) {
+		return errf("frontend.address", "no tcp frontend on %s", addr)
+	}
+	t.s.tcp = t.s.tcp.without(addr)
+	t.emit(SetTCPRoute{Address: addr})
+	return nil
+}

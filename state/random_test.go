@@ -1,0 +1,212 @@
+package state_test
+
+import (
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/state"
+)
+
+// Random states for the property tests of Diff: orders drawn from small
+// pools, applied when they apply.
+
+// certPool reads the certificates the random states choose from.
+func certPool(t *testing.T) []order.CertificateAndKey {
+	var out []order.CertificateAndKey
+	for _, n := range []string{"default", "shop", "www"} {
+		c, err1 := os.ReadFile(filepath.Join("testdata", "certs", n+".pem"))
+		k, err2 := os.ReadFile(filepath.Join("testdata", "certs", n+".key"))
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		out = append(out, order.CertificateAndKey{Certificate: string(c), Key: string(k)})
+	}
+	return out
+}
+
+// randomState applies n random orders to s, keeping those that apply.
+// The orders draw from small pools of addresses, ids and settings, so that
+// states collide: same keys with other settings, addresses that two
+// backends want, listeners that change protocol.
+func randomState(r *rand.Rand, pems []order.CertificateAndKey, s state.State, n int) state.State {
+	for range n {
+		if next, _, err := s.Apply(randomOrder(r, pems)); err == nil {
+			s = next
+		}
+	}
+	return s
+}
+
+// mutate applies n orders to s, half of them random, half changing an
+// object s has (a frontend's target, a backend's settings, a listener's or
+// a cluster's), as a reload usually does.
+func mutate(r *rand.Rand, pems []order.CertificateAndKey, s state.State, n int) state.State {
+	for range n {
+		o := randomOrder(r, pems)
+		if r.IntN(2) == 0 {
+			if m := changeOrder(r, s); m != nil {
+				o = m
+			}
+		}
+		if next, _, err := s.Apply(o); err == nil {
+			s = next
+		}
+	}
+	return s
+}
+
+// changeOrder is an update of an object of s, or nil when s has none of
+// the kind drawn.
+func changeOrder(r *rand.Rand, s state.State) order.Order {
+	switch r.IntN(4) {
+	case 0:
+		fs := append(s.HTTPFrontends(order.HTTP), s.HTTPFrontends(order.HTTPS)...)
+		if len(fs) == 0 {
+			return nil
+		}
+		f := pickOf(r, fs...)
+		if r.IntN(3) == 0 {
+			f.ClusterID, f.Deny = "", true
+		} else {
+			f.ClusterID, f.Deny = pickOf(r, clusterIDs...), false
+		}
+		if l, _ := s.Listener(f.Address); l.Protocol == order.HTTPS {
+			return order.UpdateHTTPSFrontend{HTTPFrontend: f}
+		}
+		return order.UpdateHTTPFrontend{HTTPFrontend: f}
+	case 1:
+		bs := s.Backends("")
+		if len(bs) == 0 {
+			return nil
+		}
+		b := pickOf(r, bs...)
+		return order.UpdateBackend{ClusterID: b.ClusterID, ID: b.ID, Weight: order.Some(pickOf(r, 1, 7, 100, 1000)),
+			Backup: order.Some(r.IntN(3) == 0)}
+	case 2:
+		ls := s.Listeners()
+		if len(ls) == 0 {
+			return nil
+		}
+		return order.UpdateListener{Address: pickOf(r, ls...).Address, ConnectTimeout: order.Some(order.Duration(pickOf[time.Duration](r, 0, 1, 2) * time.Second))}
+	}
+	cs := s.Clusters()
+	if len(cs) == 0 {
+		return nil
+	}
+	return order.UpdateCluster{ID: pickOf(r, cs...).ID, HTTPSRedirect: order.Some(r.IntN(2) == 0)}
+}
+
+func pickOf[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
+
+var (
+	listenAddrs  = []string{"127.0.0.1:8001", "127.0.0.1:8002", "127.0.0.1:8003", "127.0.0.1:8004"}
+	clusterIDs   = []string{"c1", "c2", "c3"}
+	backendIDs   = []string{"a", "b", "c"}
+	backendAddrs = []string{"127.0.0.1:3001", "127.0.0.1:3002", "127.0.0.1:3003"}
+)
+
+func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
+	addr := pickOf(r, listenAddrs...)
+	cl := pickOf(r, clusterIDs...)
+	switch r.IntN(20) {
+	case 0, 1:
+		l := order.Listener{Protocol: pickOf(r, order.HTTP, order.HTTPS, order.TCP), Address: addr, Active: r.IntN(2) == 0}
+		if r.IntN(2) == 0 {
+			l.FrontTimeout = order.Duration(pickOf[time.Duration](r, 30, 60) * time.Second)
+		}
+		if r.IntN(3) == 0 {
+			l.MaxConnectionsPerIP = pickOf(r, 5, 10)
+		}
+		if l.Protocol != order.TCP && r.IntN(2) == 0 {
+			l.Answers = map[string]string{"503": pickOf(r, "<p>busy</p>", "HTTP/1.1 503 Busy\r\nRetry-After: 1\r\n\r\nbusy")}
+		}
+		if l.Protocol == order.HTTPS && r.IntN(2) == 0 {
+			c := pickOf(r, pems...)
+			l.Certificate = &c
+		}
+		return order.AddListener{Listener: l}
+	case 2:
+		return order.UpdateListener{Address: addr, StickyName: order.Some(pickOf(r, "", "S1", "S2")),
+			MaxHeadBytes: order.Some(pickOf(r, 0, 16384)), TLSVersions: order.Some(pickOf(r, []string(nil), []string{"TLS1.3"}))}
+	case 3:
+		if r.IntN(4) == 0 {
+			return order.RemoveListener{Address: addr}
+		}
+		if r.IntN(2) == 0 {
+			return order.DeactivateListener{Address: addr}
+		}
+		return order.ActivateListener{Address: addr}
+	case 4, 5:
+		c := order.Cluster{ID: cl, Protocol: pickOf(r, order.HTTP, order.HTTP, order.TCP),
+			LoadBalancing: pickOf(r, order.RoundRobin, order.Random), StickySession: r.IntN(2) == 0}
+		if r.IntN(3) == 0 {
+			c.HealthCheck = &order.HealthCheck{Path: pickOf(r, "/", "/health")}
+		}
+		return order.AddCluster{Cluster: c}
+	case 6:
+		return order.UpdateCluster{ID: cl, LoadBalancing: order.Some(pickOf(r, order.LeastLoaded, order.RoundRobin)),
+			Answers:     order.Some(pickOf(r, map[string]string(nil), map[string]string{"502": "<p>bad</p>"})),
+			HealthCheck: order.Some(pickOf(r, (*order.HealthCheck)(nil), &order.HealthCheck{Type: order.CheckTCP}))}
+	case 7:
+		if r.IntN(5) == 0 {
+			return order.RemoveCluster{ID: cl}
+		}
+		return order.RemoveBackend{ClusterID: cl, ID: pickOf(r, backendIDs...)}
+	case 8, 9, 10:
+		return order.AddBackend{Backend: order.Backend{ClusterID: cl, ID: pickOf(r, backendIDs...),
+			Address: pickOf(r, backendAddrs...), Weight: pickOf(r, 0, 1, 50, 1000), Backup: r.IntN(4) == 0,
+			StickyID: pickOf(r, "", "", "s1", "s2")}}
+	case 11, 12:
+		u := order.UpdateBackend{ClusterID: cl, ID: pickOf(r, backendIDs...), Weight: order.Some(pickOf(r, 1, 50, 1000))}
+		if r.IntN(2) == 0 {
+			u.Address = order.Some(pickOf(r, backendAddrs...))
+		}
+		if r.IntN(3) == 0 {
+			u.StickyID = order.Some(pickOf(r, "", "s1", "s2", "s3"))
+		}
+		return u
+	case 13, 14, 15, 16:
+		f := order.HTTPFrontend{Address: addr, Hostname: pickOf(r, "a.test", "*.test", "*"), Path: pickOf(r, "", "/x"),
+			Method: pickOf(r, "", "GET")}
+		if r.IntN(4) == 0 {
+			f.Deny = true
+		} else {
+			f.ClusterID = cl
+		}
+		switch r.IntN(6) {
+		case 0, 1:
+			return order.AddHTTPSFrontend{HTTPFrontend: f}
+		case 2:
+			return pickOf[order.Order](r, order.UpdateHTTPFrontend{HTTPFrontend: f}, order.UpdateHTTPSFrontend{HTTPFrontend: f})
+		case 3:
+			return pickOf[order.Order](r, order.RemoveHTTPFrontend{HTTPFrontend: f}, order.RemoveHTTPSFrontend{HTTPFrontend: f})
+		}
+		return order.AddHTTPFrontend{HTTPFrontend: f}
+	case 17:
+		f := order.TCPFrontend{Address: addr, ClusterID: cl}
+		return pickOf[order.Order](r, order.AddTCPFrontend{TCPFrontend: f}, order.UpdateTCPFrontend{TCPFrontend: f},
+			order.RemoveTCPFrontend{TCPFrontend: f})
+	}
+	c := pickOf(r, pems...)
+	if r.IntN(3) == 0 {
+		return order.RemoveCertificate{Address: addr, Fingerprint: pickOf(r, "x", fingerprint(c))}
+	}
+	if r.IntN(3) == 0 {
+		return order.ReplaceCertificate{Address: addr, OldFingerprint: fingerprint(pickOf(r, pems...)), Certificate: c}
+	}
+	return order.AddCertificate{Address: addr, Certificate: c, Default: r.IntN(3) == 0}
+}
+
+// fingerprint is a certificate's fingerprint, as the state computes it.
+func fingerprint(c order.CertificateAndKey) string {
+	s, _, err := state.New().WithClock(func() time.Time { return clock }).Apply(order.AddListener{Listener: order.Listener{
+		Protocol: order.HTTPS, Address: "127.0.0.1:1", Certificate: &c}})
+	if err != nil {
+		return ""
+	}
+	return s.Certificates("")[0].Fingerprint
+}
