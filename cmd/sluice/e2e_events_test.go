@@ -77,10 +77,16 @@ func TestEventsAndHealth(t *testing.T) {
 		t.Fatalf("drained event %+v", e)
 	}
 
-	// A health check from flags, and a backend that fails it.
+	// An add for the existing cluster with other settings is refused and
+	// names the update; the update adds a health check from flags, and a
+	// backend fails it.
 	if _, errOut, code := cli(t, dir, "-s", "sluice.sock", "cluster", "add", "--id", "shop",
+		"--health-check", "tcp"); code != 1 || !strings.Contains(errOut, "update_cluster") {
+		t.Fatalf("cluster add over an existing cluster: %d %s", code, errOut)
+	}
+	if _, errOut, code := cli(t, dir, "-s", "sluice.sock", "cluster", "update", "--id", "shop",
 		"--health-check", "tcp", "--health-check-interval", "100ms", "--health-check-fall", "1"); code != 0 {
-		t.Fatalf("cluster add with a check: %d %s", code, errOut)
+		t.Fatalf("cluster update with a check: %d %s", code, errOut)
 	}
 	if _, errOut, code := cli(t, dir, "-s", "sluice.sock", "backend", "add", "--cluster", "shop", "--id", "dead", "--address", dead); code != 0 {
 		t.Fatalf("backend add: %d %s", code, errOut)

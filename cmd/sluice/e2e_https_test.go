@@ -98,9 +98,19 @@ func TestHTTPSCertificatesThroughTheCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(run(0, "--json", "certificate", "list", "--address", addr)), &resp2); err != nil || resp2.Content == nil {
 		t.Fatalf("certificate list --json: %v", err)
 	}
-	list := resp2.Content
-	if len(list.Certificates) != 1 || list.Certificates[0].Fingerprint != newFP || list.Certificates[0].NotAfter == "" {
-		t.Errorf("list: %+v", list.Certificates)
+	// The replacement, and the listener's default certificate, listed as
+	// the default.
+	var got, def int
+	for _, c := range resp2.Content.Certificates {
+		switch {
+		case c.Default:
+			def++
+		case c.Fingerprint == newFP && c.NotAfter != "":
+			got++
+		}
+	}
+	if len(resp2.Content.Certificates) != 2 || got != 1 || def != 1 {
+		t.Errorf("list: %+v", resp2.Content.Certificates)
 	}
 	run(0, "certificate", "remove", "--address", addr, "--fingerprint", newFP)
 	if got := served("shop.test"); got[0] != "default.test" {

@@ -90,6 +90,7 @@ func listenerCommand(g *globals) *cobra.Command {
 	}
 	add := func(p order.Protocol) *cobra.Command {
 		l := order.Listener{Protocol: p}
+		var answers func() (map[string]string, bool, error)
 		var inactive bool
 		var front, back, connect, request, tunnel, keepAlive string
 		var listenerHSTS func() *order.HSTS
@@ -122,6 +123,13 @@ func listenerCommand(g *globals) *cobra.Command {
 						return &exitError{code: exitUsage, err: err}
 					}
 				}
+				if answers != nil {
+					m, _, err := answers()
+					if err != nil {
+						return &exitError{code: exitUsage, err: err}
+					}
+					l.Answers = m
+				}
 				return g.send(cmd, order.AddListener{Listener: l}, nil)
 			}}
 		f := cmd.Flags()
@@ -140,6 +148,9 @@ func listenerCommand(g *globals) *cobra.Command {
 		if p != order.TCP {
 			f.StringVar(&l.StickyName, "sticky-name", "", "sticky session cookie name (default SLUICEBALANCEID)")
 			f.Int64Var(&l.MaxBodyBytes, "max-body-bytes", 0, "largest request body in bytes; beyond it 413 (default no limit)")
+			f.IntVar(&l.MaxHeadBytes, "max-head-bytes", 0, "largest request head in bytes (default 32768)")
+			f.IntVar(&l.MaxHeaderFields, "max-header-fields", 0, "most request header fields (default 100)")
+			answers = answerFlags(cmd)
 		}
 		if p == order.HTTPS {
 			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
@@ -154,9 +165,10 @@ func listenerCommand(g *globals) *cobra.Command {
 	proto := func(p order.Protocol) *cobra.Command {
 		return group(string(p), "Add a "+string(p)+" listener", add(p))
 	}
-	return group("listener", "List, add, remove, activate and deactivate listeners",
+	return group("listener", "List, add, update, remove, activate and deactivate listeners",
 		simple(g, "list", "List the listeners", order.ListListeners{}, printListeners),
 		proto(order.HTTP), proto(order.HTTPS), proto(order.TCP),
+		listenerUpdateCommand(g),
 		byAddress("remove", "Remove a listener; in-flight exchanges finish",
 			func(a string) order.Order { return order.RemoveListener{Address: a} }),
 		byAddress("activate", "Start accepting on a listener",
@@ -172,9 +184,15 @@ func clusterCommand(g *globals) *cobra.Command {
 	var hc order.HealthCheck
 	var hcInterval, hcTimeout time.Duration
 	var clusterHSTS func() *order.HSTS
-	add := &cobra.Command{Use: "add", Short: "Add a cluster, or update its settings (all of them: unset flags take their defaults)", Args: cobra.NoArgs,
+	var answers func() (map[string]string, bool, error)
+	add := &cobra.Command{Use: "add", Short: "Add a cluster (an existing one with other settings is refused: use cluster update)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c.Protocol, c.LoadBalancing = order.Protocol(proto), order.LoadBalancing(lb)
+			m, _, err := answers()
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			c.Answers = m
 			c.HSTS = clusterHSTS()
 			c.HealthCheck = nil
 			if cmd.Flags().Changed("health-check") || anyChanged(cmd, "health-check-path", "health-check-host",
@@ -185,6 +203,7 @@ func clusterCommand(g *globals) *cobra.Command {
 			return g.send(cmd, order.AddCluster{Cluster: c}, nil)
 		}}
 	clusterHSTS = hstsFlags(add)
+	answers = answerFlags(add)
 	f := add.Flags()
 	f.StringVar(&c.ID, "id", "", "cluster id")
 	f.StringVar(&proto, "protocol", "http", "http or tcp")
@@ -210,8 +229,8 @@ func clusterCommand(g *globals) *cobra.Command {
 		}}
 	remove.Flags().StringVar(&id, "id", "", "cluster id")
 	required(remove, "id")
-	return group("cluster", "List, add and remove clusters",
-		simple(g, "list", "List the clusters", order.ListClusters{}, printClusters), add, remove)
+	return group("cluster", "List, add, update and remove clusters",
+		simple(g, "list", "List the clusters", order.ListClusters{}, printClusters), add, clusterUpdateCommand(g), remove)
 }
 
 // anyChanged reports whether one of the flags was set on the command line.
@@ -234,12 +253,17 @@ func backendCommand(g *globals) *cobra.Command {
 
 	var b order.Backend
 	add := &cobra.Command{Use: "add", Short: "Add a backend to a cluster", Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, order.AddBackend{Backend: b}, nil) }}
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := order.ValidateWeight("--weight", b.Weight); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			return g.send(cmd, order.AddBackend{Backend: b}, nil)
+		}}
 	f := add.Flags()
 	f.StringVar(&b.ClusterID, "cluster", "", "cluster id")
 	f.StringVar(&b.ID, "id", "", "backend id")
 	f.StringVar(&b.Address, "address", "", "backend address, IP:PORT")
-	f.IntVar(&b.Weight, "weight", 100, "relative share of traffic, 1 to 1000")
+	f.IntVar(&b.Weight, "weight", order.DefaultWeight, fmt.Sprintf("relative share of traffic, %d to %d", order.MinWeight, order.MaxWeight))
 	f.BoolVar(&b.Backup, "backup", false, "use only when no primary backend is usable")
 	f.StringVar(&b.StickyID, "sticky-id", "", "sticky session cookie value (default the id)")
 	required(add, "cluster", "id", "address")
@@ -250,7 +274,7 @@ func backendCommand(g *globals) *cobra.Command {
 	remove.Flags().StringVar(&r.ClusterID, "cluster", "", "cluster id")
 	remove.Flags().StringVar(&r.ID, "id", "", "backend id")
 	required(remove, "cluster", "id")
-	return group("backend", "List, add and remove backends", list, add, remove)
+	return group("backend", "List, add, update and remove backends", list, add, backendUpdateCommand(g), remove)
 }
 
 func frontendCommand(g *globals) *cobra.Command {
@@ -291,8 +315,15 @@ func frontendCommand(g *globals) *cobra.Command {
 			}
 			return order.RemoveHTTPFrontend{HTTPFrontend: f}
 		}
+		update := func(f order.HTTPFrontend) order.Order {
+			if p == order.HTTPS {
+				return order.UpdateHTTPSFrontend{HTTPFrontend: f}
+			}
+			return order.UpdateHTTPFrontend{HTTPFrontend: f}
+		}
 		return group(string(p), string(p)+" frontends",
 			sub("add", "Route requests to a cluster (or deny them)", add, true),
+			sub("update", "Send the frontend with these selectors to another cluster (or deny), at once", update, true),
 			sub("remove", "Remove the frontend with these selectors", remove, false))
 	}
 	tcp := func(use, short string, mk func(order.TCPFrontend) order.Order) *cobra.Command {
@@ -304,12 +335,14 @@ func frontendCommand(g *globals) *cobra.Command {
 		required(cmd, "address", "cluster")
 		return cmd
 	}
-	return group("frontend", "List, add and remove frontends",
+	return group("frontend", "List, add, update and remove frontends",
 		simple(g, "list", "List the frontends", order.ListFrontends{}, printFrontends),
 		httpish(order.HTTP), httpish(order.HTTPS),
 		group("tcp", "tcp frontends",
 			tcp("add", "Send a tcp listener's connections to a cluster",
 				func(f order.TCPFrontend) order.Order { return order.AddTCPFrontend{TCPFrontend: f} }),
+			tcp("update", "Send a tcp listener's new connections to another cluster",
+				func(f order.TCPFrontend) order.Order { return order.UpdateTCPFrontend{TCPFrontend: f} }),
 			tcp("remove", "Remove a tcp listener's frontend",
 				func(f order.TCPFrontend) order.Order { return order.RemoveTCPFrontend{TCPFrontend: f} })),
 	)
