@@ -14,6 +14,8 @@ type Content struct {
 	State          *State            `json:"state,omitempty"`
 	Event          *Event            `json:"event,omitempty"`
 	Metrics        *MetricsContent   `json:"metrics,omitempty"`
+	// Orders is the batch a reload applied (or, dry, would apply).
+	Orders []Request `json:"orders,omitempty"`
 }
 
 // BackendStatus is a backend as configured plus its live figures.
@@ -75,6 +77,9 @@ type ProxyStatus struct {
 	// since the start.
 	ReclaimedConnections int64 `json:"reclaimed_connections"`
 	RefusedConnections   int64 `json:"refused_connections"`
+	// SavedStateErrors counts the writes of the saved state that failed
+	// (see proxy.Config.SavedState) since the start.
+	SavedStateErrors int64 `json:"saved_state_errors,omitempty"`
 }
 
 // StateVersion is the version of the State format this package writes.

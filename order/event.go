@@ -18,6 +18,15 @@ const (
 	ClusterDown EventKind = "cluster_down"
 	// ClusterRecovered: a cluster that had no usable backend has one again.
 	ClusterRecovered EventKind = "cluster_recovered"
+	// ConfigChanged: an order changed the configuration: Order is its
+	// kind, Object what it added, updated or removed, RequestID the id
+	// the client gave (a batch's orders carry the batch's).
+	ConfigChanged EventKind = "config_changed"
+	// StateLoaded: a load_state applied a saved state (Count orders).
+	StateLoaded EventKind = "state_loaded"
+	// ConfigReloaded: a reload made the configuration equal to its target
+	// (Count orders; none when it was already).
+	ConfigReloaded EventKind = "config_reloaded"
 )
 
 // Event is something the proxy reports as it happens, to subscribers (see
@@ -31,6 +40,12 @@ type Event struct {
 	// Reason says why, for up and down: "connect failures",
 	// "health check", "connect succeeded".
 	Reason string `json:"reason,omitempty"`
+	// The order, its object and its client's id, for config_changed;
+	// the orders of a batch, for state_loaded and config_reloaded.
+	Order     Kind   `json:"order,omitempty"`
+	Object    string `json:"object,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+	Count     int    `json:"count,omitempty"`
 }
 
 // SubscribeEvents streams events: on the command socket the answer is a

@@ -46,6 +46,9 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 		order.UpdateHTTPSFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:443", Hostname: "a.com", Deny: true}},
 		order.UpdateTCPFrontend{TCPFrontend: order.TCPFrontend{Address: "127.0.0.1:9", ClusterID: "u"}},
 		order.AddCertificate{Address: "127.0.0.1:443", Certificate: order.CertificateAndKey{Certificate: "C", Key: "K"}, Default: true},
+		order.Reload{DryRun: true, Target: order.Requests([]order.Order{
+			order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: "127.0.0.1:80"}},
+			order.AddCluster{Cluster: order.Cluster{ID: "c"}}})},
 	}
 	seen := map[order.Kind]bool{}
 	for i, o := range orders {

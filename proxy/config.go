@@ -88,6 +88,16 @@ type Config struct {
 	// LogLevel, when set, is the level variable of Logger's handler: the
 	// logging order changes it. When nil that order is refused.
 	LogLevel *slog.LevelVar
+	// SavedState, when set, is the file the configuration is kept in:
+	// after every order that changes it (a batch counts once), before the
+	// order is answered, the whole configuration is written there as a
+	// save_state would (the state dump with private keys, mode 0600,
+	// through a temporary file synced and renamed into place, the folder
+	// synced). A failed write is logged, counted in the status
+	// (saved_state_errors) and said in the order's answer, which is still
+	// ok: the order was applied. The caller loads the file at start (see
+	// daemon); Run does not read it.
+	SavedState string
 }
 
 func (c Config) withDefaults() Config {

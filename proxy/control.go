@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/sluiceproxy/sluice/order"
@@ -14,12 +13,12 @@ import (
 
 // control handles the orders about the proxy itself rather than its
 // configuration; ok is false for other orders.
-func (p *proxy) control(o order.Order) (err error, ok bool) {
+func (p *proxy) control(o order.Order, id string) (err error, ok bool) {
 	switch o := o.(type) {
 	case order.SaveState:
 		return p.saveState(o.Path), true
 	case order.LoadState:
-		return p.loadState(o.Path), true
+		return p.loadState(o.Path, id), true
 	case order.SetLogLevel:
 		if p.cfg.LogLevel == nil {
 			return &order.FieldError{Field: "level", Reason: "this proxy's log level is fixed (Config.LogLevel is nil)"}, true
@@ -55,28 +54,9 @@ func ParseLevel(s string) slog.Level {
 	return slog.LevelInfo
 }
 
-// saveState writes the state dump to path through a temporary file in the
-// same folder, mode 0600, renamed into place.
+// saveState writes the state dump to path (see writeState).
 func (p *proxy) saveState(path string) error {
-	data, err := json.MarshalIndent(p.state.Dump(), "", "  ")
-	if err != nil {
-		return fmt.Errorf("save_state: encoding: %w", err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".sluice-state-*")
-	if err != nil {
-		return &order.FieldError{Field: "path", Reason: err.Error()}
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, this fails harmlessly
-	if err := tmp.Chmod(0o600); err == nil {
-		_, err = tmp.Write(append(data, '\n'))
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
+	if err := writeState(path, p.state.Dump()); err != nil {
 		return &order.FieldError{Field: "path", Reason: err.Error()}
 	}
 	return nil
@@ -106,13 +86,15 @@ func ReadState(path string) (*order.State, error) {
 // loadState applies a state file as one batch, all or nothing (see
 // applyAll): every order is validated, answer templates and certificates
 // included, and every socket opened, before anything changes.
-func (p *proxy) loadState(path string) error {
+func (p *proxy) loadState(path, id string) error {
 	st, err := ReadState(path)
 	if err != nil {
 		return err
 	}
-	if err := p.applyAll(st.Orders()); err != nil {
+	orders := st.Orders()
+	if err := p.applyAll(orders); err != nil {
 		return fmt.Errorf("load_state: %s: %w", path, err)
 	}
+	p.batchApplied(order.StateLoaded, id, orders)
 	return nil
 }

@@ -40,6 +40,9 @@ type proxy struct {
 	clusters map[string]*backend.Cluster
 	started  time.Time
 	tickets  *handshake.Tickets // session-ticket keys of every https listener
+	// persistErrors counts failed writes of Config.SavedState.
+	persistErrors int64
+	events        *hub // the subscribers of Client.Subscribe
 
 	// reclaimer finds the idle connections of the http and https
 	// listeners when slots run out (see slots.go); refused counts the
@@ -155,6 +158,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 	env := session.NewEnv(xenv)
 	env.ParkAfter = cfg.ParkAfter
 	p := &proxy{
+		events:    events,
 		cfg:       cfg,
 		state:     state.New(),
 		xenv:      xenv,
@@ -182,9 +186,23 @@ func (p *proxy) handle(req order.Request) order.Response {
 		resp.Status, resp.Message = order.StatusError, err.Error()
 		return resp
 	}
-	if err, ok := p.control(req.Order); ok {
+	if r, ok := req.Order.(order.Reload); ok {
+		c, err := p.reload(r, req.ID)
 		if err != nil {
 			resp.Status, resp.Message = order.StatusError, err.Error()
+			return resp
+		}
+		resp.Content = c
+		if !r.DryRun && len(c.Orders) > 0 {
+			p.persistInto(&resp)
+		}
+		return resp
+	}
+	if err, ok := p.control(req.Order, req.ID); ok {
+		if err != nil {
+			resp.Status, resp.Message = order.StatusError, err.Error()
+		} else if _, load := req.Order.(order.LoadState); load {
+			p.persistInto(&resp)
 		}
 		return resp
 	}
@@ -201,7 +219,24 @@ func (p *proxy) handle(req order.Request) order.Response {
 		return resp
 	}
 	p.cfg.Logger.Debug("order applied", "id", req.ID, "kind", req.Order.Kind())
+	p.changed(req.ID, req.Order)
+	p.persistInto(&resp)
 	return resp
+}
+
+// changed tells the event subscribers that o, of the client's request id,
+// changed the configuration.
+func (p *proxy) changed(id string, o order.Order) {
+	p.events.publish(order.Event{Kind: order.ConfigChanged, Time: eventTime(), Order: o.Kind(),
+		Object: order.Object(o), RequestID: id})
+}
+
+// persistInto saves the configuration after an order changed it (see
+// Config.SavedState) and says in resp when that failed.
+func (p *proxy) persistInto(resp *order.Response) {
+	if err := p.persist(); err != nil {
+		resp.Message = err.Error()
+	}
 }
 
 // reapIdle closes pooled backend connections idle for too long, forgets

@@ -48,6 +48,7 @@ func (p *proxy) status() *order.ProxyStatus {
 	}
 	st.ReclaimedConnections = p.reclaimer.Reclaimed.Load()
 	st.RefusedConnections = p.refused.Load()
+	st.SavedStateErrors = p.persistErrors
 	st.BackendsUp, st.BackendsDown = p.backendHealth()
 	for _, l := range p.listeners {
 		if l.acceptor != nil {
