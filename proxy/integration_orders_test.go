@@ -124,6 +124,9 @@ func TestInvalidOrders(t *testing.T) {
 		{order.SaveState{}, "path"},
 		{order.LoadState{}, "path"},
 		{order.SetLogLevel{Level: "loud"}, "level"},
+		{order.Reload{Target: order.Requests([]order.Order{order.Status{}})}, "target"},
+		{order.Reload{Target: order.Requests([]order.Order{order.AddCluster{Cluster: order.Cluster{ID: "x"}},
+			order.AddBackend{Backend: order.Backend{ClusterID: "y", ID: "b", Address: "127.0.0.1:1"}}})}, "reload"},
 		{order.SubscribeEvents{}, "kind"}, // the library streams events with Client.Subscribe
 		{order.Metrics{}, "kind"},         // this proxy has no metrics registry
 		{order.Metrics{ClusterID: "bad id"}, "metrics.cluster_id"},
@@ -155,7 +158,8 @@ func TestInvalidOrders(t *testing.T) {
 		order.UpdateListener{}, order.UpdateCluster{}, order.UpdateBackend{},
 		order.UpdateHTTPFrontend{}, order.UpdateHTTPSFrontend{}, order.UpdateTCPFrontend{},
 		order.ListBackends{}, order.ListCertificates{},
-		order.SaveState{}, order.LoadState{}, order.SetLogLevel{}, order.SubscribeEvents{}, order.Metrics{}} {
+		order.SaveState{}, order.LoadState{}, order.SetLogLevel{}, order.SubscribeEvents{}, order.Metrics{},
+		order.Reload{}} {
 		tried[k.Kind()] = true
 	}
 	for _, k := range order.Kinds() {
