@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -67,14 +68,14 @@ func Run(cfg *config.Config, o Options) error {
 		return err
 	}
 
-	for _, ord := range cfg.Orders {
-		if err := apply(ctx, client, ord); err != nil {
+	for i, ord := range cfg.Orders { // logged as "config-1", "config-2", ...
+		if err := apply(ctx, client, "config-"+strconv.Itoa(i+1), ord); err != nil {
 			return fail(fmt.Errorf("%s: %w", cfg.Path, err))
 		}
 	}
 	if cfg.SavedState != "" {
 		if _, err := os.Stat(cfg.SavedState); err == nil {
-			if err := apply(ctx, client, order.LoadState{Path: cfg.SavedState}); err != nil {
+			if err := apply(ctx, client, "saved-state", order.LoadState{Path: cfg.SavedState}); err != nil {
 				return fail(fmt.Errorf("saved state: %w", err))
 			}
 			logger.Info("saved state loaded", "path", cfg.SavedState)
@@ -100,7 +101,8 @@ func Run(cfg *config.Config, o Options) error {
 					progress("stopping: no new connections; requests in flight finish", nil)
 				}
 			}
-			resp, err := client.Do(ctx, o)
+			// The client's id goes on, so that the proxy's log names it.
+			resp, err := client.DoRequest(ctx, order.Request{ID: command.RequestID(ctx), Order: o})
 			if err != nil {
 				return order.Response{Status: order.StatusError, Message: "proxy unavailable: " + err.Error()}
 			}
@@ -141,7 +143,11 @@ func Run(cfg *config.Config, o Options) error {
 			hard := signals > 1
 			logger.Info("signal received, shutting down", "signal", sig.String(), "hard", hard)
 			wg.Add(1)
-			go func() { defer wg.Done(); _, _ = client.Do(ctx, order.Shutdown{Hard: hard}) }()
+			id := "signal-" + sig.String()
+			go func() {
+				defer wg.Done()
+				_, _ = client.DoRequest(ctx, order.Request{ID: id, Order: order.Shutdown{Hard: hard}})
+			}()
 		}
 	}
 }
@@ -160,9 +166,10 @@ func streamEvents(ctx context.Context, client *proxy.Client, progress command.Pr
 	return order.Response{Status: order.StatusOK, Message: "the proxy stopped"}
 }
 
-// apply sends one order and turns an error answer into an error.
-func apply(ctx context.Context, c *proxy.Client, o order.Order) error {
-	resp, err := c.Do(ctx, o)
+// apply sends one order with the id and turns an error answer into an
+// error.
+func apply(ctx context.Context, c *proxy.Client, id string, o order.Order) error {
+	resp, err := c.DoRequest(ctx, order.Request{ID: id, Order: o})
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,37 +169,64 @@ func newProxy(cfg Config, events *hub) *proxy {
 	return p
 }
 
-// handle applies or answers one request.
+// handle applies or answers one request, and logs it: applied and refused
+// orders at info, queries answered at debug, each with the request's id
+// and what the order is about (order.Summary).
 func (p *proxy) handle(req order.Request) order.Response {
-	resp := order.Response{ID: req.ID, Status: order.StatusOK}
+	resp, query := p.answer(req)
+	if req.Order == nil {
+		p.cfg.Logger.Info("order refused", "id", req.ID, "error", resp.Message)
+		return resp
+	}
+	switch {
+	case resp.Status == order.StatusError:
+		p.logOrder(slog.LevelInfo, "order refused", req, "error", resp.Message)
+	case query:
+		p.logOrder(slog.LevelDebug, "query answered", req)
+	default:
+		p.logOrder(slog.LevelInfo, "order applied", req)
+	}
+	return resp
+}
+
+// logOrder logs msg with the request's id, its order's kind and summary,
+// and extra.
+func (p *proxy) logOrder(level slog.Level, msg string, req order.Request, extra ...any) {
+	if !p.cfg.Logger.Enabled(context.Background(), level) {
+		return
+	}
+	args := append([]any{"id", req.ID, "kind", string(req.Order.Kind())}, order.Summary(req.Order)...)
+	p.cfg.Logger.Log(context.Background(), level, msg, append(args, extra...)...)
+}
+
+// answer applies or answers one request; query reports a read-only order.
+func (p *proxy) answer(req order.Request) (resp order.Response, query bool) {
+	resp = order.Response{ID: req.ID, Status: order.StatusOK}
 	if req.Order == nil {
 		resp.Status, resp.Message = order.StatusError, "kind: missing order"
-		return resp
+		return resp, false
 	}
 	if err := req.Order.Validate(); err != nil {
 		resp.Status, resp.Message = order.StatusError, err.Error()
-		return resp
+		return resp, false
 	}
 	if err, ok := p.control(req.Order); ok {
 		if err != nil {
 			resp.Status, resp.Message = order.StatusError, err.Error()
 		}
-		return resp
+		return resp, false
 	}
 	if c, err, ok := p.query(req.Order); ok {
 		if err != nil {
 			resp.Status, resp.Message = order.StatusError, err.Error()
 		}
 		resp.Content = c
-		return resp
+		return resp, true
 	}
 	if err := p.apply(req.Order); err != nil {
 		resp.Status, resp.Message = order.StatusError, err.Error()
-		p.cfg.Logger.Info("order refused", "id", req.ID, "kind", req.Order.Kind(), "error", err)
-		return resp
 	}
-	p.cfg.Logger.Debug("order applied", "id", req.ID, "kind", req.Order.Kind())
-	return resp
+	return resp, false
 }
 
 // reapIdle closes pooled backend connections idle for too long, forgets
@@ -276,6 +304,10 @@ wait:
 				if o.Hard {
 					hard()
 				}
+				p.logOrder(slog.LevelInfo, "order applied", req)
+			case nil:
+			default:
+				p.logOrder(slog.LevelInfo, "order refused", req, "error", resp.Message)
 			}
 			select {
 			case end.responses <- resp:
