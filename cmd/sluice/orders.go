@@ -67,16 +67,32 @@ func stateCommand(g *globals) *cobra.Command {
 		return cmd
 	}
 	return group("state", "Save, load or dump the proxy's configuration",
-		file("save", "Save the configuration to a file (mode 0600: it holds private keys)",
+		file("save", "Save the configuration to a file, private keys included (mode 0600)",
 			func(p string) order.Order { return order.SaveState{Path: p} }),
 		file("load", "Load a saved configuration on top of the current one, all or nothing",
 			func(p string) order.Order { return order.LoadState{Path: p} }),
-		simple(g, "dump", "Print the whole configuration as JSON", order.DumpState{}, func(w io.Writer, c *order.Content) {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(c.State)
-		}),
+		dumpCommand(g),
 	)
+}
+
+// withKeys adds --with-keys to cmd: print private keys, which are left out
+// otherwise.
+func withKeys(cmd *cobra.Command, b *bool) {
+	cmd.Flags().BoolVar(b, "with-keys", false, "print private keys too (left out otherwise)")
+}
+
+func dumpCommand(g *globals) *cobra.Command {
+	var o order.DumpState
+	cmd := &cobra.Command{Use: "dump", Short: "Print the whole configuration as JSON (private keys left out: --with-keys)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.send(cmd, o, func(w io.Writer, c *order.Content) {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(c.State)
+			})
+		}}
+	withKeys(cmd, &o.WithKeys)
+	return cmd
 }
 
 func listenerCommand(g *globals) *cobra.Command {
@@ -155,7 +171,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		return group(string(p), "Add a "+string(p)+" listener", add(p))
 	}
 	return group("listener", "List, add, remove, activate and deactivate listeners",
-		simple(g, "list", "List the listeners", order.ListListeners{}, printListeners),
+		listListeners(g),
 		proto(order.HTTP), proto(order.HTTPS), proto(order.TCP),
 		byAddress("remove", "Remove a listener; in-flight exchanges finish",
 			func(a string) order.Order { return order.RemoveListener{Address: a} }),
@@ -164,6 +180,14 @@ func listenerCommand(g *globals) *cobra.Command {
 		byAddress("deactivate", "Stop accepting on a listener; in-flight exchanges finish",
 			func(a string) order.Order { return order.DeactivateListener{Address: a} }),
 	)
+}
+
+func listListeners(g *globals) *cobra.Command {
+	var o order.ListListeners
+	cmd := &cobra.Command{Use: "list", Short: "List the listeners (--json: private keys left out unless --with-keys)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, o, printListeners) }}
+	withKeys(cmd, &o.WithKeys)
+	return cmd
 }
 
 func clusterCommand(g *globals) *cobra.Command {
