@@ -173,6 +173,9 @@ func newProxy(cfg Config, events *hub) *proxy {
 // orders at info, queries answered at debug, each with the request's id
 // and what the order is about (order.Summary).
 func (p *proxy) handle(req order.Request) order.Response {
+	if req.Order != nil {
+		req.Order = order.Normalize(req.Order) // fingerprints as openssl prints them, say
+	}
 	resp, query := p.answer(req)
 	if req.Order == nil {
 		p.cfg.Logger.Info("order refused", "id", req.ID, "error", resp.Message)

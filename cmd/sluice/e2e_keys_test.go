@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluiceproxy/sluice/internal/testcert"
 )
@@ -78,4 +84,76 @@ func TestNoPrivateKeyPrintedWithoutWithKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	run(0, "state", "load", "-f", "full.json")
+}
+
+// opensslFingerprint writes a fingerprint as `openssl x509 -fingerprint
+// -sha256` does: upper-case pairs joined by colons.
+func opensslFingerprint(hexFP string) string {
+	var pairs []string
+	for i := 0; i < len(hexFP); i += 2 {
+		pairs = append(pairs, strings.ToUpper(hexFP[i:i+2]))
+	}
+	return strings.Join(pairs, ":")
+}
+
+// TestOpenSSLFingerprints: certificate replace and remove take a
+// fingerprint as openssl prints it (AB:CD:...), from the CLI and on the
+// socket; garbage is still refused (by the CLI before sending; on the
+// socket it matches no certificate).
+func TestOpenSSLFingerprints(t *testing.T) {
+	dir := t.TempDir()
+	start(t, dir, origin(t), "")
+	ca := testcert.NewCA()
+	one := ca.Leaf([]string{"one.test"}, testcert.Options{})
+	two := ca.Leaf([]string{"two.test"}, testcert.Options{})
+	for name, text := range map[string]string{"one.pem": one.Cert, "one.key": one.Key, "two.pem": two.Cert, "two.key": two.Key} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fp := func(l testcert.Leaf) string {
+		s := sha256.Sum256(l.X509.Raw)
+		return hex.EncodeToString(s[:])
+	}
+	addr := freePort(t)
+	run := func(want int, args ...string) string {
+		t.Helper()
+		out, errOut, code := cli(t, dir, append([]string{"-s", "sluice.sock"}, args...)...)
+		if code != want {
+			t.Fatalf("sluice %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out, errOut)
+		}
+		return out + errOut
+	}
+	run(0, "listener", "https", "add", "--address", addr)
+	run(0, "certificate", "add", "--address", addr, "--certificate", "one.pem", "--key", "one.key")
+	run(0, "certificate", "replace", "--address", addr, "--old-fingerprint", opensslFingerprint(fp(one)),
+		"--certificate", "two.pem", "--key", "two.key")
+	if out := run(0, "certificate", "list"); !strings.Contains(out, fp(two)) || strings.Contains(out, fp(one)) {
+		t.Fatalf("after replace:\n%s", out)
+	}
+	run(0, "certificate", "remove", "--address", addr, "--fingerprint", "SHA256 Fingerprint="+opensslFingerprint(fp(two)))
+	if out := run(0, "certificate", "list"); strings.Contains(out, fp(two)) {
+		t.Fatalf("after remove:\n%s", out)
+	}
+	if out := run(2, "certificate", "remove", "--address", addr, "--fingerprint", "AB:CD"); !strings.Contains(out, "not a SHA-256 fingerprint") {
+		t.Errorf("a garbage fingerprint: %s", out)
+	}
+
+	// On the socket.
+	run(0, "certificate", "add", "--address", addr, "--certificate", "one.pem", "--key", "one.key")
+	c, err := net.Dial("unix", filepath.Join(dir, "sluice.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, `{"id":"f1","kind":"remove_certificate","order":{"address":%q,"fingerprint":%q}}`+"\n", addr, opensslFingerprint(fp(one)))
+	fmt.Fprintf(c, `{"id":"f2","kind":"remove_certificate","order":{"address":%q,"fingerprint":"zz:zz"}}`+"\n", addr)
+	r := bufio.NewReader(c)
+	for _, want := range []string{`{"id":"f1","status":"ok"}`, `"status":"error","message":"certificate.fingerprint: no certificate zz:zz on`} {
+		line, err := r.ReadString('\n')
+		if err != nil || !strings.Contains(line, want) {
+			t.Errorf("answer %q, %v; want %s", line, err, want)
+		}
+	}
 }
