@@ -77,7 +77,9 @@ func (c *Cluster) SetSettings(s *Settings) {
 func (c *Cluster) Backends() []*Backend { return c.set.Load().all }
 
 // Add publishes a new backend list with b. The caller has checked that no
-// backend with b's id exists.
+// backend with b's id exists. When b's address names a host (SetResolved
+// was given its addresses), the cluster resolves it again every
+// Env.ResolveInterval until b is removed or the cluster closes.
 func (c *Cluster) Add(b *Backend) {
 	b.cluster = c
 	old := c.set.Load().all
@@ -85,6 +87,10 @@ func (c *Cluster) Add(b *Backend) {
 	all = append(append(all, old...), b)
 	c.set.Store(newBackendSet(all))
 	c.checkAvailability()
+	if b.Resolved() != nil { // a named host: keep its addresses current
+		c.probes.Add(1)
+		go func() { defer c.probes.Done(); c.refreshAddrs(c.ctx, b) }()
+	}
 }
 
 // Remove takes the backend with id out of the list; requests holding it

@@ -31,6 +31,9 @@ type BackendStatus struct {
 	// Check is the last active health check's result: "ok", "failed", or
 	// empty when the cluster has no check or none ran yet.
 	Check string `json:"check,omitempty"`
+	// Resolved, when Address names a host, are the addresses (ip:port)
+	// it resolved to last: where new connections go.
+	Resolved []string `json:"resolved,omitempty"`
 }
 
 // CertificateInfo describes a certificate attached to a listener.

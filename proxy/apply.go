@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"time"
@@ -72,11 +73,16 @@ func (p *proxy) apply(o order.Order) error {
 		if _, exists := p.state.Backend(o.ClusterID, o.ID); exists {
 			return nil // identical (Check refused a different one)
 		}
+		addrs, err := p.resolve(o.Address) // a host name must resolve
+		if err != nil {
+			return err
+		}
 		if err := p.state.Apply(o); err != nil {
 			return err
 		}
 		b, _ := p.state.Backend(o.ClusterID, o.ID)
 		rb := backend.NewBackend(b, p.cfg.MaxIdlePerBackend)
+		rb.SetResolved(addrs)
 		rb.M = p.backendMetrics(o.ClusterID, o.ID)
 		p.clusters[o.ClusterID].Add(rb)
 		return nil
@@ -90,6 +96,16 @@ func (p *proxy) apply(o order.Order) error {
 		return nil
 	}
 	return p.state.Apply(o)
+}
+
+// resolve returns the addresses of a backend address whose host is a name
+// (nil for an IP), or a field error when it does not resolve.
+func (p *proxy) resolve(addr string) ([]string, error) {
+	addrs, err := p.benv.Resolve(context.Background(), addr)
+	if err != nil {
+		return nil, &order.FieldError{Field: "backend.address", Reason: fmt.Sprintf("%q: %v", addr, err)}
+	}
+	return addrs, nil
 }
 
 func (p *proxy) settings(l order.Listener) (*listener.Settings, error) {

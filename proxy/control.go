@@ -127,7 +127,12 @@ func (p *proxy) loadState(path string) error {
 			return fmt.Errorf("load_state: %s: object %d (%s): %w", path, i+1, o.Kind(), err)
 		}
 	}
-	for _, o := range orders {
+	for i, o := range orders {
+		if b, ok := o.(order.AddBackend); ok { // a host name must resolve
+			if _, err := p.resolve(b.Address); err != nil {
+				return fmt.Errorf("load_state: %s: object %d (%s): %w", path, i+1, o.Kind(), err)
+			}
+		}
 		a, ok := o.(order.ActivateListener)
 		if !ok {
 			continue

@@ -47,7 +47,7 @@ func TestInvalidOrders(t *testing.T) {
 	}{
 		{order.AddListener{Listener: order.Listener{Address: nowhere}}, "listener.protocol"},
 		{order.AddListener{Listener: order.Listener{Protocol: "ftp", Address: nowhere}}, "listener.protocol"},
-		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: "localhost:80"}}, "listener.address"},
+		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: "local host:80"}}, "listener.address"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: nowhere, FrontTimeout: -1}}, "listener.front_timeout"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: nowhere, MaxHeadBytes: -1}}, "listener.max_head_bytes"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: nowhere, KeepAliveTimeout: -1}}, "listener.keepalive_timeout"},
@@ -85,7 +85,7 @@ func TestInvalidOrders(t *testing.T) {
 		{order.AddTCPFrontend{TCPFrontend: order.TCPFrontend{Address: h.Addr, ClusterID: "c-app_test"}}, "frontend.address"},
 		{order.AddTCPFrontend{TCPFrontend: order.TCPFrontend{Address: h.Addr}}, "frontend.cluster_id"},
 		{order.RemoveTCPFrontend{TCPFrontend: order.TCPFrontend{Address: h.Addr}}, "frontend.address"},
-		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", ID: "n", Address: "localhost:80"}}, "backend.address"},
+		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", ID: "n", Address: "local host:80"}}, "backend.address"},
 		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", ID: "n", Address: "127.0.0.1:0"}}, "backend.address"},
 		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", ID: "n", Address: nowhere, Weight: 2000}}, "backend.weight"},
 		{order.AddBackend{Backend: order.Backend{ClusterID: "c-app_test", Address: nowhere}}, "backend.id"},

@@ -166,6 +166,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 		tickets:   handshake.NewTickets(time.Now()),
 	}
 	p.slots.SetReclaim(p.reclaimIdle)
+	p.benv.Resolver, p.benv.ResolveInterval = cfg.Resolver, cfg.ResolveInterval
 	return p
 }
 

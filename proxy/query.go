@@ -75,6 +75,7 @@ func (p *proxy) backendStatus(cluster string) []order.BackendStatus {
 			for _, rb := range c.Backends() {
 				if rb.Config.ID == b.ID {
 					st.InFlight = rb.InFlight()
+					st.Resolved = rb.Resolved()
 					st.IdleConnections = rb.IdleCount()
 					h, failures, check := rb.HealthInfo()
 					st.Health, st.Failures, st.Check = h.String(), failures, check

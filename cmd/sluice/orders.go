@@ -100,7 +100,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		var addr string
 		cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, mk(addr), nil) }}
-		cmd.Flags().StringVar(&addr, "address", "", "listener address, IP:PORT")
+		cmd.Flags().StringVar(&addr, "address", "", "listener address, as the listener was added with")
 		required(cmd, "address")
 		return cmd
 	}
@@ -141,7 +141,7 @@ func listenerCommand(g *globals) *cobra.Command {
 				return g.send(cmd, order.AddListener{Listener: l}, nil)
 			}}
 		f := cmd.Flags()
-		f.StringVar(&l.Address, "address", "", "address to listen on, IP:PORT")
+		f.StringVar(&l.Address, "address", "", "address to listen on: IP:PORT, HOST:PORT (its first address) or :PORT (every interface)")
 		f.BoolVar(&inactive, "inactive", false, "add without accepting connections yet")
 		f.BoolVar(&l.ExpectProxy, "expect-proxy", false, "require a PROXY protocol header")
 		f.StringVar(&front, "front-timeout", "", "idle client connection timeout (e.g. 60s)")
@@ -262,7 +262,7 @@ func backendCommand(g *globals) *cobra.Command {
 	f := add.Flags()
 	f.StringVar(&b.ClusterID, "cluster", "", "cluster id")
 	f.StringVar(&b.ID, "id", "", "backend id")
-	f.StringVar(&b.Address, "address", "", "backend address, IP:PORT")
+	f.StringVar(&b.Address, "address", "", "backend address: IP:PORT or HOST:PORT (resolved when added, and every resolve_interval)")
 	f.IntVar(&b.Weight, "weight", 100, "relative share of traffic, 1 to 1000")
 	f.BoolVar(&b.Backup, "backup", false, "use only when no primary backend is usable")
 	f.StringVar(&b.StickyID, "sticky-id", "", "sticky session cookie value (default the id)")
@@ -291,7 +291,7 @@ func frontendCommand(g *globals) *cobra.Command {
 					return g.send(cmd, mk(f), nil)
 				}}
 			fl := cmd.Flags()
-			fl.StringVar(&f.Address, "address", "", "listener address, IP:PORT")
+			fl.StringVar(&f.Address, "address", "", "listener address, as the listener was added with")
 			fl.StringVar(&f.Hostname, "hostname", "", "host: exact, *.wildcard or *")
 			fl.StringVar(&f.Path, "path", "", "path rule value")
 			fl.StringVar(&pathType, "path-type", "prefix", "prefix, equals or regex")
