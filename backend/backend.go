@@ -18,7 +18,12 @@ import (
 // for concurrent use.
 type Backend struct {
 	Config order.Backend // as stored, with defaults applied
-	Addr   string        // Config.Address
+	Addr   string        // Config.Address: host:port as configured (the host may be a name)
+
+	// resolved holds the addresses (ip:port) new connections go to when
+	// Addr names a host (see resolve.go); nil: one is dialled.
+	resolved atomic.Pointer[[]string]
+	one      []string // Addr alone
 
 	// M counts the backend's traffic; nil when the proxy keeps no metrics.
 	// Set before the backend is added to its cluster.
@@ -54,7 +59,7 @@ type Backend struct {
 // connections.
 func NewBackend(b order.Backend, maxIdle int) *Backend {
 	gone, markGone := context.WithCancel(context.Background())
-	return &Backend{Config: b, Addr: b.Address, maxIdle: maxIdle, gone: gone, markGone: markGone}
+	return &Backend{Config: b, Addr: b.Address, one: []string{b.Address}, maxIdle: maxIdle, gone: gone, markGone: markGone}
 }
 
 // StickyID is the sticky-session cookie value that selects b: its
@@ -143,7 +148,8 @@ func (c *Conn) alive() bool {
 	return c.probe.alive()
 }
 
-// Dial opens a new connection to b within timeout. The connection has
+// Dial opens a new connection to b within timeout (to its latest resolved
+// addresses when Addr names a host, the next one on a failed connect). The connection has
 // TCP_NODELAY set (Go's default) and no TCP keep-alive probes: the proxy's
 // idle timeouts bound it. Its outcome feeds b's passive health (and ends a
 // trial the caller holds); a dial cut short by ctx counts for nothing.
@@ -152,7 +158,7 @@ func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error
 	// a system call and a port search per connection.
 	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
 	start := time.Now()
-	c, err := d.DialContext(ctx, "tcp", b.Addr)
+	c, err := b.dialAny(ctx, &d)
 	took := time.Since(start)
 	b.countConnect(took, err)
 	if err != nil {
@@ -286,8 +292,15 @@ func (b *Backend) remove() {
 	}
 }
 
-// closeIdle closes the pooled connections.
+// closeIdle closes the pooled connections of a removed backend.
 func (b *Backend) closeIdle() {
+	b.closePool()
+	b.h2.once.Do(func() {}) // no transport is made after this
+	b.closeH2C()
+}
+
+// closePool closes the pooled HTTP/1.1 connections.
+func (b *Backend) closePool() {
 	b.mu.Lock()
 	idle := b.idle
 	b.idle = nil
@@ -295,6 +308,4 @@ func (b *Backend) closeIdle() {
 	for _, c := range idle {
 		c.Conn.Close()
 	}
-	b.h2.once.Do(func() {}) // no transport is made after this
-	b.closeH2C()
 }

@@ -82,7 +82,7 @@ func (c *Cluster) runCheck(ctx context.Context, hc order.HealthCheck) {
 			wg.Add(1)
 			go func() { // owned by this round, which waits for it
 				defer wg.Done()
-				err := Probe(ctx, b.Addr, hc, timeout)
+				err := probeBackend(ctx, b, hc, timeout)
 				if ctx.Err() != nil {
 					return // stopped: the result means nothing
 				}
@@ -105,10 +105,27 @@ var errUnhealthy = errors.New("unexpected status")
 // and reads the response head, which must carry hc.ExpectedStatus (any 2xx
 // or 3xx when 0). It returns nil when the server is healthy.
 func Probe(ctx context.Context, addr string, hc order.HealthCheck, timeout time.Duration) error {
+	return probeWith(ctx, addr, func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}, hc, timeout)
+}
+
+// probeBackend is Probe of b: it connects to b's latest addresses (see
+// Dial); the Host header is b's configured address.
+func probeBackend(ctx context.Context, b *Backend, hc order.HealthCheck, timeout time.Duration) error {
+	return probeWith(ctx, b.Addr, func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		return b.dialAny(ctx, &d)
+	}, hc, timeout)
+}
+
+// probeWith is Probe with its connect made by dial; addr is the default Host.
+func probeWith(ctx context.Context, addr string, dial func(context.Context) (net.Conn, error), hc order.HealthCheck,
+	timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := dial(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}

@@ -77,7 +77,9 @@ func (c *Cluster) SetSettings(s *Settings) {
 func (c *Cluster) Backends() []*Backend { return c.set.Load().all }
 
 // Add publishes a new backend list with b. The caller has checked that no
-// backend with b's id exists.
+// backend with b's id exists. When b's address names a host (SetResolved
+// was given its addresses), the cluster resolves it again every
+// Env.ResolveInterval until b is removed or the cluster closes.
 func (c *Cluster) Add(b *Backend) {
 	b.cluster = c
 	old := c.set.Load().all
@@ -85,6 +87,17 @@ func (c *Cluster) Add(b *Backend) {
 	all = append(append(all, old...), b)
 	c.set.Store(newBackendSet(all))
 	c.checkAvailability()
+	c.watchAddrs(b)
+}
+
+// watchAddrs keeps the addresses of b current when its address names a
+// host, in a goroutine of the cluster's until b is removed or the cluster
+// closes.
+func (c *Cluster) watchAddrs(b *Backend) {
+	if b.Resolved() != nil {
+		c.probes.Add(1)
+		go func() { defer c.probes.Done(); c.refreshAddrs(c.ctx, b) }()
+	}
 }
 
 // Remove takes the backend with id out of the list; requests holding it

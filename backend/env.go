@@ -21,6 +21,11 @@ type Env struct {
 	Log *slog.Logger
 	// Health is the passive health policy of every cluster.
 	Health health.Policy
+	// Resolver resolves the host names of backend addresses; nil means
+	// net.DefaultResolver. ResolveInterval is how often they are resolved
+	// again; zero means DefaultResolveInterval (see resolve.go).
+	Resolver        Resolver
+	ResolveInterval time.Duration
 }
 
 func (e *Env) withDefaults() *Env {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,7 @@ const H2CIdleTimeout = 30 * time.Second
 type h2cClient struct {
 	once sync.Once
 	tr   *http.Transport
+	made atomic.Pointer[http.Transport] // tr, for goroutines that did not run once
 }
 
 type connectTimeoutKey struct{}
@@ -43,13 +45,14 @@ func (b *Backend) h2c() *http.Transport {
 				if t, ok := ctx.Value(connectTimeoutKey{}).(time.Duration); ok && t > 0 {
 					d.Timeout = t
 				}
-				c, err := d.DialContext(ctx, "tcp", b.Addr)
+				c, err := b.dialAny(ctx, &d) // the latest addresses of a named host
 				if tc, ok := c.(*net.TCPConn); ok {
 					_ = tc.SetNoDelay(true)
 				}
 				return c, err
 			},
 		}
+		b.h2.made.Store(b.h2.tr)
 	})
 	return b.h2.tr
 }

@@ -21,8 +21,9 @@ import (
 // connections close rather than return to a pool, and no drained event is
 // sent. A new address is another server: the new Backend starts up with
 // no connection, and the old one drains like a removed backend, with its
-// backend_drained event (its server may then be stopped).
-func (c *Cluster) Update(cfg order.Backend, maxIdle int) bool {
+// backend_drained event (its server may then be stopped). resolved are the
+// addresses cfg's host name resolves to (nil for an IP; see SetResolved).
+func (c *Cluster) Update(cfg order.Backend, maxIdle int, resolved []string) bool {
 	old := c.set.Load().all
 	i := slices.IndexFunc(old, func(b *Backend) bool { return b.Config.ID == cfg.ID })
 	if i < 0 {
@@ -31,6 +32,7 @@ func (c *Cluster) Update(cfg order.Backend, maxIdle int) bool {
 	prev := old[i]
 	nb := NewBackend(cfg, maxIdle)
 	nb.M, nb.cluster = prev.M, c
+	nb.SetResolved(resolved)
 	if cfg.Address == prev.Addr {
 		prev.hmu.Lock()
 		nb.hmu.Lock()
@@ -56,5 +58,6 @@ func (c *Cluster) Update(cfg order.Backend, maxIdle int) bool {
 		c.startRecovery(nb)
 	}
 	c.checkAvailability()
+	c.watchAddrs(nb)
 	return true
 }

@@ -36,8 +36,8 @@ func TestUpdate(t *testing.T) {
 		t.Fatalf("after a failed connect: %v", d.Status())
 	}
 
-	if !c.Update(order.Backend{ClusterID: "c", ID: "a", Address: addr, Weight: 7}, 4) ||
-		!c.Update(order.Backend{ClusterID: "c", ID: "d", Address: dead, Weight: 3, Backup: true}, 4) {
+	if !c.Update(order.Backend{ClusterID: "c", ID: "a", Address: addr, Weight: 7}, 4, nil) ||
+		!c.Update(order.Backend{ClusterID: "c", ID: "d", Address: dead, Weight: 3, Backup: true}, 4, nil) {
 		t.Fatal("Update did not find the backends")
 	}
 	na, nd := c.Backends()[0], c.Backends()[1]
@@ -59,7 +59,7 @@ func TestUpdate(t *testing.T) {
 
 	other, _ := server(t)
 	na.Acquire()
-	c.Update(order.Backend{ClusterID: "c", ID: "a", Address: other, Weight: 7}, 4)
+	c.Update(order.Backend{ClusterID: "c", ID: "a", Address: other, Weight: 7}, 4, nil)
 	if got := fe.take(); len(got) != 0 {
 		t.Fatalf("drained with a request left: %v", got)
 	}
@@ -70,7 +70,7 @@ func TestUpdate(t *testing.T) {
 	if b := c.Backends()[0]; b.Addr != other || b.Status() != health.Up {
 		t.Errorf("after the address change: %s %v", b.Addr, b.Status())
 	}
-	if c.Update(order.Backend{ClusterID: "c", ID: "zz", Address: other}, 4) {
+	if c.Update(order.Backend{ClusterID: "c", ID: "zz", Address: other}, 4, nil) {
 		t.Error("Update of a backend the cluster does not have")
 	}
 }

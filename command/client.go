@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -54,7 +55,8 @@ func Dial(path string) (*Client, error) {
 	return &Client{conn: c, r: bufio.NewReader(c)}, nil
 }
 
-// Do sends o with a fresh id, calls onProgress (if not nil) with each
+// Do sends o with a fresh id ("cli-PID-N": the process id, then a count,
+// so that the proxy's log tells one client's orders from another's), calls onProgress (if not nil) with each
 // processing response, and returns the final response. An order the proxy
 // refuses is a response with Status error and a nil error; the error is for
 // failures to exchange. Do honours ctx: when it ends first, Do closes the
@@ -75,7 +77,7 @@ func (c *Client) Do(ctx context.Context, o order.Order, onProgress func(order.Re
 		return order.Response{}, err
 	}
 	c.seq++
-	id := "cli-" + strconv.FormatUint(c.seq, 10)
+	id := "cli-" + strconv.Itoa(os.Getpid()) + "-" + strconv.FormatUint(c.seq, 10)
 	line, err := json.Marshal(order.Request{ID: id, Order: o})
 	if err != nil {
 		return order.Response{}, fmt.Errorf("command: %w", err)

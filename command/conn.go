@@ -92,12 +92,22 @@ func (cn *conn) serve(ctx context.Context, line []byte, h Handler) {
 		}
 	}
 	stop := cn.watchHangup(ctx)
-	resp := call(ctx, h, req.Order, progress)
+	resp := call(context.WithValue(ctx, requestIDKey{}, req.ID), h, req.Order, progress)
 	stop()
 	pmu.Lock()
 	done = true
 	pmu.Unlock()
 	cn.final(req.ID, resp)
+}
+
+type requestIDKey struct{}
+
+// RequestID is the id the client gave the request a handler serves, from
+// the handler's context ("" when it gave none, or outside a handler): the
+// proxy logs orders with it, so that a client can find its own in the log.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }
 
 // describe words a decoding error for the client, without the order

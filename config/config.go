@@ -45,8 +45,9 @@ type Config struct {
 	// front_timeout), MaxConnectionsPerIP (max_connections_per_ip, 0: no
 	// cap), TunnelTimeout (tunnel_timeout, 1h: an idle
 	// upgraded connection), MaxHeadBytes (max_head_bytes, 32768 bytes),
-	// MaxHeaderFields (max_header_fields, 100) and ShutdownGrace (equal to
-	// Config.ShutdownGrace). Listeners is left empty: the listeners are in
+	// MaxHeaderFields (max_header_fields, 100), ResolveInterval
+	// (resolve_interval, 30s: how often backend host names are resolved
+	// again) and ShutdownGrace (equal to Config.ShutdownGrace). Listeners is left empty: the listeners are in
 	// Orders.
 	Proxy proxy.Config
 	// Metrics says where metrics are published.
@@ -92,6 +93,7 @@ const (
 	DefaultMaxHeadBytes     = 32 << 10         // max_head_bytes, bytes of a request head
 	DefaultMaxHeaderFields  = 100              // max_header_fields, fields of a request head
 	DefaultShutdownGrace    = 30 * time.Second // shutdown_timeout
+	DefaultResolveInterval  = 30 * time.Second // resolve_interval, of backend host names
 )
 
 // LevelTrace is the slog level of log_level = "trace".
@@ -175,6 +177,7 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.MaxHeadBytes = or(t.integer("max_head_bytes", 1, 1<<20), DefaultMaxHeadBytes)
 	p.MaxHeaderFields = or(t.integer("max_header_fields", 1, 10000), DefaultMaxHeaderFields)
 	p.MaxBodyBytes = int64(t.integer("max_body_bytes", 1, math.MaxInt64))
+	p.ResolveInterval = or(t.duration("resolve_interval"), DefaultResolveInterval)
 	cfg.ShutdownGrace = or(t.duration("shutdown_timeout"), DefaultShutdownGrace)
 	p.ShutdownGrace = cfg.ShutdownGrace
 

@@ -21,7 +21,8 @@
 // cap; connections at once from one client IP on a listener),
 // tunnel_timeout (1h; the idle timeout of upgraded connections such as
 // WebSocket tunnels), max_head_bytes (32768) and max_header_fields (100);
-// these five are the defaults of the listeners' own. Durations are
+// these five are the defaults of the listeners' own; resolve_interval (30s;
+// how often backend host names are resolved again). Durations are
 // strings such as "30s", "1m30s" or "500ms", or integers counting seconds;
 // they must be positive and at most a day. An explicit zero is refused:
 // omit a key to get its default (max_connections_per_ip = 0 is allowed:
@@ -29,7 +30,9 @@
 //
 // [metrics]: prometheus_address and statsd_address, host:port or "".
 //
-// [[listeners]]: protocol (http, https, tcp), address (ip:port), expect_proxy
+// [[listeners]]: protocol (http, https, tcp), address (ip:port, host:port
+// bound to the name's first address, or :port for every interface; the
+// address as written is the listener's key, which frontends name), expect_proxy
 // (a PROXY protocol v1 or v2 header required on every connection),
 // sticky_name, tls_versions, the four timeouts, keepalive_timeout (http
 // and https), max_connections_per_ip, tunnel_timeout, max_head_bytes,
@@ -57,7 +60,9 @@
 //     on a tcp listener is its address alone. "deny = true" makes a deny
 //     frontend: it answers 403 and routes to no cluster, whichever cluster
 //     lists it.
-//   - backends: id, address (ip:port), weight (1 to 1000; default 100),
+//   - backends: id, address (ip:port or host:port; a name is resolved when
+//     the proxy starts, which fails if it does not resolve, and again every
+//     resolve_interval; config check resolves nothing), weight (1 to 1000; default 100),
 //     backup, sticky_id.
 //
 // Relative paths resolve against the folder of the configuration file,

@@ -42,8 +42,8 @@ var errCases = []errCase{
 		[]string{`unknown key "port" in clusters.shop.backends[0]`}},
 	{"socket path too long", "command_socket = \"/" + strings.Repeat("s", 120) + "\"\n", 1, 18, []string{"command_socket", "too long for a unix socket"}},
 	{"unknown answer code", base + "answer_999 = \"errors/404.html\"\n", 9, 1, []string{`unknown key "answer_999"`}},
-	{"bad listener address", "[[listeners]]\nprotocol = \"http\"\naddress = \"localhost:80\"\n", 3, 11,
-		[]string{"listeners[0].address", "host must be an IP address"}},
+	{"bad listener address", "[[listeners]]\nprotocol = \"http\"\naddress = \"local host:80\"\n", 3, 11,
+		[]string{"listeners[0].address", "host must be an IP address or a host name"}},
 	{"listener address not host:port", "[[listeners]]\nprotocol = \"http\"\naddress = \"127.0.0.1\"\n", 3, 11,
 		[]string{"listeners[0].address", "not host:port"}},
 	{"listener without address", "[[listeners]]\nprotocol = \"http\"\n", 1, 3, []string{"listeners[0]: address: missing"}},
@@ -89,8 +89,10 @@ var errCases = []errCase{
 	{"bad load_balancing", "[clusters.shop]\nload_balancing = \"fastest\"\n", 2, 18,
 		[]string{"clusters.shop.load_balancing", `"fastest"`, "round_robin"}},
 	{"bad cluster id", "[clusters.\"a b\"]\n", 1, 11, []string{`clusters."a b": id: "a b": only letters`}},
-	{"backend address not ip:port", "[clusters.shop]\nbackends = [ { id = \"b1\", address = \"db.internal:5432\" } ]\n", 2, 37,
-		[]string{"clusters.shop.backends[0].address", "host must be an IP address"}},
+	{"backend address not host:port", "[clusters.shop]\nbackends = [ { id = \"b1\", address = \"db..internal:5432\" } ]\n", 2, 37,
+		[]string{"clusters.shop.backends[0].address", "host must be an IP address or a host name"}},
+	{"backend address without host", "[clusters.shop]\nbackends = [ { id = \"b1\", address = \":5432\" } ]\n", 2, 37,
+		[]string{"clusters.shop.backends[0].address", "the host is missing"}},
 	{"backend weight zero", "[clusters.shop]\nbackends = [ { id = \"b1\", address = \"127.0.0.1:1\", weight = 0 } ]\n", 2, 61,
 		[]string{"clusters.shop.backends[0].weight", "outside 1..1000"}},
 	{"answer file missing", base + "answer_404 = \"errors/none.html\"\n", 9, 14,
@@ -166,7 +168,7 @@ frontends = [
   { address = "127.0.0.1:8080", hostname = "on-refused-listener.test" },
   { address = "127.0.0.1:8081", hostname = "ok.test", colour = 1 },   # 14: unknown key
 ]
-backends = [ { id = "b", address = "backend:1" } ]                     # 16: bad address
+backends = [ { id = "b", address = "-backend:1" } ]                    # 16: bad address
 `
 	path := writeConfig(t, text)
 	_, err := Load(path)
@@ -182,7 +184,7 @@ backends = [ { id = "b", address = "backend:1" } ]                     # 16: bad
 		{3, `listeners[0].protocol: "gopher"`},
 		{8, `clusters."bad id": id:`},
 		{14, `unknown key "colour" in clusters.shop.frontends[1]`},
-		{16, `clusters.shop.backends[0].address: "backend:1"`},
+		{16, `clusters.shop.backends[0].address: "-backend:1"`},
 	}
 	if len(es) != len(want) {
 		t.Fatalf("%d problems, want %d:\n%v", len(es), len(want), err)

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -36,11 +37,29 @@ type Options struct {
 
 // Run serves until a shutdown order or a signal: the first SIGINT or
 // SIGTERM stops softly (in-flight requests finish within the grace period),
-// a second one stops at once. It returns nil after a clean stop.
+// a second one stops at once. SIGHUP asks for a reload (see reload),
+// SIGUSR1 reopens the access log. It returns nil after a clean stop. The
+// command socket file is removed on every return.
 func Run(cfg *config.Config, o Options) error {
 	level := new(slog.LevelVar)
 	level.Set(cfg.LogLevel)
 	logger := slog.New(slog.NewTextHandler(o.Stderr, &slog.HandlerOptions{Level: level}))
+
+	// Signals first: one that comes while the proxy starts waits for the
+	// loop below instead of killing the process (and leaving the socket).
+	sigs := o.Signals
+	if sigs == nil {
+		ch := make(chan os.Signal, 2)
+		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+		defer signal.Stop(ch)
+		sigs = ch
+	}
+	reopen := make(chan os.Signal, 1) // SIGUSR1: reopen the access log (rotation)
+	signal.Notify(reopen, syscall.SIGUSR1)
+	defer signal.Stop(reopen)
+	hup := make(chan os.Signal, 1) // SIGHUP: reload
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 
 	srv, err := command.Listen(cfg.CommandSocket)
 	if err != nil {
@@ -67,14 +86,14 @@ func Run(cfg *config.Config, o Options) error {
 		return err
 	}
 
-	for _, ord := range cfg.Orders {
-		if err := apply(ctx, client, ord); err != nil {
+	for i, ord := range cfg.Orders { // logged as "config-1", "config-2", ...
+		if err := apply(ctx, client, "config-"+strconv.Itoa(i+1), ord); err != nil {
 			return fail(fmt.Errorf("%s: %w", cfg.Path, err))
 		}
 	}
 	if cfg.SavedState != "" {
 		if _, err := os.Stat(cfg.SavedState); err == nil {
-			if err := apply(ctx, client, order.LoadState{Path: cfg.SavedState}); err != nil {
+			if err := apply(ctx, client, "saved-state", order.LoadState{Path: cfg.SavedState}); err != nil {
 				return fail(fmt.Errorf("saved state: %w", err))
 			}
 			logger.Info("saved state loaded", "path", cfg.SavedState)
@@ -100,7 +119,8 @@ func Run(cfg *config.Config, o Options) error {
 					progress("stopping: no new connections; requests in flight finish", nil)
 				}
 			}
-			resp, err := client.Do(ctx, o)
+			// The client's id goes on, so that the proxy's log names it.
+			resp, err := client.DoRequest(ctx, order.Request{ID: command.RequestID(ctx), Order: o})
 			if err != nil {
 				return order.Response{Status: order.StatusError, Message: "proxy unavailable: " + err.Error()}
 			}
@@ -108,16 +128,6 @@ func Run(cfg *config.Config, o Options) error {
 		})
 	}()
 
-	sigs := o.Signals
-	if sigs == nil {
-		ch := make(chan os.Signal, 2)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(ch)
-		sigs = ch
-	}
-	reopen := make(chan os.Signal, 1) // SIGUSR1: reopen the access log (rotation)
-	signal.Notify(reopen, syscall.SIGUSR1)
-	defer signal.Stop(reopen)
 	logger.Info("sluice started", "config", cfg.Path, "command_socket", cfg.CommandSocket)
 	if o.Ready != nil {
 		o.Ready()
@@ -136,14 +146,39 @@ func Run(cfg *config.Config, o Options) error {
 			return err
 		case <-reopen:
 			obs.reopen()
+		case sig := <-hup:
+			logger.Info("reload requested", "signal", sig.String(), "config", cfg.Path)
+			reload(ctx, cfg.Path, client, logger)
 		case sig := <-sigs:
 			signals++
 			hard := signals > 1
 			logger.Info("signal received, shutting down", "signal", sig.String(), "hard", hard)
 			wg.Add(1)
-			go func() { defer wg.Done(); _, _ = client.Do(ctx, order.Shutdown{Hard: hard}) }()
+			id := "signal-" + sig.String()
+			go func() {
+				defer wg.Done()
+				_, _ = client.DoRequest(ctx, order.Request{ID: id, Order: order.Shutdown{Hard: hard}})
+			}()
 		}
 	}
+}
+
+// reload makes the running proxy follow the configuration file at path
+// again (SIGHUP). For now it only reads the file: when it has errors they
+// are logged and nothing changes; when it loads, that is logged and nothing
+// changes either.
+//
+// TODO(reload): apply it: make the running state equal to the file's
+// objects (state.Diff of the running state and cfg.Orders' state) as one
+// all-or-nothing batch of orders through client (SPEC §8 "Reload").
+func reload(ctx context.Context, path string, client *proxy.Client, logger *slog.Logger) {
+	cfg, err := config.Load(path)
+	if err != nil {
+		logger.Error("reload failed: the configuration file has errors; nothing changed", "config", path, "error", err)
+		return
+	}
+	logger.Info("reload: the configuration file loads, but reloading is not applied yet; nothing changed",
+		"config", path, "orders", len(cfg.Orders))
 }
 
 // streamEvents sends the proxy's events as "processing" answers until the
@@ -160,9 +195,10 @@ func streamEvents(ctx context.Context, client *proxy.Client, progress command.Pr
 	return order.Response{Status: order.StatusOK, Message: "the proxy stopped"}
 }
 
-// apply sends one order and turns an error answer into an error.
-func apply(ctx context.Context, c *proxy.Client, o order.Order) error {
-	resp, err := c.Do(ctx, o)
+// apply sends one order with the id and turns an error answer into an
+// error.
+func apply(ctx context.Context, c *proxy.Client, id string, o order.Order) error {
+	resp, err := c.DoRequest(ctx, order.Request{ID: id, Order: o})
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func Run(ctx context.Context, o Options) error {
 	go func() {
 		defer wg.Done()
 		_ = srv.Serve(func(ctx context.Context, ord order.Order, _ command.Progress) order.Response {
-			resp, err := client.Do(ctx, ord)
+			resp, err := client.DoRequest(ctx, order.Request{ID: command.RequestID(ctx), Order: ord})
 			if err != nil {
 				return order.Response{Status: order.StatusError, Message: err.Error()}
 			}

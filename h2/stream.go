@@ -204,8 +204,17 @@ func (st *stream) TakesChunked() bool { return false }
 func (st *stream) Context() context.Context { return st.r.Context() }
 
 // Holding records the exchange's backend connection, which a reset of the
-// stream closes.
-func (st *stream) Holding(bc *backend.Conn) { st.cur.Store(bc) }
+// stream (or its connection closing: a hard stop) closes. A connection
+// held after that (a replay of a request whose pooled connection the reset
+// cut) is closed at once: the context is done before its AfterFunc loads
+// cur, and Holding stores cur before it checks the context, so one of
+// them closes it.
+func (st *stream) Holding(bc *backend.Conn) {
+	st.cur.Store(bc)
+	if bc != nil && st.r.Context().Err() != nil {
+		bc.Close()
+	}
+}
 
 // WriteInterim relays 103 Early Hints (net/http answers Expect:
 // 100-continue itself, when the body is read).

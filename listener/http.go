@@ -2,6 +2,7 @@ package listener
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -165,9 +166,10 @@ func (l *HTTP) CloseAll() {
 }
 
 // ForwardedNode formats an IP for the Forwarded header (RFC 7239 §6): IPv6
-// addresses are bracketed and quoted; "" is "unknown".
+// addresses are bracketed and quoted; "" (every interface) and a host name
+// (a listener on "localhost:8080"), which a node cannot be, are "unknown".
 func ForwardedNode(ip string) string {
-	if ip == "" {
+	if _, err := netip.ParseAddr(ip); err != nil {
 		return "unknown"
 	}
 	for i := 0; i < len(ip); i++ {

@@ -33,6 +33,9 @@ type BackendStatus struct {
 	// Check is the last active health check's result: "ok", "failed", or
 	// empty when the cluster has no check or none ran yet.
 	Check string `json:"check,omitempty"`
+	// Resolved, when Address names a host, are the addresses (ip:port)
+	// it resolved to last: where new connections go.
+	Resolved []string `json:"resolved,omitempty"`
 }
 
 // CertificateInfo describes a certificate attached to a listener.
@@ -82,6 +85,44 @@ type ProxyStatus struct {
 	SavedStateErrors int64 `json:"saved_state_errors,omitempty"`
 }
 
+// OmittedKey stands for a private key in query answers that were not
+// asked for keys (ListListeners and DumpState without WithKeys). It is not
+// a PEM key, so an order carrying it is refused.
+const OmittedKey = "(private key omitted: ask with with_keys, the CLI's --with-keys)"
+
+// OmitKeys replaces every private key in c by OmittedKey, and marks a
+// state dump KeysOmitted. It does not modify what c shares with the
+// proxy's state: a certificate is copied before its key is replaced.
+func (c *Content) OmitKeys() {
+	for i := range c.Listeners {
+		omitListenerKey(&c.Listeners[i])
+	}
+	if c.State != nil {
+		c.State.OmitKeys()
+	}
+}
+
+// OmitKeys replaces every private key in s by OmittedKey and marks it
+// KeysOmitted. Its lists must be its own (as Dump returns them); the
+// certificates they point to are copied, not modified.
+func (s *State) OmitKeys() {
+	for i := range s.Listeners {
+		omitListenerKey(&s.Listeners[i])
+	}
+	for i := range s.Certificates {
+		s.Certificates[i].Certificate.Key = OmittedKey
+	}
+	s.KeysOmitted = true
+}
+
+func omitListenerKey(l *Listener) {
+	if l.Certificate != nil {
+		ck := *l.Certificate
+		ck.Key = OmittedKey
+		l.Certificate = &ck
+	}
+}
+
 // StateVersion is the version of the State format this package writes.
 // Version 1 kept a listener's default certificate in the listener
 // (Listener.Certificate); version 2 lists it among Certificates, marked
@@ -103,6 +144,10 @@ type State struct {
 	TCPFrontends   []TCPFrontend    `json:"tcp_frontends"`
 	Backends       []Backend        `json:"backends"`
 	Certificates   []AddCertificate `json:"certificates"`
+	// KeysOmitted marks a dump whose private keys were left out (a
+	// DumpState without WithKeys): it cannot be loaded, since its
+	// certificates would have no keys.
+	KeysOmitted bool `json:"keys_omitted,omitempty"`
 }
 
 // Orders returns the orders that rebuild s in an empty proxy, in an order

@@ -29,7 +29,10 @@ const (
 type Listener struct {
 	// Protocol is http, https or tcp. Required.
 	Protocol Protocol `json:"protocol"`
-	// Address is host:port to listen on, e.g. "127.0.0.1:8080". Required.
+	// Address is host:port to listen on, e.g. "127.0.0.1:8080"; the host
+	// may be a name ("localhost:8080": its first address) or empty
+	// (":8080": every interface). Required. It is the listener's key as
+	// written (see ValidateAddress).
 	Address string `json:"address"`
 	// Active listeners accept connections. A listener added inactive binds
 	// nothing until an ActivateListener order.
@@ -228,7 +231,10 @@ type Backend struct {
 	ClusterID string `json:"cluster_id"`
 	// ID names the backend within its cluster. Required.
 	ID string `json:"id"`
-	// Address is host:port of the server; the host must be an IP address.
+	// Address is host:port of the server; the host is an IP address or a
+	// host name, resolved when the backend is added and again every
+	// resolve interval (proxy.Config.ResolveInterval): new connections go
+	// to the latest address.
 	Address string `json:"address"`
 	// Weight is the relative share of traffic, MinWeight to MaxWeight
 	// (1 to 1000). The zero value means not given: DefaultWeight (100).

@@ -101,8 +101,12 @@ type RemoveCertificate struct {
 	Fingerprint string `json:"fingerprint"`
 }
 
-// ListListeners answers with Content.Listeners.
-type ListListeners struct{}
+// ListListeners answers with Content.Listeners. The private key of a
+// listener's default certificate is replaced by OmittedKey unless WithKeys
+// is set.
+type ListListeners struct {
+	WithKeys bool `json:"with_keys,omitempty"`
+}
 
 // ListClusters answers with Content.Clusters.
 type ListClusters struct{}
@@ -125,8 +129,12 @@ type ListCertificates struct {
 // Status answers with Content.Status.
 type Status struct{}
 
-// DumpState answers with Content.State, the whole configuration.
-type DumpState struct{}
+// DumpState answers with Content.State, the whole configuration. Its
+// private keys are replaced by OmittedKey, and the state is marked
+// KeysOmitted, unless WithKeys is set (SaveState always writes them).
+type DumpState struct {
+	WithKeys bool `json:"with_keys,omitempty"`
+}
 
 // Kind implementations: the wire names.
 

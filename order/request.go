@@ -73,7 +73,7 @@ func (r Request) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON decodes {"id", "kind", "order"}. Unknown kinds and unknown
-// fields in the order are errors.
+// fields in the order are errors. The order is normalized (see Normalize).
 func (r *Request) UnmarshalJSON(data []byte) error {
 	var w wireRequest
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -97,6 +97,6 @@ func (r *Request) UnmarshalJSON(data []byte) error {
 		}
 	}
 	r.ID = w.ID
-	r.Order = v.Elem().Interface().(Order)
+	r.Order = Normalize(v.Elem().Interface().(Order))
 	return nil
 }

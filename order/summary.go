@@ -1,75 +1,147 @@
 package order
 
-import "strings"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"reflect"
+	"strings"
+)
 
-// Object names what a configuration order adds, changes or removes, in a
-// few words a log line or an event can carry: "backend shop/shop-3",
-// "listener 127.0.0.1:8080", "http frontend 127.0.0.1:8080 shop.test/api",
-// "certificate 127.0.0.1:8443 3b67a015…". Other orders give "".
-func Object(o Order) string {
+// Summary names what an order is about, as key/value pairs for a log
+// line (log/slog's alternating form): the key of the object it adds,
+// changes or removes ("cluster", "backend", "address", ...), and a few
+// telling fields (a backend's address, a frontend's target). It never
+// holds a private key or a certificate's PEM: a certificate is named by
+// its fingerprint. Orders it does not know (added later) are summarised
+// from their fields named address, cluster_id, id, hostname, path, method
+// and fingerprint.
+func Summary(o Order) []any {
 	switch o := o.(type) {
 	case AddListener:
-		return "listener " + o.Address
+		return []any{"address", o.Address, "protocol", string(o.Protocol), "active", o.Active}
 	case RemoveListener:
-		return "listener " + o.Address
+		return []any{"address", o.Address}
 	case ActivateListener:
-		return "listener " + o.Address
+		return []any{"address", o.Address}
 	case DeactivateListener:
-		return "listener " + o.Address
-	case UpdateListener:
-		return "listener " + o.Address
+		return []any{"address", o.Address}
 	case AddCluster:
-		return "cluster " + o.ID
+		return []any{"cluster", o.ID}
 	case RemoveCluster:
-		return "cluster " + o.ID
-	case UpdateCluster:
-		return "cluster " + o.ID
-	case AddBackend:
-		return "backend " + o.ClusterID + "/" + o.ID
-	case RemoveBackend:
-		return "backend " + o.ClusterID + "/" + o.ID
-	case UpdateBackend:
-		return "backend " + o.ClusterID + "/" + o.ID
+		return []any{"cluster", o.ID}
 	case AddHTTPFrontend:
-		return frontendObject("http", o.HTTPFrontend)
+		return frontendSummary(o.HTTPFrontend, true)
 	case RemoveHTTPFrontend:
-		return frontendObject("http", o.HTTPFrontend)
-	case UpdateHTTPFrontend:
-		return frontendObject("http", o.HTTPFrontend)
+		return frontendSummary(o.HTTPFrontend, false)
 	case AddHTTPSFrontend:
-		return frontendObject("https", o.HTTPFrontend)
+		return frontendSummary(o.HTTPFrontend, true)
 	case RemoveHTTPSFrontend:
-		return frontendObject("https", o.HTTPFrontend)
-	case UpdateHTTPSFrontend:
-		return frontendObject("https", o.HTTPFrontend)
+		return frontendSummary(o.HTTPFrontend, false)
 	case AddTCPFrontend:
-		return "tcp frontend " + o.Address
+		return []any{"address", o.Address, "cluster", o.ClusterID}
 	case RemoveTCPFrontend:
-		return "tcp frontend " + o.Address
-	case UpdateTCPFrontend:
-		return "tcp frontend " + o.Address
+		return []any{"address", o.Address}
+	case AddBackend:
+		return []any{"cluster", o.ClusterID, "backend", o.ID, "address", o.Address}
+	case RemoveBackend:
+		return []any{"cluster", o.ClusterID, "backend", o.ID}
 	case AddCertificate:
-		return "certificate " + o.Address
+		return []any{"address", o.Address, "fingerprint", pemFingerprint(o.Certificate.Certificate)}
 	case ReplaceCertificate:
-		return "certificate " + o.Address + " " + short(o.OldFingerprint)
+		return []any{"address", o.Address, "old_fingerprint", o.OldFingerprint,
+			"fingerprint", pemFingerprint(o.Certificate.Certificate)}
 	case RemoveCertificate:
-		return "certificate " + o.Address + " " + short(o.Fingerprint)
+		return []any{"address", o.Address, "fingerprint", o.Fingerprint}
+	case ListBackends:
+		return optional("cluster", o.ClusterID)
+	case ListCertificates:
+		return optional("address", o.Address)
+	case Metrics:
+		return append(optional("cluster", o.ClusterID), optional("backend", o.BackendID)...)
+	case SaveState:
+		return []any{"path", o.Path}
+	case LoadState:
+		return []any{"path", o.Path}
+	case SetLogLevel:
+		return []any{"level", o.Level}
+	case Shutdown:
+		return []any{"hard", o.Hard}
+	case ListListeners, ListClusters, ListFrontends, Status, DumpState, SubscribeEvents:
+		return nil
 	}
-	return ""
+	return fieldSummary(reflect.ValueOf(o), nil)
 }
 
-func frontendObject(proto string, f HTTPFrontend) string {
-	var b strings.Builder
-	b.WriteString(proto + " frontend " + f.Address + " " + f.Hostname + f.Path)
-	if f.Method != "" {
-		b.WriteString(" " + f.Method)
+func frontendSummary(f HTTPFrontend, target bool) []any {
+	out := []any{"address", f.Address, "hostname", f.Hostname}
+	if f.Path != "" || f.PathType != "" && f.PathType != Prefix {
+		pt := f.PathType
+		if pt == "" {
+			pt = Prefix
+		}
+		out = append(out, "path_type", string(pt), "path", f.Path)
 	}
-	return b.String()
+	out = append(out, optional("method", f.Method)...)
+	switch {
+	case !target:
+	case f.Deny:
+		out = append(out, "deny", true)
+	default:
+		out = append(out, "cluster", f.ClusterID)
+	}
+	return out
 }
 
-func short(fp string) string {
-	if len(fp) > 8 {
-		return fp[:8] + "…"
+func optional(key, value string) []any {
+	if value == "" {
+		return nil
 	}
-	return fp
+	return []any{key, value}
+}
+
+// pemFingerprint is the SHA-256 of the first certificate in a PEM text, in
+// the form certificates are listed with (lower-case hex); "" when there is
+// none.
+func pemFingerprint(text string) string {
+	rest := []byte(text)
+	for {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			return ""
+		}
+		if b.Type == "CERTIFICATE" {
+			sum := sha256.Sum256(b.Bytes)
+			return hex.EncodeToString(sum[:])
+		}
+	}
+}
+
+// summaryFields are the fields an unknown order is summarised by, by JSON
+// name.
+var summaryFields = map[string]bool{"address": true, "cluster_id": true, "id": true, "hostname": true,
+	"path": true, "method": true, "fingerprint": true}
+
+// fieldSummary collects the non-empty string summaryFields of a struct and
+// of the structs it embeds.
+func fieldSummary(v reflect.Value, out []any) []any {
+	if v.Kind() != reflect.Struct {
+		return out
+	}
+	t := v.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		if f.Anonymous {
+			out = fieldSummary(v.Field(i), out)
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if summaryFields[name] && f.Type.Kind() == reflect.String && v.Field(i).String() != "" {
+			out = append(out, name, v.Field(i).String())
+		}
+	}
+	return out
 }

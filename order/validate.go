@@ -21,10 +21,22 @@ func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
 }
 
-// ValidateAddress checks a listen or backend address: host:port with an IP
-// host ("" or a name is refused: Sluice never resolves names on the data
-// path) and a port from 1 to 65535.
-func ValidateAddress(field, addr string) error {
+// ValidateAddress checks a listener address, or a reference to one (the
+// address of a frontend, a certificate, a listener order): host:port with a
+// port from 1 to 65535, the host an IP address, a host name
+// ("localhost:8080", bound to the name's first address as net.Listen
+// does), or empty (":8080": every interface). A listener's key is its
+// address as written: "localhost:8080" and "127.0.0.1:8080" name two
+// listeners (which cannot both be active: the second bind fails).
+func ValidateAddress(field, addr string) error { return validateHostPort(field, addr, true) }
+
+// ValidateBackendAddress checks a backend address: host:port with a port
+// from 1 to 65535 and a host that is an IP address or a host name (which
+// the proxy resolves when the backend is added, and again every resolve
+// interval).
+func ValidateBackendAddress(field, addr string) error { return validateHostPort(field, addr, false) }
+
+func validateHostPort(field, addr string, emptyHost bool) error {
 	if addr == "" {
 		return fieldErr(field, "missing")
 	}
@@ -32,14 +44,51 @@ func ValidateAddress(field, addr string) error {
 	if err != nil {
 		return fieldErr(field, "%q is not host:port", addr)
 	}
-	if _, err := netip.ParseAddr(host); err != nil {
-		return fieldErr(field, "%q: host must be an IP address", addr)
-	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 1 || p > 65535 {
 		return fieldErr(field, "%q: port must be 1 to 65535", addr)
 	}
+	switch {
+	case host == "" && emptyHost:
+	case host == "":
+		return fieldErr(field, "%q: the host is missing", addr)
+	case isIP(host), IsHostName(host):
+	default:
+		return fieldErr(field, "%q: host must be an IP address or a host name", addr)
+	}
 	return nil
+}
+
+func isIP(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}
+
+// IsHostName reports whether s is a DNS host name (RFC 1123, as Go's
+// resolver takes them): dot-separated labels of 1 to 63 letters, digits,
+// '-' (not first or last) or '_', at most 253 bytes, an optional final
+// dot, and not all digits (which would be a malformed IP address).
+func IsHostName(s string) bool {
+	s = strings.TrimSuffix(s, ".")
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	nonNumeric := false
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			switch c := label[i]; {
+			case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-':
+				nonNumeric = true
+			case c >= '0' && c <= '9':
+			default:
+				return false
+			}
+		}
+	}
+	return nonNumeric
 }
 
 // ValidateID checks a cluster or backend id: 1 to 128 bytes of letters,
@@ -259,7 +308,7 @@ func (b *Backend) Validate() error {
 	if err := ValidateID("backend.id", b.ID); err != nil {
 		return err
 	}
-	if err := ValidateAddress("backend.address", b.Address); err != nil {
+	if err := ValidateBackendAddress("backend.address", b.Address); err != nil {
 		return err
 	}
 	if b.Weight != 0 { // 0: not given, DefaultWeight

@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/state"
 )
@@ -9,10 +12,12 @@ import (
 // (or ApplyAll for a batch) validates the order and returns the next state
 // with its effects, as data. The proxy executes them, in three steps:
 //
-//  1. prepare: the effects that can fail run first. There is one, Bind
-//     (open a listening socket, not accepting yet). If a socket cannot be
-//     opened, the ones already opened for the order are closed and the
-//     order is refused: nothing changed.
+//  1. prepare: the effects that can fail run first: Bind (open a
+//     listening socket, not accepting yet), and the lookup of a backend's
+//     host name (AddBackend, UpdateBackend: a name must resolve). If a
+//     socket cannot be opened or a name resolved, the sockets already
+//     opened for the order are closed and the order is refused: nothing
+//     changed.
 //  2. commit: the next state becomes the proxy's state.
 //  3. publish: every effect runs, in order. None can fail: what could
 //     make them fail (templates, certificates, references) was checked by
@@ -47,27 +52,56 @@ func (p *proxy) applyAll(orders []order.Order) error {
 	return p.commit(next, fx)
 }
 
+// prepared is what prepare got ready for an order's effects: listening
+// sockets by address, and the addresses backend host names resolved to,
+// by backend address.
+type prepared struct {
+	socks    map[string]*socket
+	resolved map[string][]string
+}
+
 // commit prepares fx, adopts next and publishes fx (see above).
 func (p *proxy) commit(next state.State, fx []state.Effect) error {
-	socks, err := p.prepare(fx)
+	pr, err := p.prepare(fx)
 	if err != nil {
 		return err
 	}
 	p.state = next
 	var late error
 	for _, e := range fx {
-		if err := p.run(e, socks); err != nil && late == nil {
+		if err := p.run(e, pr); err != nil && late == nil {
 			late = err
 		}
 	}
-	p.discard(socks) // none is left: each Bind has its Activate
+	p.discard(pr.socks) // none is left: each Bind has its Activate
 	return late
 }
 
-// prepare opens the sockets of the Bind effects, not accepting yet. On
-// error it closes those it opened and returns the error.
-func (p *proxy) prepare(fx []state.Effect) (map[string]*socket, error) {
-	socks := map[string]*socket{}
+// prepare resolves the host names of backends being added or given a new
+// address, and opens the sockets of the Bind effects, not accepting yet.
+// On error it closes the sockets it opened and returns the error.
+func (p *proxy) prepare(fx []state.Effect) (*prepared, error) {
+	pr := &prepared{socks: map[string]*socket{}, resolved: map[string][]string{}}
+	for _, e := range fx {
+		var addr string
+		switch e := e.(type) {
+		case state.AddBackend:
+			addr = e.Backend.Address
+		case state.UpdateBackend:
+			addr = e.Backend.Address
+		default:
+			continue
+		}
+		if _, done := pr.resolved[addr]; done {
+			continue
+		}
+		addrs, err := p.resolve(addr)
+		if err != nil {
+			return nil, err
+		}
+		pr.resolved[addr] = addrs
+	}
+	socks := pr.socks
 	for _, e := range fx {
 		b, ok := e.(state.Bind)
 		if !ok {
@@ -86,12 +120,22 @@ func (p *proxy) prepare(fx []state.Effect) (map[string]*socket, error) {
 		}
 		socks[b.Address] = s
 	}
-	return socks, nil
+	return pr, nil
+}
+
+// resolve returns the addresses of a backend address whose host is a name
+// (nil for an IP), or a field error when it does not resolve.
+func (p *proxy) resolve(addr string) ([]string, error) {
+	addrs, err := p.benv.Resolve(context.Background(), addr)
+	if err != nil {
+		return nil, &order.FieldError{Field: "backend.address", Reason: fmt.Sprintf("%q: %v", addr, err)}
+	}
+	return addrs, nil
 }
 
 // run executes one effect: the proxy's only switch over what changes.
 // Only Activate can fail, and only for a socket opened late (see above).
-func (p *proxy) run(e state.Effect, socks map[string]*socket) error {
+func (p *proxy) run(e state.Effect, pr *prepared) error {
 	switch e := e.(type) {
 	case state.Bind:
 		// Done by prepare.
@@ -100,7 +144,7 @@ func (p *proxy) run(e state.Effect, socks map[string]*socket) error {
 	case state.ListenerSettings:
 		p.listenerSettings(e.Listener)
 	case state.Activate:
-		return p.activate(e.Address, socks)
+		return p.activate(e.Address, pr.socks)
 	case state.Deactivate:
 		p.stopListener(e.Address)
 	case state.CloseListener:
@@ -114,9 +158,9 @@ func (p *proxy) run(e state.Effect, socks map[string]*socket) error {
 	case state.CloseCluster:
 		p.closeCluster(e.ID)
 	case state.AddBackend:
-		p.addBackend(e.Backend)
+		p.addBackend(e.Backend, pr.resolved[e.Backend.Address])
 	case state.UpdateBackend:
-		p.clusters[e.Backend.ClusterID].Update(e.Backend, p.cfg.MaxIdlePerBackend)
+		p.clusters[e.Backend.ClusterID].Update(e.Backend, p.cfg.MaxIdlePerBackend, pr.resolved[e.Backend.Address])
 	case state.RemoveBackend:
 		p.removeBackend(e.ClusterID, e.ID)
 	case state.SetRoute:

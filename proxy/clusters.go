@@ -36,8 +36,11 @@ func (p *proxy) closeCluster(id string) {
 	}
 }
 
-func (p *proxy) addBackend(b order.Backend) {
+// addBackend adds b to its cluster; resolved are the addresses its host
+// name resolved to (nil for an IP).
+func (p *proxy) addBackend(b order.Backend, resolved []string) {
 	rb := backend.NewBackend(b, p.cfg.MaxIdlePerBackend)
+	rb.SetResolved(resolved)
 	rb.M = p.backendMetrics(b.ClusterID, b.ID)
 	p.clusters[b.ClusterID].Add(rb)
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/accesslog"
+	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
@@ -66,6 +67,11 @@ type Config struct {
 	// microseconds of CPU to park and wake. Default 100ms; negative never
 	// parks.
 	ParkAfter time.Duration
+	// Resolver resolves the host names of backend addresses when a
+	// backend is added and every ResolveInterval after (default
+	// net.DefaultResolver and 30s); see package backend's resolve.go.
+	Resolver        backend.Resolver
+	ResolveInterval time.Duration
 	// Health sets passive health: how many failed connects in a row take a
 	// backend down and how long it waits before a trial request (see
 	// package health; zero fields mean its defaults: 3, 1s doubling up to

@@ -76,6 +76,11 @@ func ReadState(path string) (*order.State, error) {
 	if err := dec.Decode(&st); err != nil {
 		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s is not a Sluice state file: %v", path, err)}
 	}
+	if st.KeysOmitted {
+		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s is a state dump without its private keys "+
+			"(keys_omitted): its certificates cannot be loaded; use a file written by save_state (sluice state save), "+
+			"or a dump_state with with_keys (sluice state dump --with-keys)", path)}
+	}
 	if st.Version < order.MinStateVersion || st.Version > order.StateVersion {
 		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s has state version %d; this proxy reads versions %d to %d",
 			path, st.Version, order.MinStateVersion, order.StateVersion)}

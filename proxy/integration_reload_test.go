@@ -15,7 +15,7 @@ import (
 // dumpOf is the proxy's state dump.
 func (h *harness) dumpOf() *order.State {
 	h.t.Helper()
-	return h.Must(order.DumpState{}).Content.State
+	return h.Must(order.DumpState{WithKeys: true}).Content.State
 }
 
 // TestReloadConvergesToTheTarget: a reload makes the running configuration

@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -172,31 +173,65 @@ func newProxy(cfg Config, events *hub) *proxy {
 		tickets:   handshake.NewTickets(time.Now()),
 	}
 	p.slots.SetReclaim(p.reclaimIdle)
+	p.benv.Resolver, p.benv.ResolveInterval = cfg.Resolver, cfg.ResolveInterval
 	return p
 }
 
-// handle applies or answers one request.
+// handle applies or answers one request, and logs it: applied and refused
+// orders at info, queries answered at debug, each with the request's id
+// and what the order is about (order.Summary).
 func (p *proxy) handle(req order.Request) order.Response {
-	resp := order.Response{ID: req.ID, Status: order.StatusOK}
+	if req.Order != nil {
+		req.Order = order.Normalize(req.Order) // fingerprints as openssl prints them, say
+	}
+	resp, query := p.answer(req)
+	if req.Order == nil {
+		p.cfg.Logger.Info("order refused", "id", req.ID, "error", resp.Message)
+		return resp
+	}
+	switch {
+	case resp.Status == order.StatusError:
+		p.logOrder(slog.LevelInfo, "order refused", req, "error", resp.Message)
+	case query:
+		p.logOrder(slog.LevelDebug, "query answered", req)
+	default:
+		p.logOrder(slog.LevelInfo, "order applied", req)
+	}
+	return resp
+}
+
+// logOrder logs msg with the request's id, its order's kind and summary,
+// and extra.
+func (p *proxy) logOrder(level slog.Level, msg string, req order.Request, extra ...any) {
+	if !p.cfg.Logger.Enabled(context.Background(), level) {
+		return
+	}
+	args := append([]any{"id", req.ID, "kind", string(req.Order.Kind())}, order.Summary(req.Order)...)
+	p.cfg.Logger.Log(context.Background(), level, msg, append(args, extra...)...)
+}
+
+// answer applies or answers one request; query reports a read-only order.
+func (p *proxy) answer(req order.Request) (resp order.Response, query bool) {
+	resp = order.Response{ID: req.ID, Status: order.StatusOK}
 	if req.Order == nil {
 		resp.Status, resp.Message = order.StatusError, "kind: missing order"
-		return resp
+		return resp, false
 	}
 	if err := req.Order.Validate(); err != nil {
 		resp.Status, resp.Message = order.StatusError, err.Error()
-		return resp
+		return resp, false
 	}
 	if r, ok := req.Order.(order.Reload); ok {
 		c, err := p.reload(r, req.ID)
 		if err != nil {
 			resp.Status, resp.Message = order.StatusError, err.Error()
-			return resp
+			return resp, false
 		}
 		resp.Content = c
 		if !r.DryRun && len(c.Orders) > 0 {
 			p.persistInto(&resp)
 		}
-		return resp
+		return resp, r.DryRun
 	}
 	if err, ok := p.control(req.Order, req.ID); ok {
 		if err != nil {
@@ -204,24 +239,22 @@ func (p *proxy) handle(req order.Request) order.Response {
 		} else if _, load := req.Order.(order.LoadState); load {
 			p.persistInto(&resp)
 		}
-		return resp
+		return resp, false
 	}
 	if c, err, ok := p.query(req.Order); ok {
 		if err != nil {
 			resp.Status, resp.Message = order.StatusError, err.Error()
 		}
 		resp.Content = c
-		return resp
+		return resp, true
 	}
 	if err := p.apply(req.Order); err != nil {
 		resp.Status, resp.Message = order.StatusError, err.Error()
-		p.cfg.Logger.Info("order refused", "id", req.ID, "kind", req.Order.Kind(), "error", err)
-		return resp
+		return resp, false
 	}
-	p.cfg.Logger.Debug("order applied", "id", req.ID, "kind", req.Order.Kind())
 	p.changed(req.ID, req.Order)
 	p.persistInto(&resp)
-	return resp
+	return resp, false
 }
 
 // changed tells the event subscribers that o, of the client's request id,
@@ -314,6 +347,10 @@ wait:
 				if o.Hard {
 					hard()
 				}
+				p.logOrder(slog.LevelInfo, "order applied", req)
+			case nil:
+			default:
+				p.logOrder(slog.LevelInfo, "order refused", req, "error", resp.Message)
 			}
 			select {
 			case end.responses <- resp:

@@ -26,6 +26,16 @@ func (p *proxy) query(o order.Order) (c *order.Content, err error, ok bool) {
 		}
 	}
 	c, ok = p.state.Query(o)
+	switch o := o.(type) { // no private key leaves unasked
+	case order.ListListeners:
+		if !o.WithKeys {
+			c.OmitKeys()
+		}
+	case order.DumpState:
+		if !o.WithKeys {
+			c.OmitKeys()
+		}
+	}
 	return c, nil, ok
 }
 
@@ -66,6 +76,7 @@ func (p *proxy) backendStatus(cluster string) []order.BackendStatus {
 			for _, rb := range c.Backends() {
 				if rb.Config.ID == b.ID {
 					st.InFlight = rb.InFlight()
+					st.Resolved = rb.Resolved()
 					st.IdleConnections = rb.IdleCount()
 					h, failures, check := rb.HealthInfo()
 					st.Health, st.Failures, st.Check = h.String(), failures, check

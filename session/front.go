@@ -20,8 +20,17 @@ func (s *Session) TakesChunked() bool { return true }
 // its connection.
 func (s *Session) Context() context.Context { return context.Background() }
 
-// Holding records the exchange's backend connection for a hard stop.
-func (s *Session) Holding(bc *backend.Conn) { s.backendConn.Store(bc) }
+// Holding records the exchange's backend connection for a hard stop. A
+// connection held after Abort (the exchange replaying a request whose
+// pooled connection Abort closed) is closed at once: Abort stores aborted
+// before it loads backendConn, and Holding stores backendConn before it
+// loads aborted, so one of them sees the other's store.
+func (s *Session) Holding(bc *backend.Conn) {
+	s.backendConn.Store(bc)
+	if bc != nil && s.aborted.Load() {
+		bc.Close()
+	}
+}
 
 // WriteInterim relays an interim response; HTTP/1.0 clients get none (RFC
 // 9110 §15.2).

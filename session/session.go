@@ -68,6 +68,10 @@ type Session struct {
 	// backendConn is the backend connection of the exchange in progress,
 	// so that a hard stop can cut it.
 	backendConn atomic.Pointer[backend.Conn]
+	// aborted is set by Abort: a backend connection the exchange takes
+	// afterwards (a replay of a request whose pooled connection the hard
+	// stop cut) is closed as soon as it is held.
+	aborted atomic.Bool
 	// bodyStop makes the body reads of the request in progress fail
 	// (StopBody).
 	bodyStop atomic.Bool
@@ -190,6 +194,7 @@ func (s *Session) Abort() {
 	if s.CloseIfIdle() {
 		return
 	}
+	s.aborted.Store(true) // before the Load: see Holding
 	s.closeConn()
 	if bc := s.backendConn.Load(); bc != nil {
 		bc.Close()

@@ -56,7 +56,7 @@ func TestRejectedOrdersChangeNothing(t *testing.T) {
 	}{
 		{order.AddListener{Listener: order.Listener{Protocol: "udp", Address: "127.0.0.1:1"}}, "listener.protocol"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: "nohost"}}, "listener.address"},
-		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: "localhost:80"}}, "listener.address"},
+		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: "local host:80"}}, "listener.address"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: "127.0.0.1:70000"}}, "listener.address"},
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTPS, Address: addr}}, "listener.address"}, // conflict
 		{order.AddListener{Listener: order.Listener{Protocol: order.HTTP, Address: "127.0.0.1:1", Answers: map[string]string{"abc": "x"}}}, "listener.answers"},

@@ -1,12 +1,23 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sluiceproxy/sluice/order"
 )
+
+// fingerprint checks a fingerprint flag and returns it in the proxy's form
+// (order.NormalizeFingerprint): a mistyped one is a usage error.
+func fingerprint(flag, fp string) (string, error) {
+	if !order.IsFingerprint(fp) {
+		return "", &exitError{code: exitUsage, err: fmt.Errorf("--%s: %q is not a SHA-256 fingerprint "+
+			"(64 hex digits, or 32 pairs joined by ':' as openssl prints them)", flag, fp)}
+	}
+	return order.NormalizeFingerprint(fp), nil
+}
 
 // readCert reads PEM files into a certificate order's payload.
 func readCert(certFile, keyFile string, chainFiles, names []string) (order.CertificateAndKey, error) {
@@ -68,23 +79,31 @@ func certificateCommand(g *globals) *cobra.Command {
 
 	replace := &cobra.Command{Use: "replace", Short: "Replace a certificate without dropping connections", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			old, err := fingerprint("old-fingerprint", oldFP)
+			if err != nil {
+				return err
+			}
 			c, err := readCert(cert, key, chain, names)
 			if err != nil {
 				return err
 			}
-			return g.send(cmd, order.ReplaceCertificate{Address: addr, OldFingerprint: oldFP, Certificate: c}, nil)
+			return g.send(cmd, order.ReplaceCertificate{Address: addr, OldFingerprint: old, Certificate: c}, nil)
 		}}
 	replace.Flags().StringVar(&addr, "address", "", "https listener address")
-	replace.Flags().StringVar(&oldFP, "old-fingerprint", "", "SHA-256 fingerprint of the certificate to replace")
+	replace.Flags().StringVar(&oldFP, "old-fingerprint", "", "SHA-256 fingerprint of the certificate to replace (hex, or AB:CD:... as openssl prints it)")
 	files(replace, &cert, &key, &chain, &names)
 	required(replace, "address", "old-fingerprint")
 
 	remove := &cobra.Command{Use: "remove", Short: "Detach a certificate from an https listener", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return g.send(cmd, order.RemoveCertificate{Address: addr, Fingerprint: fp}, nil)
+			norm, err := fingerprint("fingerprint", fp)
+			if err != nil {
+				return err
+			}
+			return g.send(cmd, order.RemoveCertificate{Address: addr, Fingerprint: norm}, nil)
 		}}
 	remove.Flags().StringVar(&addr, "address", "", "https listener address")
-	remove.Flags().StringVar(&fp, "fingerprint", "", "SHA-256 fingerprint")
+	remove.Flags().StringVar(&fp, "fingerprint", "", "SHA-256 fingerprint (hex, or AB:CD:... as openssl prints it)")
 	required(remove, "address", "fingerprint")
 	return group("certificate", "List, add, replace and remove certificates", list, add, replace, remove)
 }

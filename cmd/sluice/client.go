@@ -17,17 +17,19 @@ import (
 )
 
 // socketPath finds the command socket: -s, else the -c file's
-// command_socket, else sluice.sock in the working directory.
+// command_socket, else sluice.sock in the working directory. Of the -c
+// file only that key is read (config.ReadCommandSocket): errors elsewhere
+// in it do not keep a client from the proxy.
 func (g *globals) socketPath() (string, error) {
 	if g.socket != "" {
 		return g.socket, nil
 	}
 	if g.config != "" {
-		cfg, err := config.Load(g.config)
+		path, err := config.ReadCommandSocket(g.config)
 		if err != nil {
 			return "", &exitError{code: exitUsage, err: err}
 		}
-		return cfg.CommandSocket, nil
+		return path, nil
 	}
 	return "sluice.sock", nil
 }

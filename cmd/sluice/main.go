@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -71,7 +72,39 @@ func root() *cobra.Command {
 	cmd.PersistentFlags().StringVarP(&g.config, "config", "c", "", "configuration file (its command_socket is used)")
 	cmd.PersistentFlags().StringVarP(&g.socket, "socket", "s", "", "command socket of a running proxy (default sluice.sock)")
 	cmd.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON")
-	cmd.AddCommand(startCommand(g), demoCommand(), configCommand(g))
+	cmd.Version = versionLine()
+	cmd.Flags().Bool("version", false, "print the version of sluice and of Go, and exit")
+	cmd.SetVersionTemplate("{{.Version}}\n")
+	cmd.AddCommand(startCommand(g), demoCommand(), configCommand(g), versionCommand(g))
 	cmd.AddCommand(orderCommands(g)...)
+	cmd.InitDefaultCompletionCmd() // now, so that the loop below reaches it too
+	strictGroups(cmd)
 	return cmd
+}
+
+// strictGroups makes every command that only holds subcommands (below
+// the root) refuse what is not one of them: an unknown command, or none,
+// is a usage error (exit 2) rather than cobra's help with exit 0.
+func strictGroups(root *cobra.Command) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+		if c == root || !c.HasSubCommands() || c.Runnable() {
+			return
+		}
+		c.Args = cobra.NoArgs // `unknown command "x" for "sluice cluster"`
+		c.RunE = func(c *cobra.Command, _ []string) error {
+			var names []string
+			for _, sub := range c.Commands() {
+				if sub.IsAvailableCommand() {
+					names = append(names, sub.Name())
+				}
+			}
+			return fmt.Errorf("%s needs a command: %s (see %s --help)", c.CommandPath(),
+				strings.Join(names, ", "), c.CommandPath())
+		}
+	}
+	walk(root)
 }

@@ -67,16 +67,32 @@ func stateCommand(g *globals) *cobra.Command {
 		return cmd
 	}
 	return group("state", "Save, load or dump the proxy's configuration",
-		file("save", "Save the configuration to a file (mode 0600: it holds private keys)",
+		file("save", "Save the configuration to a file, private keys included (mode 0600)",
 			func(p string) order.Order { return order.SaveState{Path: p} }),
 		file("load", "Load a saved configuration on top of the current one, all or nothing",
 			func(p string) order.Order { return order.LoadState{Path: p} }),
-		simple(g, "dump", "Print the whole configuration as JSON", order.DumpState{}, func(w io.Writer, c *order.Content) {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			_ = enc.Encode(c.State)
-		}),
+		dumpCommand(g),
 	)
+}
+
+// withKeys adds --with-keys to cmd: print private keys, which are left out
+// otherwise.
+func withKeys(cmd *cobra.Command, b *bool) {
+	cmd.Flags().BoolVar(b, "with-keys", false, "print private keys too (left out otherwise)")
+}
+
+func dumpCommand(g *globals) *cobra.Command {
+	var o order.DumpState
+	cmd := &cobra.Command{Use: "dump", Short: "Print the whole configuration as JSON (private keys left out: --with-keys)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return g.send(cmd, o, func(w io.Writer, c *order.Content) {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(c.State)
+			})
+		}}
+	withKeys(cmd, &o.WithKeys)
+	return cmd
 }
 
 func listenerCommand(g *globals) *cobra.Command {
@@ -84,7 +100,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		var addr string
 		cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, mk(addr), nil) }}
-		cmd.Flags().StringVar(&addr, "address", "", "listener address, IP:PORT")
+		cmd.Flags().StringVar(&addr, "address", "", "listener address, as the listener was added with")
 		required(cmd, "address")
 		return cmd
 	}
@@ -133,7 +149,7 @@ func listenerCommand(g *globals) *cobra.Command {
 				return g.send(cmd, order.AddListener{Listener: l}, nil)
 			}}
 		f := cmd.Flags()
-		f.StringVar(&l.Address, "address", "", "address to listen on, IP:PORT")
+		f.StringVar(&l.Address, "address", "", "address to listen on: IP:PORT, HOST:PORT (its first address) or :PORT (every interface)")
 		f.BoolVar(&inactive, "inactive", false, "add without accepting connections yet")
 		f.BoolVar(&l.ExpectProxy, "expect-proxy", false, "require a PROXY protocol header")
 		f.StringVar(&front, "front-timeout", "", "idle client connection timeout (e.g. 60s)")
@@ -166,7 +182,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		return group(string(p), "Add a "+string(p)+" listener", add(p))
 	}
 	return group("listener", "List, add, update, remove, activate and deactivate listeners",
-		simple(g, "list", "List the listeners", order.ListListeners{}, printListeners),
+		listListeners(g),
 		proto(order.HTTP), proto(order.HTTPS), proto(order.TCP),
 		listenerUpdateCommand(g),
 		byAddress("remove", "Remove a listener; in-flight exchanges finish",
@@ -176,6 +192,14 @@ func listenerCommand(g *globals) *cobra.Command {
 		byAddress("deactivate", "Stop accepting on a listener; in-flight exchanges finish",
 			func(a string) order.Order { return order.DeactivateListener{Address: a} }),
 	)
+}
+
+func listListeners(g *globals) *cobra.Command {
+	var o order.ListListeners
+	cmd := &cobra.Command{Use: "list", Short: "List the listeners (--json: private keys left out unless --with-keys)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, o, printListeners) }}
+	withKeys(cmd, &o.WithKeys)
+	return cmd
 }
 
 func clusterCommand(g *globals) *cobra.Command {
@@ -262,7 +286,7 @@ func backendCommand(g *globals) *cobra.Command {
 	f := add.Flags()
 	f.StringVar(&b.ClusterID, "cluster", "", "cluster id")
 	f.StringVar(&b.ID, "id", "", "backend id")
-	f.StringVar(&b.Address, "address", "", "backend address, IP:PORT")
+	f.StringVar(&b.Address, "address", "", "backend address: IP:PORT or HOST:PORT (resolved when added, and every resolve_interval)")
 	f.IntVar(&b.Weight, "weight", order.DefaultWeight, fmt.Sprintf("relative share of traffic, %d to %d", order.MinWeight, order.MaxWeight))
 	f.BoolVar(&b.Backup, "backup", false, "use only when no primary backend is usable")
 	f.StringVar(&b.StickyID, "sticky-id", "", "sticky session cookie value (default the id)")
@@ -291,7 +315,7 @@ func frontendCommand(g *globals) *cobra.Command {
 					return g.send(cmd, mk(f), nil)
 				}}
 			fl := cmd.Flags()
-			fl.StringVar(&f.Address, "address", "", "listener address, IP:PORT")
+			fl.StringVar(&f.Address, "address", "", "listener address, as the listener was added with")
 			fl.StringVar(&f.Hostname, "hostname", "", "host: exact, *.wildcard or *")
 			fl.StringVar(&f.Path, "path", "", "path rule value")
 			fl.StringVar(&pathType, "path-type", "prefix", "prefix, equals or regex")

@@ -104,7 +104,11 @@ func printBackends(w io.Writer, c *order.Content) {
 		if b.Failures > 0 {
 			health += fmt.Sprintf(" (%d failed)", b.Failures)
 		}
-		rows = append(rows, []string{b.ClusterID, b.ID, b.Address, fmt.Sprint(b.Weight), yes(b.Backup),
+		addr := b.Address
+		if len(b.Resolved) > 0 { // a named host: where it points now
+			addr += " (" + strings.Join(b.Resolved, ",") + ")"
+		}
+		rows = append(rows, []string{b.ClusterID, b.ID, addr, fmt.Sprint(b.Weight), yes(b.Backup),
 			health, orDash(b.Check), fmt.Sprint(b.InFlight), fmt.Sprint(b.IdleConnections)})
 	}
 	table(w, "CLUSTER\tID\tADDRESS\tWEIGHT\tBACKUP\tHEALTH\tCHECK\tIN_FLIGHT\tIDLE_CONNS", rows)
