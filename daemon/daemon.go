@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -69,6 +68,7 @@ func Run(cfg *config.Config, o Options) error {
 
 	pcfg := cfg.Proxy
 	pcfg.Logger, pcfg.LogLevel, pcfg.ShutdownGrace = logger, level, cfg.ShutdownGrace
+	pcfg.SavedState = cfg.SavedState // every order is on disk before its answer
 	obs, err := startObservers(cfg, logger)
 	if err != nil {
 		return err
@@ -86,18 +86,8 @@ func Run(cfg *config.Config, o Options) error {
 		return err
 	}
 
-	for i, ord := range cfg.Orders { // logged as "config-1", "config-2", ...
-		if err := apply(ctx, client, "config-"+strconv.Itoa(i+1), ord); err != nil {
-			return fail(fmt.Errorf("%s: %w", cfg.Path, err))
-		}
-	}
-	if cfg.SavedState != "" {
-		if _, err := os.Stat(cfg.SavedState); err == nil {
-			if err := apply(ctx, client, "saved-state", order.LoadState{Path: cfg.SavedState}); err != nil {
-				return fail(fmt.Errorf("saved state: %w", err))
-			}
-			logger.Info("saved state loaded", "path", cfg.SavedState)
-		}
+	if err := initialState(ctx, cfg, client, logger); err != nil {
+		return fail(err)
 	}
 
 	var wg sync.WaitGroup
@@ -177,8 +167,15 @@ func reload(ctx context.Context, path string, client *proxy.Client, logger *slog
 		logger.Error("reload failed: the configuration file has errors; nothing changed", "config", path, "error", err)
 		return
 	}
-	logger.Info("reload: the configuration file loads, but reloading is not applied yet; nothing changed",
-		"config", path, "orders", len(cfg.Orders))
+	resp, err := client.DoRequest(ctx, order.Request{ID: "signal-hup", Order: order.Reload{Target: order.Requests(cfg.Orders)}})
+	switch {
+	case err != nil:
+		logger.Error("reload failed: the proxy is unavailable", "error", err)
+	case resp.Status == order.StatusError:
+		logger.Error("reload failed; nothing changed", "config", path, "error", resp.Message)
+	default:
+		logger.Info("reload applied", "config", path, "orders", len(resp.Content.Orders))
+	}
 }
 
 // streamEvents sends the proxy's events as "processing" answers until the
@@ -204,6 +201,32 @@ func apply(ctx context.Context, c *proxy.Client, id string, o order.Order) error
 	}
 	if resp.Status == order.StatusError {
 		return errors.New(resp.Message)
+	}
+	return nil
+}
+
+// initialState gives the proxy its configuration at start. With a
+// saved_state that exists, that file is the state (load_state, one batch)
+// and the configuration file's objects are not applied: they were when the
+// state was first saved, and orders since then changed it; `sluice
+// reload` applies the file again on purpose. Otherwise the file's objects
+// seed the state, as one batch (a reload from nothing), which the proxy
+// then saves when saved_state is set.
+func initialState(ctx context.Context, cfg *config.Config, client *proxy.Client, logger *slog.Logger) error {
+	if cfg.SavedState != "" {
+		if _, err := os.Stat(cfg.SavedState); err == nil {
+			if err := apply(ctx, client, "saved-state", order.LoadState{Path: cfg.SavedState}); err != nil {
+				return fmt.Errorf("saved state %s: %w", cfg.SavedState, err)
+			}
+			logger.Info("the saved state is the state: the configuration file's objects are not applied "+
+				"(sluice reload applies them)", "saved_state", cfg.SavedState, "config", cfg.Path)
+			return nil
+		} else if !os.IsNotExist(err) {
+			return fmt.Errorf("saved state %s: %w", cfg.SavedState, err)
+		}
+	}
+	if err := apply(ctx, client, "config", order.Reload{Target: order.Requests(cfg.Orders)}); err != nil {
+		return fmt.Errorf("%s: %w", cfg.Path, err)
 	}
 	return nil
 }

@@ -9,22 +9,39 @@ import (
 	"testing"
 )
 
-// TestSIGHUPDoesNotKill: SIGHUP asks for a reload: it is logged, the file
-// is read again, and a file with errors is reported and changes nothing;
-// the daemon keeps serving either way.
+// TestSIGHUPDoesNotKill: SIGHUP reloads: it is logged, the file is read
+// again and its objects applied (nothing when they are the running ones);
+// a file with errors is reported and changes nothing; the daemon keeps
+// serving either way.
 func TestSIGHUPDoesNotKill(t *testing.T) {
 	dir := t.TempDir()
 	d := start(t, dir, origin(t), "")
-	before, _, _ := cli(t, dir, "-s", "sluice.sock", "state", "dump")
 	logged := func(what string, n int) func() bool {
 		return func() bool { return strings.Count(d.stderr.String(), what) >= n }
 	}
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	waitUntil(t, "the reload logged", logged(`level=INFO msg="reload requested" signal=hangup`, 1))
-	waitUntil(t, "the reload's outcome logged", logged("not applied yet", 1))
+	waitUntil(t, "the reload's outcome logged", logged(`msg="reload applied"`, 1))
+	if !strings.Contains(d.stderr.String(), "orders=0") {
+		t.Errorf("a reload of the file the proxy started from applied orders:\n%s", d.stderr)
+	}
 	if _, stderr, code := cli(t, dir, "-s", "sluice.sock", "status"); code != 0 {
 		t.Fatalf("status after SIGHUP: exit %d %s\n%s", code, stderr, d.stderr)
 	}
+	// An object added to the file comes with the next SIGHUP.
+	conf, err := os.ReadFile(filepath.Join(dir, "sluice.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sluice.toml"), append(conf, "\n[clusters.more]\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	waitUntil(t, "the second reload applied", logged(`msg="reload applied"`, 2))
+	if out, _, _ := cli(t, dir, "-s", "sluice.sock", "cluster", "list"); !strings.Contains(out, "more") {
+		t.Errorf("the cluster added to the file is not there after SIGHUP:\n%s", out)
+	}
+	before, _, _ := cli(t, dir, "-s", "sluice.sock", "state", "dump")
 	// A file with errors: reported, nothing changes.
 	if err := os.WriteFile(filepath.Join(dir, "sluice.toml"), []byte("command_socket = \"sluice.sock\"\nlog_level = \"loud\"\n"), 0o644); err != nil {
 		t.Fatal(err)

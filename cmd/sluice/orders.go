@@ -18,6 +18,7 @@ func orderCommands(g *globals) []*cobra.Command {
 	return []*cobra.Command{
 		simple(g, "status", "Show the proxy's status", order.Status{}, printStatus),
 		stateCommand(g),
+		reloadCommand(g),
 		listenerCommand(g),
 		clusterCommand(g),
 		backendCommand(g),
