@@ -110,6 +110,7 @@ PIDS+=($LOAD)
 sleep 2
 start=$(date +%s.%N)
 failed_reloads=0
+orders=0 # the orders the reloads applied, in all
 for i in $(seq "$RELOADS"); do
 	conf "$i" >"$TMP/sluice.toml"
 	if ((SIGNAL)); then
@@ -123,6 +124,9 @@ for i in $(seq "$RELOADS"); do
 	elif ! out=$("$TMP/bin/sluice" -c "$TMP/sluice.toml" reload 2>&1); then
 		failed_reloads=$((failed_reloads + 1))
 		log "reload $i failed: $out"
+	else
+		n=$(sed -n 's/^applied \([0-9]*\) order.*/\1/p' <<<"$out" | head -1)
+		orders=$((orders + ${n:-0}))
 	fi
 	sleep 0.2
 done
@@ -132,7 +136,7 @@ wait "$LOAD" || rc=$?
 PIDS=("${PIDS[@]/$LOAD/}")
 echo
 echo "Sluice reload under load — $(date -u '+%Y-%m-%d %H:%M UTC'), Sluice at $(git -C "$REPO" rev-parse --short HEAD)"
-echo "$RELOADS reloads in ${took}s ($( ((SIGNAL)) && echo SIGHUP || echo 'sluice reload')), $failed_reloads failed"
+echo "$RELOADS reloads in ${took}s ($( ((SIGNAL)) && echo SIGHUP || echo 'sluice reload')), $failed_reloads failed$( ((SIGNAL)) || echo ", $orders orders applied in all (adds, updates and removes of clusters, frontends and backends)")"
 grep '^summary' "$TMP/load.log" || true
 sed -n '/^summary/,$p' "$TMP/load.log" | tail -n +2
 echo "the proxy's last word on the state: $(ctl status --json 2>/dev/null | grep -o '"clusters": *[0-9]*' || true)"
