@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
@@ -107,6 +108,16 @@ type conn struct {
 	net.Conn
 	served  *cert.Cert
 	refused bool // no certificate covered the server name
+}
+
+// SyscallConn gives the raw connection's descriptor, so that a session may
+// watch an idle TLS connection's socket (park it) while crypto/tls owns the
+// reads.
+func (c *conn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
 }
 
 // getCertificate picks the certificate for a ClientHello. With none (no

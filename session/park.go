@@ -30,7 +30,7 @@ func (s *Session) park(deadline time.Time) error {
 	if !s.state.CompareAndSwap(idle, parked) {
 		return errClosing
 	}
-	k, err := s.env.park.Park(s.rc, (*waker)(s))
+	k, err := s.env.park.Park(s.prc, (*waker)(s))
 	if err != nil {
 		s.state.Store(idle) // closers wait on s.mu, then see idle again
 		return err
@@ -49,7 +49,7 @@ func (s *Session) park(deadline time.Time) error {
 // unparkLocked stops the idle timer and the poller's watch. s.mu is held.
 func (s *Session) unparkLocked() {
 	s.parkTimer.Stop()
-	s.env.park.Unpark(s.rc, s.parkKey)
+	s.env.park.Unpark(s.prc, s.parkKey)
 }
 
 // resume serves a parked connection again once its client sent bytes (or

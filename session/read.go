@@ -55,20 +55,51 @@ func (s *Session) waitData(deadline time.Time) error {
 		if err != nil {
 			return err
 		}
-	} else {
-		if err := s.cl.Conn.SetReadDeadline(deadline); err != nil {
-			return err
-		}
-		s.acquireBuf()
-		n, err := s.cl.Conn.Read(s.buf)
-		if n == 0 && err != nil {
-			return err
-		}
-		s.w = n
+	} else if err := s.readWait(deadline); err != nil {
+		return err
 	}
 	if !s.state.CompareAndSwap(idle, busy) {
 		return errClosing
 	}
+	return nil
+}
+
+// readWait waits in a plain Read, for connections without raw reads (TLS:
+// crypto/tls owns the reads). Where the socket below can be watched (prc),
+// a wait longer than ParkAfter parks the connection as the raw path does:
+// a Read that timed out with nothing has left no complete record inside
+// crypto/tls (a deadline is not a sticky error there), so bytes still to
+// come make the socket readable.
+func (s *Session) readWait(deadline time.Time) error {
+	wait := deadline
+	canPark := s.prc != nil && s.env.park != nil && s.env.ParkAfter >= 0 && time.Until(deadline) > s.env.ParkAfter
+	s.woken = false
+	if canPark {
+		wait = time.Now().Add(s.env.ParkAfter)
+	}
+	if err := s.cl.Conn.SetReadDeadline(wait); err != nil {
+		return err
+	}
+	s.acquireBuf()
+	n, err := s.cl.Conn.Read(s.buf)
+	if n == 0 && err != nil && canPark && isTimeout(err) {
+		s.releaseBuf()
+		if parkErr := s.park(deadline); parkErr == nil {
+			return errParked
+		} else if parkErr == errClosing {
+			return parkErr
+		}
+		// The poller refused: wait here for the rest of the time.
+		if err = s.cl.Conn.SetReadDeadline(deadline); err != nil {
+			return err
+		}
+		s.acquireBuf()
+		n, err = s.cl.Conn.Read(s.buf)
+	}
+	if n == 0 && err != nil {
+		return err
+	}
+	s.w = n
 	return nil
 }
 

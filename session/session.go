@@ -1,6 +1,7 @@
 package session
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/netip"
@@ -38,8 +39,12 @@ type Session struct {
 	release func()             // gives the connection's slot back; called once, by finish
 	set     *listener.Settings // settings of the request in progress
 
-	sock   sock.Conn          // raw reads and writes, where ready (plain TCP on Linux)
-	rc     syscall.RawConn    // nil where raw reads are unavailable
+	sock sock.Conn       // raw reads and writes, where ready (plain TCP on Linux)
+	rc   syscall.RawConn // nil where raw reads are unavailable
+	// prc is the socket parking watches: rc, or under TLS the raw
+	// connection's (crypto/tls reads, the poller only watches); nil where
+	// the connection cannot park.
+	prc    syscall.RawConn
 	rawFn  func(uintptr) bool // s.rawRead, bound once
 	rawN   int
 	rawErr error
@@ -129,6 +134,12 @@ func serve(s *Session, hdr *proxyproto.Header) {
 		if rc, err := sc.SyscallConn(); err == nil {
 			s.rc = rc
 			s.rawFn = s.rawRead
+		}
+	}
+	s.prc = s.rc
+	if tc, ok := conn.(*tls.Conn); ok {
+		if sc, ok := tc.NetConn().(syscall.Conn); ok {
+			s.prc, _ = sc.SyscallConn()
 		}
 	}
 	if !ln.Track(s) {

@@ -13,8 +13,10 @@ import (
 // protocol header read before the handshake (on the raw connection), or
 // nil. A request whose Host that certificate does not cover is answered 421
 // (the connection stays open), and the listener's or cluster's HSTS header
-// goes on every response. A *tls.Conn offers no raw descriptor, so between
-// requests the session waits in a plain Read holding its buffer.
+// goes on every response. Between requests the session waits in a plain
+// Read (crypto/tls owns the reads) and, after Env.ParkAfter, parks the
+// connection on its raw socket like a plain one: an idle TLS connection
+// keeps no goroutine, stack or read buffer.
 func ServeTLS(env *Env, ln *listener.HTTP, conn *tls.Conn, served *cert.Cert, hdr *proxyproto.Header, release func()) {
 	st := conn.ConnectionState()
 	s := newSession(env, ln, conn, release)

@@ -4,14 +4,15 @@
 // once all are open, and exits after -hold or on SIGINT/SIGTERM, closing
 // them. On SIGUSR1 it prints a line "open: K of N" counting the connections
 // the server has not closed. bench/run.sh uses it to measure a proxy's
-// memory per idle keep-alive client connection, bench/idlelockout.sh to
-// hold a proxy's connection slots.
+// memory per idle keep-alive client connection (-tls: over TLS),
+// bench/idlelockout.sh to hold a proxy's connection slots.
 //
 //	idleconns -addr 127.0.0.1:8082 -n 10000 -hold 60s
 package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -32,6 +33,7 @@ func main() {
 	host := flag.String("host", "bench.local", "Host header of the request")
 	parallel := flag.Int("parallel", 64, "connections being opened at once")
 	timeout := flag.Duration("timeout", 10*time.Second, "bound on dialing and reading the response of one connection")
+	useTLS := flag.Bool("tls", false, "speak HTTP/1.1 over TLS (SNI: -host; the certificate is not verified)")
 	flag.Parse()
 
 	sig := make(chan os.Signal, 1) // before "ready": a SIGUSR1 right after must not kill
@@ -48,7 +50,7 @@ func main() {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				c, err := open(*addr, req, *timeout)
+				c, err := open(*addr, req, *timeout, tlsConfig(*useTLS, *host))
 				if err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
@@ -98,12 +100,25 @@ wait:
 	}
 }
 
+// tlsConfig is the client configuration of -tls, or nil without it.
+func tlsConfig(on bool, host string) *tls.Config {
+	if !on {
+		return nil
+	}
+	return &tls.Config{ServerName: host, InsecureSkipVerify: true, NextProtos: []string{"http/1.1"}}
+}
+
 // open dials addr, sends req and reads one complete response, which must
-// keep the connection alive.
-func open(addr string, req []byte, timeout time.Duration) (net.Conn, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
+// keep the connection alive; over TLS when tc is not nil. It returns the
+// TCP connection (a TLS one stays open as long as it is).
+func open(addr string, req []byte, timeout time.Duration, tc *tls.Config) (net.Conn, error) {
+	raw, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, err
+	}
+	c := raw
+	if tc != nil {
+		c = tls.Client(raw, tc)
 	}
 	c.SetDeadline(time.Now().Add(timeout))
 	if _, err := c.Write(req); err != nil {
@@ -132,7 +147,7 @@ func open(addr string, req []byte, timeout time.Duration) (net.Conn, error) {
 		return nil, err
 	}
 	c.SetDeadline(time.Time{})
-	return c, nil
+	return raw, nil
 }
 
 // stillOpen counts the connections the server has not closed: a
