@@ -173,6 +173,7 @@ type client struct {
 	code    uint32
 	resets  int
 	lastTyp byte
+	seen    map[uint32]seenStream // answers read while awaiting another stream
 }
 
 // dial opens a connection, sends the preface, SETTINGS and a large
@@ -198,7 +199,7 @@ func (ts *testServer) dial(tb testing.TB) *client {
 	tb.Cleanup(func() { tc.Close() })
 	cl := &client{tb: tb, c: tc, in: make([]byte, 64<<10), next: 1}
 	b := append([]byte(preface), appendFrameHeader(nil, 0, frameSettings, 0, 0)...)
-	b = appendWindowUpdate(b, 0, maxWindow-defaultWindow)
+	b = appendWindowUpdate(b, 0, 1<<30) // room for 80M small responses, and for more WINDOW_UPDATEs
 	cl.write(b)
 	return cl
 }
