@@ -56,6 +56,7 @@ type conn struct {
 	out       []byte             // frames waiting for the writer
 	spare     []byte             // the writer's other buffer
 	waitOut   int                // streams waiting for room in out
+	yielded   bool               // the writer let others run before its next write
 	dead      bool               // closing: nothing more is queued, every wait ends
 	wclosed   bool               // the writer flushes what is queued and ends
 	goAway    bool               // GOAWAY sent

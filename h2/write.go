@@ -1,6 +1,7 @@
 package h2
 
 import (
+	"runtime"
 	"time"
 	"unsafe"
 
@@ -33,6 +34,17 @@ func (c *conn) writeLoop() {
 			c.mu.Lock()
 			continue
 		}
+		if !c.wclosed && !c.yielded && c.running > 1 {
+			// Let the goroutines that are ready run first: other
+			// streams of this connection finishing their responses add
+			// to the same write.
+			c.yielded = true
+			c.mu.Unlock()
+			runtime.Gosched()
+			c.mu.Lock()
+			continue
+		}
+		c.yielded = false
 		buf := c.out
 		c.out, c.spare = c.spare[:0], nil
 		closing := c.wclosed
