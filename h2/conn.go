@@ -57,6 +57,7 @@ type conn struct {
 	spare     []byte             // the writer's other buffer
 	waitOut   int                // streams waiting for room in out
 	yielded   bool               // the writer let others run before its next write
+	writing   bool               // a write is in progress (the writer's, or a stream's)
 	dead      bool               // closing: nothing more is queued, every wait ends
 	wclosed   bool               // the writer flushes what is queued and ends
 	goAway    bool               // GOAWAY sent
@@ -322,6 +323,9 @@ func (c *conn) end(err error) {
 	}
 	c.wclosed = true
 	c.mu.Unlock()
+	// A write in progress to a client that reads nothing would hold the
+	// end for front_timeout; a second is enough for the last frames.
+	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	c.kick()
 	<-c.writerDone
 	_ = c.nc.Close()

@@ -232,7 +232,6 @@ func (st *stream) finish(res exchange.Result) {
 			c.resetLocked(st, codeInternal)
 		case !st.localDone:
 			c.out = appendFrameHeader(c.out, 0, frameData, flagEndStream, st.id)
-			c.kick()
 			st.localDone = true
 		}
 		if st.inMap && !st.remoteDone {
@@ -242,6 +241,7 @@ func (st *stream) finish(res exchange.Result) {
 			c.removeLocked(st)
 		}
 	}
+	c.flushLocked()
 	c.removeLocked(st)
 	if unread := len(st.in) - st.rd; unread > 0 {
 		c.grantLocked(unread)
@@ -379,6 +379,7 @@ func (st *stream) continueLocked() {
 	}
 	st.sent100 = true
 	st.c.appendHeadersLocked(st.id, appendStatus(nil, 100), false)
+	st.c.kick()
 }
 
 func validScheme(b []byte) bool {
@@ -542,6 +543,7 @@ func (st *stream) WriteInterim(h *exchange.Head) error {
 		return errGone
 	}
 	c.appendHeadersLocked(st.id, b, false)
+	c.flushLocked()
 	return nil
 }
 
@@ -567,11 +569,14 @@ func (st *stream) WriteHead(h *exchange.Head, body []byte) error {
 	}
 	c.appendHeadersLocked(st.id, b, end)
 	st.began = true
+	var err error
 	if end {
 		st.endLocked()
-		return nil
+	} else {
+		err = st.sendLocked(body, false)
 	}
-	return st.sendLocked(body, false)
+	c.flushLocked()
+	return err
 }
 
 // WriteBody writes body bytes as DATA frames within the windows.
@@ -579,7 +584,9 @@ func (st *stream) WriteBody(p []byte) error {
 	c := st.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return st.sendLocked(p, false)
+	err := st.sendLocked(p, false)
+	c.flushLocked()
+	return err
 }
 
 // EndBody ends an unsized body: with the trailers of an h2c backend as a
@@ -602,9 +609,12 @@ func (st *stream) EndBody(trailers []h1.Header) error {
 		}
 		c.appendHeadersLocked(st.id, b, true)
 		st.endLocked()
+		c.flushLocked()
 		return nil
 	}
-	return st.sendLocked(nil, true)
+	err := st.sendLocked(nil, true)
+	c.flushLocked()
+	return err
 }
 
 // endLocked notes that the server ended its side of the stream.
@@ -637,6 +647,10 @@ func (st *stream) sendLocked(p []byte, end bool) error {
 			return errGone
 		}
 		if len(c.out) >= maxPending {
+			c.flushLocked()
+			if len(c.out) < maxPending || st.cut || c.dead {
+				continue
+			}
 			st.waitOut = true
 			c.waitOut++
 			timedOut := st.wait(c.set.FrontTimeout)
@@ -650,6 +664,7 @@ func (st *stream) sendLocked(p []byte, end bool) error {
 		n := int64(min(len(p), c.peerMax))
 		n = min(n, c.sendWin, st.sendWin)
 		if len(p) > 0 && n <= 0 {
+			c.flushLocked() // what is queued goes while the stream waits
 			st.waitWin = true
 			timedOut := st.wait(c.set.FrontTimeout)
 			st.waitWin = false
@@ -671,7 +686,6 @@ func (st *stream) sendLocked(p []byte, end bool) error {
 		}
 		st.x.CountOut(int(n))
 		p = p[n:]
-		c.kick()
 		if last {
 			st.endLocked()
 			return nil

@@ -25,8 +25,8 @@ func (c *conn) writeLoop() {
 	defer close(c.writerDone)
 	c.mu.Lock()
 	for {
-		if len(c.out) == 0 {
-			if c.wclosed {
+		if len(c.out) == 0 || c.writing {
+			if c.wclosed && !c.writing {
 				break
 			}
 			c.mu.Unlock()
@@ -45,45 +45,75 @@ func (c *conn) writeLoop() {
 			continue
 		}
 		c.yielded = false
-		buf := c.out
-		c.out, c.spare = c.spare[:0], nil
-		closing := c.wclosed
-		c.mu.Unlock()
-		d := c.set.FrontTimeout
-		if closing {
-			d = min(d, time.Second) // the last frames of a connection ending
-		}
-		_ = c.nc.SetWriteDeadline(time.Now().Add(d))
-		n, err := c.nc.Write(buf)
-		if c.m != nil {
-			c.m.BytesOut.Add(int64(n))
-		}
-		c.mu.Lock()
-		c.spare = buf[:0]
-		if err != nil {
-			// The client is gone or stalled past front_timeout: every
-			// stream ends, and the reader fails on the closed socket.
-			c.dead, c.wclosed = true, true
-			c.out = c.out[:0]
-			for _, st := range c.streams {
-				st.cutLocked()
-			}
-			_ = c.raw.Close()
+		if !c.writeLocked() {
 			break
-		}
-		if c.waitOut > 0 {
-			for _, st := range c.streams {
-				if st.waitOut {
-					st.wakeUp()
-				}
-			}
 		}
 	}
 	c.mu.Unlock()
 }
 
+// writeLocked sends what is queued, with the lock released meanwhile; it
+// reports false when the write failed (the connection then ends).
+func (c *conn) writeLocked() bool {
+	c.writing = true
+	buf := c.out
+	c.out, c.spare = c.spare[:0], nil
+	closing := c.wclosed
+	c.mu.Unlock()
+	d := c.set.FrontTimeout
+	if closing {
+		d = min(d, time.Second) // the last frames of a connection ending
+	}
+	_ = c.nc.SetWriteDeadline(time.Now().Add(d))
+	n, err := c.nc.Write(buf)
+	if c.m != nil {
+		c.m.BytesOut.Add(int64(n))
+	}
+	c.mu.Lock()
+	c.writing = false
+	c.spare = buf[:0]
+	if err != nil {
+		// The client is gone or stalled past front_timeout: every
+		// stream ends, and the reader fails on the closed socket.
+		c.dead, c.wclosed = true, true
+		c.out = c.out[:0]
+		for _, st := range c.streams {
+			st.cutLocked()
+		}
+		_ = c.raw.Close()
+		c.kick() // the writer ends
+		return false
+	}
+	if c.waitOut > 0 {
+		for _, st := range c.streams {
+			if st.waitOut {
+				st.wakeUp()
+			}
+		}
+	}
+	return true
+}
+
+// flushLocked sends what a stream queued: from the stream's own goroutine
+// when it is the connection's only stream in flight and no write is in
+// progress (a goroutine switch less per request), else through the
+// writer.
+func (c *conn) flushLocked() {
+	if len(c.out) == 0 {
+		return
+	}
+	if c.writing || c.wclosed || c.running > 1 {
+		c.kick()
+		return
+	}
+	if c.writeLocked() && (len(c.out) > 0 || c.wclosed) {
+		c.kick() // queued meanwhile, or the writer waits to end
+	}
+}
+
 // appendHeadersLocked queues a header block as HEADERS and CONTINUATION
-// frames of at most the client's frame size.
+// frames of at most the client's frame size; the caller sends them
+// (flushLocked, kick).
 func (c *conn) appendHeadersLocked(id uint32, block []byte, end bool) {
 	flags := byte(0)
 	if end {
@@ -103,7 +133,6 @@ func (c *conn) appendHeadersLocked(id uint32, block []byte, end bool) {
 		}
 		typ, flags = frameContinuation, 0
 	}
-	c.kick()
 }
 
 // HPACK encoding of response heads (RFC 7541): stateless, so heads are
