@@ -3,9 +3,11 @@ package h2
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -149,11 +151,19 @@ func (c *conn) serve() {
 	c.mu.Unlock()
 	go c.writeLoop()
 	c.rbuf = make([]byte, 2*(maxFrame+frameHeaderLen))
-	err := c.readPreface()
+	var err error
+	defer func() {
+		if v := recover(); v != nil {
+			c.s.env.Log.Error("panic while serving an HTTP/2 connection", "listener", c.s.ln.Addr,
+				"client", c.cl.Addr.Addr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			err = errPanic // the handlers release the lock on the way out
+		}
+		c.end(err)
+	}()
+	err = c.readPreface()
 	for err == nil {
 		err = c.readFrame()
 	}
-	c.end(err)
 }
 
 func (c *conn) readPreface() error {
@@ -251,30 +261,29 @@ func (c *conn) readFrame() error {
 		return protoErr("a header block interrupted")
 	}
 	var err error
-	now := time.Now()
 	switch typ {
 	case frameData:
-		err = c.onData(flags, id, p, now)
+		err = c.onData(flags, id, p)
 	case frameHeaders:
 		err = c.onHeaders(flags, id, p)
 	case frameContinuation:
 		err = c.onContinuation(flags, id, p)
 	case framePriority:
-		err = c.onPriority(id, p, now)
+		err = c.onPriority(id, p)
 	case frameRSTStream:
-		err = c.onRSTStream(id, p, now)
+		err = c.onRSTStream(id, p)
 	case frameSettings:
-		err = c.onSettings(flags, id, p, now)
+		err = c.onSettings(flags, id, p)
 	case framePushPromise:
 		err = protoErr("PUSH_PROMISE from a client")
 	case framePing:
-		err = c.onPing(flags, id, p, now)
+		err = c.onPing(flags, id, p)
 	case frameGoAway:
 		err = c.onGoAway(id, p)
 	case frameWindowUpdate:
-		err = c.onWindowUpdate(id, p, now)
+		err = c.onWindowUpdate(id, p)
 	case framePriorityUpdate:
-		if c.fl.over(countPriorities, now) {
+		if c.fl.over(countPriorities) {
 			err = ErrFlood
 		}
 	}
@@ -358,7 +367,7 @@ func (c *conn) drain() {
 }
 
 // onPing answers a PING.
-func (c *conn) onPing(flags byte, id uint32, p []byte, now time.Time) error {
+func (c *conn) onPing(flags byte, id uint32, p []byte) error {
 	switch {
 	case id != 0:
 		return protoErr("PING on a stream")
@@ -366,7 +375,7 @@ func (c *conn) onPing(flags byte, id uint32, p []byte, now time.Time) error {
 		return frameSizeErr("PING of a length other than 8")
 	case flags&flagAck != 0:
 		return nil
-	case c.fl.over(countPings, now):
+	case c.fl.over(countPings):
 		return ErrFlood
 	}
 	c.mu.Lock()
@@ -378,7 +387,7 @@ func (c *conn) onPing(flags byte, id uint32, p []byte, now time.Time) error {
 
 // onSettings applies the client's settings in order (a parameter may come
 // more than once: the last value stands) and acknowledges them.
-func (c *conn) onSettings(flags byte, id uint32, p []byte, now time.Time) error {
+func (c *conn) onSettings(flags byte, id uint32, p []byte) error {
 	switch {
 	case id != 0:
 		return protoErr("SETTINGS on a stream")
@@ -389,7 +398,7 @@ func (c *conn) onSettings(flags byte, id uint32, p []byte, now time.Time) error 
 		return nil
 	case len(p)%6 != 0:
 		return frameSizeErr("SETTINGS of a length not a multiple of 6")
-	case c.fl.over(countSettings, now):
+	case c.fl.over(countSettings):
 		return ErrFlood
 	}
 	c.mu.Lock()
@@ -445,7 +454,7 @@ func (c *conn) onGoAway(id uint32, p []byte) error {
 }
 
 // onWindowUpdate opens a send window.
-func (c *conn) onWindowUpdate(id uint32, p []byte, now time.Time) error {
+func (c *conn) onWindowUpdate(id uint32, p []byte) error {
 	if len(p) != 4 {
 		return frameSizeErr("WINDOW_UPDATE of a length other than 4")
 	}
@@ -453,7 +462,7 @@ func (c *conn) onWindowUpdate(id uint32, p []byte, now time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if id == 0 {
-		if c.fl.over(countWindowUpdates, now) {
+		if c.fl.over(countWindowUpdates) {
 			return ErrFlood
 		}
 		if inc == 0 {
@@ -491,13 +500,13 @@ func (c *conn) onWindowUpdate(id uint32, p []byte, now time.Time) error {
 }
 
 // onRSTStream: the client cancels a stream; its exchange is cut.
-func (c *conn) onRSTStream(id uint32, p []byte, now time.Time) error {
+func (c *conn) onRSTStream(id uint32, p []byte) error {
 	switch {
 	case len(p) != 4:
 		return frameSizeErr("RST_STREAM of a length other than 4")
 	case id == 0:
 		return protoErr("RST_STREAM on stream 0")
-	case c.fl.over(countResets, now):
+	case c.fl.over(countResets):
 		return ErrFlood
 	}
 	c.mu.Lock()
@@ -513,11 +522,11 @@ func (c *conn) onRSTStream(id uint32, p []byte, now time.Time) error {
 }
 
 // onPriority checks a PRIORITY frame and ignores it (RFC 9113 §5.3.2).
-func (c *conn) onPriority(id uint32, p []byte, now time.Time) error {
+func (c *conn) onPriority(id uint32, p []byte) error {
 	if id == 0 {
 		return protoErr("PRIORITY on stream 0")
 	}
-	if c.fl.over(countPriorities, now) {
+	if c.fl.over(countPriorities) {
 		return ErrFlood
 	}
 	code := uint32(0)
@@ -542,7 +551,7 @@ func (c *conn) onPriority(id uint32, p []byte, now time.Time) error {
 
 // onData takes request body bytes, within the flow-control windows and
 // the declared content-length.
-func (c *conn) onData(flags byte, id uint32, p []byte, now time.Time) error {
+func (c *conn) onData(flags byte, id uint32, p []byte) error {
 	if id == 0 {
 		return protoErr("DATA on stream 0")
 	}
@@ -554,7 +563,7 @@ func (c *conn) onData(flags byte, id uint32, p []byte, now time.Time) error {
 		}
 		data = p[1 : length-int(p[0])]
 	}
-	if length == 0 && flags&flagEndStream == 0 && c.fl.over(countEmptyData, now) {
+	if length == 0 && flags&flagEndStream == 0 && c.fl.over(countEmptyData) {
 		return ErrFlood
 	}
 	c.mu.Lock()

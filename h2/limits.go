@@ -85,10 +85,10 @@ type floods struct {
 	cont   int // CONTINUATION frames in the header block in progress
 }
 
-// over counts a frame of kind i at now and reports whether it passes its
+// over counts a frame of kind i now and reports whether it passes its
 // limit.
-func (f *floods) over(i int, now time.Time) bool {
-	if now.Sub(f.window) >= FloodWindow {
+func (f *floods) over(i int) bool {
+	if now := time.Now(); now.Sub(f.window) >= FloodWindow {
 		f.window, f.counts = now, [numCounts]int{}
 	}
 	f.counts[i]++

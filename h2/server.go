@@ -15,6 +15,7 @@ package h2
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"net/netip"
 	"sync"
@@ -96,6 +97,9 @@ func (s *Server) serve(nc, raw net.Conn, cl exchange.Client) {
 	defer s.untrack(c)
 	c.serve()
 }
+
+// errPanic ends a connection whose frame loop panicked.
+var errPanic = errors.New("h2: panic in the frame loop")
 
 func (s *Server) track(c *conn) bool {
 	s.mu.Lock()
