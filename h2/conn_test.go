@@ -394,3 +394,27 @@ func TestDrainLetsStreamsFinish(t *testing.T) {
 		t.Error("a second GOAWAY")
 	}
 }
+
+// TestClosedWindowResetsAfterFrontTimeout: a client that opens no window
+// for a response's body stops it; after front_timeout without progress
+// the stream is reset and its exchange ends.
+func TestClosedWindowResetsAfterFrontTimeout(t *testing.T) {
+	ts := startServer(t, testOptions{plain: true, settings: func(s *listener.Settings) { s.FrontTimeout = 300 * time.Millisecond }})
+	cl := ts.dial(t)
+	start := time.Now()
+	cl.write(frames(func(fr *http2.Framer, enc *hpack.Encoder, hb *bytes.Buffer) {
+		_ = fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: requestBlock(enc, hb, "bench.test"),
+			EndHeaders: true, EndStream: true})
+	}))
+	if st, _, _, _ := cl.await(1); st != "200" {
+		t.Fatalf("status %q", st)
+	}
+	_, reset, _, code := cl.await(1)
+	if !reset || code != codeInternal {
+		t.Errorf("reset %v code %d", reset, code)
+	}
+	if took := time.Since(start); took < 250*time.Millisecond || took > 5*time.Second {
+		t.Errorf("reset after %v", took)
+	}
+}
