@@ -91,4 +91,29 @@ func TestStreamAllocAllocatesNothing(t *testing.T) {
 				tc.opt.plain, tc.opt.metrics, tc.opt.accessLog, avg, tc.want)
 		}
 	}
+	// Fields sent as literals each time (a new :path, a value not
+	// worth indexing), plain and Huffman-coded, cost nothing either.
+	ts := startServer(t, testOptions{plain: true})
+	cl := ts.dial(t)
+	blk := []byte{0x82, 0x87, 0x01, 10} // GET, https, :authority literal without indexing
+	blk = append(blk, "bench.test"...)
+	blk = append(blk, 0x04) // :path, literal without indexing, Huffman-coded
+	blk = append(blk, byte(0x80|hpack.HuffmanEncodeLength("/a/new/path?q=1")))
+	blk = hpack.AppendHuffmanString(blk, "/a/new/path?q=1")
+	blk = append(blk, 0x10, 4, 'x', '-', 'i', 'd', 3, '4', '2', '7') // never indexed, new name
+	roundTrip := func() {
+		id := cl.next
+		cl.next += 2
+		cl.out = headersFrame(cl.out[:0], id, blk, true)
+		cl.write(cl.out)
+		if !cl.response(id) || cl.data != 13 {
+			t.Fatalf("stream %d ended badly", id)
+		}
+	}
+	for range 100 {
+		roundTrip()
+	}
+	if avg := testing.AllocsPerRun(2000, roundTrip); avg > 0.05 {
+		t.Errorf("literal fields: %.3f allocations per stream, want 0", avg)
+	}
 }

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/net/http2/hpack"
-
 	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/listener"
@@ -34,10 +32,10 @@ type conn struct {
 	// reader
 	rbuf     []byte
 	r, w     int // rbuf[r:w] read, not yet handled
-	dec      *hpack.Decoder
+	dec      *decoder
+	block    []byte // the header block being received
 	hd       headerBlock
 	fl       floods
-	scrat    []byte  // a field name being checked when no stream collects it
 	failed   error   // why the connection ends
 	started  bool    // the client's preface was read
 	starting *stream // a stream to hand to a worker
@@ -110,8 +108,7 @@ func newConn(s *Server, nc, raw net.Conn, cl exchange.Client) *conn {
 		streams: map[uint32]*stream{}, writerDone: make(chan struct{}), wwake: make(chan struct{}, 1),
 		sendWin: defaultWindow, recvWin: connWindow, peerWin: defaultWindow, peerMax: maxFrame}
 	c.fl.lim = c.lim
-	c.dec = hpack.NewDecoder(headerTableSize, c.onField)
-	c.dec.SetMaxStringLength(c.lim.MaxHeaderBlock)
+	c.dec = newDecoder(headerTableSize, c.onField)
 	return c
 }
 
@@ -665,7 +662,7 @@ func (c *conn) onHeaders(flags byte, id uint32, p []byte) error {
 	h := &c.hd
 	*h = headerBlock{active: true, id: id, endStream: flags&flagEndStream != 0}
 	c.fl.cont = 0
-	c.dec.SetEmitEnabled(true)
+	c.block = c.block[:0]
 	c.mu.Lock()
 	if st := c.streams[id]; st != nil {
 		// Trailers: they end the request; their fields are dropped.
@@ -714,14 +711,12 @@ func (c *conn) fragment(flags byte, p []byte) error {
 	if h.bytes > c.lim.MaxHeaderBlock {
 		return ErrHeaderBlock
 	}
-	if _, err := c.dec.Write(p); err != nil {
-		return &connError{codeCompression, err.Error()}
-	}
+	c.block = append(c.block, p...)
 	if flags&flagEndHeaders == 0 {
 		return nil
 	}
 	h.active = false
-	if err := c.dec.Close(); err != nil {
+	if err := c.dec.decode(c.block); err != nil {
 		return &connError{codeCompression, err.Error()}
 	}
 	if h.connSpec {
@@ -808,18 +803,16 @@ func (h *headerBlock) checkPseudo(st *stream) bool {
 }
 
 // onField takes one decoded field of the block in progress.
-func (c *conn) onField(f hpack.HeaderField) {
+func (c *conn) onField(name, value []byte) {
 	h := &c.hd
-	h.size += len(f.Name) + len(f.Value) + 32
+	h.size += len(name) + len(value) + 32
 	if h.size > c.lim.MaxHeaderBlock {
-		h.tooBig = true
-		c.dec.SetEmitEnabled(false)
+		h.tooBig = true // decoded on, for the HPACK state; not kept
 		return
 	}
 	if h.malformed {
 		return
 	}
-	name := f.Name
 	if len(name) == 0 {
 		h.malformed = true
 		return
@@ -827,7 +820,7 @@ func (c *conn) onField(f hpack.HeaderField) {
 	st := h.st
 	if name[0] == ':' {
 		var bit uint8
-		switch name {
+		switch string(name) {
 		case ":method":
 			bit = pseudoMethod
 		case ":scheme":
@@ -837,13 +830,13 @@ func (c *conn) onField(f hpack.HeaderField) {
 		case ":authority":
 			bit = pseudoAuthority
 		}
-		if bit == 0 || h.trailers || h.regular || h.pseudo&bit != 0 || !plainValue(f.Value) {
+		if bit == 0 || h.trailers || h.regular || h.pseudo&bit != 0 || !plainValue(value) {
 			h.malformed = true
 			return
 		}
 		h.pseudo |= bit
 		if st != nil {
-			sp := st.add(f.Value)
+			sp := st.add(value)
 			switch bit {
 			case pseudoMethod:
 				st.method = sp
@@ -858,28 +851,25 @@ func (c *conn) onField(f hpack.HeaderField) {
 		return
 	}
 	h.regular = true
-	var nb []byte
+	nb := name
 	var ns span
 	if st != nil {
 		ns = st.add(name)
 		nb = st.span(ns)
-	} else {
-		c.scrat = append(c.scrat[:0], name...)
-		nb = c.scrat
 	}
-	if !lowerToken(nb) || !plainValue(f.Value) {
+	if !lowerToken(nb) || !plainValue(value) {
 		h.malformed = true
 		return
 	}
 	k := h1.ClassifyHeader(nb)
-	if k.HopByHop() && (k != h1.HeaderTE || f.Value != "trailers") {
+	if k.HopByHop() && (k != h1.HeaderTE || string(value) != "trailers") {
 		h.connSpec = true
 		return
 	}
 	if st == nil {
 		return
 	}
-	vs := st.add(f.Value)
+	vs := st.add(value)
 	st.raw = append(st.raw, rawField{name: ns, value: vs, kind: k})
 	if k == h1.HeaderContentLength {
 		if st.ncl++; st.ncl == 1 {
@@ -906,7 +896,7 @@ func lowerToken(b []byte) bool {
 // plainValue reports a field value without NUL, CR or LF, which RFC 9113
 // §8.2.1 makes malformed; the rest of HTTP/1.1's value grammar is applied
 // to the request (400).
-func plainValue(v string) bool {
+func plainValue(v []byte) bool {
 	for i := 0; i < len(v); i++ {
 		if ch := v[i]; ch == 0 || ch == '\r' || ch == '\n' {
 			return false

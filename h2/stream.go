@@ -125,7 +125,7 @@ func (s *Server) release(st *stream) {
 	s.pool.Put(st)
 }
 
-func (st *stream) add(v string) span {
+func (st *stream) add(v []byte) span {
 	a := len(st.hbuf)
 	st.hbuf = append(st.hbuf, v...)
 	return span{int32(a), int32(len(st.hbuf))}
