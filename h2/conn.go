@@ -640,6 +640,7 @@ func (c *conn) onHeaders(flags byte, id uint32, p []byte) error {
 	if id&1 == 0 {
 		return protoErr("HEADERS on an even stream")
 	}
+	frameLen := len(p) // the budget counts padding and priority too
 	if flags&flagPadded != 0 {
 		if len(p) == 0 {
 			return protoErr("HEADERS padding missing")
@@ -660,7 +661,7 @@ func (c *conn) onHeaders(flags byte, id uint32, p []byte) error {
 		p = p[5:]
 	}
 	h := &c.hd
-	*h = headerBlock{active: true, id: id, endStream: flags&flagEndStream != 0}
+	*h = headerBlock{active: true, id: id, endStream: flags&flagEndStream != 0, bytes: frameLen - len(p)}
 	c.fl.cont = 0
 	c.block = c.block[:0]
 	c.mu.Lock()
