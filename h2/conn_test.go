@@ -3,6 +3,7 @@ package h2
 import (
 	"bytes"
 	"encoding/binary"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -416,5 +417,49 @@ func TestClosedWindowResetsAfterFrontTimeout(t *testing.T) {
 	}
 	if took := time.Since(start); took < 250*time.Millisecond || took > 5*time.Second {
 		t.Errorf("reset after %v", took)
+	}
+}
+
+// TestClientResetCutsTheBackend: a client's RST_STREAM closes the backend
+// connection of the stream's exchange at once.
+func TestClientResetCutsTheBackend(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 4096)
+		for { // reads the request, never answers, until the proxy closes
+			if _, err := c.Read(buf); err != nil {
+				close(closed)
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	ts := startServer(t, testOptions{plain: true, origin: ln.Addr().String()})
+	cl := ts.dial(t)
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	cl.write(headersFrame(nil, 1, requestBlock(enc, &hb, "bench.test"), true))
+	time.Sleep(100 * time.Millisecond) // the request reaches the origin
+	cl.write(frames(func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer) {
+		_ = fr.WriteRSTStream(1, http2.ErrCodeCancel)
+	}))
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the backend connection outlived the client's reset")
+	}
+	// The connection serves on.
+	cl.write(headersFrame(nil, 3, requestBlock(enc, &hb, "a.test"), true))
+	if st, _, _, _ := cl.await(3); st != "404" {
+		t.Errorf("after the reset: %q", st)
 	}
 }

@@ -74,6 +74,7 @@ type testOptions struct {
 	// the front's own costs, without crypto/tls's (which allocates a
 	// reader per record it reads).
 	plain    bool
+	origin   string // the backend's address; a raw origin of its own when empty
 	settings func(*listener.Settings)
 }
 
@@ -88,7 +89,10 @@ type testServer struct {
 }
 
 func startServer(tb testing.TB, opt testOptions) *testServer {
-	origin := rawOrigin(tb)
+	origin := opt.origin
+	if origin == "" {
+		origin = rawOrigin(tb)
+	}
 	env := exchange.NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	set := &listener.Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
 		ConnectTimeout: time.Second, RequestTimeout: time.Minute, Proto: "https"}
