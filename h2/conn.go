@@ -58,6 +58,7 @@ type conn struct {
 	waitOut   int                // streams waiting for room in out
 	yielded   bool               // the writer let others run before its next write
 	writing   bool               // a write is in progress (the writer's, or a stream's)
+	wdl       time.Time          // the write deadline set last (the writing goroutine's)
 	dead      bool               // closing: nothing more is queued, every wait ends
 	wclosed   bool               // the writer flushes what is queued and ends
 	goAway    bool               // GOAWAY sent
@@ -284,12 +285,16 @@ func (c *conn) readFrame() error {
 			err = ErrFlood
 		}
 	}
-	if err == nil && c.queued() > maxQueued {
+	if err == nil && typ != frameData && typ != frameHeaders && typ != frameContinuation && c.queued() > maxQueued {
 		err = ErrFlood // the client does not read what it is owed
 	}
 	return err
 }
 
+// queued is the size of the frames waiting for the client. It is checked
+// after the frames the server answers (acks, resets): DATA and header
+// blocks on streams that are closed or refused get a reset too, but their
+// count is bounded by the connection's window and by the streams' limit.
 func (c *conn) queued() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -206,6 +206,7 @@ func (s *Server) enterIdle() bool {
 func (s *Server) worker(st *stream) {
 	defer s.conns.Done()
 	var t *time.Timer
+	var armed time.Time
 	for {
 		st.run()
 		// The quit channel before Closing: Drain closes it after the
@@ -214,19 +215,22 @@ func (s *Server) worker(st *stream) {
 		if s.ln.Closing() || !s.enterIdle() {
 			return
 		}
-		if t == nil {
-			t = time.NewTimer(WorkerIdle)
-		} else {
+		// The idle timer is armed again only when a tenth of WorkerIdle
+		// has passed, not for every stream: a worker ends after 0.9 to 1
+		// times WorkerIdle without one.
+		if now := time.Now(); t == nil {
+			t, armed = time.NewTimer(WorkerIdle), now
+		} else if now.Sub(armed) > WorkerIdle/10 {
 			t.Reset(WorkerIdle)
+			armed = now
 		}
 		select {
 		case st = <-s.work:
-			t.Stop()
 			continue
 		case <-t.C:
 		case <-quit:
-			t.Stop()
 		}
+		t.Stop()
 		if s.takeIdle() {
 			return
 		}

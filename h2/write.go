@@ -60,11 +60,18 @@ func (c *conn) writeLocked() bool {
 	c.out, c.spare = c.spare[:0], nil
 	closing := c.wclosed
 	c.mu.Unlock()
+	// The deadline is front_timeout, set again only once a quarter of it
+	// has passed: a write that stalls fails after 3/4 to all of it.
 	d := c.set.FrontTimeout
+	now := time.Now()
 	if closing {
 		d = min(d, time.Second) // the last frames of a connection ending
+		c.wdl = time.Time{}
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(d))
+	if c.wdl.Sub(now) < d-d/4 {
+		c.wdl = now.Add(d)
+		_ = c.nc.SetWriteDeadline(c.wdl)
+	}
 	n, err := c.nc.Write(buf)
 	if c.m != nil {
 		c.m.BytesOut.Add(int64(n))
