@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -461,5 +462,106 @@ func TestClientResetCutsTheBackend(t *testing.T) {
 	cl.write(headersFrame(nil, 3, requestBlock(enc, &hb, "a.test"), true))
 	if st, _, _, _ := cl.await(3); st != "404" {
 		t.Errorf("after the reset: %q", st)
+	}
+}
+
+// TestFullDuplexWakesBothSides: while a response streams through a small
+// client window and the request body still arrives, the exchange's two
+// waits (for window to send, for DATA to upload) are each woken by their
+// own event: the response completes without waiting for front_timeout.
+func TestFullDuplexWakesBothSides(t *testing.T) {
+	const size = 512 << 10
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	var owg sync.WaitGroup
+	t.Cleanup(func() { close(done); ln.Close(); owg.Wait() })
+	owg.Go(func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 64<<10)
+		n := 0
+		for !bytes.Contains(buf[:n], []byte("\r\n\r\n")) {
+			k, err := c.Read(buf[n:])
+			if err != nil {
+				return
+			}
+			n += k
+		}
+		owg.Go(func() { // the rest of the request body, as it comes
+			for {
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+			}
+		})
+		_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 524288\r\n\r\n"))
+		chunk := bytes.Repeat([]byte("r"), 16<<10)
+		for range size / len(chunk) {
+			if _, err := c.Write(chunk); err != nil {
+				return
+			}
+		}
+		<-done // keep the connection while the client reads
+	})
+	ts := startServer(t, testOptions{plain: true, origin: ln.Addr().String(),
+		settings: func(s *listener.Settings) { s.FrontTimeout = 3 * time.Second }})
+	cl := ts.dial(t)
+	var mu sync.Mutex
+	send := func(b []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		cl.write(b)
+	}
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	send(frames(func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer) {
+		_ = fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 16 << 10})
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: methodBlock(enc, &hb, "POST", "bench.test",
+			"content-length", "524288"), EndHeaders: true})
+	}))
+	var wg sync.WaitGroup
+	wg.Go(func() { // the request body, slowly
+		chunk := bytes.Repeat([]byte("q"), 8<<10)
+		for i := range size / len(chunk) {
+			send(frames(func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer) {
+				_ = fr.WriteData(1, i == size/len(chunk)-1, chunk)
+			}))
+			time.Sleep(time.Millisecond)
+		}
+	})
+	defer wg.Wait()
+	start := time.Now()
+	got := 0
+	for {
+		typ, flags, id, p, err := cl.frame()
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", got, err)
+		}
+		if typ == frameRSTStream || typ == frameGoAway {
+			t.Fatalf("after %d bytes: frame %d", got, typ)
+		}
+		if typ == frameData && id == 1 {
+			got += len(p)
+			if len(p) > 0 {
+				send(frames(func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer) {
+					_ = fr.WriteWindowUpdate(1, uint32(len(p)))
+				}))
+			}
+			if flags&flagEndStream != 0 {
+				break
+			}
+		}
+	}
+	if got != size {
+		t.Errorf("%d body bytes", got)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("the response took %v", took)
 	}
 }

@@ -19,12 +19,16 @@ import (
 // exchange.Front of the exchange, run by a worker. Streams are pooled by
 // their Server and reused.
 type stream struct {
-	s     *Server
-	c     *conn
-	id    uint32
-	x     exchange.Exchange
-	wake  chan struct{} // wakes the worker waiting on the stream (buffered 1)
-	timer *time.Timer   // bounds a wait (a small body, a closed window)
+	s  *Server
+	c  *conn
+	id uint32
+	x  exchange.Exchange
+	// rwake wakes a wait for the request body (the upload goroutine's,
+	// or the worker's for a small body), swake a wait to send (the
+	// worker's): both may wait at once. Each is buffered 1.
+	rwake chan struct{}
+	swake chan struct{}
+	timer *time.Timer // bounds a wait (a small body, a closed window)
 	bc    atomic.Pointer[backend.Conn]
 
 	// The request head, filled by the reader before the stream starts;
@@ -81,7 +85,7 @@ type rawField struct {
 }
 
 func newStream(s *Server) *stream {
-	st := &stream{s: s, wake: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
+	st := &stream{s: s, rwake: make(chan struct{}, 1), swake: make(chan struct{}, 1), timer: time.NewTimer(time.Hour)}
 	st.timer.Stop()
 	return st
 }
@@ -94,7 +98,11 @@ func (s *Server) acquire(c *conn, id uint32) *stream {
 	st.recvWin, st.sendWin = streamWindow, c.peerWin
 	st.remaining = -1
 	select {
-	case <-st.wake:
+	case <-st.rwake:
+	default:
+	}
+	select {
+	case <-st.swake:
 	default:
 	}
 	return st
@@ -133,10 +141,14 @@ func (st *stream) add(v []byte) span {
 
 func (st *stream) span(sp span) []byte { return st.hbuf[sp.a:sp.b:sp.b] }
 
-// wakeUp wakes the worker if it waits on the stream.
+// wakeUp wakes whoever waits on the stream: a change they check again.
 func (st *stream) wakeUp() {
 	select {
-	case st.wake <- struct{}{}:
+	case st.rwake <- struct{}{}:
+	default:
+	}
+	select {
+	case st.swake <- struct{}{}:
 	default:
 	}
 }
@@ -158,22 +170,23 @@ func (st *stream) cutLocked() {
 	st.wakeUp()
 }
 
-// wait waits, with the connection's lock released, until the stream is
-// woken or d (when > 0) has passed; it reports the latter.
-func (st *stream) wait(d time.Duration) bool {
+// wait waits on wake (rwake or swake), with the connection's lock
+// released, until the stream is woken or d (when > 0) has passed; it
+// reports the latter. Only the worker waits with a d (the timer is its).
+func (st *stream) wait(wake chan struct{}, d time.Duration) bool {
 	c := st.c
 	c.mu.Unlock()
 	timedOut := false
 	if d > 0 {
 		st.timer.Reset(d)
 		select {
-		case <-st.wake:
+		case <-wake:
 		case <-st.timer.C:
 			timedOut = true
 		}
 		st.timer.Stop()
 	} else {
-		<-st.wake
+		<-wake
 	}
 	c.mu.Lock()
 	return timedOut
@@ -357,7 +370,7 @@ func (st *stream) readSmallBody() error {
 	defer c.mu.Unlock()
 	for !st.remoteDone && !st.cut {
 		st.continueLocked()
-		if st.wait(st.x.Set.RequestTimeout) {
+		if st.wait(st.rwake, st.x.Set.RequestTimeout) {
 			return errBodyTimeout
 		}
 	}
@@ -478,7 +491,7 @@ func (st *stream) ReadBody(p []byte) (int, error) {
 			return 0, errGone
 		}
 		st.continueLocked()
-		st.wait(0)
+		st.wait(st.rwake, 0)
 	}
 }
 
@@ -653,7 +666,7 @@ func (st *stream) sendLocked(p []byte, end bool) error {
 			}
 			st.waitOut = true
 			c.waitOut++
-			timedOut := st.wait(c.set.FrontTimeout)
+			timedOut := st.wait(st.swake, c.set.FrontTimeout)
 			c.waitOut--
 			st.waitOut = false
 			if timedOut {
@@ -666,7 +679,7 @@ func (st *stream) sendLocked(p []byte, end bool) error {
 		if len(p) > 0 && n <= 0 {
 			c.flushLocked() // what is queued goes while the stream waits
 			st.waitWin = true
-			timedOut := st.wait(c.set.FrontTimeout)
+			timedOut := st.wait(st.swake, c.set.FrontTimeout)
 			st.waitWin = false
 			if timedOut {
 				return errGone
