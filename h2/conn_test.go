@@ -316,7 +316,15 @@ func TestRepeatedSettingsApplyInOrder(t *testing.T) {
 // keepalive_timeout gets GOAWAY(NO_ERROR) and is closed; one with a
 // stream open is not, however long the stream lasts.
 func TestIdleConnectionGoesAway(t *testing.T) {
-	ts := startServer(t, testOptions{plain: true, settings: func(s *listener.Settings) { s.KeepAliveTimeout = 200 * time.Millisecond }})
+	for _, plain := range []bool{true, false} {
+		t.Run(map[bool]string{true: "tcp", false: "tls"}[plain], func(t *testing.T) { testIdleConnectionGoesAway(t, plain) })
+	}
+}
+
+// testIdleConnectionGoesAway runs over TLS too: a read deadline that
+// passes while a stream is open leaves the *tls.Conn usable.
+func testIdleConnectionGoesAway(t *testing.T, plain bool) {
+	ts := startServer(t, testOptions{plain: plain, settings: func(s *listener.Settings) { s.KeepAliveTimeout = 200 * time.Millisecond }})
 	cl := ts.dial(t)
 	start := time.Now()
 	if goAway, code := cl.untilClosed(); !goAway || code != codeNo {
