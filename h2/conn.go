@@ -30,8 +30,9 @@ type conn struct {
 	m   *metrics.Listener // nil when the proxy keeps no metrics
 
 	// reader
-	rbuf     []byte
-	r, w     int // rbuf[r:w] read, not yet handled
+	rbuf     []byte // from the Server's pool while bytes are buffered; nil while the client is silent
+	r, w     int    // rbuf[r:w] read, not yet handled
+	tiny     [64]byte
 	dec      *decoder
 	block    []byte // the header block being received
 	hd       headerBlock
@@ -148,7 +149,6 @@ func (c *conn) serve() {
 	c.idleSince = time.Now()
 	c.mu.Unlock()
 	go c.writeLoop()
-	c.rbuf = make([]byte, 2*(maxFrame+frameHeaderLen))
 	var err error
 	defer func() {
 		if v := recover(); v != nil {
@@ -182,7 +182,10 @@ func (c *conn) readPreface() error {
 // stream, or that has no stream left once draining.
 var errIdle = errors.New("h2: connection idle")
 
-// fill reads until rbuf[r:w] holds n bytes.
+// fill reads until rbuf[r:w] holds n bytes. A connection waits for the
+// client with no read buffer of its own: the first bytes come into tiny,
+// and a buffer is taken from the pool once they are there (an idle HTTP/2
+// connection holds its TLS state, not a frame buffer).
 func (c *conn) fill(n int) error {
 	if c.w-c.r >= n {
 		return nil
@@ -192,7 +195,16 @@ func (c *conn) fill(n int) error {
 		c.r = 0
 	}
 	for c.w < n {
-		k, err := c.nc.Read(c.rbuf[c.w:])
+		var k int
+		var err error
+		if c.rbuf == nil {
+			if k, err = c.nc.Read(c.tiny[:]); k > 0 {
+				c.rbuf = c.s.getRead()
+				copy(c.rbuf, c.tiny[:k])
+			}
+		} else {
+			k, err = c.nc.Read(c.rbuf[c.w:])
+		}
 		if k > 0 {
 			c.w += k
 			if c.m != nil {
@@ -240,6 +252,10 @@ func (c *conn) stillWanted() bool {
 
 // readFrame reads and handles one frame.
 func (c *conn) readFrame() error {
+	if c.r == c.w && c.rbuf != nil { // all handled: the buffer goes back while the client is silent
+		c.s.putRead(c.rbuf)
+		c.rbuf, c.r, c.w = nil, 0, 0
+	}
 	if err := c.fill(frameHeaderLen); err != nil {
 		return err
 	}
@@ -341,6 +357,10 @@ func (c *conn) end(err error) {
 	<-c.writerDone
 	_ = c.nc.Close()
 	c.wg.Wait()
+	if c.rbuf != nil {
+		c.s.putRead(c.rbuf)
+		c.rbuf = nil
+	}
 }
 
 // abort closes the connection now (hard stop): the reader and the writer
@@ -724,6 +744,9 @@ func (c *conn) fragment(flags byte, p []byte) error {
 	h.active = false
 	if err := c.dec.decode(c.block); err != nil {
 		return &connError{codeCompression, err.Error()}
+	}
+	if cap(c.block) > 8<<10 {
+		c.block = nil // a large block's buffer is not kept
 	}
 	if h.connSpec {
 		return ErrMalformed

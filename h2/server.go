@@ -36,12 +36,13 @@ type Server struct {
 	lim   Limits
 	conns *sync.WaitGroup // the proxy's; counts the workers while they live
 
-	mu   sync.Mutex
-	open map[*conn]struct{}
-	quit chan struct{} // closed to end the idle workers (Drain, CloseAll)
-	pool sync.Pool     // *stream
-	work chan *stream
-	idle atomic.Int32 // workers waiting that no stream was promised to
+	mu    sync.Mutex
+	open  map[*conn]struct{}
+	quit  chan struct{} // closed to end the idle workers (Drain, CloseAll)
+	pool  sync.Pool     // *stream
+	reads sync.Pool     // *[readBufSize]byte, connections' read buffers
+	work  chan *stream
+	idle  atomic.Int32 // workers waiting that no stream was promised to
 }
 
 // Workers: the goroutine that served a stream waits a while for the next
@@ -61,8 +62,16 @@ func NewServer(env *exchange.Env, ln *listener.HTTP, lim Limits, conns *sync.Wai
 	s := &Server{env: env, ln: ln, lim: lim.withDefaults(), conns: conns,
 		open: map[*conn]struct{}{}, quit: make(chan struct{}), work: make(chan *stream)}
 	s.pool.New = func() any { return newStream(s) }
+	s.reads.New = func() any { return new([readBufSize]byte) }
 	return s
 }
+
+// readBufSize holds two frames of the largest size.
+const readBufSize = 2 * (maxFrame + frameHeaderLen)
+
+func (s *Server) getRead() []byte { return s.reads.Get().(*[readBufSize]byte)[:] }
+
+func (s *Server) putRead(b []byte) { s.reads.Put((*[readBufSize]byte)(b)) }
 
 // Serve serves an established TLS connection that negotiated "h2", with
 // served the certificate of its handshake, until it is closed. hdr, when

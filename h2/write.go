@@ -78,6 +78,9 @@ func (c *conn) writeLocked() bool {
 	}
 	c.mu.Lock()
 	c.writing = false
+	if cap(buf) > 256<<10 {
+		buf = nil // a burst's buffer is not kept
+	}
 	c.spare = buf[:0]
 	if err != nil {
 		// The client is gone or stalled past front_timeout: every
