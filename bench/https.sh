@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # HTTPS benchmark: Sluice against HAProxy and nginx terminating TLS, each
-# alone on one CPU, in front of the same origin, loaded by wrk over
-# loopback. Standalone; the same CPU layout as bench/run.sh.
+# alone on one CPU, in front of the same origin, loaded by wrk (HTTP/1.1)
+# and h2load (HTTP/2) over loopback. Standalone; the same CPU layout as
+# bench/run.sh.
 #
 #   bash bench/https.sh                # 3 rounds of 10 s runs
 #   bash bench/https.sh --quick        # 1 round of 5 s runs
 #   bash bench/https.sh --rounds 5 --duration 8
 #   bash bench/https.sh --only keepalive                # only this scenario
+#   bash bench/https.sh --only h2,h2c50                 # the HTTP/2 ones
 #   bash bench/https.sh --baseline REV --only keepalive # + Sluice built from git revision REV
 #
-# Scenarios (wrk -t1 -c50, HTTP/1.1 over TLS, ECDSA P-256 certificate):
-#   keep-alive   requests on 50 kept-alive TLS connections: req/s
-#   handshakes   "Connection: close": every request opens a new TCP
-#                connection with a full TLS handshake (wrk resumes no
-#                session), so req/s = full handshakes per second
+# Scenarios (ECDSA P-256 certificate):
+#   keepalive    wrk -t1 -c50, HTTP/1.1: requests on 50 kept-alive TLS
+#                connections: req/s
+#   handshakes   wrk -t1 -c50, HTTP/1.1, "Connection: close": every request
+#                opens a new TCP connection with a full TLS handshake (wrk
+#                resumes no session), so req/s = full handshakes per second
+#   h2           h2load -t1 -c10 -m10, HTTP/2 (ALPN h2): 10 connections, 10
+#                streams in flight on each: req/s
+#   h2c50        h2load -t1 -c50 -m1, HTTP/2: 50 connections, one stream in
+#                flight on each (a browser's page load, spread): req/s
 # CPU layout (needs 2 CPUs):
 #   CPU 0  the proxy under test (HAProxy nbthread 1, nginx worker_processes 1,
 #          Sluice GOMAXPROCS=1); only the one measured gets traffic
@@ -26,7 +33,7 @@ ROUNDS=3
 DURATION=10
 WARMUP=2
 BASE_PORT=19080
-ONLY=""     # comma-separated scenarios to run (keepalive, handshakes); "" = both
+ONLY=""     # comma-separated scenarios to run (keepalive, handshakes, h2, h2c50); "" = all
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 while [[ $# -gt 0 ]]; do
 	case "$1" in
@@ -36,19 +43,22 @@ while [[ $# -gt 0 ]]; do
 	--base-port) BASE_PORT="$2"; shift 2 ;;
 	--only) ONLY="$2"; shift 2 ;;
 	--baseline) BASELINE="$2"; shift 2 ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
-SCENARIOS=(keepalive handshakes)
+ALL_SCENARIOS=(keepalive handshakes h2 h2c50)
+SCENARIOS=("${ALL_SCENARIOS[@]}")
 if [[ -n "$ONLY" ]]; then
 	IFS=, read -r -a only_parts <<<"$ONLY"
-	for part in "${only_parts[@]}"; do
-		[[ $part == keepalive || $part == handshakes ]] ||
-			{ echo "--only takes a comma-separated list of keepalive, handshakes" >&2; exit 2; }
+	SCENARIOS=()
+	for s in "${ALL_SCENARIOS[@]}"; do
+		for part in "${only_parts[@]}"; do [[ $part == "$s" ]] && SCENARIOS+=("$s"); done
 	done
-	[[ " ${only_parts[*]} " == *" keepalive "* ]] || SCENARIOS=(handshakes)
-	[[ " ${only_parts[*]} " == *" handshakes "* ]] || SCENARIOS=(keepalive)
+	for part in "${only_parts[@]}"; do
+		[[ " ${ALL_SCENARIOS[*]} " == *" $part "* ]] ||
+			{ echo "--only takes a comma-separated list of ${ALL_SCENARIOS[*]}" >&2; exit 2; }
+	done
 fi
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -58,7 +68,7 @@ source "$REPO/bench/lib.sh"
 BASE_COMMIT=""
 [[ -z "$BASELINE" ]] || BASE_COMMIT=$(baseline_commit "$REPO" "$BASELINE")
 
-need_packages haproxy nginx wrk curl openssl util-linux
+need_packages haproxy nginx wrk curl openssl util-linux nghttp2-client
 ulimit -n 65536 2>/dev/null || true
 
 TMP="$(mktemp -d /tmp/sluice-https-bench.XXXXXX)"
@@ -117,7 +127,7 @@ nginx_conf "$TMP/origin" "server { listen 127.0.0.1:$ORIGIN backlog=4096; locati
 nginx_conf "$TMP/nginx" "
     upstream origin { server 127.0.0.1:$ORIGIN; keepalive 1024; }
     server {
-        listen 127.0.0.1:${PORT[nginx]} ssl backlog=4096;
+        listen 127.0.0.1:${PORT[nginx]} ssl http2 backlog=4096;
         ssl_certificate $TMP/cert.pem;
         ssl_certificate_key $TMP/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
@@ -141,7 +151,7 @@ defaults
     timeout client 60s
     timeout server 60s
 frontend fe
-    bind 127.0.0.1:${PORT[haproxy]} ssl crt $TMP/haproxy.pem alpn http/1.1
+    bind 127.0.0.1:${PORT[haproxy]} ssl crt $TMP/haproxy.pem alpn h2,http/1.1
     default_backend be
 backend be
     server origin 127.0.0.1:$ORIGIN
@@ -196,6 +206,7 @@ RAW="$TMP/results.tsv"
 : >"$RAW"
 STEP_SLACK=30 # seconds a wrk run may take beyond its nominal length
 run() { # round proxy scenario
+	case $3 in h2 | h2c50) run_h2 "$@"; return ;; esac
 	local url="https://127.0.0.1:${PORT[$2]}/" args=(-t1 -c50)
 	[[ $3 == handshakes ]] && args+=(-H "Connection: close")
 	# With a baseline, p99 too (--latency only adds the percentiles to wrk's output).
@@ -220,6 +231,31 @@ run() { # round proxy scenario
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" "$p99col" >>"$RAW"
 	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req, proxy CPU $pct%${p99:+, p99 $p99 ms} ${errs:+(errors: $errs)}"
 }
+# run_h2: the HTTP/2 scenarios, with h2load: a warm-up run of WARMUP
+# seconds, then a measured one of DURATION. p99 is not measured (h2load
+# gives no percentiles of request times).
+run_h2() { # round proxy scenario
+	local url="https://127.0.0.1:${PORT[$2]}/" args=(-t1 -c10 -m10)
+	[[ $3 == h2c50 ]] && args=(-t1 -c50 -m1)
+	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) h2load "${args[@]}" -D "${WARMUP}s" "$url" >/dev/null 2>&1 || true
+	local t0 t1 out rps reqs errs
+	t0=$(cpu_ticks "${PID[$2]}")
+	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) h2load "${args[@]}" -D "${DURATION}s" "$url" 2>&1) ||
+		die "h2load failed: $out"
+	t1=$(cpu_ticks "${PID[$2]}")
+	echo "$out" >"$TMP/h2load-$1-$2-$3.txt"
+	grep -q 'Application protocol: h2' <<<"$out" || die "$2 did not negotiate h2: $(head -20 <<<"$out")"
+	rps=$(awk '/^finished in/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^req\/s/) { v = $i; gsub(",", "", v); print v } }' <<<"$out")
+	reqs=$(awk '/^requests:/ { print $8 }' <<<"$out")
+	errs=$(awk '/^requests:/ && ($10 + $12 + $14) > 0 { printf "failed %d errored %d timeout %d", $10, $12, $14 }
+		/^status codes:/ { gsub(",", ""); if ($5 + $7 + $9 > 0) printf " non-2xx %d", $5 + $7 + $9 }' <<<"$out")
+	local cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+	local pct=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v d="$DURATION" 'BEGIN { printf "%.0f", 100 * t / hz / d }')
+	local p99col=""
+	[[ -z "$BASELINE" ]] || p99col=$'\t'
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" "$p99col" >>"$RAW"
+	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req, proxy CPU $pct% ${errs:+(errors: $errs)}"
+}
 for ((r = 1; r <= ROUNDS; r++)); do
 	# With a baseline, sluice and sluice-base run next to each other, which
 	# of the two first alternating with the rounds.
@@ -231,8 +267,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 echo
-echo "Sluice HTTPS benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS round(s) of wrk -t1 -c50 -d${DURATION}s, median over rounds"
-echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'); HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), $(go version | awk '{ print $3 }')"
+echo "Sluice HTTPS benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS round(s) of ${DURATION}s runs (wrk -t1 -c50; h2load -t1 -c10 -m10 and -c50 -m1), median over rounds"
+echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'); HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), $(h2load --version 2>&1 | head -1), $(go version | awk '{ print $3 }')"
 if [[ -n "$BASELINE" ]]; then
 	echo "sluice-base at $(git -C "$REPO" rev-parse --short "$BASE_COMMIT") (--baseline $BASELINE; built from git archive of it), the same configuration as sluice on its own port$([[ -z "$BASE_CONF_NOTE" ]] || echo ", without what its parser does not know: $(tr '\n' ' ' <<<"$BASE_CONF_NOTE")")"
 fi
@@ -243,8 +279,8 @@ function median(k,   n, i, j, t, a) { n = cnt[k]; for (i = 1; i <= n; i++) a[i] 
 { k = $2 SUBSEP $3; cnt[k]++; v[k, cnt[k]] = $4; cc[k] += $5; pc[k] += $7; if ($6 != "") err[k] = err[k] " " $6 }
 END {
 	printf "%-12s %-" pw "s %10s %7s %12s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "CPU µs/req", "×HAP", "proxy%"
-	split("keepalive handshakes", sc, " "); np = split(proxies, px, " ")
-	for (s = 1; s <= 2; s++) { hk = "haproxy" SUBSEP sc[s]; if (!cnt[hk]) continue; base = median(hk); cbase = cc[hk] / cnt[hk]
+	nsc = split("keepalive handshakes h2 h2c50", sc, " "); np = split(proxies, px, " ")
+	for (s = 1; s <= nsc; s++) { hk = "haproxy" SUBSEP sc[s]; if (!cnt[hk]) continue; base = median(hk); cbase = cc[hk] / cnt[hk]
 		for (p = 1; p <= np; p++) { k = px[p] SUBSEP sc[s]; if (!cnt[k]) continue; m = median(k); c = cc[k] / cnt[k]
 			printf "%-12s %-" pw "s %10.0f %6.2fx %12.1f %6.2fx %7.0f%s\n", (p == 1 ? sc[s] : ""), px[p], m, base ? m / base : 0, c, cbase ? c / cbase : 0, pc[k] / cnt[k], (err[k] ? "  errors:" err[k] : "") } }
 }' "$RAW"
@@ -271,13 +307,13 @@ if [[ -n "$BASELINE" ]]; then
 	$2 != "sluice" && $2 != "sluice-base" { next }
 	{ v[$2, $3, $1, "rps"] = $4; v[$2, $3, $1, "cpu"] = $5; v[$2, $3, $1, "p99"] = $8; seen[$1] = 1 }
 	END {
-		split("keepalive handshakes", sc, " "); split("rps p99 cpu", m, " ")
-		for (s = 1; s <= 2; s++) for (r in seen) for (i = 1; i <= 3; i++) {
+		nsc = split("keepalive handshakes h2 h2c50", sc, " "); split("rps p99 cpu", m, " ")
+		for (s = 1; s <= nsc; s++) for (r in seen) for (i = 1; i <= 3; i++) {
 			a = "sluice" SUBSEP sc[s] SUBSEP r SUBSEP m[i]; b = "sluice-base" SUBSEP sc[s] SUBSEP r SUBSEP m[i]
 			if ((a in v) && (b in v) && v[b] > 0) add(sc[s] SUBSEP m[i], v[a] / v[b])
 		}
 		printf "%-12s %-24s %-24s %-24s %s\n", "scenario", "req/s", "p99", "CPU us/req", "rounds"
-		for (s = 1; s <= 2; s++) {
+		for (s = 1; s <= nsc; s++) {
 			if (!cnt[sc[s] SUBSEP "rps"]) continue
 			printf "%-12s %-24s %-24s %-24s %d\n", sc[s], cell(sc[s] SUBSEP "rps"), cell(sc[s] SUBSEP "p99"), cell(sc[s] SUBSEP "cpu"), cnt[sc[s] SUBSEP "rps"]
 		}

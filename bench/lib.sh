@@ -7,12 +7,14 @@ die() { log "error: $*"; exit 1; }
 # need_packages PKG...: installs the Debian packages not yet there (root
 # only), keeping their services from starting (nginx's default site would
 # listen on 0.0.0.0:80) when no policy says so already. A package is there
-# when the command of the same name is; util-linux when taskset is.
+# when the command of the same name is; util-linux when taskset is,
+# nghttp2-client when h2load is.
 need_packages() {
 	local missing=() p cmd
 	for p in "$@"; do
 		cmd=$p
 		[[ $p == util-linux ]] && cmd=taskset
+		[[ $p == nghttp2-client ]] && cmd=h2load
 		[[ $p == testssl.sh ]] && { command -v testssl >/dev/null || command -v testssl.sh >/dev/null; } && continue
 		command -v "$cmd" >/dev/null || missing+=("$p")
 	done

@@ -1,26 +1,26 @@
-// Package h2 is the HTTP/2 front of https listeners. Each stream is handed,
-// as a protocol-neutral request, to the same pipeline as an HTTP/1.1
-// request (package exchange: the same decisions, header rewriting, backend
-// pools, answers and accounting), and what the pipeline gives back is
-// written as HTTP/2.
+// Package h2 is the HTTP/2 front of https listeners: a server of RFC 9113
+// over the decrypted TLS connection (package handshake did the handshake
+// and ALPN). Each stream is handed, as a protocol-neutral request, to the
+// same pipeline as an HTTP/1.1 request (package exchange: the same
+// decisions, header rewriting, backend pools, answers and accounting), and
+// what the pipeline gives back is written as HTTP/2 frames.
 //
-// The HTTP/2 protocol itself (framing, HPACK, flow control, stream limits,
-// GOAWAY) is the standard library's server (net/http), run over the
-// decrypted connection in its unencrypted-HTTP/2 mode: the TLS handshake
-// and ALPN are done by package handshake, and between the two sits a
-// guard that counts frame headers and closes connections that flood (see
-// Limits). docs/tls.md says why this server and what it refuses by itself.
+// A connection has three kinds of goroutines: the one that called Serve
+// reads and handles the client's frames (conn.go), a writer sends what is
+// queued for the client (write.go), and each stream's exchange runs in a
+// worker of the Server's (stream.go), a goroutine that served an earlier
+// stream when one waits. Streams and their exchanges are pooled: in steady
+// state a stream allocates nothing.
 package h2
 
 import (
-	"context"
 	"crypto/tls"
-	"log"
-	"log/slog"
+	"errors"
 	"net"
-	"net/http"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/exchange"
@@ -34,187 +34,215 @@ type Server struct {
 	env   *exchange.Env
 	ln    *listener.HTTP
 	lim   Limits
-	conns *sync.WaitGroup // the proxy's; counts the goroutines Server starts
+	conns *sync.WaitGroup // the proxy's; counts the workers while they live
 
-	mu   sync.Mutex
-	cur  *generation   // accepting connections; nil until the first one
-	gens []*generation // every generation not yet finished, cur included
+	mu    sync.Mutex
+	open  map[*conn]struct{}
+	quit  chan struct{} // closed to end the idle workers (Drain, CloseAll)
+	pool  sync.Pool     // *stream
+	reads sync.Pool     // *[readBufSize]byte, connections' read buffers
+	work  chan *stream
+	idle  atomic.Int32 // workers waiting that no stream was promised to
 }
 
-// generation is one net/http server with the listener feeding it; a
-// drained generation is never reused.
-type generation struct {
-	hs *http.Server
-	l  *chanListener
-}
+// Workers: the goroutine that served a stream waits a while for the next
+// one instead of ending, so that a stream is served on a stack that has
+// grown already and without a goroutine's start (see listener.Acceptor's
+// workers, the same scheme). At most MaxIdleWorkers wait per Server, each
+// for at most WorkerIdle.
+const (
+	MaxIdleWorkers = 256
+	WorkerIdle     = 10 * time.Second
+)
 
 // NewServer returns the HTTP/2 side of listener ln. conns counts the
-// goroutines it starts (serve loops, graceful shutdowns); the proxy waits
-// for it.
+// goroutines it starts that outlive a connection (its workers); the proxy
+// waits for it.
 func NewServer(env *exchange.Env, ln *listener.HTTP, lim Limits, conns *sync.WaitGroup) *Server {
-	return &Server{env: env, ln: ln, lim: lim.withDefaults(), conns: conns}
+	s := &Server{env: env, ln: ln, lim: lim.withDefaults(), conns: conns,
+		open: map[*conn]struct{}{}, quit: make(chan struct{}), work: make(chan *stream)}
+	s.pool.New = func() any { return newStream(s) }
+	s.reads.New = func() any { return new([readBufSize]byte) }
+	return s
 }
+
+// readBufSize holds two frames of the largest size.
+const readBufSize = 2 * (maxFrame + frameHeaderLen)
+
+func (s *Server) getRead() []byte { return s.reads.Get().(*[readBufSize]byte)[:] }
+
+func (s *Server) putRead(b []byte) { s.reads.Put((*[readBufSize]byte)(b)) }
 
 // Serve serves an established TLS connection that negotiated "h2", with
 // served the certificate of its handshake, until it is closed. hdr, when
 // not nil, is the client's PROXY protocol header (its source, when it has
 // addresses, is the client). It returns once the connection is closed and
-// the handlers of its streams are done.
+// the exchanges of its streams are done.
 func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, hdr *proxyproto.Header) {
-	c := newConn(tc, served, s.lim, s.ln.M)
+	st := tc.ConnectionState()
+	cl := exchange.Client{Conn: tc, Addr: peerAddr(tc), Cert: served, TLSVersion: st.Version, SNI: st.ServerName}
+	if hdr != nil {
+		cl.ProxyHeader = hdr
+		if hdr.HasAddrs() {
+			cl.Addr = netip.AddrPortFrom(hdr.Source.Addr().Unmap(), hdr.Source.Port())
+		}
+	}
+	s.serve(tc, tc.NetConn(), cl)
+}
+
+// serve serves nc (the decrypted stream of raw, or raw itself: tests and
+// benchmarks use plain connections), cl the client as exchanges see it.
+func (s *Server) serve(nc, raw net.Conn, cl exchange.Client) {
+	c := newConn(s, nc, raw, cl)
 	if lm := s.ln.M; lm != nil {
 		lm.ConnectionsAccepted.Inc()
 		lm.ConnectionsActive.Inc()
 		defer lm.ConnectionsActive.Dec()
 	}
-	if hdr != nil {
-		c.cl.ProxyHeader = hdr
-		if hdr.HasAddrs() {
-			c.cl.Addr = netip.AddrPortFrom(hdr.Source.Addr().Unmap(), hdr.Source.Port())
-		}
-	}
-	g := s.generation()
-	if g == nil || !g.l.deliver(c) {
-		c.Close()
+	if !s.track(c) {
+		_ = nc.Close()
 		return
 	}
-	<-c.done
-	c.streams.closeAndWait()
+	defer s.untrack(c)
+	c.serve()
 }
 
-// generation returns the accepting generation, starting one if needed;
-// nil while the listener is closing.
-func (s *Server) generation() *generation {
+// errPanic ends a connection whose frame loop panicked.
+var errPanic = errors.New("h2: panic in the frame loop")
+
+func (s *Server) track(c *conn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ln.Closing() {
-		return nil
+		return false
 	}
-	if s.cur != nil {
-		return s.cur
-	}
-	set := s.ln.Settings()
-	var protos http.Protocols
-	protos.SetUnencryptedHTTP2(true)
-	g := &generation{l: newChanListener(s.ln.Addr)}
-	g.hs = &http.Server{
-		Handler:        s,
-		Protocols:      &protos,
-		MaxHeaderBytes: set.Limits.MaxHeadBytes,
-		IdleTimeout:    set.KeepAliveTimeout,
-		HTTP2: &http.HTTP2Config{
-			MaxConcurrentStreams:          s.lim.MaxStreams,
-			MaxReadFrameSize:              maxFrame,
-			MaxDecoderHeaderTableSize:     64 << 10,
-			MaxEncoderHeaderTableSize:     64 << 10,
-			MaxReceiveBufferPerConnection: 1 << 20,
-			MaxReceiveBufferPerStream:     1 << 20,
-			WriteByteTimeout:              set.FrontTimeout,
-		},
-		ConnContext: func(ctx context.Context, nc net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, nc)
-		},
-		ErrorLog: log.New(logWriter{s.env.Log}, "", 0),
-	}
-	s.cur = g
-	s.gens = append(s.gens, g)
-	s.conns.Add(1)
-	go func() {
-		defer s.conns.Done()
-		_ = g.hs.Serve(g.l) // returns when the listener closes
-	}()
-	return g
+	s.open[c] = struct{}{}
+	return true
 }
 
-// Drain stops taking connections and sends GOAWAY on those open: streams
-// in flight finish, then each connection closes. It does not wait. A later
-// connection (the listener activated again) starts a new generation.
-func (s *Server) Drain() {
+func (s *Server) untrack(c *conn) {
 	s.mu.Lock()
-	g := s.cur
-	s.cur = nil
+	delete(s.open, c)
 	s.mu.Unlock()
-	if g == nil {
+}
+
+func (s *Server) snapshot() []*conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs := make([]*conn, 0, len(s.open))
+	for c := range s.open {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+// Drain sends GOAWAY on the open connections: streams in flight finish,
+// then each connection closes. Connections that come while the listener
+// is closing are refused. It does not wait.
+func (s *Server) Drain() {
+	for _, c := range s.snapshot() {
+		c.drain()
+	}
+	s.endIdleWorkers()
+}
+
+// CloseAll closes every connection and the backend connections of their
+// streams now (hard stop).
+func (s *Server) CloseAll() {
+	for _, c := range s.snapshot() {
+		c.abort()
+	}
+	s.endIdleWorkers()
+}
+
+// endIdleWorkers makes the workers waiting for a stream end.
+func (s *Server) endIdleWorkers() {
+	s.mu.Lock()
+	close(s.quit)
+	s.quit = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *Server) quitChan() chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.quit
+}
+
+// start runs st's exchange in a worker: one waiting, else a new one.
+func (s *Server) start(st *stream) {
+	if s.takeIdle() {
+		s.work <- st // the claimed worker takes it
 		return
 	}
 	s.conns.Add(1)
-	go func() {
-		defer s.conns.Done()
-		_ = g.hs.Shutdown(context.Background()) // sends GOAWAY, waits for the streams
-		s.forget(g)
-	}()
+	go s.worker(st)
 }
 
-// CloseAll closes every connection now (hard stop).
-func (s *Server) CloseAll() {
-	s.mu.Lock()
-	gens := append([]*generation(nil), s.gens...)
-	s.cur = nil
-	s.mu.Unlock()
-	for _, g := range gens {
-		_ = g.hs.Close()
-		s.forget(g)
-	}
-}
+// Handing a stream to an idle worker: idle counts the workers that wait
+// and to which no stream has been promised. start claims one (idle-1) and
+// sends, blocking: a worker that stops waiting takes itself out of idle
+// first, and when it finds idle at 0 every waiting worker has been
+// promised a stream, so it receives one before it goes.
 
-func (s *Server) forget(g *generation) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, x := range s.gens {
-		if x == g {
-			s.gens = append(s.gens[:i], s.gens[i+1:]...)
-			return
+func (s *Server) takeIdle() bool {
+	for {
+		n := s.idle.Load()
+		if n == 0 {
+			return false
+		}
+		if s.idle.CompareAndSwap(n, n-1) {
+			return true
 		}
 	}
 }
 
-type connKey struct{}
-
-// chanListener is the net.Listener a generation's server accepts from:
-// connections are handed to it after their TLS handshake.
-type chanListener struct {
-	addr   net.Addr
-	ch     chan net.Conn
-	closed chan struct{}
-	once   sync.Once
-}
-
-func newChanListener(addr string) *chanListener {
-	a, _ := net.ResolveTCPAddr("tcp", addr)
-	return &chanListener{addr: a, ch: make(chan net.Conn), closed: make(chan struct{})}
-}
-
-// deliver hands c to the server; false once the listener is closed.
-func (l *chanListener) deliver(c net.Conn) bool {
-	select {
-	case l.ch <- c:
-		return true
-	case <-l.closed:
-		return false
+func (s *Server) enterIdle() bool {
+	for {
+		n := s.idle.Load()
+		if n >= MaxIdleWorkers {
+			return false
+		}
+		if s.idle.CompareAndSwap(n, n+1) {
+			return true
+		}
 	}
 }
 
-func (l *chanListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.ch:
-		return c, nil
-	case <-l.closed:
-		return nil, net.ErrClosed
+// worker serves st, then the streams handed to it, until it has waited
+// WorkerIdle, MaxIdleWorkers others wait, or the Server ends its idle
+// workers. It holds a count in s.conns while it lives.
+func (s *Server) worker(st *stream) {
+	defer s.conns.Done()
+	var t *time.Timer
+	var armed time.Time
+	for {
+		st.run()
+		// The quit channel before Closing: Drain closes it after the
+		// listener is marked closing, so a worker sees one or the other.
+		quit := s.quitChan()
+		if s.ln.Closing() || !s.enterIdle() {
+			return
+		}
+		// The idle timer is armed again only when a tenth of WorkerIdle
+		// has passed, not for every stream: a worker ends after 0.9 to 1
+		// times WorkerIdle without one.
+		if now := time.Now(); t == nil {
+			t, armed = time.NewTimer(WorkerIdle), now
+		} else if now.Sub(armed) > WorkerIdle/10 {
+			t.Reset(WorkerIdle)
+			armed = now
+		}
+		select {
+		case st = <-s.work:
+			continue
+		case <-t.C:
+		case <-quit:
+		}
+		t.Stop()
+		if s.takeIdle() {
+			return
+		}
+		st = <-s.work // promised before this worker could leave
 	}
-}
-
-func (l *chanListener) Close() error {
-	l.once.Do(func() { close(l.closed) })
-	return nil
-}
-
-func (l *chanListener) Addr() net.Addr { return l.addr }
-
-// logWriter sends net/http's error log lines to the proxy's log at debug
-// level: they are about misbehaving clients.
-type logWriter struct{ log *slog.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.log.Debug("http2 server", "message", string(p))
-	return len(p), nil
 }

@@ -1,0 +1,255 @@
+package h2
+
+import (
+	"errors"
+
+	"golang.org/x/net/http2/hpack"
+)
+
+// decoder is an HPACK decoder (RFC 7541) for request header blocks. It
+// decodes a whole block at once and hands each field to emit as byte
+// slices of the block, of its dynamic table or of a scratch buffer, valid
+// until emit returns; once its buffers have grown it allocates nothing
+// (x/net's decoder makes a string of every literal). Huffman decoding is
+// x/net's.
+type decoder struct {
+	max  int        // the dynamic table size the server announced: the most an update may ask
+	size int        // the dynamic table's maximum size now
+	used int        // the size of its entries (RFC 7541 §4.1)
+	ents []dynEntry // a ring, the newest at head; one slot more than entries can fill
+	head int
+	n    int
+	huf  hufBuf
+	emit func(name, value []byte)
+}
+
+// dynEntry is one entry of the dynamic table: name then value in b, whose
+// capacity is kept when the slot is reused.
+type dynEntry struct {
+	b    []byte
+	nlen int
+}
+
+// hufBuf collects Huffman-decoded bytes.
+type hufBuf struct{ b []byte }
+
+func (h *hufBuf) Write(p []byte) (int, error) { h.b = append(h.b, p...); return len(p), nil }
+
+var (
+	errHPACKIndex   = errors.New("hpack: index out of the tables")
+	errHPACKInt     = errors.New("hpack: integer too large or truncated")
+	errHPACKString  = errors.New("hpack: string truncated")
+	errHPACKResize  = errors.New("hpack: dynamic table size update out of place or over the limit")
+	errHPACKHuffman = errors.New("hpack: invalid Huffman string")
+)
+
+func newDecoder(max int, emit func(name, value []byte)) *decoder {
+	return &decoder{max: max, size: max, ents: make([]dynEntry, max/32+1), emit: emit}
+}
+
+// decode decodes one whole header block.
+func (d *decoder) decode(p []byte) error {
+	first := true
+	for len(p) > 0 {
+		b := p[0]
+		var err error
+		switch {
+		case b&0x80 != 0: // indexed (§6.1)
+			var idx int
+			if idx, p, err = readInt(p, 7); err != nil {
+				return err
+			}
+			name, value, ok := d.at(idx)
+			if !ok {
+				return errHPACKIndex
+			}
+			d.emit(name, value)
+		case b&0xc0 == 0x40: // literal with incremental indexing (§6.2.1)
+			var name, value []byte
+			if name, value, p, err = d.literal(p, 6); err != nil {
+				return err
+			}
+			d.emit(name, value)
+			d.add(name, value)
+		case b&0xe0 == 0x20: // dynamic table size update (§6.3), only first
+			if !first {
+				return errHPACKResize
+			}
+			var v int
+			if v, p, err = readInt(p, 5); err != nil {
+				return err
+			}
+			if v > d.max {
+				return errHPACKResize
+			}
+			d.size = v
+			d.evict(0)
+			continue
+		default: // literal without indexing, never indexed (§6.2.2, §6.2.3)
+			var name, value []byte
+			if name, value, p, err = d.literal(p, 4); err != nil {
+				return err
+			}
+			d.emit(name, value)
+		}
+		first = false
+	}
+	return nil
+}
+
+// literal reads a literal field whose name index has an n-bit prefix.
+func (d *decoder) literal(p []byte, n uint) (name, value, rest []byte, err error) {
+	var idx int
+	if idx, p, err = readInt(p, n); err != nil {
+		return nil, nil, nil, err
+	}
+	d.huf.b = d.huf.b[:0]
+	nameAt := -1 // where a Huffman-coded name starts in d.huf.b
+	if idx > 0 {
+		var ok bool
+		if name, _, ok = d.at(idx); !ok {
+			return nil, nil, nil, errHPACKIndex
+		}
+	} else {
+		var huff bool
+		if name, huff, p, err = readString(p); err != nil {
+			return nil, nil, nil, err
+		}
+		if huff {
+			nameAt = 0
+			if _, err := hpack.HuffmanDecode(&d.huf, name); err != nil {
+				return nil, nil, nil, errHPACKHuffman
+			}
+		}
+	}
+	nameEnd := len(d.huf.b)
+	value, huff, p, err := readString(p)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if huff {
+		if _, err := hpack.HuffmanDecode(&d.huf, value); err != nil {
+			return nil, nil, nil, errHPACKHuffman
+		}
+		value = d.huf.b[nameEnd:] // taken after both: the buffer may have moved
+	}
+	if nameAt >= 0 {
+		name = d.huf.b[:nameEnd]
+	}
+	return name, value, p, nil
+}
+
+// readInt reads an integer with an n-bit prefix (§5.1).
+func readInt(p []byte, n uint) (int, []byte, error) {
+	if len(p) == 0 {
+		return 0, nil, errHPACKInt
+	}
+	max := 1<<n - 1
+	v := int(p[0]) & max
+	p = p[1:]
+	if v < max {
+		return v, p, nil
+	}
+	for shift := uint(0); ; shift += 7 {
+		if len(p) == 0 || shift > 21 { // beyond 2^28: no block is that large
+			return 0, nil, errHPACKInt
+		}
+		b := p[0]
+		p = p[1:]
+		v += int(b&0x7f) << shift
+		if b&0x80 == 0 {
+			return v, p, nil
+		}
+	}
+}
+
+// readString reads a string literal (§5.2): its bytes as sent, and
+// whether they are Huffman-coded.
+func readString(p []byte) (s []byte, huff bool, rest []byte, err error) {
+	if len(p) == 0 {
+		return nil, false, nil, errHPACKString
+	}
+	huff = p[0]&0x80 != 0
+	var n int
+	if n, p, err = readInt(p, 7); err != nil {
+		return nil, false, nil, err
+	}
+	if n > len(p) {
+		return nil, false, nil, errHPACKString
+	}
+	return p[:n:n], huff, p[n:], nil
+}
+
+// at returns the entry idx of the static or the dynamic table (§2.3.3).
+func (d *decoder) at(idx int) (name, value []byte, ok bool) {
+	switch {
+	case idx <= 0:
+		return nil, nil, false
+	case idx <= len(staticTable):
+		e := &staticTable[idx-1]
+		return e.name, e.value, true
+	}
+	i := idx - len(staticTable) - 1
+	if i >= d.n {
+		return nil, nil, false
+	}
+	e := &d.ents[(d.head-i+len(d.ents))%len(d.ents)]
+	return e.b[:e.nlen], e.b[e.nlen:], true
+}
+
+// add inserts a field into the dynamic table (§4.4): copied into the free
+// slot first (name may be an entry about to be evicted, whose bytes stay
+// until its slot is reused), then the oldest entries evicted for room.
+func (d *decoder) add(name, value []byte) {
+	sz := len(name) + len(value) + 32
+	if sz > d.size {
+		d.evict(d.size + 1) // empties the table; the field is not added
+		return
+	}
+	slot := (d.head + 1) % len(d.ents)
+	e := &d.ents[slot]
+	e.b = append(append(e.b[:0], name...), value...)
+	e.nlen = len(name)
+	d.evict(sz)
+	d.head = slot
+	d.n++
+	d.used += sz
+	if cap(e.b) > 4<<10 { // a large entry's buffer is not kept for the next
+		e.b = e.b[:len(e.b):len(e.b)]
+	}
+}
+
+// evict drops the oldest entries until room bytes fit within size.
+func (d *decoder) evict(room int) {
+	for d.n > 0 && d.used+room > d.size {
+		e := &d.ents[(d.head-d.n+1+len(d.ents))%len(d.ents)]
+		d.used -= len(e.b) + 32
+		d.n--
+	}
+}
+
+type staticEntry struct{ name, value []byte }
+
+// staticTable is RFC 7541's Appendix A.
+var staticTable = func() []staticEntry {
+	kv := [...][2]string{
+		{":authority", ""}, {":method", "GET"}, {":method", "POST"}, {":path", "/"}, {":path", "/index.html"},
+		{":scheme", "http"}, {":scheme", "https"}, {":status", "200"}, {":status", "204"}, {":status", "206"},
+		{":status", "304"}, {":status", "400"}, {":status", "404"}, {":status", "500"}, {"accept-charset", ""},
+		{"accept-encoding", "gzip, deflate"}, {"accept-language", ""}, {"accept-ranges", ""}, {"accept", ""},
+		{"access-control-allow-origin", ""}, {"age", ""}, {"allow", ""}, {"authorization", ""},
+		{"cache-control", ""}, {"content-disposition", ""}, {"content-encoding", ""}, {"content-language", ""},
+		{"content-length", ""}, {"content-location", ""}, {"content-range", ""}, {"content-type", ""},
+		{"cookie", ""}, {"date", ""}, {"etag", ""}, {"expect", ""}, {"expires", ""}, {"from", ""}, {"host", ""},
+		{"if-match", ""}, {"if-modified-since", ""}, {"if-none-match", ""}, {"if-range", ""},
+		{"if-unmodified-since", ""}, {"last-modified", ""}, {"link", ""}, {"location", ""}, {"max-forwards", ""},
+		{"proxy-authenticate", ""}, {"proxy-authorization", ""}, {"range", ""}, {"referer", ""}, {"refresh", ""},
+		{"retry-after", ""}, {"server", ""}, {"set-cookie", ""}, {"strict-transport-security", ""},
+		{"transfer-encoding", ""}, {"user-agent", ""}, {"vary", ""}, {"via", ""}, {"www-authenticate", ""},
+	}
+	t := make([]staticEntry, len(kv))
+	for i, f := range kv {
+		t[i] = staticEntry{name: []byte(f[0]), value: []byte(f[1])}
+	}
+	return t
+}()
