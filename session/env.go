@@ -22,6 +22,13 @@ type Env struct {
 	// microseconds; a goroutine's stack costs 4 KiB or more. Default
 	// DefaultParkAfter; negative never parks. Set before serving.
 	ParkAfter time.Duration
+	// LingerMax bounds the sessions that wait for a next request in their
+	// goroutine for up to ParkAfter: beyond it, a session waits 10 ms and
+	// then parks. Clients that pause briefly are served without
+	// parking, and a crowd of connections gone idle at once holds at most
+	// LingerMax stacks for long. Default DefaultLingerMax. Set before
+	// serving.
+	LingerMax int32
 
 	// Counters, read by status queries.
 	Panics atomic.Int64
@@ -29,9 +36,14 @@ type Env struct {
 	// Parks counts connections handed to the poller.
 	Parks atomic.Int64
 
-	park  *park.Poller // nil where parking is unsupported
-	heads sync.Pool    // *heads
+	lingering atomic.Int32 // sessions waiting for up to ParkAfter
+	park      *park.Poller // nil where parking is unsupported
+	heads     sync.Pool    // *heads
+	works     sync.Pool    // *work
 }
+
+// DefaultLingerMax is the default Env.LingerMax.
+const DefaultLingerMax = 256
 
 // DefaultParkAfter is the default Env.ParkAfter: clients that pause longer
 // than this between requests park.
@@ -40,13 +52,14 @@ const DefaultParkAfter = 100 * time.Millisecond
 // NewEnv returns an Env serving exchanges through x. It starts the
 // idle-connection poller where the system has one; Close stops it.
 func NewEnv(x *exchange.Env) *Env {
-	e := &Env{X: x, Log: x.Log, ParkAfter: DefaultParkAfter}
+	e := &Env{X: x, Log: x.Log, ParkAfter: DefaultParkAfter, LingerMax: DefaultLingerMax}
 	if p, err := park.New(); err == nil {
 		e.park = p
 	} else if err != park.ErrUnsupported {
 		x.Log.Warn("idle connections keep their goroutine", "error", err)
 	}
 	e.heads.New = func() any { return new(heads) }
+	e.works.New = func() any { return newWork(e) }
 	return e
 }
 

@@ -2,17 +2,16 @@ package session
 
 import (
 	"time"
-
-	"github.com/sluiceproxy/sluice/listener"
 )
 
 // Parking: a connection silent for longer than Env.ParkAfter between
 // requests leaves its goroutine and waits in the Env's poller (package
 // internal/park), so that an idle keep-alive connection costs no stack.
 // Three parties may end a parked state, and s.mu orders them: the poller's
-// wake (bytes arrived: serve again in a new goroutine), the idle timer
+// wake (bytes arrived: serve again in a new goroutine), its expiry
 // (keep-alive or request timeout: close) and a closer (the listener's
 // drain or hard stop, or the Reclaimer making room for a new connection).
+// The poller keeps the deadlines: a parked connection has no timer.
 // Whoever moves the state out of parked owns the session.
 
 // waker adapts a Session to park.Waker without exporting a method.
@@ -20,35 +19,40 @@ type waker Session
 
 func (w *waker) Wake() { (*Session)(w).resume() }
 
-// park hands an idle connection to the poller until deadline. It returns
-// nil when the connection is parked (the caller's goroutine must then leave
-// s alone), errClosing when the session was closed meanwhile, or the
-// poller's error (the caller keeps waiting itself).
+// Expire closes a connection that stayed parked until its deadline.
+func (w *waker) Expire() { (*Session)(w).closeParked() }
+
+// leaver is a connection that can leave the runtime's poller while parked
+// (sock.Stream).
+type leaver interface{ Leave() bool }
+
+// park hands an idle connection to the poller until deadline, when the
+// poller expires it. It returns nil when the connection is parked (the
+// caller's goroutine must then leave s alone), errClosing when the session
+// was closed meanwhile, or the poller's error (the caller keeps waiting
+// itself).
 func (s *Session) park(deadline time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.state.CompareAndSwap(idle, parked) {
 		return errClosing
 	}
-	k, err := s.env.park.Park(s.prc, (*waker)(s))
+	if l, ok := s.cl.Conn.(leaver); ok {
+		l.Leave() // no os.File or runtime poller entry while parked
+	}
+	k, err := s.env.park.ParkUntil(s.prc, (*waker)(s), deadline)
 	if err != nil {
 		s.state.Store(idle) // closers wait on s.mu, then see idle again
 		return err
 	}
 	s.parkKey = k
-	s.parkDeadline = listener.Mono(deadline)
-	if s.parkTimer == nil {
-		s.parkTimer = time.AfterFunc(time.Until(deadline), s.expire)
-	} else {
-		s.parkTimer.Reset(time.Until(deadline))
-	}
 	s.env.Parks.Add(1)
+	s.dropWork() // a wake waits for s.mu, then takes a work of its own
 	return nil
 }
 
-// unparkLocked stops the idle timer and the poller's watch. s.mu is held.
+// unparkLocked ends the poller's watch. s.mu is held.
 func (s *Session) unparkLocked() {
-	s.parkTimer.Stop()
 	s.env.park.Unpark(s.prc, s.parkKey)
 }
 
@@ -63,24 +67,13 @@ func (s *Session) resume() {
 	s.unparkLocked()
 	s.woken = true
 	s.mu.Unlock()
+	s.takeWork()
 	s.run()
 }
 
-// expire closes a connection that stayed parked until its deadline. The
-// timer is reused from park to park, so a late call from an earlier park
-// finds the deadline not reached and does nothing.
-func (s *Session) expire() {
-	s.closeParked(true)
-}
-
-// closeParked ends a parked session and reports whether it did; when
-// timedOut, only once its park deadline has passed.
-func (s *Session) closeParked(timedOut bool) bool {
+// closeParked ends a parked session and reports whether it did.
+func (s *Session) closeParked() bool {
 	s.mu.Lock()
-	if timedOut && listener.Mono(time.Now()) < s.parkDeadline {
-		s.mu.Unlock()
-		return false
-	}
 	if !s.state.CompareAndSwap(parked, done) {
 		s.mu.Unlock()
 		return false
@@ -103,7 +96,7 @@ func (s *Session) CloseIfIdle() bool {
 				return true
 			}
 		case parked:
-			if s.closeParked(false) {
+			if s.closeParked() {
 				return true
 			}
 		default:

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/internal/h1"
-	"github.com/sluiceproxy/sluice/internal/sock"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
 )
@@ -18,9 +17,9 @@ var errClosing = errors.New("session: listener closing")
 var errParked = errors.New("session: parked")
 
 // waitData waits until the client sends bytes, holding no buffer while it
-// waits, and reads them into a fresh buffer. A wait longer than the Env's
-// ParkAfter parks the connection (errParked): the goroutine must then
-// return without touching s.
+// waits, and reads them into a fresh buffer. A long wait parks the
+// connection (errParked, see idleWait): the goroutine must then return
+// without touching s.
 func (s *Session) waitData(deadline time.Time) error {
 	s.releaseBuf()
 	s.releaseHeads()
@@ -28,34 +27,7 @@ func (s *Session) waitData(deadline time.Time) error {
 	if s.ln.Closing() {
 		return errClosing
 	}
-	if s.rc != nil {
-		wait := deadline
-		// Right after a wake the bytes are there: read them before any
-		// deadline check could park the connection again.
-		canPark := s.env.park != nil && !s.woken && s.env.ParkAfter >= 0 && time.Until(deadline) > s.env.ParkAfter
-		s.woken = false
-		if canPark {
-			wait = time.Now().Add(s.env.ParkAfter)
-		}
-		if err := s.cl.Conn.SetReadDeadline(wait); err != nil {
-			return err
-		}
-		err := s.rawWait()
-		if err != nil && canPark && isTimeout(err) {
-			if parkErr := s.park(deadline); parkErr == nil {
-				return errParked
-			} else if parkErr == errClosing {
-				return parkErr
-			}
-			// The poller refused: wait here for the rest of the time.
-			if err = s.cl.Conn.SetReadDeadline(deadline); err == nil {
-				err = s.rawWait()
-			}
-		}
-		if err != nil {
-			return err
-		}
-	} else if err := s.readWait(deadline); err != nil {
+	if err := s.idleWait(deadline); err != nil {
 		return err
 	}
 	if !s.state.CompareAndSwap(idle, busy) {
@@ -64,39 +36,60 @@ func (s *Session) waitData(deadline time.Time) error {
 	return nil
 }
 
-// readWait waits in a plain Read, for connections without raw reads (TLS:
-// crypto/tls owns the reads). Where the socket below can be watched (prc),
-// a wait longer than ParkAfter parks the connection as the raw path does:
-// a Read that timed out with nothing has left no complete record inside
-// crypto/tls (a deadline is not a sticky error there), so bytes still to
-// come make the socket readable.
-func (s *Session) readWait(deadline time.Time) error {
-	wait := deadline
-	canPark := s.prc != nil && s.env.park != nil && s.env.ParkAfter >= 0 && time.Until(deadline) > s.env.ParkAfter
+// parkSoon is how long a waiting session keeps its goroutine before it
+// parks when LingerMax others already wait longer (see Env.LingerMax).
+const parkSoon = 10 * time.Millisecond
+
+// idleWait waits for the next request's first bytes until deadline. A
+// connection that can park (prc) waits in its goroutine for ParkAfter when
+// fewer than LingerMax others wait so, for parkSoon otherwise, then parks
+// in the poller until deadline: clients with short pauses are served
+// without a park, and many idle ones at once do not hold a stack each for
+// long. Under TLS, a Read that timed out with nothing has left no
+// complete record inside crypto/tls (a deadline is not a sticky error
+// there), so bytes still to come make the raw socket readable.
+func (s *Session) idleWait(deadline time.Time) error {
+	e := s.env
+	// Right after a wake the bytes are there: a raw read must get them
+	// before a deadline check could park the connection again (crypto/tls
+	// reads what it holds first).
+	canPark := s.prc != nil && e.park != nil && e.ParkAfter >= 0 && !(s.woken && s.rc != nil) &&
+		time.Until(deadline) > e.ParkAfter
 	s.woken = false
-	if canPark {
-		wait = time.Now().Add(s.env.ParkAfter)
+	if !canPark {
+		return s.readBy(deadline)
 	}
-	if err := s.cl.Conn.SetReadDeadline(wait); err != nil {
+	lingers := e.lingering.Add(1) <= e.LingerMax
+	wait := e.ParkAfter
+	if !lingers {
+		wait = min(wait, parkSoon)
+	}
+	err := s.readBy(time.Now().Add(wait))
+	e.lingering.Add(-1)
+	if err == nil || !isTimeout(err) {
 		return err
+	}
+	if parkErr := s.park(deadline); parkErr == nil {
+		return errParked
+	} else if parkErr == errClosing {
+		return parkErr
+	}
+	return s.readBy(deadline) // the poller refused: wait here
+}
+
+// readBy waits until deadline for bytes and reads them into a fresh
+// buffer; on an error it holds no buffer.
+func (s *Session) readBy(deadline time.Time) error {
+	if err := s.cl.Conn.SetReadDeadline(deadline); err != nil {
+		return err
+	}
+	if s.rc != nil {
+		return s.rawWait()
 	}
 	s.acquireBuf()
 	n, err := s.cl.Conn.Read(s.buf)
-	if n == 0 && err != nil && canPark && isTimeout(err) {
-		s.releaseBuf()
-		if parkErr := s.park(deadline); parkErr == nil {
-			return errParked
-		} else if parkErr == errClosing {
-			return parkErr
-		}
-		// The poller refused: wait here for the rest of the time.
-		if err = s.cl.Conn.SetReadDeadline(deadline); err != nil {
-			return err
-		}
-		s.acquireBuf()
-		n, err = s.cl.Conn.Read(s.buf)
-	}
 	if n == 0 && err != nil {
+		s.releaseBuf()
 		return err
 	}
 	s.w = n
@@ -118,23 +111,6 @@ func (s *Session) rawWait() error {
 	}
 	s.w = s.rawN
 	return nil
-}
-
-// rawRead is called by the poller: it tries a non-blocking read and gives
-// the buffer back when there is nothing to read, so a parked connection
-// holds no buffer.
-func (s *Session) rawRead(fd uintptr) bool {
-	s.acquireBuf()
-	n, again, err := sock.ReadFD(fd, s.buf)
-	if again {
-		s.releaseBuf()
-		return false
-	}
-	if err == io.EOF {
-		err = nil // rawWait reports n == 0 as io.EOF
-	}
-	s.rawN, s.rawErr = n, err
-	return true
 }
 
 // readHead reads and parses the next request head into s.hs.req and

@@ -9,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/exchange"
@@ -39,23 +38,22 @@ type Session struct {
 	release func()             // gives the connection's slot back; called once, by finish
 	set     *listener.Settings // settings of the request in progress
 
-	sock sock.Conn       // raw reads and writes, where ready (plain TCP on Linux)
-	rc   syscall.RawConn // nil where raw reads are unavailable
+	// work is what the session holds while it has a goroutine (raw I/O
+	// state, buffers, the request in progress); nil while parked, so that a
+	// parked connection keeps only this record. Its fields are promoted:
+	// s.buf is s.work.buf.
+	*work
+
+	rc syscall.RawConn // nil where raw reads are unavailable
 	// prc is the socket parking watches: rc, or under TLS the raw
 	// connection's (crypto/tls reads, the poller only watches); nil where
 	// the connection cannot park.
-	prc    syscall.RawConn
-	rawFn  func(uintptr) bool // s.rawRead, bound once
-	rawN   int
-	rawErr error
+	prc syscall.RawConn
 
 	state atomic.Int32
-	// mu orders the moves into and out of parked and guards the park
-	// fields below.
-	mu           sync.Mutex
-	parkKey      park.Key
-	parkTimer    *time.Timer // created at the first park, reused after
-	parkDeadline int64       // when a parked connection times out (listener.Mono)
+	// mu orders the moves into and out of parked and guards parkKey.
+	mu      sync.Mutex
+	parkKey park.Key
 	// idleSince is when the session last began to wait for a request
 	// (listener.Mono), for the listener's Reclaimer to find the longest
 	// waiting.
@@ -65,11 +63,6 @@ type Session struct {
 	// PROXY header, TLS certificate); cl.Conn is the connection.
 	cl exchange.Client
 
-	bufp *[]byte // the pooled buffer behind buf, nil when buf is not pooled
-	buf  []byte  // client read buffer; nil while parked
-	r, w int     // buf[r:w] is read but not yet consumed
-
-	hs *heads // the request in progress; nil between requests
 	// backendConn is the backend connection of the exchange in progress,
 	// so that a hard stop can cut it.
 	backendConn atomic.Pointer[backend.Conn]
@@ -126,14 +119,13 @@ func newSession(env *Env, ln *listener.HTTP, conn net.Conn, release func()) *Ses
 func serve(s *Session, hdr *proxyproto.Header) {
 	env, ln, conn, release := s.env, s.ln, s.cl.Conn, s.release
 	// Before Track: from then on the listener may close s from another
-	// goroutine (CloseIfIdle, Abort), which uses s.sock.
-	if s.sock.Init(conn) {
+	// goroutine (CloseIfIdle, Abort), which uses s.rc.
+	s.takeWork()
+	if s.sock.Ready() {
 		s.rc = s.sock.RawConn()
-		s.rawFn = s.rawRead
 	} else if sc, ok := conn.(syscall.Conn); ok {
 		if rc, err := sc.SyscallConn(); err == nil {
 			s.rc = rc
-			s.rawFn = s.rawRead
 		}
 	}
 	s.prc = s.rc
@@ -170,7 +162,7 @@ func (s *Session) run() {
 		if v := recover(); v != nil {
 			s.env.Panics.Add(1)
 			id := "none"
-			if s.hs != nil {
+			if s.work != nil && s.hs != nil {
 				id = string(s.hs.x.ID[:])
 			}
 			s.env.Log.Error("panic while serving a connection", "request_id", id,
@@ -190,8 +182,7 @@ func (s *Session) finish() {
 	s.state.Store(done)
 	s.closeConn()
 	s.ln.Untrack(s)
-	s.releaseBuf()
-	s.releaseHeads()
+	s.dropWork()
 	s.env.Active.Add(-1)
 	if lm := s.ln.M; lm != nil {
 		lm.ConnectionsActive.Dec()
@@ -285,21 +276,6 @@ func upgradeValue(hs []h1.Header) []byte {
 	return nil
 }
 
-func (s *Session) acquireBuf() {
-	if s.buf == nil {
-		s.bufp = s.env.getBuf()
-		s.buf = *s.bufp
-	}
-}
-
-func (s *Session) releaseBuf() {
-	if s.bufp != nil {
-		s.env.putBuf(s.bufp)
-	}
-	s.bufp, s.buf = nil, nil
-	s.r, s.w = 0, 0
-}
-
 // acquireHeads takes the per-request state from the pool.
 func (s *Session) acquireHeads() {
 	if s.hs == nil {
@@ -322,7 +298,9 @@ func (s *Session) releaseHeads() {
 // closeConn closes the client connection, sending its FIN first with a
 // raw call where it can (sock.Conn.Shutdown).
 func (s *Session) closeConn() {
-	s.sock.Shutdown()
+	if s.rc != nil {
+		sock.Shutdown(s.rc)
+	}
 	s.cl.Conn.Close()
 }
 

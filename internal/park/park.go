@@ -34,6 +34,16 @@ type Waker interface {
 	Wake()
 }
 
+// Expirer is a Waker whose park may end at a deadline (ParkUntil): when
+// the deadline passes before the connection is readable, Expire is called
+// instead of Wake, once, in a goroutine of its own. Expire and Wake are
+// exclusive: a park ends in one of them, or in Unpark. After either, the
+// owner calls Unpark before it parks the connection again.
+type Expirer interface {
+	Waker
+	Expire()
+}
+
 // Key identifies one Park of one connection, for Unpark.
 type Key uint64
 

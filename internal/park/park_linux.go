@@ -3,10 +3,12 @@
 package park
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,8 +27,12 @@ type Poller struct {
 
 	mu      sync.Mutex
 	next    Key
-	waiters map[Key]Waker
+	waiters map[Key]waiter
 	closed  bool
+	// timed holds the deadlines of ParkUntil, earliest first; the loop's
+	// wait ends at the first (the epoll file's read deadline). Guarded by
+	// mu.
+	timed deadlines
 	// ctl runs epoll_ctl(op, fd, &ev) into ctlErr; bound once so that
 	// Park and Unpark allocate no closure. Guarded by mu.
 	ctl    func(fd uintptr)
@@ -34,7 +40,15 @@ type Poller struct {
 	ev     unix.EpollEvent
 	ctlErr error
 
-	done chan struct{}
+	done  chan struct{}
+	epoch time.Time // origin of the deadlines' offsets (monotonic)
+}
+
+// waiter is one parked connection: what to wake, and where its deadline
+// sits in timed (-1 for none).
+type waiter struct {
+	w  Waker
+	at int
 }
 
 // New starts a Poller.
@@ -53,7 +67,8 @@ func New() (*Poller, error) {
 		f.Close()
 		return nil, fmt.Errorf("park: %w", err)
 	}
-	p := &Poller{epfd: epfd, file: f, rc: rc, next: 1, waiters: map[Key]Waker{}, done: make(chan struct{})}
+	p := &Poller{epfd: epfd, file: f, rc: rc, next: 1, waiters: map[Key]waiter{}, done: make(chan struct{}),
+		epoch: time.Now()}
 	p.ctl = func(fd uintptr) { p.ctlErr = unix.EpollCtl(p.epfd, p.op, int(fd), &p.ev) }
 	go p.loop()
 	return p, nil
@@ -63,6 +78,18 @@ func New() (*Poller, error) {
 // a new goroutine. Bytes already waiting count: they wake w at once. The
 // caller must not read c until woken or until it has called Unpark.
 func (p *Poller) Park(c Conn, w Waker) (Key, error) {
+	return p.park(c, w, time.Time{})
+}
+
+// ParkUntil is Park with a deadline: if c is not readable by then, w's
+// Expire is called (in a new goroutine) instead of its Wake, and the watch
+// ends. The Poller keeps the deadlines itself, so a parked connection
+// needs no timer of its own.
+func (p *Poller) ParkUntil(c Conn, w Expirer, deadline time.Time) (Key, error) {
+	return p.park(c, w, deadline)
+}
+
+func (p *Poller) park(c Conn, w Waker, deadline time.Time) (Key, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -80,7 +107,13 @@ func (p *Poller) Park(c Conn, w Waker) (Key, error) {
 	if p.ctlErr != nil {
 		return 0, fmt.Errorf("park: epoll_ctl add: %w", p.ctlErr)
 	}
-	p.waiters[k] = w
+	p.waiters[k] = waiter{w: w, at: -1}
+	if !deadline.IsZero() {
+		p.timed.push(p, k, int64(deadline.Sub(p.epoch)))
+		if p.timed.first() == k {
+			p.armLocked()
+		}
+	}
 	return k, nil
 }
 
@@ -90,7 +123,7 @@ func (p *Poller) Park(c Conn, w Waker) (Key, error) {
 func (p *Poller) Unpark(c Conn, k Key) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	delete(p.waiters, k)
+	p.forgetLocked(k)
 	if p.closed {
 		return
 	}
@@ -134,9 +167,13 @@ func (p *Poller) loop() {
 				p.dispatch(events[:n])
 			}
 		})
-		if err != nil {
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
 			return // closed
 		}
+		p.expire()
 	}
 }
 
@@ -146,9 +183,9 @@ func (p *Poller) dispatch(events []unix.EpollEvent) {
 	defer p.mu.Unlock()
 	for _, ev := range events {
 		k := Key(uint32(ev.Fd)) | Key(uint32(ev.Pad))<<32
-		if w, ok := p.waiters[k]; ok {
-			delete(p.waiters, k)
-			go w.Wake()
+		if wt, ok := p.waiters[k]; ok {
+			p.forgetLocked(k)
+			go wt.w.Wake()
 		}
 	}
 }

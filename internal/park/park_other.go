@@ -2,6 +2,8 @@
 
 package park
 
+import "time"
+
 // Poller is not available on this system; New returns ErrUnsupported.
 type Poller struct{}
 
@@ -10,6 +12,11 @@ func New() (*Poller, error) { return nil, ErrUnsupported }
 
 // Park returns ErrUnsupported.
 func (p *Poller) Park(c Conn, w Waker) (Key, error) { return 0, ErrUnsupported }
+
+// ParkUntil returns ErrUnsupported.
+func (p *Poller) ParkUntil(c Conn, w Expirer, deadline time.Time) (Key, error) {
+	return 0, ErrUnsupported
+}
 
 // Unpark does nothing.
 func (p *Poller) Unpark(c Conn, k Key) {}

@@ -40,7 +40,7 @@ type call struct {
 // connections) or the system has none; c then reads and writes through
 // nc.
 func (c *Conn) Init(nc net.Conn) bool {
-	c.nc = nc
+	c.nc, c.rc = nc, nil
 	sc, ok := nc.(syscall.Conn)
 	if !ok || !supported {
 		return false
@@ -50,9 +50,18 @@ func (c *Conn) Init(nc net.Conn) bool {
 		return false
 	}
 	c.rc = rc
-	c.readFn, c.writeReadFn, c.peekFn = c.rd.readOnce, c.rd.writeRead, c.rd.peek
-	c.writeFn = c.wr.write
+	if c.readFn == nil { // bound once: a Conn that is Init again allocates nothing
+		c.readFn, c.writeReadFn, c.peekFn = c.rd.readOnce, c.rd.writeRead, c.rd.peek
+		c.writeFn = c.wr.write
+	}
 	return true
+}
+
+// Clear drops the connection, so that c may be kept (pooled) for another
+// Init without holding on to it.
+func (c *Conn) Clear() {
+	c.nc, c.rc = nil, nil
+	c.rd, c.wr = call{}, call{}
 }
 
 // Ready reports whether c makes raw calls.
@@ -106,9 +115,12 @@ func (c *Conn) Write(p []byte) (int, error) {
 // ignored, since Close follows.
 func (c *Conn) Shutdown() {
 	if c.rc != nil {
-		_ = c.rc.Control(shutdownWrite)
+		Shutdown(c.rc)
 	}
 }
+
+// Shutdown is Conn.Shutdown on a connection's RawConn.
+func Shutdown(rc syscall.RawConn) { _ = rc.Control(shutdownWrite) }
 
 // Quiet reports, without waiting, whether the connection is open with
 // nothing to read: a peek at the socket finds no byte and no end of

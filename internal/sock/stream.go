@@ -41,10 +41,9 @@ type Stream struct {
 
 	// rdl and wdl are the read and write deadlines as offsets (see
 	// offset), 0 for none, for the bare calls. mu orders every change of
-	// the deadlines with joining, which hands rdt and wdt to the file.
+	// the deadlines with joining, which hands them to the file.
 	rdl, wdl atomic.Int64
 	mu       sync.Mutex
-	rdt, wdt time.Time
 	peer     netip.AddrPort
 	local    net.Addr // nil until known (a listener bound to a wildcard); under mu
 }
@@ -66,6 +65,15 @@ func offset(t time.Time) int64 {
 		return 0
 	}
 	return max(int64(t.Sub(epoch)), 1)
+}
+
+// deadline is the time of the deadline offset d: zero for none, a time
+// at or before epoch for one long past.
+func deadline(d int64) time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return epoch.Add(time.Duration(d))
 }
 
 // passed reports whether the deadline offset d is set and reached.
@@ -118,8 +126,8 @@ func (s *Stream) join() (*joined, error) {
 	rc, err := f.SyscallConn()
 	j := &joined{f: f, rc: rc}
 	if err == nil {
-		if err = f.SetReadDeadline(s.rdt); err == nil {
-			err = f.SetWriteDeadline(s.wdt)
+		if err = f.SetReadDeadline(deadline(s.rdl.Load())); err == nil {
+			err = f.SetWriteDeadline(deadline(s.wdl.Load()))
 		}
 	}
 	if err != nil {
@@ -284,21 +292,20 @@ func (s *Stream) SetDeadline(t time.Time) error {
 // RawConn's Read) fails with os.ErrDeadlineExceeded; zero means none. A
 // time in the past makes a Read in progress return.
 func (s *Stream) SetReadDeadline(t time.Time) error {
-	return s.setDeadline(t, &s.rdt, &s.rdl, (*os.File).SetReadDeadline)
+	return s.setDeadline(t, &s.rdl, (*os.File).SetReadDeadline)
 }
 
 // SetWriteDeadline is SetReadDeadline for writes.
 func (s *Stream) SetWriteDeadline(t time.Time) error {
-	return s.setDeadline(t, &s.wdt, &s.wdl, (*os.File).SetWriteDeadline)
+	return s.setDeadline(t, &s.wdl, (*os.File).SetWriteDeadline)
 }
 
-func (s *Stream) setDeadline(t time.Time, at *time.Time, off *atomic.Int64, set func(*os.File, time.Time) error) error {
+func (s *Stream) setDeadline(t time.Time, off *atomic.Int64, set func(*os.File, time.Time) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state.Load()&1 != 0 {
 		return &net.OpError{Op: "set", Net: "tcp", Err: net.ErrClosed}
 	}
-	*at = t
 	off.Store(offset(t))
 	if j := s.joined.Load(); j != nil {
 		return s.fileErr("set", set(j.f, t))
