@@ -28,6 +28,9 @@ func (p *proxy) control(o order.Order, id string) (err error, ok bool) {
 	case order.Shutdown:
 		p.stop = &o
 		return nil, true
+	case order.Upgrade:
+		return &order.FieldError{Field: "kind", Reason: "upgrade replaces a daemon's process (sluice start); " +
+			"a proxy run as a library has no binary to replace"}, true
 	case order.SubscribeEvents:
 		return &order.FieldError{Field: "kind", Reason: "events are streamed by proxy.Client.Subscribe " +
 			"(the command socket's subscribe_events does it)"}, true
