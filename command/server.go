@@ -57,8 +57,8 @@ type Server struct {
 	mu       sync.Mutex
 	closed   bool
 	detached bool // see Detach: the path is another process's now
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup // connection goroutines
+	conns    map[net.Conn]struct{}
+	wg       sync.WaitGroup // connection goroutines
 
 	closeOnce sync.Once
 	closeErr  error
