@@ -73,20 +73,26 @@ func ReadState(path string) (*order.State, error) {
 	if err != nil {
 		return nil, &order.FieldError{Field: "path", Reason: err.Error()}
 	}
+	return DecodeState(data, path)
+}
+
+// DecodeState decodes and checks a state as ReadState does; what names
+// where it comes from, for the errors.
+func DecodeState(data []byte, what string) (*order.State, error) {
 	var st order.State
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
-		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s is not a Sluice state file: %v", path, err)}
+		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s is not a Sluice state file: %v", what, err)}
 	}
 	if st.KeysOmitted {
 		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s is a state dump without its private keys "+
 			"(keys_omitted): its certificates cannot be loaded; use a file written by save_state (sluice state save), "+
-			"or a dump_state with with_keys (sluice state dump --with-keys)", path)}
+			"or a dump_state with with_keys (sluice state dump --with-keys)", what)}
 	}
 	if st.Version < order.MinStateVersion || st.Version > order.StateVersion {
 		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s has state version %d; this proxy reads versions %d to %d",
-			path, st.Version, order.MinStateVersion, order.StateVersion)}
+			what, st.Version, order.MinStateVersion, order.StateVersion)}
 	}
 	return &st, nil
 }

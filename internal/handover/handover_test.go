@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 // pair returns two connected Conns.
 func pair(t *testing.T) (*Conn, *Conn) {
 	t.Helper()
-	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
