@@ -15,7 +15,9 @@
 #
 #   bash bench/upgrade.sh [--upgrades N] [--interval S] [--rate R] [--only sluice,haproxy,nginx]
 #
-# Every process is bounded in time (the load runs N x S + 4 seconds, the
+# --upgrades 0 runs the load without any reload: what this machine's
+# noise alone gives (the longest gap, the slowest request).
+# Every process is bounded in time (the load runs max(N, 10) x S + 4 seconds, the
 # last tunnel ends within 8 s after) and stopped on exit; everything
 # listens on 127.0.0.1; files go to a temp dir, removed on exit unless
 # --keep. HAProxy, nginx and nginx's stream module are installed with
@@ -40,8 +42,8 @@ while (($#)); do
 	*) die "unknown argument $1" ;;
 	esac
 done
-[[ "$UPGRADES" =~ ^[1-9][0-9]*$ && "$INTERVAL" =~ ^[1-9][0-9]*$ && "$RATE" =~ ^[1-9][0-9]*$ ]] ||
-	die "--upgrades, --interval and --rate want positive integers"
+[[ "$UPGRADES" =~ ^[0-9]+$ && "$INTERVAL" =~ ^[1-9][0-9]*$ && "$RATE" =~ ^[1-9][0-9]*$ ]] ||
+	die "--upgrades wants a count, --interval and --rate positive integers"
 command -v go >/dev/null || die "go is not in PATH"
 IFS=, read -r -a PROXIES <<<"$ONLY"
 for p in "${PROXIES[@]}"; do
@@ -92,7 +94,9 @@ PIDS+=($!)
 HP=$(free_port) # the http listener of the proxy under load
 TP=$(free_port) # its tcp listener
 TUNNEL=8
-DURATION=$((UPGRADES * INTERVAL + 4))
+# The load lasts as long as 10 reloads at least, so that --upgrades 0 (no
+# reload: the noise of this machine) runs as long as the default.
+DURATION=$(((UPGRADES > 10 ? UPGRADES : 10) * INTERVAL + 4))
 
 # --- the proxies: start_X starts it, reload_X reloads it once (exit 0 when
 # the reload was accepted), stop_X stops what is left of it ---------------
@@ -251,15 +255,19 @@ for p in "${PROXIES[@]}"; do
 		-upload /upload -ws /ws -tcp "127.0.0.1:$TP" -tunnel "${TUNNEL}s" >"$TMP/logs/load-$p.log" 2>&1 &
 	LOAD=$!
 	PIDS+=($LOAD)
+	t0=$(date +%s.%N)
 	sleep 2
 	failed=0
-	for i in $(seq "$UPGRADES"); do
+	at=() # when each reload began, in the load's seconds
+	for ((i = 1; i <= UPGRADES; i++)); do
+		at+=("$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')")
 		if ! "reload_$p"; then
 			failed=$((failed + 1))
 			log "$p: reload $i failed"
 		fi
 		sleep "$INTERVAL"
 	done
+	((UPGRADES == 0)) || echo "reloads began at t=${at[*]}" >>"$TMP/logs/load-$p.log.at"
 	wait "$LOAD" || true
 	"stop_$p"
 	L="$TMP/logs/load-$p.log"
@@ -267,11 +275,12 @@ for p in "${PROXIES[@]}"; do
 	num() { sed -n "s/.*$1 \([0-9][0-9]*\).*/\1/p" <<<"$sum" | head -1; }
 	tun() { sed -n "s/^tunnels $1: done \([0-9]*\), broken \([0-9]*\)/\1 done, \2 broken/p" "$L"; }
 	broken=$(sed -n 's/^tunnels .*broken \([0-9]*\)$/\1/p' "$L" | awk '{ s += $1 } END { print s + 0 }')
-	gap=$(sed -n 's/^longest gap between new connections answered: \([^ ]*\).*/\1/p' "$L")
+	gap=$(sed -n 's/^longest gap between new connections answered: \([^ ]*\) (ending at \(t=[^)]*\)).*/\1 at \2/p' "$L")
 	slowest=$(sed -n 's/.*slowest request \([^,]*\),.*/\1/p' <<<"$sum")
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$UPGRADES" "$failed" "$(num requests)" "$(num failed)" \
 		"$(num 'connection')" "$gap" "$slowest" "$(tun upload)" "$(tun websocket)" "$(tun 'tcp stream')" "$broken" >>"$RESULTS"
-	log "$p: $(tr '\n' ' ' < <(grep -E '^(summary|longest|tunnels)' "$L"))"
+	[[ -e "$L.at" ]] && cat "$L.at" >>"$L"
+	log "$p: $(tr '\n' ' ' < <(grep -E '^(summary|longest|gaps|reloads|tunnels)' "$L"))"
 	if [[ $p == sluice ]] && { ((failed > 0)) || [[ "$(num failed)" != 0 ]] || ((broken > 0)); }; then SLUICE_BAD=1; fi
 done
 

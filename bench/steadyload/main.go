@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -56,6 +57,8 @@ type stats struct {
 	gap     time.Duration
 	gapAt   time.Time
 	start   time.Time
+	// longGaps are the first gaps over 50 ms, with when they ended.
+	longGaps []string
 }
 
 // answeredNew records a new-connection request answered now.
@@ -64,6 +67,9 @@ func (s *stats) answeredNew(now time.Time) {
 	defer s.mu.Unlock()
 	if !s.lastNew.IsZero() && now.Sub(s.lastNew) > s.gap {
 		s.gap, s.gapAt = now.Sub(s.lastNew), now
+	}
+	if g := now.Sub(s.lastNew); !s.lastNew.IsZero() && g > 50*time.Millisecond && len(s.longGaps) < 30 {
+		s.longGaps = append(s.longGaps, fmt.Sprintf("%v at t=%.2fs", g.Round(time.Millisecond), now.Sub(s.start).Seconds()))
 	}
 	if now.After(s.lastNew) {
 		s.lastNew = now
@@ -201,6 +207,9 @@ func main() {
 		st.slowConn.Round(time.Microsecond))
 	fmt.Printf("longest gap between new connections answered: %v (ending at t=%.1fs)\n",
 		st.gap.Round(time.Microsecond), st.gapAt.Sub(st.start).Seconds())
+	if len(st.longGaps) > 0 {
+		fmt.Printf("gaps over 50ms: %s\n", strings.Join(st.longGaps, ", "))
+	}
 	broken := int64(0)
 	for _, t := range tunnels {
 		fmt.Printf("tunnels %s: done %d, broken %d\n", t.name, t.done.Load(), t.broken.Load())

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +19,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/sluiceproxy/sluice/internal/handover"
 	"github.com/sluiceproxy/sluice/internal/testcert"
 )
 
@@ -500,4 +505,78 @@ func TestSocketActivation(t *testing.T) {
 	if !strings.Contains(string(logb), "socket activation") || strings.Contains(string(logb), "no listener uses is closed") {
 		t.Fatalf("log:\n%s", logb)
 	}
+}
+
+// TestTakeOverBadPeer: a process started as the new process of an upgrade
+// whose peer sends garbage, or a state it cannot load, stops with a clear
+// error and changes nothing: it neither binds the configuration's
+// listener nor creates the command socket.
+func TestTakeOverBadPeer(t *testing.T) {
+	dir := t.TempDir()
+	u := &upgradable{dir: dir, front: freePort(t)}
+	u.writeConfig(t, "127.0.0.1:1", "")
+	untouched := func() {
+		t.Helper()
+		if _, err := os.Lstat(filepath.Join(dir, "sluice.sock")); !os.IsNotExist(err) {
+			t.Fatalf("the command socket was created: %v", err)
+		}
+		ln, err := net.Listen("tcp", u.front)
+		if err != nil {
+			t.Fatalf("the listener's address was bound: %v", err)
+		}
+		ln.Close()
+	}
+
+	// Garbage on the handover socket.
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, theirs := os.NewFile(uintptr(pair[0]), "mine"), os.NewFile(uintptr(pair[1]), "theirs")
+	defer mine.Close()
+	cmd := exec.Command(binary, "start", "-c", "sluice.toml")
+	cmd.Dir, cmd.ExtraFiles = dir, []*os.File{theirs}
+	cmd.Env = append(os.Environ(), handover.EnvFD+"=3")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	theirs.Close()
+	mine.Write([]byte("\x00\x00\x00\x0cHELLO WORLD!"))
+	if err := cmd.Wait(); err == nil || !strings.Contains(errb.String(), "not a handover message") {
+		t.Fatalf("garbage: %v\n%s", err, errb.String())
+	}
+	untouched()
+
+	// A state of an unknown version: the peer hears why.
+	cmd = exec.Command(binary, "start", "-c", "sluice.toml")
+	cmd.Dir = dir
+	errb.Reset()
+	cmd.Stderr = &errb
+	conn, err := handover.Spawn(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	cs, err := net.ListenUnix("unix", &net.UnixAddr{Name: filepath.Join(dir, "other.sock"), Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	cf, _ := cs.File()
+	defer cf.Close()
+	offer := handover.Offer{PID: os.Getpid(), Deadline: time.Now().Add(10 * time.Second).UnixMilli(),
+		State: []byte(`{"version":99}`), CommandSocket: filepath.Join(dir, "other.sock")}
+	if err := conn.SendOffer(offer, nil, int(cf.Fd()), int(os.Stderr.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	var pe *handover.PeerError
+	if err := conn.Expect(handover.Ready, time.Now().Add(10*time.Second)); !errors.As(err, &pe) || !strings.Contains(pe.Msg, "state version 99") {
+		t.Fatalf("a state of version 99: %v", err)
+	}
+	if err := cmd.Wait(); err == nil {
+		t.Fatal("the process went on")
+	}
+	untouched()
 }
