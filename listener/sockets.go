@@ -244,16 +244,23 @@ func (s *Sockets) Unclaimed() []string {
 	return out
 }
 
-// Kept lists the service manager's sockets that no listener uses now.
+// Kept lists the service manager's sockets that no listener uses now
+// (no live socket is bound to the same address).
 func (s *Sockets) Kept() []string {
 	if s == nil {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	used := map[string]bool{}
+	for tl := range s.live {
+		used[tl.Addr().String()] = true
+	}
 	var out []string
 	for _, sp := range s.spare {
-		out = append(out, fmt.Sprintf("%s (bound to %s)", describe(Socket{Name: sp.name}, sp.f), sp.local))
+		if sp.kept && !used[sp.local.String()] {
+			out = append(out, fmt.Sprintf("%s (bound to %s)", describe(Socket{Name: sp.name}, sp.f), sp.local))
+		}
 	}
 	return out
 }

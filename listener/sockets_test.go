@@ -99,15 +99,26 @@ func TestSocketsMatchByAddress(t *testing.T) {
 	if got := tl.Addr().(*net.TCPAddr); got.Port != atoi(t, wildPort) || !got.IP.IsUnspecified() {
 		t.Fatalf("0.0.0.0:%s took %s", wildPort, got)
 	}
+	s.Forget(tl)
 	tl.Close()
 	other, err := s.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Forget(other)
 	other.Close()
 	if k := s.Kept(); len(k) != 2 || !strings.Contains(k[0], "web") {
-		t.Fatalf("kept: %v", k)
+		t.Fatalf("kept, none in use: %v", k)
 	}
+	inUse, err := s.Listen("localhost:" + port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k := s.Kept(); len(k) != 1 || !strings.Contains(k[0], "all") {
+		t.Fatalf("kept, web in use: %v", k)
+	}
+	s.Forget(inUse)
+	inUse.Close()
 	if left := s.Unclaimed(); len(left) != 0 {
 		t.Fatalf("kept sockets reported unclaimed: %v", left)
 	}
