@@ -71,21 +71,7 @@ func startUpgradable(t *testing.T, dir, backend, extra string) *upgradable {
 
 func (u *upgradable) writeConfig(t *testing.T, backend, extra string) {
 	t.Helper()
-	conf := fmt.Sprintf(`command_socket = "sluice.sock"
-shutdown_timeout = "10s"
-access_log = "off"
-%s
-[[listeners]]
-protocol = "http"
-address = %q
-
-[clusters.shop]
-frontends = [ { address = %q, hostname = "*" } ]
-backends = [ { id = "shop-1", address = %q } ]
-`, extra, u.front, u.front, backend)
-	if err := os.WriteFile(filepath.Join(u.dir, "sluice.toml"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeConfig(t, u.dir, u.front, backend, "access_log = \"off\"\n"+extra)
 }
 
 // pid is the pid the command socket's process reports (0 when none
