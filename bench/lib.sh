@@ -34,6 +34,15 @@ need_packages() {
 # port_free PORT: nothing listens on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# free_port: a port nothing listens on at 127.0.0.1, between 10000 and 29999.
+free_port() {
+	local p
+	while :; do
+		p=$((10000 + RANDOM % 20000))
+		port_free "$p" && { echo "$p"; return; }
+	done
+}
+
 # tree_pids PID: the process and its children (nginx master + workers).
 tree_pids() { echo "$1"; pgrep -P "$1" 2>/dev/null || true; }
 

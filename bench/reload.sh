@@ -38,14 +38,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-	local p
-	while :; do
-		p=$((10000 + RANDOM % 20000))
-		port_free "$p" && { echo "$p"; return; }
-	done
-}
-
 log "building into $TMP/bin"
 (cd "$REPO" && go build -o "$TMP/bin/" ./cmd/sluice ./bench/origin ./bench/steadyload)
 

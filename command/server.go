@@ -54,10 +54,11 @@ type Server struct {
 	ctx    context.Context // ends on Close; parent of every connection's
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup // connection goroutines
+	mu       sync.Mutex
+	closed   bool
+	detached bool // see Detach: the path is another process's now
+	conns    map[net.Conn]struct{}
+	wg       sync.WaitGroup // connection goroutines
 
 	closeOnce sync.Once
 	closeErr  error
@@ -77,7 +78,7 @@ func (s *Server) Serve(h Handler) error {
 	for {
 		c, err := s.ln.AcceptUnix()
 		if err != nil {
-			if s.isClosed() {
+			if s.isClosed() || s.isDetached() {
 				return nil
 			}
 			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
@@ -125,6 +126,12 @@ func (s *Server) untrack(c net.Conn) {
 	c.Close()
 }
 
+func (s *Server) isDetached() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.detached
+}
+
 func (s *Server) isClosed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -136,7 +143,8 @@ func (s *Server) isClosed() bool {
 // still written (within closeWriteGrace, for clients that do not read);
 // then every connection is closed. Close waits for the connections'
 // goroutines, so for running handlers to return, and removes the socket file
-// if it is still the one Listen created. Calling it again returns the first
+// if it is still the one Listen created (or Inherit took), unless the
+// server was detached. Calling it again returns the first
 // call's result. A handler must not call Close itself, since Close would
 // wait for it; a "shutdown" handler may start it on another goroutine and
 // return, and its answer is still sent.
@@ -152,8 +160,11 @@ func (s *Server) Close() error {
 		}
 		s.mu.Unlock()
 		err := s.ln.Close()
+		if s.isDetached() {
+			err = nil // closed by Detach already
+		}
 		s.wg.Wait()
-		if fi, serr := os.Lstat(s.path); serr == nil && os.SameFile(fi, s.info) {
+		if fi, serr := os.Lstat(s.path); serr == nil && os.SameFile(fi, s.info) && !s.isDetached() {
 			if rerr := os.Remove(s.path); rerr != nil && err == nil {
 				err = rerr
 			}

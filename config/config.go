@@ -56,6 +56,12 @@ type Config struct {
 	// finish before closing what remains. Key shutdown_timeout (a Sluice
 	// addition to SPEC §4); default 30s.
 	ShutdownGrace time.Duration
+	// UpgradeTimeout bounds a binary upgrade (sluice upgrade, SIGUSR2):
+	// the new process has that long to take the sockets and the state and
+	// say it serves, else it is killed and this one serves on. Key
+	// upgrade_timeout; default 10s; the upgrade order's --timeout
+	// overrides it.
+	UpgradeTimeout time.Duration
 	// Orders build the initial state in an empty proxy, in an order that
 	// satisfies every reference: add the listeners (inactive), the
 	// certificates, the clusters, the frontends and the backends, then
@@ -94,6 +100,7 @@ const (
 	DefaultMaxHeaderFields  = 100              // max_header_fields, fields of a request head
 	DefaultShutdownGrace    = 30 * time.Second // shutdown_timeout
 	DefaultResolveInterval  = 30 * time.Second // resolve_interval, of backend host names
+	DefaultUpgradeTimeout   = 10 * time.Second // upgrade_timeout, of a binary upgrade
 )
 
 // LevelTrace is the slog level of log_level = "trace".
@@ -180,6 +187,10 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.ResolveInterval = or(t.duration("resolve_interval"), DefaultResolveInterval)
 	cfg.ShutdownGrace = or(t.duration("shutdown_timeout"), DefaultShutdownGrace)
 	p.ShutdownGrace = cfg.ShutdownGrace
+	cfg.UpgradeTimeout = or(t.duration("upgrade_timeout"), DefaultUpgradeTimeout)
+	if cfg.UpgradeTimeout > order.MaxUpgradeTimeout {
+		t.errKey("upgrade_timeout", "%s is longer than %s", cfg.UpgradeTimeout, order.MaxUpgradeTimeout)
+	}
 
 	if v := t.get("access_log_format", kString); v != nil {
 		f, err := accesslog.ParseFormat(v.str)

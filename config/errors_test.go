@@ -79,6 +79,7 @@ var errCases = []errCase{
 	{"bad chain", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8443\", hostname = \"a.test\",\n  certificate = \"certs/shop.pem\", key = \"certs/shop.key\", certificate_chain = \"certs/shop.key\" } ]\n",
 		11, 79, []string{"certificate_chain", "PRIVATE KEY"}},
 	{"bad duration", "front_timeout = \"60 seconds\"\n", 1, 17, []string{"front_timeout", `"60 seconds" is not a duration`}},
+	{"upgrade timeout too long", "upgrade_timeout = \"11m\"\n", 1, 19, []string{"upgrade_timeout", "longer than 10m0s"}},
 	{"negative duration", "back_timeout = -5\n", 1, 16, []string{"back_timeout", "not a positive duration"}},
 	{"zero duration", "[[listeners]]\nprotocol = \"http\"\naddress = \"127.0.0.1:80\"\nconnect_timeout = \"0s\"\n", 4, 19,
 		[]string{"listeners[0].connect_timeout", "not a positive duration"}},

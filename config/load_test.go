@@ -51,6 +51,7 @@ func TestLoadFull(t *testing.T) {
 		{"MaxHeaderFields", cfg.Proxy.MaxHeaderFields, DefaultMaxHeaderFields},
 		{"ShutdownGrace", cfg.ShutdownGrace, time.Minute},
 		{"Proxy.ShutdownGrace", cfg.Proxy.ShutdownGrace, time.Minute},
+		{"UpgradeTimeout", cfg.UpgradeTimeout, 20 * time.Second},
 		{"Proxy.Listeners", len(cfg.Proxy.Listeners), 0},
 		{"PrometheusAddress", cfg.Metrics.PrometheusAddress, "127.0.0.1:9100"},
 		{"StatsdAddress", cfg.Metrics.StatsdAddress, ""},
@@ -103,7 +104,8 @@ func TestDefaults(t *testing.T) {
 	}
 	dir := filepath.Dir(path)
 	if cfg.CommandSocket != filepath.Join(dir, "sluice.sock") || cfg.SavedState != "" || cfg.AccessLog != "stdout" ||
-		cfg.LogLevel != slog.LevelInfo || cfg.ShutdownGrace != 30*time.Second || len(cfg.Orders) != 0 {
+		cfg.LogLevel != slog.LevelInfo || cfg.ShutdownGrace != 30*time.Second || len(cfg.Orders) != 0 ||
+		cfg.UpgradeTimeout != 10*time.Second {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	p := cfg.Proxy

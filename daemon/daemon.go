@@ -1,13 +1,19 @@
 // Package daemon runs Sluice as a process: it starts the proxy from a
 // configuration file, replays the saved state, serves the command socket,
-// and turns signals into soft and hard shutdowns. It is the composition root
-// of the `sluice start` command; the library itself is package proxy.
+// turns signals into soft and hard shutdowns, reloads and upgrades, and
+// speaks to the service manager (systemd readiness notification and socket
+// activation). It is the composition root of the `sluice start` command;
+// the library itself is package proxy.
+//
+// A binary upgrade (sluice upgrade, SIGUSR2) is this package's: the old
+// process starts the new binary and hands it every listening socket, the
+// state and the command socket (upgrade.go, over package handover); the
+// new process takes them instead of binding and of reading its
+// configuration file's objects (takeover.go). See docs/upgrade.md.
 package daemon
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -19,6 +25,8 @@ import (
 
 	"github.com/sluiceproxy/sluice/command"
 	"github.com/sluiceproxy/sluice/config"
+	"github.com/sluiceproxy/sluice/internal/systemd"
+	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 )
@@ -32,13 +40,43 @@ type Options struct {
 	// Ready, when set, is called once the proxy serves and the command
 	// socket accepts orders.
 	Ready func()
+	// Binary is the executable an upgrade starts when its order names
+	// none (SIGUSR2 included); default the running one's path
+	// (os.Executable), taken at start: a new version installed at that
+	// path is the one started.
+	Binary string
+}
+
+// daemon is one Run: what the command handlers, the signals and an
+// upgrade share.
+type daemon struct {
+	cfg    *config.Config
+	log    *slog.Logger
+	client *proxy.Client
+	srv    *command.Server
+	socks  *listener.Sockets
+	binary string
+
+	// orders is held for reading by every order that goes to the proxy
+	// and for writing by an upgrade while it hands the state over, so
+	// that no order is applied to a state already handed over.
+	orders sync.RWMutex
+	// upgrading is held by the upgrade under way (at most one).
+	upgrading sync.Mutex
+	// successor is the pid of the process this one handed over to; 0
+	// until then. Once set, orders are refused and the process drains.
+	successor atomic.Int64
+
+	wg sync.WaitGroup // goroutines of signals and upgrades
 }
 
 // Run serves until a shutdown order or a signal: the first SIGINT or
 // SIGTERM stops softly (in-flight requests finish within the grace period),
-// a second one stops at once. SIGHUP asks for a reload (see reload),
-// SIGUSR1 reopens the access log. It returns nil after a clean stop. The
-// command socket file is removed on every return.
+// a second one stops at once. SIGHUP reloads the configuration file,
+// SIGUSR1 reopens the access log, SIGUSR2 upgrades to the binary at the
+// same path. It returns nil after a clean stop. The command socket file is
+// removed on every return, except after an upgrade: the new process
+// serves it then.
 func Run(cfg *config.Config, o Options) error {
 	level := new(slog.LevelVar)
 	level.Set(cfg.LogLevel)
@@ -59,66 +97,98 @@ func Run(cfg *config.Config, o Options) error {
 	hup := make(chan os.Signal, 1) // SIGHUP: reload
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	usr2 := make(chan os.Signal, 1) // SIGUSR2: upgrade
+	signal.Notify(usr2, syscall.SIGUSR2)
+	defer signal.Stop(usr2)
 
-	srv, err := command.Listen(cfg.CommandSocket)
+	d := &daemon{cfg: cfg, log: logger, socks: &listener.Sockets{}, binary: o.Binary}
+	if d.binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			logger.Warn("upgrade: the running binary's path is unknown; sluice upgrade needs --binary", "error", err)
+		}
+		d.binary = exe
+	}
+
+	// Where the sockets and the state come from: the process this one
+	// replaces, or this process's own binds (with systemd's sockets).
+	up, err := d.takeOver()
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	if up != nil {
+		defer up.close()
+	}
+	fail := func(err error) error {
+		if up != nil {
+			up.fail(err)
+		}
+		return err
+	}
+	defer d.srv.Close()
 
 	pcfg := cfg.Proxy
 	pcfg.Logger, pcfg.LogLevel, pcfg.ShutdownGrace = logger, level, cfg.ShutdownGrace
 	pcfg.SavedState = cfg.SavedState // every order is on disk before its answer
-	obs, err := startObservers(cfg, logger)
+	pcfg.Sockets = d.socks
+	obs, err := startObservers(cfg, logger, d.socks)
 	if err != nil {
-		return err
+		return fail(err)
 	}
 	defer obs.close() // after the proxy: the last lines and counts go out
 	pcfg.Metrics, pcfg.AccessLog = obs.metrics, obs.accessLog
 	client, end := proxy.NewChannel(64)
+	d.client = client
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stopped := make(chan error, 1)
 	go func() { stopped <- proxy.Run(ctx, pcfg, end) }()
-	fail := func(err error) error {
+	stop := func(err error) error {
 		cancel()
 		<-stopped
-		return err
-	}
-
-	if err := initialState(ctx, cfg, client, logger); err != nil {
 		return fail(err)
 	}
 
-	var wg sync.WaitGroup
-	defer wg.Wait()
+	if up != nil {
+		err = up.applyState(ctx, d)
+	} else {
+		err = initialState(ctx, cfg, client, logger)
+	}
+	if err != nil {
+		return stop(err)
+	}
+	for _, s := range d.socks.Unclaimed() {
+		logger.Warn("an inherited socket no listener uses is closed", "socket", s)
+	}
+	for _, s := range d.socks.Kept() {
+		logger.Info("a socket of the service manager's waits for a listener on its address", "socket", s)
+	}
+	if up != nil {
+		if err := up.confirm(d); err != nil {
+			return stop(err)
+		}
+	}
+
 	var inFlight atomic.Int64 // orders being answered
-	wg.Add(1)
+	defer d.wg.Wait()
+	d.wg.Add(1)
 	go func() {
-		defer wg.Done()
-		_ = srv.Serve(func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
+		defer d.wg.Done()
+		_ = d.srv.Serve(func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 			inFlight.Add(1)
 			defer inFlight.Add(-1)
-			switch o := o.(type) { // long orders say they are under way
-			case order.SubscribeEvents:
-				return streamEvents(ctx, client, progress)
-			case order.LoadState:
-				progress("loading state from "+o.Path, nil)
-			case order.Shutdown:
-				if !o.Hard {
-					progress("stopping: no new connections; requests in flight finish", nil)
-				}
-			}
-			// The client's id goes on, so that the proxy's log names it.
-			resp, err := client.DoRequest(ctx, order.Request{ID: command.RequestID(ctx), Order: o})
-			if err != nil {
-				return order.Response{Status: order.StatusError, Message: "proxy unavailable: " + err.Error()}
-			}
-			return resp
+			return d.handle(ctx, o, progress)
 		})
 	}()
 
-	logger.Info("sluice started", "config", cfg.Path, "command_socket", cfg.CommandSocket)
+	if up != nil {
+		up.serving(d)
+		logger.Info("sluice started: took over from the old process", "old_pid", up.offer.PID,
+			"config", cfg.Path, "command_socket", d.srv.Path())
+	} else {
+		d.notify("READY=1\nSTATUS=serving")
+		logger.Info("sluice started", "config", cfg.Path, "command_socket", cfg.CommandSocket)
+	}
 	if o.Ready != nil {
 		o.Ready()
 	}
@@ -131,102 +201,56 @@ func Run(cfg *config.Config, o Options) error {
 			for deadline := time.Now().Add(2 * time.Second); inFlight.Load() > 0 && time.Now().Before(deadline); {
 				time.Sleep(5 * time.Millisecond)
 			}
-			srv.Close()
-			logger.Info("sluice stopped")
+			d.srv.Close()
+			if pid := d.successor.Load(); pid != 0 {
+				logger.Info("sluice stopped: the new process serves", "new_pid", pid)
+			} else {
+				logger.Info("sluice stopped")
+			}
 			return err
 		case <-reopen:
 			obs.reopen()
 		case sig := <-hup:
 			logger.Info("reload requested", "signal", sig.String(), "config", cfg.Path)
-			reload(ctx, cfg.Path, client, logger)
+			d.wg.Add(1)
+			go func() {
+				defer d.wg.Done()
+				d.reload(ctx)
+			}()
+		case sig := <-usr2:
+			logger.Info("upgrade requested", "signal", sig.String(), "binary", d.binary)
+			d.wg.Add(1)
+			go func() {
+				defer d.wg.Done()
+				_ = d.upgrade(ctx, order.Upgrade{}, func(string, *order.Content) {})
+			}()
 		case sig := <-sigs:
 			signals++
 			hard := signals > 1
 			logger.Info("signal received, shutting down", "signal", sig.String(), "hard", hard)
-			wg.Add(1)
+			d.stopping()
+			d.wg.Add(1)
 			id := "signal-" + sig.String()
 			go func() {
-				defer wg.Done()
+				defer d.wg.Done()
 				_, _ = client.DoRequest(ctx, order.Request{ID: id, Order: order.Shutdown{Hard: hard}})
 			}()
 		}
 	}
 }
 
-// reload makes the running proxy follow the configuration file at path
-// again (SIGHUP). For now it only reads the file: when it has errors they
-// are logged and nothing changes; when it loads, that is logged and nothing
-// changes either.
-//
-// TODO(reload): apply it: make the running state equal to the file's
-// objects (state.Diff of the running state and cfg.Orders' state) as one
-// all-or-nothing batch of orders through client (SPEC §8 "Reload").
-func reload(ctx context.Context, path string, client *proxy.Client, logger *slog.Logger) {
-	cfg, err := config.Load(path)
-	if err != nil {
-		logger.Error("reload failed: the configuration file has errors; nothing changed", "config", path, "error", err)
-		return
-	}
-	resp, err := client.DoRequest(ctx, order.Request{ID: "signal-hup", Order: order.Reload{Target: order.Requests(cfg.Orders)}})
-	switch {
-	case err != nil:
-		logger.Error("reload failed: the proxy is unavailable", "error", err)
-	case resp.Status == order.StatusError:
-		logger.Error("reload failed; nothing changed", "config", path, "error", resp.Message)
-	default:
-		logger.Info("reload applied", "config", path, "orders", len(resp.Content.Orders))
+// notify tells the service manager state (see package systemd); a
+// failure is logged.
+func (d *daemon) notify(state string) {
+	if err := systemd.Notify(state); err != nil {
+		d.log.Warn("systemd notification failed", "state", state, "error", err)
 	}
 }
 
-// streamEvents sends the proxy's events as "processing" answers until the
-// client goes away (ctx) or the proxy stops.
-func streamEvents(ctx context.Context, client *proxy.Client, progress command.Progress) order.Response {
-	events := client.Subscribe(ctx)
-	progress("subscribed to events", nil)
-	for ev := range events {
-		progress("", &order.Content{Event: &ev})
+// stopping tells the service manager this process stops, unless it handed
+// over: the new process is the service then.
+func (d *daemon) stopping() {
+	if d.successor.Load() == 0 {
+		d.notify("STOPPING=1")
 	}
-	if ctx.Err() != nil {
-		return order.Response{Status: order.StatusOK, Message: "unsubscribed"}
-	}
-	return order.Response{Status: order.StatusOK, Message: "the proxy stopped"}
-}
-
-// apply sends one order with the id and turns an error answer into an
-// error.
-func apply(ctx context.Context, c *proxy.Client, id string, o order.Order) error {
-	resp, err := c.DoRequest(ctx, order.Request{ID: id, Order: o})
-	if err != nil {
-		return err
-	}
-	if resp.Status == order.StatusError {
-		return errors.New(resp.Message)
-	}
-	return nil
-}
-
-// initialState gives the proxy its configuration at start. With a
-// saved_state that exists, that file is the state (load_state, one batch)
-// and the configuration file's objects are not applied: they were when the
-// state was first saved, and orders since then changed it; `sluice
-// reload` applies the file again on purpose. Otherwise the file's objects
-// seed the state, as one batch (a reload from nothing), which the proxy
-// then saves when saved_state is set.
-func initialState(ctx context.Context, cfg *config.Config, client *proxy.Client, logger *slog.Logger) error {
-	if cfg.SavedState != "" {
-		if _, err := os.Stat(cfg.SavedState); err == nil {
-			if err := apply(ctx, client, "saved-state", order.LoadState{Path: cfg.SavedState}); err != nil {
-				return fmt.Errorf("saved state %s: %w", cfg.SavedState, err)
-			}
-			logger.Info("the saved state is the state: the configuration file's objects are not applied "+
-				"(sluice reload applies them)", "saved_state", cfg.SavedState, "config", cfg.Path)
-			return nil
-		} else if !os.IsNotExist(err) {
-			return fmt.Errorf("saved state %s: %w", cfg.SavedState, err)
-		}
-	}
-	if err := apply(ctx, client, "config", order.Reload{Target: order.Requests(cfg.Orders)}); err != nil {
-		return fmt.Errorf("%s: %w", cfg.Path, err)
-	}
-	return nil
 }

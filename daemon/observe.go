@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/config"
+	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
 )
 
@@ -23,12 +24,17 @@ type observers struct {
 	metrics   *metrics.Registry // nil when [metrics] enabled = false
 	accessLog *accesslog.Logger // nil when access_log = "off"
 	http      *http.Server
+	socks     *listener.Sockets
+	promLn    *net.TCPListener // the Prometheus endpoint's socket
 	statsd    *metrics.Statsd
 	wg        sync.WaitGroup
 }
 
-func startObservers(cfg *config.Config, log *slog.Logger) (*observers, error) {
-	o := &observers{log: log}
+// startObservers opens the access log and the metrics exports; the
+// Prometheus endpoint's socket comes from socks, so that an upgrade hands
+// it over with the proxy's.
+func startObservers(cfg *config.Config, log *slog.Logger, socks *listener.Sockets) (*observers, error) {
+	o := &observers{log: log, socks: socks}
 	if cfg.AccessLog != "off" {
 		al, err := accesslog.New(accesslog.Config{Target: cfg.AccessLog, Format: cfg.AccessLogFormat,
 			OnError: func(err error) { log.Error("access log: lines are lost", "target", cfg.AccessLog, "error", err) }})
@@ -47,11 +53,12 @@ func startObservers(cfg *config.Config, log *slog.Logger) (*observers, error) {
 			o.close()
 			return nil, fmt.Errorf("metrics: %w", err)
 		}
-		ln, err := net.Listen("tcp", addr)
+		ln, err := socks.Listen(addr)
 		if err != nil {
 			o.close()
 			return nil, fmt.Errorf("metrics: prometheus_address: %w", err)
 		}
+		o.promLn = ln
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", h)
 		o.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -90,6 +97,7 @@ func (o *observers) reopen() {
 // close stops the exports and flushes the access log.
 func (o *observers) close() {
 	if o.http != nil {
+		o.socks.Forget(o.promLn)
 		o.http.Close()
 	}
 	o.wg.Wait()

@@ -127,8 +127,10 @@ func (l *HTTP) ByNode() string { return l.by }
 // Closing reports whether the listener is draining.
 func (l *HTTP) Closing() bool { return l.conns.Closing() }
 
-// Track adds an open connection; false when the listener is draining (the
-// caller then closes it).
+// Track adds an open connection; false when the listener was stopped hard
+// (the caller then closes it). A draining listener still takes it: a
+// connection accepted before the listener stopped accepting is answered
+// its first request (with Connection: close).
 func (l *HTTP) Track(c Conn) bool { return l.conns.Add(c) }
 
 // Untrack removes a closed connection.
@@ -145,13 +147,29 @@ func (l *HTTP) Snapshot() []Conn { return l.conns.Snapshot() }
 func (l *HTTP) Range(f func(Conn)) { l.conns.Range(f) }
 
 // Drain makes the listener's connections finish their exchanges in flight
-// and close; idle ones close at once. The proxy calls it when the listener
-// is removed or deactivated; it does not wait.
+// and close; those between requests close at once. A connection that has
+// not sent its first request yet is not closed (its client could not tell
+// that from a failure): it is answered, with Connection: close, when its
+// Conn tells the two apart (BetweenRequests). The proxy calls Drain when
+// the listener is removed or deactivated, and at a soft stop (an upgrade's
+// included); it does not wait.
 func (l *HTTP) Drain() {
 	l.conns.SetClosing(true)
 	for _, c := range l.conns.Snapshot() {
-		c.CloseIfIdle()
+		if b, ok := c.(BetweenRequests); ok {
+			b.CloseBetweenRequests()
+		} else {
+			c.CloseIfIdle()
+		}
 	}
+}
+
+// BetweenRequests is a Conn that tells a connection waiting for its next
+// request from one waiting for its first.
+type BetweenRequests interface {
+	// CloseBetweenRequests closes the connection if it is idle after at
+	// least one exchange, and reports whether it did.
+	CloseBetweenRequests() bool
 }
 
 // Reopen undoes Drain for a listener activated again.
@@ -160,7 +178,7 @@ func (l *HTTP) Reopen() { l.conns.SetClosing(false) }
 // CloseAll closes every connection, to the clients and to the backends,
 // now (hard stop).
 func (l *HTTP) CloseAll() {
-	for _, c := range l.conns.Snapshot() {
+	for _, c := range l.conns.Stop() {
 		c.Abort()
 	}
 }

@@ -5,7 +5,6 @@
 package listener
 
 import (
-	"context"
 	"errors"
 	"net"
 	"sync"
@@ -17,8 +16,10 @@ import (
 
 // Acceptor runs the accept loop of one listening socket.
 type Acceptor struct {
-	ln    net.Listener
-	sl    *sock.Listener // set by AcceptStreams: accept Streams instead of net.TCPConns
+	ln    *net.TCPListener
+	socks *Sockets        // where ln was opened; Close forgets it there
+	gate  <-chan struct{} // closed when the loop may accept (see Sockets.Hold)
+	sl    *sock.Listener  // set by AcceptStreams: accept Streams instead of net.TCPConns
 	slots *Slots
 	serve Handler
 	rel   func() // a.release, bound once
@@ -51,21 +52,23 @@ const (
 // may outlive its first goroutine while it waits without one).
 type Handler func(c net.Conn, release func())
 
-// Listen binds addr (TCP) and returns an Acceptor that will call serve for
-// each connection once Start is called. Each connection holds a slot of
-// slots and a count in conns until it calls release.
+// Listen opens a listening socket for addr with socks (an inherited one
+// for that address, else a new one bound to it; see Sockets) and returns
+// an Acceptor that will call serve for each connection once Start is
+// called (and, while socks holds its sockets, once it releases them).
+// Each connection holds a slot of slots and a count in conns until it
+// calls release. socks may be nil: addr is then bound.
 //
 // Accepted connections have TCP_NODELAY set (Go's default) and no TCP
 // keep-alive probes: every connection is bounded by the proxy's idle
 // timeouts instead, and the four setsockopt calls the probes cost per
 // connection are saved.
-func Listen(addr string, slots *Slots, conns *sync.WaitGroup, serve Handler) (*Acceptor, error) {
-	lc := net.ListenConfig{KeepAlive: -1}
-	ln, err := lc.Listen(context.Background(), "tcp", addr)
+func Listen(socks *Sockets, addr string, slots *Slots, conns *sync.WaitGroup, serve Handler) (*Acceptor, error) {
+	ln, err := socks.Listen(addr)
 	if err != nil {
 		return nil, err
 	}
-	a := &Acceptor{ln: ln, slots: slots, serve: serve, conns: conns,
+	a := &Acceptor{ln: ln, socks: socks, gate: socks.Gate(), slots: slots, serve: serve, conns: conns,
 		quit: make(chan struct{}), done: make(chan struct{}), work: make(chan net.Conn)}
 	a.rel = a.release
 	return a, nil
@@ -97,6 +100,13 @@ func (a *Acceptor) Start() { go a.loop() }
 
 func (a *Acceptor) loop() {
 	defer close(a.done)
+	if a.gate != nil {
+		select {
+		case <-a.gate:
+		case <-a.quit:
+			return
+		}
+	}
 	var backoff time.Duration
 	for {
 		// Accept, then take a slot: a full table is made room in (see
@@ -236,6 +246,7 @@ func (a *Acceptor) Close() {
 	if a.sl != nil {
 		a.sl.Close()
 	}
+	a.socks.Forget(a.ln)
 	a.ln.Close()
 	<-a.done
 }

@@ -30,7 +30,7 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 func TestWorkersReused(t *testing.T) {
 	var conns sync.WaitGroup
 	served := make(chan struct{}, 1000)
-	a, err := Listen("127.0.0.1:0", NewSlots(1000), &conns, func(c net.Conn, release func()) {
+	a, err := Listen(nil, "127.0.0.1:0", NewSlots(1000), &conns, func(c net.Conn, release func()) {
 		c.Close()
 		release()
 		served <- struct{}{}
@@ -77,7 +77,7 @@ func TestIdleWorkersBounded(t *testing.T) {
 	var started sync.WaitGroup
 	started.Add(burst)
 	gate := make(chan struct{})
-	a, err := Listen("127.0.0.1:0", NewSlots(1000), &conns, func(c net.Conn, release func()) {
+	a, err := Listen(nil, "127.0.0.1:0", NewSlots(1000), &conns, func(c net.Conn, release func()) {
 		started.Done()
 		<-gate // every connection is served at once
 		c.Close()
@@ -106,7 +106,7 @@ func TestIdleWorkersBounded(t *testing.T) {
 func TestBusyWorkerEndsAfterClose(t *testing.T) {
 	var conns sync.WaitGroup
 	started, finish := make(chan struct{}), make(chan struct{})
-	a, err := Listen("127.0.0.1:0", NewSlots(10), &conns, func(c net.Conn, release func()) {
+	a, err := Listen(nil, "127.0.0.1:0", NewSlots(10), &conns, func(c net.Conn, release func()) {
 		close(started)
 		<-finish
 		c.Close()

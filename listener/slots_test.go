@@ -55,7 +55,7 @@ func TestSlotsReclaim(t *testing.T) {
 		}
 		return 0
 	})
-	a, err := Listen("127.0.0.1:0", slots, &conns, h.serve)
+	a, err := Listen(nil, "127.0.0.1:0", slots, &conns, h.serve)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func TestSlotsBusyPause(t *testing.T) {
 	slots := NewSlots(1)
 	var asked atomic.Int32
 	slots.SetReclaim(func() int { asked.Add(1); return 0 })
-	a, err := Listen("127.0.0.1:0", slots, &conns, h.serve)
+	a, err := Listen(nil, "127.0.0.1:0", slots, &conns, h.serve)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,17 +50,19 @@ type CertificateInfo struct {
 
 // ProxyStatus is the proxy's running state.
 type ProxyStatus struct {
-	Version           string `json:"version"`
-	UptimeSeconds     int64  `json:"uptime_seconds"`
-	Listeners         int    `json:"listeners"`
-	ActiveListeners   int    `json:"active_listeners"`
-	Clusters          int    `json:"clusters"`
-	Frontends         int    `json:"frontends"`
-	Backends          int    `json:"backends"`
-	ActiveConnections int64  `json:"active_connections"`
-	ActiveTunnels     int64  `json:"active_tunnels"` // upgraded connections (WebSocket) open now
-	Requests          int64  `json:"requests"`
-	Panics            int64  `json:"panics"`
+	Version string `json:"version"`
+	// PID is the process's id: after an upgrade, the new process's.
+	PID               int   `json:"pid"`
+	UptimeSeconds     int64 `json:"uptime_seconds"`
+	Listeners         int   `json:"listeners"`
+	ActiveListeners   int   `json:"active_listeners"`
+	Clusters          int   `json:"clusters"`
+	Frontends         int   `json:"frontends"`
+	Backends          int   `json:"backends"`
+	ActiveConnections int64 `json:"active_connections"`
+	ActiveTunnels     int64 `json:"active_tunnels"` // upgraded connections (WebSocket) open now
+	Requests          int64 `json:"requests"`
+	Panics            int64 `json:"panics"`
 	// BackendsUp and BackendsDown count backends by health ("backoff"
 	// counts as up: it is retried soon).
 	BackendsUp   int `json:"backends_up"`

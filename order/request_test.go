@@ -38,6 +38,7 @@ func TestRequestJSONRoundTrip(t *testing.T) {
 		order.ListBackends{ClusterID: "c"}, order.ListCertificates{}, order.Status{}, order.DumpState{},
 		order.SaveState{Path: "s.json"}, order.LoadState{Path: "s.json"}, order.Shutdown{Hard: true},
 		order.SetLogLevel{Level: "debug"}, order.SubscribeEvents{}, order.Metrics{ClusterID: "c", BackendID: "b"},
+		order.Upgrade{Binary: "/usr/bin/sluice", Timeout: order.Duration(30 * time.Second)},
 		order.UpdateListener{Address: "127.0.0.1:80", FrontTimeout: order.Some(order.Duration(time.Minute)),
 			Answers: order.Some(map[string]string{"503": "x"}), HSTS: order.Some[*order.HSTS](nil)},
 		order.UpdateCluster{ID: "c", StickySession: order.Some(false), HealthCheck: order.Some(&order.HealthCheck{Rise: 2})},

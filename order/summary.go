@@ -67,6 +67,8 @@ func Summary(o Order) []any {
 		return []any{"level", o.Level}
 	case Shutdown:
 		return []any{"hard", o.Hard}
+	case Upgrade:
+		return append(optional("binary", o.Binary), optional("timeout", durationOrEmpty(o.Timeout))...)
 	case ListListeners, ListClusters, ListFrontends, Status, DumpState, SubscribeEvents:
 		return nil
 	}
@@ -144,4 +146,12 @@ func fieldSummary(v reflect.Value, out []any) []any {
 		}
 	}
 	return out
+}
+
+// durationOrEmpty is d as a string, or "" for zero.
+func durationOrEmpty(d Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return d.String()
 }

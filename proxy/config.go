@@ -7,6 +7,7 @@ import (
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/health"
+	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 )
@@ -17,6 +18,12 @@ type Config struct {
 	// Listeners are added (and activated when Active) before any order is
 	// read. A listener that fails to bind makes Run return an error.
 	Listeners []order.Listener
+	// Sockets, when set, is where listening sockets are opened: a
+	// listener takes the socket it holds for its address, inherited from
+	// the process this one replaces or from the service manager, and an
+	// upgrade finds every live socket there (see listener.Sockets). Nil
+	// binds every address.
+	Sockets *listener.Sockets
 
 	// MaxConnections bounds the client connections open at once across
 	// all listeners. A new connection past it makes room by closing

@@ -28,6 +28,9 @@ func (p *proxy) control(o order.Order, id string) (err error, ok bool) {
 	case order.Shutdown:
 		p.stop = &o
 		return nil, true
+	case order.Upgrade:
+		return &order.FieldError{Field: "kind", Reason: "upgrade replaces a daemon's process (sluice start); " +
+			"a proxy run as a library has no binary to replace"}, true
 	case order.SubscribeEvents:
 		return &order.FieldError{Field: "kind", Reason: "events are streamed by proxy.Client.Subscribe " +
 			"(the command socket's subscribe_events does it)"}, true
@@ -70,20 +73,31 @@ func ReadState(path string) (*order.State, error) {
 	if err != nil {
 		return nil, &order.FieldError{Field: "path", Reason: err.Error()}
 	}
+	st, err := DecodeState(data, path)
+	if err != nil {
+		return nil, &order.FieldError{Field: "path", Reason: err.Error()}
+	}
+	return st, nil
+}
+
+// DecodeState decodes and checks a state as ReadState does (the state an
+// upgrade hands over, say); what names where it comes from, in the
+// errors.
+func DecodeState(data []byte, what string) (*order.State, error) {
 	var st order.State
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&st); err != nil {
-		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s is not a Sluice state file: %v", path, err)}
+		return nil, fmt.Errorf("%s is not a Sluice state file: %v", what, err)
 	}
 	if st.KeysOmitted {
-		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s is a state dump without its private keys "+
+		return nil, fmt.Errorf("%s is a state dump without its private keys "+
 			"(keys_omitted): its certificates cannot be loaded; use a file written by save_state (sluice state save), "+
-			"or a dump_state with with_keys (sluice state dump --with-keys)", path)}
+			"or a dump_state with with_keys (sluice state dump --with-keys)", what)
 	}
 	if st.Version < order.MinStateVersion || st.Version > order.StateVersion {
-		return nil, &order.FieldError{Field: "path", Reason: fmt.Sprintf("%s has state version %d; this proxy reads versions %d to %d",
-			path, st.Version, order.MinStateVersion, order.StateVersion)}
+		return nil, fmt.Errorf("%s has state version %d; this proxy reads versions %d to %d",
+			what, st.Version, order.MinStateVersion, order.StateVersion)
 	}
 	return &st, nil
 }

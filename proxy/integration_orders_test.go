@@ -128,7 +128,9 @@ func TestInvalidOrders(t *testing.T) {
 		{order.Reload{Target: order.Requests([]order.Order{order.AddCluster{Cluster: order.Cluster{ID: "x"}},
 			order.AddBackend{Backend: order.Backend{ClusterID: "y", ID: "b", Address: "127.0.0.1:1"}}})}, "reload"},
 		{order.SubscribeEvents{}, "kind"}, // the library streams events with Client.Subscribe
-		{order.Metrics{}, "kind"},         // this proxy has no metrics registry
+		{order.Upgrade{}, "kind"},         // only a daemon has a binary to replace
+		{order.Upgrade{Timeout: -1}, "timeout"},
+		{order.Metrics{}, "kind"}, // this proxy has no metrics registry
 		{order.Metrics{ClusterID: "bad id"}, "metrics.cluster_id"},
 		{nil, "kind"},
 	} {
@@ -159,7 +161,7 @@ func TestInvalidOrders(t *testing.T) {
 		order.UpdateHTTPFrontend{}, order.UpdateHTTPSFrontend{}, order.UpdateTCPFrontend{},
 		order.ListBackends{}, order.ListCertificates{},
 		order.SaveState{}, order.LoadState{}, order.SetLogLevel{}, order.SubscribeEvents{}, order.Metrics{},
-		order.Reload{}} {
+		order.Reload{}, order.Upgrade{}} {
 		tried[k.Kind()] = true
 	}
 	for _, k := range order.Kinds() {

@@ -29,7 +29,7 @@ type socket struct {
 // listen opens a socket on addr, not accepting yet.
 func (p *proxy) listen(addr string) (*socket, error) {
 	s := &socket{}
-	a, err := listener.Listen(addr, p.slots, &p.conns, func(c net.Conn, release func()) {
+	a, err := listener.Listen(p.cfg.Sockets, addr, p.slots, &p.conns, func(c net.Conn, release func()) {
 		if s.serve == nil {
 			c.Close()
 			release()

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"os"
 	"strconv"
 	"time"
 
@@ -43,6 +44,7 @@ func (p *proxy) status() *order.ProxyStatus {
 	l, active, c, f, b := p.state.Counts()
 	st := &order.ProxyStatus{
 		Version:           Version,
+		PID:               os.Getpid(),
 		UptimeSeconds:     int64(time.Since(p.started).Seconds()),
 		Listeners:         l,
 		ActiveListeners:   active,

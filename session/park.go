@@ -84,6 +84,17 @@ func (s *Session) closeParked() bool {
 	return true
 }
 
+// CloseBetweenRequests is CloseIfIdle for a connection answered at least
+// once: a draining listener closes those, and lets a new connection send
+// its first request (answered with Connection: close); see
+// listener.HTTP.Drain.
+func (s *Session) CloseBetweenRequests() bool {
+	if !s.served.Load() {
+		return false
+	}
+	return s.CloseIfIdle()
+}
+
 // CloseIfIdle closes the connection if it is between requests, waiting in
 // its goroutine (which then ends the session) or parked (ended here). It
 // reports whether it did. A busy session is left to finish its exchange.

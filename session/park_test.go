@@ -131,7 +131,10 @@ func TestParkedConnectionTimesOut(t *testing.T) {
 }
 
 // TestDrainAndHardStopCloseParkedConnections: draining a listener or
-// closing it hard ends parked connections at once.
+// closing it hard ends parked keep-alive connections at once. A drain
+// leaves a new connection that has sent nothing yet: its first request is
+// answered, with Connection: close (its client could not tell a close
+// from a failure); a hard stop closes it too.
 func TestDrainAndHardStopCloseParkedConnections(t *testing.T) {
 	for _, hard := range []bool{false, true} {
 		t.Run(fmt.Sprintf("hard=%v", hard), func(t *testing.T) {
@@ -143,16 +146,32 @@ func TestDrainAndHardStopCloseParkedConnections(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer c.Close()
+				if resp := get(t, c, bufio.NewReader(c), "/"); resp.StatusCode != 200 {
+					t.Fatalf("status %d", resp.StatusCode)
+				}
 				conns = append(conns, c)
 			}
-			waitFor(t, "the connections to park", func() bool { return h.env.Parked() == 10 })
+			fresh, err := net.Dial("tcp", h.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fresh.Close()
+			waitFor(t, "the connections to park", func() bool { return h.env.Parked() == 11 })
 			if hard {
 				h.ln.CloseAll()
+				conns = append(conns, fresh)
 			} else {
 				h.ln.Drain()
 			}
 			for _, c := range conns {
 				expectClosed(t, c, 5*time.Second)
+			}
+			if !hard {
+				resp := get(t, fresh, bufio.NewReader(fresh), "/")
+				if resp.StatusCode != 200 || !resp.Close {
+					t.Fatalf("the new connection's first request during the drain: %d, close %v", resp.StatusCode, resp.Close)
+				}
+				expectClosed(t, fresh, 5*time.Second)
 			}
 			waitFor(t, "the sessions to end", func() bool { return h.ln.Conns() == 0 })
 			if p := h.env.Parked(); p != 0 {

@@ -24,7 +24,7 @@ func (s *Session) waitData(deadline time.Time) error {
 	s.releaseBuf()
 	s.releaseHeads()
 	s.state.Store(idle)
-	if s.ln.Closing() {
+	if s.ln.Closing() && !s.first { // a new connection gets its first request answered
 		return errClosing
 	}
 	if err := s.idleWait(deadline); err != nil {

@@ -76,6 +76,9 @@ type Session struct {
 
 	woken bool // the poller just woke the session: do not park before reading
 	first bool // no request was read yet
+	// served is !first for other goroutines (a drain: see
+	// CloseBetweenRequests).
+	served atomic.Bool
 	// keep is the fate the response head announced: the connection serves
 	// another request.
 	keep bool
@@ -222,6 +225,7 @@ func (s *Session) loop() (isParked bool) {
 			return isParked
 		}
 		s.first = false
+		s.served.Store(true)
 		if !s.exchange() || s.ln.Closing() {
 			return false
 		}

@@ -100,7 +100,7 @@ func (l *Listener) Reopen() { l.conns.SetClosing(false) }
 // CloseAll closes every session's client and backend connections now
 // (hard stop).
 func (l *Listener) CloseAll() {
-	for _, s := range l.conns.Snapshot() {
+	for _, s := range l.conns.Stop() {
 		s.abort()
 	}
 }

@@ -4,6 +4,10 @@
 //
 //	origin -listen 127.0.0.1:8080
 //
+// Two paths serve the long exchanges of bench/upgrade.sh: /upload reads
+// the whole request body and answers 200 "N bytes"; /ws is a WebSocket
+// that echoes every message until the client closes.
+//
 // run.sh uses nginx as the origin by default (it costs less CPU per request
 // on the CPU the origin shares with wrk); this program is the fallback when
 // nginx is not wanted (run.sh --origin go).
@@ -12,11 +16,14 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net"
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 var body = []byte("hello, world\n")
@@ -31,6 +38,14 @@ func main() {
 	}
 	srv := &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch r.URL.Path {
+			case "/upload":
+				upload(w, r)
+				return
+			case "/ws":
+				echo(w, r)
+				return
+			}
 			h := w.Header()
 			// Set the map directly: canonical keys, no allocation per call
 			// beyond the slices.
@@ -45,4 +60,36 @@ func main() {
 	}
 	fmt.Printf("origin ready: listen=%s\n", ln.Addr())
 	log.Fatal(srv.Serve(ln))
+}
+
+// upload reads the body whole and says how long it was.
+func upload(w http.ResponseWriter, r *http.Request) {
+	n, err := io.Copy(io.Discard, r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	fmt.Fprintf(w, "%d bytes", n)
+}
+
+// echo is a WebSocket that sends every message back.
+func echo(w http.ResponseWriter, r *http.Request) {
+	c, err := websocket.Accept(w, r, nil)
+	if err != nil {
+		return
+	}
+	defer c.CloseNow()
+	ctx := r.Context()
+	for {
+		typ, msg, err := c.Read(ctx)
+		if err != nil {
+			if websocket.CloseStatus(err) == websocket.StatusNormalClosure {
+				c.Close(websocket.StatusNormalClosure, "")
+			}
+			return
+		}
+		if err := c.Write(ctx, typ, msg); err != nil {
+			return
+		}
+	}
 }

@@ -11,8 +11,16 @@
 // ("t=…s ok=… failed=…") and a summary at the end: requests sent, failed
 // (with the first errors), those sent again on a new connection after the
 // proxy closed their idle keep-alive connection, the longest time a request
-// took and the longest connect. It exits 1 when any request failed.
+// took and the longest connect, and the longest gap between two new
+// connections answered (while a proxy accepts, about a millisecond at
+// 2 000 requests per second; a proxy that stops accepting for a while
+// shows it here). It exits 1 when any request failed.
 // SIGINT or SIGTERM ends the run early, with the summary.
+//
+// With -upload, -ws or -tcp it also runs long exchanges (see tunnels.go),
+// one of each at a time, each lasting -tunnel: a slow upload, a
+// WebSocket echoing a message every 50 ms, a TCP stream echoing 1 KiB
+// every 50 ms; a broken one fails the run too.
 package main
 
 import (
@@ -25,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -42,6 +51,29 @@ type stats struct {
 	errs     map[string]int
 	slowest  time.Duration
 	slowConn time.Duration // the longest connect
+	// lastNew is when the last new-connection request was answered;
+	// gap the longest time between two of them, which ended at gapAt.
+	lastNew time.Time
+	gap     time.Duration
+	gapAt   time.Time
+	start   time.Time
+	// longGaps are the first gaps over 50 ms, with when they ended.
+	longGaps []string
+}
+
+// answeredNew records a new-connection request answered now.
+func (s *stats) answeredNew(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.lastNew.IsZero() && now.Sub(s.lastNew) > s.gap {
+		s.gap, s.gapAt = now.Sub(s.lastNew), now
+	}
+	if g := now.Sub(s.lastNew); !s.lastNew.IsZero() && g > 50*time.Millisecond && len(s.longGaps) < 30 {
+		s.longGaps = append(s.longGaps, fmt.Sprintf("%v at t=%.2fs", g.Round(time.Millisecond), now.Sub(s.start).Seconds()))
+	}
+	if now.After(s.lastNew) {
+		s.lastNew = now
+	}
 }
 
 func (s *stats) fail(err string) {
@@ -68,13 +100,18 @@ func main() {
 	keepalive := flag.Int("keepalive", 20, "keep-alive connections carrying half the rate")
 	duration := flag.Duration("duration", 60*time.Second, "how long to run")
 	timeout := flag.Duration("timeout", 10*time.Second, "bound on one request")
+	uploadPath := flag.String("upload", "", "path of a slow upload, one at a time (the origin answers \"N bytes\")")
+	uploadBytes := flag.Int64("upload-bytes", 4<<20, "bytes of each upload")
+	wsPath := flag.String("ws", "", "path of a WebSocket echo, one at a time")
+	tcpAddr := flag.String("tcp", "", "address of a TCP listener in front of an echo origin: one stream at a time")
+	tunnel := flag.Duration("tunnel", 8*time.Second, "how long each upload, WebSocket and TCP stream lasts")
 	flag.Parse()
 	if *rate < 2 || *keepalive < 1 {
 		fmt.Fprintln(os.Stderr, "steadyload: -rate must be at least 2 and -keepalive at least 1")
 		os.Exit(2)
 	}
 
-	st := &stats{errs: map[string]int{}}
+	st := &stats{errs: map[string]int{}, start: time.Now()}
 	stop := make(chan struct{})
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -127,6 +164,26 @@ func main() {
 			}()
 		}
 	}()
+	// The long exchanges.
+	var tunnels []*tunnelStats
+	long := func(name string, session func() error) {
+		t := &tunnelStats{name: name}
+		tunnels = append(tunnels, t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			again(stop, t, session)
+		}()
+	}
+	if *uploadPath != "" {
+		long("upload", func() error { return upload(*addr, *host, *uploadPath, *uploadBytes, *tunnel) })
+	}
+	if *wsPath != "" {
+		long("websocket", func() error { return webSocket(*addr, *host, *wsPath, *tunnel) })
+	}
+	if *tcpAddr != "" {
+		long("tcp stream", func() error { return tcpStream(*tcpAddr, *tunnel) })
+	}
 	// One line per second.
 	wg.Add(1)
 	go func() {
@@ -148,6 +205,19 @@ func main() {
 	fmt.Printf("summary: requests %d, failed %d, retried on a new connection %d, slowest request %v, slowest connect %v\n",
 		st.ok.Load()+st.failed.Load(), st.failed.Load(), st.retried.Load(), st.slowest.Round(time.Microsecond),
 		st.slowConn.Round(time.Microsecond))
+	fmt.Printf("longest gap between new connections answered: %v (ending at t=%.1fs)\n",
+		st.gap.Round(time.Microsecond), st.gapAt.Sub(st.start).Seconds())
+	if len(st.longGaps) > 0 {
+		fmt.Printf("gaps over 50ms: %s\n", strings.Join(st.longGaps, ", "))
+	}
+	broken := int64(0)
+	for _, t := range tunnels {
+		fmt.Printf("tunnels %s: done %d, broken %d\n", t.name, t.done.Load(), t.broken.Load())
+		for _, e := range t.errs {
+			fmt.Printf("  broken: %s\n", e)
+		}
+		broken += t.broken.Load()
+	}
 	var keys []string
 	for k := range st.errs {
 		keys = append(keys, k)
@@ -156,7 +226,7 @@ func main() {
 	for _, k := range keys {
 		fmt.Printf("  %d× %s\n", st.errs[k], k)
 	}
-	if st.failed.Load() > 0 {
+	if st.failed.Load() > 0 || broken > 0 {
 		os.Exit(1)
 	}
 }
@@ -234,6 +304,7 @@ func oneShot(addr, req string, timeout time.Duration, st *stats) {
 	}
 	st.ok.Add(1)
 	st.took(time.Since(start), connect)
+	st.answeredNew(time.Now())
 }
 
 // roundTrip writes req (without its final CRLF) and reads a whole

@@ -119,20 +119,7 @@ func start(t *testing.T, dir, backend, extra string, reuse ...string) *runningPr
 	if len(reuse) > 0 {
 		front = reuse[0]
 	}
-	conf := fmt.Sprintf(`command_socket = "sluice.sock"
-shutdown_timeout = "10s"
-%s
-[[listeners]]
-protocol = "http"
-address = %q
-
-[clusters.shop]
-frontends = [ { address = %q, hostname = "*" } ]
-backends = [ { id = "shop-1", address = %q } ]
-`, extra, front, front, backend)
-	if err := os.WriteFile(filepath.Join(dir, "sluice.toml"), []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeConfig(t, dir, front, backend, extra)
 	d := &runningProxy{dir: dir, front: front, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(binary, "start", "-c", "sluice.toml")
 	d.cmd.Dir = dir
@@ -154,6 +141,26 @@ backends = [ { id = "shop-1", address = %q } ]
 			t.Fatalf("sluice did not start:\n%s", d.stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// writeConfig writes dir/sluice.toml: one http listener on front, one
+// cluster routing every host to backend, and the top-level keys of extra.
+func writeConfig(t *testing.T, dir, front, backend, extra string) {
+	t.Helper()
+	conf := fmt.Sprintf(`command_socket = "sluice.sock"
+shutdown_timeout = "10s"
+%s
+[[listeners]]
+protocol = "http"
+address = %q
+
+[clusters.shop]
+frontends = [ { address = %q, hostname = "*" } ]
+backends = [ { id = "shop-1", address = %q } ]
+`, extra, front, front, backend)
+	if err := os.WriteFile(filepath.Join(dir, "sluice.toml"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -28,6 +28,7 @@ func orderCommands(g *globals) []*cobra.Command {
 		metricsCommand(g),
 		loggingCommand(g),
 		shutdownCommand(g),
+		upgradeCommand(g),
 	}
 }
 

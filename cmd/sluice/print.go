@@ -40,6 +40,7 @@ func printStatus(w io.Writer, c *order.Content) {
 	}
 	table(w, "FIELD\tVALUE", [][]string{
 		{"version", s.Version},
+		{"pid", fmt.Sprintf("%d", s.PID)},
 		{"uptime", fmt.Sprintf("%ds", s.UptimeSeconds)},
 		{"listeners", fmt.Sprintf("%d (%d active)", s.Listeners, s.ActiveListeners)},
 		{"clusters", fmt.Sprint(s.Clusters)},

@@ -1,6 +1,6 @@
 // Package connset keeps the open connections of a listener, so that
-// draining and hard stops can reach them: a set that refuses new members
-// while it is closing. Its methods are safe for concurrent use.
+// draining and hard stops can reach them: a set that says whether its
+// listener is closing (draining), and refuses new members once stopped. Its methods are safe for concurrent use.
 package connset
 
 import (
@@ -12,15 +12,19 @@ import (
 // pointer). The zero value is empty and open.
 type Set[T comparable] struct {
 	closing atomic.Bool
+	stopped bool // under mu
 	mu      sync.Mutex
 	m       map[T]struct{}
 }
 
-// Add adds c unless the set is closing; it reports whether it did.
+// Add adds c unless the set is stopped; it reports whether it did. A
+// closing set still takes members: a connection accepted before its
+// listener stopped accepting is served, and closes after its exchange
+// (drains close connections between requests, never before the first).
 func (s *Set[T]) Add(c T) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing.Load() {
+	if s.stopped {
 		return false
 	}
 	if s.m == nil {
@@ -67,8 +71,25 @@ func (s *Set[T]) Len() int {
 	return len(s.m)
 }
 
-// SetClosing makes Add refuse (true) or accept (false) new members.
-func (s *Set[T]) SetClosing(closing bool) { s.closing.Store(closing) }
+// SetClosing marks the set closing (a drain) or open again; open, it is
+// no longer stopped either.
+func (s *Set[T]) SetClosing(closing bool) {
+	s.closing.Store(closing)
+	if !closing {
+		s.mu.Lock()
+		s.stopped = false
+		s.mu.Unlock()
+	}
+}
 
-// Closing reports whether Add refuses new members.
+// Closing reports whether the set is closing.
 func (s *Set[T]) Closing() bool { return s.closing.Load() }
+
+// Stop makes Add refuse new members (a hard stop, which closes the
+// members it finds: none may join after) and returns the members.
+func (s *Set[T]) Stop() []T {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	return s.Snapshot()
+}

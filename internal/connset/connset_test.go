@@ -11,8 +11,12 @@ func TestSet(t *testing.T) {
 		t.Fatal("adding to an open set")
 	}
 	s.SetClosing(true)
-	if s.Add(3) || !s.Closing() || s.Len() != 2 {
-		t.Fatal("a closing set took a member")
+	if !s.Add(3) || !s.Closing() || s.Len() != 3 {
+		t.Fatal("a closing set refused a member (an accepted connection is served)")
+	}
+	s.Remove(3)
+	if got := s.Stop(); len(got) != 2 || s.Add(5) || s.Len() != 2 {
+		t.Fatalf("a stopped set: members %v, took a new one", got)
 	}
 	sum := 0
 	s.Range(func(c int) { sum += c })
