@@ -19,6 +19,9 @@ func (x *Exchange) answer(status int, cs *answer.Set) Result {
 		x.loc = x.appendLocation(x.loc[:0])
 		fs = append(fs, h1.Header{Name: nameLocation, Value: x.loc})
 	}
+	if status == 401 || status == 429 {
+		fs = x.appendPolicyFields(fs, status)
+	}
 	fs = x.appendOwn(fs)
 	x.fields = fs
 	x.head = Head{Status: status, Reason: a.Reason, Fields: fs, Framing: Length,

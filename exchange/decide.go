@@ -3,6 +3,7 @@ package exchange
 import (
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/guard"
 	"github.com/sluiceproxy/sluice/internal/cookie"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/listener"
@@ -43,6 +44,11 @@ type Decision struct {
 	// the request's sticky cookie value (nil when it has none).
 	Sticky bool
 	Cookie []byte
+
+	// Traffic policy (policy-guard): the route's basic auth and rate
+	// limit, nil when it has none.
+	Auth  *guard.Auth
+	Limit *guard.Limiter
 }
 
 // Decide gives a request's fate. The rules, in order (docs/http.md lists
@@ -73,7 +79,7 @@ func Decide(f *Facts) Decision {
 	if rt.Deny {
 		return Decision{Status: 403}
 	}
-	d := Decision{Cluster: rt.Cluster, Settings: rt.Cluster.Settings()}
+	d := Decision{Cluster: rt.Cluster, Settings: rt.Cluster.Settings(), Auth: rt.Auth, Limit: rt.Limit}
 	cs := d.Settings
 	switch {
 	case cs.HTTPSRedirect && set.Proto == "http":

@@ -17,7 +17,7 @@ import (
 // it arrives, trailers included where the front can send them. One backend
 // is tried (the transport dials); nothing is replayed.
 func (x *Exchange) forwardH2C() Result {
-	b, _ := x.dec.Cluster.Pick(nil)
+	b, _ := x.dec.Cluster.PickHash(nil, x.pol.hash, x.pol.hashed)
 	if b == nil {
 		return x.answer(503, x.clusterAnswers())
 	}
@@ -79,7 +79,7 @@ func (x *Exchange) h2cFields(h http.Header) {
 	req := &x.Req
 	for i := range req.Fields {
 		f := &req.Fields[i]
-		if req.forwardField(f) && f.Kind != h1.HeaderExpect {
+		if req.forwardField(f) && f.Kind != h1.HeaderExpect && !(x.pol.stripAuth && isAuthorization(f)) {
 			h.Add(string(f.Name), string(f.Value))
 		}
 	}
@@ -129,6 +129,10 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 	default:
 		h.Framing = Unsized
 	}
+	if x.pol.encoding != "" && h.Framing != NoBody &&
+		x.compressible(x.dec.Settings.Policy.Compression, resp.StatusCode, fs, resp.ContentLength) {
+		x.compressHead(h, x.dec.Settings.Policy.Compression)
+	}
 	x.began = true
 	if err := x.front.WriteHead(h, nil); err != nil {
 		x.m.clientErr(clientReset)
@@ -143,6 +147,7 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 	for {
 		n, err := resp.Body.Read(buf)
 		x.m.recvB += int64(n)
+		x.z.short = n < len(buf)
 		if n > 0 && !x.write(buf[:n]) {
 			return Broken
 		}
@@ -162,6 +167,11 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 			}
 		}
 		x.fields = trailers
+	}
+	if x.z.on {
+		if err := x.z.finish(); err != nil {
+			return Broken
+		}
 	}
 	if h.Framing == Unsized || trailers != nil {
 		if err := x.front.EndBody(trailers); err != nil {

@@ -38,7 +38,7 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 		out = append(out, "\r\n"...)
 	}
 	for i := range req.Fields {
-		if f := &req.Fields[i]; req.forwardField(f) {
+		if f := &req.Fields[i]; req.forwardField(f) && !(x.pol.stripAuth && isAuthorization(f)) {
 			out = appendField(out, f.Name, f.Value)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/guard"
 	"github.com/sluiceproxy/sluice/internal/connset"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/metrics"
@@ -19,6 +20,11 @@ import (
 type Route struct {
 	Cluster *backend.Cluster // nil when Deny
 	Deny    bool
+
+	// Traffic policy (policy-guard): the frontend's guards, nil when
+	// not configured.
+	Auth  *guard.Auth
+	Limit *guard.Limiter
 }
 
 // Settings is an immutable snapshot of an http or https listener's

@@ -74,6 +74,12 @@ type UpdateCluster struct {
 	HealthCheck   Opt[*HealthCheck]      `json:"health_check,omitzero"`
 	HSTS          Opt[*HSTS]             `json:"hsts,omitzero"`
 	Answers       Opt[map[string]string] `json:"answers,omitzero"`
+
+	// Traffic policy (policy-guard).
+	HashKey     Opt[*HashKey]     `json:"hash_key,omitzero"`
+	RateLimit   Opt[*RateLimit]   `json:"rate_limit,omitzero"`
+	Retry       Opt[*Retry]       `json:"retry,omitzero"`
+	Compression Opt[*Compression] `json:"compression,omitzero"`
 }
 
 // Patch returns c with the settings o gives.
@@ -86,6 +92,10 @@ func (o UpdateCluster) Patch(c Cluster) Cluster {
 	c.HealthCheck = o.HealthCheck.Or(c.HealthCheck)
 	c.HSTS = o.HSTS.Or(c.HSTS)
 	c.Answers = o.Answers.Or(c.Answers)
+	c.HashKey = o.HashKey.Or(c.HashKey)
+	c.RateLimit = o.RateLimit.Or(c.RateLimit)
+	c.Retry = o.Retry.Or(c.Retry)
+	c.Compression = o.Compression.Or(c.Compression)
 	return c
 }
 
@@ -164,10 +174,14 @@ func (o UpdateCluster) Validate() error {
 		return err
 	}
 	if !anySet(o.LoadBalancing.Set, o.StickySession.Set, o.HTTPSRedirect.Set, o.SendProxy.Set,
-		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set) {
+		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set,
+		o.HashKey.Set, o.RateLimit.Set, o.Retry.Set, o.Compression.Set) {
 		return fieldErr("cluster", "no setting given")
 	}
 	c := o.Patch(Cluster{ID: o.ID})
+	if c.HashKey != nil { // checked against the cluster's algorithm when applied
+		c.LoadBalancing = Maglev
+	}
 	return c.Validate()
 }
 

@@ -202,9 +202,9 @@ func (c *Cluster) Validate() error {
 		return fieldErr("cluster.protocol", "%q is not http or tcp", c.Protocol)
 	}
 	switch c.LoadBalancing {
-	case "", RoundRobin, Random, LeastLoaded, PowerOfTwo:
+	case "", RoundRobin, Random, LeastLoaded, PowerOfTwo, Maglev:
 	default:
-		return fieldErr("cluster.load_balancing", "%q is not round_robin, random, least_loaded or power_of_two", c.LoadBalancing)
+		return fieldErr("cluster.load_balancing", "%q is not round_robin, random, least_loaded, power_of_two or maglev", c.LoadBalancing)
 	}
 	if c.HealthCheck != nil {
 		if err := c.HealthCheck.Validate(); err != nil {
@@ -212,6 +212,9 @@ func (c *Cluster) Validate() error {
 		}
 	}
 	if err := c.HSTS.validate("cluster.hsts"); err != nil {
+		return err
+	}
+	if err := c.validatePolicy(); err != nil {
 		return err
 	}
 	return validateAnswers("cluster.answers", c.Answers)
@@ -280,9 +283,11 @@ func (f *HTTPFrontend) Validate() error {
 		return fieldErr("frontend.cluster_id", "a deny frontend has no cluster")
 	}
 	if !f.Deny {
-		return ValidateID("frontend.cluster_id", f.ClusterID)
+		if err := ValidateID("frontend.cluster_id", f.ClusterID); err != nil {
+			return err
+		}
 	}
-	return nil
+	return f.validatePolicy()
 }
 
 // validateKey checks only the fields that identify a frontend.

@@ -211,6 +211,10 @@ func clusterUpdate(old, c order.Cluster) order.UpdateCluster {
 		HealthCheck:   opt(old.HealthCheck, c.HealthCheck),
 		HSTS:          opt(old.HSTS, c.HSTS),
 		Answers:       opt(old.Answers, c.Answers),
+		HashKey:       opt(old.HashKey, c.HashKey),
+		RateLimit:     opt(old.RateLimit, c.RateLimit),
+		Retry:         opt(old.Retry, c.Retry),
+		Compression:   opt(old.Compression, c.Compression),
 	}
 }
 

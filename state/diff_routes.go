@@ -45,7 +45,7 @@ func (d *differ) frontends() {
 				d.emit(order.AddHTTPFrontend{HTTPFrontend: f})
 			case !ok:
 				d.emit(order.AddHTTPSFrontend{HTTPFrontend: f})
-			case old == f:
+			case reflect.DeepEqual(old, f):
 			case p == order.HTTP:
 				d.emit(order.UpdateHTTPFrontend{HTTPFrontend: f})
 			default:

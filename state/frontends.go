@@ -1,6 +1,8 @@
 package state
 
 import (
+	"reflect"
+
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -54,7 +56,7 @@ func (t *step) addHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
 	}
 	k := httpKey(f)
 	if old, ok := t.s.http.get(k); ok {
-		if old == f {
+		if reflect.DeepEqual(old, f) {
 			return nil // identical
 		}
 		return errf("frontend", "a frontend with this address, hostname, path and method already exists, for %s; change it with update_%s_frontend", target(old), p)
@@ -74,7 +76,7 @@ func (t *step) updateHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error 
 	if !ok {
 		return errf("frontend", "no such %s frontend on %s; add it with add_%s_frontend", p, f.Address, p)
 	}
-	if old == f {
+	if reflect.DeepEqual(old, f) {
 		return nil
 	}
 	t.s.http = t.s.http.with(k, f)
