@@ -103,6 +103,9 @@ func (x *Exchange) redial(failed *backend.Conn) *backend.Conn {
 	if !failed.Reused {
 		x.backoff()
 		bc := x.connect(b)
+		if bc == nil { // b is the only one left
+			bc = x.connect(nil)
+		}
 		if bc != nil {
 			x.hold(bc)
 		}

@@ -281,6 +281,9 @@ func (x *Exchange) retryElsewhere(bc *backend.Conn, out []byte) *backend.Conn {
 	x.m.retried(bc.Backend)
 	x.backoff()
 	nb := x.connect(bc.Backend)
+	if nb == nil { // the backend that answered is the only one left
+		nb = x.connect(nil)
+	}
 	if nb == nil {
 		return nil
 	}
