@@ -19,6 +19,10 @@ func (b *plan) cluster(id string, t *table) {
 		HSTS:          hsts(t),
 		Answers:       b.l.answers(t),
 		HealthCheck:   healthCheck(t.sub("health_check")),
+		HashKey:       hashKey(t),
+		RateLimit:     rateLimit(t),
+		Retry:         retry(t),
+		Compression:   compression(t),
 	}
 	b.clusters = append(b.clusters, step{o: order.AddCluster{Cluster: c}, src: t})
 	frontends, paths := t.tables("frontends")
@@ -48,13 +52,14 @@ func healthCheck(t *table) *order.HealthCheck {
 		Timeout:        order.Duration(t.duration("timeout")),
 		Rise:           t.integer("rise", 1, 100),
 		Fall:           t.integer("fall", 1, 100),
+		FailOpen:       t.boolean("fail_open"),
 	}
 }
 
 // httpOnlyKeys are the frontend keys that have no meaning on a tcp
 // listener.
 var httpOnlyKeys = []string{"hostname", "path", "path_type", "method", "deny",
-	"certificate", "key", "certificate_chain", "names"}
+	"certificate", "key", "certificate_chain", "names", "basic_auth", "rate_limit"}
 
 // frontend reads one frontend of cluster c. Its listener, found by address,
 // decides its kind: tcp, http or https. "deny = true" makes a deny frontend:
@@ -67,6 +72,9 @@ func (b *plan) frontend(c order.Cluster, t *table) {
 		PathType: order.PathType(t.str("path_type")),
 		Method:   t.str("method"),
 		Deny:     t.boolean("deny"),
+	}
+	if li := b.listeners[canonical(f.Address)]; li != nil && li.protocol != order.TCP {
+		f.BasicAuth, f.RateLimit = basicAuth(t), rateLimit(t)
 	}
 	if !f.Deny {
 		f.ClusterID = c.ID

@@ -79,6 +79,9 @@ func (r *RateLimit) validate(field string) error {
 	if r == nil {
 		return nil
 	}
+	if r.Rate == 0 {
+		return fieldErr(field+".rate", "missing: the requests allowed per period (period defaults to 1s)")
+	}
 	if r.Rate < 1 || r.Rate > MaxRate {
 		return fieldErr(field+".rate", "%d is outside 1..%d requests per period", r.Rate, MaxRate)
 	}
@@ -182,7 +185,7 @@ func (a *BasicAuth) validate(field string) error {
 		return fieldErr(field+".realm", "%q has a quote, a backslash or a control character", a.Realm)
 	}
 	if len(a.Users) == 0 {
-		return fieldErr(field+".users", "no user: give at least one name = hash")
+		return fieldErr(field+".users", "missing: a table of user names and their bcrypt or argon2id hashes")
 	}
 	names := make([]string, 0, len(a.Users))
 	for name := range a.Users {
@@ -194,7 +197,7 @@ func (a *BasicAuth) validate(field string) error {
 			return fieldErr(field+".users", "%q is not a user name (no ':' or control character, not empty)", name)
 		}
 		if err := CheckPasswordHash(a.Users[name]); err != nil {
-			return fieldErr(field+".users", "user %q: %v", name, err)
+			return fieldErr(field+".users."+name, "user %q: %v", name, err)
 		}
 	}
 	return nil
