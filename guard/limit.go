@@ -14,21 +14,22 @@ import (
 // Limiter is a rate limit: a token bucket per key, kept in the generic
 // cell rate form (one "theoretical arrival time" per key: the bucket is
 // full when it lies in the past), in a table of fixed size allocated at
-// once: MaxKeys entries of 16 bytes (a 64-bit keyed hash of the key and
-// the time), in sets of 8 under one lock each. Memory never grows,
+// once: MaxKeys entries of 16 bytes (32 bits of a 64-bit keyed hash of the
+// key beyond those that choose its set, the time, and when the key was
+// last seen), in sets of 8 under one lock each. Memory never grows,
 // however many keys come.
 //
-// Eviction: a key not in the table takes the entry of its set whose
-// bucket is the fullest. A full bucket is the same as no bucket, so while
-// the table has room for the keys that are being limited nothing is lost.
-// Past that, the key evicted is the one that has waited longest, and it
-// only gets a full bucket again (Burst requests more) — never less. The
-// hash is keyed with a secret seed drawn at start, so a client cannot
-// choose keys that land in a victim's set; to push out one bucket it must
-// fill that set with busier keys, which takes of the order of the whole
-// table's worth of fresh keys within the victim's refill time, and wins
-// the victim a fuller bucket, not an emptier one. Evictions of buckets
-// that were not full are counted (Evicted).
+// Eviction: a key not in the table takes an entry of its set: an empty
+// one or one whose bucket is full again (a full bucket is the same as no
+// bucket: nothing is lost), else the one of the key seen least recently
+// (a refused request counts as seen). The hash is keyed with a secret
+// seed drawn at start, so a client cannot choose keys that land in a
+// victim's set; to push out the bucket of a client that keeps coming it
+// must send, between two of that client's requests, 8 fresh keys into
+// its set: of the order of 8 times the table's sets (65536 keys for the
+// default table) in that time. And a client whose bucket is pushed out
+// only gets a full bucket again (Burst requests more), never less.
+// Evictions of buckets that were not full are counted (Evicted).
 type Limiter struct {
 	interval  int64 // ns between two tokens
 	tolerance int64 // (burst-1) · interval
@@ -51,8 +52,9 @@ type set struct {
 }
 
 type entry struct {
-	key uint64 // 0: empty
-	tat int64  // ns since epoch when the bucket is full again
+	tat  int64  // ns since epoch when the bucket is full again
+	tag  uint32 // the hash's low 32 bits, never 0; 0: empty
+	seen uint32 // ms since epoch (wrapping) of the key's last request
 }
 
 // NewLimiter builds the limiter of r (validated).
@@ -140,11 +142,13 @@ func (l *Limiter) AllowKey(k []byte) (bool, time.Duration) {
 // allow takes a token from the bucket of the key hashed h; when there is
 // none it reports how long until there is one.
 func (l *Limiter) allow(h uint64) (bool, time.Duration) {
-	h |= 1 // 0 marks an empty entry
+	tag := uint32(h) | 1 // 0 marks an empty entry
 	now := int64(time.Since(l.epoch))
+	ms := uint32(now / int64(time.Millisecond))
 	s := &l.sets[(h>>32)&l.mask]
 	s.mu.Lock()
-	e := s.find(h, now, &l.Evicted)
+	e := s.find(tag, now, ms, &l.Evicted)
+	e.seen = ms
 	tat := max(e.tat, now)
 	if wait := tat - now - l.tolerance; wait > 0 {
 		s.mu.Unlock()
@@ -155,22 +159,30 @@ func (l *Limiter) allow(h uint64) (bool, time.Duration) {
 	return true, 0
 }
 
-// find returns the entry of key h, taking the fullest one of the set
-// when h has none.
-func (s *set) find(h uint64, now int64, evicted *atomic.Int64) *entry {
-	v := 0
+// find returns the entry of tag, or the one it takes when it has none
+// (see Limiter for the choice).
+func (s *set) find(tag uint32, now int64, ms uint32, evicted *atomic.Int64) *entry {
+	v, age := -1, uint32(0)
 	for i := range s.e {
-		if s.e[i].key == h {
-			return &s.e[i]
+		e := &s.e[i]
+		if e.tag == tag {
+			return e
 		}
-		if s.e[i].tat < s.e[v].tat {
+		if v >= 0 && (s.e[v].tag == 0 || s.e[v].tat <= now) {
+			continue // a free entry is chosen already
+		}
+		if e.tag == 0 || e.tat <= now {
 			v = i
+			continue
+		}
+		if a := ms - e.seen; v < 0 || a > age {
+			v, age = i, a
 		}
 	}
 	e := &s.e[v]
-	if e.key != 0 && e.tat > now {
+	if e.tag != 0 && e.tat > now {
 		evicted.Add(1)
 	}
-	*e = entry{key: h}
+	*e = entry{tag: tag}
 	return e
 }
