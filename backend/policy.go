@@ -133,4 +133,3 @@ func lower(s string) []byte {
 	}
 	return b
 }
-

@@ -1,6 +1,5 @@
 package exchange
 
-
 // The replay policy, the one place that decides when a request is sent
 // twice. A request may be replayed when it is safe to send again and
 // nothing of it can have been consumed: a method that is safe (RFC 9110
@@ -26,4 +25,3 @@ func Replayable(req *Request) bool {
 	}
 	return false
 }
-

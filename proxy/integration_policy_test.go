@@ -404,11 +404,11 @@ func TestFrontsRetries(t *testing.T) {
 			body   string
 			status int
 		}{
-			{"GET", "", 200},         // a new connection failed: sent again
-			{"PUT", "small", 200},    // idempotent, its body sent whole
-			{"DELETE", "", 200},      // idempotent
-			{"POST", "form=1", 502},  // not idempotent: never twice
-			{"POST", "form=1", 200},  // (the next connection answers)
+			{"GET", "", 200},        // a new connection failed: sent again
+			{"PUT", "small", 200},   // idempotent, its body sent whole
+			{"DELETE", "", 200},     // idempotent
+			{"POST", "form=1", 502}, // not idempotent: never twice
+			{"POST", "form=1", 200}, // (the next connection answers)
 		}
 		for i, s := range steps {
 			var body io.Reader
