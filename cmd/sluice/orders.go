@@ -210,9 +210,13 @@ func clusterCommand(g *globals) *cobra.Command {
 	var hcInterval, hcTimeout time.Duration
 	var clusterHSTS func() *order.HSTS
 	var answers func() (map[string]string, bool, error)
+	var policy func(*order.Cluster) error
 	add := &cobra.Command{Use: "add", Short: "Add a cluster (an existing one with other settings is refused: use cluster update)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c.Protocol, c.LoadBalancing = order.Protocol(proto), order.LoadBalancing(lb)
+			if err := policy(&c); err != nil {
+				return err
+			}
 			m, _, err := answers()
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -223,16 +227,18 @@ func clusterCommand(g *globals) *cobra.Command {
 			if cmd.Flags().Changed("health-check") || anyChanged(cmd, "health-check-path", "health-check-host",
 				"health-check-status", "health-check-interval", "health-check-timeout", "health-check-rise", "health-check-fall") {
 				hc.Interval, hc.Timeout = order.Duration(hcInterval), order.Duration(hcTimeout)
+				hc.FailOpen, _ = cmd.Flags().GetBool("health-check-fail-open")
 				c.HealthCheck = &hc
 			}
 			return g.send(cmd, order.AddCluster{Cluster: c}, nil)
 		}}
+	policy = clusterPolicyFlags(add)
 	clusterHSTS = hstsFlags(add)
 	answers = answerFlags(add)
 	f := add.Flags()
 	f.StringVar(&c.ID, "id", "", "cluster id")
 	f.StringVar(&proto, "protocol", "http", "http or tcp")
-	f.StringVar(&lb, "load-balancing", "round_robin", "round_robin, random, least_loaded or power_of_two")
+	f.StringVar(&lb, "load-balancing", "round_robin", "round_robin, random, least_loaded, power_of_two or maglev")
 	f.BoolVar(&c.StickySession, "sticky-session", false, "pin clients to a backend with a cookie")
 	f.BoolVar(&c.HTTPSRedirect, "https-redirect", false, "answer 301 to https on http listeners")
 	f.BoolVar(&c.SendProxy, "send-proxy", false, "send a PROXY protocol v2 header to backends")
@@ -307,9 +313,15 @@ func frontendCommand(g *globals) *cobra.Command {
 		sub := func(use, short string, mk func(order.HTTPFrontend) order.Order, withTarget bool) *cobra.Command {
 			var f order.HTTPFrontend
 			var pathType string
+			var policy func(*order.HTTPFrontend) error
 			cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
 				RunE: func(cmd *cobra.Command, _ []string) error {
 					f.PathType = order.PathType(pathType)
+					if policy != nil {
+						if err := policy(&f); err != nil {
+							return err
+						}
+					}
 					if withTarget && (f.ClusterID == "") == !f.Deny {
 						return &exitError{code: exitUsage, err: fmt.Errorf("give exactly one of --cluster and --deny")}
 					}
@@ -324,6 +336,7 @@ func frontendCommand(g *globals) *cobra.Command {
 			if withTarget {
 				fl.StringVar(&f.ClusterID, "cluster", "", "cluster to send matching requests to")
 				fl.BoolVar(&f.Deny, "deny", false, "answer matching requests 403")
+				policy = frontendPolicyFlags(cmd)
 			}
 			required(cmd, "address", "hostname")
 			return cmd

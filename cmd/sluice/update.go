@@ -158,11 +158,15 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 	var hcInterval, hcTimeout time.Duration
 	var hsts func() *order.HSTS
 	var answers func() (map[string]string, bool, error)
+	var policy func(*order.UpdateCluster) error
 	cmd := &cobra.Command{Use: "update", Short: "Change a cluster's settings: only those given", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
 			o := order.UpdateCluster{ID: id, StickySession: optBool(f, "sticky-session"),
 				HTTPSRedirect: optBool(f, "https-redirect"), SendProxy: optBool(f, "send-proxy"), HTTP2: optBool(f, "http2")}
+			if err := policy(&o); err != nil {
+				return err
+			}
 			if f.Changed("load-balancing") {
 				v, _ := f.GetString("load-balancing")
 				o.LoadBalancing = order.Some(order.LoadBalancing(v))
@@ -172,8 +176,9 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 				o.HealthCheck = order.Some[*order.HealthCheck](nil)
 			case f.Changed("health-check"):
 				hc.Interval, hc.Timeout = order.Duration(hcInterval), order.Duration(hcTimeout)
+				hc.FailOpen, _ = f.GetBool("health-check-fail-open")
 				o.HealthCheck = order.Some(&hc)
-			case anyChanged(cmd, "health-check-path", "health-check-host", "health-check-status", "health-check-interval",
+			case anyChanged(cmd, "health-check-fail-open", "health-check-path", "health-check-host", "health-check-status", "health-check-interval",
 				"health-check-timeout", "health-check-rise", "health-check-fall"):
 				return &exitError{code: exitUsage, err: fmt.Errorf("a health check is replaced whole: give --health-check with its options")}
 			}
@@ -192,9 +197,10 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 			}
 			return g.send(cmd, o, nil)
 		}}
+	policy = clusterPolicyUpdate(cmd)
 	f := cmd.Flags()
 	f.StringVar(&id, "id", "", "cluster id")
-	f.String("load-balancing", "", "round_robin, random, least_loaded or power_of_two")
+	f.String("load-balancing", "", "round_robin, random, least_loaded, power_of_two or maglev")
 	f.Bool("sticky-session", false, "pin clients to a backend with a cookie (=false to stop)")
 	f.Bool("https-redirect", false, "answer 301 to https on http listeners (=false to stop)")
 	f.Bool("send-proxy", false, "send a PROXY protocol v2 header to backends (=false to stop)")
