@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"runtime"
 	"sync"
 
 	"golang.org/x/crypto/argon2"
@@ -18,8 +19,11 @@ import (
 // per-Auth secret, in a small cache (cacheSize pairs): later requests with
 // the same credentials cost a hash and a map lookup. Failed checks are
 // never cached; a client guessing passwords pays (and makes the proxy pay)
-// a full hash per guess, so put a rate limit on such frontends. Neither
-// the credentials nor the hashes are ever logged.
+// a full hash per guess, so put a rate limit on such frontends. Requests
+// with the same credentials arriving while they are being checked wait
+// for that check instead of hashing again, and at most GOMAXPROCS hashes
+// run at once in the whole proxy. Neither the credentials nor the hashes
+// are ever logged.
 type Auth struct {
 	// Challenge is the WWW-Authenticate value of the 401 answer.
 	Challenge []byte
@@ -29,9 +33,15 @@ type Auth struct {
 	users  map[string]verifier
 	secret [32]byte
 
-	mu    sync.Mutex
-	cache map[[32]byte]struct{}
+	mu       sync.Mutex
+	cache    map[[32]byte]struct{}
+	inflight map[[32]byte]chan struct{} // checks in progress, by credentials
 }
+
+// hashing bounds the password hashes computed at once, proxy-wide, to the
+// processors: a flood of guesses queues instead of starving the requests
+// that need no hash.
+var hashing = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 
 // cacheSize bounds the verified credentials remembered; past it the cache
 // starts again empty.
@@ -54,6 +64,7 @@ func NewAuth(a *order.BasicAuth) *Auth {
 		Forward:   a.ForwardAuthorization,
 		users:     make(map[string]verifier, len(a.Users)),
 		cache:     map[[32]byte]struct{}{},
+		inflight:  map[[32]byte]chan struct{}{},
 	}
 	for name, h := range a.Users {
 		if p, err := order.ParseArgon2id(h); err == nil {
@@ -95,7 +106,9 @@ func (a *Auth) Check(value []byte) bool {
 	if !ok {
 		// The same work as a wrong password, so that timing does not tell
 		// which users exist.
+		hashing <- struct{}{}
 		_ = bcrypt.CompareHashAndPassword(dummyHash, pass)
+		<-hashing
 		return false
 	}
 	h := sha256.New()
@@ -103,22 +116,42 @@ func (a *Auth) Check(value []byte) bool {
 	h.Write(cred) // user:password
 	var sum [32]byte
 	h.Sum(sum[:0])
-	a.mu.Lock()
-	_, hit := a.cache[sum]
+	for {
+		a.mu.Lock()
+		if _, hit := a.cache[sum]; hit {
+			a.mu.Unlock()
+			return true
+		}
+		wait, busy := a.inflight[sum]
+		if !busy {
+			break // a.mu held: this request checks
+		}
+		a.mu.Unlock()
+		// The same credentials are being checked: their verdict is this
+		// one's too (one hash, not one per request of a new client).
+		<-wait
+		a.mu.Lock()
+		_, hit := a.cache[sum]
+		a.mu.Unlock()
+		return hit
+	}
+	done := make(chan struct{})
+	a.inflight[sum] = done
 	a.mu.Unlock()
-	if hit {
-		return true
-	}
-	if !v.verify(pass) {
-		return false
-	}
+	hashing <- struct{}{}
+	ok = v.verify(pass)
+	<-hashing
 	a.mu.Lock()
-	if len(a.cache) >= cacheSize {
-		clear(a.cache)
+	if ok {
+		if len(a.cache) >= cacheSize {
+			clear(a.cache)
+		}
+		a.cache[sum] = struct{}{}
 	}
-	a.cache[sum] = struct{}{}
+	delete(a.inflight, sum)
 	a.mu.Unlock()
-	return true
+	close(done)
+	return ok
 }
 
 func (v verifier) verify(pass []byte) bool {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,5 +182,36 @@ func BenchmarkAuthCached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		a.Check(v)
+	}
+}
+
+// TestAuthOneHashForConcurrentRequests: a new client's requests arriving
+// together cost one password hash, not one each.
+func TestAuthOneHashForConcurrentRequests(t *testing.T) {
+	h, _ := bcrypt.GenerateFromPassword([]byte("pw"), 10)
+	a := NewAuth(&order.BasicAuth{Users: map[string]string{"u": string(h)}})
+	v := []byte("Basic " + base64.StdEncoding.EncodeToString([]byte("u:pw")))
+	start := time.Now()
+	bcrypt.CompareHashAndPassword(h, []byte("pw"))
+	one := time.Since(start)
+	start = time.Now()
+	var wg sync.WaitGroup
+	var bad atomic.Int32
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !a.Check(v) {
+				bad.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	if bad.Load() != 0 {
+		t.Fatalf("%d checks failed", bad.Load())
+	}
+	if took > 5*one+100*time.Millisecond {
+		t.Fatalf("50 concurrent checks took %v, one hash %v", took, one)
 	}
 }

@@ -210,4 +210,3 @@ func hashPasswordCommand() *cobra.Command {
 	cmd.Flags().IntVar(&cost, "cost", 12, "bcrypt cost, 4 to 31")
 	return cmd
 }
-

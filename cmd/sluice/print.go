@@ -94,7 +94,11 @@ func checkSummary(hc *order.HealthCheck) string {
 	if hc.Interval > 0 {
 		interval = hc.Interval.String()
 	}
-	return s + " every " + interval
+	s += " every " + interval
+	if hc.FailOpen {
+		s += ", fail-open"
+	}
+	return s
 }
 
 func printBackends(w io.Writer, c *order.Content) {
