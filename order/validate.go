@@ -294,6 +294,7 @@ func (f *HTTPFrontend) Validate() error {
 func (f *HTTPFrontend) validateKey() error {
 	g := *f
 	g.ClusterID, g.Deny = "", true
+	g.BasicAuth, g.RateLimit = nil, nil // policy-guard: not part of the key
 	return g.Validate()
 }
 
