@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -558,5 +559,50 @@ func TestFrontsHealthFailOpen(t *testing.T) {
 			resp, body := f.get("h.test", "/")
 			return resp.StatusCode == 200 && body == "served"
 		})
+	})
+}
+
+// TestFrontsPolicyToH2CBackends: compression, basic auth (the
+// Authorization field stripped) and maglev work the same when the cluster
+// speaks h2c to its backends.
+func TestFrontsPolicyToH2CBackends(t *testing.T) {
+	bh, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	eachFront(t, func(t *testing.T, f *front) {
+		o := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Header().Set("X-Auth-Seen", r.Header.Get("Authorization"))
+			w.Write(text)
+		}))
+		var p http.Protocols
+		p.SetUnencryptedHTTP2(true)
+		o.Config.Protocols = &p
+		o.Start()
+		t.Cleanup(o.Close)
+		f.Must(order.AddCluster{Cluster: order.Cluster{ID: "h2c", HTTP2: true, LoadBalancing: order.Maglev,
+			Compression: &order.Compression{}}})
+		f.addBackend("h2c", "b0", o.Listener.Addr().String())
+		f.frontend(order.HTTPFrontend{Hostname: "z.test", ClusterID: "h2c",
+			BasicAuth: &order.BasicAuth{Users: map[string]string{"u": string(bh)}}})
+		if resp, _ := f.get("z.test", "/"); resp.StatusCode != 401 {
+			t.Fatalf("without credentials: %d", resp.StatusCode)
+		}
+		for _, enc := range []string{"gzip", "zstd", "br", ""} {
+			req := f.request("GET", "z.test", "/", nil)
+			req.Header.Set("Authorization", basic("u", "pw"))
+			if enc != "" {
+				req.Header.Set("Accept-Encoding", enc)
+			}
+			resp, body := f.send(req)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != enc {
+				t.Errorf("%q: %d, Content-Encoding %q", enc, resp.StatusCode, resp.Header.Get("Content-Encoding"))
+				continue
+			}
+			if resp.Header.Get("X-Auth-Seen") != "" {
+				t.Errorf("the backend saw Authorization %q", resp.Header.Get("X-Auth-Seen"))
+			}
+			if !bytes.Equal(decode(t, enc, []byte(body)), text) {
+				t.Errorf("%q: the body differs", enc)
+			}
+		}
 	})
 }
