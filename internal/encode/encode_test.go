@@ -56,9 +56,10 @@ func TestTypeMatches(t *testing.T) {
 	}
 }
 
-// TestPooledEncoders: an encoder taken again from its pool makes a stream
-// of its own; after warming up, a compressed stream allocates little.
-func TestPooledEncoders(t *testing.T) {
+// TestPooledEncodersAllocs: an encoder taken again from its pool makes a
+// stream of its own; after warming up, a compressed stream allocates
+// little (nothing, measured: 0 for each algorithm).
+func TestPooledEncodersAllocs(t *testing.T) {
 	body := bytes.Repeat([]byte("pooled encoders, "), 4096)
 	for _, alg := range []string{"gzip", "zstd", "br"} {
 		var out bytes.Buffer
@@ -71,6 +72,9 @@ func TestPooledEncoders(t *testing.T) {
 		}
 		if out.Len() == 0 || out.Len() > len(body)/10 {
 			t.Errorf("%s: %d bytes from %d", alg, out.Len(), len(body))
+		}
+		if raceEnabled {
+			continue // the race detector's pools drop what they are given
 		}
 		allocs := testing.AllocsPerRun(20, func() {
 			e := Get(alg, 5, io.Discard)
