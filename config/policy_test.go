@@ -1,6 +1,12 @@
 package config
 
-import "strings"
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/order"
+)
 
 // The traffic policy's bad values, each reported at its key (policy-guard).
 const bcryptHash = "$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy"
@@ -60,5 +66,48 @@ var policyErrCases = []errCase{
 
 func init() {
 	errCases = append(errCases, policyErrCases...)
-	_ = strings.Repeat
+}
+
+// TestPolicyKeysBecomeOrders: every policy key reaches its order field.
+func TestPolicyKeysBecomeOrders(t *testing.T) {
+	text := base + `
+[clusters.shop]
+load_balancing = "maglev"
+hash_key = { source = "header", name = "X-User" }
+rate_limit = { rate = 100, period = "1m", burst = 150, key = "route", max_keys = 2048 }
+retry = { attempts = 3, on_status = [502, 504], budget_percent = 10, backoff = "50ms" }
+compression = { algorithms = ["gzip", "br"], types = ["text/*"], min_size = 200, gzip_level = 7 }
+health_check = { fail_open = true }
+frontends = [ { address = "127.0.0.1:8080", hostname = "a.test",
+  basic_auth = { realm = "r", forward_authorization = true, users = { u = "` + bcryptHash + `" } },
+  rate_limit = { rate = 5, key = "header", header = "X-Key" } } ]
+`
+	cfg, err := Load(writeConfig(t, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c *order.Cluster
+	var f *order.HTTPFrontend
+	for _, o := range cfg.Orders {
+		switch o := o.(type) {
+		case order.AddCluster:
+			c = &o.Cluster
+		case order.AddHTTPFrontend:
+			f = &o.HTTPFrontend
+		}
+	}
+	wantC := order.Cluster{ID: "shop", LoadBalancing: order.Maglev,
+		HashKey:     &order.HashKey{Source: "header", Name: "X-User"},
+		RateLimit:   &order.RateLimit{Rate: 100, Period: order.Duration(time.Minute), Burst: 150, Key: "route", MaxKeys: 2048},
+		Retry:       &order.Retry{Attempts: 3, OnStatus: []int{502, 504}, BudgetPercent: 10, Backoff: order.Duration(50 * time.Millisecond)},
+		Compression: &order.Compression{Algorithms: []string{"gzip", "br"}, Types: []string{"text/*"}, MinSize: 200, GzipLevel: 7},
+		HealthCheck: &order.HealthCheck{FailOpen: true}}
+	if c == nil || !reflect.DeepEqual(*c, wantC) {
+		t.Errorf("cluster %+v\nwant %+v", c, wantC)
+	}
+	wantAuth := &order.BasicAuth{Realm: "r", ForwardAuthorization: true, Users: map[string]string{"u": bcryptHash}}
+	wantLimit := &order.RateLimit{Rate: 5, Key: "header", Header: "X-Key"}
+	if f == nil || !reflect.DeepEqual(f.BasicAuth, wantAuth) || !reflect.DeepEqual(f.RateLimit, wantLimit) {
+		t.Errorf("frontend %+v", f)
+	}
 }
