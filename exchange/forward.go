@@ -99,6 +99,7 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 func (x *Exchange) redial(failed *backend.Conn) *backend.Conn {
 	b := failed.Backend
 	x.pol.tries++
+	x.replayable = false // sent again on a new connection only
 	x.m.retried(b)
 	if !failed.Reused {
 		x.backoff()

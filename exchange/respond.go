@@ -278,6 +278,7 @@ func (x *Exchange) retryStatus(status int) bool {
 // its answer to the client, when no connection could be made.
 func (x *Exchange) retryElsewhere(bc *backend.Conn, out []byte) *backend.Conn {
 	x.pol.tries++
+	x.replayable = false // sent again on a new connection only
 	x.m.retried(bc.Backend)
 	x.backoff()
 	nb := x.connect(bc.Backend)
