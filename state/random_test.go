@@ -74,10 +74,19 @@ func changeOrder(r *rand.Rand, s state.State) order.Order {
 		} else {
 			f.ClusterID, f.Deny = pickOf(r, clusterIDs...), false
 		}
-		if l, _ := s.Listener(f.Address); l.Protocol == order.HTTPS {
-			return order.UpdateHTTPSFrontend{HTTPFrontend: f}
+		u := order.UpdateHTTPFrontend{HTTPFrontend: f}
+		if r.IntN(2) == 0 { // settings of issue 16
+			f.ClusterID, f.Deny = "", false // the target stays
+			u = order.UpdateHTTPFrontend{HTTPFrontend: f, RewritePath: order.Some(pickOf(r, "", "/v2$PATH")),
+				Headers: order.Some(randomEdits(r))}
+			if r.IntN(3) == 0 {
+				u.Redirect = order.Some(pickOf(r, (*order.Redirect)(nil), &order.Redirect{Status: 308, Scheme: "https"}))
+			}
 		}
-		return order.UpdateHTTPFrontend{HTTPFrontend: f}
+		if l, _ := s.Listener(f.Address); l.Protocol == order.HTTPS {
+			return order.UpdateHTTPSFrontend(u)
+		}
+		return u
 	case 1:
 		bs := s.Backends("")
 		if len(bs) == 0 {
@@ -97,7 +106,15 @@ func changeOrder(r *rand.Rand, s state.State) order.Order {
 	if len(cs) == 0 {
 		return nil
 	}
-	return order.UpdateCluster{ID: pickOf(r, cs...).ID, HTTPSRedirect: order.Some(r.IntN(2) == 0)}
+	return order.UpdateCluster{ID: pickOf(r, cs...).ID, HTTPSRedirect: order.Some(r.IntN(2) == 0),
+		HTTPSRedirectPort: order.Some(pickOf(r, 0, 8443)), Headers: order.Some(randomEdits(r))}
+}
+
+// randomEdits draws header edits (issue 16), often none.
+func randomEdits(r *rand.Rand) []order.HeaderEdit {
+	return pickOf(r, nil, nil, []order.HeaderEdit{{Position: order.EditRequest, Action: order.EditSet, Name: "X-Env", Value: "prod"}},
+		[]order.HeaderEdit{{Position: order.EditResponse, Action: order.EditDelete, Name: "Server"},
+			{Position: order.EditRequest, Action: order.EditAdd, Name: "X-Tag", Value: pickOf(r, "a", "b")}})
 }
 
 func pickOf[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
@@ -130,8 +147,12 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 		}
 		return order.AddListener{Listener: l}
 	case 2:
-		return order.UpdateListener{Address: addr, StickyName: order.Some(pickOf(r, "", "S1", "S2")),
+		u := order.UpdateListener{Address: addr, StickyName: order.Some(pickOf(r, "", "S1", "S2")),
 			MaxHeadBytes: order.Some(pickOf(r, 0, 16384)), TLSVersions: order.Some(pickOf(r, []string(nil), []string{"TLS1.3"}))}
+		if r.IntN(2) == 0 {
+			u.XRealIP, u.RequestIDHeader = order.Some(r.IntN(2) == 0), order.Some(pickOf(r, "", "X-Request-Id"))
+		}
+		return u
 	case 3:
 		if r.IntN(4) == 0 {
 			return order.RemoveListener{Address: addr}
@@ -145,6 +166,9 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 			LoadBalancing: pickOf(r, order.RoundRobin, order.Random), StickySession: r.IntN(2) == 0}
 		if r.IntN(3) == 0 {
 			c.HealthCheck = &order.HealthCheck{Path: pickOf(r, "/", "/health")}
+		}
+		if c.Protocol == order.HTTP {
+			c.HTTPSRedirectPort, c.Headers = pickOf(r, 0, 0, 8443), randomEdits(r)
 		}
 		return order.AddCluster{Cluster: c}
 	case 6:
@@ -170,12 +194,26 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 		}
 		return u
 	case 13, 14, 15, 16:
-		f := order.HTTPFrontend{Address: addr, Hostname: pickOf(r, "a.test", "*.test", "*"), Path: pickOf(r, "", "/x"),
+		f := order.HTTPFrontend{Address: addr, Hostname: pickOf(r, "a.test", "*.test", "*", "/[a-z]+/.test"), Path: pickOf(r, "", "/x"),
 			Method: pickOf(r, "", "GET")}
-		if r.IntN(4) == 0 {
+		// Keys and settings of issue 16: positions, conditions, redirects,
+		// rewrites, header edits.
+		f.Position = pickOf(r, "", "", "", order.Pre, order.Post)
+		f.MatchHeaders = pickOf(r, nil, nil, nil, []order.Predicate{{Name: "X-Beta", Match: order.MatchPresent}},
+			[]order.Predicate{{Name: "x-v", Match: order.MatchExact, Value: "2"}, {Name: "X-Beta", Match: order.MatchPresent}})
+		f.MatchQuery = pickOf(r, nil, nil, nil, []order.Predicate{{Name: "v", Match: order.MatchRegex, Value: "[0-9]+"}})
+		switch r.IntN(5) {
+		case 0:
 			f.Deny = true
-		} else {
+		case 1:
+			f.Redirect = &order.Redirect{Status: pickOf(r, 0, 302, 308), Scheme: pickOf(r, "", "https")}
+			if r.IntN(2) == 0 {
+				f.ClusterID = cl
+			}
+		default:
 			f.ClusterID = cl
+			f.RewritePath = pickOf(r, "", "", "/v2$PATH")
+			f.Headers = randomEdits(r)
 		}
 		switch r.IntN(6) {
 		case 0, 1:

@@ -93,7 +93,8 @@ func (s State) ServedCerts(addr string) (certs []*cert.Cert, def *cert.Cert) {
 // Rule turns an http frontend into its routing rule with the given target.
 func Rule[T any](f order.HTTPFrontend, target T) router.Rule[T] {
 	pt, _ := router.ParsePathType(string(f.PathType))
-	return router.Rule[T]{Hostname: f.Hostname, PathType: pt, Path: f.Path, Method: f.Method, Target: target}
+	return router.Rule[T]{Hostname: f.Hostname, PathType: pt, Path: f.Path, Method: f.Method, Target: target,
+		Position: position(f.Position), Headers: predicates(f.MatchHeaders), Query: predicates(f.MatchQuery)}
 }
 
 func httpKey(f order.HTTPFrontend) frontKey {
@@ -109,7 +110,7 @@ func normalize(f order.HTTPFrontend) order.HTTPFrontend {
 	if h, err := router.NormalizeHostname(f.Hostname); err == nil {
 		f.Hostname = h
 	}
-	return f
+	return normRoute(f)
 }
 
 // checkRule validates the hostname, path and method of a frontend.
