@@ -10,6 +10,7 @@ import (
 	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/rewrite"
 )
 
 // Settings is an immutable snapshot of a cluster's configuration.
@@ -20,6 +21,12 @@ type Settings struct {
 	// HSTS is the cluster's Strict-Transport-Security header line (CRLF
 	// included), or nil: sent on https listeners instead of theirs.
 	HSTS []byte
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	// Request and Response are the cluster's compiled header edits (nil:
+	// none).
+	Request, Response *rewrite.Edits
 }
 
 // Cluster is the runtime side of a cluster: its settings and backends.

@@ -20,6 +20,7 @@ func (b *plan) cluster(id string, t *table) {
 		Answers:       b.l.answers(t),
 		HealthCheck:   healthCheck(t.sub("health_check")),
 	}
+	clusterRoute(t, &c)
 	b.clusters = append(b.clusters, step{o: order.AddCluster{Cluster: c}, src: t})
 	frontends, paths := t.tables("frontends")
 	for i, v := range frontends {
@@ -53,8 +54,8 @@ func healthCheck(t *table) *order.HealthCheck {
 
 // httpOnlyKeys are the frontend keys that have no meaning on a tcp
 // listener.
-var httpOnlyKeys = []string{"hostname", "path", "path_type", "method", "deny",
-	"certificate", "key", "certificate_chain", "names"}
+var httpOnlyKeys = append([]string{"hostname", "path", "path_type", "method", "deny",
+	"certificate", "key", "certificate_chain", "names"}, routeFrontendKeys...)
 
 // frontend reads one frontend of cluster c. Its listener, found by address,
 // decides its kind: tcp, http or https. "deny = true" makes a deny frontend:
@@ -70,6 +71,9 @@ func (b *plan) frontend(c order.Cluster, t *table) {
 	}
 	if !f.Deny {
 		f.ClusterID = c.ID
+	}
+	if li := b.listeners[canonical(f.Address)]; li == nil || li.protocol != order.TCP {
+		frontendRoute(t, &f)
 	}
 	defer t.done()
 	li := b.listeners[canonical(f.Address)]

@@ -62,6 +62,15 @@ type Exchange struct {
 	n    int // bytes in buf
 
 	up upload
+
+	// Rewrites (issue 16): set by prepareRewrites for a request going to
+	// a backend.
+	rw            *rewriting // nil until an exchange first rewrites
+	upHost        []byte     // the Host sent to the backend when rewritten, else nil
+	upTarget      []byte     // the target sent to the backend when rewritten, else nil
+	hostRewritten bool       // upHost is the frontend's rewrite
+	reqEdits      bool       // a request field may be dropped or added (see dropRequestField)
+	respEdits     bool       // a response field may be dropped or added (see dropResponseField)
 }
 
 // Start begins a request: a new id, the listener's settings as they are
@@ -96,6 +105,7 @@ func (x *Exchange) Serve(f Front) Result {
 	if d.Status != 0 {
 		return x.answer(d.Status, answers)
 	}
+	x.prepareRewrites()
 	if d.H2C {
 		return x.forwardH2C()
 	}

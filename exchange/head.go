@@ -86,7 +86,7 @@ func (x *Exchange) appendOwn(fs []h1.Header) []h1.Header {
 	if hsts := x.hstsValue(); hsts != nil && !hasField(fs, "strict-transport-security") {
 		fs = append(fs, h1.Header{Name: nameHSTS, Value: hsts})
 	}
-	return append(fs, h1.Header{Name: nameRequestID, Value: x.ID[:], Kind: h1.HeaderSluiceRequestID})
+	return append(fs, h1.Header{Name: x.requestIDName(), Value: x.ID[:], Kind: h1.HeaderSluiceRequestID})
 }
 
 // hstsValue is the HSTS value to send on the current exchange: the
@@ -112,9 +112,12 @@ func (x *Exchange) backendHead(framing Framing) *Head {
 	resp := &x.resp
 	fs := x.fields[:0]
 	for i := range resp.Headers {
-		if f := &resp.Headers[i]; forwardResponseField(f, resp.Headers) {
+		if f := &resp.Headers[i]; forwardResponseField(f, resp.Headers) && !(x.respEdits && x.dropResponseField(f.Name)) {
 			fs = append(fs, *f)
 		}
+	}
+	if x.respEdits {
+		fs = x.appendResponseEdits(fs)
 	}
 	fs = x.appendOwn(fs)
 	x.fields = fs

@@ -5,6 +5,7 @@ import (
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/rewrite"
 	"github.com/sluiceproxy/sluice/state"
 )
 
@@ -15,7 +16,8 @@ import (
 // clusterSettings derives a cluster's runtime settings.
 func (p *proxy) clusterSettings(c order.Cluster) *backend.Settings {
 	answers, _ := answer.Compile(c.Answers) // the state compiled them already
-	return &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header()}
+	return &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header(),
+		Request: rewrite.CompileEdits(c.Headers, order.EditRequest), Response: rewrite.CompileEdits(c.Headers, order.EditResponse)}
 }
 
 func (p *proxy) createCluster(c order.Cluster) {
@@ -56,9 +58,10 @@ func (p *proxy) removeBackend(cluster, id string) {
 // published at once.
 func (p *proxy) setRoute(f order.HTTPFrontend) {
 	rt := &listener.Route{Deny: f.Deny}
-	if !f.Deny {
+	if f.ClusterID != "" {
 		rt.Cluster = p.clusters[f.ClusterID]
 	}
+	rt.Rewrite, _ = rewrite.Compile(f) // the state compiled it already
 	rl := p.listeners[f.Address]
 	t, err := rl.shared.Routes().Add(state.Rule(f, rt))
 	if err != nil { // the state checked the rule: a bug

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -113,10 +114,23 @@ func normalize(f order.HTTPFrontend) order.HTTPFrontend {
 	return normRoute(f)
 }
 
-// checkRule validates the hostname, path and method of a frontend.
+// checkRule validates the hostname, path, method, position and
+// conditions of a frontend.
 func checkRule(f order.HTTPFrontend) error {
 	if _, err := router.New[struct{}]().Add(Rule(f, struct{}{})); err != nil {
-		return &order.FieldError{Field: "frontend", Reason: err.Error()}
+		field := "frontend"
+		var re *router.RuleError
+		if errors.As(err, &re) {
+			switch re.Field { // the settings of issue 16 name their key
+			case "header":
+				field = "frontend.match_headers"
+			case "query":
+				field = "frontend.match_query"
+			case "position":
+				field = "frontend.position"
+			}
+		}
+		return &order.FieldError{Field: field, Reason: err.Error()}
 	}
 	return nil
 }
