@@ -116,8 +116,8 @@ func TestFrontsRouteAndRewrite(t *testing.T) {
 				"x-owner": "frontend"},
 			respHeaders: map[string]string{"Server": "-", "X-Frame-Options": "DENY", "X-Backend": "1", "X-Powered": "sluice"}},
 		{name: "cluster edits alone", host: "edit2.test", path: "/", status: 200, origin: "edits",
-			header: http.Header{"X-Env": {"dev"}},
-			seen:   map[string]string{"x-env": "dev", "x-cluster": "yes", "x-owner": "cluster"},
+			header:      http.Header{"X-Env": {"dev"}},
+			seen:        map[string]string{"x-env": "dev", "x-cluster": "yes", "x-owner": "cluster"},
 			respHeaders: map[string]string{"Server": "origin", "X-Powered": "sluice"}},
 		// The same through a cleartext HTTP/2 backend.
 		{name: "h2c rewrites and edits", host: "h2c.test", path: "/old/x?q=1", status: 200, origin: "h2c",
