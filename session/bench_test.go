@@ -194,6 +194,9 @@ type benchOptions struct {
 	// metrics counts into a registry's sets; accessLog writes a line per
 	// request (to io.Discard).
 	metrics, accessLog bool
+	// configure, when set, changes the listener and cluster once they are
+	// made (route_bench_test.go: the routing and rewrites of issue 16).
+	configure func(ln *listener.HTTP, c *backend.Cluster)
 }
 
 // benchProxy starts a proxy in front of a raw origin and returns a
@@ -257,6 +260,9 @@ func benchProxyAddr(b testing.TB, opt benchOptions) string {
 	c.Add(be)
 	tbl, _ := router.New[*listener.Route]().Add(router.Rule[*listener.Route]{Hostname: "bench.example.com", Target: &listener.Route{Cluster: c}})
 	ln.SetRoutes(tbl)
+	if opt.configure != nil {
+		opt.configure(ln, c)
+	}
 	sock, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
