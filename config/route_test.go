@@ -28,7 +28,7 @@ var routeErrCases = []struct {
 		[]string{"frontends[0].match_headers", "bad regex"}},
 	{"unknown condition key", fe(`match_headers = [ { name = "X-A", match = "present", regex = "x" } ]`), `regex =`,
 		[]string{`unknown key "regex"`, "match_headers[0]"}},
-	{"bad regex hostname", strings.Replace(fe(``), `"a.test"`, `"/a(/.test"`, 1), `{ address`,
+	{"bad regex hostname", strings.Replace(fe(``), `"a.test"`, `"/a(/.test"`, 1), `"/a(/.test"`,
 		[]string{"frontends[0]", "bad regex label"}},
 	{"bad redirect status", fe(`redirect = { status = 303 }`), `303`, []string{"frontends[0].redirect.status", "303 is not 301, 302, 307 or 308"}},
 	{"bad redirect scheme", fe(`redirect = { scheme = "ftp" }`), `"ftp"`, []string{"redirect.scheme", `"ftp" is not http or https`}},

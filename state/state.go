@@ -121,7 +121,9 @@ func checkRule(f order.HTTPFrontend) error {
 		field := "frontend"
 		var re *router.RuleError
 		if errors.As(err, &re) {
-			switch re.Field { // the settings of issue 16 name their key
+			switch re.Field { // the key at fault: config check reports it there
+			case "hostname", "path", "method":
+				field = "frontend." + re.Field
 			case "header":
 				field = "frontend.match_headers"
 			case "query":
