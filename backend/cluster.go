@@ -10,6 +10,7 @@ import (
 	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/rewrite"
 )
 
 // Settings is an immutable snapshot of a cluster's configuration.
@@ -24,6 +25,11 @@ type Settings struct {
 	// Policy is the cluster's traffic policy (policy-guard); nil when it
 	// has none.
 	Policy *Policy
+	// Routing and rewrites (issue 16, policy-route).
+
+	// Request and Response are the cluster's compiled header edits (nil:
+	// none).
+	Request, Response *rewrite.Edits
 }
 
 // Cluster is the runtime side of a cluster: its settings and backends.

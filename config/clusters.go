@@ -24,6 +24,7 @@ func (b *plan) cluster(id string, t *table) {
 		Retry:         retry(t),
 		Compression:   compression(t),
 	}
+	clusterRoute(t, &c)
 	b.clusters = append(b.clusters, step{o: order.AddCluster{Cluster: c}, src: t})
 	frontends, paths := t.tables("frontends")
 	for i, v := range frontends {
@@ -58,8 +59,8 @@ func healthCheck(t *table) *order.HealthCheck {
 
 // httpOnlyKeys are the frontend keys that have no meaning on a tcp
 // listener.
-var httpOnlyKeys = []string{"hostname", "path", "path_type", "method", "deny",
-	"certificate", "key", "certificate_chain", "names", "basic_auth", "rate_limit"}
+var httpOnlyKeys = append([]string{"hostname", "path", "path_type", "method", "deny",
+	"certificate", "key", "certificate_chain", "names", "basic_auth", "rate_limit"}, routeFrontendKeys...)
 
 // frontend reads one frontend of cluster c. Its listener, found by address,
 // decides its kind: tcp, http or https. "deny = true" makes a deny frontend:
@@ -78,6 +79,9 @@ func (b *plan) frontend(c order.Cluster, t *table) {
 	}
 	if !f.Deny {
 		f.ClusterID = c.ID
+	}
+	if li := b.listeners[canonical(f.Address)]; li == nil || li.protocol != order.TCP {
+		frontendRoute(t, &f)
 	}
 	defer t.done()
 	li := b.listeners[canonical(f.Address)]

@@ -60,6 +60,10 @@ var policyErrCases = []errCase{
 		11, 26, []string{"basic_auth.realm", "quote"}},
 	{"frontend rate limit", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8443\", hostname = \"a.test\", rate_limit = { rate = 5, period = \"0.1us\" } } ]\n",
 		10, 100, []string{"clusters.shop.frontends[0].rate_limit.period", "outside 1ms..24h"}},
+	{"basic auth on a redirect frontend", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8080\", hostname = \"a.test\", redirect = { status = 308 },\n  basic_auth = { users = { u = \"" + bcryptHash + "\" } } } ]\n",
+		11, 16, []string{"clusters.shop.frontends[0].basic_auth", "a redirect frontend answers before basic auth"}},
+	{"rate limit on a redirect frontend", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8080\", hostname = \"a.test\", redirect = { status = 308 },\n  rate_limit = { rate = 5 } } ]\n",
+		11, 16, []string{"clusters.shop.frontends[0].rate_limit", "a redirect frontend answers before rate limits"}},
 	{"fail_open not a boolean", "[clusters.shop]\nhealth_check = { fail_open = \"yes\" }\n", 2, 30,
 		[]string{"clusters.shop.health_check.fail_open", "expected a boolean"}},
 }

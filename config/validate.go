@@ -56,45 +56,22 @@ func report(t *table, err error) {
 		t.errKey(key, "%s", fe.Reason)
 		return
 	}
-	if ok && nestedErr(t, key, fe.Reason) {
-		return
+	// A nested key ("rate_limit.burst", "match_headers[1].value"), or the innermost table it
+	// would be in when it is missing.
+	for k := key; ok && k != ""; {
+		if v := t.find(k); v != nil {
+			t.ps.add(v.at, "%s: %s", t.keyPath(key), fe.Reason)
+			return
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
 	}
 	if ok { // a key the table lacks ("address: missing")
 		t.errTable("%s: %s", key, fe.Reason)
 		return
 	}
 	t.errTable("%s", fe.Error())
-}
-
-// nestedErr places a problem at a key of a sub-table ("rate_limit.burst"),
-// or at the sub-table itself when the key is absent there; false when
-// not even the first table is in t.
-func nestedErr(t *table, path, reason string) bool {
-	v, at := t.v, t.path
-	parts := strings.Split(path, ".")
-	for i, k := range parts {
-		f, ok := v.fields[k]
-		if !ok || f.kind != kTable && i < len(parts)-1 {
-			if i == 0 {
-				return false
-			}
-			sub := &table{ps: t.ps, v: v, path: at, used: map[string]bool{}}
-			sub.errTable("%s: %s", strings.Join(parts[i:], "."), reason)
-			return true
-		}
-		if i == len(parts)-1 {
-			sub := &table{ps: t.ps, v: v, path: at, used: map[string]bool{}}
-			sub.errKey(k, "%s", reason)
-			return true
-		}
-		v, at = f, joinPath(at, quoteKey(k))
-	}
-	return false
-}
-
-func joinPath(at, k string) string {
-	if at == "" {
-		return k
-	}
-	return at + "." + k
 }

@@ -68,20 +68,20 @@ func (x *Exchange) compressible(z *backend.Compression, status int, fs []h1.Head
 	for i := range fs {
 		f := &fs[i]
 		switch {
-		case len(f.Name) == 16 && equalFoldASCII(f.Name, "content-encoding"):
-			if len(bytes.TrimSpace(f.Value)) > 0 && !equalFoldASCII(bytes.TrimSpace(f.Value), "identity") {
+		case len(f.Name) == 16 && h1.EqualFold(f.Name, "content-encoding"):
+			if len(bytes.TrimSpace(f.Value)) > 0 && !h1.EqualFold(bytes.TrimSpace(f.Value), "identity") {
 				return false
 			}
-		case len(f.Name) == 12 && equalFoldASCII(f.Name, "content-type"):
+		case len(f.Name) == 12 && h1.EqualFold(f.Name, "content-type"):
 			typed = encode.TypeMatches(f.Value, z.Types)
 			if !typed {
 				return false
 			}
-		case len(f.Name) == 13 && equalFoldASCII(f.Name, "cache-control"):
+		case len(f.Name) == 13 && h1.EqualFold(f.Name, "cache-control"):
 			if containsFold(f.Value, "no-transform") {
 				return false
 			}
-		case len(f.Name) == 13 && equalFoldASCII(f.Name, "content-range"):
+		case len(f.Name) == 13 && h1.EqualFold(f.Name, "content-range"):
 			return false
 		}
 	}
@@ -97,9 +97,9 @@ func (x *Exchange) compressHead(h *Head, z *backend.Compression) {
 	varied := false
 	for _, f := range h.Fields {
 		switch {
-		case len(f.Name) == 16 && equalFoldASCII(f.Name, "content-encoding"):
+		case len(f.Name) == 16 && h1.EqualFold(f.Name, "content-encoding"):
 			continue // identity
-		case len(f.Name) == 4 && equalFoldASCII(f.Name, "vary"):
+		case len(f.Name) == 4 && h1.EqualFold(f.Name, "vary"):
 			if !varied {
 				varied = true
 				if !containsFold(f.Value, "accept-encoding") && !bytes.Equal(bytes.TrimSpace(f.Value), []byte("*")) {
@@ -107,7 +107,7 @@ func (x *Exchange) compressHead(h *Head, z *backend.Compression) {
 					f.Value = c.vary
 				}
 			}
-		case len(f.Name) == 4 && equalFoldASCII(f.Name, "etag"):
+		case len(f.Name) == 4 && h1.EqualFold(f.Name, "etag"):
 			if len(f.Value) > 0 && f.Value[0] == '"' {
 				c.etag = append(append(c.etag[:0], "W/"...), f.Value...)
 				f.Value = c.etag
@@ -175,7 +175,7 @@ func encodingName(alg string) []byte { return encodingNames[alg] }
 // whatever its case.
 func containsFold(b []byte, s string) bool {
 	for i := 0; i+len(s) <= len(b); i++ {
-		if equalFoldASCII(b[i:i+len(s)], s) {
+		if h1.EqualFold(b[i:i+len(s)], s) {
 			return true
 		}
 	}

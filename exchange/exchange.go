@@ -68,6 +68,15 @@ type Exchange struct {
 	z         compressor
 	acceptBuf [][]byte // Accept-Encoding values, while negotiating
 	bodyp     *[]byte  // a small body read whole to be sent again
+
+	// Rewrites (issue 16): set by prepareRewrites for a request going to
+	// a backend.
+	rw            *rewriting // nil until an exchange first rewrites
+	upHost        []byte     // the Host sent to the backend when rewritten, else nil
+	upTarget      []byte     // the target sent to the backend when rewritten, else nil
+	hostRewritten bool       // upHost is the frontend's rewrite
+	reqEdits      bool       // a request field may be dropped or added (see dropRequestField)
+	respEdits     bool       // a response field may be dropped or added (see dropResponseField)
 }
 
 // Start begins a request: a new id, the listener's settings as they are
@@ -111,6 +120,7 @@ func (x *Exchange) Serve(f Front) Result {
 			x.preparePolicy(p)
 		}
 	}
+	x.prepareRewrites()
 	if d.H2C {
 		return x.forwardH2C()
 	}

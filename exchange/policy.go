@@ -100,9 +100,9 @@ func (x *Exchange) preparePolicy(p *backend.Policy) {
 		for i := range req.Fields {
 			f := &req.Fields[i]
 			switch {
-			case len(f.Name) == 15 && equalFoldASCII(f.Name, "accept-encoding"):
+			case hasName(f, "accept-encoding"):
 				vs = append(vs, f.Value)
-			case len(f.Name) == 5 && equalFoldASCII(f.Name, "range"):
+			case hasName(f, "range"):
 				x.pol.ranged = true
 			}
 		}
@@ -118,16 +118,11 @@ func (x *Exchange) preparePolicy(p *backend.Policy) {
 // case), or nil.
 func fieldValue(fs []h1.Header, lower string) []byte {
 	for i := range fs {
-		if len(fs[i].Name) == len(lower) && equalFoldASCII(fs[i].Name, lower) {
+		if len(fs[i].Name) == len(lower) && h1.EqualFold(fs[i].Name, lower) {
 			return fs[i].Value
 		}
 	}
 	return nil
-}
-
-// isAuthorization reports the Authorization field.
-func isAuthorization(f *h1.Header) bool {
-	return len(f.Name) == 13 && equalFoldASCII(f.Name, "authorization")
 }
 
 // appendPolicyFields adds the fields of a 401 or 429 answer.

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -81,7 +82,7 @@ func NewAuth(a *order.BasicAuth) *Auth {
 // credentials of a user. It allocates only to decode the credentials.
 func (a *Auth) Check(value []byte) bool {
 	const scheme = "basic "
-	if len(value) <= len(scheme) || !equalFold(value[:len(scheme)], scheme) {
+	if len(value) <= len(scheme) || !h1.EqualFold(value[:len(scheme)], scheme) {
 		return false
 	}
 	enc := value[len(scheme):]
@@ -165,19 +166,6 @@ func (v verifier) verify(pass []byte) bool {
 
 // dummyHash is a bcrypt hash (cost 10) checked against for unknown users.
 var dummyHash = []byte("$2a$10$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")
-
-func equalFold(b []byte, lower string) bool {
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
 
 func indexByte(b []byte, c byte) int {
 	for i := range b {

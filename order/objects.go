@@ -107,6 +107,18 @@ type Listener struct {
 	// HSTS, on an https listener, adds a Strict-Transport-Security header
 	// to its responses (a cluster's own HSTS wins). Nil: none.
 	HSTS *HSTS `json:"hsts,omitempty"`
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	// XRealIP, on an http or https listener, sets X-Real-IP to the
+	// client's IP on every request sent to a backend (the client's own
+	// X-Real-IP fields are dropped). Off: a client's X-Real-IP passes on
+	// as it came.
+	XRealIP bool `json:"x_real_ip,omitempty"`
+	// RequestIDHeader names the field carrying the request id to the
+	// backend and back to the client; default Sluice-Request-Id. A
+	// client's field of that name is replaced, as is a backend's.
+	RequestIDHeader string `json:"request_id_header,omitempty"`
 }
 
 // HSTS is a Strict-Transport-Security policy (RFC 6797). It is sent only on
@@ -171,6 +183,15 @@ type Cluster struct {
 	// Compression compresses the cluster's responses for clients that
 	// accept it; nil: none.
 	Compression *Compression `json:"compression,omitempty"`
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	// HTTPSRedirectPort is the port of HTTPSRedirect's Location, 1 to
+	// 65535; 0 or 443 leave it out (https's default port).
+	HTTPSRedirectPort int `json:"https_redirect_port,omitempty"`
+	// Headers edits the requests sent to the cluster's backends and
+	// their responses; a frontend's own edits of a name win over these.
+	Headers []HeaderEdit `json:"headers,omitempty"`
 }
 
 // HashKey names the part of a request that maglev load balancing hashes.
@@ -310,13 +331,15 @@ const (
 )
 
 // HTTPFrontend routes requests arriving on an http or https listener to a
-// cluster, or answers them 403 when Deny is set. Its key is (Address,
-// Hostname, PathType, Path, Method).
+// cluster, answers them 403 when Deny is set, or redirects them when
+// Redirect is set. Its key is (Address, Hostname, PathType, Path, Method,
+// Position, MatchHeaders, MatchQuery).
 type HTTPFrontend struct {
 	// Address of the listener. Required.
 	Address string `json:"address"`
-	// Hostname: exact ("shop.example.com"), wildcard ("*.example.com") or
-	// the catch-all "*". Required.
+	// Hostname: exact ("shop.example.com"), wildcard ("*.example.com"),
+	// regex labels ("/api[0-9]+/.example.com") or the catch-all "*".
+	// Required.
 	Hostname string `json:"hostname"`
 	// Path is the path rule's value; empty with prefix matches every path.
 	Path string `json:"path,omitempty"`
@@ -325,7 +348,8 @@ type HTTPFrontend struct {
 	// Method restricts the frontend to one method; empty matches any.
 	Method string `json:"method,omitempty"`
 	// ClusterID is where matching requests go. Exactly one of ClusterID
-	// and Deny is set.
+	// and Deny is set, except on a redirect frontend, which may have no
+	// cluster (one it has gives its answers and metrics).
 	ClusterID string `json:"cluster_id,omitempty"`
 	// Deny answers matching requests 403 without a cluster.
 	Deny bool `json:"deny,omitempty"`
@@ -336,6 +360,28 @@ type HTTPFrontend struct {
 	BasicAuth *BasicAuth `json:"basic_auth,omitempty"`
 	// RateLimit limits the frontend's requests; nil: none.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	// Position is pre, tree (default) or post: pre frontends are tried
+	// before every tree frontend of the listener, post ones after them.
+	Position Position `json:"position,omitempty"`
+	// MatchHeaders and MatchQuery are conditions on the request's header
+	// fields and query parameters, all of which must hold. Among
+	// frontends with the same path rule and method, more conditions win.
+	MatchHeaders []Predicate `json:"match_headers,omitempty"`
+	MatchQuery   []Predicate `json:"match_query,omitempty"`
+	// Redirect, when set, answers every matching request with a
+	// redirection.
+	Redirect *Redirect `json:"redirect,omitempty"`
+	// RewriteHost and RewritePath are templates of the Host and path sent
+	// to the backend (and of a redirect's Location); the query is kept.
+	// The original host goes on as X-Forwarded-Host.
+	RewriteHost string `json:"rewrite_host,omitempty"`
+	RewritePath string `json:"rewrite_path,omitempty"`
+	// Headers edits the requests this frontend sends on and their
+	// responses, after (and over) its cluster's edits.
+	Headers []HeaderEdit `json:"headers,omitempty"`
 }
 
 // BasicAuth is a frontend's HTTP basic authentication: a request without

@@ -171,6 +171,12 @@ func (f *HTTPFrontend) validatePolicy() error {
 	if f.Deny && (f.BasicAuth != nil || f.RateLimit != nil) {
 		return fieldErr("frontend.deny", "a deny frontend answers 403 to everything; basic_auth and rate_limit need a cluster")
 	}
+	if f.Redirect != nil && f.BasicAuth != nil {
+		return fieldErr("frontend.basic_auth", "a redirect frontend answers before basic auth; put basic_auth on the frontend the redirect leads to")
+	}
+	if f.Redirect != nil && f.RateLimit != nil {
+		return fieldErr("frontend.rate_limit", "a redirect frontend answers before rate limits; put rate_limit on the frontend the redirect leads to")
+	}
 	if err := f.BasicAuth.validate("frontend.basic_auth"); err != nil {
 		return err
 	}

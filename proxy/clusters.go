@@ -6,6 +6,7 @@ import (
 	"github.com/sluiceproxy/sluice/guard"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/rewrite"
 	"github.com/sluiceproxy/sluice/state"
 )
 
@@ -16,7 +17,8 @@ import (
 // clusterSettings derives a cluster's runtime settings.
 func (p *proxy) clusterSettings(c order.Cluster) *backend.Settings {
 	answers, _ := answer.Compile(c.Answers) // the state compiled them already
-	s := &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header()}
+	s := &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header(),
+		Request: rewrite.CompileEdits(c.Headers, order.EditRequest), Response: rewrite.CompileEdits(c.Headers, order.EditResponse)}
 	var old *backend.Settings
 	if rc := p.clusters[c.ID]; rc != nil {
 		old = rc.Settings()
@@ -63,9 +65,10 @@ func (p *proxy) removeBackend(cluster, id string) {
 // published at once.
 func (p *proxy) setRoute(f order.HTTPFrontend) {
 	rt := &listener.Route{Deny: f.Deny}
-	if !f.Deny {
+	if f.ClusterID != "" {
 		rt.Cluster = p.clusters[f.ClusterID]
 	}
+	rt.Rewrite, _ = rewrite.Compile(f) // the state compiled it already
 	rl := p.listeners[f.Address]
 	p.routeGuards(rl, f, rt)
 	t, err := rl.shared.Routes().Add(state.Rule(f, rt))

@@ -215,6 +215,9 @@ type benchOptions struct {
 	// route and the cluster, maglev, a retry policy and compression (the
 	// 13-byte answer under its min_size).
 	policy bool
+	// configure, when set, changes the listener and cluster once they are
+	// made (route_bench_test.go: the routing and rewrites of issue 16).
+	configure func(ln *listener.HTTP, c *backend.Cluster)
 }
 
 // benchProxy starts a proxy in front of a raw origin and returns a
@@ -295,6 +298,9 @@ func benchProxyAddr(b testing.TB, opt benchOptions) string {
 	tbl, _ := router.New[*listener.Route]().Add(router.Rule[*listener.Route]{Hostname: "bench.example.com", Target: rt})
 	rt.Cluster = c
 	ln.SetRoutes(tbl)
+	if opt.configure != nil {
+		opt.configure(ln, c)
+	}
 	sock, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

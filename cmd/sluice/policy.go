@@ -138,14 +138,23 @@ func clusterPolicyUpdate(cmd *cobra.Command) func(o *order.UpdateCluster) error 
 }
 
 // frontendPolicyFlags adds --user, --basic-auth and --rate-limit to a
-// frontend command.
-func frontendPolicyFlags(cmd *cobra.Command) func(fr *order.HTTPFrontend) error {
+// frontend add or update command (and --no-basic-auth, --no-rate-limit to
+// update); the func marks present in u the settings given.
+func frontendPolicyFlags(cmd *cobra.Command) func(u *order.UpdateHTTPFrontend) error {
 	f := cmd.Flags()
 	f.StringArray("user", nil, "basic auth user: NAME=HASH (bcrypt or argon2id, see sluice hash-password); repeat for more")
 	f.String("basic-auth", "", "basic auth options: realm=NAME,forward_authorization=true")
 	f.String("rate-limit", "", "token bucket: rate=N,period=1s,burst=N,key=client_address|header|route,header=NAME,max_keys=N")
-	return func(fr *order.HTTPFrontend) error {
-		if f.Changed("user") || f.Changed("basic-auth") {
+	if cmd.Name() == "update" {
+		f.Bool("no-basic-auth", false, "remove the frontend's basic auth")
+		f.Bool("no-rate-limit", false, "remove the frontend's rate limit")
+	}
+	return func(u *order.UpdateHTTPFrontend) error {
+		auth, limit := anyChanged(cmd, "user", "basic-auth"), f.Changed("rate-limit")
+		if auth && f.Changed("no-basic-auth") || limit && f.Changed("no-rate-limit") {
+			return &exitError{code: exitUsage, err: fmt.Errorf("--no-basic-auth and --no-rate-limit do not go with the settings they remove")}
+		}
+		if auth {
 			var a order.BasicAuth
 			v, _ := f.GetString("basic-auth")
 			if err := parsePairs("basic-auth", v, &a); err != nil {
@@ -160,15 +169,19 @@ func frontendPolicyFlags(cmd *cobra.Command) func(fr *order.HTTPFrontend) error 
 				}
 				a.Users[name] = hash
 			}
-			fr.BasicAuth = &a
+			u.BasicAuth = order.Some(&a)
+		} else if f.Changed("no-basic-auth") {
+			u.BasicAuth = order.Some[*order.BasicAuth](nil)
 		}
-		if f.Changed("rate-limit") {
+		if limit {
 			var rl order.RateLimit
 			v, _ := f.GetString("rate-limit")
 			if err := parsePairs("rate-limit", v, &rl); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			fr.RateLimit = &rl
+			u.RateLimit = order.Some(&rl)
+		} else if f.Changed("no-rate-limit") {
+			u.RateLimit = order.Some[*order.RateLimit](nil)
 		}
 		return nil
 	}

@@ -32,8 +32,8 @@ func TestPolicyFlags(t *testing.T) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 
-	var fr order.HTTPFrontend
-	cmd = &cobra.Command{Use: "y"}
+	var fr order.UpdateHTTPFrontend
+	cmd = &cobra.Command{Use: "update"}
 	ffill := frontendPolicyFlags(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return ffill(&fr) }
 	cmd.SetArgs([]string{"--user", "alice=$2a$04$x", "--user", "bob=$argon2id$y", "--basic-auth", "realm=staff,forward_authorization=true"})
@@ -42,8 +42,21 @@ func TestPolicyFlags(t *testing.T) {
 	}
 	wantAuth := &order.BasicAuth{Realm: "staff", ForwardAuthorization: true,
 		Users: map[string]string{"alice": "$2a$04$x", "bob": "$argon2id$y"}}
-	if !reflect.DeepEqual(fr.BasicAuth, wantAuth) {
-		t.Fatalf("basic auth %+v", fr.BasicAuth)
+	if !reflect.DeepEqual(fr.BasicAuth, order.Some(wantAuth)) || fr.RateLimit.Set {
+		t.Fatalf("basic auth %+v, rate limit %+v", fr.BasicAuth, fr.RateLimit)
+	}
+
+	fr = order.UpdateHTTPFrontend{}
+	cmd = &cobra.Command{Use: "update"}
+	ffill = frontendPolicyFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return ffill(&fr) }
+	cmd.SetArgs([]string{"--no-basic-auth", "--rate-limit", "rate=5"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fr.BasicAuth, order.Some[*order.BasicAuth](nil)) ||
+		!reflect.DeepEqual(fr.RateLimit, order.Some(&order.RateLimit{Rate: 5})) {
+		t.Fatalf("basic auth %+v, rate limit %+v", fr.BasicAuth, fr.RateLimit)
 	}
 	if err := parsePairs("retry", "attemps=2", &order.Retry{}); err == nil {
 		t.Fatal("an unknown key passed")

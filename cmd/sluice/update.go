@@ -91,6 +91,7 @@ func optDuration(f *pflag.FlagSet, name string) (order.Opt[order.Duration], erro
 
 func listenerUpdateCommand(g *globals) *cobra.Command {
 	var addr string
+	var listenerRoute func(*order.UpdateListener)
 	var hsts func() *order.HSTS
 	var answers func() (map[string]string, bool, error)
 	cmd := &cobra.Command{Use: "update", Short: "Change a listener's settings: only those given", Args: cobra.NoArgs,
@@ -131,8 +132,10 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 			if set {
 				o.Answers = order.Some(m)
 			}
+			listenerRoute(&o)
 			return g.send(cmd, o, nil)
 		}}
+	listenerRoute = listenerRouteFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&addr, "address", "", "listener address")
 	f.Bool("expect-proxy", false, "require a PROXY protocol header (=false to stop)")
@@ -154,6 +157,7 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 
 func clusterUpdateCommand(g *globals) *cobra.Command {
 	var id string
+	var clusterRoute func(*order.UpdateCluster) error
 	var hc order.HealthCheck
 	var hcInterval, hcTimeout time.Duration
 	var hsts func() *order.HSTS
@@ -195,9 +199,13 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 			if set {
 				o.Answers = order.Some(m)
 			}
+			if err := clusterRoute(&o); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			return g.send(cmd, o, nil)
 		}}
 	policy = clusterPolicyUpdate(cmd)
+	clusterRoute = clusterRouteFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&id, "id", "", "cluster id")
 	f.String("load-balancing", "", "round_robin, random, least_loaded, power_of_two or maglev")
