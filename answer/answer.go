@@ -127,8 +127,12 @@ func defaultBody(status int) string {
 }
 
 var reasons = map[int]string{
-	301: "This resource is served over HTTPS.",
+	301: "This resource has moved permanently.",
+	302: "This resource has moved.",
+	307: "This resource has moved.",
+	308: "This resource has moved permanently.",
 	400: "The request could not be understood.",
+	401: "Authentication is required.",
 	403: "Access to this resource is denied.",
 	404: "No service is configured for this address.",
 	408: "The request was not received in time.",

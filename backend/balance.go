@@ -26,6 +26,7 @@ type group struct {
 	// cumulative weights for weighted random picks.
 	cumulative []int
 	total      int
+	mg         *maglev // the maglev table, built on first use
 }
 
 // maxSchedule bounds a round-robin period; weights are scaled down to fit.
@@ -55,7 +56,7 @@ func weight(b *Backend) int {
 }
 
 func newGroup(bs []*Backend) group {
-	g := group{backends: bs}
+	g := group{backends: bs, mg: &maglev{}}
 	if len(bs) == 0 {
 		return g
 	}
@@ -186,4 +187,36 @@ func (g *group) leastLoaded(ok func(*Backend) bool) *Backend {
 		}
 	}
 	return best
+}
+
+// pickBy is pick, with the key hash h for maglev.
+func (g *group) pickBy(alg order.LoadBalancing, rr *atomic.Uint64, skip *Backend, now func() time.Time, h uint64) *Backend {
+	if alg != order.Maglev || len(g.backends) <= 1 {
+		return g.pick(alg, rr, skip, now)
+	}
+	return g.pickHash(h, skip, now, false)
+}
+
+// pickOpen picks among every backend, healthy or not, primaries first
+// (health_check.fail_open with every backend failing its check).
+func (c *Cluster) pickOpen(s *backendSet, alg order.LoadBalancing, skip *Backend, h uint64) *Backend {
+	any := func(b *Backend) bool { return b != skip }
+	for _, g := range []*group{&s.primary, &s.backup} {
+		if len(g.backends) == 0 {
+			continue
+		}
+		if alg == order.Maglev {
+			if b := g.pickHash(h, skip, nil, true); b != nil {
+				return b
+			}
+			continue
+		}
+		i := int(g.schedule[(c.rr.Add(1)-1)%uint64(len(g.schedule))])
+		for k := range g.backends {
+			if b := g.backends[(i+k)%len(g.backends)]; any(b) {
+				return b
+			}
+		}
+	}
+	return nil
 }

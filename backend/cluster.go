@@ -10,6 +10,7 @@ import (
 	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/rewrite"
 )
 
 // Settings is an immutable snapshot of a cluster's configuration.
@@ -20,6 +21,15 @@ type Settings struct {
 	// HSTS is the cluster's Strict-Transport-Security header line (CRLF
 	// included), or nil: sent on https listeners instead of theirs.
 	HSTS []byte
+
+	// Policy is the cluster's traffic policy (policy-guard); nil when it
+	// has none.
+	Policy *Policy
+	// Routing and rewrites (issue 16, policy-route).
+
+	// Request and Response are the cluster's compiled header edits (nil:
+	// none).
+	Request, Response *rewrite.Edits
 }
 
 // Cluster is the runtime side of a cluster: its settings and backends.
@@ -35,6 +45,9 @@ type Cluster struct {
 	settings atomic.Pointer[Settings]
 	set      atomic.Pointer[backendSet]
 	rr       atomic.Uint64 // round-robin position
+	// failOpen is set while every backend is held down by a failing
+	// health check whose fail_open is set: they are all used anyway.
+	failOpen atomic.Bool
 
 	amu  sync.Mutex
 	down bool // every backend is down (the ClusterDown event was sent)
@@ -69,6 +82,7 @@ func (c *Cluster) SetSettings(s *Settings) {
 	old := c.settings.Swap(s)
 	if !reflect.DeepEqual(old.HealthCheck, s.HealthCheck) {
 		c.restartCheck(old.HealthCheck, s.HealthCheck)
+		c.checkAvailability() // fail_open may have changed
 	}
 }
 
@@ -142,12 +156,28 @@ func (c *Cluster) Close() {
 // connection), and the dial's outcome decides the backend's health. Pick
 // allocates nothing.
 func (c *Cluster) Pick(skip *Backend) (b *Backend, trial bool) {
+	return c.PickHash(skip, 0, false)
+}
+
+// PickHash is Pick for a request whose key hashed to h (when hashed is
+// set): a maglev cluster picks the backend of h in its table (see
+// maglev.go); the others ignore it. A maglev cluster given no hash picks
+// by round robin.
+func (c *Cluster) PickHash(skip *Backend, h uint64, hashed bool) (b *Backend, trial bool) {
 	s := c.set.Load()
 	alg := c.settings.Load().LoadBalancing
+	if alg == order.Maglev && !hashed {
+		alg = order.RoundRobin
+	}
+	if c.failOpen.Load() {
+		// Every backend failed its check: use them all as if none were
+		// checked (health_check.fail_open).
+		return c.pickOpen(s, alg, skip, h), false
+	}
 	for range 3 { // another request may win a trial between pick and claim
-		b = s.primary.pick(alg, &c.rr, skip, c.env.Now)
+		b = s.primary.pickBy(alg, &c.rr, skip, c.env.Now, h)
 		if b == nil {
-			b = s.backup.pick(alg, &c.rr, skip, c.env.Now)
+			b = s.backup.pickBy(alg, &c.rr, skip, c.env.Now, h)
 		}
 		if b == nil {
 			return nil, false

@@ -36,6 +36,11 @@ type Dial struct {
 	Retried func(b *Backend)
 	// Attempts bounds the backends tried; default DefaultAttempts.
 	Attempts int
+
+	// Hash is the hash of the request's key (HashKey) for a maglev
+	// cluster, when Hashed is set.
+	Hash   uint64
+	Hashed bool
 }
 
 // Connect picks a backend (the sticky one first, then by the cluster's
@@ -57,7 +62,7 @@ func (c *Cluster) Connect(ctx context.Context, d *Dial) *Conn {
 			b, trial = c.PickSticky(d.Sticky)
 		}
 		if b == nil {
-			b, trial = c.Pick(skip)
+			b, trial = c.PickHash(skip, d.Hash, d.Hashed)
 		}
 		if b == nil {
 			return nil

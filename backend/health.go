@@ -135,13 +135,25 @@ func (c *Cluster) transition(b *Backend, tr health.Transition, reason string) {
 // cluster's backends up and down gauges.
 func (c *Cluster) checkAvailability() {
 	all := c.set.Load().all
-	var nDown int64
+	var nDown, nChecked int64
 	for _, b := range all {
 		if b.Status() == health.Down {
 			nDown++
+			if b.checkDown.Load() {
+				nChecked++
+			}
 		}
 	}
 	down := len(all) > 0 && nDown == int64(len(all))
+	hc := c.settings.Load().HealthCheck
+	open := down && nChecked == nDown && hc != nil && hc.FailOpen
+	if c.failOpen.Swap(open) != open {
+		if open {
+			c.env.Log.Warn("every backend fails its health check: failing open, using them all", "cluster", c.ID)
+		} else {
+			c.env.Log.Info("fail-open over", "cluster", c.ID)
+		}
+	}
 	c.amu.Lock()
 	defer c.amu.Unlock()
 	if c.M != nil {

@@ -9,6 +9,7 @@
 #   bash bench/run.sh --origin go     # bench/origin instead of nginx as origin
 #   bash bench/run.sh --retries 0     # never redo a run disturbed by other load
 #   bash bench/run.sh --only observe  # only the cost of metrics and access log
+#   bash bench/run.sh --only route    # only the cost of routing and rewrites configured
 #   bash bench/run.sh --only ka50,close50            # only these scenarios
 #   bash bench/run.sh --baseline REV --only ka50,close50
 #                                     # + Sluice built from git revision REV
@@ -45,7 +46,7 @@ WARMUP=2
 ORIGIN_KIND=nginx
 BASE_PORT=18080
 IDLE_CONNS=10000
-ONLY=""     # comma-separated parts to run: ka50 ka500 close50 observe idle; "" = all
+ONLY=""     # comma-separated parts to run: ka50 ka500 close50 observe route idle; "" = all
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 RETRIES=1    # extra attempts of a run disturbed by other processes on CPU 0
 NOISE_MAX=10 # % of CPU 0 used by other processes beyond which a run is redone
@@ -70,16 +71,18 @@ done
 # watching ("observe") and the idle memory ("idle") only when named.
 RUN_SCENARIOS=()
 RUN_OBSERVE=1
+RUN_ROUTE=1
 RUN_IDLE=1
 if [[ -n "$ONLY" ]]; then
-	RUN_OBSERVE=0 RUN_IDLE=0
+	RUN_OBSERVE=0 RUN_IDLE=0 RUN_ROUTE=0
 	IFS=, read -r -a only_parts <<<"$ONLY"
 	for part in "${only_parts[@]}"; do
 		case "$part" in
 		ka50|ka500|close50) RUN_SCENARIOS+=("$part") ;;
 		observe) RUN_OBSERVE=1 ;;
+		route) RUN_ROUTE=1 ;;
 		idle) RUN_IDLE=1 ;;
-		*) echo "--only takes a comma-separated list of ka50, ka500, close50, observe, idle" >&2; exit 2 ;;
+		*) echo "--only takes a comma-separated list of ka50, ka500, close50, observe, route, idle" >&2; exit 2 ;;
 		esac
 	done
 fi
@@ -94,8 +97,8 @@ BASE_COMMIT=""
 [[ -z "$BASELINE" ]] || BASE_COMMIT=$(baseline_commit "$REPO" "$BASELINE")
 ORIGIN_PORT=$BASE_PORT
 declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3))
-	[sluice-off]=$((BASE_PORT + 4)) [sluice-log]=$((BASE_PORT + 5)))
-declare -A PROM_PORT=([sluice]=$((BASE_PORT + 6)) [sluice-log]=$((BASE_PORT + 7)))
+	[sluice-off]=$((BASE_PORT + 4)) [sluice-log]=$((BASE_PORT + 5)) [sluice-route]=$((BASE_PORT + 10)))
+declare -A PROM_PORT=([sluice]=$((BASE_PORT + 6)) [sluice-log]=$((BASE_PORT + 7)) [sluice-route]=$((BASE_PORT + 11)))
 PROXIES=(haproxy nginx sluice)
 # The cost of watching: Sluice with metrics off, on (the default, with its
 # Prometheus endpoint scraped every second), and on with an access log file.
@@ -232,7 +235,16 @@ EOF
 sluice_conf sluice "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice]}\"" off
 sluice_conf sluice-off "enabled = false" off
 sluice_conf sluice-log "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice-log]}\"" "$TMP/logs/access.log"
-for c in sluice sluice-off sluice-log; do
+# sluice-route: sluice with the routing and rewrites of issue 16 configured
+# on the path of every request: a pre rule with a header condition that
+# does not hold, then the frontend with a path rewrite using a capture,
+# request and response header edits of the frontend and the cluster,
+# X-Real-IP and a request id header of its own.
+sluice_conf sluice-route "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice-route]}\"" off
+sed -i -e '/^address  = /a x_real_ip = true\nrequest_id_header = "X-Request-Id"' \
+	-e 's|^frontends = \[ { address = "\([^"]*\)", hostname = "\*" } \]|headers = [ { position = "request", action = "add", name = "X-Cluster", value = "bench" } ]\nfrontends = [\n  { address = "\1", hostname = "*", position = "pre", deny = true, match_headers = [ { name = "X-Maintenance", match = "present" } ] },\n  { address = "\1", hostname = "*", path = "/", rewrite_path = "/$PATH[1]", headers = [\n    { position = "request", action = "set", name = "X-Env", value = "bench" },\n    { position = "request", action = "delete", name = "X-Debug" },\n    { position = "response", action = "set", name = "X-Frame-Options", value = "DENY" },\n    { position = "response", action = "delete", name = "Server" } ] },\n]|' \
+	"$TMP/sluice-route.toml"
+for c in sluice sluice-off sluice-log sluice-route; do
 	"$TMP/bin/sluice" config check -c "$TMP/$c.toml" >"$TMP/logs/config-check-$c.log" 2>&1 ||
 		die "sluice config check -c $TMP/$c.toml: $(cat "$TMP/logs/config-check-$c.log")"
 done
@@ -492,6 +504,21 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		[[ -n "$SCRAPER" ]] && { kill "$SCRAPER" 2>/dev/null; wait "$SCRAPER" 2>/dev/null; } || true
 	done
 done
+# --- the cost of routing and rewrites configured ------------------------------
+
+if ((RUN_ROUTE)); then
+	log "the cost of routing and rewrites configured: sluice against sluice-route (keep-alive -c50)"
+	start_proxy sluice-route
+	curl -fsS -m 2 -D - -o /dev/null "http://127.0.0.1:${PORT[sluice-route]}/x" | grep -qi '^x-frame-options: DENY' ||
+		die "sluice-route does not edit its responses; see $TMP/sluice-route.toml"
+fi
+for ((r = 1; r <= ROUNDS; r++)); do
+	((RUN_ROUTE)) || break
+	if ((r % 2)); then order=(sluice sluice-route); else order=(sluice-route sluice); fi
+	for p in "${order[@]}"; do run_one "t$r" "$p" ka50; done # rounds "t1"...: apart from the main table's
+done
+((RUN_ROUTE)) && stop_proxy sluice-route
+
 ACCESS_LINES=0
 if ((RUN_OBSERVE)); then
 	ACCESS_LINES=$(wc -l <"$TMP/logs/access.log" 2>/dev/null || echo 0)
@@ -649,6 +676,30 @@ END {
 		printf "%-32s %10.0f %8s %11.2f %8s\n", d[px[p]], r, ratio(r, br), c, ratio(c, bc)
 	}
 	printf "(access log lines written during the runs: %d)\n", lines
+}' "$RAW"
+fi
+if ((RUN_ROUTE)); then
+echo
+echo "The cost of routing and rewrites configured (keep-alive, 50 conns; medians of $ROUNDS rounds, each round's ratio in brackets):"
+awk -F'\t' '
+function median(key,   n, i, j, t, a) {
+	n = cnt[key]
+	for (i = 1; i <= n; i++) a[i] = vals[key, i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, v) { cnt[key]++; vals[key, cnt[key]] = v }
+NR == 1 || $3 != "ka50" || $1 !~ /^t/ || ($2 != "sluice" && $2 != "sluice-route") { next }
+{ add($2 SUBSEP "rps", $4); add($2 SUBSEP "cpu", $8); per[$1, $2] = $4; rounds[$1] = 1 }
+END {
+	br = median("sluice" SUBSEP "rps"); bc = median("sluice" SUBSEP "cpu")
+	rr = median("sluice-route" SUBSEP "rps"); rc = median("sluice-route" SUBSEP "cpu")
+	printf "%-40s %10s %11s\n", "Sluice with", "req/s", "CPU µs/req"
+	printf "%-40s %10.0f %11.2f\n", "no routing or rewrite settings", br, bc
+	printf "%-40s %10.0f %11.2f\n", "conditions, rewrite, edits, X-Real-IP", rr, rc
+	s = ""
+	for (r in rounds) if (per[r, "sluice"] > 0) s = s sprintf(" %.3f", per[r, "sluice-route"] / per[r, "sluice"])
+	printf "req/s ratio route/none: %.3fx (rounds:%s)\n", br > 0 ? rr / br : 0, s
 }' "$RAW"
 fi
 if ((RUN_IDLE)); then

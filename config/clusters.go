@@ -19,7 +19,12 @@ func (b *plan) cluster(id string, t *table) {
 		HSTS:          hsts(t),
 		Answers:       b.l.answers(t),
 		HealthCheck:   healthCheck(t.sub("health_check")),
+		HashKey:       hashKey(t),
+		RateLimit:     rateLimit(t),
+		Retry:         retry(t),
+		Compression:   compression(t),
 	}
+	clusterRoute(t, &c)
 	b.clusters = append(b.clusters, step{o: order.AddCluster{Cluster: c}, src: t})
 	frontends, paths := t.tables("frontends")
 	for i, v := range frontends {
@@ -48,13 +53,14 @@ func healthCheck(t *table) *order.HealthCheck {
 		Timeout:        order.Duration(t.duration("timeout")),
 		Rise:           t.integer("rise", 1, 100),
 		Fall:           t.integer("fall", 1, 100),
+		FailOpen:       t.boolean("fail_open"),
 	}
 }
 
 // httpOnlyKeys are the frontend keys that have no meaning on a tcp
 // listener.
-var httpOnlyKeys = []string{"hostname", "path", "path_type", "method", "deny",
-	"certificate", "key", "certificate_chain", "names"}
+var httpOnlyKeys = append([]string{"hostname", "path", "path_type", "method", "deny",
+	"certificate", "key", "certificate_chain", "names", "basic_auth", "rate_limit"}, routeFrontendKeys...)
 
 // frontend reads one frontend of cluster c. Its listener, found by address,
 // decides its kind: tcp, http or https. "deny = true" makes a deny frontend:
@@ -68,8 +74,14 @@ func (b *plan) frontend(c order.Cluster, t *table) {
 		Method:   t.str("method"),
 		Deny:     t.boolean("deny"),
 	}
+	if li := b.listeners[canonical(f.Address)]; li != nil && li.protocol != order.TCP {
+		f.BasicAuth, f.RateLimit = basicAuth(t), rateLimit(t)
+	}
 	if !f.Deny {
 		f.ClusterID = c.ID
+	}
+	if li := b.listeners[canonical(f.Address)]; li == nil || li.protocol != order.TCP {
+		frontendRoute(t, &f)
 	}
 	defer t.done()
 	li := b.listeners[canonical(f.Address)]

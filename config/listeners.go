@@ -85,6 +85,7 @@ func (b *plan) listener(t *table) {
 	}
 	// keepalive_timeout on a tcp listener is refused by the order.
 	ln.KeepAliveTimeout = order.Duration(t.duration("keepalive_timeout"))
+	listenerRoute(t, &ln)
 	ln.MaxConnectionsPerIP = t.integer("max_connections_per_ip", 0, math.MaxInt32)
 	switch ln.Protocol {
 	case order.HTTPS:

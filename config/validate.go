@@ -56,6 +56,19 @@ func report(t *table, err error) {
 		t.errKey(key, "%s", fe.Reason)
 		return
 	}
+	// A nested key ("rate_limit.burst", "match_headers[1].value"), or the innermost table it
+	// would be in when it is missing.
+	for k := key; ok && k != ""; {
+		if v := t.find(k); v != nil {
+			t.ps.add(v.at, "%s: %s", t.keyPath(key), fe.Reason)
+			return
+		}
+		i := strings.LastIndexByte(k, '.')
+		if i < 0 {
+			break
+		}
+		k = k[:i]
+	}
 	if ok { // a key the table lacks ("address: missing")
 		t.errTable("%s: %s", key, fe.Reason)
 		return

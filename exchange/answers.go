@@ -15,9 +15,12 @@ func (x *Exchange) answer(status int, cs *answer.Set) Result {
 	buf := x.outBuf()
 	buf = answer.Render(&a, buf, status, x.ID[:], cs, x.Set.Answers)
 	fs := append(x.fields[:0], a.Fields...)
-	if x.dec.Redirect && status == 301 {
+	if x.dec.Redirect && status == x.dec.Status {
 		x.loc = x.appendLocation(x.loc[:0])
 		fs = append(fs, h1.Header{Name: nameLocation, Value: x.loc})
+	}
+	if status == 401 || status == 429 {
+		fs = x.appendPolicyFields(fs, status)
 	}
 	fs = x.appendOwn(fs)
 	x.fields = fs
@@ -53,25 +56,4 @@ func (x *Exchange) Refuse(status int) Result {
 // read whole.
 func (x *Exchange) bodyPending() bool {
 	return x.Req.HasBody() && !x.bodyDone && !x.up.bodyRead()
-}
-
-// appendLocation writes the Location of an https redirect: the request's
-// host without its port, and its target.
-func (x *Exchange) appendLocation(loc []byte) []byte {
-	host := x.Req.Host
-	for i := len(host) - 1; i >= 0; i-- {
-		if host[i] == ':' {
-			host = host[:i]
-			break
-		}
-		if host[i] == ']' {
-			break
-		}
-	}
-	loc = append(loc, "https://"...)
-	loc = append(loc, host...)
-	if string(x.Req.Target) == "*" {
-		return append(loc, '/')
-	}
-	return append(loc, x.Req.Target...)
 }

@@ -88,6 +88,7 @@ func (x *Exchange) readSome(bc *backend.Conn) (int, error) {
 		n, err := bc.Read(x.buf)
 		if n > 0 {
 			x.m.recvB += int64(n)
+			x.z.short = n < len(x.buf)
 			return n, nil
 		}
 		if err != nil {
@@ -96,8 +97,16 @@ func (x *Exchange) readSome(bc *backend.Conn) (int, error) {
 	}
 }
 
-// write hands body bytes to the front.
+// write hands body bytes to the front (through the encoder when the
+// response is compressed).
 func (x *Exchange) write(p []byte) bool {
+	if x.z.on {
+		if err := x.z.write(p); err != nil {
+			x.m.clientErr(clientReset)
+			return false
+		}
+		return true
+	}
 	if len(p) == 0 {
 		return true
 	}

@@ -3,9 +3,11 @@ package exchange
 import (
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/guard"
 	"github.com/sluiceproxy/sluice/internal/cookie"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/listener"
+	"github.com/sluiceproxy/sluice/rewrite"
 	"github.com/sluiceproxy/sluice/router"
 )
 
@@ -27,8 +29,13 @@ type Decision struct {
 	// Status, when not 0, is the proxy's own answer: the request goes to
 	// no backend.
 	Status int
-	// Redirect is set with Status 301: the answer redirects to https.
+	// Redirect is set with a 3xx Status: the answer redirects, by the
+	// frontend's redirect (Rewrite.Redirect) or to https (the cluster's
+	// https_redirect).
 	Redirect bool
+	// Rewrite is the matched frontend's rewrite policy (redirect, host and
+	// path rewrites, header edits), or nil.
+	Rewrite *rewrite.Frontend
 	// Cluster is the matched cluster (nil when none matched), Settings the
 	// snapshot of its settings the exchange keeps.
 	Cluster  *backend.Cluster
@@ -43,6 +50,11 @@ type Decision struct {
 	// the request's sticky cookie value (nil when it has none).
 	Sticky bool
 	Cookie []byte
+
+	// Traffic policy (policy-guard): the route's basic auth and rate
+	// limit, nil when it has none.
+	Auth  *guard.Auth
+	Limit *guard.Limiter
 }
 
 // Decide gives a request's fate. The rules, in order (docs/http.md lists
@@ -51,11 +63,14 @@ type Decision struct {
 //  1. CONNECT: 501 (the proxy tunnels nothing by method);
 //  2. more fields than the listener's max_header_fields: 431;
 //  3. on TLS, a host the served certificate does not cover: 421;
-//  4. no frontend for the host, path and method: 404;
+//  4. no frontend for the host, path, method and conditions (header
+//     fields, query): 404;
 //  5. a deny frontend: 403;
-//  6. a cluster with https_redirect, on a plain http listener: 301;
-//  7. a declared body over the listener's max_body_bytes: 413;
-//  8. otherwise forward to the cluster, over HTTP/2 when it says http2.
+//  6. a redirect frontend: its status (301, 302, 307 or 308);
+//  7. a cluster with https_redirect, on a plain http listener: 301;
+//  8. a declared body over the listener's max_body_bytes: 413;
+//  9. otherwise forward to the cluster, over HTTP/2 when it says http2,
+//     with the frontend's rewrites.
 func Decide(f *Facts) Decision {
 	req, set := f.Req, f.Listener
 	switch {
@@ -66,14 +81,22 @@ func Decide(f *Facts) Decision {
 	case f.Cert != nil && len(req.Host) > 0 && !f.Cert.CoversBytes(req.Host):
 		return Decision{Status: 421}
 	}
-	rt, ok := f.Routes.Lookup(req.Host, req.Path, req.Method)
+	rt, ok := f.Routes.Match(&router.Request{Host: req.Host, Path: req.Path, Method: req.Method,
+		Query: req.Query(), Fields: req})
 	if !ok {
 		return Decision{Status: 404}
 	}
 	if rt.Deny {
 		return Decision{Status: 403}
 	}
-	d := Decision{Cluster: rt.Cluster, Settings: rt.Cluster.Settings()}
+	d := Decision{Cluster: rt.Cluster, Rewrite: rt.Rewrite, Auth: rt.Auth, Limit: rt.Limit}
+	if rt.Cluster != nil {
+		d.Settings = rt.Cluster.Settings()
+	}
+	if rw := rt.Rewrite; rw != nil && rw.Redirect != nil {
+		d.Status, d.Redirect = rw.Redirect.Status, true
+		return d
+	}
 	cs := d.Settings
 	switch {
 	case cs.HTTPSRedirect && set.Proto == "http":

@@ -14,6 +14,7 @@ import (
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/rewrite"
 	"github.com/sluiceproxy/sluice/router"
 )
 
@@ -89,20 +90,21 @@ func runDecideScenario(t *testing.T, path string) {
 			t.Cleanup(cl.Close)
 			clusters[c.ID] = cl
 		case "route":
-			// route HOST PATH TYPE -> CLUSTER|deny
-			if len(f) != 6 || f[4] != "->" {
-				t.Fatalf("%s: want: route HOST PATH TYPE -> CLUSTER|deny", at)
+			// route HOST PATH TYPE -> CLUSTER|deny|none [OPTIONS]
+			if len(f) < 6 || f[4] != "->" {
+				t.Fatalf("%s: want: route HOST PATH TYPE -> CLUSTER|deny|none [OPTIONS]", at)
 			}
 			rt := &listener.Route{Deny: f[5] == "deny"}
-			if !rt.Deny {
+			if !rt.Deny && f[5] != "none" {
 				if rt.Cluster = clusters[f[5]]; rt.Cluster == nil {
 					t.Fatalf("%s: no cluster %s", at, f[5])
 				}
 			}
 			pt := map[string]router.PathType{"prefix": router.PathPrefix, "equals": router.PathEquals,
 				"regex": router.PathRegex}[f[3]]
-			if routes, err = routes.Add(router.Rule[*listener.Route]{Hostname: f[1], Path: f[2], PathType: pt,
-				Target: rt}); err != nil {
+			rule := router.Rule[*listener.Route]{Hostname: f[1], Path: f[2], PathType: pt, Target: rt}
+			routeOptions(t, at, &rule, f[6:])
+			if routes, err = routes.Add(rule); err != nil {
 				t.Fatalf("%s: %v", at, err)
 			}
 		case "request":
@@ -125,8 +127,48 @@ func runDecideScenario(t *testing.T, path string) {
 	}
 }
 
+// routeOptions applies a route line's options: pos=pre|post,
+// h=NAME:TYPE[:VALUE] and q=NAME:TYPE[:VALUE] (conditions), redirect=STATUS
+// (a redirect frontend).
+func routeOptions(t *testing.T, at string, r *router.Rule[*listener.Route], opts []string) {
+	for _, o := range opts {
+		k, v, _ := strings.Cut(o, "=")
+		switch k {
+		case "pos":
+			p, err := router.ParsePosition(v)
+			if err != nil {
+				t.Fatalf("%s: %v", at, err)
+			}
+			r.Position = p
+		case "h", "q":
+			parts := strings.SplitN(v, ":", 3)
+			mt, err := router.ParseMatchType(parts[min(1, len(parts)-1)])
+			if err != nil || len(parts) < 2 {
+				t.Fatalf("%s: want %s=NAME:TYPE[:VALUE]", at, k)
+			}
+			p := router.Predicate{Name: parts[0], Type: mt}
+			if len(parts) == 3 {
+				p.Value = parts[2]
+			}
+			if k == "h" {
+				r.Headers = append(r.Headers, p)
+			} else {
+				r.Query = append(r.Query, p)
+			}
+		case "redirect":
+			rw, err := rewrite.Compile(order.HTTPFrontend{Hostname: r.Hostname, Redirect: &order.Redirect{Status: atoi(t, at, v)}})
+			if err != nil {
+				t.Fatalf("%s: %v", at, err)
+			}
+			r.Target.Rewrite = rw
+		default:
+			t.Fatalf("%s: unknown route option %s", at, o)
+		}
+	}
+}
+
 // parseRequest reads "METHOD HOST TARGET [fields=N] [length=N] [unsized]
-// [cookie=VALUE]".
+// [cookie=VALUE] [h=NAME:VALUE]".
 func parseRequest(t *testing.T, at string, f []string) *Request {
 	if len(f) < 3 {
 		t.Fatalf("%s: want: request METHOD HOST TARGET [options]", at)
@@ -150,6 +192,9 @@ func parseRequest(t *testing.T, at string, f []string) *Request {
 		case "cookie":
 			req.Fields = append(req.Fields, h1.Header{Name: []byte("Cookie"),
 				Value: []byte(strings.ReplaceAll(v, ";", "; ")), Kind: h1.HeaderCookie})
+		case "h":
+			name, value, _ := strings.Cut(v, ":")
+			req.Fields = append(req.Fields, h1.Header{Name: []byte(name), Value: []byte(value), Kind: h1.ClassifyHeader([]byte(name))})
 		default:
 			t.Fatalf("%s: unknown request option %s", at, k)
 		}
@@ -164,6 +209,9 @@ func describe(d Decision) string {
 			return fmt.Sprintf("%d redirect", d.Status)
 		}
 		return strconv.Itoa(d.Status)
+	}
+	if d.Cluster == nil {
+		return "forward nowhere (a bug)"
 	}
 	s := "forward " + d.Cluster.ID
 	if d.Replayable {

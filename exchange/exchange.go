@@ -62,6 +62,21 @@ type Exchange struct {
 	n    int // bytes in buf
 
 	up upload
+
+	// Traffic policy (policy-guard).
+	pol       policy
+	z         compressor
+	acceptBuf [][]byte // Accept-Encoding values, while negotiating
+	bodyp     *[]byte  // a small body read whole to be sent again
+
+	// Rewrites (issue 16): set by prepareRewrites for a request going to
+	// a backend.
+	rw            *rewriting // nil until an exchange first rewrites
+	upHost        []byte     // the Host sent to the backend when rewritten, else nil
+	upTarget      []byte     // the target sent to the backend when rewritten, else nil
+	hostRewritten bool       // upHost is the frontend's rewrite
+	reqEdits      bool       // a request field may be dropped or added (see dropRequestField)
+	respEdits     bool       // a response field may be dropped or added (see dropResponseField)
 }
 
 // Start begins a request: a new id, the listener's settings as they are
@@ -75,6 +90,7 @@ func (x *Exchange) Start() {
 	x.stickyMatch = nil
 	x.replayable, x.began, x.bodyDone, x.isHead = false, false, false, false
 	x.up.reset()
+	x.pol = policy{}
 	x.m.begin(x)
 }
 
@@ -96,6 +112,15 @@ func (x *Exchange) Serve(f Front) Result {
 	if d.Status != 0 {
 		return x.answer(d.Status, answers)
 	}
+	if p := d.Settings.Policy; d.Auth != nil || d.Limit != nil || p != nil {
+		if st := x.guard(); st != 0 {
+			return x.answer(st, answers)
+		}
+		if p != nil {
+			x.preparePolicy(p)
+		}
+	}
+	x.prepareRewrites()
 	if d.H2C {
 		return x.forwardH2C()
 	}
@@ -125,6 +150,13 @@ func (x *Exchange) Refused(f Front, status int, k metrics.ClientError) Result {
 func (x *Exchange) Finish() {
 	x.m.account(x)
 	x.releaseOut()
+	if x.z.enc != nil {
+		x.z.release()
+	}
+	if x.bodyp != nil {
+		x.Env.PutBuf(x.bodyp)
+		x.bodyp = nil
+	}
 	x.front = nil
 }
 
@@ -158,6 +190,7 @@ func (x *Exchange) connect(avoid *backend.Backend) *backend.Conn {
 	cs := x.dec.Settings
 	d := &x.dial
 	d.Reuse, d.Sticky, d.Avoid = x.replayable && !cs.SendProxy, x.dec.Cookie, avoid
+	d.Hash, d.Hashed = x.pol.hash, x.pol.hashed
 	d.Timeout, d.IdleTimeout = x.Set.ConnectTimeout, x.Env.IdleBackendTimeout
 	d.Prepare = nil
 	if cs.SendProxy {

@@ -24,6 +24,11 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 		if initial, done, err = x.front.InitialBody(); err == nil && overLimit(x.Set.MaxBodyBytes, len(initial)) {
 			err = ErrTooLarge
 		}
+		if err == nil && !done && !req.Unsized && req.ContentLength <= retryBodyMax &&
+			x.retryPolicy() != nil && idempotent(req.Method) {
+			// Small enough to be held whole, so that it can be sent again.
+			initial, done, err = x.readWholeBody(initial)
+		}
 		if err != nil {
 			bc.Close()
 			return x.badBody(err)
@@ -31,6 +36,7 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 		x.up.sent = int64(len(initial))
 	}
 	x.bodyDone = done
+	x.pol.resend = done && idempotent(req.Method)
 
 	out := x.appendUpstream(x.outBuf())
 	switch {
@@ -70,11 +76,10 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 			break
 		}
 		bc.Close()
-		if !x.mayReplay(bc) {
+		if !x.mayResend(bc) {
 			return x.fail(502, "writing request", err)
 		}
-		x.replayable = false
-		if bc = x.redial(bc.Backend); bc == nil {
+		if bc = x.redial(bc); bc == nil {
 			return x.fail(503, "reconnecting", err)
 		}
 	}
@@ -84,12 +89,29 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 	return x.respond(bc, out, pre, preN, preErr)
 }
 
-// redial opens a fresh connection after a pooled one to b failed before
-// any response byte: to b again, or, when b refuses it, to another backend
-// of the cluster. The request is replayable, so nothing is lost by sending
+// redial opens a fresh connection for the request, which failed on bc
+// before any response byte (see mayResend): after a pooled connection, to
+// the same backend (the server closed it while idle), or to another of
+// the cluster when that one refuses; after a new connection, to another
+// backend first (after the retry policy's backoff, if any). The request
+// is sent whole from the exchange's buffer, so nothing is lost by sending
 // it again.
-func (x *Exchange) redial(b *backend.Backend) *backend.Conn {
+func (x *Exchange) redial(failed *backend.Conn) *backend.Conn {
+	b := failed.Backend
+	x.pol.tries++
+	x.replayable = false // sent again on a new connection only
 	x.m.retried(b)
+	if !failed.Reused {
+		x.backoff()
+		bc := x.connect(b)
+		if bc == nil { // b is the only one left
+			bc = x.connect(nil)
+		}
+		if bc != nil {
+			x.hold(bc)
+		}
+		return bc
+	}
 	bc, err := b.Dial(context.Background(), x.Set.ConnectTimeout)
 	if bc != nil {
 		x.m.connect += bc.ConnectTime

@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"bytes"
 	"io"
 	"net/http"
 	"sync"
@@ -17,7 +18,7 @@ import (
 // it arrives, trailers included where the front can send them. One backend
 // is tried (the transport dials); nothing is replayed.
 func (x *Exchange) forwardH2C() Result {
-	b, _ := x.dec.Cluster.Pick(nil)
+	b, _ := x.dec.Cluster.PickHash(nil, x.pol.hash, x.pol.hashed)
 	if b == nil {
 		return x.answer(503, x.clusterAnswers())
 	}
@@ -26,11 +27,12 @@ func (x *Exchange) forwardH2C() Result {
 	x.m.backend = b
 	req := &x.Req
 	ctx := backend.WithConnectTimeout(x.front.Context(), x.Set.ConnectTimeout)
-	out, err := http.NewRequestWithContext(ctx, string(req.Method), "http://"+b.Addr+string(req.Target), nil)
+	host, target := x.upstream()
+	out, err := http.NewRequestWithContext(ctx, string(req.Method), "http://"+b.Addr+string(target), nil)
 	if err != nil {
 		return x.answer(400, x.clusterAnswers())
 	}
-	out.Host = string(req.Host)
+	out.Host = string(host)
 	x.h2cFields(out.Header)
 	var body *h2cBody
 	if req.HasBody() {
@@ -79,9 +81,12 @@ func (x *Exchange) h2cFields(h http.Header) {
 	req := &x.Req
 	for i := range req.Fields {
 		f := &req.Fields[i]
-		if req.forwardField(f) && f.Kind != h1.HeaderExpect {
+		if req.forwardField(f) && f.Kind != h1.HeaderExpect && !(x.reqEdits && x.dropRequestField(f)) {
 			h.Add(string(f.Name), string(f.Value))
 		}
+	}
+	if x.reqEdits {
+		x.h2cEdits(h)
 	}
 	var b []byte
 	if b = x.appendCookies(b); len(b) > 0 {
@@ -95,7 +100,20 @@ func (x *Exchange) h2cFields(h http.Header) {
 	h.Set("Forwarded", string(b))
 	h.Set("X-Forwarded-Proto", x.Set.Proto)
 	h.Set("X-Forwarded-Port", x.Ln.Port())
-	h.Set("Sluice-Request-Id", string(x.ID[:]))
+	h.Set(string(x.requestIDName()), string(x.ID[:]))
+}
+
+// h2cEdits adds the request fields the configuration adds (see
+// appendRequestEdits) to an h2c request.
+func (x *Exchange) h2cEdits(h http.Header) {
+	var b []byte
+	b = x.appendRequestEdits(b)
+	for len(b) > 0 {
+		i := bytes.Index(b, []byte("\r\n"))
+		name, value, _ := bytes.Cut(b[:i], []byte(": "))
+		h.Add(string(name), string(value))
+		b = b[i+2:]
+	}
 }
 
 // streamH2C writes an h2c backend's response through the front.
@@ -103,7 +121,7 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 	fs := x.fields[:0]
 	for name, vs := range resp.Header {
 		k := h1.ClassifyHeader([]byte(name))
-		if responseFate[k] != keep {
+		if responseFate[k] != keep || x.respEdits && x.dropResponseField([]byte(name)) {
 			continue
 		}
 		for _, v := range vs {
@@ -112,6 +130,9 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 	}
 	for name := range resp.Trailer {
 		fs = append(fs, h1.Header{Name: []byte("Trailer"), Value: []byte(name), Kind: h1.HeaderTrailer})
+	}
+	if x.respEdits {
+		fs = x.appendResponseEdits(fs)
 	}
 	fs = x.appendOwn(fs)
 	x.fields = fs
@@ -129,6 +150,10 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 	default:
 		h.Framing = Unsized
 	}
+	if x.pol.encoding != "" && h.Framing != NoBody &&
+		x.compressible(x.dec.Settings.Policy.Compression, resp.StatusCode, fs, resp.ContentLength) {
+		x.compressHead(h, x.dec.Settings.Policy.Compression)
+	}
 	x.began = true
 	if err := x.front.WriteHead(h, nil); err != nil {
 		x.m.clientErr(clientReset)
@@ -143,6 +168,7 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 	for {
 		n, err := resp.Body.Read(buf)
 		x.m.recvB += int64(n)
+		x.z.short = n < len(buf)
 		if n > 0 && !x.write(buf[:n]) {
 			return Broken
 		}
@@ -162,6 +188,11 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 			}
 		}
 		x.fields = trailers
+	}
+	if x.z.on {
+		if err := x.z.finish(); err != nil {
+			return Broken
+		}
 	}
 	if h.Framing == Unsized || trailers != nil {
 		if err := x.front.EndBody(trailers); err != nil {

@@ -57,24 +57,11 @@ var (
 // hasField reports whether fs has a field named lower (lower case).
 func hasField(fs []h1.Header, lower string) bool {
 	for i := range fs {
-		if len(fs[i].Name) == len(lower) && equalFoldASCII(fs[i].Name, lower) {
+		if len(fs[i].Name) == len(lower) && h1.EqualFold(fs[i].Name, lower) {
 			return true
 		}
 	}
 	return false
-}
-
-func equalFoldASCII(b []byte, lower string) bool {
-	for i := range b {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // appendOwn appends the proxy's own response fields: a sticky Set-Cookie,
@@ -86,7 +73,7 @@ func (x *Exchange) appendOwn(fs []h1.Header) []h1.Header {
 	if hsts := x.hstsValue(); hsts != nil && !hasField(fs, "strict-transport-security") {
 		fs = append(fs, h1.Header{Name: nameHSTS, Value: hsts})
 	}
-	return append(fs, h1.Header{Name: nameRequestID, Value: x.ID[:], Kind: h1.HeaderSluiceRequestID})
+	return append(fs, h1.Header{Name: x.requestIDName(), Value: x.ID[:], Kind: h1.HeaderSluiceRequestID})
 }
 
 // hstsValue is the HSTS value to send on the current exchange: the
@@ -112,9 +99,12 @@ func (x *Exchange) backendHead(framing Framing) *Head {
 	resp := &x.resp
 	fs := x.fields[:0]
 	for i := range resp.Headers {
-		if f := &resp.Headers[i]; forwardResponseField(f, resp.Headers) {
+		if f := &resp.Headers[i]; forwardResponseField(f, resp.Headers) && !(x.respEdits && x.dropResponseField(f.Name)) {
 			fs = append(fs, *f)
 		}
+	}
+	if x.respEdits {
+		fs = x.appendResponseEdits(fs)
 	}
 	fs = x.appendOwn(fs)
 	x.fields = fs

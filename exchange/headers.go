@@ -1,6 +1,12 @@
 package exchange
 
-import "github.com/sluiceproxy/sluice/internal/h1"
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/order"
+)
 
 // The header table: what happens to each kind of field on its way through
 // the proxy, in both directions, for every front and every backend
@@ -77,6 +83,52 @@ func upgradeValue(hs []h1.Header) []byte {
 		if hs[i].Kind == h1.HeaderUpgrade {
 			return hs[i].Value
 		}
+	}
+	return nil
+}
+
+// CheckEdits refuses configured header edits (order.HeaderEdit, of a
+// frontend or a cluster) of a field whose fate in the table above is not
+// keep: the proxy writes those itself (Host, Content-Length,
+// Transfer-Encoding, the forwarding fields, the request id), joins them
+// (Cookie) or drops them as hop-by-hop (Connection, Upgrade, TE, ...), so
+// an edit could break the framing or contradict the proxy. A host change
+// goes through rewrite_host. Pseudo-header names (":path") are not field
+// names and are refused by the order's syntax check. field names the
+// edits in errors ("frontend.headers").
+func CheckEdits(field string, es []order.HeaderEdit) error {
+	for i, e := range es {
+		table := &requestFate
+		if e.Position == order.EditResponse {
+			table = &responseFate
+		}
+		if k := h1.ClassifyHeader([]byte(e.Name)); table[k] != keep {
+			return &order.FieldError{Field: field + "[" + strconv.Itoa(i) + "].name",
+				Reason: fmt.Sprintf("%q is handled by the proxy itself on the %s (framing, hop-by-hop, forwarding or request id): it cannot be edited%s",
+					e.Name, e.Position, hostHint(k))}
+		}
+	}
+	return nil
+}
+
+func hostHint(k h1.HeaderKind) string {
+	if k == h1.HeaderHost {
+		return " (use rewrite_host)"
+	}
+	return ""
+}
+
+// CheckRequestIDName refuses a listener's request_id_header naming a field
+// the table gives another fate (Host, framing, hop-by-hop, forwarding
+// fields, Cookie): the request id would break it.
+func CheckRequestIDName(name string) error {
+	if name == "" {
+		return nil
+	}
+	k := h1.ClassifyHeader([]byte(name))
+	if k != h1.HeaderSluiceRequestID && (requestFate[k] != keep || responseFate[k] != keep) {
+		return &order.FieldError{Field: "listener.request_id_header",
+			Reason: fmt.Sprintf("%q is a field the proxy handles itself", name)}
 	}
 	return nil
 }

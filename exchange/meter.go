@@ -92,7 +92,7 @@ func (m *meter) parsed(x *Exchange) {
 
 func userAgent(hs []h1.Header) []byte {
 	for i := range hs {
-		if len(hs[i].Name) == 10 && equalFoldASCII(hs[i].Name, "user-agent") {
+		if len(hs[i].Name) == 10 && h1.EqualFold(hs[i].Name, "user-agent") {
 			return hs[i].Value
 		}
 	}

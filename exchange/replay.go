@@ -1,7 +1,5 @@
 package exchange
 
-import "github.com/sluiceproxy/sluice/backend"
-
 // The replay policy, the one place that decides when a request is sent
 // twice. A request may be replayed when it is safe to send again and
 // nothing of it can have been consumed: a method that is safe (RFC 9110
@@ -12,7 +10,9 @@ import "github.com/sluiceproxy/sluice/backend"
 // write fails, the connection ends or is reset, or what comes back is no
 // response: bytes left over from a mis-framed earlier answer) is sent
 // again once, on a new connection (to the same backend, or another when
-// that one cannot be reached).
+// that one cannot be reached). Requests that are not replayable but
+// idempotent with their body sent whole are sent again too, on a new
+// connection, when theirs fails (see the retry rule in policy.go).
 
 // Replayable reports whether req may be replayed.
 func Replayable(req *Request) bool {
@@ -24,11 +24,4 @@ func Replayable(req *Request) bool {
 		return true
 	}
 	return false
-}
-
-// mayReplay reports whether the request, sent on bc, may go out again now:
-// it is replayable and has not been replayed yet, bc came from the pool,
-// and no byte of a response has reached the client.
-func (x *Exchange) mayReplay(bc *backend.Conn) bool {
-	return x.replayable && bc.Reused && !x.began
 }

@@ -55,6 +55,22 @@ func (r *Request) HasBody() bool { return r.ContentLength > 0 || r.Unsized }
 // IsHead reports a HEAD request, whose response has no body.
 func (r *Request) IsHead() bool { return string(r.Method) == "HEAD" }
 
+// Query returns the target's query, without its '?' (nil when it has
+// none).
+func (r *Request) Query() []byte {
+	if len(r.Target) > len(r.Path)+1 && r.Target[len(r.Path)] == '?' {
+		return r.Target[len(r.Path)+1:]
+	}
+	return nil
+}
+
+// NumFields and Field give the router the request's fields (router.Fields),
+// for frontends with conditions on them.
+func (r *Request) NumFields() int { return len(r.Fields) }
+
+// Field returns the name and value of field i.
+func (r *Request) Field(i int) (name, value []byte) { return r.Fields[i].Name, r.Fields[i].Value }
+
 // ConnectionListed reports whether name is a token of the request's
 // Connection fields, which makes it hop-by-hop.
 func (r *Request) ConnectionListed(name []byte) bool { return h1.ConnectionListed(r.Fields, name) }

@@ -36,6 +36,9 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 		return x.tunnel(bc)
 	}
 	framing := resp.Framing(x.isHead)
+	if x.pol.encoding != "" && framing != h1.FramingNone {
+		x.z.on = x.compressible(x.dec.Settings.Policy.Compression, resp.Status, resp.Headers, resp.ContentLength)
+	}
 	var (
 		after     = x.buf[resp.HeadLen:x.n] // what came with the head
 		initial   []byte                    // the body bytes among them
@@ -44,7 +47,7 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 		complete  = true
 		chunks    h1.ChunkedScanner
 		to        Framing
-		decode    = !x.front.TakesChunked()
+		decode    = !x.front.TakesChunked() || x.z.on
 	)
 	switch framing {
 	case h1.FramingNone:
@@ -78,7 +81,21 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 	h := x.backendHead(to)
 	h.BodyPending = x.bodyPending()
 	x.began = true
-	if err := x.front.WriteHead(h, initial); err != nil {
+	if x.z.on {
+		x.compressHead(h, x.dec.Settings.Policy.Compression)
+		to = Unsized
+		err := x.front.WriteHead(h, nil)
+		if err == nil {
+			x.z.short = x.n < len(x.buf) // the backend had no more then
+			err = x.z.write(initial)
+		}
+		if err != nil {
+			x.m.clientErr(clientReset)
+			bc.Close()
+			x.finishUpload(true)
+			return Broken
+		}
+	} else if err := x.front.WriteHead(h, initial); err != nil {
 		x.m.clientErr(clientReset)
 		bc.Close()
 		x.finishUpload(true)
@@ -95,14 +112,14 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 			ok = x.copyUntilClose(bc)
 		}
 		if ok && to == Unsized {
-			ok = x.front.EndBody(nil) == nil
+			ok = x.endBody() == nil
 		}
 		if !ok {
 			bc.Close()
 			x.finishUpload(true)
 			return Broken
 		}
-	} else if to == Unsized && x.front.EndBody(nil) != nil {
+	} else if to == Unsized && x.endBody() != nil {
 		bc.Close()
 		x.finishUpload(true)
 		return Broken
@@ -130,6 +147,12 @@ func (x *Exchange) readHead(bc *backend.Conn, out []byte, pre bool, preN int, pr
 			_, perr := h1.ParseResponse(x.buf[:x.n], &x.resp, responseLimits)
 			if perr == nil {
 				st := x.resp.Status
+				if st >= 502 && st <= 504 && x.retryStatus(st) {
+					if nb := x.retryElsewhere(bc, out); nb != nil {
+						bc = nb
+						continue
+					}
+				}
 				if st >= 200 || st == 101 {
 					return bc, true, Complete
 				}
@@ -144,7 +167,7 @@ func (x *Exchange) readHead(bc *backend.Conn, out []byte, pre bool, preN int, pr
 			if perr != h1.ErrIncomplete {
 				// On a pooled connection, bytes that are no response may
 				// be left over from a backend's earlier, mis-framed answer.
-				if x.mayReplay(bc) {
+				if bc.Reused && x.mayResend(bc) {
 					if bc = x.replay(bc, out); bc != nil {
 						continue
 					}
@@ -172,7 +195,7 @@ func (x *Exchange) readHead(bc *backend.Conn, out []byte, pre bool, preN int, pr
 			continue
 		}
 		// The pooled connection was closed by the server while idle.
-		if x.n == 0 && x.mayReplay(bc) {
+		if x.n == 0 && x.mayResend(bc) {
 			if bc = x.replay(bc, out); bc != nil {
 				continue
 			}
@@ -211,10 +234,9 @@ func (x *Exchange) interim(bc *backend.Conn) (Result, bool) {
 // returns the new connection, or nil when none could be made (the caller
 // answers 503).
 func (x *Exchange) replay(bc *backend.Conn, out []byte) *backend.Conn {
-	x.replayable = false
 	bc.Close()
 	x.n = 0
-	if bc = x.redial(bc.Backend); bc == nil {
+	if bc = x.redial(bc); bc == nil {
 		return nil
 	}
 	_ = bc.SetDeadline(x.backDeadline())
@@ -229,3 +251,51 @@ func (x *Exchange) replay(bc *backend.Conn, out []byte) *backend.Conn {
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 
 var _ = metrics.BackendTimeout
+
+// endBody ends an Unsized body: the compressed stream's end first, when
+// the response is compressed.
+func (x *Exchange) endBody() error {
+	if x.z.on {
+		if err := x.z.finish(); err != nil {
+			return err
+		}
+	}
+	return x.front.EndBody(nil)
+}
+
+// retryStatus reports whether a response of status (502, 503 or 504) is
+// retried under the cluster's retry policy now: it lists the status, the
+// request may be sent again and the budget allows it.
+func (x *Exchange) retryStatus(status int) bool {
+	rp := x.retryPolicy()
+	return rp != nil && rp.RetriesStatus(status) && !x.began && x.pol.resend &&
+		x.pol.tries < rp.Attempts && x.dec.Settings.Policy.Budget.Retry()
+}
+
+// retryElsewhere sends the request again, after the backoff, to another
+// backend than the one that answered on bc (or to it again when it is the
+// only one), dropping bc and its answer. It returns nil, leaving bc and
+// its answer to the client, when no connection could be made.
+func (x *Exchange) retryElsewhere(bc *backend.Conn, out []byte) *backend.Conn {
+	x.pol.tries++
+	x.replayable = false // sent again on a new connection only
+	x.m.retried(bc.Backend)
+	x.backoff()
+	nb := x.connect(bc.Backend)
+	if nb == nil { // the backend that answered is the only one left
+		nb = x.connect(nil)
+	}
+	if nb == nil {
+		return nil
+	}
+	bc.Close()
+	x.n = 0
+	x.hold(nb)
+	_ = nb.SetDeadline(x.backDeadline())
+	if _, err := nb.Write(out); err != nil {
+		nb.Close()
+		x.Env.Log.Warn("backend exchange failed", "request_id", string(x.ID[:]), "step", "writing request again", "error", err)
+		return nil
+	}
+	return nb
+}

@@ -9,25 +9,28 @@ import (
 )
 
 // appendUpstream writes the HTTP/1.1 request head sent to a backend: the
-// request line in origin-form, Host (the routed authority, once), the
-// body's framing (one Content-Length, or chunked), the client's fields the
-// header table forwards, its cookies joined into one field without the
-// sticky cookie, the forwarding fields (X-Forwarded-For and Forwarded
-// appended to, X-Forwarded-Proto and -Port set), the request id and, for
-// an upgrade, Connection and Upgrade.
+// request line in origin-form (the frontend's path rewrite applied), Host
+// (the routed authority, or the frontend's host rewrite, once), the body's
+// framing (one Content-Length, or chunked), the client's fields the header
+// table forwards and the configured edits keep, the fields the edits add,
+// its cookies joined into one field without the sticky cookie, the
+// forwarding fields (X-Forwarded-For and Forwarded appended to,
+// X-Forwarded-Proto and -Port set), the request id and, for an upgrade,
+// Connection and Upgrade.
 func (x *Exchange) appendUpstream(out []byte) []byte {
 	req := &x.Req
+	host, target := x.upstream()
 	out = append(out, req.Method...)
 	out = append(out, ' ')
-	out = append(out, req.Target...)
+	out = append(out, target...)
 	if req.Minor == 0 {
 		out = append(out, " HTTP/1.0\r\n"...)
 	} else {
 		out = append(out, " HTTP/1.1\r\n"...)
 	}
-	if len(req.Host) > 0 {
+	if len(host) > 0 {
 		out = append(out, "Host: "...)
-		out = append(append(out, req.Host...), "\r\n"...)
+		out = append(append(out, host...), "\r\n"...)
 	}
 	switch {
 	case req.Unsized:
@@ -38,9 +41,12 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 		out = append(out, "\r\n"...)
 	}
 	for i := range req.Fields {
-		if f := &req.Fields[i]; req.forwardField(f) {
+		if f := &req.Fields[i]; req.forwardField(f) && !(x.reqEdits && x.dropRequestField(f)) {
 			out = appendField(out, f.Name, f.Value)
 		}
+	}
+	if x.reqEdits {
+		out = x.appendRequestEdits(out)
 	}
 	out = x.appendCookies(out)
 	out = append(out, "X-Forwarded-For: "...)
@@ -58,7 +64,9 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 	out = append(out, x.Set.Proto...)
 	out = append(out, "\r\nX-Forwarded-Port: "...)
 	out = append(out, x.Ln.Port()...)
-	out = append(out, "\r\nSluice-Request-Id: "...)
+	out = append(out, "\r\n"...)
+	out = append(out, x.requestIDName()...)
+	out = append(out, ": "...)
 	out = append(out, x.ID[:]...)
 	out = append(out, "\r\n"...)
 	if req.Upgrade != nil {

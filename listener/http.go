@@ -9,16 +9,26 @@ import (
 
 	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/guard"
 	"github.com/sluiceproxy/sluice/internal/connset"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/metrics"
+	"github.com/sluiceproxy/sluice/rewrite"
 	"github.com/sluiceproxy/sluice/router"
 )
 
 // Route is the target of an http frontend: a cluster, or a denial.
 type Route struct {
-	Cluster *backend.Cluster // nil when Deny
+	Cluster *backend.Cluster // nil when Deny (and for a redirect frontend without one)
 	Deny    bool
+
+	// Traffic policy (policy-guard): the frontend's guards, nil when
+	// not configured.
+	Auth  *guard.Auth
+	Limit *guard.Limiter
+	// Rewrite is the frontend's compiled redirect, rewrites and header
+	// edits (issue 16), or nil when it has none.
+	Rewrite *rewrite.Frontend
 }
 
 // Settings is an immutable snapshot of an http or https listener's
@@ -47,6 +57,14 @@ type Settings struct {
 	// next request after a response, until the request's first byte; 0
 	// means FrontTimeout.
 	KeepAliveTimeout time.Duration
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	// XRealIP sets X-Real-IP to the client's IP on requests to backends.
+	XRealIP bool
+	// RequestIDName is the name of the request id field, lowercase in
+	// RequestIDLower; nil for the default (Sluice-Request-Id).
+	RequestIDName, RequestIDLower []byte
 }
 
 // DefaultStickyName is the sticky-session cookie name of listeners that set

@@ -64,6 +64,7 @@ func frontendObject(proto string, f HTTPFrontend) string {
 	if f.Method != "" {
 		b.WriteString(" " + f.Method)
 	}
+	b.WriteString(f.routeString())
 	return b.String()
 }
 

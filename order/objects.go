@@ -20,6 +20,11 @@ const (
 	Random      LoadBalancing = "random"       // weighted random
 	LeastLoaded LoadBalancing = "least_loaded" // fewest in-flight requests, weighted
 	PowerOfTwo  LoadBalancing = "power_of_two" // two weighted random picks, the less loaded wins
+	// Maglev hashes a key of each request (Cluster.HashKey: the client
+	// address by default) onto a Maglev lookup table: the same key goes
+	// to the same backend, and a backend joining or leaving moves only
+	// about its share of the keys.
+	Maglev LoadBalancing = "maglev"
 )
 
 // Listener is an address the proxy accepts connections on.
@@ -102,6 +107,18 @@ type Listener struct {
 	// HSTS, on an https listener, adds a Strict-Transport-Security header
 	// to its responses (a cluster's own HSTS wins). Nil: none.
 	HSTS *HSTS `json:"hsts,omitempty"`
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	// XRealIP, on an http or https listener, sets X-Real-IP to the
+	// client's IP on every request sent to a backend (the client's own
+	// X-Real-IP fields are dropped). Off: a client's X-Real-IP passes on
+	// as it came.
+	XRealIP bool `json:"x_real_ip,omitempty"`
+	// RequestIDHeader names the field carrying the request id to the
+	// backend and back to the client; default Sluice-Request-Id. A
+	// client's field of that name is replaced, as is a backend's.
+	RequestIDHeader string `json:"request_id_header,omitempty"`
 }
 
 // HSTS is a Strict-Transport-Security policy (RFC 6797). It is sent only on
@@ -150,6 +167,115 @@ type Cluster struct {
 	// Answers replaces default answers for this cluster (see
 	// Listener.Answers); cluster answers win over listener answers.
 	Answers map[string]string `json:"answers,omitempty"`
+
+	// Traffic policy (policy-guard): hashing key, rate limit, retries, compression.
+
+	// HashKey is what load_balancing "maglev" hashes; nil: the client
+	// address. Only with maglev.
+	HashKey *HashKey `json:"hash_key,omitempty"`
+	// RateLimit limits the requests of the whole cluster (all its
+	// frontends), keyed as it says; nil: none.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+	// Retry sends failed requests again on another attempt; nil: only the
+	// built-in resend of an idempotent request whose connection failed
+	// before any response byte (see docs/policy.md).
+	Retry *Retry `json:"retry,omitempty"`
+	// Compression compresses the cluster's responses for clients that
+	// accept it; nil: none.
+	Compression *Compression `json:"compression,omitempty"`
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	// HTTPSRedirectPort is the port of HTTPSRedirect's Location, 1 to
+	// 65535; 0 or 443 leave it out (https's default port).
+	HTTPSRedirectPort int `json:"https_redirect_port,omitempty"`
+	// Headers edits the requests sent to the cluster's backends and
+	// their responses; a frontend's own edits of a name win over these.
+	Headers []HeaderEdit `json:"headers,omitempty"`
+}
+
+// HashKey names the part of a request that maglev load balancing hashes.
+type HashKey struct {
+	// Source is "client_address" (default), "header" or "cookie".
+	Source string `json:"source,omitempty"`
+	// Name is the header or cookie name, for those sources. A request
+	// without it is hashed on its client address.
+	Name string `json:"name,omitempty"`
+}
+
+// The HashKey sources.
+const (
+	HashClientAddress = "client_address"
+	HashHeader        = "header"
+	HashCookie        = "cookie"
+)
+
+// RateLimit is a token bucket per key: Rate requests per Period on
+// average, Burst at once. A request over it is answered 429 with
+// Retry-After.
+type RateLimit struct {
+	// Rate is the number of requests allowed per Period. Required, 1 to
+	// 1000000.
+	Rate int `json:"rate"`
+	// Period is the period of Rate; default 1s.
+	Period Duration `json:"period,omitempty"`
+	// Burst is how many requests may come at once (the bucket's size);
+	// default Rate.
+	Burst int `json:"burst,omitempty"`
+	// Key is what a bucket is kept for: "client_address" (default; an
+	// IPv6 client by its /64), "header" (the value of the Header field;
+	// a request without it is keyed by its client address) or "route"
+	// (one bucket for every request of the frontend or cluster).
+	Key string `json:"key,omitempty"`
+	// Header names the field of key "header".
+	Header string `json:"header,omitempty"`
+	// MaxKeys bounds the keys tracked at once (a fixed table of 16 bytes
+	// a key, allocated in full); default 65536, 1024 to 16777216.
+	MaxKeys int `json:"max_keys,omitempty"`
+}
+
+// The RateLimit keys.
+const (
+	LimitClientAddress = "client_address"
+	LimitHeader        = "header"
+	LimitRoute         = "route"
+)
+
+// Retry is a cluster's retry policy, on top of the built-in resend of a
+// request whose connection failed before any response byte.
+type Retry struct {
+	// Attempts is the number of times a request may be sent again; default
+	// 1, at most 5.
+	Attempts int `json:"attempts,omitempty"`
+	// OnStatus lists backend statuses that are retried (502, 503 and 504
+	// only); empty: connection failures only.
+	OnStatus []int `json:"on_status,omitempty"`
+	// BudgetPercent caps retries at this share of the cluster's requests
+	// over the last 10 seconds (plus 10 retries a second at least); default
+	// 20, 1 to 100.
+	BudgetPercent int `json:"budget_percent,omitempty"`
+	// Backoff is the wait before the first retry, doubled for each next
+	// one with jitter, at most 1s; default 25ms.
+	Backoff Duration `json:"backoff,omitempty"`
+}
+
+// Compression says which responses are compressed and how.
+type Compression struct {
+	// Algorithms are the encodings offered, in the proxy's order of
+	// preference when a client likes several equally: "zstd", "br",
+	// "gzip". Default all three in that order.
+	Algorithms []string `json:"algorithms,omitempty"`
+	// Types are the media types compressed (exact, or "text/*"); default
+	// text/html, text/plain, text/css, text/javascript, text/xml,
+	// application/javascript, application/json, application/xml,
+	// image/svg+xml.
+	Types []string `json:"types,omitempty"`
+	// MinSize is the smallest response body compressed, by its
+	// Content-Length (a body of unknown length always is); default 1024.
+	MinSize int64 `json:"min_size,omitempty"`
+	// GzipLevel is gzip's level, 1 (fastest) to 9; default 5. zstd runs at
+	// its default level, brotli at 4.
+	GzipLevel int `json:"gzip_level,omitempty"`
 }
 
 // HealthCheck is a cluster's active health check: every Interval, each
@@ -179,6 +305,13 @@ type HealthCheck struct {
 	// Fall is the number of failed probes in a row that mark it down;
 	// default 3.
 	Fall int `json:"fall,omitempty"`
+
+	// Traffic policy (policy-guard).
+
+	// FailOpen keeps sending requests to the cluster's backends when the
+	// check fails on every one of them, as if none were checked, instead
+	// of answering 503.
+	FailOpen bool `json:"fail_open,omitempty"`
 }
 
 // The HealthCheck types.
@@ -198,13 +331,15 @@ const (
 )
 
 // HTTPFrontend routes requests arriving on an http or https listener to a
-// cluster, or answers them 403 when Deny is set. Its key is (Address,
-// Hostname, PathType, Path, Method).
+// cluster, answers them 403 when Deny is set, or redirects them when
+// Redirect is set. Its key is (Address, Hostname, PathType, Path, Method,
+// Position, MatchHeaders, MatchQuery).
 type HTTPFrontend struct {
 	// Address of the listener. Required.
 	Address string `json:"address"`
-	// Hostname: exact ("shop.example.com"), wildcard ("*.example.com") or
-	// the catch-all "*". Required.
+	// Hostname: exact ("shop.example.com"), wildcard ("*.example.com"),
+	// regex labels ("/api[0-9]+/.example.com") or the catch-all "*".
+	// Required.
 	Hostname string `json:"hostname"`
 	// Path is the path rule's value; empty with prefix matches every path.
 	Path string `json:"path,omitempty"`
@@ -213,10 +348,55 @@ type HTTPFrontend struct {
 	// Method restricts the frontend to one method; empty matches any.
 	Method string `json:"method,omitempty"`
 	// ClusterID is where matching requests go. Exactly one of ClusterID
-	// and Deny is set.
+	// and Deny is set, except on a redirect frontend, which may have no
+	// cluster (one it has gives its answers and metrics).
 	ClusterID string `json:"cluster_id,omitempty"`
 	// Deny answers matching requests 403 without a cluster.
 	Deny bool `json:"deny,omitempty"`
+
+	// Traffic policy (policy-guard): basic auth, rate limit.
+
+	// BasicAuth asks for a user and password (RFC 7617); nil: none.
+	BasicAuth *BasicAuth `json:"basic_auth,omitempty"`
+	// RateLimit limits the frontend's requests; nil: none.
+	RateLimit *RateLimit `json:"rate_limit,omitempty"`
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	// Position is pre, tree (default) or post: pre frontends are tried
+	// before every tree frontend of the listener, post ones after them.
+	Position Position `json:"position,omitempty"`
+	// MatchHeaders and MatchQuery are conditions on the request's header
+	// fields and query parameters, all of which must hold. Among
+	// frontends with the same path rule and method, more conditions win.
+	MatchHeaders []Predicate `json:"match_headers,omitempty"`
+	MatchQuery   []Predicate `json:"match_query,omitempty"`
+	// Redirect, when set, answers every matching request with a
+	// redirection.
+	Redirect *Redirect `json:"redirect,omitempty"`
+	// RewriteHost and RewritePath are templates of the Host and path sent
+	// to the backend (and of a redirect's Location); the query is kept.
+	// The original host goes on as X-Forwarded-Host.
+	RewriteHost string `json:"rewrite_host,omitempty"`
+	RewritePath string `json:"rewrite_path,omitempty"`
+	// Headers edits the requests this frontend sends on and their
+	// responses, after (and over) its cluster's edits.
+	Headers []HeaderEdit `json:"headers,omitempty"`
+}
+
+// BasicAuth is a frontend's HTTP basic authentication: a request without
+// the credentials of one of Users is answered 401 with WWW-Authenticate.
+type BasicAuth struct {
+	// Realm is named in WWW-Authenticate; default "restricted".
+	Realm string `json:"realm,omitempty"`
+	// Users maps each user name to the hash of its password: bcrypt
+	// ("$2a$", "$2b$", "$2y$") or argon2id ("$argon2id$v=19$m=...,t=...,p=...$salt$hash").
+	// Plain passwords are refused. Required.
+	Users map[string]string `json:"users"`
+	// ForwardAuthorization sends the client's Authorization field on to
+	// the backend; by default the proxy strips it (the password is the
+	// proxy's business).
+	ForwardAuthorization bool `json:"forward_authorization,omitempty"`
 }
 
 // TCPFrontend sends every connection of a tcp listener to a cluster. Its key

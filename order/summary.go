@@ -85,6 +85,7 @@ func frontendSummary(f HTTPFrontend, target bool) []any {
 		out = append(out, "path_type", string(pt), "path", f.Path)
 	}
 	out = append(out, optional("method", f.Method)...)
+	out = append(out, optional("route", strings.TrimSpace(f.routeString()))...)
 	switch {
 	case !target:
 	case f.Deny:

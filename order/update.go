@@ -39,6 +39,11 @@ type UpdateListener struct {
 	Answers             Opt[map[string]string] `json:"answers,omitzero"`
 	TLSVersions         Opt[[]string]          `json:"tls_versions,omitzero"`
 	HSTS                Opt[*HSTS]             `json:"hsts,omitzero"`
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	XRealIP         Opt[bool]   `json:"x_real_ip,omitzero"`
+	RequestIDHeader Opt[string] `json:"request_id_header,omitzero"`
 }
 
 // Patch returns l with the settings o gives.
@@ -58,6 +63,8 @@ func (o UpdateListener) Patch(l Listener) Listener {
 	l.Answers = o.Answers.Or(l.Answers)
 	l.TLSVersions = o.TLSVersions.Or(l.TLSVersions)
 	l.HSTS = o.HSTS.Or(l.HSTS)
+	l.XRealIP = o.XRealIP.Or(l.XRealIP)
+	l.RequestIDHeader = o.RequestIDHeader.Or(l.RequestIDHeader)
 	return l
 }
 
@@ -74,6 +81,17 @@ type UpdateCluster struct {
 	HealthCheck   Opt[*HealthCheck]      `json:"health_check,omitzero"`
 	HSTS          Opt[*HSTS]             `json:"hsts,omitzero"`
 	Answers       Opt[map[string]string] `json:"answers,omitzero"`
+
+	// Traffic policy (policy-guard).
+	HashKey     Opt[*HashKey]     `json:"hash_key,omitzero"`
+	RateLimit   Opt[*RateLimit]   `json:"rate_limit,omitzero"`
+	Retry       Opt[*Retry]       `json:"retry,omitzero"`
+	Compression Opt[*Compression] `json:"compression,omitzero"`
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	HTTPSRedirectPort Opt[int]          `json:"https_redirect_port,omitzero"`
+	Headers           Opt[[]HeaderEdit] `json:"headers,omitzero"`
 }
 
 // Patch returns c with the settings o gives.
@@ -86,6 +104,12 @@ func (o UpdateCluster) Patch(c Cluster) Cluster {
 	c.HealthCheck = o.HealthCheck.Or(c.HealthCheck)
 	c.HSTS = o.HSTS.Or(c.HSTS)
 	c.Answers = o.Answers.Or(c.Answers)
+	c.HashKey = o.HashKey.Or(c.HashKey)
+	c.RateLimit = o.RateLimit.Or(c.RateLimit)
+	c.Retry = o.Retry.Or(c.Retry)
+	c.Compression = o.Compression.Or(c.Compression)
+	c.HTTPSRedirectPort = o.HTTPSRedirectPort.Or(c.HTTPSRedirectPort)
+	c.Headers = o.Headers.Or(c.Headers)
 	return c
 }
 
@@ -113,13 +137,62 @@ func (o UpdateBackend) Patch(b Backend) Backend {
 	return b
 }
 
-// UpdateHTTPFrontend changes where the http frontend with the same key
-// (address, hostname, path type, path, method) sends its requests: to
-// ClusterID, or a 403 when Deny is set. The route is swapped in one step.
-type UpdateHTTPFrontend struct{ HTTPFrontend }
+// UpdateHTTPFrontend changes the http frontend with the same key (address,
+// hostname, path type, path, method, position, conditions): where it sends
+// its requests, to ClusterID or a 403 when Deny is set (neither: the
+// target stays), and the settings it gives (Opt fields, which stand for
+// the embedded frontend's fields of the same name). The route is swapped
+// in one step.
+type UpdateHTTPFrontend struct {
+	HTTPFrontend
+
+	// Routing and rewrites (issue 16, policy-route).
+
+	Redirect    Opt[*Redirect]    `json:"redirect,omitzero"`
+	RewriteHost Opt[string]       `json:"rewrite_host,omitzero"`
+	RewritePath Opt[string]       `json:"rewrite_path,omitzero"`
+	Headers     Opt[[]HeaderEdit] `json:"headers,omitzero"`
+
+	// Traffic policy (policy-guard).
+
+	BasicAuth Opt[*BasicAuth] `json:"basic_auth,omitzero"`
+	RateLimit Opt[*RateLimit] `json:"rate_limit,omitzero"`
+}
 
 // UpdateHTTPSFrontend is UpdateHTTPFrontend for https listeners.
-type UpdateHTTPSFrontend struct{ HTTPFrontend }
+type UpdateHTTPSFrontend UpdateHTTPFrontend
+
+// Patch returns f, a stored frontend with the update's key, with the
+// target and the settings the update gives.
+func (o UpdateHTTPFrontend) Patch(f HTTPFrontend) HTTPFrontend {
+	switch {
+	case o.Deny:
+		f.ClusterID, f.Deny = "", true
+	case o.ClusterID != "":
+		f.ClusterID, f.Deny = o.ClusterID, false
+	}
+	f.Redirect = o.Redirect.Or(f.Redirect)
+	f.RewriteHost = o.RewriteHost.Or(f.RewriteHost)
+	f.RewritePath = o.RewritePath.Or(f.RewritePath)
+	f.Headers = o.Headers.Or(f.Headers)
+	f.BasicAuth = o.BasicAuth.Or(f.BasicAuth)
+	f.RateLimit = o.RateLimit.Or(f.RateLimit)
+	return f
+}
+
+// settings reports whether a setting is given.
+func (o UpdateHTTPFrontend) settings() bool {
+	return anySet(o.Redirect.Set, o.RewriteHost.Set, o.RewritePath.Set, o.Headers.Set,
+		o.BasicAuth.Set, o.RateLimit.Set)
+}
+
+// FrontendUpdate returns the update that makes a stored frontend with f's
+// key into f: its target and every setting.
+func FrontendUpdate(f HTTPFrontend) UpdateHTTPFrontend {
+	return UpdateHTTPFrontend{HTTPFrontend: f, Redirect: Some(f.Redirect), RewriteHost: Some(f.RewriteHost),
+		RewritePath: Some(f.RewritePath), Headers: Some(f.Headers),
+		BasicAuth: Some(f.BasicAuth), RateLimit: Some(f.RateLimit)}
+}
 
 // UpdateTCPFrontend sends the new connections of the tcp listener on
 // Address to ClusterID; open relays go on with their backend.
@@ -141,7 +214,7 @@ func (o UpdateListener) Validate() error {
 	if !anySet(o.ExpectProxy.Set, o.StickyName.Set, o.FrontTimeout.Set, o.BackTimeout.Set,
 		o.ConnectTimeout.Set, o.RequestTimeout.Set, o.TunnelTimeout.Set, o.KeepAliveTimeout.Set,
 		o.MaxConnectionsPerIP.Set, o.MaxHeadBytes.Set, o.MaxHeaderFields.Set, o.MaxBodyBytes.Set,
-		o.Answers.Set, o.TLSVersions.Set, o.HSTS.Set) {
+		o.Answers.Set, o.TLSVersions.Set, o.HSTS.Set, o.XRealIP.Set, o.RequestIDHeader.Set) {
 		return fieldErr("listener", "no setting given")
 	}
 	l := o.Patch(Listener{Protocol: HTTPS, Address: o.Address})
@@ -164,10 +237,15 @@ func (o UpdateCluster) Validate() error {
 		return err
 	}
 	if !anySet(o.LoadBalancing.Set, o.StickySession.Set, o.HTTPSRedirect.Set, o.SendProxy.Set,
-		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set) {
+		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set,
+		o.HashKey.Set, o.RateLimit.Set, o.Retry.Set, o.Compression.Set,
+		o.HTTPSRedirectPort.Set, o.Headers.Set) {
 		return fieldErr("cluster", "no setting given")
 	}
 	c := o.Patch(Cluster{ID: o.ID})
+	if c.HashKey != nil { // checked against the cluster's algorithm when applied
+		c.LoadBalancing = Maglev
+	}
 	return c.Validate()
 }
 
@@ -199,9 +277,44 @@ func (o UpdateBackend) Validate() error {
 	return nil
 }
 
-func (o UpdateHTTPFrontend) Validate() error  { return o.HTTPFrontend.Validate() }
-func (o UpdateHTTPSFrontend) Validate() error { return o.HTTPFrontend.Validate() }
-func (o UpdateTCPFrontend) Validate() error   { return o.TCPFrontend.Validate() }
+func (o UpdateHTTPFrontend) Validate() error  { return o.validate() }
+func (o UpdateHTTPSFrontend) Validate() error { return UpdateHTTPFrontend(o).validate() }
+
+// validate checks the key, the target (one of cluster_id and deny, or
+// neither) and the syntax of the settings given; the frontend they make is
+// checked when the update is applied.
+func (o UpdateHTTPFrontend) validate() error {
+	f := o.HTTPFrontend
+	if err := f.validateKey(); err != nil {
+		return err
+	}
+	if f.Deny && f.ClusterID != "" {
+		return fieldErr("frontend.cluster_id", "a deny frontend has no cluster")
+	}
+	if f.ClusterID != "" {
+		if err := ValidateID("frontend.cluster_id", f.ClusterID); err != nil {
+			return err
+		}
+	}
+	if f.ClusterID == "" && !f.Deny && !o.settings() {
+		return fieldErr("frontend.cluster_id", "missing: an update gives a cluster_id, deny or a setting")
+	}
+	g := o.Patch(f.Key())
+	if g.Redirect != nil {
+		if err := g.Redirect.validate("frontend.redirect"); err != nil {
+			return err
+		}
+	}
+	if err := validateEdits("frontend.headers", g.Headers); err != nil {
+		return err
+	}
+	if err := g.BasicAuth.validate("frontend.basic_auth"); err != nil {
+		return err
+	}
+	return g.RateLimit.validate("frontend.rate_limit")
+}
+
+func (o UpdateTCPFrontend) Validate() error { return o.TCPFrontend.Validate() }
 
 func init() {
 	for _, o := range []Order{&UpdateListener{}, &UpdateCluster{}, &UpdateBackend{},

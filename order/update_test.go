@@ -62,6 +62,17 @@ func TestPatchChangesOnlyGivenFields(t *testing.T) {
 	if gl.StickyName != "S" || gl.FrontTimeout != l.FrontTimeout || !gl.Active || gl.BackTimeout.D() != time.Second {
 		t.Errorf("listener patch: %+v", gl)
 	}
+	// A frontend's basic auth and rate limit (policy-guard) are patched
+	// like its rewrites: an update giving one keeps the target and the rest.
+	f := order.HTTPFrontend{Address: "127.0.0.1:80", Hostname: "a.com", ClusterID: "c", RewritePath: "/v2$PATH",
+		BasicAuth: &order.BasicAuth{Users: map[string]string{"alice": "$2a$04$x"}}}
+	gf := order.UpdateHTTPFrontend{HTTPFrontend: f.Key(), RateLimit: order.Some(&order.RateLimit{Rate: 5})}.Patch(f)
+	if gf.ClusterID != "c" || gf.RewritePath != f.RewritePath || gf.BasicAuth != f.BasicAuth || gf.RateLimit == nil || gf.RateLimit.Rate != 5 {
+		t.Errorf("frontend patch: %+v", gf)
+	}
+	if gf := (order.UpdateHTTPFrontend{HTTPFrontend: f.Key(), BasicAuth: order.Some[*order.BasicAuth](nil)}).Patch(f); gf.BasicAuth != nil || gf.ClusterID != "c" {
+		t.Errorf("removing the basic auth: %+v", gf)
+	}
 	b := order.Backend{ClusterID: "c", ID: "b", Address: "127.0.0.1:1", Weight: 10, Backup: true, StickyID: "s"}
 	gb := order.UpdateBackend{ClusterID: "c", ID: "b", Weight: order.Some(20)}.Patch(b)
 	if gb != (order.Backend{ClusterID: "c", ID: "b", Address: "127.0.0.1:1", Weight: 20, Backup: true, StickyID: "s"}) {
@@ -89,6 +100,10 @@ func TestUpdateValidate(t *testing.T) {
 		{order.UpdateBackend{ClusterID: "c", ID: "b", Weight: order.Some(1001)}, "backend.weight"},
 		{order.UpdateBackend{ClusterID: "c", ID: "b", Address: order.Some("x")}, "backend.address"},
 		{order.UpdateHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:80", Hostname: "a.com"}}, "frontend.cluster_id"},
+		{order.UpdateHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:80", Hostname: "a.com"},
+			BasicAuth: order.Some(&order.BasicAuth{Users: map[string]string{"alice": "plain"}})}, "frontend.basic_auth.users.alice"},
+		{order.UpdateHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:80", Hostname: "a.com"},
+			RateLimit: order.Some(&order.RateLimit{})}, "frontend.rate_limit.rate"},
 		{order.UpdateTCPFrontend{TCPFrontend: order.TCPFrontend{Address: "127.0.0.1:9"}}, "frontend.cluster_id"},
 	}
 	for _, c := range cases {

@@ -188,7 +188,21 @@ func (l *Listener) Validate() error {
 	if err := l.HSTS.validate("listener.hsts"); err != nil {
 		return err
 	}
+	if err := l.validateRoute(); err != nil {
+		return err
+	}
 	return validateAnswers("listener.answers", l.Answers)
+}
+
+// validateRoute checks the listener's routing and rewrite settings.
+func (l *Listener) validateRoute() error {
+	if l.Protocol == TCP && (l.XRealIP || l.RequestIDHeader != "") {
+		return fieldErr("listener.x_real_ip", "x_real_ip and request_id_header need an http or https listener")
+	}
+	if l.RequestIDHeader != "" && !isToken(l.RequestIDHeader) {
+		return fieldErr("listener.request_id_header", "%q is not a header field name", l.RequestIDHeader)
+	}
+	return nil
 }
 
 // Validate checks the cluster's fields.
@@ -202,9 +216,9 @@ func (c *Cluster) Validate() error {
 		return fieldErr("cluster.protocol", "%q is not http or tcp", c.Protocol)
 	}
 	switch c.LoadBalancing {
-	case "", RoundRobin, Random, LeastLoaded, PowerOfTwo:
+	case "", RoundRobin, Random, LeastLoaded, PowerOfTwo, Maglev:
 	default:
-		return fieldErr("cluster.load_balancing", "%q is not round_robin, random, least_loaded or power_of_two", c.LoadBalancing)
+		return fieldErr("cluster.load_balancing", "%q is not round_robin, random, least_loaded, power_of_two or maglev", c.LoadBalancing)
 	}
 	if c.HealthCheck != nil {
 		if err := c.HealthCheck.Validate(); err != nil {
@@ -212,6 +226,18 @@ func (c *Cluster) Validate() error {
 		}
 	}
 	if err := c.HSTS.validate("cluster.hsts"); err != nil {
+		return err
+	}
+	if err := c.validatePolicy(); err != nil {
+		return err
+	}
+	if c.HTTPSRedirectPort < 0 || c.HTTPSRedirectPort > 65535 {
+		return fieldErr("cluster.https_redirect_port", "%d is outside 1..65535", c.HTTPSRedirectPort)
+	}
+	if c.Protocol == TCP && (c.HTTPSRedirectPort != 0 || len(c.Headers) > 0) {
+		return fieldErr("cluster.headers", "https_redirect_port and headers need an http cluster")
+	}
+	if err := validateEdits("cluster.headers", c.Headers); err != nil {
 		return err
 	}
 	return validateAnswers("cluster.answers", c.Answers)
@@ -279,17 +305,32 @@ func (f *HTTPFrontend) Validate() error {
 	if f.Deny && f.ClusterID != "" {
 		return fieldErr("frontend.cluster_id", "a deny frontend has no cluster")
 	}
-	if !f.Deny {
-		return ValidateID("frontend.cluster_id", f.ClusterID)
+	if f.Deny && f.Redirect != nil {
+		return fieldErr("frontend.redirect", "a deny frontend does not redirect")
 	}
-	return nil
+	if !f.Deny && (f.Redirect == nil || f.ClusterID != "") {
+		if err := ValidateID("frontend.cluster_id", f.ClusterID); err != nil {
+			return err
+		}
+	}
+	if err := f.validateRoute(); err != nil {
+		return err
+	}
+	return f.validatePolicy()
 }
 
 // validateKey checks only the fields that identify a frontend.
 func (f *HTTPFrontend) validateKey() error {
-	g := *f
-	g.ClusterID, g.Deny = "", true
+	g := f.Key()
+	g.Deny = true
 	return g.Validate()
+}
+
+// Key returns the frontend with only the fields of its key: address,
+// hostname, path rule, method, position and conditions.
+func (f *HTTPFrontend) Key() HTTPFrontend {
+	return HTTPFrontend{Address: f.Address, Hostname: f.Hostname, Path: f.Path, PathType: f.PathType,
+		Method: f.Method, Position: f.Position, MatchHeaders: f.MatchHeaders, MatchQuery: f.MatchQuery}
 }
 
 // Validate checks the tcp frontend's fields.

@@ -3,8 +3,10 @@ package proxy
 import (
 	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/guard"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/rewrite"
 	"github.com/sluiceproxy/sluice/state"
 )
 
@@ -15,7 +17,14 @@ import (
 // clusterSettings derives a cluster's runtime settings.
 func (p *proxy) clusterSettings(c order.Cluster) *backend.Settings {
 	answers, _ := answer.Compile(c.Answers) // the state compiled them already
-	return &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header()}
+	s := &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header(),
+		Request: rewrite.CompileEdits(c.Headers, order.EditRequest), Response: rewrite.CompileEdits(c.Headers, order.EditResponse)}
+	var old *backend.Settings
+	if rc := p.clusters[c.ID]; rc != nil {
+		old = rc.Settings()
+	}
+	s.Policy = backend.NewPolicy(&c, old)
+	return s
 }
 
 func (p *proxy) createCluster(c order.Cluster) {
@@ -56,10 +65,12 @@ func (p *proxy) removeBackend(cluster, id string) {
 // published at once.
 func (p *proxy) setRoute(f order.HTTPFrontend) {
 	rt := &listener.Route{Deny: f.Deny}
-	if !f.Deny {
+	if f.ClusterID != "" {
 		rt.Cluster = p.clusters[f.ClusterID]
 	}
+	rt.Rewrite, _ = rewrite.Compile(f) // the state compiled it already
 	rl := p.listeners[f.Address]
+	p.routeGuards(rl, f, rt)
 	t, err := rl.shared.Routes().Add(state.Rule(f, rt))
 	if err != nil { // the state checked the rule: a bug
 		p.cfg.Logger.Error("proxy: route refused after the state accepted it", "listener", f.Address, "error", err)
@@ -72,4 +83,24 @@ func (p *proxy) removeRoute(f order.HTTPFrontend) {
 	rl := p.listeners[f.Address]
 	t, _ := rl.shared.Routes().Remove(state.Rule(f, (*listener.Route)(nil)).Key())
 	rl.shared.SetRoutes(t)
+}
+
+// routeGuards sets the guards of a frontend's route: its basic auth and
+// rate limit. A rate limit the frontend had already, unchanged, keeps its
+// buckets.
+func (p *proxy) routeGuards(rl *runListener, f order.HTTPFrontend, rt *listener.Route) {
+	if f.BasicAuth != nil {
+		rt.Auth = guard.NewAuth(f.BasicAuth)
+	}
+	if f.RateLimit == nil {
+		return
+	}
+	k := state.Rule(f, (*listener.Route)(nil)).Key()
+	for _, r := range rl.shared.Routes().Rules() {
+		if r.Key() == k && r.Target != nil && r.Target.Limit.Same(f.RateLimit) {
+			rt.Limit = r.Target.Limit
+			return
+		}
+	}
+	rt.Limit = guard.NewLimiter(f.RateLimit)
 }

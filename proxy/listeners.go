@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sluiceproxy/sluice/answer"
@@ -87,6 +88,11 @@ func (p *proxy) settings(l order.Listener) *listener.Settings {
 	s.MaxBodyBytes = p.cfg.MaxBodyBytes
 	if l.MaxBodyBytes > 0 {
 		s.MaxBodyBytes = l.MaxBodyBytes
+	}
+	// Routing and rewrites (issue 16, policy-route).
+	s.XRealIP = l.XRealIP
+	if l.RequestIDHeader != "" {
+		s.RequestIDName, s.RequestIDLower = []byte(l.RequestIDHeader), []byte(strings.ToLower(l.RequestIDHeader))
 	}
 	return s
 }

@@ -12,18 +12,28 @@
 //
 // # Priorities
 //
-// A request is matched in two steps: first the hostname, then the path rule
-// and method within that hostname.
+// A table holds three rule sets, by the rules' Position (Sōzu's rule
+// positions): every PositionPre rule is tried first, then the
+// PositionTree rules (the default), then every PositionPost rule; the
+// first set with a match wins, whatever the other sets hold. Pre rules
+// override (a maintenance rule on "*" with a header condition), post rules
+// catch what nothing else took. Within each set a request is matched in
+// two steps: first the hostname, then the path rule, method and
+// conditions within that hostname.
 //
 // Hostnames, most specific first:
 //
 //  1. An exact hostname ("shop.example.com").
-//  2. Wildcards ("*.example.com"), longest suffix first: for
+//  2. Regex hostnames ("/api[0-9]+/.example.com": labels between slashes
+//     are Go RE2 patterns; see regexhost.go), in lexical order of the
+//     hostname as written; the first whose pattern matches the whole host
+//     and that has a matching rule wins.
+//  3. Wildcards ("*.example.com"), longest suffix first: for
 //     "a.b.example.com", "*.b.example.com" is tried before "*.example.com",
 //     which is tried before "*.com". A wildcard needs at least one more
 //     (non-empty) label before its suffix: "*.example.com" matches
 //     "a.example.com" and "a.b.example.com" but not "example.com" itself.
-//  3. The catch-all "*", which matches any host, including an empty one.
+//  4. The catch-all "*", which matches any host, including an empty one.
 //
 // The chosen hostname is the most specific one that has at least one rule
 // matching the path and method. If the most specific hostname has rules but
@@ -46,6 +56,12 @@
 //     without. A rule with a method only ever matches that exact method
 //     (methods are case-sensitive tokens). The path priority comes first:
 //     an "equals" rule without a method beats a "regex" rule with one.
+//  5. Then, between rules with the same path rule and method, one with
+//     more conditions (Rule.Headers and Rule.Query, see Predicate) beats
+//     one with fewer; with as many, the canonical text of the conditions
+//     (Key.Match) decides. A rule matches only when all its conditions
+//     hold; if they do not, the next rule in this order is tried, then the
+//     next hostname.
 //
 // # Request hosts
 //
@@ -87,7 +103,15 @@
 // only the touched slice, so it costs O(rules of that hostname).
 // Regexes are compiled once, when their rule is added.
 //
-// Lookup allocates nothing: the host is lowercased into a fixed stack
-// array, name comparisons use string(b) == s (which does not copy), and
-// regexp.Regexp.Match on a []byte reuses pooled matchers.
+// Regex hostnames are a sorted list per position, each with its compiled
+// pattern and its literal suffix: a request host tries only those whose
+// suffix it ends with, then their patterns; a table without regex
+// hostnames pays one length test.
+//
+// Lookup and Match allocate nothing: the host is lowercased into a fixed
+// stack array (copied to a pooled buffer before a regex hostname's pattern
+// sees it), name comparisons use string(b) == s (which does not copy), and
+// regexp.Regexp.Match on a []byte reuses pooled matchers. The one
+// exception: a regex condition on a percent-encoded query value decodes it
+// into a new slice.
 package router

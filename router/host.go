@@ -25,6 +25,7 @@ const (
 	hostExact    hostKind = iota // "example.com", "[::1]"
 	hostWildcard                 // "*.example.com"; indexed by "example.com"
 	hostCatchAll                 // "*"
+	hostRegex                    // "/api[0-9]+/.example.com" (regexhost.go)
 )
 
 // kindOf returns the kind of a normalised hostname and its index key (the
@@ -33,6 +34,8 @@ func kindOf(h string) (hostKind, string) {
 	switch {
 	case h == "*":
 		return hostCatchAll, ""
+	case isRegexHost(h):
+		return hostRegex, h
 	case strings.HasPrefix(h, "*."):
 		return hostWildcard, h[2:]
 	}
@@ -48,7 +51,10 @@ func kindOf(h string) (hostKind, string) {
 //   - such a name preceded by "*." (a wildcard; '*' is allowed nowhere
 //     else);
 //   - an IPv6 literal, "[::1]" or bare "::1" (no zone), normalised to the
-//     bracketed, lowercased form as written (not canonicalised).
+//     bracketed, lowercased form as written (not canonicalised);
+//   - a regex hostname, whose labels are names' labels or Go RE2 patterns
+//     between slashes ("/api[0-9]+/.example.com", see regexhost.go): its
+//     literal labels are lowercased, its patterns kept as written.
 //
 // Ports are refused. The error is a *RuleError with Field "hostname".
 func NormalizeHostname(s string) (string, error) {
@@ -57,6 +63,9 @@ func NormalizeHostname(s string) (string, error) {
 	}
 	if s == "*" {
 		return "*", nil
+	}
+	if isRegexHost(s) {
+		return normalizeRegexHost(s)
 	}
 	if s[0] == '[' || strings.Count(s, ":") >= 2 {
 		return normalizeIPv6(s)

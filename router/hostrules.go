@@ -80,12 +80,26 @@ func cmpMethod(a, b string) int {
 	return strings.Compare(a, b)
 }
 
-// cmpByPath orders equals and regex entries.
+// cmpByPath orders equals and regex entries: by path, then method (see
+// cmpMethod), then conditions (see cmpMatch).
 func cmpByPath[T any](a, b entry[T]) int {
 	if c := strings.Compare(a.rule.Path, b.rule.Path); c != 0 {
 		return c
 	}
-	return cmpMethod(a.rule.Method, b.rule.Method)
+	if c := cmpMethod(a.rule.Method, b.rule.Method); c != 0 {
+		return c
+	}
+	return cmpMatch(a.match, b.match)
+}
+
+// cmpMatch orders rules by their conditions (Key.Match), for the same path
+// rule and method: more conditions first, so that the most specific rule
+// is found first; then the canonical text of the conditions.
+func cmpMatch(a, b string) int {
+	if c := cmp.Compare(strings.Count(b, "\n"), strings.Count(a, "\n")); c != 0 {
+		return c
+	}
+	return strings.Compare(a, b)
 }
 
 // cmpPrefix orders prefix entries, longest first.
@@ -140,7 +154,7 @@ func (hr *hostRules[T]) without(k Key) (_ *hostRules[T], found bool) {
 	}
 	n := *hr
 	s, order := n.list(k.PathType)
-	probe := entry[T]{rule: Rule[T]{PathType: k.PathType, Path: k.Path, Method: k.Method}}
+	probe := entry[T]{rule: Rule[T]{PathType: k.PathType, Path: k.Path, Method: k.Method}, match: k.Match}
 	i, found := slices.BinarySearchFunc(*s, probe, order)
 	if !found {
 		return hr, false
@@ -174,9 +188,11 @@ func (hr *hostRules[T]) appendRules(dst []Rule[T]) []Rule[T] {
 	return dst
 }
 
-// match returns the target of the best rule of hr for path and method.
-// It does not allocate (string(b) in comparisons does not copy).
-func (hr *hostRules[T]) match(path, method []byte) (T, bool) {
+// match returns the target of the best rule of hr for the request's path
+// and method, whose conditions hold. It does not allocate (string(b) in
+// comparisons does not copy).
+func (hr *hostRules[T]) match(r *Request) (T, bool) {
+	path, method := r.Path, r.Method
 	if eq := hr.equals; len(eq) > 0 {
 		// Binary search for the first entry with Path >= path.
 		lo, hi := 0, len(eq)
@@ -189,8 +205,9 @@ func (hr *hostRules[T]) match(path, method []byte) (T, bool) {
 			}
 		}
 		for ; lo < len(eq) && eq[lo].rule.Path == string(path); lo++ {
-			if m := eq[lo].rule.Method; m == "" || m == string(method) {
-				return eq[lo].rule.Target, true
+			e := &eq[lo]
+			if m := e.rule.Method; (m == "" || m == string(method)) && (e.preds == nil || e.preds.holds(r)) {
+				return e.rule.Target, true
 			}
 		}
 	}
@@ -203,10 +220,13 @@ func (hr *hostRules[T]) match(path, method []byte) (T, bool) {
 		if hasFailed && e.rule.Path == failed {
 			continue
 		}
-		if e.re.Match(path) {
+		if !e.re.Match(path) {
+			failed, hasFailed = e.rule.Path, true
+			continue
+		}
+		if e.preds == nil || e.preds.holds(r) {
 			return e.rule.Target, true
 		}
-		failed, hasFailed = e.rule.Path, true
 	}
 	for i := range hr.prefixes {
 		e := &hr.prefixes[i]
@@ -214,7 +234,7 @@ func (hr *hostRules[T]) match(path, method []byte) (T, bool) {
 		if len(p) > len(path) || string(path[:len(p)]) != p {
 			continue
 		}
-		if m := e.rule.Method; m == "" || m == string(method) {
+		if m := e.rule.Method; (m == "" || m == string(method)) && (e.preds == nil || e.preds.holds(r)) {
 			return e.rule.Target, true
 		}
 	}

@@ -1,6 +1,7 @@
 package router
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -68,11 +69,11 @@ func TestInlineLayout(t *testing.T) {
 	if got := lookup(back, short, "/", "GET"); got != "404" {
 		t.Fatalf("after removes: / got %q, want 404", got)
 	}
-	hr := back.exact.getString(short)
+	hr := back.tree.exact.getString(short)
 	if hr == nil || len(hr.equals) != 1 || &hr.equals[0] != &hr.one[0] {
 		t.Fatalf("a single rule is not kept in its hostRules: %+v", hr)
 	}
-	if hr := three.exact.getString(short); hr == nil || hr.len() != 3 || hr.one != ([1]entry[string]{}) {
+	if hr := three.tree.exact.getString(short); hr == nil || hr.len() != 3 || !reflect.DeepEqual(hr.one, [1]entry[string]{}) {
 		t.Fatalf("a host with three rules keeps one in hr.one: %+v", hr)
 	}
 	none, ok := back.Remove(Key{Hostname: short, PathType: PathEquals, Path: "/eq"})

@@ -71,6 +71,17 @@ type Rule[T any] struct {
 	Method string
 	// Target is what Lookup returns for a request this rule wins.
 	Target T
+
+	// Routing by position and request conditions (issue 16).
+
+	// Position is the table the rule lives in: PositionPre rules are tried
+	// before every PositionTree rule, PositionPost rules after them.
+	Position Position
+	// Headers are conditions on the request's header fields, all of which
+	// must hold; Query the same on its query parameters. Their order does
+	// not matter (they are kept sorted).
+	Headers []Predicate
+	Query   []Predicate
 }
 
 // Key is the identity of a rule: two rules with equal keys are the same
@@ -82,6 +93,13 @@ type Key struct {
 	PathType PathType
 	Path     string
 	Method   string
+
+	// Position and request conditions (issue 16).
+
+	Position Position
+	// Match is the canonical form of the rule's header and query
+	// conditions ("" for none; see Rule.Key).
+	Match string
 }
 
 // Key returns the rule's identity: its normalised hostname, path type, path
@@ -93,17 +111,30 @@ func (r Rule[T]) Key() Key {
 	if err != nil {
 		h = lowerASCII(r.Hostname)
 	}
-	return Key{Hostname: h, PathType: r.PathType, Path: r.Path, Method: r.Method}
+	hs, qs, err := normalizePredicates(r.Headers, r.Query)
+	if err != nil {
+		hs, qs = r.Headers, r.Query
+	}
+	return Key{Hostname: h, PathType: r.PathType, Path: r.Path, Method: r.Method,
+		Position: r.Position, Match: matchKey(hs, qs)}
 }
 
 // String returns a compact form of the key, "hostname type path method",
-// for logs and error messages.
+// then the position and the conditions when there are some, for logs and
+// error messages.
 func (k Key) String() string {
 	m := k.Method
 	if m == "" {
 		m = "*"
 	}
-	return k.Hostname + " " + k.PathType.String() + " " + strconv.Quote(k.Path) + " " + m
+	s := k.Hostname + " " + k.PathType.String() + " " + strconv.Quote(k.Path) + " " + m
+	if k.Position != PositionTree {
+		s += " " + k.Position.String()
+	}
+	if k.Match != "" {
+		s += " [" + strings.ReplaceAll(strings.TrimSuffix(k.Match, "\n"), "\n", ", ") + "]"
+	}
+	return s
 }
 
 // RuleError is the error returned for an invalid rule or hostname. Field is
@@ -133,8 +164,10 @@ func ValidateRule[T any](r Rule[T]) error {
 // entry is a validated rule with its hostname normalised and its regex, if
 // any, compiled.
 type entry[T any] struct {
-	rule Rule[T]
-	re   *regexp.Regexp // PathRegex only
+	rule  Rule[T]
+	re    *regexp.Regexp // PathRegex only
+	match string         // Key.Match
+	preds *preds         // the compiled conditions, nil when none
 }
 
 // compileRule validates r and returns it normalised and compiled.
@@ -144,7 +177,16 @@ func compileRule[T any](r Rule[T]) (entry[T], error) {
 		return entry[T]{}, err
 	}
 	r.Hostname = h
-	e := entry[T]{rule: r}
+	if r.Position > PositionPost {
+		return entry[T]{}, &RuleError{Field: "position", Value: r.Position.String(), Reason: "unknown position"}
+	}
+	if r.Headers, r.Query, err = normalizePredicates(r.Headers, r.Query); err != nil {
+		return entry[T]{}, err
+	}
+	e := entry[T]{rule: r, match: matchKey(r.Headers, r.Query)}
+	if e.preds, err = compilePredicates(r.Headers, r.Query); err != nil {
+		return e, err
+	}
 	switch r.PathType {
 	case PathPrefix:
 		if r.Path != "" && r.Path[0] != '/' {

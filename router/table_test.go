@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -179,7 +180,7 @@ func TestRulesOrderAndKey(t *testing.T) {
 		t.Errorf("Rules() =\n%q\nwant\n%q", got, want)
 	}
 	for i := 1; i < len(outs); i++ {
-		if !slices.Equal(outs[0], outs[i]) {
+		if !reflect.DeepEqual(outs[0], outs[i]) {
 			t.Errorf("Rules() depends on insertion order:\n%v\n%v", outs[0], outs[i])
 		}
 	}

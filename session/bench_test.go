@@ -12,8 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/guard"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/router"
@@ -64,6 +67,19 @@ func rawOrigin(b testing.TB) string {
 		}
 	}()
 	return ln.Addr().String()
+}
+
+// BenchmarkProxyKeepAlivePolicy is BenchmarkProxyKeepAlive with every
+// traffic policy configured and letting the request through.
+func BenchmarkProxyKeepAlivePolicy(b *testing.B) {
+	roundTrip := benchProxy(b, benchOptions{parkAfter: time.Second, policy: true})
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		roundTrip()
+	}
+	reportCPU(b, cpu)
 }
 
 // BenchmarkProxyKeepAlive measures one request through the proxy on a
@@ -165,7 +181,7 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates; run without -race")
 	}
-	for _, opt := range []benchOptions{{}, {sticky: true}, {metrics: true, accessLog: true}} {
+	for _, opt := range []benchOptions{{}, {sticky: true}, {metrics: true, accessLog: true}, {policy: true}} {
 		opt.parkAfter = time.Second
 		roundTrip := benchProxy(t, opt)
 		if avg := testing.AllocsPerRun(2000, roundTrip); avg > 0.05 {
@@ -194,6 +210,14 @@ type benchOptions struct {
 	// metrics counts into a registry's sets; accessLog writes a line per
 	// request (to io.Discard).
 	metrics, accessLog bool
+	// policy sets every traffic policy that lets the request through:
+	// basic auth (the request's credentials valid), rate limits on the
+	// route and the cluster, maglev, a retry policy and compression (the
+	// 13-byte answer under its min_size).
+	policy bool
+	// configure, when set, changes the listener and cluster once they are
+	// made (route_bench_test.go: the routing and rewrites of issue 16).
+	configure func(ln *listener.HTTP, c *backend.Cluster)
 }
 
 // benchProxy starts a proxy in front of a raw origin and returns a
@@ -205,6 +229,10 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 	}
 	b.Cleanup(func() { conn.Close() })
 	req := []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n\r\n")
+	if opt.policy {
+		req = []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n" +
+			"Authorization: Basic YWxpY2U6Y29ycmVjdCBob3JzZQ==\r\nAccept-Encoding: gzip, br\r\n\r\n")
+	}
 	if opt.sticky {
 		req = []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\n" +
 			"Cookie: theme=dark; SLUICEBALANCEID=b; lang=fr\r\nAccept: */*\r\n\r\n")
@@ -240,7 +268,19 @@ func benchProxyAddr(b testing.TB, opt benchOptions) string {
 	env.ParkAfter = opt.parkAfter
 	ln := listener.NewHTTP("127.0.0.1:0", &listener.Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
 		ConnectTimeout: time.Second, RequestTimeout: time.Minute, Proto: "http"})
-	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c", StickySession: opt.sticky}}, nil)
+	cs := &backend.Settings{Cluster: order.Cluster{ID: "c", StickySession: opt.sticky}}
+	rt := &listener.Route{}
+	if opt.policy {
+		cs.LoadBalancing = order.Maglev
+		cs.RateLimit = &order.RateLimit{Rate: order.MaxRate, Key: order.LimitRoute}
+		cs.Retry = &order.Retry{OnStatus: []int{503}}
+		cs.Compression = &order.Compression{}
+		cs.Policy = backend.NewPolicy(&cs.Cluster, nil)
+		hash, _ := bcrypt.GenerateFromPassword([]byte("correct horse"), bcrypt.MinCost)
+		rt.Auth = guard.NewAuth(&order.BasicAuth{Users: map[string]string{"alice": string(hash)}})
+		rt.Limit = guard.NewLimiter(&order.RateLimit{Rate: order.MaxRate})
+	}
+	c := backend.NewCluster(cs, nil)
 	be := backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin}, 4)
 	if opt.metrics {
 		reg := metrics.NewRegistry()
@@ -255,8 +295,12 @@ func benchProxyAddr(b testing.TB, opt benchOptions) string {
 		env.X.AccessLog = al
 	}
 	c.Add(be)
-	tbl, _ := router.New[*listener.Route]().Add(router.Rule[*listener.Route]{Hostname: "bench.example.com", Target: &listener.Route{Cluster: c}})
+	tbl, _ := router.New[*listener.Route]().Add(router.Rule[*listener.Route]{Hostname: "bench.example.com", Target: rt})
+	rt.Cluster = c
 	ln.SetRoutes(tbl)
+	if opt.configure != nil {
+		opt.configure(ln, c)
+	}
 	sock, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)

@@ -49,9 +49,9 @@ func (s State) Apply(o order.Order) (State, []Effect, error) {
 	case order.AddHTTPSFrontend:
 		err = t.addHTTPFrontend(order.HTTPS, o.HTTPFrontend)
 	case order.UpdateHTTPFrontend:
-		err = t.updateHTTPFrontend(order.HTTP, o.HTTPFrontend)
+		err = t.updateHTTPFrontend(order.HTTP, o)
 	case order.UpdateHTTPSFrontend:
-		err = t.updateHTTPFrontend(order.HTTPS, o.HTTPFrontend)
+		err = t.updateHTTPFrontend(order.HTTPS, order.UpdateHTTPFrontend(o))
 	case order.RemoveHTTPFrontend:
 		err = t.removeHTTPFrontend(order.HTTP, o.HTTPFrontend)
 	case order.RemoveHTTPSFrontend:

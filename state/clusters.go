@@ -18,6 +18,9 @@ func normCluster(c order.Cluster) order.Cluster {
 	if len(c.Answers) == 0 {
 		c.Answers = nil
 	}
+	if len(c.Headers) == 0 {
+		c.Headers = nil
+	}
 	return c
 }
 
@@ -43,6 +46,9 @@ func (t *step) addCluster(c order.Cluster) error {
 	if err := checkAnswers("cluster.answers", c.Answers); err != nil {
 		return err
 	}
+	if err := checkClusterRoute(c); err != nil {
+		return err
+	}
 	t.s.clusters = t.s.clusters.with(c.ID, c)
 	t.emit(CreateCluster{Cluster: c})
 	return nil
@@ -58,6 +64,9 @@ func (t *step) updateCluster(o order.UpdateCluster) error {
 		return err
 	}
 	if err := checkAnswers("cluster.answers", c.Answers); err != nil {
+		return err
+	}
+	if err := checkClusterRoute(c); err != nil {
 		return err
 	}
 	if reflect.DeepEqual(old, c) {

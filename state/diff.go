@@ -195,6 +195,9 @@ func listenerUpdate(old, l order.Listener) order.UpdateListener {
 		Answers:             opt(old.Answers, l.Answers),
 		TLSVersions:         opt(old.TLSVersions, l.TLSVersions),
 		HSTS:                opt(old.HSTS, l.HSTS),
+		// Routing and rewrites (issue 16, policy-route).
+		XRealIP:         opt(old.XRealIP, l.XRealIP),
+		RequestIDHeader: opt(old.RequestIDHeader, l.RequestIDHeader),
 	}
 }
 
@@ -211,6 +214,14 @@ func clusterUpdate(old, c order.Cluster) order.UpdateCluster {
 		HealthCheck:   opt(old.HealthCheck, c.HealthCheck),
 		HSTS:          opt(old.HSTS, c.HSTS),
 		Answers:       opt(old.Answers, c.Answers),
+		// Traffic policy (policy-guard).
+		HashKey:     opt(old.HashKey, c.HashKey),
+		RateLimit:   opt(old.RateLimit, c.RateLimit),
+		Retry:       opt(old.Retry, c.Retry),
+		Compression: opt(old.Compression, c.Compression),
+		// Routing and rewrites (issue 16, policy-route).
+		HTTPSRedirectPort: opt(old.HTTPSRedirectPort, c.HTTPSRedirectPort),
+		Headers:           opt(old.Headers, c.Headers),
 	}
 }
 

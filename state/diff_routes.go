@@ -17,7 +17,7 @@ func (d *differ) frontendStays(addr, cluster string) bool {
 func (d *differ) removeFrontends() {
 	for _, p := range []order.Protocol{order.HTTP, order.HTTPS} {
 		for _, f := range d.s.HTTPFrontends(p) {
-			if d.b.http.has(httpKey(f)) || !d.frontendStays(f.Address, f.ClusterID) {
+			if nf, ok := d.b.http.get(httpKey(f)); ok && updatable(f, nf) || !d.frontendStays(f.Address, f.ClusterID) {
 				continue // kept or updated; or removed with its listener or cluster
 			}
 			if p == order.HTTP {
@@ -40,16 +40,19 @@ func (d *differ) frontends() {
 	for _, p := range []order.Protocol{order.HTTP, order.HTTPS} {
 		for _, f := range d.b.HTTPFrontends(p) {
 			old, ok := d.s.http.get(httpKey(f))
+			if ok && !updatable(old, f) {
+				ok = false // removed above; added again
+			}
 			switch {
 			case !ok && p == order.HTTP:
 				d.emit(order.AddHTTPFrontend{HTTPFrontend: f})
 			case !ok:
 				d.emit(order.AddHTTPSFrontend{HTTPFrontend: f})
-			case old == f:
+			case reflect.DeepEqual(old, f):
 			case p == order.HTTP:
-				d.emit(order.UpdateHTTPFrontend{HTTPFrontend: f})
+				d.emit(order.FrontendUpdate(f))
 			default:
-				d.emit(order.UpdateHTTPSFrontend{HTTPFrontend: f})
+				d.emit(order.UpdateHTTPSFrontend(order.FrontendUpdate(f)))
 			}
 		}
 	}
@@ -62,6 +65,14 @@ func (d *differ) frontends() {
 			d.emit(order.UpdateTCPFrontend{TCPFrontend: f})
 		}
 	}
+}
+
+// updatable reports whether an update order can turn frontend a into b
+// (same key): not when b has neither cluster nor deny (a redirect
+// frontend without cluster) and a has a target, since an update without
+// cluster_id and deny keeps the target.
+func updatable(a, b order.HTTPFrontend) bool {
+	return b.ClusterID != "" || b.Deny || a.ClusterID == "" && !a.Deny
 }
 
 // certChange is how the certificates of a listener that stays change.

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -138,18 +139,54 @@ func backendString(b order.Backend) string {
 }
 
 // routeString shows a frontend's key and target: address hostname
-// path_type path method -> cluster (or deny).
+// path_type path method [position and conditions] -> cluster (or deny),
+// then its rewrite settings.
 func routeString(f order.HTTPFrontend) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s %q", f.Address, f.Hostname, f.PathType, f.Path)
 	if f.Method != "" {
 		b.WriteString(" " + f.Method)
 	}
+	if k := Rule(f, struct{}{}).Key(); k.Position != 0 || k.Match != "" {
+		if s := k.String(); strings.HasPrefix(s, k.Hostname) {
+			// The key's own text after the path rule and method.
+			m := k.Method
+			if m == "" {
+				m = "*"
+			}
+			_, rest, _ := strings.Cut(s, " "+m+" ")
+			b.WriteString(" " + rest)
+		}
+	}
 	switch {
 	case f.Deny:
 		b.WriteString(" -> deny")
 	case f.ClusterID != "":
 		b.WriteString(" -> " + f.ClusterID)
+	}
+	if r := f.Redirect; r != nil {
+		fmt.Fprintf(&b, " redirect=%d", cmp.Or(r.Status, 301))
+		if r.Scheme != "" {
+			b.WriteString(" scheme=" + r.Scheme)
+		}
+		if r.Port != 0 {
+			fmt.Fprintf(&b, " port=%d", r.Port)
+		}
+		if r.Location != "" {
+			fmt.Fprintf(&b, " location=%q", r.Location)
+		}
+	}
+	if f.RewriteHost != "" {
+		fmt.Fprintf(&b, " rewrite_host=%q", f.RewriteHost)
+	}
+	if f.RewritePath != "" {
+		fmt.Fprintf(&b, " rewrite_path=%q", f.RewritePath)
+	}
+	for _, e := range f.Headers {
+		fmt.Fprintf(&b, " %s:%s:%s", e.Position, e.Action, e.Name)
+		if e.Value != "" {
+			fmt.Fprintf(&b, "=%q", e.Value)
+		}
 	}
 	return b.String()
 }

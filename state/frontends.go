@@ -1,6 +1,8 @@
 package state
 
 import (
+	"reflect"
+
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -32,17 +34,23 @@ func (s State) checkHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
 	if err := s.needListener(f.Address, p); err != nil {
 		return err
 	}
-	if !f.Deny {
+	if f.ClusterID != "" {
 		if err := s.needCluster("frontend.cluster_id", f.ClusterID, order.HTTP); err != nil {
 			return err
 		}
 	}
-	return checkRule(f)
+	if err := checkRule(f); err != nil {
+		return err
+	}
+	return checkRewrites(f)
 }
 
 func target(f order.HTTPFrontend) string {
-	if f.Deny {
+	switch {
+	case f.Deny:
 		return "deny"
+	case f.ClusterID == "":
+		return "a redirect"
 	}
 	return "cluster " + f.ClusterID
 }
@@ -54,27 +62,36 @@ func (t *step) addHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
 	}
 	k := httpKey(f)
 	if old, ok := t.s.http.get(k); ok {
-		if old == f {
+		if reflect.DeepEqual(old, f) {
 			return nil // identical
 		}
-		return errf("frontend", "a frontend with this address, hostname, path and method already exists, for %s; change it with update_%s_frontend", target(old), p)
+		return errf("frontend", "a frontend with this address, hostname, path, method, position and conditions already exists, for %s; change it with update_%s_frontend", target(old), p)
 	}
 	t.s.http = t.s.http.with(k, f)
 	t.emit(SetRoute{Frontend: f})
 	return nil
 }
 
-func (t *step) updateHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
-	f = normalize(f)
+func (t *step) updateHTTPFrontend(p order.Protocol, o order.UpdateHTTPFrontend) error {
+	k := httpKey(normalize(o.HTTPFrontend))
+	if err := t.s.needListener(o.Address, p); err != nil {
+		return err
+	}
+	old, ok := t.s.http.get(k)
+	if !ok {
+		if err := checkRule(normalize(o.HTTPFrontend)); err != nil {
+			return err
+		}
+		return errf("frontend", "no such %s frontend on %s; add it with add_%s_frontend", p, o.Address, p)
+	}
+	f := normalize(o.Patch(old))
+	if err := f.Validate(); err != nil {
+		return err
+	}
 	if err := t.s.checkHTTPFrontend(p, f); err != nil {
 		return err
 	}
-	k := httpKey(f)
-	old, ok := t.s.http.get(k)
-	if !ok {
-		return errf("frontend", "no such %s frontend on %s; add it with add_%s_frontend", p, f.Address, p)
-	}
-	if old == f {
+	if reflect.DeepEqual(old, f) {
 		return nil
 	}
 	t.s.http = t.s.http.with(k, f)

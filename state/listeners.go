@@ -86,6 +86,9 @@ func (t *step) addListener(l order.Listener) error {
 	if err := checkAnswers("listener.answers", l.Answers); err != nil {
 		return err
 	}
+	if err := checkListenerRoute(l); err != nil {
+		return err
+	}
 	if l.Active {
 		t.emit(Bind{Address: l.Address})
 	}
@@ -114,6 +117,9 @@ func (t *step) updateListener(o order.UpdateListener) error {
 		return err
 	}
 	if err := checkAnswers("listener.answers", l.Answers); err != nil {
+		return err
+	}
+	if err := checkListenerRoute(l); err != nil {
 		return err
 	}
 	if reflect.DeepEqual(l, old) {

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,7 +94,8 @@ func (s State) ServedCerts(addr string) (certs []*cert.Cert, def *cert.Cert) {
 // Rule turns an http frontend into its routing rule with the given target.
 func Rule[T any](f order.HTTPFrontend, target T) router.Rule[T] {
 	pt, _ := router.ParsePathType(string(f.PathType))
-	return router.Rule[T]{Hostname: f.Hostname, PathType: pt, Path: f.Path, Method: f.Method, Target: target}
+	return router.Rule[T]{Hostname: f.Hostname, PathType: pt, Path: f.Path, Method: f.Method, Target: target,
+		Position: position(f.Position), Headers: predicates(f.MatchHeaders), Query: predicates(f.MatchQuery)}
 }
 
 func httpKey(f order.HTTPFrontend) frontKey {
@@ -109,13 +111,28 @@ func normalize(f order.HTTPFrontend) order.HTTPFrontend {
 	if h, err := router.NormalizeHostname(f.Hostname); err == nil {
 		f.Hostname = h
 	}
-	return f
+	return normRoute(f)
 }
 
-// checkRule validates the hostname, path and method of a frontend.
+// checkRule validates the hostname, path, method, position and
+// conditions of a frontend.
 func checkRule(f order.HTTPFrontend) error {
 	if _, err := router.New[struct{}]().Add(Rule(f, struct{}{})); err != nil {
-		return &order.FieldError{Field: "frontend", Reason: err.Error()}
+		field := "frontend"
+		var re *router.RuleError
+		if errors.As(err, &re) {
+			switch re.Field { // the key at fault: config check reports it there
+			case "hostname", "path", "method":
+				field = "frontend." + re.Field
+			case "header":
+				field = "frontend.match_headers"
+			case "query":
+				field = "frontend.match_query"
+			case "position":
+				field = "frontend.position"
+			}
+		}
+		return &order.FieldError{Field: field, Reason: err.Error()}
 	}
 	return nil
 }

@@ -71,8 +71,8 @@ func TestRejectedOrdersChangeNothing(t *testing.T) {
 		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "a.example.com", ClusterID: "db"}}, "frontend.cluster_id"},
 		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: "127.0.0.1:1", Hostname: "a.example.com", ClusterID: "shop"}}, "frontend.address"},
 		{order.AddHTTPSFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "a.example.com", ClusterID: "shop"}}, "frontend.address"},
-		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "a.*.com", ClusterID: "shop"}}, "frontend"},
-		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "a.com", Path: "(", PathType: order.Regex, ClusterID: "shop"}}, "frontend"},
+		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "a.*.com", ClusterID: "shop"}}, "frontend.hostname"},
+		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "a.com", Path: "(", PathType: order.Regex, ClusterID: "shop"}}, "frontend.path"},
 		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "a.com", PathType: "glob", ClusterID: "shop"}}, "frontend.path_type"},
 		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "a.com", ClusterID: "shop", Deny: true}}, "frontend.cluster_id"},
 		{order.AddHTTPFrontend{HTTPFrontend: order.HTTPFrontend{Address: addr, Hostname: "shop.example.com", Deny: true}}, "frontend"}, // conflict

@@ -109,6 +109,7 @@ func listenerCommand(g *globals) *cobra.Command {
 	add := func(p order.Protocol) *cobra.Command {
 		l := order.Listener{Protocol: p}
 		var answers func() (map[string]string, bool, error)
+		var listenerRoute func(*order.UpdateListener)
 		var inactive bool
 		var front, back, connect, request, tunnel, keepAlive string
 		var listenerHSTS func() *order.HSTS
@@ -148,6 +149,11 @@ func listenerCommand(g *globals) *cobra.Command {
 					}
 					l.Answers = m
 				}
+				if listenerRoute != nil {
+					var u order.UpdateListener
+					listenerRoute(&u)
+					l = u.Patch(l)
+				}
 				return g.send(cmd, order.AddListener{Listener: l}, nil)
 			}}
 		f := cmd.Flags()
@@ -169,6 +175,7 @@ func listenerCommand(g *globals) *cobra.Command {
 			f.IntVar(&l.MaxHeadBytes, "max-head-bytes", 0, "largest request head in bytes (default 32768)")
 			f.IntVar(&l.MaxHeaderFields, "max-header-fields", 0, "most request header fields (default 100)")
 			answers = answerFlags(cmd)
+			listenerRoute = listenerRouteFlags(cmd)
 		}
 		if p == order.HTTPS {
 			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
@@ -211,29 +218,42 @@ func clusterCommand(g *globals) *cobra.Command {
 	var hcInterval, hcTimeout time.Duration
 	var clusterHSTS func() *order.HSTS
 	var answers func() (map[string]string, bool, error)
+	var policy func(*order.Cluster) error
+	var clusterRoute func(*order.UpdateCluster) error
 	add := &cobra.Command{Use: "add", Short: "Add a cluster (an existing one with other settings is refused: use cluster update)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c.Protocol, c.LoadBalancing = order.Protocol(proto), order.LoadBalancing(lb)
+			if err := policy(&c); err != nil {
+				return err
+			}
 			m, _, err := answers()
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
 			c.Answers = m
 			c.HSTS = clusterHSTS()
+			var u order.UpdateCluster
+			if err := clusterRoute(&u); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			c = u.Patch(c)
 			c.HealthCheck = nil
 			if cmd.Flags().Changed("health-check") || anyChanged(cmd, "health-check-path", "health-check-host",
 				"health-check-status", "health-check-interval", "health-check-timeout", "health-check-rise", "health-check-fall") {
 				hc.Interval, hc.Timeout = order.Duration(hcInterval), order.Duration(hcTimeout)
+				hc.FailOpen, _ = cmd.Flags().GetBool("health-check-fail-open")
 				c.HealthCheck = &hc
 			}
 			return g.send(cmd, order.AddCluster{Cluster: c}, nil)
 		}}
+	policy = clusterPolicyFlags(add)
 	clusterHSTS = hstsFlags(add)
 	answers = answerFlags(add)
+	clusterRoute = clusterRouteFlags(add)
 	f := add.Flags()
 	f.StringVar(&c.ID, "id", "", "cluster id")
 	f.StringVar(&proto, "protocol", "http", "http or tcp")
-	f.StringVar(&lb, "load-balancing", "round_robin", "round_robin, random, least_loaded or power_of_two")
+	f.StringVar(&lb, "load-balancing", "round_robin", "round_robin, random, least_loaded, power_of_two or maglev")
 	f.BoolVar(&c.StickySession, "sticky-session", false, "pin clients to a backend with a cookie")
 	f.BoolVar(&c.HTTPSRedirect, "https-redirect", false, "answer 301 to https on http listeners")
 	f.BoolVar(&c.SendProxy, "send-proxy", false, "send a PROXY protocol v2 header to backends")
@@ -305,51 +325,75 @@ func backendCommand(g *globals) *cobra.Command {
 
 func frontendCommand(g *globals) *cobra.Command {
 	httpish := func(p order.Protocol) *cobra.Command {
-		sub := func(use, short string, mk func(order.HTTPFrontend) order.Order, withTarget bool) *cobra.Command {
+		sub := func(use, short string, mk func(order.UpdateHTTPFrontend) order.Order, withTarget bool) *cobra.Command {
 			var f order.HTTPFrontend
 			var pathType string
+			var keys func(*order.HTTPFrontend) error
+			var settings func(*order.UpdateHTTPFrontend) error
 			cmd := &cobra.Command{Use: use, Short: short, Args: cobra.NoArgs,
 				RunE: func(cmd *cobra.Command, _ []string) error {
 					f.PathType = order.PathType(pathType)
-					if withTarget && (f.ClusterID == "") == !f.Deny {
-						return &exitError{code: exitUsage, err: fmt.Errorf("give exactly one of --cluster and --deny")}
+					if err := keys(&f); err != nil {
+						return &exitError{code: exitUsage, err: err}
 					}
-					return g.send(cmd, mk(f), nil)
+					u := order.UpdateHTTPFrontend{HTTPFrontend: f}
+					if settings != nil {
+						if err := settings(&u); err != nil {
+							return &exitError{code: exitUsage, err: err}
+						}
+					}
+					switch {
+					case !withTarget:
+					case f.ClusterID != "" && f.Deny:
+						return &exitError{code: exitUsage, err: fmt.Errorf("give one of --cluster and --deny")}
+					case use == "add" && f.ClusterID == "" && !f.Deny && !u.Redirect.Set:
+						return &exitError{code: exitUsage, err: fmt.Errorf("give one of --cluster, --deny and --redirect")}
+					}
+					return g.send(cmd, mk(u), nil)
 				}}
 			fl := cmd.Flags()
 			fl.StringVar(&f.Address, "address", "", "listener address, as the listener was added with")
-			fl.StringVar(&f.Hostname, "hostname", "", "host: exact, *.wildcard or *")
+			fl.StringVar(&f.Hostname, "hostname", "", "host: exact, *.wildcard, /regex/ labels (/api[0-9]+/.example.com) or *")
 			fl.StringVar(&f.Path, "path", "", "path rule value")
 			fl.StringVar(&pathType, "path-type", "prefix", "prefix, equals or regex")
 			fl.StringVar(&f.Method, "method", "", "only this method")
+			keys = routeKeyFlags(cmd)
 			if withTarget {
 				fl.StringVar(&f.ClusterID, "cluster", "", "cluster to send matching requests to")
 				fl.BoolVar(&f.Deny, "deny", false, "answer matching requests 403")
+				rewrites, policy := rewriteFlags(cmd), frontendPolicyFlags(cmd)
+				settings = func(u *order.UpdateHTTPFrontend) error {
+					if err := rewrites(u); err != nil {
+						return err
+					}
+					return policy(u)
+				}
 			}
 			required(cmd, "address", "hostname")
 			return cmd
 		}
-		add := func(f order.HTTPFrontend) order.Order {
+		add := func(u order.UpdateHTTPFrontend) order.Order {
+			f := u.Patch(u.HTTPFrontend)
 			if p == order.HTTPS {
 				return order.AddHTTPSFrontend{HTTPFrontend: f}
 			}
 			return order.AddHTTPFrontend{HTTPFrontend: f}
 		}
-		remove := func(f order.HTTPFrontend) order.Order {
+		remove := func(u order.UpdateHTTPFrontend) order.Order {
 			if p == order.HTTPS {
-				return order.RemoveHTTPSFrontend{HTTPFrontend: f}
+				return order.RemoveHTTPSFrontend{HTTPFrontend: u.HTTPFrontend}
 			}
-			return order.RemoveHTTPFrontend{HTTPFrontend: f}
+			return order.RemoveHTTPFrontend{HTTPFrontend: u.HTTPFrontend}
 		}
-		update := func(f order.HTTPFrontend) order.Order {
+		update := func(u order.UpdateHTTPFrontend) order.Order {
 			if p == order.HTTPS {
-				return order.UpdateHTTPSFrontend{HTTPFrontend: f}
+				return order.UpdateHTTPSFrontend(u)
 			}
-			return order.UpdateHTTPFrontend{HTTPFrontend: f}
+			return u
 		}
 		return group(string(p), string(p)+" frontends",
 			sub("add", "Route requests to a cluster (or deny them)", add, true),
-			sub("update", "Send the frontend with these selectors to another cluster (or deny), at once", update, true),
+			sub("update", "Change the frontend with these selectors: its cluster (or deny) and the settings given, at once", update, true),
 			sub("remove", "Remove the frontend with these selectors", remove, false))
 	}
 	tcp := func(use, short string, mk func(order.TCPFrontend) order.Order) *cobra.Command {

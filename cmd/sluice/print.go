@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -95,7 +96,11 @@ func checkSummary(hc *order.HealthCheck) string {
 	if hc.Interval > 0 {
 		interval = hc.Interval.String()
 	}
-	return s + " every " + interval
+	s += " every " + interval
+	if hc.FailOpen {
+		s += ", fail-open"
+	}
+	return s
 }
 
 func printBackends(w io.Writer, c *order.Content) {
@@ -119,19 +124,20 @@ func printFrontends(w io.Writer, c *order.Content) {
 	var rows [][]string
 	add := func(proto string, fs []order.HTTPFrontend) {
 		for _, f := range fs {
-			target := f.ClusterID
+			target := orDash(f.ClusterID)
 			if f.Deny {
 				target = "deny"
 			}
-			rows = append(rows, []string{proto, f.Address, f.Hostname, string(f.PathType), orDash(f.Path), orDash(f.Method), target})
+			rows = append(rows, []string{proto, f.Address, f.Hostname, string(f.PathType), orDash(f.Path), orDash(f.Method), target,
+				orDash(routeSettings(f))})
 		}
 	}
 	add("http", c.HTTPFrontends)
 	add("https", c.HTTPSFrontends)
 	for _, f := range c.TCPFrontends {
-		rows = append(rows, []string{"tcp", f.Address, "-", "-", "-", "-", f.ClusterID})
+		rows = append(rows, []string{"tcp", f.Address, "-", "-", "-", "-", f.ClusterID, "-"})
 	}
-	table(w, "PROTOCOL\tADDRESS\tHOSTNAME\tPATH_TYPE\tPATH\tMETHOD\tTARGET", rows)
+	table(w, "PROTOCOL\tADDRESS\tHOSTNAME\tPATH_TYPE\tPATH\tMETHOD\tTARGET\tROUTING", rows)
 }
 
 func printCertificates(w io.Writer, c *order.Content) {
@@ -140,4 +146,32 @@ func printCertificates(w io.Writer, c *order.Content) {
 		rows = append(rows, []string{ct.Address, ct.Fingerprint, strings.Join(ct.Names, ","), ct.NotAfter})
 	}
 	table(w, "ADDRESS\tFINGERPRINT\tNAMES\tEXPIRES", rows)
+}
+
+// routeSettings sums up a frontend's routing and rewrite settings (issue
+// 16) in one column: position, conditions, redirect, rewrites, edits.
+func routeSettings(f order.HTTPFrontend) string {
+	var parts []string
+	if f.Position != "" && f.Position != order.Tree {
+		parts = append(parts, string(f.Position))
+	}
+	for _, p := range f.MatchHeaders {
+		parts = append(parts, "header:"+p.Name+":"+string(p.Match)+strings.TrimSuffix(":"+p.Value, ":"))
+	}
+	for _, p := range f.MatchQuery {
+		parts = append(parts, "query:"+p.Name+":"+string(p.Match)+strings.TrimSuffix(":"+p.Value, ":"))
+	}
+	if r := f.Redirect; r != nil {
+		parts = append(parts, fmt.Sprintf("redirect:%d", cmp.Or(r.Status, 301)))
+	}
+	if f.RewriteHost != "" {
+		parts = append(parts, "host:"+f.RewriteHost)
+	}
+	if f.RewritePath != "" {
+		parts = append(parts, "path:"+f.RewritePath)
+	}
+	if len(f.Headers) > 0 {
+		parts = append(parts, fmt.Sprintf("%d header edits", len(f.Headers)))
+	}
+	return strings.Join(parts, " ")
 }

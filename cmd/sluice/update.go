@@ -91,6 +91,7 @@ func optDuration(f *pflag.FlagSet, name string) (order.Opt[order.Duration], erro
 
 func listenerUpdateCommand(g *globals) *cobra.Command {
 	var addr string
+	var listenerRoute func(*order.UpdateListener)
 	var hsts func() *order.HSTS
 	var answers func() (map[string]string, bool, error)
 	cmd := &cobra.Command{Use: "update", Short: "Change a listener's settings: only those given", Args: cobra.NoArgs,
@@ -131,8 +132,10 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 			if set {
 				o.Answers = order.Some(m)
 			}
+			listenerRoute(&o)
 			return g.send(cmd, o, nil)
 		}}
+	listenerRoute = listenerRouteFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&addr, "address", "", "listener address")
 	f.Bool("expect-proxy", false, "require a PROXY protocol header (=false to stop)")
@@ -154,15 +157,20 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 
 func clusterUpdateCommand(g *globals) *cobra.Command {
 	var id string
+	var clusterRoute func(*order.UpdateCluster) error
 	var hc order.HealthCheck
 	var hcInterval, hcTimeout time.Duration
 	var hsts func() *order.HSTS
 	var answers func() (map[string]string, bool, error)
+	var policy func(*order.UpdateCluster) error
 	cmd := &cobra.Command{Use: "update", Short: "Change a cluster's settings: only those given", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := cmd.Flags()
 			o := order.UpdateCluster{ID: id, StickySession: optBool(f, "sticky-session"),
 				HTTPSRedirect: optBool(f, "https-redirect"), SendProxy: optBool(f, "send-proxy"), HTTP2: optBool(f, "http2")}
+			if err := policy(&o); err != nil {
+				return err
+			}
 			if f.Changed("load-balancing") {
 				v, _ := f.GetString("load-balancing")
 				o.LoadBalancing = order.Some(order.LoadBalancing(v))
@@ -172,8 +180,9 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 				o.HealthCheck = order.Some[*order.HealthCheck](nil)
 			case f.Changed("health-check"):
 				hc.Interval, hc.Timeout = order.Duration(hcInterval), order.Duration(hcTimeout)
+				hc.FailOpen, _ = f.GetBool("health-check-fail-open")
 				o.HealthCheck = order.Some(&hc)
-			case anyChanged(cmd, "health-check-path", "health-check-host", "health-check-status", "health-check-interval",
+			case anyChanged(cmd, "health-check-fail-open", "health-check-path", "health-check-host", "health-check-status", "health-check-interval",
 				"health-check-timeout", "health-check-rise", "health-check-fall"):
 				return &exitError{code: exitUsage, err: fmt.Errorf("a health check is replaced whole: give --health-check with its options")}
 			}
@@ -190,11 +199,16 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 			if set {
 				o.Answers = order.Some(m)
 			}
+			if err := clusterRoute(&o); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			return g.send(cmd, o, nil)
 		}}
+	policy = clusterPolicyUpdate(cmd)
+	clusterRoute = clusterRouteFlags(cmd)
 	f := cmd.Flags()
 	f.StringVar(&id, "id", "", "cluster id")
-	f.String("load-balancing", "", "round_robin, random, least_loaded or power_of_two")
+	f.String("load-balancing", "", "round_robin, random, least_loaded, power_of_two or maglev")
 	f.Bool("sticky-session", false, "pin clients to a backend with a cookie (=false to stop)")
 	f.Bool("https-redirect", false, "answer 301 to https on http listeners (=false to stop)")
 	f.Bool("send-proxy", false, "send a PROXY protocol v2 header to backends (=false to stop)")

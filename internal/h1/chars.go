@@ -86,9 +86,10 @@ func lower(c byte) byte {
 	return c
 }
 
-// equalFold reports whether b equals the lower-case ASCII string s, ignoring
-// ASCII case in b.
-func equalFold(b []byte, s string) bool {
+// EqualFold reports whether b equals the lower-case ASCII string s,
+// ignoring ASCII case in b: the one case-insensitive comparison of field
+// names (and tokens) of the packages that parse or edit requests.
+func EqualFold(b []byte, s string) bool {
 	if len(b) != len(s) {
 		return false
 	}

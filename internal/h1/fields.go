@@ -135,7 +135,7 @@ func (st *fieldState) add(h *Header) errCode {
 			if !isToken(e) {
 				return ecTEInvalid
 			}
-			if equalFold(e, "chunked") {
+			if EqualFold(e, "chunked") {
 				if st.teChunked {
 					return ecTEChunkedTwice
 				}
@@ -148,18 +148,18 @@ func (st *fieldState) add(h *Header) errCode {
 		it := listIter{b: h.Value}
 		for e, ok := it.next(); ok; e, ok = it.next() {
 			switch {
-			case equalFold(e, "close"):
+			case EqualFold(e, "close"):
 				st.connClose = true
-			case equalFold(e, "keep-alive"):
+			case EqualFold(e, "keep-alive"):
 				st.connKeepAlive = true
-			case equalFold(e, "upgrade"):
+			case EqualFold(e, "upgrade"):
 				st.connUpgrade = true
 			}
 		}
 	case HeaderUpgrade:
 		st.upgradeSeen = true
 	case HeaderExpect:
-		if equalFold(h.Value, "100-continue") {
+		if EqualFold(h.Value, "100-continue") {
 			st.expect100 = true
 		}
 	}

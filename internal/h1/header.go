@@ -88,92 +88,92 @@ type Header struct {
 func ClassifyHeader(name []byte) HeaderKind {
 	switch len(name) {
 	case 2:
-		if equalFold(name, "te") {
+		if EqualFold(name, "te") {
 			return HeaderTE
 		}
 	case 4:
-		if equalFold(name, "host") {
+		if EqualFold(name, "host") {
 			return HeaderHost
 		}
 	case 6:
 		switch lower(name[0]) {
 		case 'c':
-			if equalFold(name, "cookie") {
+			if EqualFold(name, "cookie") {
 				return HeaderCookie
 			}
 		case 'e':
-			if equalFold(name, "expect") {
+			if EqualFold(name, "expect") {
 				return HeaderExpect
 			}
 		}
 	case 7:
 		switch lower(name[0]) {
 		case 't':
-			if equalFold(name, "trailer") {
+			if EqualFold(name, "trailer") {
 				return HeaderTrailer
 			}
 		case 'u':
-			if equalFold(name, "upgrade") {
+			if EqualFold(name, "upgrade") {
 				return HeaderUpgrade
 			}
 		}
 	case 9:
-		if equalFold(name, "forwarded") {
+		if EqualFold(name, "forwarded") {
 			return HeaderForwarded
 		}
 	case 10:
 		switch lower(name[0]) {
 		case 'c':
-			if equalFold(name, "connection") {
+			if EqualFold(name, "connection") {
 				return HeaderConnection
 			}
 		case 'k':
-			if equalFold(name, "keep-alive") {
+			if EqualFold(name, "keep-alive") {
 				return HeaderKeepAlive
 			}
 		}
 	case 12:
-		if equalFold(name, "x-request-id") {
+		if EqualFold(name, "x-request-id") {
 			return HeaderXRequestID
 		}
 	case 14:
 		switch lower(name[0]) {
 		case 'c':
-			if equalFold(name, "content-length") {
+			if EqualFold(name, "content-length") {
 				return HeaderContentLength
 			}
 		case 'h':
-			if equalFold(name, "http2-settings") {
+			if EqualFold(name, "http2-settings") {
 				return HeaderHTTP2Settings
 			}
 		}
 	case 15:
-		if equalFold(name, "x-forwarded-for") {
+		if EqualFold(name, "x-forwarded-for") {
 			return HeaderXForwardedFor
 		}
 	case 16:
 		switch lower(name[0]) {
 		case 'p':
-			if equalFold(name, "proxy-connection") {
+			if EqualFold(name, "proxy-connection") {
 				return HeaderProxyConnection
 			}
 		case 'x':
-			if equalFold(name, "x-forwarded-port") {
+			if EqualFold(name, "x-forwarded-port") {
 				return HeaderXForwardedPort
 			}
 		}
 	case 17:
 		switch lower(name[0]) {
 		case 't':
-			if equalFold(name, "transfer-encoding") {
+			if EqualFold(name, "transfer-encoding") {
 				return HeaderTransferEncoding
 			}
 		case 'x':
-			if equalFold(name, "x-forwarded-proto") {
+			if EqualFold(name, "x-forwarded-proto") {
 				return HeaderXForwardedProto
 			}
 		case 's':
-			if equalFold(name, "sluice-request-id") {
+			if EqualFold(name, "sluice-request-id") {
 				return HeaderSluiceRequestID
 			}
 		}

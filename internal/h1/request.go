@@ -290,9 +290,9 @@ func parseTarget(r *Request) errCode {
 	// absolute-form: http or https "://" authority path-abempty [ "?" query ]
 	var n int
 	switch {
-	case len(t) >= 7 && equalFold(t[:7], "http://"):
+	case len(t) >= 7 && EqualFold(t[:7], "http://"):
 		n = 7
-	case len(t) >= 8 && equalFold(t[:8], "https://"):
+	case len(t) >= 8 && EqualFold(t[:8], "https://"):
 		n = 8
 	default:
 		if len(t) > 0 && (t[0]|0x20 >= 'a' && t[0]|0x20 <= 'z') {

@@ -1,0 +1,5 @@
+package guard
+
+import "unsafe"
+
+const sizeofSet = unsafe.Sizeof(set{})
