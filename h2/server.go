@@ -6,10 +6,12 @@
 // what the pipeline gives back is written as HTTP/2 frames.
 //
 // A connection has three kinds of goroutines: the one that called Serve
-// reads and handles the client's frames (conn.go), a writer sends what is
-// queued for the client (write.go), and each stream's exchange runs in a
-// worker of the Server's (stream.go), a goroutine that served an earlier
-// stream when one waits. Streams and their exchanges are pooled: in steady
+// reads and handles the client's frames (conn.go, read.go and the
+// handlers of each kind of frame), a writer sends what is queued for the
+// client (write.go), and each stream's exchange runs in a worker of the
+// Server's (stream.go, run.go: the exchange's Front in request.go,
+// body.go and respond.go), a goroutine that served an earlier stream when
+// one waits. Streams and their exchanges are pooled: in steady
 // state a stream allocates nothing.
 package h2
 
