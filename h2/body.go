@@ -50,7 +50,7 @@ func (st *stream) continueLocked() {
 	}
 	st.sent100 = true
 	st.c.appendHeadersLocked(st.id, appendStatus(nil, 100), false)
-	st.c.kick()
+	st.c.kickLocked()
 }
 
 // InitialBody returns the body bytes received so far: a small body whole

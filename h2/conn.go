@@ -7,9 +7,11 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/internal/park"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
 )
@@ -22,9 +24,13 @@ type conn struct {
 	nc  net.Conn        // what frames are read from and written to: the *tls.Conn
 	raw net.Conn        // the socket under it, closed to cut the connection at once
 	cl  exchange.Client // the connection as exchanges see it
-	set *listener.Settings
-	lim *Limits
-	m   *metrics.Listener // nil when the proxy keeps no metrics
+	// prc is raw's descriptor, which an idle connection parks on (see
+	// park.go); nil when it cannot park.
+	prc     syscall.RawConn
+	release func() // gives the connection's slot back; called once, by end
+	set     *listener.Settings
+	lim     *Limits
+	m       *metrics.Listener // nil when the proxy keeps no metrics
 
 	// reader
 	rbuf     []byte // from the Server's pool while bytes are buffered; nil while the client is silent
@@ -37,10 +43,18 @@ type conn struct {
 	failed   error   // why the connection ends
 	started  bool    // the client's preface was read
 	starting *stream // a stream to hand to a worker
+	noPark   bool    // the poller refused the connection once: it waits in its reads
+	woken    bool    // the poller just woke the connection: read before parking again
 
-	wg         sync.WaitGroup // the workers of its streams
-	writerDone chan struct{}
-	wwake      chan struct{} // wakes the writer (buffered 1)
+	// spot is where the connection waits in the poller while parked; its
+	// lock orders the moves into and out of parked (lock order: spot, then
+	// mu).
+	spot   park.Spot
+	parked bool // under spot's lock
+
+	wg    sync.WaitGroup // the workers of its streams
+	ww    sync.WaitGroup // the writer, while it runs
+	wwake chan struct{}  // wakes the writer (buffered 1)
 
 	mu        sync.Mutex
 	streams   map[uint32]*stream // open and half-closed streams
@@ -59,6 +73,9 @@ type conn struct {
 	wdl       time.Time          // the write deadline set last (the writing goroutine's)
 	dead      bool               // closing: nothing more is queued, every wait ends
 	wclosed   bool               // the writer flushes what is queued and ends
+	writerOn  bool               // the writer runs (it starts when frames are queued, ends when idle)
+	wfinal    bool               // the end waits for the writer: none starts any more
+	mayIdle   bool               // the client's preface was read: the connection may park
 	goAway    bool               // GOAWAY sent
 	goAwayN   uint32             // its last stream id
 	draining  bool               // close once no stream is open (Drain, the client's GOAWAY)
@@ -76,10 +93,13 @@ const (
 
 var errGone = errors.New("h2: stream or connection gone")
 
-func newConn(s *Server, nc, raw net.Conn, cl exchange.Client) *conn {
-	c := &conn{s: s, nc: nc, raw: raw, cl: cl, set: s.ln.Settings(), lim: &s.lim, m: s.ln.M,
-		streams: map[uint32]*stream{}, writerDone: make(chan struct{}), wwake: make(chan struct{}, 1),
+func newConn(s *Server, nc, raw net.Conn, cl exchange.Client, release func()) *conn {
+	c := &conn{s: s, nc: nc, raw: raw, cl: cl, release: release, set: s.ln.Settings(), lim: &s.lim, m: s.ln.M,
+		streams: map[uint32]*stream{}, wwake: make(chan struct{}, 1),
 		sendWin: defaultWindow, recvWin: connWindow, peerWin: defaultWindow, peerMax: maxFrame}
+	if sc, ok := raw.(syscall.Conn); ok && s.parking.Poller != nil {
+		c.prc, _ = sc.SyscallConn()
+	}
 	c.fl.lim = c.lim
 	c.dec = newDecoder(headerTableSize, c.onField)
 	return c
@@ -106,8 +126,7 @@ func (c *conn) keepAlive() time.Duration {
 }
 
 // serve runs the connection: the server's preface, the client's, then
-// frames until the connection ends; it returns once the writer and every
-// stream's worker are done and the connection is closed.
+// frames until the connection ends or parks (see run).
 func (c *conn) serve() {
 	c.mu.Lock()
 	out := appendFrameHeader(c.out, 5*6, frameSettings, 0, 0)
@@ -118,8 +137,18 @@ func (c *conn) serve() {
 	out = appendSetting(out, settingHeaderTableSize, headerTableSize)
 	c.out = appendWindowUpdate(out, 0, connWindow-defaultWindow)
 	c.idleSince = time.Now()
+	c.kickLocked()
 	c.mu.Unlock()
-	go c.writeLoop()
+	c.run(true)
+}
+
+// run is the frame loop, in the goroutine that called Serve or, after a
+// park, in one the poller started: it reads frames (the client's preface
+// first when preface is set) until the connection ends, then ends it, or
+// until it parks (errParked), leaving it to the poller. When it ends the
+// connection, it returns once the writer and every stream's worker are
+// done and the connection is closed.
+func (c *conn) run(preface bool) {
 	var err error
 	defer func() {
 		if v := recover(); v != nil {
@@ -127,9 +156,13 @@ func (c *conn) serve() {
 				"client", c.cl.Addr.Addr().String(), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			err = errPanic // the handlers release the lock on the way out
 		}
-		c.end(err)
+		if err != errParked {
+			c.end(err)
+		}
 	}()
-	err = c.readPreface()
+	if preface {
+		err = c.readPreface()
+	}
 	for err == nil {
 		err = c.readFrame()
 	}
@@ -137,7 +170,9 @@ func (c *conn) serve() {
 
 // end closes the connection after err: GOAWAY when the client broke a
 // rule, the streams still open cut, what is queued flushed within a second,
-// and the workers waited for.
+// and the workers waited for; then the connection is forgotten by its
+// Server and its slot given back. It runs once, in whichever goroutine
+// ends the connection (the frame loop's, or a closer's of a parked one).
 func (c *conn) end(err error) {
 	c.failed = err
 	code, send := uint32(codeNo), true
@@ -167,22 +202,31 @@ func (c *conn) end(err error) {
 		st.cutLocked()
 	}
 	c.wclosed = true
-	c.mu.Unlock()
 	// A write in progress to a client that reads nothing would hold the
 	// end for front_timeout; a second is enough for the last frames.
 	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	c.kick()
-	<-c.writerDone
+	c.kickLocked()
+	c.wfinal = true
+	c.mu.Unlock()
+	c.ww.Wait()
 	_ = c.nc.Close()
 	c.wg.Wait()
 	if c.rbuf != nil {
 		c.s.putRead(c.rbuf)
 		c.rbuf = nil
 	}
+	c.s.untrack(c)
+	if c.m != nil {
+		c.m.ConnectionsActive.Dec()
+	}
+	c.release()
 }
 
 // abort closes the connection now (hard stop): the reader and the writer
-// fail, and the end cuts the streams.
+// fail, and the end cuts the streams. A parked connection is ended here.
 func (c *conn) abort() {
 	_ = c.raw.Close()
+	if c.unparkToClose() {
+		c.end(net.ErrClosed)
+	}
 }

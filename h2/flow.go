@@ -79,6 +79,6 @@ func (st *stream) consumedLocked(n int) {
 		c.out = appendWindowUpdate(c.out, st.id, st.recvAck)
 		st.recvWin += int64(st.recvAck)
 		st.recvAck = 0
-		c.kick()
+		c.kickLocked()
 	}
 }

@@ -23,6 +23,9 @@ func (c *conn) readPreface() error {
 	}
 	c.r += len(preface)
 	c.started = true
+	c.mu.Lock()
+	c.mayIdle = true
+	c.mu.Unlock()
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.keepAlive()))
 	return nil
 }
@@ -34,7 +37,8 @@ var errIdle = errors.New("h2: connection idle")
 // fill reads until rbuf[r:w] holds n bytes. A connection waits for the
 // client with no read buffer of its own: the first bytes come into tiny,
 // and a buffer is taken from the pool once they are there (an idle HTTP/2
-// connection holds its TLS state, not a frame buffer).
+// connection holds its TLS state, not a frame buffer). An idle connection
+// silent for Parking.After parks instead (errParked, see park.go).
 func (c *conn) fill(n int) error {
 	if c.w-c.r >= n {
 		return nil
@@ -46,6 +50,9 @@ func (c *conn) fill(n int) error {
 	for c.w < n {
 		var k int
 		var err error
+		if c.rbuf == nil {
+			c.mayPark()
+		}
 		if c.rbuf == nil {
 			if k, err = c.nc.Read(c.tiny[:]); k > 0 {
 				c.rbuf = c.s.getRead()
@@ -65,6 +72,9 @@ func (c *conn) fill(n int) error {
 			continue
 		}
 		if c.started && errors.Is(err, os.ErrDeadlineExceeded) {
+			if c.rbuf == nil && c.canPark() && c.park() {
+				return errParked
+			}
 			if c.stillWanted() {
 				continue
 			}
@@ -93,7 +103,11 @@ func (c *conn) stillWanted() bool {
 		return false
 	}
 	if idle := now.Sub(c.idleSince); idle < c.keepAlive() {
-		_ = c.nc.SetReadDeadline(c.idleSince.Add(c.keepAlive()))
+		dl := c.idleSince.Add(c.keepAlive())
+		if c.canPark() && now.Add(c.s.parking.After).Before(dl) {
+			dl = now.Add(c.s.parking.After) // try parking again then
+		}
+		_ = c.nc.SetReadDeadline(dl)
 		return true
 	}
 	return false

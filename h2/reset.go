@@ -12,6 +12,14 @@ import (
 // drain sends GOAWAY: the streams open finish, later ones are refused, and
 // the connection ends once none is left.
 func (c *conn) drain() {
+	c.spot.Lock()
+	defer c.spot.Unlock()
+	if c.parked { // its end sends GOAWAY: in a goroutine, as a write may take a while
+		c.parked = false
+		c.spot.Unpark(c.s.parking.Poller, c.prc)
+		go c.end(errIdle)
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.dead {

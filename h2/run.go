@@ -78,7 +78,10 @@ func (st *stream) finish(res exchange.Result) {
 	if unread := len(st.in) - st.rd; unread > 0 {
 		c.grantLocked(unread)
 	}
-	c.running--
+	if c.running--; c.running == 0 {
+		c.kickLocked() // a writer waiting with no stream left ends
+		c.parkSoonLocked()
+	}
 	c.mu.Unlock()
 	c.wg.Done()
 	st.s.release(st)

@@ -15,13 +15,15 @@ import (
 // while more than maxPending bytes are queued, so streams take turns and
 // a client that reads slowly stops its streams' backend reads.
 
-// writeLoop is the writer.
+// writeLoop is the writer. It runs while there is something to write or
+// streams in flight (kickLocked starts it), and ends once nothing is
+// queued and no stream runs, so that an idle connection holds no writer.
 func (c *conn) writeLoop() {
-	defer close(c.writerDone)
+	defer c.ww.Done()
 	c.mu.Lock()
 	for {
 		if len(c.out) == 0 || c.writing {
-			if c.wclosed && !c.writing {
+			if !c.writing && (c.wclosed || c.running == 0) {
 				break
 			}
 			c.mu.Unlock()
@@ -44,6 +46,8 @@ func (c *conn) writeLoop() {
 			break
 		}
 	}
+	c.writerOn = false
+	c.parkSoonLocked()
 	c.mu.Unlock()
 }
 
@@ -86,7 +90,7 @@ func (c *conn) writeLocked() bool {
 			st.cutLocked()
 		}
 		_ = c.raw.Close()
-		c.kick() // the writer ends
+		c.kickLocked() // the writer ends
 		return false
 	}
 	if c.waitOut > 0 {
@@ -108,11 +112,11 @@ func (c *conn) flushLocked() {
 		return
 	}
 	if c.writing || c.wclosed || c.running > 1 {
-		c.kick()
+		c.kickLocked()
 		return
 	}
 	if c.writeLocked() && (len(c.out) > 0 || c.wclosed) {
-		c.kick() // queued meanwhile, or the writer waits to end
+		c.kickLocked() // queued meanwhile, or the writer waits to end
 	}
 }
 
@@ -140,12 +144,21 @@ func (c *conn) appendHeadersLocked(id uint32, block []byte, end bool) {
 	}
 }
 
-// kick wakes the writer.
-func (c *conn) kick() {
-	select {
-	case c.wwake <- struct{}{}:
-	default:
+// kickLocked wakes the writer, or starts it when frames are queued and
+// it is not running (under mu). Once the connection's end waits for the
+// writer, none starts.
+func (c *conn) kickLocked() {
+	if c.writerOn {
+		select {
+		case c.wwake <- struct{}{}:
+		default:
+		}
+		return
 	}
+	if c.wfinal || len(c.out) == 0 {
+		return
+	}
+	c.writerOn = true
+	c.ww.Add(1)
+	go c.writeLoop()
 }
-
-func (c *conn) kickLocked() { c.kick() }

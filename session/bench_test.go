@@ -2,8 +2,6 @@ package session
 
 import (
 	"bytes"
-	"github.com/sluiceproxy/sluice/exchange"
-	"github.com/sluiceproxy/sluice/listener"
 	"io"
 	"log/slog"
 	"net"
@@ -11,6 +9,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/listener"
 
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"

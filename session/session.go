@@ -6,10 +6,8 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/exchange"
@@ -50,12 +48,9 @@ type Session struct {
 	rawErr error
 
 	state atomic.Int32
-	// mu orders the moves into and out of parked and guards the park
-	// fields below.
-	mu           sync.Mutex
-	parkKey      park.Key
-	parkTimer    *time.Timer // created at the first park, reused after
-	parkDeadline int64       // when a parked connection times out (listener.Mono)
+	// spot is where the connection waits in the Env's poller while
+	// parked; its lock orders the moves into and out of parked.
+	spot park.Spot
 	// idleSince is when the session last began to wait for a request
 	// (listener.Mono), for the listener's Reclaimer to find the longest
 	// waiting.
