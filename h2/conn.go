@@ -129,12 +129,13 @@ func (c *conn) keepAlive() time.Duration {
 // frames until the connection ends or parks (see run).
 func (c *conn) serve() {
 	c.mu.Lock()
-	out := appendFrameHeader(c.out, 5*6, frameSettings, 0, 0)
+	out := appendFrameHeader(c.out, 6*6, frameSettings, 0, 0)
 	out = appendSetting(out, settingMaxConcurrentStreams, uint32(c.lim.MaxStreams))
 	out = appendSetting(out, settingInitialWindowSize, streamWindow)
 	out = appendSetting(out, settingMaxFrameSize, maxFrame)
 	out = appendSetting(out, settingMaxHeaderListSize, uint32(c.lim.MaxHeaderBlock))
 	out = appendSetting(out, settingHeaderTableSize, headerTableSize)
+	out = appendSetting(out, settingEnableConnectProtocol, 1)
 	c.out = appendWindowUpdate(out, 0, connWindow-defaultWindow)
 	c.idleSince = time.Now()
 	c.kickLocked()

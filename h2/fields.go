@@ -8,13 +8,21 @@ import "github.com/sluiceproxy/sluice/internal/h1"
 
 // checkPseudo applies RFC 9113 §8.3.1's rules on the request
 // pseudo-header fields: :method always; :scheme and a non-empty :path
-// except for CONNECT, which has :authority and neither of them.
+// except for CONNECT, which has :authority and neither of them; and RFC
+// 8441 §4's: :protocol only with CONNECT (an extended CONNECT), which then
+// has :scheme, a non-empty :path and :authority.
 func (h *headerBlock) checkPseudo(st *stream) bool {
 	if h.pseudo&pseudoMethod == 0 {
 		return false
 	}
-	if string(st.span(st.method)) == "CONNECT" {
+	all := pseudoScheme | pseudoPath | pseudoAuthority
+	switch connect := string(st.span(st.method)) == "CONNECT"; {
+	case connect && h.pseudo&pseudoProtocol != 0:
+		return h.pseudo&all == all && st.path.b > st.path.a
+	case connect:
 		return h.pseudo&pseudoAuthority != 0 && h.pseudo&(pseudoScheme|pseudoPath) == 0
+	case h.pseudo&pseudoProtocol != 0:
+		return false
 	}
 	return h.pseudo&(pseudoScheme|pseudoPath) == pseudoScheme|pseudoPath && st.path.b > st.path.a
 }
@@ -46,6 +54,8 @@ func (c *conn) onField(name, value []byte) {
 			bit = pseudoPath
 		case ":authority":
 			bit = pseudoAuthority
+		case ":protocol":
+			bit = pseudoProtocol
 		}
 		if bit == 0 || h.trailers || h.regular || h.pseudo&bit != 0 || !plainValue(value) {
 			h.malformed = true
@@ -63,6 +73,8 @@ func (c *conn) onField(name, value []byte) {
 				st.path = sp
 			case pseudoAuthority:
 				st.authority, st.hasAuthority = sp, true
+			case pseudoProtocol:
+				st.protocol = sp
 			}
 		}
 		return

@@ -69,7 +69,9 @@ func (c *conn) grantLocked(n int) {
 // client still sends.
 func (st *stream) consumedLocked(n int) {
 	c := st.c
-	st.x.CountIn(n)
+	if !st.tunnel { // a tunnel counts its bytes at its end
+		st.x.CountIn(n)
+	}
 	c.grantLocked(n)
 	if st.remoteDone || c.dead {
 		return

@@ -30,6 +30,7 @@ const (
 	pseudoScheme
 	pseudoPath
 	pseudoAuthority
+	pseudoProtocol // RFC 8441's, extended CONNECT only
 )
 
 // onHeaders starts a header block: a new stream's request, or an open

@@ -14,12 +14,24 @@ import (
 // request line sent to an HTTP/1.1 backend: :method a token, :path in
 // origin-form (or "*" for OPTIONS), :authority (or host) a valid host,
 // and a host field, if any, naming the same authority (RFC 9113 §8.3.1).
+// An extended CONNECT with :protocol websocket (RFC 8441) becomes what an
+// HTTP/1.1 client's WebSocket handshake is, a GET of :path with Upgrade:
+// websocket, which the stage bridges (exchange/websocket.go) and the
+// stream then tunnels (tunnel.go); one of another protocol stays a
+// CONNECT, which the pipeline answers 501.
 func (st *stream) request() error {
 	q := &st.x.Req
 	if st.tooBig {
 		return errTooBig
 	}
 	q.Method, q.Minor = st.span(st.method), 1
+	ws := string(q.Method) == "CONNECT" && equalFold(st.span(st.protocol), tokWebSocket)
+	if ws {
+		if s := st.span(st.scheme); !equalFold(s, []byte("https")) && !equalFold(s, []byte("http")) {
+			return errBadScheme
+		}
+		q.Method = methodGET
+	}
 	if string(q.Method) != "CONNECT" { // CONNECT has no :path; the pipeline answers it
 		if !h1.ValidMethod(q.Method) {
 			return errBadMethod
@@ -81,8 +93,20 @@ func (st *stream) request() error {
 		q.ContentLength = st.cl
 	}
 	q.Unsized = st.ncl == 0 && !st.endOnHeaders
+	if ws {
+		if st.ncl > 0 {
+			return errBadLength // a tunnel's DATA has no length
+		}
+		q.Upgrade, q.BridgeWebSocket, q.Unsized = tokWebSocket, true, false
+		st.tunnel = true
+	}
 	return st.readSmallBody()
 }
+
+var (
+	tokWebSocket = []byte("websocket")
+	methodGET    = []byte("GET")
+)
 
 var (
 	errTooBig       = errors.New("h2: header list over the limit")

@@ -35,10 +35,6 @@ func (st *stream) Holding(bc *backend.Conn) {
 	}
 }
 
-// Tunnel is never asked of an HTTP/2 stream: its requests carry no
-// Upgrade (the field is connection-specific there, and refused).
-func (st *stream) Tunnel(bc *backend.Conn, h *exchange.Head, early []byte) {}
-
 // WriteInterim relays 103 Early Hints; the server sends 100 (Continue)
 // itself when the body is first waited for.
 func (st *stream) WriteInterim(h *exchange.Head) error {
@@ -196,7 +192,9 @@ func (st *stream) sendLocked(p []byte, end bool) error {
 		if st.remaining > 0 {
 			st.remaining -= n
 		}
-		st.x.CountOut(int(n))
+		if !st.tunnel {
+			st.x.CountOut(int(n))
+		}
 		p = p[n:]
 		if last {
 			st.endLocked()

@@ -34,6 +34,7 @@ type stream struct {
 	scheme       span
 	path         span
 	authority    span
+	protocol     span // :protocol of an extended CONNECT (RFC 8441)
 	hasAuthority bool
 	ncl          int   // content-length fields
 	cl           int64 // the declared length; -1: none (or not one valid)
@@ -66,6 +67,7 @@ type stream struct {
 	hb        []byte
 	scratch   []byte
 	small     bool // the body was read whole before the request was served
+	tunnel    bool // a WebSocket bridged from an extended CONNECT: DATA is the tunnel's (tunnel.go)
 	expect    bool // expect: 100-continue
 	sent100   bool
 }
@@ -119,7 +121,8 @@ func (s *Server) release(st *stream) {
 	if cap(st.hbuf) > 64<<10 {
 		st.hbuf = nil
 	}
-	st.method, st.scheme, st.path, st.authority = span{}, span{}, span{}, span{}
+	st.method, st.scheme, st.path, st.authority, st.protocol = span{}, span{}, span{}, span{}, span{}
+	st.tunnel = false
 	st.hasAuthority, st.ncl, st.cl, st.tooBig, st.endOnHeaders = false, 0, -1, false, false
 	st.inMap, st.remoteDone, st.localDone, st.cut, st.badBody, st.discard, st.stopped = false, false, false, false, false, false, false
 	st.rd, st.recvd, st.recvWin, st.recvAck, st.sendWin, st.waitWin, st.waitOut = 0, 0, 0, 0, 0, false, false

@@ -1,0 +1,541 @@
+package proxy_test
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+
+	"github.com/sluiceproxy/sluice/internal/testcert"
+	"github.com/sluiceproxy/sluice/order"
+)
+
+// WebSocket through both fronts from one table: HTTP/1.1's Upgrade
+// handshake, and HTTP/2's extended CONNECT (RFC 8441), which the proxy
+// bridges to an HTTP/1.1 upgrade of its own making. The client side is
+// written here (RFC 6455 frames by hand; HTTP/2 frames with x/net's
+// Framer and HPACK encoder); the backend is a real WebSocket server
+// (github.com/coder/websocket, wsEchoOrigin).
+
+// wsStream is the byte stream of an open WebSocket, whatever carries it.
+type wsStream interface {
+	io.ReadWriter
+	CloseWrite() error // the client's half-close
+}
+
+// wsDial opens a WebSocket for host and path through the front: it
+// returns the handshake's status (101 over HTTP/1.1 and 200 over HTTP/2
+// mean open) and, when open, the stream.
+func (f *front) wsDial(t *testing.T, host, path string) (int, wsStream) {
+	t.Helper()
+	if f.https {
+		return wsDialH2(t, f.FrontAddr, host, path, "websocket")
+	}
+	c, err := net.Dial("tcp", f.FrontAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	var raw [16]byte
+	rand.Read(raw[:])
+	key := base64.StdEncoding.EncodeToString(raw[:])
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
+		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: %s\r\n\r\n", path, host, key)
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 101 {
+		return resp.StatusCode, nil
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Accept"); got != wsAccept(key) {
+		t.Fatalf("Sec-WebSocket-Accept %q", got)
+	}
+	return 101, &h1Stream{Reader: br, c: c.(*net.TCPConn)}
+}
+
+type h1Stream struct {
+	*bufio.Reader
+	c *net.TCPConn
+}
+
+func (s *h1Stream) Write(p []byte) (int, error) { return s.c.Write(p) }
+func (s *h1Stream) CloseWrite() error           { return s.c.CloseWrite() }
+
+func wsAccept(key string) string {
+	h := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(h[:])
+}
+
+// h2Stream is stream 1 of a client HTTP/2 connection carrying a tunnel:
+// writes go as DATA, reads take DATA (window given back at once),
+// END_STREAM reads as io.EOF, RST_STREAM as an error.
+type h2Stream struct {
+	fr    *http2.Framer
+	c     net.Conn
+	buf   []byte
+	ended bool
+	reset http2.ErrCode
+}
+
+func (s *h2Stream) Write(p []byte) (int, error) {
+	for len(p) > 0 { // the proxy's window is 1 MiB: no wait for WINDOW_UPDATE here
+		n := min(len(p), 16384)
+		if err := s.fr.WriteData(1, false, p[:n]); err != nil {
+			return 0, err
+		}
+		p = p[n:]
+	}
+	return len(p), nil
+}
+
+func (s *h2Stream) CloseWrite() error { return s.fr.WriteData(1, true, nil) }
+
+func (s *h2Stream) Read(p []byte) (int, error) {
+	for len(s.buf) == 0 {
+		if s.ended {
+			return 0, io.EOF
+		}
+		fr, err := s.fr.ReadFrame()
+		if err != nil {
+			return 0, err
+		}
+		switch fr := fr.(type) {
+		case *http2.DataFrame:
+			if fr.StreamID != 1 {
+				continue
+			}
+			s.buf = append(s.buf, fr.Data()...)
+			if n := uint32(len(fr.Data())); n > 0 {
+				s.fr.WriteWindowUpdate(0, n)
+				s.fr.WriteWindowUpdate(1, n)
+			}
+			s.ended = fr.StreamEnded()
+		case *http2.RSTStreamFrame:
+			s.reset = fr.ErrCode
+			return 0, fmt.Errorf("RST_STREAM %v", fr.ErrCode)
+		case *http2.GoAwayFrame:
+			return 0, fmt.Errorf("GOAWAY %v", fr.ErrCode)
+		case *http2.SettingsFrame:
+			if !fr.IsAck() {
+				s.fr.WriteSettingsAck()
+			}
+		case *http2.PingFrame:
+			if !fr.IsAck() {
+				s.fr.WritePing(true, fr.Data)
+			}
+		}
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	return n, nil
+}
+
+// wsDialH2 opens an HTTP/2 connection to addr and sends an extended
+// CONNECT for host and path with :protocol proto (RFC 8441 §4), after
+// checking that the server's SETTINGS allow it. It returns the response's
+// status (0 when the stream was reset) and, on 200, the stream.
+func wsDialH2(t *testing.T, addr, host, path, proto string, fields ...string) (int, wsStream) {
+	t.Helper()
+	c, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true, ServerName: host, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	io.WriteString(c, http2.ClientPreface)
+	fr := http2.NewFramer(c, c)
+	fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	fr.WriteSettings()
+	first, err := fr.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sf, ok := first.(*http2.SettingsFrame)
+	if !ok {
+		t.Fatalf("first frame %v", first)
+	}
+	if v, ok := sf.Value(http2.SettingEnableConnectProtocol); !ok || v != 1 {
+		t.Fatalf("SETTINGS_ENABLE_CONNECT_PROTOCOL %d (sent: %v)", v, ok)
+	}
+	fr.WriteSettingsAck()
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	all := append([]string{":method", "CONNECT", ":protocol", proto, ":scheme", "https", ":path", path,
+		":authority", host, "sec-websocket-version", "13"}, fields...)
+	for i := 0; i+1 < len(all); i += 2 {
+		if all[i+1] != "" || !strings.HasPrefix(all[i], ":") {
+			enc.WriteField(hpack.HeaderField{Name: all[i], Value: all[i+1]})
+		}
+	}
+	if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndHeaders: true}); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f, err := fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("awaiting the response: %v", err)
+		}
+		switch f := f.(type) {
+		case *http2.MetaHeadersFrame:
+			st := 0
+			fmt.Sscan(f.PseudoValue("status"), &st)
+			if st != 200 {
+				return st, nil
+			}
+			if f.StreamEnded() {
+				t.Fatal("200 with END_STREAM")
+			}
+			return 200, &h2Stream{fr: fr, c: c}
+		case *http2.RSTStreamFrame:
+			return 0, &h2Stream{reset: f.ErrCode}
+		case *http2.GoAwayFrame:
+			t.Fatalf("GOAWAY %v", f.ErrCode)
+		}
+	}
+}
+
+// wsWrite writes one masked client frame (RFC 6455 §5.2) of opcode op.
+func wsWrite(w io.Writer, op byte, payload []byte) error {
+	b := []byte{0x80 | op}
+	switch n := len(payload); {
+	case n < 126:
+		b = append(b, 0x80|byte(n))
+	case n < 1<<16:
+		b = append(b, 0x80|126, byte(n>>8), byte(n))
+	default:
+		b = binary.BigEndian.AppendUint64(append(b, 0x80|127), uint64(n))
+	}
+	var mask [4]byte
+	rand.Read(mask[:])
+	b = append(b, mask[:]...)
+	for i, ch := range payload {
+		b = append(b, ch^mask[i%4])
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+// wsRead reads one unmasked server frame.
+func wsRead(r io.Reader) (op byte, payload []byte, err error) {
+	var h [2]byte
+	if _, err = io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	if h[1]&0x80 != 0 {
+		return 0, nil, errors.New("masked server frame")
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var e [2]byte
+		_, err = io.ReadFull(r, e[:])
+		n = uint64(binary.BigEndian.Uint16(e[:]))
+	case 127:
+		var e [8]byte
+		_, err = io.ReadFull(r, e[:])
+		n = binary.BigEndian.Uint64(e[:])
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	payload = make([]byte, n)
+	_, err = io.ReadFull(r, payload)
+	return h[0] & 0x0f, payload, err
+}
+
+// TestWebSocketThroughBothFronts: the same WebSocket, decided the same
+// way, through HTTP/1.1's Upgrade and HTTP/2's extended CONNECT: echoed
+// messages of assorted sizes (past the client's initial window over
+// HTTP/2), the close handshake and the end of the stream; a deny frontend
+// (403), no frontend (404) and a backend that refuses the upgrade (its
+// status relayed) reach no tunnel.
+func TestWebSocketThroughBothFronts(t *testing.T) {
+	eachFront(t, func(t *testing.T, f *front) {
+		o := wsEchoOrigin(t)
+		f.route("ws.test", o.Listener.Addr().String())
+		f.frontend(order.HTTPFrontend{Hostname: "deny.test", Deny: true})
+		plain := newRawOrigin(t, func(c net.Conn) {
+			if _, err := readHead(bufio.NewReader(c)); err == nil {
+				io.WriteString(c, "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n")
+			}
+		})
+		f.route("no.test", plain.Addr)
+		open := map[bool]int{false: 101, true: 200}[f.https]
+
+		for _, tc := range []struct {
+			host string
+			want int
+		}{{"deny.test", 403}, {"none.test", 404}, {"no.test", 426}} {
+			if st, _ := f.wsDial(t, tc.host, "/"); st != tc.want {
+				t.Errorf("%s: status %d, want %d", tc.host, st, tc.want)
+			}
+		}
+
+		st, ws := f.wsDial(t, "ws.test", "/echo")
+		if st != open {
+			t.Fatalf("status %d, want %d", st, open)
+		}
+		for i, size := range []int{5, 1000, 100_000} {
+			msg := bytes.Repeat([]byte{byte('a' + i)}, size)
+			if err := wsWrite(ws, 0x2, msg); err != nil {
+				t.Fatal(err)
+			}
+			op, got, err := wsRead(ws)
+			if err != nil || op != 0x2 || !bytes.Equal(got, msg) {
+				t.Fatalf("message %d (%d bytes): opcode %d, %d bytes back, %v", i, size, op, len(got), err)
+			}
+		}
+		if got := f.Must(order.Status{}).Content.Status.ActiveTunnels; got != 1 {
+			t.Errorf("active tunnels %d, want 1", got)
+		}
+		// The close handshake, then the client's half-close: the
+		// backend closes and the stream (or connection) ends cleanly.
+		if err := wsWrite(ws, 0x8, []byte{0x03, 0xe8}); err != nil {
+			t.Fatal(err)
+		}
+		if op, _, err := wsRead(ws); err != nil || op != 0x8 {
+			t.Fatalf("close answered with opcode %d, %v", op, err)
+		}
+		if err := ws.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, ws); err != nil || n != 0 {
+			t.Fatalf("after close: %d bytes, %v", n, err)
+		}
+		eventually(t, ioTimeout, "the tunnel to end", func() bool {
+			return f.Must(order.Status{}).Content.Status.ActiveTunnels == 0
+		})
+	})
+}
+
+// TestWebSocketOverH2Bridge: what only the HTTP/2 side has. The proxy's
+// HTTP/1.1 upgrade carries its own Sec-WebSocket-Key (not the client's),
+// the version and subprotocol fields; a 101 whose Sec-WebSocket-Accept is
+// not that key's is answered 502, and so is a 200 (a backend that ignored
+// the upgrade); an extended CONNECT of another protocol
+// gets 501; :protocol on a GET, or an extended CONNECT without :path, is
+// malformed (RST_STREAM(PROTOCOL_ERROR)); a client's RST_STREAM closes the
+// backend connection.
+func TestWebSocketOverH2Bridge(t *testing.T) {
+	ca := testcert.NewCA()
+	th := startTLS(t, ca, func(l *order.Listener) { l.Certificate = certOf(ca.Leaf(frontNames, testcert.Options{})) })
+	heads := make(chan []string, 4)
+	closed := make(chan struct{}, 4)
+	bad := newRawOrigin(t, func(c net.Conn) {
+		head, err := readHead(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		heads <- head
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: "+wsAccept("not the key")+"\r\n\r\n")
+	})
+	th.routeTLS("bad.test", "c-bad", bad.Addr)
+	good := newRawOrigin(t, func(c net.Conn) {
+		head, err := readHead(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		key := ""
+		for _, l := range head {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "Sec-WebSocket-Key") {
+				key = strings.TrimSpace(v)
+			}
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: "+wsAccept(key)+"\r\n\r\n")
+		io.Copy(io.Discard, c) // until the proxy closes it
+		closed <- struct{}{}
+	})
+	th.routeTLS("good.test", "c-good", good.Addr)
+
+	st, _ := wsDialH2(t, th.TLSAddr, "bad.test", "/chat?room=1", "websocket",
+		"sec-websocket-protocol", "chat", "sec-websocket-key", "client's own key")
+	if st != 502 {
+		t.Errorf("a wrong Sec-WebSocket-Accept: status %d, want 502", st)
+	}
+	var head []string
+	select {
+	case head = <-heads:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no upgrade reached the backend")
+	}
+	var keys, conn, up, ver, proto int
+	for _, l := range head {
+		k, v, _ := strings.Cut(l, ":")
+		v = strings.TrimSpace(v)
+		switch strings.ToLower(k) {
+		case "sec-websocket-key":
+			keys++
+			if raw, err := base64.StdEncoding.DecodeString(v); err != nil || len(raw) != 16 {
+				t.Errorf("Sec-WebSocket-Key %q", v)
+			}
+		case "connection":
+			conn += map[bool]int{true: 1}[strings.EqualFold(v, "upgrade")]
+		case "upgrade":
+			up += map[bool]int{true: 1}[v == "websocket"]
+		case "sec-websocket-version":
+			ver += map[bool]int{true: 1}[v == "13"]
+		case "sec-websocket-protocol":
+			proto += map[bool]int{true: 1}[v == "chat"]
+		}
+	}
+	if head[0] != "GET /chat?room=1 HTTP/1.1" || keys != 1 || conn != 1 || up != 1 || ver != 1 || proto != 1 {
+		t.Errorf("upgrade sent to the backend: %q", head)
+	}
+
+	// A backend that ignores the upgrade and answers 200: the client,
+	// which would take a 200 for an open tunnel, gets 502.
+	ignored := newRawOrigin(t, func(c net.Conn) {
+		if _, err := readHead(bufio.NewReader(c)); err == nil {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+		}
+	})
+	th.routeTLS("ignored.test", "c-ignored", ignored.Addr)
+	if st, _ := wsDialH2(t, th.TLSAddr, "ignored.test", "/", "websocket"); st != 502 {
+		t.Errorf("a 200 to the upgrade: status %d, want 502", st)
+	}
+	if n := ignored.Accepted.Load(); n != 1 {
+		t.Errorf("the upgrade reached the backend %d times, want 1", n)
+	}
+
+	if st, _ := wsDialH2(t, th.TLSAddr, "good.test", "/", "bogus"); st != 501 {
+		t.Errorf(":protocol bogus: status %d, want 501", st)
+	}
+	if st, s := wsDialH2(t, th.TLSAddr, "good.test", "", "websocket"); st != 0 || s.(*h2Stream).reset != http2.ErrCodeProtocol {
+		t.Errorf("no :path: status %d", st)
+	}
+
+	// The client resets an open tunnel: the backend connection closes.
+	st, ws := wsDialH2(t, th.TLSAddr, "good.test", "/", "websocket")
+	if st != 200 {
+		t.Fatalf("status %d", st)
+	}
+	if err := ws.(*h2Stream).fr.WriteRSTStream(1, http2.ErrCodeCancel); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the backend connection outlived the client's RST_STREAM")
+	}
+}
+
+// wsRawOrigin is a backend that accepts any WebSocket upgrade (the
+// Sec-WebSocket-Accept of the key it got) and then hands the connection
+// to after.
+func wsRawOrigin(t *testing.T, after func(c net.Conn, br *bufio.Reader)) *rawOrigin {
+	return newRawOrigin(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		head, err := readHead(br)
+		if err != nil {
+			return
+		}
+		key := ""
+		for _, l := range head {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.EqualFold(k, "Sec-WebSocket-Key") {
+				key = strings.TrimSpace(v)
+			}
+		}
+		io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+			"Sec-WebSocket-Accept: "+wsAccept(key)+"\r\n\r\n")
+		after(c, br)
+	})
+}
+
+// h2Quiet checks that the connection of s is alive and that stream 1 was
+// not reset: a PING is answered with no RST_STREAM before its ack.
+func h2Quiet(t *testing.T, s *h2Stream) {
+	t.Helper()
+	data := [8]byte{'q', 'u', 'i', 'e', 't'}
+	if err := s.fr.WritePing(false, data); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		f, err := s.fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("awaiting the PING's ack: %v", err)
+		}
+		switch f := f.(type) {
+		case *http2.PingFrame:
+			if f.IsAck() && f.Data == data {
+				return
+			}
+		case *http2.RSTStreamFrame:
+			t.Fatalf("stream %d reset (%v) after a clean end", f.StreamID, f.ErrCode)
+		case *http2.GoAwayFrame:
+			t.Fatalf("GOAWAY %v", f.ErrCode)
+		}
+	}
+}
+
+// TestWebSocketOverH2Ends: a tunnel ends cleanly from either side, with
+// END_STREAM and no RST_STREAM. The client half-closes first: the backend
+// sees its end of stream, may still answer, and its close ends the
+// stream. The backend closes first: the client reads to END_STREAM, then
+// ends its side. Either way the tunnel is gone and the connection lives.
+func TestWebSocketOverH2Ends(t *testing.T) {
+	ca := testcert.NewCA()
+	th := startTLS(t, ca, func(l *order.Listener) { l.Certificate = certOf(ca.Leaf(frontNames, testcert.Options{})) })
+	echoThenBye := wsRawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		io.Copy(c, br) // echo until the client's end of stream
+		io.WriteString(c, "bye")
+	})
+	th.routeTLS("client-first.test", "c-client", echoThenBye.Addr)
+	byeFirst := wsRawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		io.WriteString(c, "bye")
+	})
+	th.routeTLS("backend-first.test", "c-backend", byeFirst.Addr)
+	tunnels := func() int64 { return th.Must(order.Status{}).Content.Status.ActiveTunnels }
+
+	t.Run("client first", func(t *testing.T) {
+		st, ws := wsDialH2(t, th.TLSAddr, "client-first.test", "/", "websocket")
+		if st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		if _, err := ws.Write([]byte("hello")); err != nil {
+			t.Fatal(err)
+		}
+		if err := ws.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(ws)
+		if err != nil || string(got) != "hellobye" {
+			t.Fatalf("read %q, %v; want \"hellobye\" then END_STREAM", got, err)
+		}
+		eventually(t, ioTimeout, "the tunnel to end", func() bool { return tunnels() == 0 })
+		h2Quiet(t, ws.(*h2Stream))
+	})
+	t.Run("backend first", func(t *testing.T) {
+		st, ws := wsDialH2(t, th.TLSAddr, "backend-first.test", "/", "websocket")
+		if st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		got, err := io.ReadAll(ws)
+		if err != nil || string(got) != "bye" {
+			t.Fatalf("read %q, %v; want \"bye\" then END_STREAM", got, err)
+		}
+		if err := ws.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, ioTimeout, "the tunnel to end", func() bool { return tunnels() == 0 })
+		h2Quiet(t, ws.(*h2Stream))
+	})
+}
