@@ -55,7 +55,10 @@ type Decision struct {
 //  5. a deny frontend: 403;
 //  6. a cluster with https_redirect, on a plain http listener: 301;
 //  7. a declared body over the listener's max_body_bytes: 413;
-//  8. otherwise forward to the cluster, over HTTP/2 when it says http2.
+//  8. a WebSocket of an HTTP/2 extended CONNECT (Request.BridgeWebSocket)
+//     to a cluster with http2: 501 (an h2c backend gets no upgrade, and
+//     the HTTP/2 client would take its 2xx for an open tunnel);
+//  9. otherwise forward to the cluster, over HTTP/2 when it says http2.
 func Decide(f *Facts) Decision {
 	req, set := f.Req, f.Listener
 	switch {
@@ -81,6 +84,9 @@ func Decide(f *Facts) Decision {
 		return d
 	case set.MaxBodyBytes > 0 && req.ContentLength > set.MaxBodyBytes:
 		d.Status = 413
+		return d
+	case cs.HTTP2 && req.BridgeWebSocket:
+		d.Status = 501
 		return d
 	}
 	d.H2C = cs.HTTP2

@@ -88,6 +88,8 @@ func wsAccept(key string) string {
 // END_STREAM reads as io.EOF, RST_STREAM as an error.
 type h2Stream struct {
 	fr    *http2.Framer
+	enc   *hpack.Encoder // the connection's, writing to hb
+	hb    *bytes.Buffer
 	c     net.Conn
 	buf   []byte
 	ended bool
@@ -202,7 +204,7 @@ func wsDialH2(t *testing.T, addr, host, path, proto string, fields ...string) (i
 			if f.StreamEnded() {
 				t.Fatal("200 with END_STREAM")
 			}
-			return 200, &h2Stream{fr: fr, c: c}
+			return 200, &h2Stream{fr: fr, enc: enc, hb: &hb, c: c}
 		case *http2.RSTStreamFrame:
 			return 0, &h2Stream{reset: f.ErrCode}
 		case *http2.GoAwayFrame:
@@ -329,7 +331,7 @@ func TestWebSocketThroughBothFronts(t *testing.T) {
 // HTTP/1.1 upgrade carries its own Sec-WebSocket-Key (not the client's),
 // the version and subprotocol fields; a 101 whose Sec-WebSocket-Accept is
 // not that key's is answered 502, and so is a 200 (a backend that ignored
-// the upgrade); an extended CONNECT of another protocol
+// the upgrade); one to a cluster of h2c backends gets 501; an extended CONNECT of another protocol
 // gets 501; :protocol on a GET, or an extended CONNECT without :path, is
 // malformed (RST_STREAM(PROTOCOL_ERROR)); a client's RST_STREAM closes the
 // backend connection.
@@ -414,6 +416,19 @@ func TestWebSocketOverH2Bridge(t *testing.T) {
 	}
 	if n := ignored.Accepted.Load(); n != 1 {
 		t.Errorf("the upgrade reached the backend %d times, want 1", n)
+	}
+
+	// A cluster of h2c backends has no upgrade to offer: 501, and its
+	// backend hears nothing.
+	h2cOrigin := newRawOrigin(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	th.Must(order.AddCluster{Cluster: order.Cluster{ID: "c-h2c", HTTP2: true}})
+	th.Must(order.AddHTTPSFrontend{HTTPFrontend: order.HTTPFrontend{Address: th.TLSAddr, Hostname: "h2c.test", ClusterID: "c-h2c"}})
+	th.addBackend("c-h2c", "b0", h2cOrigin.Addr)
+	if st, _ := wsDialH2(t, th.TLSAddr, "h2c.test", "/", "websocket"); st != 501 {
+		t.Errorf("to an h2c cluster: status %d, want 501", st)
+	}
+	if n := h2cOrigin.Accepted.Load(); n != 0 {
+		t.Errorf("the h2c backend got %d connections", n)
 	}
 
 	if st, _ := wsDialH2(t, th.TLSAddr, "good.test", "/", "bogus"); st != 501 {
@@ -537,5 +552,143 @@ func TestWebSocketOverH2Ends(t *testing.T) {
 		}
 		eventually(t, ioTimeout, "the tunnel to end", func() bool { return tunnels() == 0 })
 		h2Quiet(t, ws.(*h2Stream))
+	})
+}
+
+// get sends GET path for host as stream id of s's connection and reads
+// frames until that stream ends; DATA of stream 1 read meanwhile is kept
+// for s's reads. It returns the status and body.
+func (s *h2Stream) get(t *testing.T, id uint32, host, path string) (int, string) {
+	t.Helper()
+	s.hb.Reset()
+	for _, f := range [][2]string{{":method", "GET"}, {":scheme", "https"}, {":path", path}, {":authority", host}} {
+		s.enc.WriteField(hpack.HeaderField{Name: f[0], Value: f[1]})
+	}
+	if err := s.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: s.hb.Bytes(),
+		EndHeaders: true, EndStream: true}); err != nil {
+		t.Fatal(err)
+	}
+	status, body := 0, ""
+	for {
+		f, err := s.fr.ReadFrame()
+		if err != nil {
+			t.Fatalf("stream %d: %v", id, err)
+		}
+		ended := false
+		switch f := f.(type) {
+		case *http2.MetaHeadersFrame:
+			if f.StreamID == id {
+				fmt.Sscan(f.PseudoValue("status"), &status)
+				ended = f.StreamEnded()
+			}
+		case *http2.DataFrame:
+			if n := uint32(len(f.Data())); n > 0 {
+				s.fr.WriteWindowUpdate(0, n)
+				s.fr.WriteWindowUpdate(f.StreamID, n)
+			}
+			switch f.StreamID {
+			case id:
+				body += string(f.Data())
+				ended = f.StreamEnded()
+			case 1:
+				s.buf = append(s.buf, f.Data()...)
+				s.ended = s.ended || f.StreamEnded()
+			}
+		case *http2.RSTStreamFrame:
+			t.Fatalf("stream %d reset (%v)", f.StreamID, f.ErrCode)
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				s.fr.WriteSettingsAck()
+			}
+		}
+		if ended {
+			return status, body
+		}
+	}
+}
+
+// TestWebSocketOverH2Streams: a tunnel is one stream among others, and
+// ends badly as a stream: other streams of its connection are served while
+// it is open; a tunnel idle for the listener's tunnel_timeout, and one
+// whose backend resets its connection, get RST_STREAM(CANCEL), and their
+// backend connections close.
+func TestWebSocketOverH2Streams(t *testing.T) {
+	ca := testcert.NewCA()
+	th := startTLS(t, ca, func(l *order.Listener) {
+		l.Certificate = certOf(ca.Leaf(frontNames, testcert.Options{}))
+		l.TunnelTimeout = order.Duration(500 * time.Millisecond)
+	})
+	echo := wsRawOrigin(t, func(c net.Conn, br *bufio.Reader) { io.Copy(c, br) })
+	th.routeTLS("echo.test", "c-echo", echo.Addr)
+	plain := newOrigin(t, "plain", nil)
+	th.routeTLS("plain.test", "c-plain", plain.Addr)
+	silentDone := make(chan struct{}, 1)
+	silent := wsRawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		io.Copy(io.Discard, br) // until the proxy closes the connection
+		silentDone <- struct{}{}
+	})
+	th.routeTLS("silent.test", "c-silent", silent.Addr)
+	resetter := wsRawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		br.ReadByte() // the first byte from the client, then a reset
+		c.(*net.TCPConn).SetLinger(0)
+	})
+	th.routeTLS("reset.test", "c-reset", resetter.Addr)
+
+	t.Run("other streams", func(t *testing.T) {
+		st, ws := wsDialH2(t, th.TLSAddr, "echo.test", "/", "websocket")
+		if st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		s := ws.(*h2Stream)
+		for i, id := range []uint32{3, 5} {
+			msg := fmt.Sprintf("message %d", i)
+			if _, err := s.Write([]byte(msg)); err != nil {
+				t.Fatal(err)
+			}
+			if st, body := s.get(t, id, "plain.test", "/x"); st != 200 || body != "plain /x" {
+				t.Errorf("stream %d beside the tunnel: %d %q", id, st, body)
+			}
+			got := make([]byte, len(msg))
+			if _, err := io.ReadFull(s, got); err != nil || string(got) != msg {
+				t.Fatalf("echo %q, %v; want %q", got, err, msg)
+			}
+		}
+		if err := s.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := io.Copy(io.Discard, s); n != 0 || err != nil {
+			t.Fatalf("end: %d bytes, %v", n, err)
+		}
+	})
+	t.Run("idle", func(t *testing.T) {
+		st, ws := wsDialH2(t, th.TLSAddr, "silent.test", "/", "websocket")
+		if st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		s := ws.(*h2Stream)
+		if _, err := io.Copy(io.Discard, s); err == nil || s.reset != http2.ErrCodeCancel {
+			t.Fatalf("an idle tunnel ended with %v, want RST_STREAM(CANCEL)", err)
+		}
+		select {
+		case <-silentDone:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the idle tunnel's backend connection is still open")
+		}
+	})
+	t.Run("backend reset", func(t *testing.T) {
+		st, ws := wsDialH2(t, th.TLSAddr, "reset.test", "/", "websocket")
+		if st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		s := ws.(*h2Stream)
+		if _, err := s.Write([]byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.Copy(io.Discard, s); err == nil || s.reset != http2.ErrCodeCancel {
+			t.Fatalf("a reset backend: %v, want RST_STREAM(CANCEL)", err)
+		}
+	})
+	eventually(t, ioTimeout, "the tunnels to end", func() bool {
+		return th.Must(order.Status{}).Content.Status.ActiveTunnels == 0
 	})
 }
