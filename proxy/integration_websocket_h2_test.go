@@ -94,6 +94,7 @@ type h2Stream struct {
 	buf   []byte
 	ended bool
 	reset http2.ErrCode
+	head  []hpack.HeaderField // the regular fields of the 200
 }
 
 func (s *h2Stream) Write(p []byte) (int, error) {
@@ -204,7 +205,7 @@ func wsDialH2(t *testing.T, addr, host, path, proto string, fields ...string) (i
 			if f.StreamEnded() {
 				t.Fatal("200 with END_STREAM")
 			}
-			return 200, &h2Stream{fr: fr, enc: enc, hb: &hb, c: c}
+			return 200, &h2Stream{fr: fr, enc: enc, hb: &hb, c: c, head: f.RegularFields()}
 		case *http2.RSTStreamFrame:
 			return 0, &h2Stream{reset: f.ErrCode}
 		case *http2.GoAwayFrame:
@@ -439,9 +440,20 @@ func TestWebSocketOverH2Bridge(t *testing.T) {
 	}
 
 	// The client resets an open tunnel: the backend connection closes.
+	// Before, its 200 carries none of the 101's connection fields, nor
+	// the Sec-WebSocket-Accept of the proxy's key.
 	st, ws := wsDialH2(t, th.TLSAddr, "good.test", "/", "websocket")
 	if st != 200 {
 		t.Fatalf("status %d", st)
+	}
+	for _, f := range ws.(*h2Stream).head {
+		switch f.Name {
+		case "connection", "upgrade", "sec-websocket-accept":
+			t.Errorf("the 200 has %s: %s", f.Name, f.Value)
+		}
+	}
+	if len(ws.(*h2Stream).head) == 0 {
+		t.Error("the 200 has no fields (sluice-request-id expected)")
 	}
 	if err := ws.(*h2Stream).fr.WriteRSTStream(1, http2.ErrCodeCancel); err != nil {
 		t.Fatal(err)
