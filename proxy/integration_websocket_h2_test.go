@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
@@ -84,7 +85,8 @@ func wsAccept(key string) string {
 }
 
 // h2Stream is stream 1 of a client HTTP/2 connection carrying a tunnel:
-// writes go as DATA, reads take DATA (window given back at once),
+// writes go as DATA within the proxy's windows (waiting for its
+// WINDOW_UPDATEs), reads take DATA (window given back at once),
 // END_STREAM reads as io.EOF, RST_STREAM as an error.
 type h2Stream struct {
 	fr    *http2.Framer
@@ -95,17 +97,28 @@ type h2Stream struct {
 	ended bool
 	reset http2.ErrCode
 	head  []hpack.HeaderField // the regular fields of the 200
+	// What the proxy lets the client send: on the connection, on stream 1.
+	connWin, strWin int64
 }
 
 func (s *h2Stream) Write(p []byte) (int, error) {
-	for len(p) > 0 { // the proxy's window is 1 MiB: no wait for WINDOW_UPDATE here
-		n := min(len(p), 16384)
-		if err := s.fr.WriteData(1, false, p[:n]); err != nil {
-			return 0, err
+	done := 0
+	for done < len(p) {
+		n := int(min(int64(len(p)-done), 16384, s.connWin, s.strWin))
+		if n <= 0 {
+			if err := s.next(); err != nil { // a WINDOW_UPDATE, one hopes
+				return done, err
+			}
+			continue
 		}
-		p = p[n:]
+		if err := s.fr.WriteData(1, false, p[done:done+n]); err != nil {
+			return done, err
+		}
+		s.connWin -= int64(n)
+		s.strWin -= int64(n)
+		done += n
 	}
-	return len(p), nil
+	return done, nil
 }
 
 func (s *h2Stream) CloseWrite() error { return s.fr.WriteData(1, true, nil) }
@@ -115,39 +128,62 @@ func (s *h2Stream) Read(p []byte) (int, error) {
 		if s.ended {
 			return 0, io.EOF
 		}
-		fr, err := s.fr.ReadFrame()
-		if err != nil {
+		if err := s.next(); err != nil {
 			return 0, err
-		}
-		switch fr := fr.(type) {
-		case *http2.DataFrame:
-			if fr.StreamID != 1 {
-				continue
-			}
-			s.buf = append(s.buf, fr.Data()...)
-			if n := uint32(len(fr.Data())); n > 0 {
-				s.fr.WriteWindowUpdate(0, n)
-				s.fr.WriteWindowUpdate(1, n)
-			}
-			s.ended = fr.StreamEnded()
-		case *http2.RSTStreamFrame:
-			s.reset = fr.ErrCode
-			return 0, fmt.Errorf("RST_STREAM %v", fr.ErrCode)
-		case *http2.GoAwayFrame:
-			return 0, fmt.Errorf("GOAWAY %v", fr.ErrCode)
-		case *http2.SettingsFrame:
-			if !fr.IsAck() {
-				s.fr.WriteSettingsAck()
-			}
-		case *http2.PingFrame:
-			if !fr.IsAck() {
-				s.fr.WritePing(true, fr.Data)
-			}
 		}
 	}
 	n := copy(p, s.buf)
 	s.buf = s.buf[n:]
 	return n, nil
+}
+
+// next reads one frame and takes it in: DATA of stream 1 is kept for Read
+// (its window given back at once), windows grow, SETTINGS and PING are
+// acknowledged; RST_STREAM of stream 1 and GOAWAY are errors.
+func (s *h2Stream) next() error {
+	fr, err := s.fr.ReadFrame()
+	if err != nil {
+		return err
+	}
+	switch fr := fr.(type) {
+	case *http2.DataFrame:
+		if n := uint32(len(fr.Data())); n > 0 {
+			s.fr.WriteWindowUpdate(0, n)
+			s.fr.WriteWindowUpdate(fr.StreamID, n)
+		}
+		if fr.StreamID == 1 {
+			s.buf = append(s.buf, fr.Data()...)
+			s.ended = s.ended || fr.StreamEnded()
+		}
+	case *http2.WindowUpdateFrame:
+		s.window(fr)
+	case *http2.RSTStreamFrame:
+		if fr.StreamID == 1 {
+			s.reset = fr.ErrCode
+			return fmt.Errorf("RST_STREAM %v", fr.ErrCode)
+		}
+	case *http2.GoAwayFrame:
+		return fmt.Errorf("GOAWAY %v", fr.ErrCode)
+	case *http2.SettingsFrame:
+		if !fr.IsAck() {
+			s.fr.WriteSettingsAck()
+		}
+	case *http2.PingFrame:
+		if !fr.IsAck() {
+			s.fr.WritePing(true, fr.Data)
+		}
+	}
+	return nil
+}
+
+// window takes in a WINDOW_UPDATE of the connection or of stream 1.
+func (s *h2Stream) window(f *http2.WindowUpdateFrame) {
+	switch f.StreamID {
+	case 0:
+		s.connWin += int64(f.Increment)
+	case 1:
+		s.strWin += int64(f.Increment)
+	}
 }
 
 // wsDialH2 opens an HTTP/2 connection to addr and sends an extended
@@ -178,8 +214,12 @@ func wsDialH2(t *testing.T, addr, host, path, proto string, fields ...string) (i
 		t.Fatalf("SETTINGS_ENABLE_CONNECT_PROTOCOL %d (sent: %v)", v, ok)
 	}
 	fr.WriteSettingsAck()
-	var hb bytes.Buffer
-	enc := hpack.NewEncoder(&hb)
+	s := &h2Stream{fr: fr, c: c, hb: new(bytes.Buffer), connWin: 65535, strWin: 65535}
+	s.enc = hpack.NewEncoder(s.hb)
+	if v, ok := sf.Value(http2.SettingInitialWindowSize); ok {
+		s.strWin = int64(v)
+	}
+	hb, enc := s.hb, s.enc
 	all := append([]string{":method", "CONNECT", ":protocol", proto, ":scheme", "https", ":path", path,
 		":authority", host, "sec-websocket-version", "13"}, fields...)
 	for i := 0; i+1 < len(all); i += 2 {
@@ -205,7 +245,10 @@ func wsDialH2(t *testing.T, addr, host, path, proto string, fields ...string) (i
 			if f.StreamEnded() {
 				t.Fatal("200 with END_STREAM")
 			}
-			return 200, &h2Stream{fr: fr, enc: enc, hb: &hb, c: c, head: f.RegularFields()}
+			s.head = f.RegularFields()
+			return 200, s
+		case *http2.WindowUpdateFrame:
+			s.window(f)
 		case *http2.RSTStreamFrame:
 			return 0, &h2Stream{reset: f.ErrCode}
 		case *http2.GoAwayFrame:
@@ -530,6 +573,12 @@ func TestWebSocketOverH2Ends(t *testing.T) {
 		io.WriteString(c, "bye")
 	})
 	th.routeTLS("backend-first.test", "c-backend", byeFirst.Addr)
+	sink := wsRawOrigin(t, func(c net.Conn, br *bufio.Reader) {
+		h := sha256.New()
+		n, _ := io.Copy(h, br) // until the client's end of stream
+		fmt.Fprintf(c, "%d %x", n, h.Sum(nil))
+	})
+	th.routeTLS("sink.test", "c-sink", sink.Addr)
 	tunnels := func() int64 { return th.Must(order.Status{}).Content.Status.ActiveTunnels }
 
 	t.Run("client first", func(t *testing.T) {
@@ -549,6 +598,27 @@ func TestWebSocketOverH2Ends(t *testing.T) {
 		}
 		eventually(t, ioTimeout, "the tunnel to end", func() bool { return tunnels() == 0 })
 		h2Quiet(t, ws.(*h2Stream))
+	})
+	t.Run("bulk upload", func(t *testing.T) {
+		// Past the proxy's windows (1 MiB): the client waits for the
+		// WINDOW_UPDATEs the proxy sends as the backend takes the bytes.
+		st, ws := wsDialH2(t, th.TLSAddr, "sink.test", "/", "websocket")
+		if st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		data := make([]byte, 3<<20)
+		rand.Read(data)
+		if n, err := ws.Write(data); n != len(data) || err != nil {
+			t.Fatalf("wrote %d bytes: %v", n, err)
+		}
+		if err := ws.CloseWrite(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(ws)
+		if want := fmt.Sprintf("%d %x", len(data), sha256.Sum256(data)); err != nil || string(got) != want {
+			t.Fatalf("the backend got %q, %v; want %q", got, err, want)
+		}
+		eventually(t, ioTimeout, "the tunnel to end", func() bool { return tunnels() == 0 })
 	})
 	t.Run("backend first", func(t *testing.T) {
 		st, ws := wsDialH2(t, th.TLSAddr, "backend-first.test", "/", "websocket")
@@ -606,6 +676,8 @@ func (s *h2Stream) get(t *testing.T, id uint32, host, path string) (int, string)
 				s.buf = append(s.buf, f.Data()...)
 				s.ended = s.ended || f.StreamEnded()
 			}
+		case *http2.WindowUpdateFrame:
+			s.window(f)
 		case *http2.RSTStreamFrame:
 			t.Fatalf("stream %d reset (%v)", f.StreamID, f.ErrCode)
 		case *http2.SettingsFrame:
