@@ -10,6 +10,7 @@
 #   bash bench/https.sh --only keepalive                # only this scenario
 #   bash bench/https.sh --only h2,h2c50                 # the HTTP/2 ones
 #   bash bench/https.sh --baseline REV --only keepalive # + Sluice built from git revision REV
+#   bash bench/https.sh --only idle --idle-conns 10000  # memory per idle TLS connection
 #
 # Scenarios (ECDSA P-256 certificate):
 #   keepalive    wrk -t1 -c50, HTTP/1.1: requests on 50 kept-alive TLS
@@ -21,6 +22,12 @@
 #                streams in flight on each: req/s
 #   h2c50        h2load -t1 -c50 -m1, HTTP/2: 50 connections, one stream in
 #                flight on each (a browser's page load, spread): req/s
+#   idle         (only when named) memory per idle TLS connection: each
+#                proxy restarted fresh, bench/idleconns opens --idle-conns
+#                connections (10 000) that make one request each and then
+#                idle, HTTP/1.1 (-tls) then HTTP/2 (-h2, no stream open),
+#                each on a fresh proxy: RSS 3 s after the last opened −
+#                RSS before, per connection, in KiB
 # CPU layout (needs 2 CPUs):
 #   CPU 0  the proxy under test (HAProxy nbthread 1, nginx worker_processes 1,
 #          Sluice GOMAXPROCS=1); only the one measured gets traffic
@@ -33,7 +40,8 @@ ROUNDS=3
 DURATION=10
 WARMUP=2
 BASE_PORT=19080
-ONLY=""     # comma-separated scenarios to run (keepalive, handshakes, h2, h2c50); "" = all
+ONLY=""     # comma-separated scenarios to run (keepalive, handshakes, h2, h2c50, idle); "" = all but idle
+IDLE_CONNS=10000
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 while [[ $# -gt 0 ]]; do
 	case "$1" in
@@ -43,12 +51,14 @@ while [[ $# -gt 0 ]]; do
 	--base-port) BASE_PORT="$2"; shift 2 ;;
 	--only) ONLY="$2"; shift 2 ;;
 	--baseline) BASELINE="$2"; shift 2 ;;
-	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+	--idle-conns) IDLE_CONNS="$2"; shift 2 ;;
+	-h|--help) sed -n '2,33p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
 ALL_SCENARIOS=(keepalive handshakes h2 h2c50)
 SCENARIOS=("${ALL_SCENARIOS[@]}")
+RUN_IDLE=0
 if [[ -n "$ONLY" ]]; then
 	IFS=, read -r -a only_parts <<<"$ONLY"
 	SCENARIOS=()
@@ -56,8 +66,9 @@ if [[ -n "$ONLY" ]]; then
 		for part in "${only_parts[@]}"; do [[ $part == "$s" ]] && SCENARIOS+=("$s"); done
 	done
 	for part in "${only_parts[@]}"; do
+		[[ $part == idle ]] && { RUN_IDLE=1; continue; }
 		[[ " ${ALL_SCENARIOS[*]} " == *" $part "* ]] ||
-			{ echo "--only takes a comma-separated list of ${ALL_SCENARIOS[*]}" >&2; exit 2; }
+			{ echo "--only takes a comma-separated list of ${ALL_SCENARIOS[*]} idle" >&2; exit 2; }
 	done
 fi
 
@@ -96,7 +107,7 @@ trap 'exit 130' INT TERM
 for p in $ORIGIN "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
 
 log "building sluice into $TMP"
-(cd "$REPO" && go build -o "$TMP/" ./cmd/sluice)
+(cd "$REPO" && go build -o "$TMP/" ./cmd/sluice ./bench/idleconns)
 if [[ -n "$BASELINE" ]]; then
 	log "building sluice-base: cmd/sluice at $BASELINE (${BASE_COMMIT:0:12})"
 	build_baseline "$REPO" "$BASE_COMMIT" "$TMP/sluice-base"
@@ -189,17 +200,22 @@ start() { # name cpu command...
 	PID[$name]=$!
 	PIDS+=($!)
 }
+launch() { # proxy: start it on CPU 0 and wait until it answers
+	case $1 in
+	haproxy) start haproxy 0 haproxy -db -f "$TMP/haproxy.cfg" ;;
+	nginx) start nginx 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e stderr ;;
+	*) GOMAXPROCS=1 start "$1" 0 "$TMP/$1" start -c "$TMP/$1.toml" ;;
+	esac
+	for _ in $(seq 1 100); do curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$1]}/" 2>/dev/null && break; sleep 0.1; done
+	curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$1]}/" || die "$1 does not answer; see $TMP/$1.log"
+}
+stop() { # proxy
+	kill -TERM "${PID[$1]}" 2>/dev/null || true
+	wait "${PID[$1]}" 2>/dev/null || true
+	for _ in $(seq 1 100); do port_free "${PORT[$1]}" && break; sleep 0.1; done
+}
 start origin 1 nginx -p "$TMP/origin" -c "$TMP/origin/nginx.conf" -e stderr
-start haproxy 0 haproxy -db -f "$TMP/haproxy.cfg"
-start nginx 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e stderr
-GOMAXPROCS=1 start sluice 0 "$TMP/sluice" start -c "$TMP/sluice.toml"
-if [[ -n "$BASELINE" ]]; then
-	GOMAXPROCS=1 start sluice-base 0 "$TMP/sluice-base" start -c "$TMP/sluice-base.toml"
-fi
-for p in "${PROXIES[@]}"; do
-	for _ in $(seq 1 100); do curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$p]}/" 2>/dev/null && break; sleep 0.1; done
-	curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$p]}/" || die "$p does not answer; see $TMP/$p.log"
-done
+for p in "${PROXIES[@]}"; do launch "$p"; done
 
 HZ=$(getconf CLK_TCK)
 RAW="$TMP/results.tsv"
@@ -266,6 +282,43 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	for p in "${order[@]}"; do for s in "${SCENARIOS[@]}"; do run "$r" "$p" "$s"; done; done
 done
 
+# --- idle TLS connection memory (fresh proxies) --------------------------------
+MEM="$TMP/idle-memory.tsv"
+: >"$MEM"
+idle_run() { # proxy mode(tls|h2)
+	local p=$1 mode=$2 before after opened ic ready=0
+	stop "$p"
+	launch "$p"
+	# A few requests so the first-request allocations are not counted.
+	for _ in 1 2 3 4 5; do curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$p]}/" || true; done
+	[[ $mode == h2 ]] && for _ in 1 2 3; do curl -fsSk --http2 -m 2 -o /dev/null "https://127.0.0.1:${PORT[$p]}/" || true; done
+	sleep 1
+	before=$(rss_kib "${PID[$p]}")
+	taskset -c 1 "$TMP/idleconns" -addr "127.0.0.1:${PORT[$p]}" -host localhost -n "$IDLE_CONNS" -hold 120s "-$mode" \
+		>"$TMP/idleconns-$p-$mode.log" 2>&1 &
+	ic=$!
+	PIDS+=("$ic")
+	for _ in $(seq 1 1200); do # 120 s at most
+		if grep -q '^ready' "$TMP/idleconns-$p-$mode.log"; then ready=1; break; fi
+		kill -0 "$ic" 2>/dev/null || break
+		sleep 0.1
+	done
+	((ready)) || die "idleconns -$mode did not get ready against $p; see $TMP/idleconns-$p-$mode.log"
+	grep -q '^ready: [0-9]* open, 0 failed' "$TMP/idleconns-$p-$mode.log" ||
+		log "warning: idle $p $mode: $(tr '\n' ' ' <"$TMP/idleconns-$p-$mode.log")"
+	sleep 3
+	after=$(rss_kib "${PID[$p]}")
+	opened=$(awk '/^ready/ { print $2 }' "$TMP/idleconns-$p-$mode.log")
+	kill -TERM "$ic" 2>/dev/null || true
+	wait "$ic" 2>/dev/null || true
+	local per=$(awk -v a="$after" -v b="$before" -v n="$opened" 'BEGIN { printf "%.2f", n ? (a - b) / n : 0 }')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$p" "$mode" "$opened" "$before" "$after" "$per" >>"$MEM"
+	log "idle $p $mode: $opened connections open, RSS $before -> $after KiB, $per KiB/connection"
+}
+if ((RUN_IDLE)); then
+	for p in "${PROXIES[@]}"; do for mode in tls h2; do idle_run "$p" "$mode"; done; done
+fi
+
 echo
 echo "Sluice HTTPS benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS round(s) of ${DURATION}s runs (wrk -t1 -c50; h2load -t1 -c10 -m10 and -c50 -m1), median over rounds"
 echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'); HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), $(h2load --version 2>&1 | head -1), $(go version | awk '{ print $3 }')"
@@ -319,5 +372,20 @@ if [[ -n "$BASELINE" ]]; then
 		}
 	}' "$RAW"
 	echo "Above 1: more req/s (better), more p99 latency or CPU per request (worse) than the baseline."
+fi
+if ((RUN_IDLE)); then
+	echo
+	echo "Memory per idle TLS connection ($IDLE_CONNS connections, bench/idleconns: one request each, then idle; a fresh proxy for each line; RSS 3 s after the last opened − RSS before):"
+	awk -F'\t' '
+	{ k[$1, $2] = $6; open_[$1, $2] = $3; if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 } }
+	END {
+		printf "%-12s %-8s %12s %7s %s\n", "proxy", "protocol", "KiB/conn", "×HAP", "open"
+		split("tls h2", modes, " ")
+		for (m = 1; m <= 2; m++) for (i = 1; i <= n; i++) {
+			p = order[i]; if (!((p, modes[m]) in k)) continue
+			h = k["haproxy", modes[m]]
+			printf "%-12s %-8s %12.2f %6.2fx %s\n", p, (modes[m] == "tls" ? "http/1.1" : "h2"), k[p, modes[m]], (h > 0 ? k[p, modes[m]] / h : 0), open_[p, modes[m]]
+		}
+	}' "$MEM"
 fi
 echo "raw results and wrk outputs: $TMP"

@@ -46,6 +46,16 @@ free_port() {
 # tree_pids PID: the process and its children (nginx master + workers).
 tree_pids() { echo "$1"; pgrep -P "$1" 2>/dev/null || true; }
 
+# rss_kib PID: VmRSS of the process tree, KiB.
+rss_kib() {
+	local p sum=0 v
+	for p in $(tree_pids "$1"); do
+		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
+		sum=$((sum + ${v:-0}))
+	done
+	echo "$sum"
+}
+
 # cpu_ticks PID: utime+stime of the process tree, in clock ticks.
 cpu_ticks() {
 	local p sum=0 v

@@ -352,14 +352,6 @@ alive() { kill -0 "${PID[$1]}" 2>/dev/null || die "$1 (pid ${PID[$1]}) died; see
 # --- measurement helpers -----------------------------------------------------
 
 
-rss_kib() { # pid: VmRSS of the process tree, KiB
-	local p sum=0 v
-	for p in $(tree_pids "$1"); do
-		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || continue
-		sum=$((sum + ${v:-0}))
-	done
-	echo "$sum"
-}
 
 
 wrk_args() { # scenario duration

@@ -69,7 +69,10 @@ type Decision struct {
 //  6. a redirect frontend: its status (301, 302, 307 or 308);
 //  7. a cluster with https_redirect, on a plain http listener: 301;
 //  8. a declared body over the listener's max_body_bytes: 413;
-//  9. otherwise forward to the cluster, over HTTP/2 when it says http2,
+//  9. a WebSocket of an HTTP/2 extended CONNECT (Request.BridgeWebSocket)
+//     to a cluster with http2: 501 (an h2c backend gets no upgrade, and
+//     the HTTP/2 client would take its 2xx for an open tunnel);
+//  10. otherwise forward to the cluster, over HTTP/2 when it says http2,
 //     with the frontend's rewrites.
 func Decide(f *Facts) Decision {
 	req, set := f.Req, f.Listener
@@ -104,6 +107,9 @@ func Decide(f *Facts) Decision {
 		return d
 	case set.MaxBodyBytes > 0 && req.ContentLength > set.MaxBodyBytes:
 		d.Status = 413
+		return d
+	case cs.HTTP2 && req.BridgeWebSocket:
+		d.Status = 501
 		return d
 	}
 	d.H2C = cs.HTTP2

@@ -168,7 +168,8 @@ func routeOptions(t *testing.T, at string, r *router.Rule[*listener.Route], opts
 }
 
 // parseRequest reads "METHOD HOST TARGET [fields=N] [length=N] [unsized]
-// [cookie=VALUE] [h=NAME:VALUE]".
+// [cookie=VALUE] [h=NAME:VALUE] [upgrade=PROTOCOL] [bridged]" (bridged: a
+// WebSocket of an HTTP/2 extended CONNECT).
 func parseRequest(t *testing.T, at string, f []string) *Request {
 	if len(f) < 3 {
 		t.Fatalf("%s: want: request METHOD HOST TARGET [options]", at)
@@ -189,6 +190,10 @@ func parseRequest(t *testing.T, at string, f []string) *Request {
 			req.ContentLength = int64(atoi(t, at, v))
 		case "unsized":
 			req.Unsized = true
+		case "upgrade":
+			req.Upgrade = []byte(v)
+		case "bridged":
+			req.Upgrade, req.BridgeWebSocket = []byte("websocket"), true
 		case "cookie":
 			req.Fields = append(req.Fields, h1.Header{Name: []byte("Cookie"),
 				Value: []byte(strings.ReplaceAll(v, ";", "; ")), Kind: h1.HeaderCookie})

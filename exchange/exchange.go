@@ -51,6 +51,8 @@ type Exchange struct {
 	// stage reads them only before the body goes.
 	isHead bool
 
+	wsKey [wsKeyLen]byte // the Sec-WebSocket-Key of a bridged upgrade
+
 	resp   h1.Response // a backend's response head
 	fields []h1.Header // the fields of the head being written
 	head   Head

@@ -65,6 +65,9 @@ func (r *Request) forwardField(f *h1.Header) bool {
 	if requestFate[f.Kind] != keep {
 		return false
 	}
+	if f.Kind == h1.HeaderOther && r.BridgeWebSocket && isWSKey(f.Name) {
+		return false // the stage sends its own key
+	}
 	return f.Kind != h1.HeaderOther || !r.ConnectionListed(f.Name)
 }
 

@@ -45,6 +45,11 @@ type Request struct {
 	// Upgrade is the protocol an HTTP/1.1 client asks to switch to
 	// (Connection: upgrade with an Upgrade field, h2c excluded), or nil.
 	Upgrade []byte
+	// BridgeWebSocket is set with Upgrade "websocket" by a front whose
+	// protocol has no WebSocket handshake key (HTTP/2's extended CONNECT,
+	// RFC 8441): the stage makes the key and checks the backend's answer
+	// to it (websocket.go).
+	BridgeWebSocket bool
 	// HeadLen is the size of the head as received, for the accounting.
 	HeadLen int
 }

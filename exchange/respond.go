@@ -33,7 +33,19 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 			x.finishUpload(true)
 			return x.fail(502, "reading response", errors.New("unrequested 101 response"))
 		}
+		if x.Req.BridgeWebSocket && !x.wsAccepted() {
+			bc.Close()
+			x.finishUpload(true)
+			return x.fail(502, "reading response", errWSAccept)
+		}
 		return x.tunnel(bc)
+	}
+	if x.Req.BridgeWebSocket && resp.Status < 300 {
+		// An HTTP/2 client takes a 2xx for an open tunnel (RFC 8441 §5):
+		// a backend that ignored the upgrade must not seem to accept it.
+		bc.Close()
+		x.finishUpload(true)
+		return x.fail(502, "reading response", errWSNotUpgraded)
 	}
 	framing := resp.Framing(x.isHead)
 	if x.pol.encoding != "" && framing != h1.FramingNone {

@@ -10,6 +10,9 @@ func (x *Exchange) tunnel(bc *backend.Conn) Result {
 	resp := &x.resp
 	h := x.backendHead(NoBody)
 	h.Upgrade = upgradeValue(resp.Headers)
+	if x.Req.BridgeWebSocket {
+		h.Fields = dropWSAccept(h.Fields)
+	}
 	x.began = true
 	x.Env.Tunnels.Add(1)
 	if lm := x.Ln.M; lm != nil {

@@ -72,6 +72,9 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 	if req.Upgrade != nil {
 		out = append(out, "Connection: upgrade\r\nUpgrade: "...)
 		out = append(append(out, req.Upgrade...), "\r\n"...)
+		if req.BridgeWebSocket {
+			out = x.appendWSKey(out)
+		}
 	}
 	return append(out, "\r\n"...)
 }

@@ -55,6 +55,8 @@ const (
 	settingInitialWindowSize    = 0x4
 	settingMaxFrameSize         = 0x5
 	settingMaxHeaderListSize    = 0x6
+	// settingEnableConnectProtocol allows extended CONNECT (RFC 8441 §3).
+	settingEnableConnectProtocol = 0x8
 )
 
 const (

@@ -16,6 +16,7 @@ import (
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/internal/park"
 	"github.com/sluiceproxy/sluice/internal/testcert"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
@@ -76,6 +77,9 @@ type testOptions struct {
 	plain    bool
 	origin   string // the backend's address; a raw origin of its own when empty
 	settings func(*listener.Settings)
+	// parkAfter is Parking.After: idle connections park in a poller of
+	// the server's own after it (default 20ms); negative: never.
+	parkAfter time.Duration
 }
 
 // testServer is an h2.Server behind a TLS listener on loopback, routing
@@ -131,24 +135,39 @@ func startServer(tb testing.TB, opt testOptions) *testServer {
 	}
 	var wg sync.WaitGroup
 	s := NewServer(env, ln, opt.lim, &wg)
+	var poller *park.Poller
+	if opt.parkAfter >= 0 {
+		if opt.parkAfter == 0 {
+			opt.parkAfter = 20 * time.Millisecond
+		}
+		p, err := park.New()
+		if err == nil {
+			poller = p
+			s.SetParking(Parking{Poller: p, After: opt.parkAfter})
+		} else if err != park.ErrUnsupported {
+			tb.Fatal(err)
+		}
+	}
 	wg.Go(func() {
 		for {
 			nc, err := sock.Accept()
 			if err != nil {
 				return
 			}
-			wg.Go(func() {
+			wg.Add(1) // until the connection's release
+			go func() {
 				if opt.plain {
-					s.serve(nc, nc, exchange.Client{Conn: nc, Addr: peerAddr(nc)})
+					s.serve(nc, nc, exchange.Client{Conn: nc, Addr: peerAddr(nc)}, wg.Done)
 					return
 				}
 				tc := tls.Server(nc, cfg)
 				if err := tc.Handshake(); err != nil {
 					nc.Close()
+					wg.Done()
 					return
 				}
-				s.Serve(tc, nil, nil)
-			})
+				s.Serve(tc, nil, nil, wg.Done)
+			}()
 		}
 	})
 	tb.Cleanup(func() {
@@ -157,6 +176,9 @@ func startServer(tb testing.TB, opt testOptions) *testServer {
 		s.CloseAll()
 		wg.Wait()
 		c.Close()
+		if poller != nil {
+			poller.Close()
+		}
 	})
 	return &testServer{s: s, addr: sock.Addr().String(), ln: ln, ca: ca, plain: opt.plain}
 }

@@ -6,10 +6,12 @@
 // what the pipeline gives back is written as HTTP/2 frames.
 //
 // A connection has three kinds of goroutines: the one that called Serve
-// reads and handles the client's frames (conn.go), a writer sends what is
-// queued for the client (write.go), and each stream's exchange runs in a
-// worker of the Server's (stream.go), a goroutine that served an earlier
-// stream when one waits. Streams and their exchanges are pooled: in steady
+// reads and handles the client's frames (conn.go, read.go and the
+// handlers of each kind of frame), a writer sends what is queued for the
+// client (write.go), and each stream's exchange runs in a worker of the
+// Server's (stream.go, run.go: the exchange's Front in request.go,
+// body.go and respond.go), a goroutine that served an earlier stream when
+// one waits. Streams and their exchanges are pooled: in steady
 // state a stream allocates nothing.
 package h2
 
@@ -24,6 +26,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/internal/park"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
 	"github.com/sluiceproxy/sluice/listener"
 )
@@ -43,7 +46,25 @@ type Server struct {
 	reads sync.Pool     // *[readBufSize]byte, connections' read buffers
 	work  chan *stream
 	idle  atomic.Int32 // workers waiting that no stream was promised to
+
+	parking Parking
+	parks   atomic.Int64
 }
+
+// Parking is how a Server's idle connections wait (see park.go): a
+// connection with no stream in flight whose client is silent for After
+// parks in Poller, with no goroutine; nil Poller or a negative After:
+// never. Idle connections wait in their goroutine then, as before.
+type Parking struct {
+	Poller *park.Poller
+	After  time.Duration
+}
+
+// SetParking sets how idle connections wait; call it before serving.
+func (s *Server) SetParking(p Parking) { s.parking = p }
+
+// Parks is the number of times a connection of the Server parked.
+func (s *Server) Parks() int64 { return s.parks.Load() }
 
 // Workers: the goroutine that served a stream waits a while for the next
 // one instead of ending, so that a stream is served on a stack that has
@@ -77,8 +98,11 @@ func (s *Server) putRead(b []byte) { s.reads.Put((*[readBufSize]byte)(b)) }
 // served the certificate of its handshake, until it is closed. hdr, when
 // not nil, is the client's PROXY protocol header (its source, when it has
 // addresses, is the client). It returns once the connection is closed and
-// the exchanges of its streams are done.
-func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, hdr *proxyproto.Header) {
+// the exchanges of its streams are done, or once it parked with no
+// goroutine of its own (it is then served again, in a new goroutine, when
+// bytes arrive). release is called exactly once, when the connection has
+// closed, possibly after Serve returned and from another goroutine.
+func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, hdr *proxyproto.Header, release func()) {
 	st := tc.ConnectionState()
 	cl := exchange.Client{Conn: tc, Addr: peerAddr(tc), Cert: served, TLSVersion: st.Version, SNI: st.ServerName}
 	if hdr != nil {
@@ -87,23 +111,26 @@ func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, hdr *proxyproto.Header) 
 			cl.Addr = netip.AddrPortFrom(hdr.Source.Addr().Unmap(), hdr.Source.Port())
 		}
 	}
-	s.serve(tc, tc.NetConn(), cl)
+	s.serve(tc, tc.NetConn(), cl, release)
 }
 
 // serve serves nc (the decrypted stream of raw, or raw itself: tests and
-// benchmarks use plain connections), cl the client as exchanges see it.
-func (s *Server) serve(nc, raw net.Conn, cl exchange.Client) {
-	c := newConn(s, nc, raw, cl)
+// benchmarks use plain connections), cl the client as exchanges see it,
+// as Serve does.
+func (s *Server) serve(nc, raw net.Conn, cl exchange.Client, release func()) {
+	c := newConn(s, nc, raw, cl, release)
 	if lm := s.ln.M; lm != nil {
 		lm.ConnectionsAccepted.Inc()
 		lm.ConnectionsActive.Inc()
-		defer lm.ConnectionsActive.Dec()
 	}
 	if !s.track(c) {
 		_ = nc.Close()
+		if lm := s.ln.M; lm != nil {
+			lm.ConnectionsActive.Dec()
+		}
+		release()
 		return
 	}
-	defer s.untrack(c)
 	c.serve()
 }
 

@@ -25,6 +25,7 @@ func (p *proxy) newTLS(rl *runListener, l order.Listener) {
 	rl.tls.Store(hs)
 	lim := rl.shared.Settings().Limits
 	rl.h2 = h2.NewServer(p.xenv, rl.shared, h2.Limits{MaxHeaderFields: lim.MaxHeaderFields, MaxHeaderBlock: lim.MaxHeadBytes}, &p.conns)
+	rl.h2.SetParking(h2.Parking{Poller: p.env.Poller(), After: p.env.ParkAfter})
 }
 
 // swapTLS gives an https listener a TLS server with new tls_versions and
@@ -72,8 +73,7 @@ func (p *proxy) serveTLS(rl *runListener) listener.Handler {
 			m.TLSHandshakes.Inc()
 		}
 		if tc.ConnectionState().NegotiatedProtocol == handshake.ProtoH2 {
-			defer release()
-			rl.h2.Serve(tc, served, hdr)
+			rl.h2.Serve(tc, served, hdr, release)
 			return
 		}
 		session.ServeTLS(p.env, rl.shared, tc, served, hdr, release)

@@ -2,8 +2,6 @@ package session
 
 import (
 	"bytes"
-	"github.com/sluiceproxy/sluice/exchange"
-	"github.com/sluiceproxy/sluice/listener"
 	"io"
 	"log/slog"
 	"net"
@@ -16,7 +14,9 @@ import (
 
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/guard"
+	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/router"

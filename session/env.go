@@ -63,6 +63,10 @@ func NewEnv(x *exchange.Env) *Env {
 	return e
 }
 
+// Poller is the idle-connection poller, nil where the system has none; the
+// HTTP/2 front parks its idle connections there too (h2.Parking).
+func (e *Env) Poller() *park.Poller { return e.park }
+
 // Parked is the number of connections parked in the poller now.
 func (e *Env) Parked() int {
 	if e.park == nil {

@@ -7,14 +7,15 @@ import (
 // Parking: a connection silent for longer than Env.ParkAfter between
 // requests leaves its goroutine and waits in the Env's poller (package
 // internal/park), so that an idle keep-alive connection costs no stack.
-// Three parties may end a parked state, and s.mu orders them: the poller's
-// wake (bytes arrived: serve again in a new goroutine), its expiry
-// (keep-alive or request timeout: close) and a closer (the listener's
-// drain or hard stop, or the Reclaimer making room for a new connection).
-// The poller keeps the deadlines: a parked connection has no timer.
-// Whoever moves the state out of parked owns the session.
+// Three parties may end a parked state, and the lock of s.spot
+// (park.Spot, which the HTTP/2 front parks through too) orders them: the
+// poller's wake (bytes arrived: serve again in a new goroutine), its
+// expiry (keep-alive or request timeout: close) and a closer (the
+// listener's drain or hard stop, or the Reclaimer making room for a new
+// connection). The poller keeps the deadlines: a parked connection has no
+// timer. Whoever moves the state out of parked owns the session.
 
-// waker adapts a Session to park.Waker without exporting a method.
+// waker adapts a Session to park.Owner without exporting its methods.
 type waker Session
 
 func (w *waker) Wake() { (*Session)(w).resume() }
@@ -32,54 +33,52 @@ type leaver interface{ Leave() bool }
 // was closed meanwhile, or the poller's error (the caller keeps waiting
 // itself).
 func (s *Session) park(deadline time.Time) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	s.spot.Lock()
+	defer s.spot.Unlock()
 	if !s.state.CompareAndSwap(idle, parked) {
 		return errClosing
 	}
 	if l, ok := s.cl.Conn.(leaver); ok {
 		l.Leave() // no os.File or runtime poller entry while parked
 	}
-	k, err := s.env.park.ParkUntil(s.prc, (*waker)(s), deadline)
-	if err != nil {
-		s.state.Store(idle) // closers wait on s.mu, then see idle again
+	if err := s.spot.Park(s.env.park, s.prc, (*waker)(s), deadline); err != nil {
+		s.state.Store(idle) // closers wait on the lock, then see idle again
 		return err
 	}
-	s.parkKey = k
 	s.env.Parks.Add(1)
-	s.dropWork() // a wake waits for s.mu, then takes a work of its own
+	s.dropWork() // a wake waits for the lock, then takes a work of its own
 	return nil
 }
 
-// unparkLocked ends the poller's watch. s.mu is held.
+// unparkLocked ends the poller's watch. The spot's lock is held.
 func (s *Session) unparkLocked() {
-	s.env.park.Unpark(s.prc, s.parkKey)
+	s.spot.Unpark(s.env.park, s.prc)
 }
 
 // resume serves a parked connection again once its client sent bytes (or
 // hung up). It runs in a new goroutine started by the poller.
 func (s *Session) resume() {
-	s.mu.Lock()
+	s.spot.Lock()
 	if !s.state.CompareAndSwap(parked, busy) {
-		s.mu.Unlock()
+		s.spot.Unlock()
 		return // timed out or closed meanwhile
 	}
 	s.unparkLocked()
 	s.woken = true
-	s.mu.Unlock()
+	s.spot.Unlock()
 	s.takeWork()
 	s.run()
 }
 
 // closeParked ends a parked session and reports whether it did.
 func (s *Session) closeParked() bool {
-	s.mu.Lock()
+	s.spot.Lock()
 	if !s.state.CompareAndSwap(parked, done) {
-		s.mu.Unlock()
+		s.spot.Unlock()
 		return false
 	}
 	s.unparkLocked()
-	s.mu.Unlock()
+	s.spot.Unlock()
 	s.finish()
 	return true
 }

@@ -6,12 +6,13 @@ import (
 	"bufio"
 	"cmp"
 	"fmt"
-	"github.com/sluiceproxy/sluice/listener"
 	"io"
 	"net"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/listener"
 )
 
 // states counts the listener's sessions that wait (idle or parked) and

@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/netip"
 	"runtime/debug"
-	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -51,9 +50,9 @@ type Session struct {
 	prc syscall.RawConn
 
 	state atomic.Int32
-	// mu orders the moves into and out of parked and guards parkKey.
-	mu      sync.Mutex
-	parkKey park.Key
+	// spot is where the connection waits in the Env's poller while
+	// parked; its lock orders the moves into and out of parked.
+	spot park.Spot
 	// idleSince is when the session last began to wait for a request
 	// (listener.Mono), for the listener's Reclaimer to find the longest
 	// waiting.

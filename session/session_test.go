@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"github.com/sluiceproxy/sluice/exchange"
-	"github.com/sluiceproxy/sluice/listener"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/listener"
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/order"

@@ -5,9 +5,13 @@
 // them. On SIGUSR1 it prints a line "open: K of N" counting the connections
 // the server has not closed. bench/run.sh uses it to measure a proxy's
 // memory per idle keep-alive client connection (-tls: over TLS),
-// bench/idlelockout.sh to hold a proxy's connection slots.
+// bench/idlelockout.sh to hold a proxy's connection slots. With -h2 each
+// connection speaks HTTP/2 over TLS (ALPN h2, golang.org/x/net/http2's
+// client connection): one GET, then the connection idles with no stream
+// (bench/https.sh's idle part).
 //
 //	idleconns -addr 127.0.0.1:8082 -n 10000 -hold 60s
+//	idleconns -addr 127.0.0.1:8443 -n 10000 -h2
 package main
 
 import (
@@ -24,6 +28,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/http2"
 )
 
 func main() {
@@ -34,6 +40,7 @@ func main() {
 	parallel := flag.Int("parallel", 64, "connections being opened at once")
 	timeout := flag.Duration("timeout", 10*time.Second, "bound on dialing and reading the response of one connection")
 	useTLS := flag.Bool("tls", false, "speak HTTP/1.1 over TLS (SNI: -host; the certificate is not verified)")
+	useH2 := flag.Bool("h2", false, "speak HTTP/2 over TLS (ALPN h2; SNI: -host; the certificate is not verified)")
 	flag.Parse()
 
 	sig := make(chan os.Signal, 1) // before "ready": a SIGUSR1 right after must not kill
@@ -50,7 +57,13 @@ func main() {
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				c, err := open(*addr, req, *timeout, tlsConfig(*useTLS, *host))
+				var c net.Conn
+				var err error
+				if *useH2 {
+					c, err = openH2(*addr, *host, *timeout)
+				} else {
+					c, err = open(*addr, req, *timeout, tlsConfig(*useTLS, *host))
+				}
 				if err != nil {
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
@@ -147,6 +160,48 @@ func open(addr string, req []byte, timeout time.Duration, tc *tls.Config) (net.C
 		return nil, err
 	}
 	c.SetDeadline(time.Time{})
+	return raw, nil
+}
+
+// openH2 dials addr, makes an HTTP/2 connection over TLS and gets "/" on
+// it, which must answer 200; the connection then stays open with no
+// stream (the client neither pings nor closes it while idle). It returns
+// the TCP connection.
+func openH2(addr, host string, timeout time.Duration) (net.Conn, error) {
+	raw, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	tc := tls.Client(raw, &tls.Config{ServerName: host, InsecureSkipVerify: true, NextProtos: []string{"h2"}})
+	tc.SetDeadline(time.Now().Add(timeout))
+	if err := tc.Handshake(); err != nil {
+		raw.Close()
+		return nil, err
+	}
+	if p := tc.ConnectionState().NegotiatedProtocol; p != "h2" {
+		raw.Close()
+		return nil, fmt.Errorf("ALPN chose %q, not h2", p)
+	}
+	cc, err := (&http2.Transport{}).NewClientConn(tc)
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	req, _ := http.NewRequest("GET", "https://"+host+"/", nil)
+	req.Header.Set("User-Agent", "idleconns")
+	resp, err := cc.RoundTrip(req)
+	if err == nil {
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode != http.StatusOK {
+			err = fmt.Errorf("status %s", resp.Status)
+		}
+	}
+	if err != nil {
+		raw.Close()
+		return nil, err
+	}
+	tc.SetDeadline(time.Time{})
 	return raw, nil
 }
 
