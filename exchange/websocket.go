@@ -32,7 +32,6 @@ const wsKeyLen = 24
 
 var (
 	nameWSKey    = []byte("Sec-WebSocket-Key")
-	nameWSAccept = []byte("Sec-WebSocket-Accept")
 	tokWebSocket = []byte("websocket")
 )
 
@@ -70,7 +69,7 @@ func (x *Exchange) wsAccepted() bool {
 	base64.StdEncoding.Encode(want[:], h.Sum(sum[:0]))
 	n := 0
 	for i := range fs {
-		if equalFoldBytes(fs[i].Name, nameWSAccept) {
+		if h1.EqualFold(fs[i].Name, "sec-websocket-accept") {
 			n++
 			if string(trimOWS(fs[i].Value)) != string(want[:]) {
 				return false
@@ -81,37 +80,18 @@ func (x *Exchange) wsAccepted() bool {
 }
 
 // isWSKey reports the Sec-WebSocket-Key field name.
-func isWSKey(name []byte) bool { return equalFoldBytes(name, nameWSKey) }
+func isWSKey(name []byte) bool { return h1.EqualFold(name, "sec-websocket-key") }
 
 // dropWSAccept takes the Sec-WebSocket-Accept field out of a bridged
 // upgrade's head: the HTTP/2 client has no key to check it against.
 func dropWSAccept(fs []h1.Header) []h1.Header {
 	out := fs[:0]
 	for _, f := range fs {
-		if !equalFoldBytes(f.Name, nameWSAccept) {
+		if !h1.EqualFold(f.Name, "sec-websocket-accept") {
 			out = append(out, f)
 		}
 	}
 	return out
-}
-
-func equalFoldBytes(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func trimOWS(b []byte) []byte {

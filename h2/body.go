@@ -83,13 +83,7 @@ func (st *stream) ReadBody(p []byte) (int, error) {
 		case st.badBody:
 			return 0, exchange.ErrBadBody
 		case st.rd < len(st.in):
-			n := copy(p, st.in[st.rd:])
-			st.rd += n
-			if st.rd == len(st.in) {
-				st.in, st.rd = st.in[:0], 0
-			}
-			st.consumedLocked(n)
-			return n, nil
+			return st.takeLocked(p), nil
 		case st.remoteDone:
 			return 0, io.EOF
 		case st.cut || c.dead:
@@ -116,3 +110,15 @@ func (st *stream) StopBody() {
 
 // TakesChunked: HTTP/2 has no chunked framing; bodies come decoded.
 func (st *stream) TakesChunked() bool { return false }
+
+// takeLocked copies into p what the client sent and the reader has not
+// taken yet, and lets the window grow by it. c.mu is held.
+func (st *stream) takeLocked(p []byte) int {
+	n := copy(p, st.in[st.rd:])
+	st.rd += n
+	if st.rd == len(st.in) {
+		st.in, st.rd = st.in[:0], 0
+	}
+	st.consumedLocked(n)
+	return n
+}

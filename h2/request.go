@@ -1,6 +1,7 @@
 package h2
 
 import (
+	"bytes"
 	"errors"
 
 	"github.com/sluiceproxy/sluice/internal/h1"
@@ -25,9 +26,9 @@ func (st *stream) request() error {
 		return errTooBig
 	}
 	q.Method, q.Minor = st.span(st.method), 1
-	ws := string(q.Method) == "CONNECT" && equalFold(st.span(st.protocol), tokWebSocket)
+	ws := string(q.Method) == "CONNECT" && h1.EqualFold(st.span(st.protocol), "websocket")
 	if ws {
-		if s := st.span(st.scheme); !equalFold(s, []byte("https")) && !equalFold(s, []byte("http")) {
+		if s := st.span(st.scheme); !h1.EqualFold(s, "https") && !h1.EqualFold(s, "http") {
 			return errBadScheme
 		}
 		q.Method = methodGET
@@ -62,7 +63,7 @@ func (st *stream) request() error {
 	if !h1.ValidHost(q.Host) { // required, as Host is in HTTP/1.1
 		return errBadAuthority
 	}
-	if hosts > 1 || hosts == 1 && !equalFold(host, q.Host) {
+	if hosts > 1 || hosts == 1 && !bytes.EqualFold(host, q.Host) {
 		return errHostMismatch
 	}
 	fs := st.fields[:0]
@@ -77,7 +78,7 @@ func (st *stream) request() error {
 		if !h1.ValidFieldValue(h.Value) {
 			return errBadField
 		}
-		if f.kind == h1.HeaderExpect && equalFold(h.Value, []byte("100-continue")) {
+		if f.kind == h1.HeaderExpect && h1.EqualFold(h.Value, "100-continue") {
 			st.expect = true
 		}
 		fs = append(fs, h)
@@ -129,25 +130,6 @@ func validScheme(b []byte) bool {
 		case 'a' <= ch && ch <= 'z', 'A' <= ch && ch <= 'Z':
 		case i > 0 && ('0' <= ch && ch <= '9' || ch == '+' || ch == '-' || ch == '.'):
 		default:
-			return false
-		}
-	}
-	return true
-}
-
-func equalFold(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
 			return false
 		}
 	}

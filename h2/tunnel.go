@@ -90,13 +90,7 @@ func (t *tunnelConn) Read(p []byte) (int, error) {
 	for {
 		switch {
 		case st.rd < len(st.in):
-			n := copy(p, st.in[st.rd:])
-			st.rd += n
-			if st.rd == len(st.in) {
-				st.in, st.rd = st.in[:0], 0
-			}
-			st.consumedLocked(n)
-			return n, nil
+			return st.takeLocked(p), nil
 		case st.remoteDone:
 			return 0, io.EOF
 		case st.cut || c.dead:
