@@ -11,6 +11,7 @@
 # Per proxy, three loaded runs of --duration seconds, each after a 2 s
 # warm-up:
 #   1. perf stat counts the proxy's system calls by kernel tracepoint
+#      (the proxy runs under perf stat, its counters on for this run only)
 #      (syscalls:sys_enter_*), which costs the proxy little, so its batching
 #      and its wake-ups stay as they are without a tracer: calls per request
 #      by name, the figures to compare.
@@ -148,16 +149,6 @@ wait_http() { # port name
 taskset -c 1 nginx -p "$TMP/origin" -c "$TMP/origin/nginx.conf" -e stderr >"$TMP/logs/origin.log" 2>&1 &
 BG+=("$!")
 wait_http "$ORIGIN_PORT" origin
-taskset -c 0 haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/logs/haproxy.log" 2>&1 &
-PID[haproxy]=$!
-BG+=("$!")
-for s in "${PROXIES[@]:1}"; do
-	GOMAXPROCS=1 taskset -c 0 "$TMP/bin/$s" start -c "$TMP/$s.toml" >"$TMP/logs/$s.log" 2>&1 &
-	PID[$s]=$!
-	BG+=("$!")
-done
-for p in "${PROXIES[@]}"; do wait_http "${PORT[$p]}" "$p"; done
-
 # The calls counted by perf: those of a proxy's data path and its waits.
 CALLS=(read write readv writev recvfrom sendto recvmsg sendmsg splice pipe2 epoll_wait epoll_pwait
 	epoll_ctl futex nanosleep sched_yield getsockopt setsockopt accept4 close tgkill rt_sigreturn
@@ -165,12 +156,36 @@ CALLS=(read write readv writev recvfrom sendto recvmsg sendmsg splice pipe2 epol
 EVENTS=$(printf 'syscalls:sys_enter_%s,' "${CALLS[@]}")
 EVENTS=${EVENTS%,}
 
-# load PROXY SECONDS: wrk against PROXY on CPU 1; prints the requests done.
-load() {
-	taskset -c 1 wrk -t1 "-c$CONNS" "-d${2}s" "http://127.0.0.1:${PORT[$1]}$URLPATH" >"$TMP/logs/wrk-$1-$RANDOM.txt" 2>&1 &
-	local w=$!
-	wait "$w"
+# Each proxy runs under perf stat with its counters off (-D -1); they are
+# switched on for the measured run only, through a control FIFO, so that
+# every thread of the proxy counts, those it starts later included.
+declare -A PERF=()
+start_counted() { # name command...
+	local name=$1
+	shift
+	mkfifo "$TMP/$name.ctl" "$TMP/$name.ack"
+	perf stat -x, -e "$EVENTS" -D -1 --control "fifo:$TMP/$name.ctl,$TMP/$name.ack" \
+		-o "$TMP/logs/perf-$name.csv" -- "$@" >"$TMP/logs/$name.log" 2>&1 &
+	PERF[$name]=$!
+	BG+=("$!")
+	local i
+	for i in $(seq 1 50); do
+		PID[$name]=$(pgrep -P "${PERF[$name]}" | head -1) && [[ -n "${PID[$name]}" ]] && break
+		sleep 0.1
+	done
+	[[ -n "${PID[$name]:-}" ]] || die "$name did not start under perf; see $TMP/logs/$name.log"
+	BG+=("${PID[$name]}")
 }
+counting() { # name enable|disable
+	echo "$2" >"$TMP/$1.ctl"
+	read -r _ <"$TMP/$1.ack"
+}
+start_counted haproxy taskset -c 0 haproxy -db -f "$TMP/haproxy.cfg"
+for s in "${PROXIES[@]:1}"; do
+	start_counted "$s" env GOMAXPROCS=1 taskset -c 0 "$TMP/bin/$s" start -c "$TMP/$s.toml"
+done
+for p in "${PROXIES[@]}"; do wait_http "${PORT[$p]}" "$p"; done
+
 # requests FILE: the request count of a wrk output.
 requests() { awk '/ requests in / { print $1 }' "$1"; }
 
@@ -179,11 +194,9 @@ for p in "${PROXIES[@]}"; do
 	log "$p: warm-up"
 	taskset -c 1 wrk -t1 "-c$CONNS" -d2s "http://127.0.0.1:${PORT[$p]}$URLPATH" >/dev/null 2>&1
 	log "$p: perf stat over a ${DURATION}s run"
-	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-perf.txt" 2>&1 &
-	w=$!
-	sleep 0.3
-	perf stat -x, -e "$EVENTS" -p "$pid" -o "$TMP/logs/perf-$p.csv" -- sleep $((DURATION - 1)) 2>/dev/null || true
-	wait "$w"
+	counting "$p" enable
+	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-perf.txt" 2>&1
+	counting "$p" disable
 	log "$p: strace -c over a ${DURATION}s run"
 	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-strace.txt" 2>&1 &
 	w=$!
@@ -197,6 +210,13 @@ for p in "${PROXIES[@]}"; do
 	timeout -s INT 1 strace -f -e trace=read,write,readv,writev,recvfrom,sendto,recvmsg,sendmsg,splice \
 		-e abbrev=all -e signal=none -s 0 -o "$TMP/logs/strace-$p.txt" -p "$pid" 2>/dev/null || true
 	wait "$w"
+done
+# perf writes its counts when its proxy exits.
+for p in "${PROXIES[@]}"; do kill -TERM "${PID[$p]}" 2>/dev/null || true; done
+for p in "${PROXIES[@]}"; do
+	for i in $(seq 1 100); do kill -0 "${PERF[$p]}" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "${PID[$p]}" 2>/dev/null || true
+	wait "${PERF[$p]}" 2>/dev/null || true
 done
 
 echo
@@ -213,10 +233,10 @@ echo "1. perf stat (tracepoints; the proxy runs at its speed): calls per request
 		any=0
 		for p in "${PROXIES[@]}"; do
 			n=$(requests "$TMP/logs/wrk-$p-perf.txt")
-			# perf counted DURATION-1 s of a DURATION s run: scale wrk's count
-			v=$(awk -F, -v c="syscalls:sys_enter_$c" -v n="$n" -v d="$DURATION" '
+			# perf counted during exactly that wrk run
+			v=$(awk -F, -v c="syscalls:sys_enter_$c" -v n="$n" '
 				$3 == c { x = $1 } $3 ~ /^syscalls:sys_enter_/ { t += $1 }
-				END { if (c == "syscalls:sys_enter_TOTAL") x = t; r = n * (d - 1) / d; printf "%.2f", r ? x / r : 0 }' "$TMP/logs/perf-$p.csv")
+				END { if (c == "syscalls:sys_enter_TOTAL") x = t; printf "%.2f", n ? x / n : 0 }' "$TMP/logs/perf-$p.csv")
 			[[ $v == 0.00 ]] || any=1
 			line+=$(printf ' %12s' "$v")
 		done
