@@ -11,13 +11,12 @@
 # Per proxy, three loaded runs of --duration seconds, each after a 2 s
 # warm-up:
 #   1. perf stat counts the proxy's system calls by kernel tracepoint
-#      (the proxy runs under perf stat, its counters on for this run only)
-#      (syscalls:sys_enter_*), which costs the proxy little, so its batching
+#      (syscalls:sys_enter_*; the proxy runs under perf stat, its counters
+#      on for this run only), which costs the proxy little, so its batching
 #      and its wake-ups stay as they are without a tracer: calls per request
 #      by name, the figures to compare.
-#   2. strace -c -f: the same by strace (which slows the proxy several
-#      times, so it batches more: counts per request come out lower), with
-#      the kernel time per call.
+#   2. strace -c -f: the kernel time per call (strace slows the proxy
+#      several times, so its counts are not per request).
 #   3. strace -f on the data calls for 1 s: the sizes the reads and writes
 #      returned (a histogram of bytes per call).
 # Layout as bench/run.sh: the proxies on CPU 0 (HAProxy nbthread 1, Sluice
@@ -247,13 +246,11 @@ echo "1. perf stat (tracepoints; the proxy runs at its speed): calls per request
 	printf '\n'
 }
 echo
-echo "2. strace -c -f (the proxy slowed by the tracer): calls per request, kernel µs per call"
+echo "2. strace -c -f (the proxy slowed by the tracer): kernel µs per call, and calls while attached"
+echo "   (not per request: wrk's count covers the whole run, the tracer only part of it; use 1. for counts)"
 for p in "${PROXIES[@]}"; do
-	n=$(requests "$TMP/logs/wrk-$p-strace.txt")
-	echo "  $p ($n requests in the ${DURATION}s run; strace attached for $((DURATION - 1))s):"
-	awk -v n="$n" -v d="$DURATION" '
-		$1 ~ /^[0-9.]+$/ && NF >= 5 { name = $NF; calls = ($5 ~ /^[0-9]+$/) ? $4 : $4; r = n * (d - 1) / d
-			printf "    %-14s %8.2f /req  %7s µs/call\n", name, r ? $4 / r : 0, $3 }' "$TMP/logs/strace-c-$p.txt" | head -12
+	echo "  $p:"
+	awk '$1 ~ /^[0-9.]+$/ && NF >= 5 { printf "    %-14s %9d calls  %7s µs/call\n", $NF, $4, $3 }' "$TMP/logs/strace-c-$p.txt" | head -12
 done
 echo
 echo "3. bytes per data call over 1 s (strace -f): calls by size"
