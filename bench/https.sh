@@ -11,6 +11,7 @@
 #   bash bench/https.sh --only h2,h2c50                 # the HTTP/2 ones
 #   bash bench/https.sh --baseline REV --only keepalive # + Sluice built from git revision REV
 #   bash bench/https.sh --only idle --idle-conns 10000  # memory per idle TLS connection
+#   bash bench/https.sh --profile DIR                   # + a CPU profile of Sluice per measured run
 #
 # Scenarios (ECDSA P-256 certificate):
 #   keepalive    wrk -t1 -c50, HTTP/1.1: requests on 50 kept-alive TLS
@@ -43,6 +44,7 @@ BASE_PORT=19080
 ONLY=""     # comma-separated scenarios to run (keepalive, handshakes, h2, h2c50, idle); "" = all but idle
 IDLE_CONNS=10000
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
+PROFILE_DIR="" # --profile: where CPU profiles of Sluice's measured runs go
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--quick) ROUNDS=1; DURATION=5; shift ;;
@@ -52,11 +54,16 @@ while [[ $# -gt 0 ]]; do
 	--only) ONLY="$2"; shift 2 ;;
 	--baseline) BASELINE="$2"; shift 2 ;;
 	--idle-conns) IDLE_CONNS="$2"; shift 2 ;;
-	-h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+	--profile) PROFILE_DIR="$2"; shift 2 ;;
+	-h|--help) sed -n '2,37p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
 ALL_SCENARIOS=(keepalive handshakes h2 h2c50)
+if [[ -n "$PROFILE_DIR" ]]; then
+	mkdir -p "$PROFILE_DIR" || { echo "--profile: cannot create $PROFILE_DIR" >&2; exit 2; }
+	PROFILE_DIR="$(cd "$PROFILE_DIR" && pwd)"
+fi
 SCENARIOS=("${ALL_SCENARIOS[@]}")
 RUN_IDLE=0
 if [[ -n "$ONLY" ]]; then
@@ -200,11 +207,15 @@ start() { # name cpu command...
 	PID[$name]=$!
 	PIDS+=($!)
 }
+# --profile: the Go profiling endpoints (SLUICE_PPROF) of the Sluices; a
+# baseline too old to know SLUICE_PPROF serves none.
+declare -A PPROF_PORT=()
+[[ -z "$PROFILE_DIR" ]] || PPROF_PORT=([sluice]=$((BASE_PORT + 10)) [sluice-base]=$((BASE_PORT + 11)))
 launch() { # proxy: start it on CPU 0 and wait until it answers
 	case $1 in
 	haproxy) start haproxy 0 haproxy -db -f "$TMP/haproxy.cfg" ;;
 	nginx) start nginx 0 nginx -p "$TMP/nginx" -c "$TMP/nginx/nginx.conf" -e stderr ;;
-	*) GOMAXPROCS=1 start "$1" 0 "$TMP/$1" start -c "$TMP/$1.toml" ;;
+	*) SLUICE_PPROF=${PPROF_PORT[$1]:+127.0.0.1:${PPROF_PORT[$1]}} GOMAXPROCS=1 start "$1" 0 "$TMP/$1" start -c "$TMP/$1.toml" ;;
 	esac
 	for _ in $(seq 1 100); do curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$1]}/" 2>/dev/null && break; sleep 0.1; done
 	curl -fsSk -m 2 -o /dev/null "https://127.0.0.1:${PORT[$1]}/" || die "$1 does not answer; see $TMP/$1.log"
@@ -221,6 +232,21 @@ HZ=$(getconf CLK_TCK)
 RAW="$TMP/results.tsv"
 : >"$RAW"
 STEP_SLACK=30 # seconds a wrk run may take beyond its nominal length
+# prof_start round proxy scenario: with --profile, fetches a CPU profile of
+# the measured run in the background (from CPU 1); prof_end waits for it.
+PROF_PID="" PROF_FILE=""
+prof_start() {
+	PROF_PID="" PROF_FILE=""
+	[[ -n "${PPROF_PORT[$2]:-}" ]] || return 0
+	PROF_FILE="$PROFILE_DIR/r$1-$2-$3.pprof"
+	taskset -c 1 curl -fsS -m $((DURATION + STEP_SLACK)) -o "$PROF_FILE" \
+		"http://127.0.0.1:${PPROF_PORT[$2]}/debug/pprof/profile?seconds=$DURATION" 2>"$TMP/pprof.err" &
+	PROF_PID=$!
+}
+prof_end() {
+	[[ -n "$PROF_PID" ]] || return 0
+	wait "$PROF_PID" || { log "no CPU profile for $PROF_FILE: $(tr '\n' ' ' <"$TMP/pprof.err")"; rm -f "$PROF_FILE"; }
+}
 run() { # round proxy scenario
 	case $3 in h2 | h2c50) run_h2 "$@"; return ;; esac
 	local url="https://127.0.0.1:${PORT[$2]}/" args=(-t1 -c50)
@@ -229,9 +255,11 @@ run() { # round proxy scenario
 	[[ -z "$BASELINE" ]] || args+=(--latency)
 	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) wrk "${args[@]}" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
 	local t0 t1 out rps reqs p99=""
+	prof_start "$@"
 	t0=$(cpu_ticks "${PID[$2]}")
 	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) wrk "${args[@]}" -d"${DURATION}s" "$url" 2>&1) || die "wrk failed: $out"
 	t1=$(cpu_ticks "${PID[$2]}")
+	prof_end
 	echo "$out" >"$TMP/wrk-$1-$2-$3.txt"
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
 	reqs=$(awk '/ requests in / { print $1 }' <<<"$out")
@@ -255,10 +283,12 @@ run_h2() { # round proxy scenario
 	[[ $3 == h2c50 ]] && args=(-t1 -c50 -m1)
 	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) h2load "${args[@]}" -D "${WARMUP}s" "$url" >/dev/null 2>&1 || true
 	local t0 t1 out rps reqs errs
+	prof_start "$@"
 	t0=$(cpu_ticks "${PID[$2]}")
 	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) h2load "${args[@]}" -D "${DURATION}s" "$url" 2>&1) ||
 		die "h2load failed: $out"
 	t1=$(cpu_ticks "${PID[$2]}")
+	prof_end
 	echo "$out" >"$TMP/h2load-$1-$2-$3.txt"
 	grep -q 'Application protocol: h2' <<<"$out" || die "$2 did not negotiate h2: $(head -20 <<<"$out")"
 	rps=$(awk '/^finished in/ { for (i = 1; i < NF; i++) if ($(i + 1) ~ /^req\/s/) { v = $i; gsub(",", "", v); print v } }' <<<"$out")

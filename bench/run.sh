@@ -13,6 +13,8 @@
 #   bash bench/run.sh --only ka50,close50            # only these scenarios
 #   bash bench/run.sh --baseline REV --only ka50,close50
 #                                     # + Sluice built from git revision REV
+#   bash bench/run.sh --only bulk64   # keep-alive, 64 KiB responses
+#   bash bench/run.sh --profile DIR   # + a CPU profile of Sluice per run, in DIR
 #
 # CPU layout (needs at least 2 CPUs):
 #   CPU 0  the proxy under test, one at a time under load: HAProxy
@@ -46,7 +48,8 @@ WARMUP=2
 ORIGIN_KIND=nginx
 BASE_PORT=18080
 IDLE_CONNS=10000
-ONLY=""     # comma-separated parts to run: ka50 ka500 close50 observe route idle; "" = all
+ONLY=""     # comma-separated parts to run: ka50 ka500 close50 bulk64 observe route idle; "" = all
+PROFILE_DIR="" # --profile: where CPU profiles of Sluice's measured runs go
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 RETRIES=1    # extra attempts of a run disturbed by other processes on CPU 0
 NOISE_MAX=10 # % of CPU 0 used by other processes beyond which a run is redone
@@ -62,7 +65,8 @@ while [[ $# -gt 0 ]]; do
 	--retries) RETRIES="$2"; shift 2 ;;
 	--only) ONLY="$2"; shift 2 ;;
 	--baseline) BASELINE="$2"; shift 2 ;;
-	-h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+	--profile) PROFILE_DIR="$2"; shift 2 ;;
+	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -78,17 +82,21 @@ if [[ -n "$ONLY" ]]; then
 	IFS=, read -r -a only_parts <<<"$ONLY"
 	for part in "${only_parts[@]}"; do
 		case "$part" in
-		ka50|ka500|close50) RUN_SCENARIOS+=("$part") ;;
+		ka50|ka500|close50|bulk64) RUN_SCENARIOS+=("$part") ;;
 		observe) RUN_OBSERVE=1 ;;
 		route) RUN_ROUTE=1 ;;
 		idle) RUN_IDLE=1 ;;
-		*) echo "--only takes a comma-separated list of ka50, ka500, close50, observe, route, idle" >&2; exit 2 ;;
+		*) echo "--only takes a comma-separated list of ka50, ka500, close50, bulk64, observe, route, idle" >&2; exit 2 ;;
 		esac
 	done
 fi
 [[ "$RETRIES" =~ ^[0-9]+$ ]] || { echo "--retries wants a whole number" >&2; exit 2; }
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "--duration wants whole seconds" >&2; exit 2; }
 [[ "$ORIGIN_KIND" == nginx || "$ORIGIN_KIND" == go ]] || { echo "--origin is nginx or go" >&2; exit 2; }
+if [[ -n "$PROFILE_DIR" ]]; then
+	mkdir -p "$PROFILE_DIR" || { echo "--profile: cannot create $PROFILE_DIR" >&2; exit 2; }
+	PROFILE_DIR="$(cd "$PROFILE_DIR" && pwd)"
+fi
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=bench/lib.sh
@@ -99,11 +107,15 @@ ORIGIN_PORT=$BASE_PORT
 declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3))
 	[sluice-off]=$((BASE_PORT + 4)) [sluice-log]=$((BASE_PORT + 5)) [sluice-route]=$((BASE_PORT + 10)))
 declare -A PROM_PORT=([sluice]=$((BASE_PORT + 6)) [sluice-log]=$((BASE_PORT + 7)) [sluice-route]=$((BASE_PORT + 11)))
+# --profile: the Go profiling endpoints (SLUICE_PPROF) of the Sluices of the
+# main table; a baseline too old to know SLUICE_PPROF serves none.
+declare -A PPROF_PORT=()
+[[ -z "$PROFILE_DIR" ]] || PPROF_PORT=([sluice]=$((BASE_PORT + 12)) [sluice-base]=$((BASE_PORT + 13)))
 PROXIES=(haproxy nginx sluice)
 # The cost of watching: Sluice with metrics off, on (the default, with its
 # Prometheus endpoint scraped every second), and on with an access log file.
 OBSERVE=(sluice-off sluice sluice-log)
-SCENARIOS=(ka50 ka500 close50)
+SCENARIOS=(ka50 ka500 close50 bulk64)
 if [[ -n "$BASELINE" ]]; then
 	# The baseline: the same configuration as sluice, its own ports.
 	PORT[sluice-base]=$((BASE_PORT + 8))
@@ -112,8 +124,11 @@ if [[ -n "$BASELINE" ]]; then
 fi
 PW=8 # width of the proxy column
 [[ -z "$BASELINE" ]] || PW=11
-declare -A SCEN_DESC=([ka50]="keep-alive -c50" [ka500]="keep-alive -c500" [close50]="Connection: close -c50")
-declare -A SCEN_ARGS=([ka50]="-c50" [ka500]="-c500" [close50]="-c50")
+declare -A SCEN_DESC=([ka50]="keep-alive -c50" [ka500]="keep-alive -c500" [close50]="Connection: close -c50"
+	[bulk64]="keep-alive -c50, 64 KiB bodies")
+declare -A SCEN_ARGS=([ka50]="-c50" [ka500]="-c500" [close50]="-c50" [bulk64]="-c50")
+# The path asked: bulk64's answer is 65 536 bytes, the others' 13.
+declare -A SCEN_PATH=([ka50]="/" [ka500]="/" [close50]="/" [bulk64]="/64k")
 STEP_SLACK=30 # seconds a step may take beyond its nominal length
 
 (( $(nproc) >= 2 )) || die "needs at least 2 CPUs (proxies on CPU 0, wrk and origin on CPU 1)"
@@ -131,7 +146,10 @@ NOFILE=$(ulimit -n)
 
 TMP="$(mktemp -d /tmp/sluice-bench.XXXXXX)"
 RAW="$TMP/results.tsv"
-mkdir -p "$TMP/bin" "$TMP/logs"
+mkdir -p "$TMP/bin" "$TMP/logs" "$TMP/www"
+head -c 65536 /dev/urandom >"$TMP/www/64k" # bulk64's answer
+# nginx's worker (another user) reads it: the temp dir may be crossed, not listed.
+chmod 711 "$TMP" && chmod 755 "$TMP/www" && chmod 644 "$TMP/www/64k"
 CLK_TCK=$(getconf CLK_TCK)
 
 # --- process bookkeeping -----------------------------------------------------
@@ -177,7 +195,7 @@ if [[ -n "$BASELINE" ]]; then
 fi
 cd "$TMP" # nothing the script does may leave a file in the repository
 
-for p in $ORIGIN_PORT "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
+for p in $ORIGIN_PORT "${PORT[@]}" "${PPROF_PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
 
 # HAProxy wants 2 x maxconn descriptors and by default refuses to start
 # without them; under a lower hard limit (e.g. 20000 in a container) let it
@@ -284,6 +302,7 @@ nginx_conf "$TMP/nginx-origin" "
     server {
         listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
         location / { default_type text/plain; return 200 \"hello, world\n\"; }
+        location = /64k { default_type application/octet-stream; root $TMP/www; }
     }" 4096
 
 nginx_conf "$TMP/nginx-proxy" "
@@ -327,9 +346,11 @@ start_proxy() { # name
 			>"$TMP/logs/nginx.log" 2>&1 &
 		;;
 	sluice-base)
+		SLUICE_PPROF=${PPROF_PORT[$1]:+127.0.0.1:${PPROF_PORT[$1]}} \
 		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice-base" start -c "$TMP/$1.toml" >"$TMP/logs/$1.log" 2>&1 &
 		;;
 	sluice*)
+		SLUICE_PPROF=${PPROF_PORT[$1]:+127.0.0.1:${PPROF_PORT[$1]}} \
 		GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice" start -c "$TMP/$1.toml" >"$TMP/logs/$1.log" 2>&1 &
 		;;
 	esac
@@ -389,16 +410,29 @@ measure_once() {
 	local -a args
 	wait_quiet
 	mapfile -t args < <(wrk_args "$scen" "$WARMUP")
-	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) wrk "${args[@]}" "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
+	local url="http://127.0.0.1:$port${SCEN_PATH[$scen]}"
+	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) wrk "${args[@]}" "$url" >/dev/null 2>&1 || true
 	alive "$proxy"
 	mapfile -t args < <(wrk_args "$scen" "$DURATION")
 	local t0 c0 c1 out
+	# --profile: a CPU profile of the measured run, fetched from CPU 1
+	local prof="" profpid=""
+	if [[ -n "${PPROF_PORT[$proxy]:-}" ]]; then
+		prof="$PROFILE_DIR/r$round-$proxy-$scen-a$attempt.pprof"
+		taskset -c 1 curl -fsS -m $((DURATION + STEP_SLACK)) -o "$prof" \
+			"http://127.0.0.1:${PPROF_PORT[$proxy]}/debug/pprof/profile?seconds=$DURATION" 2>"$TMP/logs/pprof.err" &
+		profpid=$!
+	fi
 	t0=$(cpu_ticks "$pid"); read -r c0b c0t < <(cpu_stat cpu0); read -r c1b c1t < <(cpu_stat cpu1)
-	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) wrk "${args[@]}" "http://127.0.0.1:$port/" 2>&1) ||
+	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) wrk "${args[@]}" "$url" 2>&1) ||
 		die "wrk failed on $proxy/$scen: $out"
 	local t1 c0b2 c0t2 c1b2 c1t2
 	t1=$(cpu_ticks "$pid"); read -r c0b2 c0t2 < <(cpu_stat cpu0); read -r c1b2 c1t2 < <(cpu_stat cpu1)
 	alive "$proxy"
+	if [[ -n "$profpid" ]] && ! wait "$profpid"; then
+		WARNINGS+=("round $round $proxy $scen: no CPU profile: $(tr '\n' ' ' <"$TMP/logs/pprof.err")")
+		rm -f "$prof"
+	fi
 	printf '%s\n' "$out" >"$TMP/logs/wrk-r$round-$proxy-$scen-a$attempt.txt"
 
 	local rps reqs p99raw p99 non2xx sockerr
@@ -594,11 +628,11 @@ NR == 1 || $1 ~ /^o/ { next }
 	if ($12 + 0 > 0) bad[k] += $12
 }
 END {
-	split("ka50 ka500 close50", sc, " ")
-	desc["ka50"] = "keep-alive, 50 conns"; desc["ka500"] = "keep-alive, 500 conns"; desc["close50"] = "Connection: close, 50 conns"
+	split("ka50 ka500 close50 bulk64", sc, " ")
+	desc["ka50"] = "keep-alive, 50 conns"; desc["ka500"] = "keep-alive, 500 conns"; desc["close50"] = "Connection: close, 50 conns"; desc["bulk64"] = "keep-alive 50, 64 KiB bodies"
 	np = split(proxies, px, " ")
 	printf "%-28s %-" pw "s %10s %7s %9s %7s %11s %7s %7s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "p99 ms", "×HAP", "CPU µs/req", "×HAP", "proxy%", "cpu0 o%", "cpu1%"
-	for (s = 1; s <= 3; s++) {
+	for (s = 1; s <= 4; s++) {
 		hk = "haproxy" SUBSEP sc[s]
 		for (p = 1; p <= np; p++) {
 			k = px[p] SUBSEP sc[s]
@@ -629,14 +663,14 @@ if [[ -n "$BASELINE" ]]; then
 	NR == 1 || $1 ~ /^o/ || ($2 != "sluice" && $2 != "sluice-base") { next }
 	{ v[$2, $3, $1, "rps"] = $4; v[$2, $3, $1, "p99"] = $5; v[$2, $3, $1, "cpu"] = $8; seen[$1] = 1 }
 	END {
-		split("ka50 ka500 close50", sc, " "); split("rps p99 cpu", m, " ")
-		desc["ka50"] = "keep-alive, 50 conns"; desc["ka500"] = "keep-alive, 500 conns"; desc["close50"] = "Connection: close, 50 conns"
-		for (s = 1; s <= 3; s++) for (r in seen) for (i = 1; i <= 3; i++) {
+		split("ka50 ka500 close50 bulk64", sc, " "); split("rps p99 cpu", m, " ")
+		desc["ka50"] = "keep-alive, 50 conns"; desc["ka500"] = "keep-alive, 500 conns"; desc["close50"] = "Connection: close, 50 conns"; desc["bulk64"] = "keep-alive 50, 64 KiB bodies"
+		for (s = 1; s <= 4; s++) for (r in seen) for (i = 1; i <= 3; i++) {
 			a = "sluice" SUBSEP sc[s] SUBSEP r SUBSEP m[i]; b = "sluice-base" SUBSEP sc[s] SUBSEP r SUBSEP m[i]
 			if ((a in v) && (b in v) && v[b] > 0) add(sc[s] SUBSEP m[i], v[a] / v[b])
 		}
 		printf "%-28s %-24s %-24s %-24s %s\n", "scenario", "req/s", "p99", "CPU us/req", "rounds"
-		for (s = 1; s <= 3; s++) {
+		for (s = 1; s <= 4; s++) {
 			if (!cnt[sc[s] SUBSEP "rps"]) continue
 			printf "%-28s %-24s %-24s %-24s %d\n", desc[sc[s]], cell(sc[s] SUBSEP "rps"), cell(sc[s] SUBSEP "p99"), cell(sc[s] SUBSEP "cpu"), cnt[sc[s] SUBSEP "rps"]
 		}
@@ -718,6 +752,7 @@ if ((${#WARNINGS[@]})); then
 fi
 echo
 echo "raw results: $RAW"
+[[ -z "$PROFILE_DIR" ]] || echo "CPU profiles of Sluice (go tool pprof -top FILE): $PROFILE_DIR/r<round>-<proxy>-<scenario>-a<attempt>.pprof"
 echo "idle memory: $MEM"
 echo "logs and wrk outputs: $TMP/logs"
 for p in "${PROXIES[@]}"; do

@@ -131,6 +131,11 @@ func Run(cfg *config.Config, o Options) error {
 	pcfg.Logger, pcfg.LogLevel, pcfg.ShutdownGrace = logger, level, cfg.ShutdownGrace
 	pcfg.SavedState = cfg.SavedState // every order is on disk before its answer
 	pcfg.Sockets = d.socks
+	prof, err := startProfiler(os.Getenv(ProfileEnv), logger)
+	if err != nil {
+		return fail(err)
+	}
+	defer prof.close()
 	obs, err := startObservers(cfg, logger, d.socks)
 	if err != nil {
 		return fail(err)

@@ -34,6 +34,7 @@ type Env struct {
 	idSeq    atomic.Uint64
 
 	bufs sync.Pool // *[]byte of BufSize
+	bulk sync.Pool // *[]byte of BulkBufSize
 
 	// TestHook, when set (by tests only), runs at the start of each
 	// exchange.
@@ -45,6 +46,12 @@ type Env struct {
 // (responses) or moves to a buffer of the head limit (requests).
 const BufSize = 16 << 10
 
+// BulkBufSize is the size of the pooled buffers a response body longer
+// than a BufSize buffer is copied through: 64 KiB read from the backend
+// and written to the client per system call instead of 16 KiB. An
+// exchange holds one only while it copies such a body (see copy.go).
+const BulkBufSize = 64 << 10
+
 // NewEnv returns an Env logging to log, whose request ids start with a
 // random prefix.
 func NewEnv(log *slog.Logger) *Env {
@@ -53,6 +60,7 @@ func NewEnv(log *slog.Logger) *Env {
 	_, _ = rand.Read(r[:])
 	hex.Encode(e.idPrefix[:], r[:])
 	e.bufs.New = func() any { b := make([]byte, BufSize); return &b }
+	e.bulk.New = func() any { b := make([]byte, BulkBufSize); return &b }
 	return e
 }
 
@@ -82,4 +90,17 @@ func (e *Env) GetBuf() *[]byte {
 func (e *Env) PutBuf(b *[]byte) {
 	e.BuffersInUse.Add(-1)
 	e.bufs.Put(b)
+}
+
+// GetBulk takes a buffer of BulkBufSize from the pool; PutBulk gives it
+// back. Both count in BuffersInUse.
+func (e *Env) GetBulk() *[]byte {
+	e.BuffersInUse.Add(1)
+	return e.bulk.Get().(*[]byte)
+}
+
+// PutBulk gives back a buffer taken with GetBulk.
+func (e *Env) PutBulk(b *[]byte) {
+	e.BuffersInUse.Add(-1)
+	e.bulk.Put(b)
 }

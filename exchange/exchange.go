@@ -61,7 +61,8 @@ type Exchange struct {
 	outp *[]byte // the request head (and first body bytes) sent; answers' bodies
 	bufp *[]byte // backend reads
 	buf  []byte
-	n    int // bytes in buf
+	n    int     // bytes in buf
+	bulk *[]byte // while a long response body is copied: its buffer (copy.go)
 
 	up upload
 

@@ -123,6 +123,7 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 		default:
 			ok = x.copyUntilClose(bc)
 		}
+		x.dropBulk()
 		if ok && to == Unsized {
 			ok = x.endBody() == nil
 		}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -23,13 +24,18 @@ import (
 )
 
 // rawOrigin answers every request head with a fixed response, allocating
-// nothing per request, so that a benchmark's allocations are the proxy's.
-func rawOrigin(b testing.TB) string {
+// nothing per request, so that a benchmark's allocations are the proxy's:
+// "hello, world\n", or a body of bodySize bytes when it is not 0.
+func rawOrigin(b testing.TB, bodySize int) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nhello, world\n")
+	if bodySize > 0 {
+		resp = fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nContent-Type: application/octet-stream\r\n\r\n", bodySize)
+		resp = append(resp, bytes.Repeat([]byte("0123456789abcdef"), bodySize/16+1)[:bodySize]...)
+	}
 	var wg sync.WaitGroup
 	b.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Add(1)
@@ -109,6 +115,20 @@ func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(processCPU()-start)/float64(b.N), "cpu-ns/op")
 }
 
+// BenchmarkProxyKeepAliveBulk is BenchmarkProxyKeepAlive with 64 KiB
+// responses: the body copied from backend to client.
+func BenchmarkProxyKeepAliveBulk(b *testing.B) {
+	roundTrip := benchProxy(b, benchOptions{parkAfter: time.Second, bodySize: 64 << 10})
+	b.ReportAllocs()
+	b.SetBytes(64 << 10)
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		roundTrip()
+	}
+	reportCPU(b, cpu)
+}
+
 // BenchmarkProxyKeepAliveObserved is BenchmarkProxyKeepAlive with metrics
 // counted, and with an access log line per request as well: what watching
 // costs.
@@ -181,7 +201,7 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates; run without -race")
 	}
-	for _, opt := range []benchOptions{{}, {sticky: true}, {metrics: true, accessLog: true}, {policy: true}} {
+	for _, opt := range []benchOptions{{}, {sticky: true}, {metrics: true, accessLog: true}, {policy: true}, {bodySize: 64 << 10}, {bodySize: 1 << 20}} {
 		opt.parkAfter = time.Second
 		roundTrip := benchProxy(t, opt)
 		if avg := testing.AllocsPerRun(2000, roundTrip); avg > 0.05 {
@@ -218,6 +238,9 @@ type benchOptions struct {
 	// configure, when set, changes the listener and cluster once they are
 	// made (route_bench_test.go: the routing and rewrites of issue 16).
 	configure func(ln *listener.HTTP, c *backend.Cluster)
+	// bodySize is the origin's response body length; 0 for the 13 bytes
+	// of "hello, world\n".
+	bodySize int
 }
 
 // benchProxy starts a proxy in front of a raw origin and returns a
@@ -237,7 +260,11 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 		req = []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\n" +
 			"Cookie: theme=dark; SLUICEBALANCEID=b; lang=fr\r\nAccept: */*\r\n\r\n")
 	}
-	buf := make([]byte, 4096)
+	want := 13
+	if opt.bodySize > 0 {
+		want = opt.bodySize
+	}
+	buf := make([]byte, want+4096)
 	roundTrip := func() {
 		if _, err := conn.Write(req); err != nil {
 			b.Fatal(err)
@@ -249,7 +276,7 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 				b.Fatal(err)
 			}
 			n += k
-			if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 && n >= i+4+13 {
+			if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 && n >= i+4+want {
 				return
 			}
 		}
@@ -263,7 +290,7 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 // benchProxyAddr starts a proxy in front of a raw origin and returns its
 // address; it stops when the test ends.
 func benchProxyAddr(b testing.TB, opt benchOptions) string {
-	origin := rawOrigin(b)
+	origin := rawOrigin(b, opt.bodySize)
 	env := NewEnv(exchange.NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env.ParkAfter = opt.parkAfter
 	ln := listener.NewHTTP("127.0.0.1:0", &listener.Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,

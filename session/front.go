@@ -101,15 +101,12 @@ func (s *Session) EndBody(trailers []h1.Header) error {
 	return nil
 }
 
-// send writes a, then b, to the client within front_timeout.
+// send writes a, then b, to the client within front_timeout: in one
+// system call where the connection allows (a head and the body bytes that
+// came with it leave in the same TCP segments).
 func (s *Session) send(a, b []byte) error {
 	_ = s.cl.Conn.SetWriteDeadline(time.Now().Add(s.set.FrontTimeout))
-	n, err := s.sock.Write(a)
-	if err == nil && len(b) > 0 {
-		var k int
-		k, err = s.sock.Write(b)
-		n += k
-	}
+	n, err := s.sock.WriteTwo(a, b)
 	s.hs.x.CountOut(n)
 	return err
 }

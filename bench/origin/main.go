@@ -4,7 +4,7 @@
 //
 //	origin -listen 127.0.0.1:8080
 //
-// Two paths serve the long exchanges of bench/upgrade.sh: /upload reads
+// /64k answers 65 536 bytes (the bulk64 scenario). Two paths serve the long exchanges of bench/upgrade.sh: /upload reads
 // the whole request body and answers 200 "N bytes"; /ws is a WebSocket
 // that echoes every message until the client closes.
 //
@@ -28,6 +28,9 @@ import (
 
 var body = []byte("hello, world\n")
 
+// bulk is the answer of /64k (bench/run.sh's bulk64 scenario): 65 536 bytes.
+var bulk = make([]byte, 64<<10)
+
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to listen on (host:port)")
 	flag.Parse()
@@ -44,6 +47,13 @@ func main() {
 				return
 			case "/ws":
 				echo(w, r)
+				return
+			case "/64k":
+				h := w.Header()
+				h["Content-Type"] = []string{"application/octet-stream"}
+				h["Content-Length"] = []string{"65536"}
+				w.WriteHeader(http.StatusOK)
+				w.Write(bulk)
 				return
 			}
 			h := w.Header()

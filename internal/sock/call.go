@@ -38,14 +38,26 @@ func (k *call) readOnce(fd uintptr) bool {
 	return !again
 }
 
-// write is the write callback: write(2) until k.out is written whole. It
+// write is the write callback: write(2) until k.out is written whole,
+// and k.more after it (writev(2) of both while part of k.out is left). It
 // returns false (wait for room) on EAGAIN.
 func (k *call) write(fd uintptr) bool {
 	for k.done < len(k.out) {
-		r, e := sysWrite(fd, k.out[k.done:])
+		var r int
+		var e syscall.Errno
+		if len(k.more) > 0 {
+			r, e = sysWritev(fd, k.out[k.done:], k.more)
+		} else {
+			r, e = sysWrite(fd, k.out[k.done:])
+		}
 		switch e {
 		case 0:
 			k.done += r
+			if k.done >= len(k.out) && len(k.more) > 0 { // on to more
+				k.past += len(k.out)
+				k.done -= len(k.out)
+				k.out, k.more = k.more, nil
+			}
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false

@@ -19,6 +19,10 @@ func sysWrite(fd uintptr, p []byte) (int, syscall.Errno) {
 	return max(n, 0), errno(err)
 }
 
+// sysWritev writes a only (the caller goes on with b): package syscall
+// has no writev, and this build is about correctness, not system calls.
+func sysWritev(fd uintptr, a, _ []byte) (int, syscall.Errno) { return sysWrite(fd, a) }
+
 func errno(err error) syscall.Errno {
 	if err == nil {
 		return 0

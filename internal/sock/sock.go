@@ -25,8 +25,10 @@ type Conn struct {
 // its calls once by Init, so that a call allocates nothing.
 type call struct {
 	out  []byte // bytes to write
+	more []byte // for WriteTwo: bytes to write after out, in the same writev(2)
 	in   []byte // buffer to read into
 	done int    // bytes of out written so far
+	past int    // for WriteTwo: bytes of an earlier out, now fully written
 	n    int    // bytes read
 	err  error
 	// For WriteRead: wrote is set once out is written whole; stuck when
@@ -106,6 +108,34 @@ func (c *Conn) Write(p []byte) (int, error) {
 		err = k.err
 	}
 	k.out, k.err = nil, nil
+	return n, err
+}
+
+// WriteTwo writes a, then b, whole, like Write(a) then Write(b), but in
+// one writev(2) where it can: one system call and, over TCP, the two parts
+// in the same segments instead of a small one for a. It returns the bytes
+// written of both.
+func (c *Conn) WriteTwo(a, b []byte) (int, error) {
+	if len(b) == 0 {
+		return c.Write(a)
+	}
+	if c.rc == nil {
+		n, err := c.nc.Write(a)
+		if err == nil {
+			var k int
+			k, err = c.nc.Write(b)
+			n += k
+		}
+		return n, err
+	}
+	k := &c.wr
+	k.out, k.more, k.done, k.past, k.err = a, b, 0, 0, nil
+	err := c.rc.Write(c.writeFn)
+	n := k.past + k.done
+	if err == nil {
+		err = k.err
+	}
+	k.out, k.more, k.err = nil, nil, nil
 	return n, err
 }
 

@@ -146,6 +146,48 @@ func TestWriteWaitsForRoom(t *testing.T) {
 	}
 }
 
+// WriteTwo sends both parts in order, whole, whichever of them fills the
+// socket's send buffer.
+func TestWriteTwo(t *testing.T) {
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
+	for _, tc := range []struct {
+		name string
+		a, b []byte
+	}{
+		{"small parts", []byte("HTTP/1.1 200 OK\r\n\r\n"), []byte("body")},
+		{"big second part", []byte("head"), big},
+		{"big first part", big, []byte("tail")},
+		{"empty second part", []byte("alone"), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := pair(t)
+			c := newConn(t, a)
+			want := append(append([]byte(nil), tc.a...), tc.b...)
+			got := make(chan []byte, 1)
+			go func() {
+				time.Sleep(20 * time.Millisecond) // a big write fills the buffer and waits
+				p, _ := io.ReadAll(io.LimitReader(b, int64(len(want))))
+				got <- p
+			}()
+			n, err := c.WriteTwo(tc.a, tc.b)
+			if n != len(want) || err != nil {
+				t.Fatalf("WriteTwo = %d, %v; want %d, nil", n, err, len(want))
+			}
+			if p := <-got; !bytes.Equal(p, want) {
+				t.Fatalf("peer read %d bytes, not what was written (%d)", len(p), len(want))
+			}
+			// The call state is clean for the next Write.
+			go func() { p, _ := io.ReadAll(io.LimitReader(b, 3)); got <- p }()
+			if n, err := c.Write([]byte("end")); n != 3 || err != nil {
+				t.Fatalf("Write after WriteTwo = %d, %v", n, err)
+			}
+			if p := <-got; string(p) != "end" {
+				t.Fatalf("peer read %q after WriteTwo; want \"end\"", p)
+			}
+		})
+	}
+}
+
 func TestWriteError(t *testing.T) {
 	a, b := pair(t)
 	c := newConn(t, a)
@@ -305,6 +347,9 @@ func TestFallback(t *testing.T) {
 	if n, err := c.Write([]byte("more")); n != 4 || err != nil {
 		t.Fatalf("Write through the net.Conn = %d, %v", n, err)
 	}
+	if n, err := c.WriteTwo([]byte("two "), []byte("parts")); n != 9 || err != nil {
+		t.Fatalf("WriteTwo through the net.Conn = %d, %v", n, err)
+	}
 }
 
 func TestNoAllocs(t *testing.T) {
@@ -326,6 +371,10 @@ func TestNoAllocs(t *testing.T) {
 			t.Fatal(err)
 		}
 		readRest(0)
+		if _, err := c.WriteTwo(msg[:4], msg[4:]); err != nil {
+			t.Fatal(err)
+		}
+		readRest(0)
 		n, _, err := c.WriteRead(msg, buf)
 		if err != nil {
 			t.Fatal(err)
@@ -333,7 +382,7 @@ func TestNoAllocs(t *testing.T) {
 		readRest(n)
 	})
 	if allocs != 0 {
-		t.Fatalf("Read, Write and WriteRead allocate %.1f times per call set; want 0", allocs)
+		t.Fatalf("Read, Write, WriteTwo and WriteRead allocate %.1f times per call set; want 0", allocs)
 	}
 }
 
