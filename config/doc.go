@@ -39,7 +39,8 @@
 // max_header_fields, answer_NNN for NNN in 301, 400, 403, 404, 408, 413,
 // 421, 429, 502, 503, 504 (a file: a complete HTTP/1.x response or an HTML
 // body, UTF-8), and on https listeners the default certificate:
-// certificate, key, certificate_chain (files), and hsts (see below). Every
+// certificate, key, certificate_chain (files), hsts (see below), and
+// cipher_suites, curves, session_ticket_lifetime (see tls.go). Every
 // listener is activated
 // once the rest of the state is in place.
 //

@@ -29,6 +29,16 @@ type errCase struct {
 }
 
 var errCases = []errCase{
+	{"unknown cipher suite", base + "cipher_suites = [\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\", \"ECDHE-RSA-AES128-GCM-SHA256\"]\n", 9, 59,
+		[]string{"listeners[1].cipher_suites[1]", `"ECDHE-RSA-AES128-GCM-SHA256" is not a cipher suite; one of TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`}},
+	{"CBC cipher suite", base + "cipher_suites = [\"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA\"]\n", 9, 18,
+		[]string{"listeners[1].cipher_suites[0]", "only ECDHE suites with an AEAD"}},
+	{"unknown curve", base + "curves = [\"X25519\", \"secp224r1\"]\n", 9, 21, []string{"listeners[1].curves[1]", `"secp224r1" is not a curve`}},
+	{"ticket lifetime too long", base + "session_ticket_lifetime = \"1d\"\n", 9, 27, []string{"session_ticket_lifetime"}},
+	{"repeated curve", base + "curves = [\"X25519\", \"P-256\", \"X25519\"]\n", 9, 30, []string{"listeners[1].curves[2]", `"X25519" is listed twice`}},
+	{"ticket lifetime over 12h", base + "session_ticket_lifetime = \"13h\"\n", 9, 27, []string{"listeners[1].session_ticket_lifetime", "outside 1m0s..12h"}},
+	{"curves on an http listener", "[[listeners]]\nprotocol = \"http\"\naddress = \"127.0.0.1:80\"\ncurves = [\"X25519\"]\n", 4, 11,
+		[]string{"listeners[0].curves", "need an https listener"}},
 	{"syntax", "log_level = \"info\"\nmax_connections = = 3\n", 2, 19, []string{"unexpected character"}},
 	{"unterminated string", "log_level = \"info\n", 1, 18, []string{"string"}},
 	{"duplicate key", "log_level = \"info\"\nlog_level = \"warn\"\n", 2, 1, []string{"already defined"}},

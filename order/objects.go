@@ -102,6 +102,8 @@ type Listener struct {
 	// HSTS, on an https listener, adds a Strict-Transport-Security header
 	// to its responses (a cluster's own HSTS wins). Nil: none.
 	HSTS *HSTS `json:"hsts,omitempty"`
+	// ListenerTLS: cipher suites, curves and ticket lifetime (https).
+	ListenerTLS
 }
 
 // HSTS is a Strict-Transport-Security policy (RFC 6797). It is sent only on

@@ -39,6 +39,7 @@ type UpdateListener struct {
 	Answers             Opt[map[string]string] `json:"answers,omitzero"`
 	TLSVersions         Opt[[]string]          `json:"tls_versions,omitzero"`
 	HSTS                Opt[*HSTS]             `json:"hsts,omitzero"`
+	UpdateListenerTLS
 }
 
 // Patch returns l with the settings o gives.
@@ -58,6 +59,7 @@ func (o UpdateListener) Patch(l Listener) Listener {
 	l.Answers = o.Answers.Or(l.Answers)
 	l.TLSVersions = o.TLSVersions.Or(l.TLSVersions)
 	l.HSTS = o.HSTS.Or(l.HSTS)
+	l.ListenerTLS = o.UpdateListenerTLS.patch(l.ListenerTLS)
 	return l
 }
 
@@ -141,7 +143,7 @@ func (o UpdateListener) Validate() error {
 	if !anySet(o.ExpectProxy.Set, o.StickyName.Set, o.FrontTimeout.Set, o.BackTimeout.Set,
 		o.ConnectTimeout.Set, o.RequestTimeout.Set, o.TunnelTimeout.Set, o.KeepAliveTimeout.Set,
 		o.MaxConnectionsPerIP.Set, o.MaxHeadBytes.Set, o.MaxHeaderFields.Set, o.MaxBodyBytes.Set,
-		o.Answers.Set, o.TLSVersions.Set, o.HSTS.Set) {
+		o.Answers.Set, o.TLSVersions.Set, o.HSTS.Set, o.UpdateListenerTLS.anySet()) {
 		return fieldErr("listener", "no setting given")
 	}
 	l := o.Patch(Listener{Protocol: HTTPS, Address: o.Address})

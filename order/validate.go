@@ -188,6 +188,9 @@ func (l *Listener) Validate() error {
 	if err := l.HSTS.validate("listener.hsts"); err != nil {
 		return err
 	}
+	if err := l.ListenerTLS.validate(l.Protocol); err != nil {
+		return err
+	}
 	return validateAnswers("listener.answers", l.Answers)
 }
 

@@ -195,6 +195,7 @@ func listenerUpdate(old, l order.Listener) order.UpdateListener {
 		Answers:             opt(old.Answers, l.Answers),
 		TLSVersions:         opt(old.TLSVersions, l.TLSVersions),
 		HSTS:                opt(old.HSTS, l.HSTS),
+		UpdateListenerTLS:   listenerTLSUpdate(old.ListenerTLS, l.ListenerTLS),
 	}
 }
 

@@ -100,6 +100,16 @@ func changeOrder(r *rand.Rand, s state.State) order.Order {
 	return order.UpdateCluster{ID: pickOf(r, cs...).ID, HTTPSRedirect: order.Some(r.IntN(2) == 0)}
 }
 
+// randomListenerTLS picks TLS settings of an https listener, defaults
+// included.
+func randomListenerTLS(r *rand.Rand) order.ListenerTLS {
+	return order.ListenerTLS{
+		CipherSuites:          pickOf(r, nil, []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, []string{"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}),
+		Curves:                pickOf(r, nil, []string{"X25519"}, []string{"P-256", "P-384"}),
+		SessionTicketLifetime: pickOf(r, 0, order.Duration(time.Hour), order.Duration(5*time.Minute)),
+	}
+}
+
 func pickOf[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
 
 var (
@@ -128,10 +138,21 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 			c := pickOf(r, pems...)
 			l.Certificate = &c
 		}
+		if l.Protocol == order.HTTPS && r.IntN(2) == 0 {
+			l.ListenerTLS = randomListenerTLS(r)
+		}
 		return order.AddListener{Listener: l}
 	case 2:
-		return order.UpdateListener{Address: addr, StickyName: order.Some(pickOf(r, "", "S1", "S2")),
+		u := order.UpdateListener{Address: addr, StickyName: order.Some(pickOf(r, "", "S1", "S2")),
 			MaxHeadBytes: order.Some(pickOf(r, 0, 16384)), TLSVersions: order.Some(pickOf(r, []string(nil), []string{"TLS1.3"}))}
+		if r.IntN(3) == 0 { // refused on http and tcp listeners
+			t := randomListenerTLS(r)
+			u.CipherSuites, u.SessionTicketLifetime = order.Some(t.CipherSuites), order.Some(t.SessionTicketLifetime)
+			if r.IntN(2) == 0 {
+				u.Curves = order.Some(t.Curves)
+			}
+		}
+		return u
 	case 3:
 		if r.IntN(4) == 0 {
 			return order.RemoveListener{Address: addr}

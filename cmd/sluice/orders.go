@@ -112,6 +112,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		var inactive bool
 		var front, back, connect, request, tunnel, keepAlive string
 		var listenerHSTS func() *order.HSTS
+		var listenerTLS func() (order.UpdateListenerTLS, error)
 		var defCert, defKey string
 		var defChain []string
 		cmd := &cobra.Command{Use: "add", Short: "Add a " + string(p) + " listener (active unless --inactive)", Args: cobra.NoArgs,
@@ -119,6 +120,13 @@ func listenerCommand(g *globals) *cobra.Command {
 				l.Active = !inactive
 				if listenerHSTS != nil {
 					l.HSTS = listenerHSTS()
+				}
+				if listenerTLS != nil {
+					u, err := listenerTLS()
+					if err != nil {
+						return &exitError{code: exitUsage, err: err}
+					}
+					applyListenerTLS(&l, u)
 				}
 				if defCert != "" || defKey != "" {
 					if defCert == "" || defKey == "" {
@@ -173,6 +181,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		if p == order.HTTPS {
 			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
 			listenerHSTS = hstsFlags(cmd)
+			listenerTLS = listenerTLSFlags(cmd)
 			f.StringVar(&defCert, "certificate", "", "default certificate (PEM file), served without SNI or for unknown names")
 			f.StringVar(&defKey, "key", "", "private key (PEM file) of the default certificate")
 			f.StringSliceVar(&defChain, "chain", nil, "chain file(s) of the default certificate")

@@ -91,6 +91,7 @@ func optDuration(f *pflag.FlagSet, name string) (order.Opt[order.Duration], erro
 
 func listenerUpdateCommand(g *globals) *cobra.Command {
 	var addr string
+	var listenerTLS func() (order.UpdateListenerTLS, error)
 	var hsts func() *order.HSTS
 	var answers func() (map[string]string, bool, error)
 	cmd := &cobra.Command{Use: "update", Short: "Change a listener's settings: only those given", Args: cobra.NoArgs,
@@ -107,6 +108,11 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 				v, _ := f.GetStringSlice("tls-versions")
 				o.TLSVersions = order.Some(v)
 			}
+			tlsUpdate, err := listenerTLS()
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			o.UpdateListenerTLS = tlsUpdate
 			for _, d := range []struct {
 				name string
 				dst  *order.Opt[order.Duration]
@@ -145,6 +151,7 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 	f.Int("max-header-fields", 0, "most request header fields")
 	f.Int64("max-body-bytes", 0, "largest request body in bytes (0: no limit)")
 	f.StringSlice("tls-versions", nil, "TLS versions of an https listener: TLS1.2,TLS1.3")
+	listenerTLS = listenerTLSFlags(cmd)
 	hsts = hstsFlags(cmd)
 	f.Bool("no-hsts", false, "stop sending Strict-Transport-Security")
 	answers = answerFlags(cmd)

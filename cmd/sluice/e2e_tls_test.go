@@ -1,0 +1,67 @@
+package main
+
+import (
+	"crypto/tls"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/internal/testcert"
+)
+
+// TestTLSSettingsThroughTheCLI sets an https listener's curves, suites and
+// ticket lifetime with the CLI, and changes them with listener update.
+func TestTLSSettingsThroughTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	start(t, dir, origin(t), "")
+	ca := testcert.NewCA()
+	l := ca.Leaf([]string{"shop.test"}, testcert.Options{})
+	for name, body := range map[string]string{"shop.pem": l.Cert, "shop.key": l.Key} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	addr := freePort(t)
+	run := func(want int, args ...string) string {
+		t.Helper()
+		out, errOut, code := cli(t, dir, append([]string{"-s", "sluice.sock"}, args...)...)
+		if code != want {
+			t.Fatalf("sluice %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out, errOut)
+		}
+		return out + errOut
+	}
+	run(0, "listener", "https", "add", "--address", addr, "--certificate", "shop.pem", "--key", "shop.key",
+		"--curves", "P-384", "--cipher-suites", "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+		"--session-ticket-lifetime", "1h")
+	curve := func(prefs ...tls.CurveID) (tls.CurveID, error) {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr,
+			&tls.Config{ServerName: "shop.test", RootCAs: ca.Pool, CurvePreferences: prefs})
+		if err != nil {
+			return 0, err
+		}
+		defer c.Close()
+		return c.ConnectionState().CurveID, nil
+	}
+	if got, err := curve(); err != nil || got != tls.CurveP384 {
+		t.Errorf("curve %v, %v; want P-384", got, err)
+	}
+	if msg := run(2, "listener", "update", "--address", addr, "--curves", "P-384,X448"); !strings.Contains(msg, `"X448" is not a curve`) {
+		t.Errorf("bad curve: %q", msg)
+	}
+	if msg := run(2, "listener", "update", "--address", addr, "--session-ticket-lifetime", "168h"); !strings.Contains(msg, "session_ticket_lifetime") {
+		t.Errorf("long lifetime: %q", msg)
+	}
+	run(0, "listener", "update", "--address", addr, "--curves", "X25519")
+	if got, err := curve(tls.X25519); err != nil || got != tls.X25519 {
+		t.Errorf("after the update: %v, %v; want X25519", got, err)
+	}
+	out := run(0, "--json", "listener", "list")
+	for _, want := range []string{`"curves":["X25519"]`, `"session_ticket_lifetime":"1h0m0s"`, `TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`} {
+		if !strings.Contains(strings.Join(strings.Fields(out), ""), want) {
+			t.Errorf("listener list lacks %s:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,28 @@
+package state
+
+import "github.com/sluiceproxy/sluice/order"
+
+// The TLS settings of listeners and clusters, as the state compares and
+// diffs them.
+
+// normListenerTLS gives equal TLS settings equal values: nil for empty
+// lists.
+func normListenerTLS(t order.ListenerTLS) order.ListenerTLS {
+	if len(t.CipherSuites) == 0 {
+		t.CipherSuites = nil
+	}
+	if len(t.Curves) == 0 {
+		t.Curves = nil
+	}
+	return t
+}
+
+// listenerTLSUpdate gives the TLS fields of the update_listener that turns
+// old into l.
+func listenerTLSUpdate(old, l order.ListenerTLS) order.UpdateListenerTLS {
+	return order.UpdateListenerTLS{
+		CipherSuites:          opt(old.CipherSuites, l.CipherSuites),
+		Curves:                opt(old.Curves, l.Curves),
+		SessionTicketLifetime: opt(old.SessionTicketLifetime, l.SessionTicketLifetime),
+	}
+}
