@@ -36,6 +36,10 @@ type Dial struct {
 	Retried func(b *Backend)
 	// Attempts bounds the backends tried; default DefaultAttempts.
 	Attempts int
+	// Err is set by Connect to the error of its last failed attempt (nil
+	// when none failed): a caller that got no connection tells a TLS
+	// failure (ErrHandshake) from no backend.
+	Err error
 }
 
 // Connect picks a backend (the sticky one first, then by the cluster's
@@ -50,6 +54,7 @@ func (c *Cluster) Connect(ctx context.Context, d *Dial) *Conn {
 		attempts = DefaultAttempts
 	}
 	skip := d.Avoid
+	d.Err = nil
 	for attempt := range attempts {
 		var b *Backend
 		var trial bool
@@ -67,15 +72,19 @@ func (c *Cluster) Connect(ctx context.Context, d *Dial) *Conn {
 				return bc
 			}
 		}
-		bc, err := b.Dial(ctx, d.Timeout)
+		bc, err := b.connect(ctx, d.Timeout)
 		if err == nil && d.Prepare != nil {
 			if err = d.Prepare(bc); err != nil {
 				bc.Close()
 			}
 		}
 		if err == nil {
+			err = b.secure(ctx, bc, d.Timeout) // after a PROXY header, which goes in the clear
+		}
+		if err == nil {
 			return bc
 		}
+		d.Err = err
 		if d.Failed != nil {
 			d.Failed(b, err)
 		}

@@ -19,6 +19,7 @@ func (b *plan) cluster(id string, t *table) {
 		HSTS:          hsts(t),
 		Answers:       b.l.answers(t),
 		HealthCheck:   healthCheck(t.sub("health_check")),
+		TLS:           b.l.backendTLS(t),
 	}
 	b.clusters = append(b.clusters, step{o: order.AddCluster{Cluster: c}, src: t})
 	frontends, paths := t.tables("frontends")

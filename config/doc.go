@@ -49,7 +49,9 @@
 // (a PROXY protocol v2 header at the start of every backend connection),
 // http2 (cleartext HTTP/2 to the backends), hsts, health_check (a table:
 // type, path, host, expected_status, interval, timeout, rise, fall),
-// answer_NNN, and two arrays of tables. hsts, on a cluster or an https
+// answer_NNN, TLS to the backends (tls = true, tls_ca, tls_server_name,
+// tls_insecure_skip_verify, tls_client_certificate, tls_client_key; see
+// tls.go), and two arrays of tables. hsts, on a cluster or an https
 // listener, is a table { max_age = SECONDS, include_subdomains = BOOL,
 // preload = BOOL } (max_age required); the cluster's wins. The arrays:
 //

@@ -39,3 +39,42 @@ func names(t *table, key string, check func([]string) error) []string {
 	}
 	return list
 }
+
+// backendTLSKeys are the keys of a cluster's TLS to its backends, other
+// than tls itself.
+var backendTLSKeys = []string{"tls_ca", "tls_server_name", "tls_insecure_skip_verify", "tls_client_certificate", "tls_client_key"}
+
+// backendTLS reads the TLS settings of a [clusters.ID] table, or nil when
+// tls is not true:
+//
+//	tls = true                           # speak TLS to the backends (verified against the system's roots)
+//	tls_ca = "certs/internal-ca.pem"     # verify against this CA bundle instead
+//	tls_server_name = "api.internal"     # SNI and verified name; default the backend's host
+//	tls_insecure_skip_verify = false     # true accepts any certificate: tests only
+//	tls_client_certificate = "certs/proxy.pem"  # mTLS: our certificate (and chain) ...
+//	tls_client_key = "certs/proxy.key"          # ... and its key
+//
+// A tls_* key without tls = true is an error at that key.
+func (l *loader) backendTLS(t *table) *order.BackendTLS {
+	on := t.boolean("tls")
+	if !on {
+		if k := markRead(t, backendTLSKeys); k != "" {
+			t.errKey(k, "needs tls = true in the cluster")
+		}
+		return nil
+	}
+	bt := &order.BackendTLS{
+		ServerName:         t.str("tls_server_name"),
+		InsecureSkipVerify: t.boolean("tls_insecure_skip_verify"),
+	}
+	if _, b, ok := l.readFile(t, "tls_ca"); ok {
+		bt.CA = string(b)
+	}
+	if _, b, ok := l.readFile(t, "tls_client_certificate"); ok {
+		bt.ClientCertificate = string(b)
+	}
+	if _, b, ok := l.readFile(t, "tls_client_key"); ok {
+		bt.ClientKey = string(b)
+	}
+	return bt
+}

@@ -152,6 +152,9 @@ type Cluster struct {
 	// Answers replaces default answers for this cluster (see
 	// Listener.Answers); cluster answers win over listener answers.
 	Answers map[string]string `json:"answers,omitempty"`
+	// TLS, when set, makes the cluster speak TLS to its backends
+	// (tls_cluster.go). Nil: plain TCP.
+	TLS *BackendTLS `json:"tls,omitempty"`
 }
 
 // HealthCheck is a cluster's active health check: every Interval, each

@@ -76,6 +76,8 @@ type UpdateCluster struct {
 	HealthCheck   Opt[*HealthCheck]      `json:"health_check,omitzero"`
 	HSTS          Opt[*HSTS]             `json:"hsts,omitzero"`
 	Answers       Opt[map[string]string] `json:"answers,omitzero"`
+	// TLS replaces the cluster's TLS settings whole; null turns TLS off.
+	TLS Opt[*BackendTLS] `json:"tls,omitzero"`
 }
 
 // Patch returns c with the settings o gives.
@@ -88,6 +90,7 @@ func (o UpdateCluster) Patch(c Cluster) Cluster {
 	c.HealthCheck = o.HealthCheck.Or(c.HealthCheck)
 	c.HSTS = o.HSTS.Or(c.HSTS)
 	c.Answers = o.Answers.Or(c.Answers)
+	c.TLS = o.TLS.Or(c.TLS)
 	return c
 }
 
@@ -166,7 +169,7 @@ func (o UpdateCluster) Validate() error {
 		return err
 	}
 	if !anySet(o.LoadBalancing.Set, o.StickySession.Set, o.HTTPSRedirect.Set, o.SendProxy.Set,
-		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set) {
+		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set, o.TLS.Set) {
 		return fieldErr("cluster", "no setting given")
 	}
 	c := o.Patch(Cluster{ID: o.ID})

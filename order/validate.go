@@ -217,6 +217,9 @@ func (c *Cluster) Validate() error {
 	if err := c.HSTS.validate("cluster.hsts"); err != nil {
 		return err
 	}
+	if err := c.TLS.validate(c); err != nil {
+		return err
+	}
 	return validateAnswers("cluster.answers", c.Answers)
 }
 

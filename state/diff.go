@@ -212,6 +212,7 @@ func clusterUpdate(old, c order.Cluster) order.UpdateCluster {
 		HealthCheck:   opt(old.HealthCheck, c.HealthCheck),
 		HSTS:          opt(old.HSTS, c.HSTS),
 		Answers:       opt(old.Answers, c.Answers),
+		TLS:           opt(old.TLS, c.TLS),
 	}
 }
 

@@ -110,6 +110,14 @@ func randomListenerTLS(r *rand.Rand) order.ListenerTLS {
 	}
 }
 
+// randomBackendTLS picks TLS settings of a cluster.
+func randomBackendTLS(r *rand.Rand, pems []order.CertificateAndKey) *order.BackendTLS {
+	c := pickOf(r, pems...)
+	return pickOf(r, &order.BackendTLS{}, &order.BackendTLS{ServerName: "api.internal"},
+		&order.BackendTLS{CA: c.Certificate, ClientCertificate: c.Certificate, ClientKey: c.Key},
+		&order.BackendTLS{InsecureSkipVerify: true})
+}
+
 func pickOf[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
 
 var (
@@ -167,11 +175,18 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 		if r.IntN(3) == 0 {
 			c.HealthCheck = &order.HealthCheck{Path: pickOf(r, "/", "/health")}
 		}
+		if r.IntN(3) == 0 { // refused on tcp clusters
+			c.TLS = randomBackendTLS(r, pems)
+		}
 		return order.AddCluster{Cluster: c}
 	case 6:
-		return order.UpdateCluster{ID: cl, LoadBalancing: order.Some(pickOf(r, order.LeastLoaded, order.RoundRobin)),
+		u := order.UpdateCluster{ID: cl, LoadBalancing: order.Some(pickOf(r, order.LeastLoaded, order.RoundRobin)),
 			Answers:     order.Some(pickOf(r, map[string]string(nil), map[string]string{"502": "<p>bad</p>"})),
 			HealthCheck: order.Some(pickOf(r, (*order.HealthCheck)(nil), &order.HealthCheck{Type: order.CheckTCP}))}
+		if r.IntN(3) == 0 {
+			u.TLS = order.Some(pickOf(r, nil, randomBackendTLS(r, pems)))
+		}
+		return u
 	case 7:
 		if r.IntN(5) == 0 {
 			return order.RemoveCluster{ID: cl}

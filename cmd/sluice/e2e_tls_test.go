@@ -2,7 +2,11 @@ package main
 
 import (
 	"crypto/tls"
+	"io"
+	"log"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,5 +67,68 @@ func TestTLSSettingsThroughTheCLI(t *testing.T) {
 		if !strings.Contains(strings.Join(strings.Fields(out), ""), want) {
 			t.Errorf("listener list lacks %s:\n%s", want, out)
 		}
+	}
+}
+
+// TestBackendTLSThroughTheCLI turns TLS to a cluster's backends on, off
+// and to another CA with cluster update, against a net/http TLS origin.
+func TestBackendTLSThroughTheCLI(t *testing.T) {
+	dir := t.TempDir()
+	ca, other := testcert.NewCA(), testcert.NewCA()
+	leaf := ca.Leaf([]string{"127.0.0.1"}, testcert.Options{})
+	pair, err := tls.X509KeyPair([]byte(leaf.Cert), []byte(leaf.Key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("tls origin"))
+	}))
+	o.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+	o.Config.ErrorLog = log.New(io.Discard, "", 0)
+	o.StartTLS()
+	defer o.Close()
+	for name, body := range map[string]string{"ca.pem": ca.PEM, "other.pem": other.PEM} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := start(t, dir, o.Listener.Addr().String(), "")
+	run := func(want int, args ...string) string {
+		t.Helper()
+		out, errOut, code := cli(t, dir, append([]string{"-s", "sluice.sock"}, args...)...)
+		if code != want {
+			t.Fatalf("sluice %s: exit %d, want %d\n%s%s", strings.Join(args, " "), code, want, out, errOut)
+		}
+		return out + errOut
+	}
+	status := func() int {
+		t.Helper()
+		code, _ := get(t, "http://"+d.front+"/")
+		return code
+	}
+	if c := status(); c == 200 {
+		t.Fatalf("plain HTTP to the TLS origin: %d", c)
+	}
+	run(0, "cluster", "update", "--id", "shop", "--tls", "--tls-ca", "ca.pem")
+	if c := status(); c != 200 {
+		t.Errorf("TLS with the origin's CA: %d", c)
+	}
+	run(0, "cluster", "update", "--id", "shop", "--tls-ca", "other.pem")
+	if c := status(); c != 502 {
+		t.Errorf("TLS with another CA: %d, want 502", c)
+	}
+	run(0, "cluster", "update", "--id", "shop", "--tls-insecure-skip-verify")
+	if c := status(); c != 200 {
+		t.Errorf("TLS without verification: %d", c)
+	}
+	if msg := run(2, "cluster", "update", "--id", "shop", "--tls-ca", "nope.pem"); !strings.Contains(msg, "nope.pem") {
+		t.Errorf("missing CA file: %q", msg)
+	}
+	if msg := run(2, "cluster", "update", "--id", "shop", "--tls-ca", "ca.pem", "--tls-server-name", "a b"); !strings.Contains(msg, "server_name") {
+		t.Errorf("bad server name: %q", msg)
+	}
+	run(0, "cluster", "update", "--id", "shop", "--no-tls")
+	if c := status(); c == 200 {
+		t.Errorf("plain again: %d", c)
 	}
 }

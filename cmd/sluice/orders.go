@@ -219,6 +219,7 @@ func clusterCommand(g *globals) *cobra.Command {
 	var hc order.HealthCheck
 	var hcInterval, hcTimeout time.Duration
 	var clusterHSTS func() *order.HSTS
+	var backendTLS func() (*order.BackendTLS, error)
 	var answers func() (map[string]string, bool, error)
 	add := &cobra.Command{Use: "add", Short: "Add a cluster (an existing one with other settings is refused: use cluster update)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -229,6 +230,9 @@ func clusterCommand(g *globals) *cobra.Command {
 			}
 			c.Answers = m
 			c.HSTS = clusterHSTS()
+			if c.TLS, err = backendTLS(); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			c.HealthCheck = nil
 			if cmd.Flags().Changed("health-check") || anyChanged(cmd, "health-check-path", "health-check-host",
 				"health-check-status", "health-check-interval", "health-check-timeout", "health-check-rise", "health-check-fall") {
@@ -239,6 +243,7 @@ func clusterCommand(g *globals) *cobra.Command {
 		}}
 	clusterHSTS = hstsFlags(add)
 	answers = answerFlags(add)
+	backendTLS = backendTLSFlags(add)
 	f := add.Flags()
 	f.StringVar(&c.ID, "id", "", "cluster id")
 	f.StringVar(&proto, "protocol", "http", "http or tcp")

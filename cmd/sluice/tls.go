@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -39,4 +42,44 @@ func applyListenerTLS(l *order.Listener, u order.UpdateListenerTLS) {
 	l.CipherSuites = u.CipherSuites.V
 	l.Curves = u.Curves.V
 	l.SessionTicketLifetime = u.SessionTicketLifetime.V
+}
+
+// backendTLSFlags adds --tls and its options to a cluster's add or update
+// command and returns a function giving the TLS settings they describe:
+// nil when none was given (on update: leave TLS as it is). Any option
+// implies --tls; the settings are given whole, as the order replaces them.
+func backendTLSFlags(cmd *cobra.Command) func() (*order.BackendTLS, error) {
+	f := cmd.Flags()
+	f.Bool("tls", false, "speak TLS to the backends, verifying their certificates (against the system's roots unless --tls-ca)")
+	f.String("tls-ca", "", "TLS to backends: CA bundle (PEM file) their certificates must chain to")
+	f.String("tls-server-name", "", "TLS to backends: SNI and verified name (default each backend's host)")
+	f.Bool("tls-insecure-skip-verify", false, "TLS to backends: accept any certificate (UNSAFE: anyone on the path can read and change the traffic; tests only)")
+	f.String("tls-client-certificate", "", "TLS to backends: client certificate (PEM file, chain after it) for backends that ask for one")
+	f.String("tls-client-key", "", "TLS to backends: the client certificate's key (PEM file)")
+	return func() (*order.BackendTLS, error) {
+		if !anyChanged(cmd, "tls", "tls-ca", "tls-server-name", "tls-insecure-skip-verify", "tls-client-certificate", "tls-client-key") {
+			return nil, nil
+		}
+		if on, _ := f.GetBool("tls"); f.Changed("tls") && !on {
+			return nil, fmt.Errorf("--tls=false: use --no-tls on cluster update to turn TLS off")
+		}
+		var t order.BackendTLS
+		t.ServerName, _ = f.GetString("tls-server-name")
+		t.InsecureSkipVerify, _ = f.GetBool("tls-insecure-skip-verify")
+		for _, x := range []struct {
+			flag string
+			dst  *string
+		}{{"tls-ca", &t.CA}, {"tls-client-certificate", &t.ClientCertificate}, {"tls-client-key", &t.ClientKey}} {
+			name, _ := f.GetString(x.flag)
+			if name == "" {
+				continue
+			}
+			b, err := os.ReadFile(name)
+			if err != nil {
+				return nil, fmt.Errorf("--%s: %w", x.flag, err)
+			}
+			*x.dst = string(b)
+		}
+		return &t, nil
+	}
 }

@@ -161,6 +161,7 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 
 func clusterUpdateCommand(g *globals) *cobra.Command {
 	var id string
+	var backendTLS func() (*order.BackendTLS, error)
 	var hc order.HealthCheck
 	var hcInterval, hcTimeout time.Duration
 	var hsts func() *order.HSTS
@@ -190,6 +191,15 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 			case hsts() != nil:
 				o.HSTS = order.Some(hsts())
 			}
+			t, err := backendTLS()
+			switch {
+			case err != nil:
+				return &exitError{code: exitUsage, err: err}
+			case f.Changed("no-tls"):
+				o.TLS = order.Some[*order.BackendTLS](nil)
+			case t != nil:
+				o.TLS = order.Some(t)
+			}
 			m, set, err := answers()
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -215,6 +225,8 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 	f.IntVar(&hc.Rise, "health-check-rise", 0, "good probes that bring a backend up (default 2)")
 	f.IntVar(&hc.Fall, "health-check-fall", 0, "failed probes that take it down (default 3)")
 	f.Bool("no-health-check", false, "stop the health check")
+	backendTLS = backendTLSFlags(cmd)
+	f.Bool("no-tls", false, "speak plain TCP to the backends again")
 	hsts = hstsFlags(cmd)
 	f.Bool("no-hsts", false, "stop sending the cluster's own Strict-Transport-Security")
 	answers = answerFlags(cmd)
