@@ -86,7 +86,7 @@ func (b *plan) listener(t *table) {
 	// keepalive_timeout on a tcp listener is refused by the order.
 	ln.KeepAliveTimeout = order.Duration(t.duration("keepalive_timeout"))
 	ln.MaxConnectionsPerIP = t.integer("max_connections_per_ip", 0, math.MaxInt32)
-	ln.ListenerTLS = listenerTLS(t)
+	ln.ListenerTLS = b.l.listenerTLS(t)
 	switch ln.Protocol {
 	case order.HTTPS:
 		ln.Certificate, _ = b.l.certificate(t, false)

@@ -11,15 +11,22 @@ import (
 //	cipher_suites = ["TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", ...]  # TLS 1.2 suites, IANA names; default: the six ECDHE+AEAD suites
 //	curves = ["X25519", "P-256"]          # default: X25519, X25519MLKEM768, P-256, P-384
 //	session_ticket_lifetime = "12h"       # 1m to 12h, default 12h
+//	client_auth = "required"              # client certificates: required, optional or none (default)
+//	client_ca = "certs/clients-ca.pem"    # the CA bundle they must chain to (with client_auth)
 //
 // A name that is refused is reported at its position in the array (and
 // the list is dropped, so that the order does not report it again).
-func listenerTLS(t *table) order.ListenerTLS {
-	return order.ListenerTLS{
+func (l *loader) listenerTLS(t *table) order.ListenerTLS {
+	lt := order.ListenerTLS{
 		CipherSuites:          names(t, "cipher_suites", func(n []string) error { _, err := tlsparam.Suites(n); return err }),
 		Curves:                names(t, "curves", func(n []string) error { _, err := tlsparam.Curves(n); return err }),
 		SessionTicketLifetime: order.Duration(t.duration("session_ticket_lifetime")),
+		ClientAuth:            t.str("client_auth"),
 	}
+	if _, b, ok := l.readFile(t, "client_ca"); ok {
+		lt.ClientCA = string(b)
+	}
+	return lt
 }
 
 // names reads the array of strings at key and checks it element by

@@ -96,6 +96,7 @@ func (x *Exchange) h2cFields(h http.Header) {
 	h.Set("X-Forwarded-Proto", x.Set.Proto)
 	h.Set("X-Forwarded-Port", x.Ln.Port())
 	h.Set("Sluice-Request-Id", string(x.ID[:]))
+	x.clientCertFields(h.Set)
 }
 
 // streamH2C writes an h2c backend's response through the front.

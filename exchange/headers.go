@@ -37,6 +37,10 @@ var requestFate = func() (t [h1.NumHeaderKinds]fate) {
 	t[h1.HeaderXForwardedProto] = replace
 	t[h1.HeaderXForwardedPort] = replace
 	t[h1.HeaderSluiceRequestID] = replace
+	// The verified client certificate (clientcert.go): a client's own
+	// claims are never forwarded.
+	t[h1.HeaderXClientCertSubject] = replace
+	t[h1.HeaderXClientCertFingerprint] = replace
 	t[h1.HeaderCookie] = join
 	return t
 }()

@@ -13,8 +13,9 @@ import (
 // body's framing (one Content-Length, or chunked), the client's fields the
 // header table forwards, its cookies joined into one field without the
 // sticky cookie, the forwarding fields (X-Forwarded-For and Forwarded
-// appended to, X-Forwarded-Proto and -Port set), the request id and, for
-// an upgrade, Connection and Upgrade.
+// appended to, X-Forwarded-Proto and -Port set), the request id, the
+// client's verified certificate (clientcert.go) and, for an upgrade,
+// Connection and Upgrade.
 func (x *Exchange) appendUpstream(out []byte) []byte {
 	req := &x.Req
 	out = append(out, req.Method...)
@@ -61,6 +62,7 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 	out = append(out, "\r\nSluice-Request-Id: "...)
 	out = append(out, x.ID[:]...)
 	out = append(out, "\r\n"...)
+	out = x.appendClientCert(out)
 	if req.Upgrade != nil {
 		out = append(out, "Connection: upgrade\r\nUpgrade: "...)
 		out = append(append(out, req.Upgrade...), "\r\n"...)

@@ -79,6 +79,10 @@ type Settings struct {
 	CipherSuites   []string // TLS 1.2 suites
 	Curves         []string
 	TicketLifetime time.Duration // how long a ticket resumes a session
+	// ClientAuth is "required" or "optional" to ask clients for a
+	// certificate signed by ClientCA (PEM bundle); "" or "none": none.
+	ClientAuth string
+	ClientCA   string
 }
 
 // NewServer returns a server with the settings given, serving no
@@ -110,6 +114,9 @@ func NewServer(set Settings, tickets *Tickets) (*Server, error) {
 		GetCertificate:   s.getCertificate,
 		UnwrapSession:    s.unwrapSession,
 	}
+	if err := clientAuth(s.config, set.ClientAuth, set.ClientCA); err != nil {
+		return nil, err
+	}
 	tickets.attach(s.config)
 	return s, nil
 }
@@ -127,6 +134,9 @@ type conn struct {
 	net.Conn
 	served  *cert.Cert
 	refused bool // no certificate covered the server name
+	// The client's verified certificate, for the backend (see
+	// clientauth.go); empty without one.
+	subject, fingerprint []byte
 }
 
 // SyscallConn gives the raw connection's descriptor, so that a session may
@@ -182,5 +192,6 @@ func (s *Server) Handshake(raw net.Conn, timeout time.Duration) (*tls.Conn, *cer
 		raw.Close()
 		return nil, nil, fmt.Errorf("handshake: clear deadline: %w", err)
 	}
+	rc.identify(tc)
 	return tc, rc.served, nil
 }

@@ -160,3 +160,32 @@ func TestRingCoversMaxLifetime(t *testing.T) {
 		t.Errorf("a ticket's key is kept %s after its last use, less than %s", TicketRotation*(TicketKeys-1), tlsparam.MaxTicketLifetime)
 	}
 }
+
+func TestFieldSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"CN=alice,O=Example": "CN=alice,O=Example",
+		"CN=a\r\nX-Evil: 1":  `CN=a\0D\0AX-Evil: 1`,
+		"CN=é\x7f":           `CN=é\7F`,
+	} {
+		if got := string(fieldSafe(in)); got != want {
+			t.Errorf("fieldSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestClientAuthSettingsRefused(t *testing.T) {
+	ca := testcert.NewCA()
+	for _, c := range []struct {
+		set  Settings
+		want string
+	}{
+		{Settings{ClientAuth: "required"}, "client_ca: required"},
+		{Settings{ClientAuth: "maybe", ClientCA: ca.PEM}, `"maybe" is not required`},
+		{Settings{ClientCA: ca.PEM}, "set client_auth"},
+		{Settings{ClientAuth: "optional", ClientCA: "junk"}, "no PEM certificate"},
+	} {
+		if _, err := NewServer(c.set, nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.set, err, c.want)
+		}
+	}
+}

@@ -48,7 +48,7 @@ func (t *BackendTLS) validate(c *Cluster) error {
 		return fieldErr("cluster.tls", "http2 with tls (HTTP/2 over TLS to backends) is not supported yet; use one of them")
 	}
 	if t.CA != "" {
-		if err := checkCA(t.CA); err != nil {
+		if err := checkCA("cluster.tls.ca", t.CA); err != nil {
 			return err
 		}
 	}
@@ -70,7 +70,7 @@ func (t *BackendTLS) validate(c *Cluster) error {
 }
 
 // checkCA checks that a CA bundle holds certificates, and only those.
-func checkCA(bundle string) error {
+func checkCA(field, bundle string) error {
 	rest := []byte(bundle)
 	n := 0
 	for {
@@ -80,18 +80,18 @@ func checkCA(bundle string) error {
 			break
 		}
 		if b.Type != "CERTIFICATE" {
-			return fieldErr("cluster.tls.ca", "holds a %s block; a CA bundle holds certificates only", b.Type)
+			return fieldErr(field, "holds a %s block; a CA bundle holds certificates only", b.Type)
 		}
 		if _, err := x509.ParseCertificate(b.Bytes); err != nil {
-			return fieldErr("cluster.tls.ca", "certificate %d: %s", n+1, err)
+			return fieldErr(field, "certificate %d: %s", n+1, err)
 		}
 		n++
 	}
 	if n == 0 {
-		return fieldErr("cluster.tls.ca", "no PEM certificate found")
+		return fieldErr(field, "no PEM certificate found")
 	}
 	if len(strings.TrimSpace(string(rest))) > 0 {
-		return fieldErr("cluster.tls.ca", "text after the last certificate is not PEM")
+		return fieldErr(field, "text after the last certificate is not PEM")
 	}
 	return nil
 }

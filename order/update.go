@@ -150,7 +150,7 @@ func (o UpdateListener) Validate() error {
 		return fieldErr("listener", "no setting given")
 	}
 	l := o.Patch(Listener{Protocol: HTTPS, Address: o.Address})
-	return l.Validate()
+	return l.validate(true)
 }
 
 // anySet reports whether one of the fields is given.

@@ -30,7 +30,7 @@ func (p *proxy) newTLS(rl *runListener, l order.Listener) {
 // tlsSettings are the handshake settings of an https listener.
 func tlsSettings(l order.Listener) handshake.Settings {
 	return handshake.Settings{Versions: l.TLSVersions, CipherSuites: l.CipherSuites, Curves: l.Curves,
-		TicketLifetime: l.SessionTicketLifetime.D()}
+		TicketLifetime: l.SessionTicketLifetime.D(), ClientAuth: l.ClientAuth, ClientCA: l.ClientCA}
 }
 
 // swapTLS gives an https listener a TLS server with new TLS settings

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testcert"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/state"
 )
@@ -103,12 +104,19 @@ func changeOrder(r *rand.Rand, s state.State) order.Order {
 // randomListenerTLS picks TLS settings of an https listener, defaults
 // included.
 func randomListenerTLS(r *rand.Rand) order.ListenerTLS {
-	return order.ListenerTLS{
+	t := order.ListenerTLS{
 		CipherSuites:          pickOf(r, nil, []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, []string{"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}),
 		Curves:                pickOf(r, nil, []string{"X25519"}, []string{"P-256", "P-384"}),
 		SessionTicketLifetime: pickOf(r, 0, order.Duration(time.Hour), order.Duration(5*time.Minute)),
 	}
+	if r.IntN(3) == 0 {
+		t.ClientAuth, t.ClientCA = pickOf(r, "required", "optional"), randomCA
+	}
+	return t
 }
+
+// randomCA is a CA bundle for client certificates.
+var randomCA = testcert.NewCA().PEM
 
 // randomBackendTLS picks TLS settings of a cluster.
 func randomBackendTLS(r *rand.Rand, pems []order.CertificateAndKey) *order.BackendTLS {

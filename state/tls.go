@@ -6,13 +6,16 @@ import "github.com/sluiceproxy/sluice/order"
 // diffs them.
 
 // normListenerTLS gives equal TLS settings equal values: nil for empty
-// lists.
+// lists, "" for client_auth "none".
 func normListenerTLS(t order.ListenerTLS) order.ListenerTLS {
 	if len(t.CipherSuites) == 0 {
 		t.CipherSuites = nil
 	}
 	if len(t.Curves) == 0 {
 		t.Curves = nil
+	}
+	if t.ClientAuth == "none" {
+		t.ClientAuth = ""
 	}
 	return t
 }
@@ -24,5 +27,7 @@ func listenerTLSUpdate(old, l order.ListenerTLS) order.UpdateListenerTLS {
 		CipherSuites:          opt(old.CipherSuites, l.CipherSuites),
 		Curves:                opt(old.Curves, l.Curves),
 		SessionTicketLifetime: opt(old.SessionTicketLifetime, l.SessionTicketLifetime),
+		ClientAuth:            opt(old.ClientAuth, l.ClientAuth),
+		ClientCA:              opt(old.ClientCA, l.ClientCA),
 	}
 }

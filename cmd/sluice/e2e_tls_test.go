@@ -62,6 +62,35 @@ func TestTLSSettingsThroughTheCLI(t *testing.T) {
 	if got, err := curve(tls.X25519); err != nil || got != tls.X25519 {
 		t.Errorf("after the update: %v, %v; want X25519", got, err)
 	}
+	// Client certificates.
+	clients := testcert.NewCA()
+	if err := os.WriteFile(filepath.Join(dir, "clients.pem"), []byte(clients.PEM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alice := clients.Leaf([]string{"alice"}, testcert.Options{Client: true})
+	pair, _ := tls.X509KeyPair([]byte(alice.Cert), []byte(alice.Key))
+	mtls := func(certs ...tls.Certificate) error {
+		c, err := tls.DialWithDialer(&net.Dialer{Timeout: 5 * time.Second}, "tcp", addr,
+			&tls.Config{ServerName: "shop.test", RootCAs: ca.Pool, Certificates: certs, MaxVersion: tls.VersionTLS12})
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if msg := run(1, "listener", "update", "--address", addr, "--client-auth", "required"); !strings.Contains(msg, "needs client_ca") {
+		t.Errorf("client-auth without a CA: %q", msg)
+	}
+	run(0, "listener", "update", "--address", addr, "--client-auth", "required", "--client-ca", "clients.pem")
+	if err := mtls(); err == nil {
+		t.Error("required: a client without a certificate was served")
+	}
+	if err := mtls(pair); err != nil {
+		t.Errorf("required, good certificate: %v", err)
+	}
+	run(0, "listener", "update", "--address", addr, "--no-client-auth")
+	if err := mtls(); err != nil {
+		t.Errorf("after --no-client-auth: %v", err)
+	}
 	out := run(0, "--json", "listener", "list")
 	for _, want := range []string{`"curves":["X25519"]`, `"session_ticket_lifetime":"1h0m0s"`, `TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`} {
 		if !strings.Contains(strings.Join(strings.Fields(out), ""), want) {

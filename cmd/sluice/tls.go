@@ -19,6 +19,8 @@ func listenerTLSFlags(cmd *cobra.Command) func() (order.UpdateListenerTLS, error
 	f.StringSlice("cipher-suites", nil, "TLS 1.2 cipher suites, IANA names (default the six ECDHE suites with AES-GCM or ChaCha20-Poly1305)")
 	f.StringSlice("curves", nil, "key-exchange groups: X25519, X25519MLKEM768, P-256, P-384, P-521 (default the first four)")
 	f.String("session-ticket-lifetime", "", "how long a session ticket resumes a session, 1m to 12h (default 12h)")
+	f.String("client-auth", "", "ask clients for a certificate: required or optional (with --client-ca), or none")
+	f.String("client-ca", "", "CA bundle (PEM file) client certificates must chain to")
 	return func() (order.UpdateListenerTLS, error) { return listenerTLSUpdate(f) }
 }
 
@@ -33,8 +35,26 @@ func listenerTLSUpdate(f *pflag.FlagSet) (order.UpdateListenerTLS, error) {
 		o.Curves = order.Some(v)
 	}
 	d, err := optDuration(f, "session-ticket-lifetime")
+	if err != nil {
+		return o, err
+	}
 	o.SessionTicketLifetime = d
-	return o, err
+	if f.Changed("client-auth") {
+		v, _ := f.GetString("client-auth")
+		o.ClientAuth = order.Some(v)
+	}
+	if f.Changed("client-ca") {
+		name, _ := f.GetString("client-ca")
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return o, fmt.Errorf("--client-ca: %w", err)
+		}
+		o.ClientCA = order.Some(string(b))
+	}
+	if nc := f.Lookup("no-client-auth"); nc != nil && nc.Changed {
+		o.ClientAuth, o.ClientCA = order.Some(""), order.Some("")
+	}
+	return o, nil
 }
 
 // applyListenerTLS sets the TLS fields of l that u gives.
@@ -42,6 +62,8 @@ func applyListenerTLS(l *order.Listener, u order.UpdateListenerTLS) {
 	l.CipherSuites = u.CipherSuites.V
 	l.Curves = u.Curves.V
 	l.SessionTicketLifetime = u.SessionTicketLifetime.V
+	l.ClientAuth = u.ClientAuth.V
+	l.ClientCA = u.ClientCA.V
 }
 
 // backendTLSFlags adds --tls and its options to a cluster's add or update

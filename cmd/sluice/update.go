@@ -152,6 +152,7 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 	f.Int64("max-body-bytes", 0, "largest request body in bytes (0: no limit)")
 	f.StringSlice("tls-versions", nil, "TLS versions of an https listener: TLS1.2,TLS1.3")
 	listenerTLS = listenerTLSFlags(cmd)
+	f.Bool("no-client-auth", false, "stop asking clients for certificates (clears --client-auth and --client-ca)")
 	hsts = hstsFlags(cmd)
 	f.Bool("no-hsts", false, "stop sending Strict-Transport-Security")
 	answers = answerFlags(cmd)

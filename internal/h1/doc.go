@@ -40,5 +40,7 @@
 //     caller scanning a backend's response body should answer 502 instead.
 //   - [Response] has Upgrade like [Request]. [Request.Framing] and
 //     [Response.Framing] return FramingNone for Content-Length: 0.
-//   - HeaderSluiceRequestID classifies the field name "Sluice-Request-Id".
+//   - HeaderSluiceRequestID classifies the field name "Sluice-Request-Id";
+//     HeaderXClientCertSubject and HeaderXClientCertFingerprint the fields
+//     in which the proxy passes a verified client certificate on.
 package h1
