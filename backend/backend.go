@@ -53,8 +53,8 @@ type Backend struct {
 	idle    []*Conn // most recently used last
 	maxIdle int
 
-	h2  h2cClient // used by clusters with http2 set
-	tls tlsState  // the TLS configuration of a TLS cluster's connections
+	h2  h2cClient              // used by clusters with http2 set
+	tls atomic.Pointer[tlsFor] // the TLS configuration of a TLS cluster's connections (clientTLS)
 }
 
 // NewBackend returns a backend for b that keeps at most maxIdle idle

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net"
 	"reflect"
-	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/metrics"
@@ -126,9 +125,6 @@ func (b *Backend) clientTLSOf() (cfg, base *tls.Config) {
 	b.tls.Store(&tlsFor{base: base, cfg: cfg})
 	return cfg, base
 }
-
-// tlsState is the per-backend cache of clientTLS.
-type tlsState = atomic.Pointer[tlsFor]
 
 // dialProbe is the dial of a health check probe: b's latest addresses, then
 // the TLS handshake when b's cluster speaks TLS (its outcome counts

@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"bufio"
 	"crypto/tls"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/proxyproto"
 	"github.com/sluiceproxy/sluice/internal/testcert"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
@@ -204,4 +206,40 @@ func TestBackendTLSHealthCheck(t *testing.T) {
 	if good.Requests.Load() == 0 || rogue.Requests.Load() != 0 {
 		t.Errorf("requests: good %d, rogue %d", good.Requests.Load(), rogue.Requests.Load())
 	}
+}
+
+// A send_proxy cluster with TLS sends its PROXY header in the clear,
+// then the TLS handshake, on every new backend connection.
+func TestBackendTLSAfterProxyHeader(t *testing.T) {
+	eachFront(t, func(t *testing.T, f *front) {
+		ca := testcert.NewCA()
+		leaf := ca.Leaf([]string{"127.0.0.1"}, testcert.Options{})
+		pair, _ := tls.X509KeyPair([]byte(leaf.Cert), []byte(leaf.Key))
+		srcs := make(chan string, 4)
+		o := newRawOrigin(t, func(c net.Conn) {
+			var h proxyproto.Header
+			if _, err := proxyproto.Read(c, make([]byte, 256), &h); err != nil {
+				srcs <- "no PROXY header: " + err.Error()
+				return
+			}
+			srcs <- h.Source.Addr().String()
+			tc := tls.Server(c, &tls.Config{Certificates: []tls.Certificate{pair}})
+			br := bufio.NewReader(tc)
+			if _, err := readHead(br); err != nil {
+				return
+			}
+			tc.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"))
+			tc.Close()
+		})
+		id := f.route("example.com", o.Addr)
+		f.Must(order.UpdateCluster{ID: id, SendProxy: order.Some(true), TLS: order.Some(backendTLS(ca))})
+		resp, body := f.get("example.com", "/")
+		wantStatus(t, resp, body, 200)
+		if body != "ok" {
+			t.Errorf("body %q", body)
+		}
+		if src := <-srcs; src != "127.0.0.1" {
+			t.Errorf("origin: %s", src)
+		}
+	})
 }
