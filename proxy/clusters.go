@@ -15,7 +15,7 @@ import (
 // clusterSettings derives a cluster's runtime settings.
 func (p *proxy) clusterSettings(c order.Cluster) *backend.Settings {
 	answers, _ := answer.Compile(c.Answers) // the state compiled them already
-	tc, err := backend.NewTLSConfig(c.TLS)
+	tc, err := p.clusterTLS(c)
 	if err != nil { // the order checked them: a bug; fail closed
 		p.cfg.Logger.Error("proxy: cluster TLS settings refused after the state accepted them", "cluster", c.ID, "error", err)
 		tc = backend.RefusingTLSConfig()

@@ -72,11 +72,27 @@ func TestBackendTLSVerifiesAndPools(t *testing.T) {
 			t.Errorf("%d requests in a row opened %d TLS connections to the origin: not pooled", n, c)
 		}
 
+		// An update of other settings keeps the pooled TLS connections.
+		idle := func() int {
+			for _, b := range f.Must(order.ListBackends{ClusterID: id}).Content.Backends {
+				return b.IdleConnections
+			}
+			return 0
+		}
+		eventually(t, ioTimeout, "a pooled connection", func() bool { return idle() >= 1 })
+		opened := o.Opened.Load()
+		f.Must(order.UpdateCluster{ID: id, LoadBalancing: order.Some(order.Random)})
+		resp, body := f.get("example.com", "/p")
+		wantStatus(t, resp, body, 200)
+		if n := o.Opened.Load(); n != opened {
+			t.Errorf("after an update of the load balancing, a new TLS connection (%d, was %d)", n, opened)
+		}
+
 		// A configured server name, for a backend given as an IP address.
 		named := newTLSOrigin(t, "named", ca, []string{"api.internal"}, nil)
 		id2 := f.route("named.test", named.Addr)
 		f.Must(order.UpdateCluster{ID: id2, TLS: order.Some(&order.BackendTLS{CA: ca.PEM, ServerName: "api.internal"})})
-		resp, body := f.get("named.test", "/")
+		resp, body = f.get("named.test", "/")
 		wantStatus(t, resp, body, 200)
 		if got := resp.Header.Get("X-Origin-TLS"); got != "api.internal http/1.1 -" {
 			t.Errorf("origin saw %q", got)
