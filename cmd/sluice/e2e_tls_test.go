@@ -146,6 +146,9 @@ func TestBackendTLSThroughTheCLI(t *testing.T) {
 	if c := status(); c != 502 {
 		t.Errorf("TLS with another CA: %d, want 502", c)
 	}
+	if out := run(0, "cluster", "list"); !strings.Contains(out, "verified (ca)") {
+		t.Errorf("cluster list:\n%s", out)
+	}
 	run(0, "cluster", "update", "--id", "shop", "--tls-insecure-skip-verify")
 	if c := status(); c != 200 {
 		t.Errorf("TLS without verification: %d", c)

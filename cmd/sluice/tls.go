@@ -105,3 +105,26 @@ func backendTLSFlags(cmd *cobra.Command) func() (*order.BackendTLS, error) {
 		return &t, nil
 	}
 }
+
+// tlsSummary describes a cluster's TLS to its backends in a few words:
+// "-", "verified (system roots)", "verified (ca) sni=api.internal +client
+// certificate", "UNVERIFIED".
+func tlsSummary(t *order.BackendTLS) string {
+	if t == nil {
+		return "-"
+	}
+	s := "verified (system roots)"
+	switch {
+	case t.InsecureSkipVerify:
+		s = "UNVERIFIED"
+	case t.CA != "":
+		s = "verified (ca)"
+	}
+	if t.ServerName != "" {
+		s += " sni=" + t.ServerName
+	}
+	if t.ClientCertificate != "" {
+		s += " +client certificate"
+	}
+	return s
+}
