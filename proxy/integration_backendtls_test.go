@@ -160,11 +160,23 @@ func TestBackendTLSClientCertificate(t *testing.T) {
 				t.Errorf("origin saw %q", got)
 			}
 		}
-		// The key is not listed.
-		for _, c := range f.Must(order.ListClusters{}).Content.Clusters {
-			if c.ID == id && (c.TLS == nil || c.TLS.ClientKey != order.OmittedKey) {
-				t.Errorf("list_clusters shows %+v", c.TLS)
+		// The key is not listed, nor dumped unless asked.
+		keyOf := func(cs []order.Cluster) string {
+			for _, c := range cs {
+				if c.ID == id && c.TLS != nil {
+					return c.TLS.ClientKey
+				}
 			}
+			return "none"
+		}
+		if k := keyOf(f.Must(order.ListClusters{}).Content.Clusters); k != order.OmittedKey {
+			t.Errorf("list_clusters shows the key: %q", k)
+		}
+		if k := keyOf(f.Must(order.DumpState{}).Content.State.Clusters); k != order.OmittedKey {
+			t.Errorf("dump_state shows the key: %q", k)
+		}
+		if k := keyOf(f.Must(order.DumpState{WithKeys: true}).Content.State.Clusters); k != me.Key {
+			t.Errorf("dump_state with_keys: %q", k)
 		}
 	})
 }
