@@ -192,6 +192,8 @@ func (s *Server) Handshake(raw net.Conn, timeout time.Duration) (*tls.Conn, *cer
 		raw.Close()
 		return nil, nil, fmt.Errorf("handshake: clear deadline: %w", err)
 	}
-	rc.identify(tc)
+	if s.config.ClientAuth != tls.NoClientCert {
+		rc.identify(tc)
+	}
 	return tc, rc.served, nil
 }
