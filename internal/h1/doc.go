@@ -41,6 +41,7 @@
 //   - [Response] has Upgrade like [Request]. [Request.Framing] and
 //     [Response.Framing] return FramingNone for Content-Length: 0.
 //   - HeaderSluiceRequestID classifies the field name "Sluice-Request-Id";
-//     HeaderXClientCertSubject and HeaderXClientCertFingerprint the fields
-//     in which the proxy passes a verified client certificate on.
+//     HeaderClientCertDN (X-Client-Cert-Subject) and HeaderClientCertFP
+//     (X-Client-Cert-Fingerprint) the fields in which the proxy passes a
+//     verified client certificate on.
 package h1

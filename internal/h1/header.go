@@ -38,28 +38,28 @@ type HeaderKind uint8
 
 // Header kinds. HeaderOther is every name not listed here.
 const (
-	HeaderOther                  HeaderKind = iota
-	HeaderHost                              // Host
-	HeaderContentLength                     // Content-Length
-	HeaderTransferEncoding                  // Transfer-Encoding
-	HeaderConnection                        // Connection
-	HeaderKeepAlive                         // Keep-Alive
-	HeaderProxyConnection                   // Proxy-Connection
-	HeaderTE                                // TE
-	HeaderTrailer                           // Trailer
-	HeaderUpgrade                           // Upgrade
-	HeaderExpect                            // Expect
-	HeaderXForwardedFor                     // X-Forwarded-For
-	HeaderXForwardedProto                   // X-Forwarded-Proto
-	HeaderXForwardedPort                    // X-Forwarded-Port
-	HeaderForwarded                         // Forwarded
-	HeaderXRequestID                        // X-Request-Id
-	HeaderSluiceRequestID                   // Sluice-Request-Id
-	HeaderCookie                            // Cookie
-	HeaderHTTP2Settings                     // HTTP2-Settings
-	HeaderXClientCertSubject                // X-Client-Cert-Subject
-	HeaderXClientCertFingerprint            // X-Client-Cert-Fingerprint
-	NumHeaderKinds                          // the number of kinds, for tables indexed by kind
+	HeaderOther            HeaderKind = iota
+	HeaderHost                        // Host
+	HeaderContentLength               // Content-Length
+	HeaderTransferEncoding            // Transfer-Encoding
+	HeaderConnection                  // Connection
+	HeaderKeepAlive                   // Keep-Alive
+	HeaderProxyConnection             // Proxy-Connection
+	HeaderTE                          // TE
+	HeaderTrailer                     // Trailer
+	HeaderUpgrade                     // Upgrade
+	HeaderExpect                      // Expect
+	HeaderXForwardedFor               // X-Forwarded-For
+	HeaderXForwardedProto             // X-Forwarded-Proto
+	HeaderXForwardedPort              // X-Forwarded-Port
+	HeaderForwarded                   // Forwarded
+	HeaderXRequestID                  // X-Request-Id
+	HeaderSluiceRequestID             // Sluice-Request-Id
+	HeaderCookie                      // Cookie
+	HeaderHTTP2Settings               // HTTP2-Settings
+	HeaderClientCertDN                // X-Client-Cert-Subject (the proxy's: a verified client certificate's DN)
+	HeaderClientCertFP                // X-Client-Cert-Fingerprint (the proxy's: its SHA-256)
+	NumHeaderKinds                    // the number of kinds, for tables indexed by kind
 )
 
 // HopByHop reports whether fields of kind k belong to one connection and
@@ -181,11 +181,11 @@ func ClassifyHeader(name []byte) HeaderKind {
 		}
 	case 21:
 		if equalFold(name, "x-client-cert-subject") {
-			return HeaderXClientCertSubject
+			return HeaderClientCertDN
 		}
 	case 25:
 		if equalFold(name, "x-client-cert-fingerprint") {
-			return HeaderXClientCertFingerprint
+			return HeaderClientCertFP
 		}
 	}
 	return HeaderOther
