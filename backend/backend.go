@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -52,7 +53,8 @@ type Backend struct {
 	idle    []*Conn // most recently used last
 	maxIdle int
 
-	h2 h2cClient // used by clusters with http2 set
+	h2  h2cClient              // used by clusters with http2 set
+	tls atomic.Pointer[tlsFor] // the TLS configuration of a TLS cluster's connections (clientTLS)
 }
 
 // NewBackend returns a backend for b that keeps at most maxIdle idle
@@ -116,8 +118,9 @@ type Conn struct {
 	// (Reused).
 	ConnectTime time.Duration
 	idleSince   time.Time
-	probe       *probe    // made when the connection is first pooled, where raw is not ready
-	raw         sock.Conn // Read, Write and WriteRead: raw system calls where it can
+	tlsBase     *tls.Config // the cluster's TLS settings it was made under (nil: plain)
+	probe       *probe      // made when the connection is first pooled, where raw is not ready
+	raw         sock.Conn   // Read, Write and WriteRead: raw system calls where it can
 }
 
 // Read reads from the connection like net.Conn's Read, with raw system
@@ -143,17 +146,30 @@ func (c *Conn) alive() bool {
 		return c.raw.Quiet()
 	}
 	if c.probe == nil {
-		c.probe = newProbe(c.Conn)
+		c.probe = newProbe(c.socket())
 	}
 	return c.probe.alive()
 }
 
 // Dial opens a new connection to b within timeout (to its latest resolved
-// addresses when Addr names a host, the next one on a failed connect). The connection has
+// addresses when Addr names a host, the next one on a failed connect),
+// with the TLS handshake (within another timeout) when b's cluster speaks
+// TLS to its backends (see tls.go). The connection has
 // TCP_NODELAY set (Go's default) and no TCP keep-alive probes: the proxy's
 // idle timeouts bound it. Its outcome feeds b's passive health (and ends a
 // trial the caller holds); a dial cut short by ctx counts for nothing.
 func (b *Backend) Dial(ctx context.Context, timeout time.Duration) (*Conn, error) {
+	bc, err := b.connect(ctx, timeout)
+	if err == nil {
+		if err = b.secure(ctx, bc, timeout); err != nil {
+			bc = nil
+		}
+	}
+	return bc, err
+}
+
+// connect is Dial without TLS: the TCP connection alone.
+func (b *Backend) connect(ctx context.Context, timeout time.Duration) (*Conn, error) {
 	// Not Dialer.DialTCP: its zero local address still binds the socket,
 	// a system call and a port search per connection.
 	d := net.Dialer{Timeout: timeout, KeepAlive: -1}
@@ -222,7 +238,7 @@ func (b *Backend) GetIdle(now time.Time, maxIdleTime time.Duration) *Conn {
 		b.idle = b.idle[:n-1]
 		b.mu.Unlock()
 		idle := now.Sub(c.idleSince)
-		if idle < maxIdleTime && (idle < peekAfter || c.alive()) {
+		if idle < maxIdleTime && b.sameTLS(c) && (idle < peekAfter || c.alive()) {
 			c.Reused, c.ConnectTime = true, 0
 			return c
 		}
@@ -231,16 +247,16 @@ func (b *Backend) GetIdle(now time.Time, maxIdleTime time.Duration) *Conn {
 }
 
 // PutIdle returns a connection whose last exchange ended cleanly to the
-// pool; it is closed instead when the backend was removed or the pool is
-// full.
+// pool; it is closed instead when the backend was removed, the pool is
+// full, or the cluster's TLS settings changed since it was made.
 func (b *Backend) PutIdle(c *Conn, now time.Time) {
-	if b.removed.Load() || b.maxIdle <= 0 {
+	if b.removed.Load() || b.maxIdle <= 0 || !b.sameTLS(c) {
 		c.Conn.Close()
 		return
 	}
 	c.idleSince = now
 	if c.probe == nil {
-		c.probe = newProbe(c.Conn) // before the pool shares it
+		c.probe = newProbe(c.socket()) // before the pool shares it
 	}
 	b.mu.Lock()
 	if len(b.idle) >= b.maxIdle || b.removed.Load() {

@@ -112,12 +112,10 @@ func Probe(ctx context.Context, addr string, hc order.HealthCheck, timeout time.
 }
 
 // probeBackend is Probe of b: it connects to b's latest addresses (see
-// Dial); the Host header is b's configured address.
+// Dial), over TLS when b's cluster speaks TLS; the Host header is b's
+// configured address.
 func probeBackend(ctx context.Context, b *Backend, hc order.HealthCheck, timeout time.Duration) error {
-	return probeWith(ctx, b.Addr, func(ctx context.Context) (net.Conn, error) {
-		var d net.Dialer
-		return b.dialAny(ctx, &d)
-	}, hc, timeout)
+	return probeWith(ctx, b.Addr, b.dialProbe, hc, timeout)
 }
 
 // probeWith is Probe with its connect made by dial; addr is the default Host.

@@ -2,6 +2,7 @@ package backend
 
 import (
 	"context"
+	"crypto/tls"
 	"reflect"
 	"sync"
 	"sync/atomic"
@@ -30,6 +31,10 @@ type Settings struct {
 	// Request and Response are the cluster's compiled header edits (nil:
 	// none).
 	Request, Response *rewrite.Edits
+
+	// TLS is the TLS client configuration of the backends' connections
+	// (NewTLSConfig of the cluster's TLS), or nil: plain TCP.
+	TLS *tls.Config
 }
 
 // Cluster is the runtime side of a cluster: its settings and backends.
@@ -76,10 +81,12 @@ func NewCluster(s *Settings, env *Env) *Cluster {
 func (c *Cluster) Settings() *Settings { return c.settings.Load() }
 
 // SetSettings publishes new settings; requests in flight keep the old ones.
+// New TLS settings close the idle connections made under the old ones.
 // A changed health check restarts; a removed one releases the backends it
 // held down.
 func (c *Cluster) SetSettings(s *Settings) {
 	old := c.settings.Swap(s)
+	c.tlsChanged(old, s)
 	if !reflect.DeepEqual(old.HealthCheck, s.HealthCheck) {
 		c.restartCheck(old.HealthCheck, s.HealthCheck)
 		c.checkAvailability() // fail_open may have changed

@@ -41,6 +41,11 @@ type Dial struct {
 	// cluster, when Hashed is set.
 	Hash   uint64
 	Hashed bool
+
+	// Err is set by Connect to the error of its last failed attempt (nil
+	// when none failed): a caller that got no connection tells a TLS
+	// failure (ErrHandshake) from no backend.
+	Err error
 }
 
 // Connect picks a backend (the sticky one first, then by the cluster's
@@ -55,6 +60,7 @@ func (c *Cluster) Connect(ctx context.Context, d *Dial) *Conn {
 		attempts = DefaultAttempts
 	}
 	skip := d.Avoid
+	d.Err = nil
 	for attempt := range attempts {
 		var b *Backend
 		var trial bool
@@ -72,15 +78,19 @@ func (c *Cluster) Connect(ctx context.Context, d *Dial) *Conn {
 				return bc
 			}
 		}
-		bc, err := b.Dial(ctx, d.Timeout)
+		bc, err := b.connect(ctx, d.Timeout)
 		if err == nil && d.Prepare != nil {
 			if err = d.Prepare(bc); err != nil {
 				bc.Close()
 			}
 		}
 		if err == nil {
+			err = b.secure(ctx, bc, d.Timeout) // after a PROXY header, which goes in the clear
+		}
+		if err == nil {
 			return bc
 		}
+		d.Err = err
 		if d.Failed != nil {
 			d.Failed(b, err)
 		}

@@ -12,6 +12,7 @@
 #   bash bench/https.sh --baseline REV --only keepalive # + Sluice built from git revision REV
 #   bash bench/https.sh --only idle --idle-conns 10000  # memory per idle TLS connection
 #   bash bench/https.sh --profile DIR                   # + a CPU profile of Sluice per measured run
+#   bash bench/https.sh --backend-tls --only keepalive  # every proxy speaks TLS to the origin
 #
 # Scenarios (ECDSA P-256 certificate):
 #   keepalive    wrk -t1 -c50, HTTP/1.1: requests on 50 kept-alive TLS
@@ -33,6 +34,11 @@
 #   CPU 0  the proxy under test (HAProxy nbthread 1, nginx worker_processes 1,
 #          Sluice GOMAXPROCS=1); only the one measured gets traffic
 #   CPU 1  wrk and the origin (nginx, 1 worker, return 200 "hello, world\n")
+# --backend-tls: the origin listens with TLS (the same certificate), and each
+# proxy speaks TLS to it, verifying it against that certificate, its
+# connections kept alive and its sessions resumed: HAProxy "ssl verify
+# required ca-file", nginx "proxy_ssl_verify on" with session reuse,
+# Sluice "tls = true, tls_ca". Compare with a run without it for the cost.
 # Everything listens on 127.0.0.1; files go to a temp dir (printed); all it
 # starts is stopped on exit.
 set -euo pipefail
@@ -45,6 +51,7 @@ ONLY=""     # comma-separated scenarios to run (keepalive, handshakes, h2, h2c50
 IDLE_CONNS=10000
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 PROFILE_DIR="" # --profile: where CPU profiles of Sluice's measured runs go
+BACKEND_TLS=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--quick) ROUNDS=1; DURATION=5; shift ;;
@@ -55,7 +62,8 @@ while [[ $# -gt 0 ]]; do
 	--baseline) BASELINE="$2"; shift 2 ;;
 	--idle-conns) IDLE_CONNS="$2"; shift 2 ;;
 	--profile) PROFILE_DIR="$2"; shift 2 ;;
-	-h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+	--backend-tls) BACKEND_TLS=1; shift ;;
+	-h|--help) sed -n '2,43p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -141,7 +149,16 @@ $2
 }
 CONF
 }
-nginx_conf "$TMP/origin" "server { listen 127.0.0.1:$ORIGIN backlog=4096; location / { default_type text/plain; return 200 \"hello, world\n\"; } }"
+ORIGIN_SSL="" ORIGIN_SCHEME=http NGINX_UPSTREAM_TLS="" HAPROXY_SERVER_TLS="" SLUICE_CLUSTER_TLS=""
+if (( BACKEND_TLS )); then
+	ORIGIN_SSL="ssl; ssl_certificate $TMP/cert.pem; ssl_certificate_key $TMP/key.pem; ssl_protocols TLSv1.2 TLSv1.3"
+	ORIGIN_SCHEME=https
+	NGINX_UPSTREAM_TLS="proxy_ssl_verify on; proxy_ssl_trusted_certificate $TMP/cert.pem; proxy_ssl_name localhost; proxy_ssl_session_reuse on;"
+	HAPROXY_SERVER_TLS="ssl verify required ca-file $TMP/cert.pem"
+	SLUICE_CLUSTER_TLS='tls = true
+tls_ca = "cert.pem"'
+fi
+nginx_conf "$TMP/origin" "server { listen 127.0.0.1:$ORIGIN backlog=4096 ${ORIGIN_SSL:+$ORIGIN_SSL}; location / { default_type text/plain; return 200 \"hello, world\n\"; } }"
 nginx_conf "$TMP/nginx" "
     upstream origin { server 127.0.0.1:$ORIGIN; keepalive 1024; }
     server {
@@ -149,7 +166,7 @@ nginx_conf "$TMP/nginx" "
         ssl_certificate $TMP/cert.pem;
         ssl_certificate_key $TMP/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
-        location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+        location / { proxy_pass $ORIGIN_SCHEME://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; $NGINX_UPSTREAM_TLS }
     }"
 # HAProxy wants 2 × maxconn descriptors; under a lower hard limit let it
 # start anyway, as bench/run.sh does.
@@ -172,7 +189,7 @@ frontend fe
     bind 127.0.0.1:${PORT[haproxy]} ssl crt $TMP/haproxy.pem alpn h2,http/1.1
     default_backend be
 backend be
-    server origin 127.0.0.1:$ORIGIN
+    server origin 127.0.0.1:$ORIGIN $HAPROXY_SERVER_TLS
 CONF
 sluice_conf() { # name: the configuration of that Sluice, on its port
 	cat >"$1.toml" <<CONF
@@ -186,6 +203,7 @@ address = "127.0.0.1:${PORT[$1]}"
 certificate = "cert.pem"
 key = "key.pem"
 [clusters.origin]
+$SLUICE_CLUSTER_TLS
 frontends = [ { address = "127.0.0.1:${PORT[$1]}", hostname = "*" } ]
 backends = [ { id = "o1", address = "127.0.0.1:$ORIGIN" } ]
 CONF

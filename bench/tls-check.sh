@@ -6,6 +6,8 @@
 #   bash bench/tls-check.sh            # both
 #   bash bench/tls-check.sh --h2spec   # h2spec only
 #   bash bench/tls-check.sh --testssl  # testssl.sh only
+#   bash bench/tls-check.sh --testssl --mtls  # testssl.sh on a listener asking
+#                                             # for client certificates (optional)
 #
 # It installs h2spec with `go install` (into a temp GOBIN) and testssl.sh
 # with apt-get when missing, builds the sluice binary and bench/origin,
@@ -19,14 +21,17 @@ set -euo pipefail
 
 RUN_H2SPEC=1
 RUN_TESTSSL=1
+MTLS=0
 PORT=18443
 ORIGIN_PORT=18090
-case "${1:-}" in
---h2spec) RUN_TESTSSL=0 ;;
---testssl) RUN_H2SPEC=0 ;;
-"") ;;
-*) echo "usage: $0 [--h2spec|--testssl]" >&2; exit 2 ;;
-esac
+for arg in "$@"; do
+	case "$arg" in
+	--h2spec) RUN_TESTSSL=0 ;;
+	--testssl) RUN_H2SPEC=0 ;;
+	--mtls) MTLS=1 ;;
+	*) echo "usage: $0 [--h2spec|--testssl] [--mtls]" >&2; exit 2 ;;
+	esac
+done
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TMP="$(mktemp -d /tmp/sluice-tls-check.XXXXXX)"
@@ -66,6 +71,15 @@ cd "$TMP"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
 	-subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 	-keyout key.pem -out cert.pem 2>/dev/null
+CLIENT_AUTH=""
+if ((MTLS)); then
+	# A CA of its own for client certificates; optional, so that the
+	# checkers (which have none) still get through.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+		-subj "/CN=clients CA" -keyout clients-ca.key -out clients-ca.pem 2>/dev/null
+	CLIENT_AUTH='client_auth = "optional"
+client_ca = "clients-ca.pem"'
+fi
 cat >sluice.toml <<CONF
 command_socket = "sluice.sock"
 log_level = "warn"
@@ -75,6 +89,7 @@ protocol = "https"
 address = "127.0.0.1:$PORT"
 certificate = "cert.pem"   # default certificate: h2spec and testssl send no SNI for an IP
 key = "key.pem"
+$CLIENT_AUTH
 
 [clusters.origin]
 hsts = { max_age = 31536000, include_subdomains = true }

@@ -23,6 +23,7 @@ func (b *plan) cluster(id string, t *table) {
 		RateLimit:     rateLimit(t),
 		Retry:         retry(t),
 		Compression:   compression(t),
+		TLS:           b.l.backendTLS(t),
 	}
 	clusterRoute(t, &c)
 	b.clusters = append(b.clusters, step{o: order.AddCluster{Cluster: c}, src: t})

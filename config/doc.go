@@ -39,7 +39,8 @@
 // max_header_fields, answer_NNN for NNN in 301, 400, 403, 404, 408, 413,
 // 421, 429, 502, 503, 504 (a file: a complete HTTP/1.x response or an HTML
 // body, UTF-8), and on https listeners the default certificate:
-// certificate, key, certificate_chain (files), and hsts (see below). Every
+// certificate, key, certificate_chain (files), hsts (see below), and
+// cipher_suites, curves, session_ticket_lifetime (see tls.go). Every
 // listener is activated
 // once the rest of the state is in place.
 //
@@ -48,7 +49,9 @@
 // (a PROXY protocol v2 header at the start of every backend connection),
 // http2 (cleartext HTTP/2 to the backends), hsts, health_check (a table:
 // type, path, host, expected_status, interval, timeout, rise, fall),
-// answer_NNN, and two arrays of tables. hsts, on a cluster or an https
+// answer_NNN, TLS to the backends (tls = true, tls_ca, tls_server_name,
+// tls_insecure_skip_verify, tls_client_certificate, tls_client_key; see
+// tls.go), and two arrays of tables. hsts, on a cluster or an https
 // listener, is a table { max_age = SECONDS, include_subdomains = BOOL,
 // preload = BOOL } (max_age required); the cluster's wins. The arrays:
 //

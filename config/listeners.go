@@ -87,6 +87,7 @@ func (b *plan) listener(t *table) {
 	ln.KeepAliveTimeout = order.Duration(t.duration("keepalive_timeout"))
 	listenerRoute(t, &ln)
 	ln.MaxConnectionsPerIP = t.integer("max_connections_per_ip", 0, math.MaxInt32)
+	ln.ListenerTLS = b.l.listenerTLS(t)
 	switch ln.Protocol {
 	case order.HTTPS:
 		ln.Certificate, _ = b.l.certificate(t, false)

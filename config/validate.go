@@ -52,7 +52,10 @@ func report(t *table, err error) {
 		return
 	}
 	key, ok := "", false
-	if _, key, ok = strings.Cut(fe.Field, "."); ok && t.has(key) {
+	if _, key, ok = strings.Cut(fe.Field, "."); ok && !t.has(key) && t.has(strings.ReplaceAll(key, ".", "_")) {
+		key = strings.ReplaceAll(key, ".", "_") // cluster.tls.ca is the key tls_ca
+	}
+	if ok && t.has(key) {
 		t.errKey(key, "%s", fe.Reason)
 		return
 	}

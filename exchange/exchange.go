@@ -130,7 +130,7 @@ func (x *Exchange) Serve(f Front) Result {
 	x.replayable = d.Replayable
 	bc := x.connect(nil)
 	if bc == nil {
-		return x.answer(503, answers)
+		return x.answer(noBackendStatus(x.dial.Err), answers)
 	}
 	if d.Cookie != nil && string(d.Cookie) == bc.Backend.StickyID() {
 		x.stickyMatch = bc.Backend

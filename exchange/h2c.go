@@ -101,6 +101,7 @@ func (x *Exchange) h2cFields(h http.Header) {
 	h.Set("X-Forwarded-Proto", x.Set.Proto)
 	h.Set("X-Forwarded-Port", x.Ln.Port())
 	h.Set(string(x.requestIDName()), string(x.ID[:]))
+	x.clientCertFields(h.Set)
 }
 
 // h2cEdits adds the request fields the configuration adds (see

@@ -43,6 +43,10 @@ var requestFate = func() (t [h1.NumHeaderKinds]fate) {
 	t[h1.HeaderXForwardedProto] = replace
 	t[h1.HeaderXForwardedPort] = replace
 	t[h1.HeaderSluiceRequestID] = replace
+	// The verified client certificate (clientcert.go): a client's own
+	// claims are never forwarded.
+	t[h1.HeaderClientCertDN] = replace
+	t[h1.HeaderClientCertFP] = replace
 	t[h1.HeaderCookie] = join
 	return t
 }()

@@ -15,7 +15,8 @@ import (
 // table forwards and the configured edits keep, the fields the edits add,
 // its cookies joined into one field without the sticky cookie, the
 // forwarding fields (X-Forwarded-For and Forwarded appended to,
-// X-Forwarded-Proto and -Port set), the request id and, for an upgrade,
+// X-Forwarded-Proto and -Port set), the request id, the client's verified
+// certificate (clientcert.go) and, for an upgrade,
 // Connection and Upgrade.
 func (x *Exchange) appendUpstream(out []byte) []byte {
 	req := &x.Req
@@ -69,6 +70,7 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 	out = append(out, ": "...)
 	out = append(out, x.ID[:]...)
 	out = append(out, "\r\n"...)
+	out = x.appendClientCert(out)
 	if req.Upgrade != nil {
 		out = append(out, "Connection: upgrade\r\nUpgrade: "...)
 		out = append(append(out, req.Upgrade...), "\r\n"...)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/tlsparam"
 )
 
 // The ALPN protocols offered, in the server's order of preference.
@@ -28,18 +29,12 @@ const (
 	ProtoHTTP = "http/1.1"
 )
 
-// CipherSuites are the TLS 1.2 suites offered: ECDHE with an AEAD.
-var CipherSuites = []uint16{
-	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-}
+// CipherSuites are the TLS 1.2 suites offered by default: ECDHE with an
+// AEAD (see package tlsparam, which also names the curves).
+var CipherSuites = tlsparam.DefaultSuites()
 
-// Curves are the key-exchange groups, X25519 first.
-var Curves = []tls.CurveID{tls.X25519, tls.X25519MLKEM768, tls.CurveP256, tls.CurveP384}
+// Curves are the default key-exchange groups, X25519 first.
+var Curves = tlsparam.DefaultCurves()
 
 // Versions turns a listener's tls_versions ("TLS1.2", "TLS1.3"; empty
 // means both) into the lowest and highest version allowed.
@@ -71,25 +66,56 @@ func Versions(names []string) (lo, hi uint16, err error) {
 // swapped atomically by the proxy; handshakes load it without a lock. Its
 // methods are safe for concurrent use.
 type Server struct {
-	index  atomic.Pointer[cert.Index]
-	config *tls.Config
+	index    atomic.Pointer[cert.Index]
+	config   *tls.Config
+	lifetime time.Duration    // of session tickets
+	now      func() time.Time // the clock tickets are aged with
 }
 
-// NewServer returns a server allowing the tls_versions given, serving no
+// Settings are an https listener's TLS parameters, by name (see package
+// tlsparam); zero values mean the defaults.
+type Settings struct {
+	Versions       []string // "TLS1.2", "TLS1.3"
+	CipherSuites   []string // TLS 1.2 suites
+	Curves         []string
+	TicketLifetime time.Duration // how long a ticket resumes a session
+	// ClientAuth is "required" or "optional" to ask clients for a
+	// certificate signed by ClientCA (PEM bundle); "" or "none": none.
+	ClientAuth string
+	ClientCA   string
+}
+
+// NewServer returns a server with the settings given, serving no
 // certificate until SetIndex. Its session-ticket keys come from tickets.
-func NewServer(versions []string, tickets *Tickets) (*Server, error) {
-	lo, hi, err := Versions(versions)
+func NewServer(set Settings, tickets *Tickets) (*Server, error) {
+	lo, hi, err := Versions(set.Versions)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{}
+	suites, err := tlsparam.Suites(set.CipherSuites)
+	if err != nil {
+		return nil, fmt.Errorf("cipher_suites: %w", err)
+	}
+	curves, err := tlsparam.Curves(set.Curves)
+	if err != nil {
+		return nil, fmt.Errorf("curves: %w", err)
+	}
+	lifetime, err := tlsparam.TicketLifetime(set.TicketLifetime)
+	if err != nil {
+		return nil, fmt.Errorf("session_ticket_lifetime: %w", err)
+	}
+	s := &Server{lifetime: lifetime, now: time.Now}
 	s.config = &tls.Config{
 		MinVersion:       lo,
 		MaxVersion:       hi,
-		CipherSuites:     CipherSuites,
-		CurvePreferences: Curves,
+		CipherSuites:     suites,
+		CurvePreferences: curves,
 		NextProtos:       []string{ProtoH2, ProtoHTTP},
 		GetCertificate:   s.getCertificate,
+		UnwrapSession:    s.unwrapSession,
+	}
+	if err := clientAuth(s.config, set.ClientAuth, set.ClientCA); err != nil {
+		return nil, err
 	}
 	tickets.attach(s.config)
 	return s, nil
@@ -108,6 +134,9 @@ type conn struct {
 	net.Conn
 	served  *cert.Cert
 	refused bool // no certificate covered the server name
+	// The client's verified certificate, for the backend (see
+	// clientauth.go); empty without one.
+	subject, fingerprint []byte
 }
 
 // SyscallConn gives the raw connection's descriptor, so that a session may
@@ -162,6 +191,9 @@ func (s *Server) Handshake(raw net.Conn, timeout time.Duration) (*tls.Conn, *cer
 	if err := raw.SetDeadline(time.Time{}); err != nil {
 		raw.Close()
 		return nil, nil, fmt.Errorf("handshake: clear deadline: %w", err)
+	}
+	if s.config.ClientAuth != tls.NoClientCert {
+		rc.identify(tc)
 	}
 	return tc, rc.served, nil
 }

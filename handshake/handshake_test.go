@@ -105,7 +105,7 @@ func TestHandshakeChoosesRefusesAndResumesAcrossRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	tk := NewTickets(time.Now())
-	s, err := NewServer(nil, tk)
+	s, err := NewServer(Settings{}, tk)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,12 @@ import (
 
 // Ticket-key rotation: a new key every TicketRotation; the newest encrypts
 // new tickets, the previous TicketKeys-1 still decrypt older ones, so a
-// ticket resumes for up to TicketRotation × TicketKeys after it was issued.
+// ticket can be decrypted for at least TicketRotation × (TicketKeys-1)
+// after it was issued: 12 hours, tlsparam.MaxTicketLifetime. Each
+// listener's own lifetime (default 12h) is enforced in unwrapSession.
 const (
 	TicketRotation = time.Hour
-	TicketKeys     = 12
+	TicketKeys     = 13
 )
 
 // Tickets is the session-ticket key ring shared by the https listeners of

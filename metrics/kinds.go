@@ -59,9 +59,13 @@ const (
 	BackendReset
 	// BackendParse is a response the proxy could not parse (answered 502).
 	BackendParse
+	// BackendTLS is a failed TLS handshake with a backend of a cluster
+	// that speaks TLS to its backends (a certificate that does not verify,
+	// a client certificate refused...).
+	BackendTLS
 	// NumBackendErrors is the number of backend error kinds.
 	NumBackendErrors
 )
 
 // backendErrorNames are the export labels of the backend error kinds.
-var backendErrorNames = [NumBackendErrors]string{"connect", "timeout", "reset", "parse"}
+var backendErrorNames = [NumBackendErrors]string{"connect", "timeout", "reset", "parse", "tls"}

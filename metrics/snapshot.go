@@ -120,6 +120,7 @@ func backendErrors(e *[NumBackendErrors]Counter) order.BackendErrors {
 		Timeout: e[BackendTimeout].Load(),
 		Reset:   e[BackendReset].Load(),
 		Parse:   e[BackendParse].Load(),
+		TLS:     e[BackendTLS].Load(),
 	}
 }
 

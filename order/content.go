@@ -99,6 +99,9 @@ func (c *Content) OmitKeys() {
 	for i := range c.Listeners {
 		omitListenerKey(&c.Listeners[i])
 	}
+	for i := range c.Clusters {
+		c.Clusters[i].TLS = c.Clusters[i].TLS.omitKey()
+	}
 	if c.State != nil {
 		c.State.OmitKeys()
 	}
@@ -113,6 +116,9 @@ func (s *State) OmitKeys() {
 	}
 	for i := range s.Certificates {
 		s.Certificates[i].Certificate.Key = OmittedKey
+	}
+	for i := range s.Clusters {
+		s.Clusters[i].TLS = s.Clusters[i].TLS.omitKey()
 	}
 	s.KeysOmitted = true
 }

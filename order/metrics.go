@@ -81,6 +81,7 @@ type BackendErrors struct {
 	Timeout int64 `json:"timeout"` // backends silent past the back timeout
 	Reset   int64 `json:"reset"`   // connections lost before the response's end
 	Parse   int64 `json:"parse"`   // unparsable responses
+	TLS     int64 `json:"tls"`     // failed TLS handshakes with backends
 }
 
 // TimeSummary summarizes a duration histogram. The quantiles are estimated

@@ -119,6 +119,9 @@ type Listener struct {
 	// backend and back to the client; default Sluice-Request-Id. A
 	// client's field of that name is replaced, as is a backend's.
 	RequestIDHeader string `json:"request_id_header,omitempty"`
+
+	// ListenerTLS: cipher suites, curves and ticket lifetime (https).
+	ListenerTLS
 }
 
 // HSTS is a Strict-Transport-Security policy (RFC 6797). It is sent only on
@@ -192,6 +195,10 @@ type Cluster struct {
 	// Headers edits the requests sent to the cluster's backends and
 	// their responses; a frontend's own edits of a name win over these.
 	Headers []HeaderEdit `json:"headers,omitempty"`
+
+	// TLS, when set, makes the cluster speak TLS to its backends
+	// (tls_cluster.go). Nil: plain TCP.
+	TLS *BackendTLS `json:"tls,omitempty"`
 }
 
 // HashKey names the part of a request that maglev load balancing hashes.

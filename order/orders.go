@@ -108,7 +108,9 @@ type ListListeners struct {
 	WithKeys bool `json:"with_keys,omitempty"`
 }
 
-// ListClusters answers with Content.Clusters.
+// ListClusters answers with Content.Clusters. The key of a cluster's TLS
+// client certificate is replaced by OmittedKey (dump_state with_keys
+// gives it).
 type ListClusters struct{}
 
 // ListFrontends answers with Content.HTTPFrontends, HTTPSFrontends and

@@ -44,6 +44,8 @@ type UpdateListener struct {
 
 	XRealIP         Opt[bool]   `json:"x_real_ip,omitzero"`
 	RequestIDHeader Opt[string] `json:"request_id_header,omitzero"`
+
+	UpdateListenerTLS
 }
 
 // Patch returns l with the settings o gives.
@@ -65,6 +67,7 @@ func (o UpdateListener) Patch(l Listener) Listener {
 	l.HSTS = o.HSTS.Or(l.HSTS)
 	l.XRealIP = o.XRealIP.Or(l.XRealIP)
 	l.RequestIDHeader = o.RequestIDHeader.Or(l.RequestIDHeader)
+	l.ListenerTLS = o.UpdateListenerTLS.patch(l.ListenerTLS)
 	return l
 }
 
@@ -92,6 +95,9 @@ type UpdateCluster struct {
 
 	HTTPSRedirectPort Opt[int]          `json:"https_redirect_port,omitzero"`
 	Headers           Opt[[]HeaderEdit] `json:"headers,omitzero"`
+
+	// TLS replaces the cluster's TLS settings whole; null turns TLS off.
+	TLS Opt[*BackendTLS] `json:"tls,omitzero"`
 }
 
 // Patch returns c with the settings o gives.
@@ -110,6 +116,7 @@ func (o UpdateCluster) Patch(c Cluster) Cluster {
 	c.Compression = o.Compression.Or(c.Compression)
 	c.HTTPSRedirectPort = o.HTTPSRedirectPort.Or(c.HTTPSRedirectPort)
 	c.Headers = o.Headers.Or(c.Headers)
+	c.TLS = o.TLS.Or(c.TLS)
 	return c
 }
 
@@ -214,11 +221,11 @@ func (o UpdateListener) Validate() error {
 	if !anySet(o.ExpectProxy.Set, o.StickyName.Set, o.FrontTimeout.Set, o.BackTimeout.Set,
 		o.ConnectTimeout.Set, o.RequestTimeout.Set, o.TunnelTimeout.Set, o.KeepAliveTimeout.Set,
 		o.MaxConnectionsPerIP.Set, o.MaxHeadBytes.Set, o.MaxHeaderFields.Set, o.MaxBodyBytes.Set,
-		o.Answers.Set, o.TLSVersions.Set, o.HSTS.Set, o.XRealIP.Set, o.RequestIDHeader.Set) {
+		o.Answers.Set, o.TLSVersions.Set, o.HSTS.Set, o.XRealIP.Set, o.RequestIDHeader.Set, o.UpdateListenerTLS.anySet()) {
 		return fieldErr("listener", "no setting given")
 	}
 	l := o.Patch(Listener{Protocol: HTTPS, Address: o.Address})
-	return l.Validate()
+	return l.validate(true)
 }
 
 // anySet reports whether one of the fields is given.
@@ -237,7 +244,7 @@ func (o UpdateCluster) Validate() error {
 		return err
 	}
 	if !anySet(o.LoadBalancing.Set, o.StickySession.Set, o.HTTPSRedirect.Set, o.SendProxy.Set,
-		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set,
+		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set, o.TLS.Set,
 		o.HashKey.Set, o.RateLimit.Set, o.Retry.Set, o.Compression.Set,
 		o.HTTPSRedirectPort.Set, o.Headers.Set) {
 		return fieldErr("cluster", "no setting given")

@@ -127,7 +127,12 @@ func validateTimeout(field string, d Duration) error {
 }
 
 // Validate checks the listener's fields.
-func (l *Listener) Validate() error {
+func (l *Listener) Validate() error { return l.validate(false) }
+
+// validate is Validate; for an update (the settings it gives, on a
+// listener otherwise empty) the rules that pair two settings are left to
+// the state, which checks the listener they make.
+func (l *Listener) validate(update bool) error {
 	switch l.Protocol {
 	case HTTP, HTTPS, TCP:
 	case "":
@@ -188,6 +193,9 @@ func (l *Listener) Validate() error {
 	if err := l.HSTS.validate("listener.hsts"); err != nil {
 		return err
 	}
+	if err := l.ListenerTLS.validate(l.Protocol, update); err != nil {
+		return err
+	}
 	if err := l.validateRoute(); err != nil {
 		return err
 	}
@@ -226,6 +234,9 @@ func (c *Cluster) Validate() error {
 		}
 	}
 	if err := c.HSTS.validate("cluster.hsts"); err != nil {
+		return err
+	}
+	if err := c.TLS.validate(c); err != nil {
 		return err
 	}
 	if err := c.validatePolicy(); err != nil {

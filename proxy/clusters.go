@@ -17,7 +17,12 @@ import (
 // clusterSettings derives a cluster's runtime settings.
 func (p *proxy) clusterSettings(c order.Cluster) *backend.Settings {
 	answers, _ := answer.Compile(c.Answers) // the state compiled them already
-	s := &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header(),
+	tc, err := p.clusterTLS(c)
+	if err != nil { // the order checked them: a bug; fail closed
+		p.cfg.Logger.Error("proxy: cluster TLS settings refused after the state accepted them", "cluster", c.ID, "error", err)
+		tc = backend.RefusingTLSConfig()
+	}
+	s := &backend.Settings{Cluster: c, Answers: answers, HSTS: c.HSTS.Header(), TLS: tc,
 		Request: rewrite.CompileEdits(c.Headers, order.EditRequest), Response: rewrite.CompileEdits(c.Headers, order.EditResponse)}
 	var old *backend.Settings
 	if rc := p.clusters[c.ID]; rc != nil {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"net"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -128,7 +129,7 @@ func (p *proxy) createListener(l order.Listener) {
 	}
 }
 
-// listenerSettings publishes a listener's new settings; new tls_versions
+// listenerSettings publishes a listener's new settings; new TLS settings
 // take a new TLS server (with the same certificates).
 func (p *proxy) listenerSettings(l order.Listener) {
 	rl := p.listeners[l.Address]
@@ -137,7 +138,8 @@ func (p *proxy) listenerSettings(l order.Listener) {
 	} else {
 		rl.shared.SetSettings(p.settings(l))
 	}
-	if l.Protocol == order.HTTPS && !slices.Equal(l.TLSVersions, rl.conf.TLSVersions) {
+	if l.Protocol == order.HTTPS && (!slices.Equal(l.TLSVersions, rl.conf.TLSVersions) ||
+		!reflect.DeepEqual(l.ListenerTLS, rl.conf.ListenerTLS)) {
 		p.swapTLS(rl, l)
 	}
 	rl.conf = l

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -235,6 +236,16 @@ type origin struct {
 // newOrigin starts an origin running handler (nil: answer "<name> <path>").
 func newOrigin(t testing.TB, name string, handler http.HandlerFunc) *origin {
 	t.Helper()
+	o := newUnstartedOrigin(t, name, handler)
+	o.Start()
+	o.Addr = o.Listener.Addr().String()
+	return o
+}
+
+// newUnstartedOrigin is newOrigin without the start (Start or StartTLS
+// it, then set Addr); it is closed when the test ends.
+func newUnstartedOrigin(t testing.TB, name string, handler http.HandlerFunc) *origin {
+	t.Helper()
 	o := &origin{Name: name, Quit: make(chan struct{})}
 	if handler == nil {
 		handler = func(w http.ResponseWriter, r *http.Request) {
@@ -253,9 +264,7 @@ func newOrigin(t testing.TB, name string, handler http.HandlerFunc) *origin {
 			o.Closed.Add(1)
 		}
 	}
-	o.Config.ErrorLog = nil
-	o.Start()
-	o.Addr = o.Listener.Addr().String()
+	o.Config.ErrorLog = log.New(io.Discard, "", 0) // TLS origins log refused handshakes
 	t.Cleanup(func() {
 		close(o.Quit)
 		o.Close()

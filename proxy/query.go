@@ -36,6 +36,8 @@ func (p *proxy) query(o order.Order) (c *order.Content, err error, ok bool) {
 		if !o.WithKeys {
 			c.OmitKeys()
 		}
+	case order.ListClusters: // a cluster's TLS client key (dump_state --with-keys shows it)
+		c.OmitKeys()
 	}
 	return c, nil, ok
 }

@@ -16,10 +16,10 @@ import (
 // no certificate until its PublishCertificates effect, and its HTTP/2
 // server.
 func (p *proxy) newTLS(rl *runListener, l order.Listener) {
-	hs, err := handshake.NewServer(l.TLSVersions, p.tickets)
-	if err != nil { // the state checked tls_versions: a bug
-		p.cfg.Logger.Error("proxy: tls_versions refused after the state accepted them", "listener", l.Address, "error", err)
-		hs, _ = handshake.NewServer(nil, p.tickets)
+	hs, err := handshake.NewServer(tlsSettings(l), p.tickets)
+	if err != nil { // the state checked them: a bug
+		p.cfg.Logger.Error("proxy: TLS settings refused after the state accepted them", "listener", l.Address, "error", err)
+		hs, _ = handshake.NewServer(handshake.Settings{}, p.tickets)
 	}
 	hs.SetIndex(cert.NewIndex(nil, nil))
 	rl.tls.Store(hs)
@@ -28,12 +28,19 @@ func (p *proxy) newTLS(rl *runListener, l order.Listener) {
 	rl.h2.SetParking(h2.Parking{Poller: p.env.Poller(), After: p.env.ParkAfter})
 }
 
-// swapTLS gives an https listener a TLS server with new tls_versions and
-// the same certificates; handshakes in progress finish on the old one.
+// tlsSettings are the handshake settings of an https listener.
+func tlsSettings(l order.Listener) handshake.Settings {
+	return handshake.Settings{Versions: l.TLSVersions, CipherSuites: l.CipherSuites, Curves: l.Curves,
+		TicketLifetime: l.SessionTicketLifetime.D(), ClientAuth: l.ClientAuth, ClientCA: l.ClientCA}
+}
+
+// swapTLS gives an https listener a TLS server with new TLS settings
+// (versions, suites, curves, ticket lifetime) and the same certificates;
+// handshakes in progress finish on the old one.
 func (p *proxy) swapTLS(rl *runListener, l order.Listener) {
-	hs, err := handshake.NewServer(l.TLSVersions, p.tickets)
-	if err != nil { // the state checked tls_versions: a bug
-		p.cfg.Logger.Error("proxy: tls_versions refused after the state accepted them", "listener", l.Address, "error", err)
+	hs, err := handshake.NewServer(tlsSettings(l), p.tickets)
+	if err != nil { // the state checked them: a bug
+		p.cfg.Logger.Error("proxy: TLS settings refused after the state accepted them", "listener", l.Address, "error", err)
 		return
 	}
 	old := rl.tls.Swap(hs)

@@ -195,6 +195,7 @@ func listenerUpdate(old, l order.Listener) order.UpdateListener {
 		Answers:             opt(old.Answers, l.Answers),
 		TLSVersions:         opt(old.TLSVersions, l.TLSVersions),
 		HSTS:                opt(old.HSTS, l.HSTS),
+		UpdateListenerTLS:   listenerTLSUpdate(old.ListenerTLS, l.ListenerTLS),
 		// Routing and rewrites (issue 16, policy-route).
 		XRealIP:         opt(old.XRealIP, l.XRealIP),
 		RequestIDHeader: opt(old.RequestIDHeader, l.RequestIDHeader),
@@ -214,6 +215,7 @@ func clusterUpdate(old, c order.Cluster) order.UpdateCluster {
 		HealthCheck:   opt(old.HealthCheck, c.HealthCheck),
 		HSTS:          opt(old.HSTS, c.HSTS),
 		Answers:       opt(old.Answers, c.Answers),
+		TLS:           opt(old.TLS, c.TLS),
 		// Traffic policy (policy-guard).
 		HashKey:     opt(old.HashKey, c.HashKey),
 		RateLimit:   opt(old.RateLimit, c.RateLimit),

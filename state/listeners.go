@@ -18,6 +18,7 @@ func normListener(l order.Listener) order.Listener {
 	if len(l.TLSVersions) == 0 {
 		l.TLSVersions = nil
 	}
+	l.ListenerTLS = normListenerTLS(l.ListenerTLS)
 	return l
 }
 

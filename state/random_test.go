@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testcert"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/state"
 )
@@ -137,6 +138,31 @@ func randomEdits(r *rand.Rand) []order.HeaderEdit {
 			{Position: order.EditRequest, Action: order.EditAdd, Name: "X-Tag", Value: pickOf(r, "a", "b")}})
 }
 
+// randomListenerTLS picks TLS settings of an https listener, defaults
+// included.
+func randomListenerTLS(r *rand.Rand) order.ListenerTLS {
+	t := order.ListenerTLS{
+		CipherSuites:          pickOf(r, nil, []string{"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}, []string{"TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384"}),
+		Curves:                pickOf(r, nil, []string{"X25519"}, []string{"P-256", "P-384"}),
+		SessionTicketLifetime: pickOf(r, 0, order.Duration(time.Hour), order.Duration(5*time.Minute)),
+	}
+	if r.IntN(3) == 0 {
+		t.ClientAuth, t.ClientCA = pickOf(r, "required", "optional"), randomCA
+	}
+	return t
+}
+
+// randomCA is a CA bundle for client certificates.
+var randomCA = testcert.NewCA().PEM
+
+// randomBackendTLS picks TLS settings of a cluster.
+func randomBackendTLS(r *rand.Rand, pems []order.CertificateAndKey) *order.BackendTLS {
+	c := pickOf(r, pems...)
+	return pickOf(r, &order.BackendTLS{}, &order.BackendTLS{ServerName: "api.internal"},
+		&order.BackendTLS{CA: c.Certificate, ClientCertificate: c.Certificate, ClientKey: c.Key},
+		&order.BackendTLS{InsecureSkipVerify: true})
+}
+
 func pickOf[T any](r *rand.Rand, xs ...T) T { return xs[r.IntN(len(xs))] }
 
 var (
@@ -165,12 +191,22 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 			c := pickOf(r, pems...)
 			l.Certificate = &c
 		}
+		if l.Protocol == order.HTTPS && r.IntN(2) == 0 {
+			l.ListenerTLS = randomListenerTLS(r)
+		}
 		return order.AddListener{Listener: l}
 	case 2:
 		u := order.UpdateListener{Address: addr, StickyName: order.Some(pickOf(r, "", "S1", "S2")),
 			MaxHeadBytes: order.Some(pickOf(r, 0, 16384)), TLSVersions: order.Some(pickOf(r, []string(nil), []string{"TLS1.3"}))}
 		if r.IntN(2) == 0 {
 			u.XRealIP, u.RequestIDHeader = order.Some(r.IntN(2) == 0), order.Some(pickOf(r, "", "X-Request-Id"))
+		}
+		if r.IntN(3) == 0 { // refused on http and tcp listeners
+			t := randomListenerTLS(r)
+			u.CipherSuites, u.SessionTicketLifetime = order.Some(t.CipherSuites), order.Some(t.SessionTicketLifetime)
+			if r.IntN(2) == 0 {
+				u.Curves = order.Some(t.Curves)
+			}
 		}
 		return u
 	case 3:
@@ -197,11 +233,18 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 			c.Retry = pickOf(r, nil, nil, &order.Retry{Attempts: 2})
 			c.Compression = pickOf(r, nil, nil, &order.Compression{MinSize: 10})
 		}
+		if r.IntN(3) == 0 { // refused on tcp clusters
+			c.TLS = randomBackendTLS(r, pems)
+		}
 		return order.AddCluster{Cluster: c}
 	case 6:
-		return order.UpdateCluster{ID: cl, LoadBalancing: order.Some(pickOf(r, order.LeastLoaded, order.RoundRobin)),
+		u := order.UpdateCluster{ID: cl, LoadBalancing: order.Some(pickOf(r, order.LeastLoaded, order.RoundRobin)),
 			Answers:     order.Some(pickOf(r, map[string]string(nil), map[string]string{"502": "<p>bad</p>"})),
 			HealthCheck: order.Some(pickOf(r, (*order.HealthCheck)(nil), &order.HealthCheck{Type: order.CheckTCP}))}
+		if r.IntN(3) == 0 {
+			u.TLS = order.Some(pickOf(r, nil, randomBackendTLS(r, pems)))
+		}
+		return u
 	case 7:
 		if r.IntN(5) == 0 {
 			return order.RemoveCluster{ID: cl}

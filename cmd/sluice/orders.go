@@ -113,6 +113,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		var inactive bool
 		var front, back, connect, request, tunnel, keepAlive string
 		var listenerHSTS func() *order.HSTS
+		var listenerTLS func() (order.UpdateListenerTLS, error)
 		var defCert, defKey string
 		var defChain []string
 		cmd := &cobra.Command{Use: "add", Short: "Add a " + string(p) + " listener (active unless --inactive)", Args: cobra.NoArgs,
@@ -120,6 +121,13 @@ func listenerCommand(g *globals) *cobra.Command {
 				l.Active = !inactive
 				if listenerHSTS != nil {
 					l.HSTS = listenerHSTS()
+				}
+				if listenerTLS != nil {
+					u, err := listenerTLS()
+					if err != nil {
+						return &exitError{code: exitUsage, err: err}
+					}
+					applyListenerTLS(&l, u)
 				}
 				if defCert != "" || defKey != "" {
 					if defCert == "" || defKey == "" {
@@ -180,6 +188,7 @@ func listenerCommand(g *globals) *cobra.Command {
 		if p == order.HTTPS {
 			f.StringSliceVar(&l.TLSVersions, "tls-versions", nil, "TLS versions: TLS1.2,TLS1.3")
 			listenerHSTS = hstsFlags(cmd)
+			listenerTLS = listenerTLSFlags(cmd)
 			f.StringVar(&defCert, "certificate", "", "default certificate (PEM file), served without SNI or for unknown names")
 			f.StringVar(&defKey, "key", "", "private key (PEM file) of the default certificate")
 			f.StringSliceVar(&defChain, "chain", nil, "chain file(s) of the default certificate")
@@ -217,6 +226,7 @@ func clusterCommand(g *globals) *cobra.Command {
 	var hc order.HealthCheck
 	var hcInterval, hcTimeout time.Duration
 	var clusterHSTS func() *order.HSTS
+	var backendTLS func() (*order.BackendTLS, error)
 	var answers func() (map[string]string, bool, error)
 	var policy func(*order.Cluster) error
 	var clusterRoute func(*order.UpdateCluster) error
@@ -237,6 +247,9 @@ func clusterCommand(g *globals) *cobra.Command {
 				return &exitError{code: exitUsage, err: err}
 			}
 			c = u.Patch(c)
+			if c.TLS, err = backendTLS(); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			c.HealthCheck = nil
 			if cmd.Flags().Changed("health-check") || anyChanged(cmd, "health-check-path", "health-check-host",
 				"health-check-status", "health-check-interval", "health-check-timeout", "health-check-rise", "health-check-fall") {
@@ -250,6 +263,7 @@ func clusterCommand(g *globals) *cobra.Command {
 	clusterHSTS = hstsFlags(add)
 	answers = answerFlags(add)
 	clusterRoute = clusterRouteFlags(add)
+	backendTLS = backendTLSFlags(add)
 	f := add.Flags()
 	f.StringVar(&c.ID, "id", "", "cluster id")
 	f.StringVar(&proto, "protocol", "http", "http or tcp")

@@ -71,9 +71,9 @@ func printClusters(w io.Writer, c *order.Content) {
 	var rows [][]string
 	for _, cl := range c.Clusters {
 		rows = append(rows, []string{cl.ID, string(cl.Protocol), string(cl.LoadBalancing),
-			yes(cl.StickySession), yes(cl.HTTPSRedirect), yes(cl.SendProxy), checkSummary(cl.HealthCheck)})
+			yes(cl.StickySession), yes(cl.HTTPSRedirect), yes(cl.SendProxy), checkSummary(cl.HealthCheck), tlsSummary(cl.TLS)})
 	}
-	table(w, "ID\tPROTOCOL\tLOAD_BALANCING\tSTICKY\tHTTPS_REDIRECT\tSEND_PROXY\tHEALTH_CHECK", rows)
+	table(w, "ID\tPROTOCOL\tLOAD_BALANCING\tSTICKY\tHTTPS_REDIRECT\tSEND_PROXY\tHEALTH_CHECK\tTLS", rows)
 }
 
 // checkSummary describes a health check in a few words: "http /health

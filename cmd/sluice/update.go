@@ -92,6 +92,7 @@ func optDuration(f *pflag.FlagSet, name string) (order.Opt[order.Duration], erro
 func listenerUpdateCommand(g *globals) *cobra.Command {
 	var addr string
 	var listenerRoute func(*order.UpdateListener)
+	var listenerTLS func() (order.UpdateListenerTLS, error)
 	var hsts func() *order.HSTS
 	var answers func() (map[string]string, bool, error)
 	cmd := &cobra.Command{Use: "update", Short: "Change a listener's settings: only those given", Args: cobra.NoArgs,
@@ -108,6 +109,11 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 				v, _ := f.GetStringSlice("tls-versions")
 				o.TLSVersions = order.Some(v)
 			}
+			tlsUpdate, err := listenerTLS()
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			o.UpdateListenerTLS = tlsUpdate
 			for _, d := range []struct {
 				name string
 				dst  *order.Opt[order.Duration]
@@ -148,6 +154,8 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 	f.Int("max-header-fields", 0, "most request header fields")
 	f.Int64("max-body-bytes", 0, "largest request body in bytes (0: no limit)")
 	f.StringSlice("tls-versions", nil, "TLS versions of an https listener: TLS1.2,TLS1.3")
+	listenerTLS = listenerTLSFlags(cmd)
+	f.Bool("no-client-auth", false, "stop asking clients for certificates (clears --client-auth and --client-ca)")
 	hsts = hstsFlags(cmd)
 	f.Bool("no-hsts", false, "stop sending Strict-Transport-Security")
 	answers = answerFlags(cmd)
@@ -158,6 +166,7 @@ func listenerUpdateCommand(g *globals) *cobra.Command {
 func clusterUpdateCommand(g *globals) *cobra.Command {
 	var id string
 	var clusterRoute func(*order.UpdateCluster) error
+	var backendTLS func() (*order.BackendTLS, error)
 	var hc order.HealthCheck
 	var hcInterval, hcTimeout time.Duration
 	var hsts func() *order.HSTS
@@ -192,6 +201,15 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 			case hsts() != nil:
 				o.HSTS = order.Some(hsts())
 			}
+			t, err := backendTLS()
+			switch {
+			case err != nil:
+				return &exitError{code: exitUsage, err: err}
+			case f.Changed("no-tls"):
+				o.TLS = order.Some[*order.BackendTLS](nil)
+			case t != nil:
+				o.TLS = order.Some(t)
+			}
 			m, set, err := answers()
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -222,6 +240,8 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 	f.IntVar(&hc.Rise, "health-check-rise", 0, "good probes that bring a backend up (default 2)")
 	f.IntVar(&hc.Fall, "health-check-fall", 0, "failed probes that take it down (default 3)")
 	f.Bool("no-health-check", false, "stop the health check")
+	backendTLS = backendTLSFlags(cmd)
+	f.Bool("no-tls", false, "speak plain TCP to the backends again")
 	hsts = hstsFlags(cmd)
 	f.Bool("no-hsts", false, "stop sending the cluster's own Strict-Transport-Security")
 	answers = answerFlags(cmd)

@@ -40,5 +40,8 @@
 //     caller scanning a backend's response body should answer 502 instead.
 //   - [Response] has Upgrade like [Request]. [Request.Framing] and
 //     [Response.Framing] return FramingNone for Content-Length: 0.
-//   - HeaderSluiceRequestID classifies the field name "Sluice-Request-Id".
+//   - HeaderSluiceRequestID classifies the field name "Sluice-Request-Id";
+//     HeaderClientCertDN (X-Client-Cert-Subject) and HeaderClientCertFP
+//     (X-Client-Cert-Fingerprint) the fields in which the proxy passes a
+//     verified client certificate on.
 package h1

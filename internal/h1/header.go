@@ -57,6 +57,8 @@ const (
 	HeaderSluiceRequestID             // Sluice-Request-Id
 	HeaderCookie                      // Cookie
 	HeaderHTTP2Settings               // HTTP2-Settings
+	HeaderClientCertDN                // X-Client-Cert-Subject (the proxy's: a verified client certificate's DN)
+	HeaderClientCertFP                // X-Client-Cert-Fingerprint (the proxy's: its SHA-256)
 	NumHeaderKinds                    // the number of kinds, for tables indexed by kind
 )
 
@@ -176,6 +178,14 @@ func ClassifyHeader(name []byte) HeaderKind {
 			if EqualFold(name, "sluice-request-id") {
 				return HeaderSluiceRequestID
 			}
+		}
+	case 21:
+		if EqualFold(name, "x-client-cert-subject") {
+			return HeaderClientCertDN
+		}
+	case 25:
+		if EqualFold(name, "x-client-cert-fingerprint") {
+			return HeaderClientCertFP
 		}
 	}
 	return HeaderOther

@@ -65,6 +65,9 @@ type Leaf struct {
 type Options struct {
 	NotBefore, NotAfter time.Time
 	RSABits             int // an RSA key of this size instead of P-256
+	// Client makes a client certificate (extended key usage clientAuth)
+	// instead of a server certificate.
+	Client bool
 }
 
 // Leaf returns a leaf for names (DNS names, or IP addresses) signed by ca.
@@ -91,6 +94,9 @@ func (ca *CA) Leaf(names []string, o Options) Leaf {
 		NotAfter:     o.NotAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	if o.Client {
+		tpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
 	if len(names) > 0 {
 		tpl.Subject.CommonName = names[0]
