@@ -107,8 +107,8 @@ func (b *plan) frontend(c order.Cluster, t *table) {
 	}
 	switch li.protocol {
 	case order.TCP:
-		if k := markRead(t, httpOnlyKeys); k != "" {
-			t.errKey(k, "has no meaning on tcp listener %s (a tcp frontend is its address alone)", li.address)
+		if k := markRead(t, tcpRefusedKeys); k != "" {
+			t.errKey(k, "has no meaning on tcp listener %s (a tcp frontend is its address and an optional hostname)", li.address)
 			return
 		}
 		if c.Protocol == "" || c.Protocol == order.HTTP {
@@ -116,7 +116,7 @@ func (b *plan) frontend(c order.Cluster, t *table) {
 			return
 		}
 		b.frontends = append(b.frontends, step{o: order.AddTCPFrontend{TCPFrontend: order.TCPFrontend{
-			Address: li.address, ClusterID: c.ID}}, src: t, deps: deps})
+			Address: li.address, Hostname: f.Hostname, ClusterID: c.ID}}, src: t, deps: deps})
 		return
 	case order.HTTP, order.HTTPS:
 	default: // the listener is refused for its protocol

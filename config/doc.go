@@ -60,7 +60,9 @@
 //     path, path_type (prefix, equals, regex), method, deny. On https
 //     listeners a frontend may also carry a certificate (certificate, key,
 //     certificate_chain, names): it is added to that listener. A frontend
-//     on a tcp listener is its address alone. "deny = true" makes a deny
+//     on a tcp listener is its address and an optional hostname, a server
+//     name (SNI) routed without terminating TLS; the one without hostname
+//     is the listener's default route. "deny = true" makes a deny
 //     frontend: it answers 403 and routes to no cluster, whichever cluster
 //     lists it.
 //   - backends: id, address (ip:port or host:port; a name is resolved when

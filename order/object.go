@@ -43,11 +43,11 @@ func Object(o Order) string {
 	case UpdateHTTPSFrontend:
 		return frontendObject("https", o.HTTPFrontend)
 	case AddTCPFrontend:
-		return "tcp frontend " + o.Address
+		return o.TCPFrontend.object()
 	case RemoveTCPFrontend:
-		return "tcp frontend " + o.Address
+		return o.TCPFrontend.object()
 	case UpdateTCPFrontend:
-		return "tcp frontend " + o.Address
+		return o.TCPFrontend.object()
 	case AddCertificate:
 		return "certificate " + o.Address
 	case ReplaceCertificate:

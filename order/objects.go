@@ -406,10 +406,19 @@ type BasicAuth struct {
 	ForwardAuthorization bool `json:"forward_authorization,omitempty"`
 }
 
-// TCPFrontend sends every connection of a tcp listener to a cluster. Its key
-// is Address.
+// TCPFrontend sends connections of a tcp listener to a cluster. Its key is
+// (Address, Hostname). A listener has at most one frontend without
+// hostname, its default route; frontends with a hostname route by the
+// server name (SNI) of the client's TLS ClientHello, read without
+// terminating TLS (see docs/tcp.md).
 type TCPFrontend struct {
-	Address   string `json:"address"`
+	Address string `json:"address"`
+	// Hostname is the server name this frontend takes: exact
+	// ("db.example.com") or a wildcard ("*.example.com": any name under
+	// example.com), case-insensitive, stored lowercase (NormalizeSNI).
+	// Empty: the listener's default route, for connections whose server
+	// name no other frontend takes, that send none, or that are not TLS.
+	Hostname  string `json:"hostname,omitempty"`
 	ClusterID string `json:"cluster_id"`
 }
 

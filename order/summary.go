@@ -39,9 +39,9 @@ func Summary(o Order) []any {
 	case RemoveHTTPSFrontend:
 		return frontendSummary(o.HTTPFrontend, false)
 	case AddTCPFrontend:
-		return []any{"address", o.Address, "cluster", o.ClusterID}
+		return tcpSummary(o.TCPFrontend, "cluster", o.ClusterID)
 	case RemoveTCPFrontend:
-		return []any{"address", o.Address}
+		return tcpSummary(o.TCPFrontend)
 	case AddBackend:
 		return []any{"cluster", o.ClusterID, "backend", o.ID, "address", o.Address}
 	case RemoveBackend:

@@ -202,7 +202,8 @@ func FrontendUpdate(f HTTPFrontend) UpdateHTTPFrontend {
 }
 
 // UpdateTCPFrontend sends the new connections of the tcp listener on
-// Address to ClusterID; open relays go on with their backend.
+// Address (with the server name Hostname, or its default route when
+// Hostname is empty) to ClusterID; open relays go on with their backend.
 type UpdateTCPFrontend struct{ TCPFrontend }
 
 func (UpdateListener) Kind() Kind      { return "update_listener" }

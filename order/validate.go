@@ -349,6 +349,9 @@ func (f *TCPFrontend) Validate() error {
 	if err := ValidateAddress("frontend.address", f.Address); err != nil {
 		return err
 	}
+	if _, err := NormalizeSNI("frontend.hostname", f.Hostname); err != nil {
+		return err
+	}
 	return ValidateID("frontend.cluster_id", f.ClusterID)
 }
 

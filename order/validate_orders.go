@@ -28,7 +28,11 @@ func (o RemoveHTTPSFrontend) Validate() error {
 }
 func (o AddTCPFrontend) Validate() error { return o.TCPFrontend.Validate() }
 func (o RemoveTCPFrontend) Validate() error {
-	return ValidateAddress("frontend.address", o.Address)
+	if err := ValidateAddress("frontend.address", o.Address); err != nil {
+		return err
+	}
+	_, err := NormalizeSNI("frontend.hostname", o.Hostname)
+	return err
 }
 func (o AddBackend) Validate() error { return o.Backend.Validate() }
 func (o RemoveBackend) Validate() error {

@@ -168,7 +168,7 @@ func (p *proxy) run(e state.Effect, pr *prepared) error {
 	case state.RemoveRoute:
 		p.removeRoute(e.Frontend)
 	case state.SetTCPRoute:
-		p.listeners[e.Address].tcp.SetCluster(p.clusters[e.ClusterID]) // nil when none
+		p.listeners[e.Address].tcp.SetRoute(e.Hostname, p.clusters[e.ClusterID]) // nil when none
 	default:
 		p.cfg.Logger.Error("proxy: effect not executed (a bug)", "effect", e.String())
 	}

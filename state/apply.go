@@ -61,7 +61,7 @@ func (s State) Apply(o order.Order) (State, []Effect, error) {
 	case order.UpdateTCPFrontend:
 		err = t.updateTCPFrontend(o.TCPFrontend)
 	case order.RemoveTCPFrontend:
-		err = t.removeTCPFrontend(o.Address)
+		err = t.removeTCPFrontend(o.TCPFrontend)
 	case order.AddBackend:
 		err = t.addBackend(o.Backend)
 	case order.UpdateBackend:

@@ -93,8 +93,8 @@ func (t *step) removeCluster(id string) error {
 	}
 	for _, f := range t.s.TCPFrontends() {
 		if f.ClusterID == id {
-			t.s.tcp = t.s.tcp.without(f.Address)
-			t.emit(SetTCPRoute{Address: f.Address})
+			t.s.tcp = t.s.tcp.without(keyOfTCP(f))
+			t.emit(SetTCPRoute{Address: f.Address, Hostname: f.Hostname})
 		}
 	}
 	for _, b := range t.s.Backends(id) {

@@ -28,7 +28,7 @@ func (d *differ) removeFrontends() {
 		}
 	}
 	for _, f := range d.s.TCPFrontends() {
-		if !d.b.tcp.has(f.Address) && d.frontendStays(f.Address, f.ClusterID) {
+		if !d.b.tcp.has(keyOfTCP(f)) && d.frontendStays(f.Address, f.ClusterID) {
 			d.emit(order.RemoveTCPFrontend{TCPFrontend: f})
 		}
 	}
@@ -57,7 +57,7 @@ func (d *differ) frontends() {
 		}
 	}
 	for _, f := range d.b.TCPFrontends() {
-		old, ok := d.s.tcp.get(f.Address)
+		old, ok := d.s.tcp.get(keyOfTCP(f))
 		switch {
 		case !ok:
 			d.emit(order.AddTCPFrontend{TCPFrontend: f})

@@ -82,9 +82,10 @@ type SetRoute struct{ Frontend order.HTTPFrontend }
 // listener's routing table.
 type RemoveRoute struct{ Frontend order.HTTPFrontend }
 
-// SetTCPRoute sends a tcp listener's new connections to ClusterID, or
-// nowhere when it is empty.
-type SetTCPRoute struct{ Address, ClusterID string }
+// SetTCPRoute sends a tcp listener's new connections with the server
+// name Hostname (its default route when empty; see order.TCPFrontend) to
+// ClusterID, or nowhere when ClusterID is empty.
+type SetTCPRoute struct{ Address, Hostname, ClusterID string }
 
 func (Bind) effect()                {}
 func (CreateListener) effect()      {}
@@ -121,10 +122,14 @@ func (e RemoveBackend) String() string       { return "remove backend " + e.Clus
 func (e SetRoute) String() string            { return "set route " + routeString(e.Frontend) }
 func (e RemoveRoute) String() string         { return "remove route " + routeString(e.Frontend) }
 func (e SetTCPRoute) String() string {
-	if e.ClusterID == "" {
-		return "set tcp route " + e.Address + " -> none"
+	s := "set tcp route " + e.Address
+	if e.Hostname != "" {
+		s += " " + e.Hostname
 	}
-	return "set tcp route " + e.Address + " -> " + e.ClusterID
+	if e.ClusterID == "" {
+		return s + " -> none"
+	}
+	return s + " -> " + e.ClusterID
 }
 
 func backendString(b order.Backend) string {

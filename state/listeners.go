@@ -159,7 +159,11 @@ func (t *step) removeListener(addr string) error {
 			t.s.http = t.s.http.without(k)
 		}
 	}
-	t.s.tcp = t.s.tcp.without(addr)
+	for k := range t.s.tcp.all {
+		if k.address == addr {
+			t.s.tcp = t.s.tcp.without(k)
+		}
+	}
 	t.s.certs = t.s.certs.without(addr)
 	t.s.listeners = t.s.listeners.without(addr)
 	t.emit(CloseListener{Address: addr})

@@ -66,13 +66,16 @@ func (s State) HTTPFrontends(p order.Protocol) []order.HTTPFrontend {
 	return out
 }
 
-// TCPFrontends lists the tcp frontends by address.
+// TCPFrontends lists the tcp frontends by address and hostname (the
+// default route first).
 func (s State) TCPFrontends() []order.TCPFrontend {
 	out := make([]order.TCPFrontend, 0, s.tcp.len())
-	for _, k := range sortedKeys(s.tcp) {
-		f, _ := s.tcp.get(k)
+	for _, f := range s.tcp.all {
 		out = append(out, f)
 	}
+	slices.SortFunc(out, func(a, b order.TCPFrontend) int {
+		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Hostname, b.Hostname))
+	})
 	return out
 }
 

@@ -296,7 +296,8 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 		}
 		return order.AddHTTPFrontend{HTTPFrontend: f}
 	case 17:
-		f := order.TCPFrontend{Address: addr, ClusterID: cl}
+		f := order.TCPFrontend{Address: addr, ClusterID: cl,
+			Hostname: pickOf(r, "", "", "a.test", "A.Test", "*.b.test", "*")}
 		return pickOf[order.Order](r, order.AddTCPFrontend{TCPFrontend: f}, order.UpdateTCPFrontend{TCPFrontend: f},
 			order.RemoveTCPFrontend{TCPFrontend: f})
 	}

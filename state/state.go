@@ -19,7 +19,7 @@ type State struct {
 	listeners pmap[string, order.Listener] // stored without Certificate
 	clusters  pmap[string, order.Cluster]
 	http      pmap[frontKey, order.HTTPFrontend] // http and https frontends
-	tcp       pmap[string, order.TCPFrontend]    // by listener address
+	tcp       pmap[tcpKey, order.TCPFrontend]    // by listener address and hostname
 	backends  pmap[backendKey, order.Backend]
 	certs     pmap[string, pmap[string, storedCert]] // listener address -> fingerprint -> cert
 	now       func() time.Time                       // nil: time.Now

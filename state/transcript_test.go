@@ -193,7 +193,11 @@ func summary(t *testing.T, s state.State) []string {
 		out = append(out, "https frontend "+(state.SetRoute{Frontend: f}).String()[len("set route "):])
 	}
 	for _, f := range d.TCPFrontends {
-		out = append(out, "tcp frontend "+f.Address+" -> "+f.ClusterID)
+		host := ""
+		if f.Hostname != "" {
+			host = " " + f.Hostname
+		}
+		out = append(out, "tcp frontend "+f.Address+host+" -> "+f.ClusterID)
 	}
 	for _, c := range s.Certificates("") {
 		line := fmt.Sprintf("certificate %s %s… names=%s", c.Address, c.Fingerprint[:12], strings.Join(c.Names, ","))

@@ -21,7 +21,8 @@ type Settings struct {
 	BackTimeout time.Duration
 	// ConnectTimeout bounds each backend connect.
 	ConnectTimeout time.Duration
-	// RequestTimeout bounds the reading of the PROXY protocol header.
+	// RequestTimeout bounds the reading of the PROXY protocol header, and
+	// that of the ClientHello on a listener with server-name routes.
 	RequestTimeout time.Duration
 	// ExpectProxy requires a PROXY protocol header (v1 or v2) from clients.
 	ExpectProxy bool
@@ -47,7 +48,7 @@ type Listener struct {
 	// keeps no metrics. Set before the listener accepts.
 	M        *metrics.Listener
 	settings atomic.Pointer[Settings]
-	cluster  atomic.Pointer[backend.Cluster]
+	routes   atomic.Pointer[Routes]
 	// Admit, when set, counts connections per client IP: a session asks
 	// it once it knows its client (after the PROXY header, when the
 	// listener expects one), is closed when refused, and gives the count
@@ -80,14 +81,17 @@ func (l *Listener) Settings() *Settings { return l.settings.Load() }
 // SetSettings publishes settings for the next connections.
 func (l *Listener) SetSettings(s *Settings) { l.settings.Store(s) }
 
-// Cluster returns the cluster new connections go to, or nil when the
-// listener has no frontend.
-func (l *Listener) Cluster() *backend.Cluster { return l.cluster.Load() }
+// Routes returns the routing table of new connections (nil when the
+// listener never had a frontend).
+func (l *Listener) Routes() *Routes { return l.routes.Load() }
 
-// SetCluster sets the cluster of new connections (the listener's
-// frontend); nil removes the frontend: new connections are closed at once,
-// open ones go on.
-func (l *Listener) SetCluster(c *backend.Cluster) { l.cluster.Store(c) }
+// SetRoute sends new connections with the server name hostname (a
+// normalised order.TCPFrontend hostname; "" is the default route) to c;
+// nil removes the route. Open connections keep their backend. Calls must
+// not run concurrently (the proxy makes them from its one apply loop).
+func (l *Listener) SetRoute(hostname string, c *backend.Cluster) {
+	l.routes.Store(l.routes.Load().With(hostname, c))
+}
 
 // Drain makes the listener refuse connections it has accepted but not
 // started serving; open relays go on until they end. The proxy calls it

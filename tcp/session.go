@@ -30,6 +30,9 @@ type session struct {
 	hdr    proxyproto.Header // the client's PROXY header, when one came
 	hasHdr bool
 	hbuf   *[]byte // pooled buffer holding hdr's TLVs, nil when none
+
+	hello    *helloBuf // the ClientHello bytes read to route by SNI, until replayed
+	helloLen int
 }
 
 // headerBufs holds the buffers PROXY headers are read into.
@@ -60,6 +63,7 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		}
 		s.abort()
 		s.releaseHeader()
+		s.releaseHello()
 		ln.untrack(s)
 		env.Active.Add(-1)
 	}()
@@ -74,9 +78,22 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		}
 		defer a.Release(ip)
 	}
-	c := ln.Cluster()
+	r := ln.Routes()
+	var c *backend.Cluster
+	if r.SNI() {
+		var ok bool
+		if c, ok = s.pickBySNI(r); !ok {
+			return
+		}
+	} else if r != nil {
+		c = r.Default
+	}
 	if c == nil {
-		env.Log.Debug("tcp connection without a frontend closed", "listener", ln.Addr, "client", s.client())
+		msg := "tcp connection without a frontend closed"
+		if r.SNI() {
+			msg = "tcp connection closed: no route for its server name and no default route"
+		}
+		env.Log.Debug(msg, "listener", ln.Addr, "client", s.client())
 		return
 	}
 	bc := s.connect(c)
@@ -90,6 +107,9 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		return
 	}
 	s.releaseHeader()
+	if !s.replay(bc) {
+		return
+	}
 	if lm := ln.M; lm != nil {
 		lm.TunnelsActive.Inc()
 	}

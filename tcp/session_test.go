@@ -62,7 +62,7 @@ func newFixtureLog(tb testing.TB, set *Settings, logTo io.Writer) *relayFixture 
 	ln := NewListener(front.Addr().String(), set)
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c", Protocol: order.TCP}}, nil)
 	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin.Addr().String()}, 0))
-	ln.SetCluster(c)
+	ln.SetRoute("", c)
 	accept(front, func(cn net.Conn) { Serve(env, ln, cn) })
 	return &relayFixture{addr: front.Addr().String(), env: env, ln: ln}
 }

@@ -241,6 +241,15 @@ func TestTCPDaemonOrders(t *testing.T) {
 	if out := run("frontend", "list"); !strings.Contains(out, second) {
 		t.Errorf("frontend list does not show %s:\n%s", second, out)
 	}
+	// A server-name route from the CLI: the listener now peeks, and a
+	// client that does not speak TLS takes the default route.
+	run("frontend", "tcp", "add", "--address", second, "--hostname", "Sni.Test", "--cluster", "db")
+	if out := run("frontend", "list"); !strings.Contains(out, "sni.test") {
+		t.Errorf("frontend list does not show the server name sni.test:\n%s", out)
+	}
+	if err := ping(second, "not tls", nil); err != nil {
+		t.Fatalf("default route of a listener with a server-name route: %v", err)
+	}
 	if out := run("listener", "list"); !strings.Contains(out, "tcp") {
 		t.Errorf("listener list:\n%s", out)
 	}

@@ -416,6 +416,8 @@ func frontendCommand(g *globals) *cobra.Command {
 			RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, mk(f), nil) }}
 		cmd.Flags().StringVar(&f.Address, "address", "", "tcp listener address")
 		cmd.Flags().StringVar(&f.ClusterID, "cluster", "", "cluster id")
+		cmd.Flags().StringVar(&f.Hostname, "hostname", "",
+			"server name (SNI) of the connections this frontend takes, exact or *.example.com; none: the listener's default route")
 		required(cmd, "address", "cluster")
 		return cmd
 	}

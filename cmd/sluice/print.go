@@ -135,7 +135,7 @@ func printFrontends(w io.Writer, c *order.Content) {
 	add("http", c.HTTPFrontends)
 	add("https", c.HTTPSFrontends)
 	for _, f := range c.TCPFrontends {
-		rows = append(rows, []string{"tcp", f.Address, "-", "-", "-", "-", f.ClusterID, "-"})
+		rows = append(rows, []string{"tcp", f.Address, orDash(f.Hostname), "-", "-", "-", f.ClusterID, "-"})
 	}
 	table(w, "PROTOCOL\tADDRESS\tHOSTNAME\tPATH_TYPE\tPATH\tMETHOD\tTARGET\tROUTING", rows)
 }
