@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"net"
 	"testing"
 	"time"
 
@@ -47,20 +48,44 @@ func TestIdleConnectionsReclaimed(t *testing.T) {
 	start := time.Now()
 	c := dialRaw(t, h.Addr)
 	c.write(getApp)
-	resp, body := c.read("GET")
+	resp, body := c.read("GET") // within ioTimeout, where a lockout lasts front_timeout (60 s)
 	wantStatus(t, resp, body, 200)
-	d := time.Since(start)
-	t.Logf("a new client served in %v with %d idle connections holding every slot", d, max)
-	if d > slack {
-		t.Errorf("a new client waited %v for its answer", d)
+	t.Logf("a new client served in %v with %d idle connections holding every slot", time.Since(start), max)
+	reclaimed := h.status().ReclaimedConnections
+	if reclaimed < 1 || reclaimed > max/8 {
+		t.Errorf("reclaimed_connections %d; want 1 to %d (an eighth of the idle ones)", reclaimed, max/8)
 	}
-	if n := h.status().ReclaimedConnections; n < 1 || n > max/8 {
-		t.Errorf("reclaimed_connections %d; want 1 to %d (an eighth of the idle ones)", n, max/8)
+	// The connections closed are among the oldest: the reclaimer orders
+	// them by when they began to wait, which on a loaded machine may not be
+	// quite the order they were opened in (a goroutine slow to get from a
+	// response to its wait), but not by half of them.
+	var closed []int
+	eventually(t, ioTimeout, "the reclaimed connections to close", func() bool {
+		closed = closed[:0]
+		for i, ic := range idle {
+			if idleClosed(ic) {
+				closed = append(closed, i)
+			}
+		}
+		return int64(len(closed)) >= reclaimed
+	})
+	if int64(len(closed)) != reclaimed || closed[len(closed)-1] >= max/2 {
+		t.Errorf("connections closed %v; want %d of the oldest half", closed, reclaimed)
 	}
-	idle[0].expectClosed(slack) // the oldest
-	idle[max-1].write(getApp)   // the newest
-	resp, body = idle[max-1].read("GET")
+	newest := idle[max-1]
+	newest.write(getApp)
+	resp, body = newest.read("GET")
 	wantStatus(t, resp, body, 200)
+}
+
+// idleClosed reports whether the proxy has closed the idle connection rc
+// (a read ends at once with an error that is not a timeout).
+func idleClosed(rc *rawClient) bool {
+	_ = rc.C.SetReadDeadline(time.Now().Add(time.Millisecond))
+	_, err := rc.BR.Peek(1)
+	_ = rc.C.SetReadDeadline(time.Time{})
+	ne, ok := err.(net.Error)
+	return err != nil && !(ok && ne.Timeout())
 }
 
 // TestKeepAliveTimeout: an idle keep-alive connection closes after the
