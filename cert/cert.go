@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/order"
@@ -28,7 +29,9 @@ import (
 // MinRSABits is the smallest RSA key accepted.
 const MinRSABits = 2048
 
-// Cert is a certificate ready to serve. It is immutable once parsed.
+// Cert is a certificate ready to serve. It is immutable once parsed, but
+// for its OCSP staple (see staple.go), an immutable snapshot swapped
+// atomically.
 type Cert struct {
 	// Fingerprint is the hex SHA-256 of the leaf's DER, lower case.
 	Fingerprint string
@@ -41,6 +44,8 @@ type Cert struct {
 	// TLS is the leaf and its chain (the leaf never twice) with the
 	// private key and the parsed leaf.
 	TLS *tls.Certificate
+
+	staple atomic.Pointer[stapled]
 }
 
 // Error is a certificate that cannot be served; Field names the part at

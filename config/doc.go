@@ -40,7 +40,7 @@
 // 421, 429, 502, 503, 504 (a file: a complete HTTP/1.x response or an HTML
 // body, UTF-8), and on https listeners the default certificate:
 // certificate, key, certificate_chain (files), hsts (see below), and
-// cipher_suites, curves, session_ticket_lifetime (see tls.go). Every
+// cipher_suites, curves, session_ticket_lifetime, ocsp_stapling (see tls.go). Every
 // listener is activated
 // once the rest of the state is in place.
 //

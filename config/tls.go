@@ -13,6 +13,7 @@ import (
 //	session_ticket_lifetime = "12h"       # 1m to 12h, default 12h
 //	client_auth = "required"              # client certificates: required, optional or none (default)
 //	client_ca = "certs/clients-ca.pem"    # the CA bundle they must chain to (with client_auth)
+//	ocsp_stapling = false                 # OCSP stapling for certificates naming a responder; default true
 //
 // A name that is refused is reported at its position in the array (and
 // the list is dropped, so that the order does not report it again).
@@ -25,6 +26,10 @@ func (l *loader) listenerTLS(t *table) order.ListenerTLS {
 	}
 	if _, b, ok := l.readFile(t, "client_ca"); ok {
 		lt.ClientCA = string(b)
+	}
+	if v := t.get("ocsp_stapling", kBool); v != nil {
+		on := v.b
+		lt.OCSPStapling = &on
 	}
 	return lt
 }

@@ -164,7 +164,7 @@ func (s *Server) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, e
 	if rc != nil {
 		rc.served = c
 	}
-	return c.TLS, nil
+	return c.Serving(), nil // with its OCSP staple, when it has a valid one
 }
 
 // ErrNoCertificate is the handshake error when no certificate covers the

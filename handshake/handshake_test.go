@@ -55,7 +55,7 @@ func TestTicketRotation(t *testing.T) {
 }
 
 // pair runs one handshake between a client with cfg and s over a pipe.
-func pair(t *testing.T, s *Server, cfg *tls.Config) (tls.ConnectionState, *cert.Cert, error) {
+func pair(t testing.TB, s *Server, cfg *tls.Config) (tls.ConnectionState, *cert.Cert, error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

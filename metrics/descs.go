@@ -14,6 +14,8 @@ var (
 	lErrors      = listenerDesc("errors_total", "Client-side errors, by kind (parse, timeout, reset, tls).", "kind")
 	lTLS         = listenerDesc("tls_handshakes_total", "TLS handshakes completed.")
 	lTLSFail     = listenerDesc("tls_handshake_failures_total", "TLS handshakes failed or timed out.")
+	lOCSP        = listenerDesc("ocsp_staples_total", "OCSP responses fetched, verified and stapled.")
+	lOCSPFail    = listenerDesc("ocsp_failures_total", "OCSP fetches that gave nothing to staple (responder failed, invalid response, revoked).")
 	lRequestTime = listenerDesc("request_duration_seconds", "Time from a request's first byte to its response's last byte.")
 
 	cRequests     = clusterDesc("requests_total", "Requests routed to the cluster.")
@@ -38,7 +40,7 @@ var (
 )
 
 var allDescs = []*prometheus.Desc{
-	lAccepted, lActive, lRequests, lResponses, lBytesIn, lBytesOut, lTunnels, lErrors, lTLS, lTLSFail, lRequestTime,
+	lAccepted, lActive, lRequests, lResponses, lBytesIn, lBytesOut, lTunnels, lErrors, lTLS, lTLSFail, lOCSP, lOCSPFail, lRequestTime,
 	cRequests, cResponses, cRetries, cErrors, cUp, cDown, cRequestTime, cResponseTime, cConnectTime,
 	bRequests, bResponses, bSent, bReceived, bConnectErrors, bRetries, bInFlight, bResponseTime, bConnectTime,
 }

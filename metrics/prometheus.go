@@ -69,6 +69,8 @@ func collectListener(ch chan<- prometheus.Metric, addr string, l *Listener) {
 	}
 	counter(ch, lTLS, &l.TLSHandshakes, addr)
 	counter(ch, lTLSFail, &l.TLSHandshakeFailures, addr)
+	counter(ch, lOCSP, &l.OCSPStaples, addr)
+	counter(ch, lOCSPFail, &l.OCSPFailures, addr)
 	histogram(ch, lRequestTime, &l.RequestTime, addr)
 }
 

@@ -28,6 +28,12 @@ type Listener struct {
 	TLSHandshakes Counter
 	// TLSHandshakeFailures counts TLS handshakes that failed or timed out.
 	TLSHandshakeFailures Counter
+	// OCSPStaples counts OCSP responses fetched, verified and stapled for
+	// the listener's certificates.
+	OCSPStaples Counter
+	// OCSPFailures counts OCSP fetches that gave nothing to staple (the
+	// responder failed, an invalid response, a revoked certificate).
+	OCSPFailures Counter
 	// RequestTime observes the time from the first byte of a request head
 	// to the last byte of its response written to the client.
 	RequestTime Histogram

@@ -69,6 +69,8 @@ func listenerMetrics(addr string, l *Listener) order.ListenerMetrics {
 		},
 		TLSHandshakes:        l.TLSHandshakes.Load(),
 		TLSHandshakeFailures: l.TLSHandshakeFailures.Load(),
+		OCSPStaples:          l.OCSPStaples.Load(),
+		OCSPFailures:         l.OCSPFailures.Load(),
 		RequestTime:          timeSummary(&l.RequestTime),
 	}
 }

@@ -42,6 +42,8 @@ func listenerView(l *Listener) view {
 			{"bytes_out", &l.BytesOut},
 			{"tls_handshakes", &l.TLSHandshakes},
 			{"tls_handshake_failures", &l.TLSHandshakeFailures},
+			{"ocsp_staples", &l.OCSPStaples},
+			{"ocsp_failures", &l.OCSPFailures},
 		},
 		gauges: []namedGauge{{"connections_active", &l.ConnectionsActive}, {"tunnels_active", &l.TunnelsActive}},
 		hists:  []namedHist{{"request_time", &l.RequestTime}},

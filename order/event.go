@@ -27,6 +27,13 @@ const (
 	// ConfigReloaded: a reload made the configuration equal to its target
 	// (Count orders; none when it was already).
 	ConfigReloaded EventKind = "config_reloaded"
+	// OCSPStapled: an OCSP response was fetched for a certificate
+	// (Fingerprint) of the listener at Address and is stapled until
+	// Reason's nextUpdate.
+	OCSPStapled EventKind = "ocsp_stapled"
+	// OCSPFailed: an OCSP fetch gave nothing to staple; Reason says why
+	// (and whether the last good response is still stapled).
+	OCSPFailed EventKind = "ocsp_failed"
 )
 
 // Event is something the proxy reports as it happens, to subscribers (see
@@ -36,7 +43,9 @@ type Event struct {
 	Time      string    `json:"time"` // RFC 3339 with milliseconds, UTC
 	ClusterID string    `json:"cluster_id,omitempty"`
 	BackendID string    `json:"backend_id,omitempty"`
-	Address   string    `json:"address,omitempty"` // the backend's
+	Address   string    `json:"address,omitempty"` // the backend's; the listener's for ocsp_*
+	// Fingerprint is the certificate's, for ocsp_* (SHA-256, hex).
+	Fingerprint string `json:"fingerprint,omitempty"`
 	// Reason says why, for up and down: "connect failures",
 	// "health check", "connect succeeded".
 	Reason string `json:"reason,omitempty"`

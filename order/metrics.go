@@ -24,6 +24,8 @@ type ListenerMetrics struct {
 	Errors               ClientErrors  `json:"errors"`
 	TLSHandshakes        int64         `json:"tls_handshakes"`
 	TLSHandshakeFailures int64         `json:"tls_handshake_failures"`
+	OCSPStaples          int64         `json:"ocsp_staples,omitempty"`
+	OCSPFailures         int64         `json:"ocsp_failures,omitempty"`
 	RequestTime          TimeSummary   `json:"request_time"`
 }
 

@@ -30,7 +30,15 @@ type ListenerTLS struct {
 	// certificates must chain to; required with ClientAuth. In the
 	// configuration file it is a file name.
 	ClientCA string `json:"client_ca,omitempty"`
+	// OCSPStapling staples an OCSP response to the handshakes of the
+	// listener's certificates whose leaf names an OCSP responder (AIA):
+	// fetched over HTTP, refreshed at half of its validity, only a good
+	// status. Absent (nil) means on; false turns it off.
+	OCSPStapling *bool `json:"ocsp_stapling,omitempty"`
 }
+
+// Stapling reports whether OCSP stapling is on (the default).
+func (t ListenerTLS) Stapling() bool { return t.OCSPStapling == nil || *t.OCSPStapling }
 
 // UpdateListenerTLS are the ListenerTLS fields of update_listener.
 type UpdateListenerTLS struct {
@@ -39,6 +47,8 @@ type UpdateListenerTLS struct {
 	SessionTicketLifetime Opt[Duration] `json:"session_ticket_lifetime,omitzero"`
 	ClientAuth            Opt[string]   `json:"client_auth,omitzero"`
 	ClientCA              Opt[string]   `json:"client_ca,omitzero"`
+	// OCSPStapling: true or false; null goes back to the default (on).
+	OCSPStapling Opt[*bool] `json:"ocsp_stapling,omitzero"`
 }
 
 // patch returns t with the settings o gives.
@@ -48,12 +58,13 @@ func (o UpdateListenerTLS) patch(t ListenerTLS) ListenerTLS {
 	t.SessionTicketLifetime = o.SessionTicketLifetime.Or(t.SessionTicketLifetime)
 	t.ClientAuth = o.ClientAuth.Or(t.ClientAuth)
 	t.ClientCA = o.ClientCA.Or(t.ClientCA)
+	t.OCSPStapling = o.OCSPStapling.Or(t.OCSPStapling)
 	return t
 }
 
 // anySet reports whether o gives a setting.
 func (o UpdateListenerTLS) anySet() bool {
-	return anySet(o.CipherSuites.Set, o.Curves.Set, o.SessionTicketLifetime.Set, o.ClientAuth.Set, o.ClientCA.Set)
+	return anySet(o.CipherSuites.Set, o.Curves.Set, o.SessionTicketLifetime.Set, o.ClientAuth.Set, o.ClientCA.Set, o.OCSPStapling.Set)
 }
 
 // validate checks the names, the lifetime and the client CA, and that
@@ -70,6 +81,8 @@ func (t ListenerTLS) validate(p Protocol, update bool) error {
 			return fieldErr("listener.session_ticket_lifetime", "TLS settings need an https listener")
 		case t.ClientAuth != "" || t.ClientCA != "":
 			return fieldErr("listener.client_auth", "client certificates need an https listener")
+		case t.OCSPStapling != nil:
+			return fieldErr("listener.ocsp_stapling", "OCSP stapling needs an https listener")
 		}
 	}
 	if _, err := tlsparam.Suites(t.CipherSuites); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/staple"
 )
 
 // Config holds the proxy-wide settings and the listeners to start with.
@@ -96,6 +97,10 @@ type Config struct {
 	// its context is done or the request channel is closed; then it closes
 	// what remains. Default 10s.
 	ShutdownGrace time.Duration
+	// OCSP tunes the fetching of OCSP responses for stapling (timeout per
+	// fetch, retry backoff, clock); zero fields take staple's defaults
+	// (10 s, 1 minute doubling to 1 hour). See order.ListenerTLS.OCSPStapling.
+	OCSP staple.Options
 	// Logger receives the proxy's logs. Default slog.Default().
 	Logger *slog.Logger
 	// LogLevel, when set, is the level variable of Logger's handler: the

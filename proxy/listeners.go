@@ -142,7 +142,11 @@ func (p *proxy) listenerSettings(l order.Listener) {
 		!reflect.DeepEqual(l.ListenerTLS, rl.conf.ListenerTLS)) {
 		p.swapTLS(rl, l)
 	}
+	stapling := rl.conf.Stapling() != l.Stapling()
 	rl.conf = l
+	if stapling {
+		p.syncStaples()
+	}
 }
 
 // handler returns the per-connection function of a listener.
@@ -222,6 +226,9 @@ func (p *proxy) closeListener(addr string) {
 		p.retired = append(p.retired, rl)
 	}
 	delete(p.listeners, addr)
+	if rl.tls.Load() != nil {
+		p.syncStaples() // its certificates are no longer stapled
+	}
 	if r := p.cfg.Metrics; r != nil {
 		r.RemoveListener(addr)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/session"
+	"github.com/sluiceproxy/sluice/staple"
 	"github.com/sluiceproxy/sluice/state"
 	"github.com/sluiceproxy/sluice/tcp"
 )
@@ -44,6 +45,9 @@ type proxy struct {
 	// persistErrors counts failed writes of Config.SavedState.
 	persistErrors int64
 	events        *hub // the subscribers of Client.Subscribe
+	// staples fetches the OCSP responses of https listeners' certificates
+	// (see ocsp.go); closed by shutdown.
+	staples *staple.Manager
 
 	// reclaimer finds the idle connections of the http and https
 	// listeners when slots run out (see slots.go); refused counts the
@@ -173,6 +177,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 		tickets:   handshake.NewTickets(time.Now()),
 	}
 	p.slots.SetReclaim(p.reclaimIdle)
+	p.staples = staple.New(cfg.OCSP, p.reportStaple)
 	p.benv.Resolver, p.benv.ResolveInterval = cfg.Resolver, cfg.ResolveInterval
 	return p
 }
@@ -361,5 +366,6 @@ wait:
 	for _, c := range p.clusters {
 		c.Close()
 	}
+	p.staples.Close()
 	p.env.Close() // no session is left to wake
 }

@@ -96,4 +96,5 @@ func (p *proxy) publishCerts(addr string) {
 	}
 	certs, def := p.state.ServedCerts(addr)
 	rl.tls.Load().SetIndex(cert.NewIndex(certs, def))
+	p.syncStaples()
 }

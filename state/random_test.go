@@ -149,8 +149,11 @@ func randomListenerTLS(r *rand.Rand) order.ListenerTLS {
 	if r.IntN(3) == 0 {
 		t.ClientAuth, t.ClientCA = pickOf(r, "required", "optional"), randomCA
 	}
+	t.OCSPStapling = pickOf(r, nil, &stapleOff, &stapleOn)
 	return t
 }
+
+var stapleOff, stapleOn = false, true
 
 // randomCA is a CA bundle for client certificates.
 var randomCA = testcert.NewCA().PEM
@@ -206,6 +209,9 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 			u.CipherSuites, u.SessionTicketLifetime = order.Some(t.CipherSuites), order.Some(t.SessionTicketLifetime)
 			if r.IntN(2) == 0 {
 				u.Curves = order.Some(t.Curves)
+			}
+			if r.IntN(2) == 0 {
+				u.OCSPStapling = order.Some(t.OCSPStapling)
 			}
 		}
 		return u

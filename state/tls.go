@@ -17,6 +17,9 @@ func normListenerTLS(t order.ListenerTLS) order.ListenerTLS {
 	if t.ClientAuth == "none" {
 		t.ClientAuth = ""
 	}
+	if t.OCSPStapling != nil && *t.OCSPStapling {
+		t.OCSPStapling = nil // the default
+	}
 	return t
 }
 
@@ -29,5 +32,6 @@ func listenerTLSUpdate(old, l order.ListenerTLS) order.UpdateListenerTLS {
 		SessionTicketLifetime: opt(old.SessionTicketLifetime, l.SessionTicketLifetime),
 		ClientAuth:            opt(old.ClientAuth, l.ClientAuth),
 		ClientCA:              opt(old.ClientCA, l.ClientCA),
+		OCSPStapling:          opt(old.OCSPStapling, l.OCSPStapling),
 	}
 }

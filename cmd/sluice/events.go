@@ -62,12 +62,15 @@ func eventsCommand(g *globals) *cobra.Command {
 	}
 }
 
-// printEvent writes one event as a line: time, kind, cluster[/backend],
-// address and reason when there are.
+// printEvent writes one event as a line: time, kind, cluster[/backend]
+// (or the certificate's fingerprint), address and reason when there are.
 func printEvent(w io.Writer, e *order.Event) {
 	what := e.ClusterID
 	if e.BackendID != "" {
 		what += "/" + e.BackendID
+	}
+	if e.Fingerprint != "" {
+		what = "certificate " + e.Fingerprint
 	}
 	line := e.Time + "  " + string(e.Kind) + "  " + what
 	if e.Address != "" {

@@ -10,8 +10,9 @@ import (
 	"github.com/sluiceproxy/sluice/order"
 )
 
-// listenerTLSFlags adds --cipher-suites, --curves and
-// --session-ticket-lifetime to an https listener's add or update command
+// listenerTLSFlags adds --cipher-suites, --curves,
+// --session-ticket-lifetime, --client-auth, --client-ca and
+// --ocsp-stapling to an https listener's add or update command
 // and returns a function giving the update they describe (only the flags
 // given); add takes its values whole.
 func listenerTLSFlags(cmd *cobra.Command) func() (order.UpdateListenerTLS, error) {
@@ -21,6 +22,7 @@ func listenerTLSFlags(cmd *cobra.Command) func() (order.UpdateListenerTLS, error
 	f.String("session-ticket-lifetime", "", "how long a session ticket resumes a session, 1m to 12h (default 12h)")
 	f.String("client-auth", "", "ask clients for a certificate: required or optional (with --client-ca), or none")
 	f.String("client-ca", "", "CA bundle (PEM file) client certificates must chain to")
+	f.Bool("ocsp-stapling", true, "staple OCSP responses for certificates that name a responder (--ocsp-stapling=false turns it off)")
 	return func() (order.UpdateListenerTLS, error) { return listenerTLSUpdate(f) }
 }
 
@@ -51,6 +53,10 @@ func listenerTLSUpdate(f *pflag.FlagSet) (order.UpdateListenerTLS, error) {
 		}
 		o.ClientCA = order.Some(string(b))
 	}
+	if f.Changed("ocsp-stapling") {
+		v, _ := f.GetBool("ocsp-stapling")
+		o.OCSPStapling = order.Some(&v)
+	}
 	if nc := f.Lookup("no-client-auth"); nc != nil && nc.Changed {
 		o.ClientAuth, o.ClientCA = order.Some(""), order.Some("")
 	}
@@ -64,6 +70,7 @@ func applyListenerTLS(l *order.Listener, u order.UpdateListenerTLS) {
 	l.SessionTicketLifetime = u.SessionTicketLifetime.V
 	l.ClientAuth = u.ClientAuth.V
 	l.ClientCA = u.ClientCA.V
+	l.OCSPStapling = u.OCSPStapling.V
 }
 
 // backendTLSFlags adds --tls and its options to a cluster's add or update

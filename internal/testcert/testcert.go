@@ -16,6 +16,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
 
 // CA is a certificate authority for tests.
@@ -68,6 +70,9 @@ type Options struct {
 	// Client makes a client certificate (extended key usage clientAuth)
 	// instead of a server certificate.
 	Client bool
+	// OCSPServer, when set, is the leaf's OCSP responder URL (Authority
+	// Information Access).
+	OCSPServer string
 }
 
 // Leaf returns a leaf for names (DNS names, or IP addresses) signed by ca.
@@ -95,6 +100,9 @@ func (ca *CA) Leaf(names []string, o Options) Leaf {
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
+	if o.OCSPServer != "" {
+		tpl.OCSPServer = []string{o.OCSPServer}
+	}
 	if o.Client {
 		tpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	}
@@ -118,6 +126,21 @@ func (ca *CA) Leaf(names []string, o Options) Leaf {
 	}
 	c, _ := x509.ParseCertificate(der)
 	return Leaf{Cert: encode("CERTIFICATE", der), Key: encode("PRIVATE KEY", kder), X509: c}
+}
+
+// OCSPResponse returns an OCSP response (DER) signed by ca about leaf,
+// with status (ocsp.Good, ocsp.Revoked, ocsp.Unknown) and the window
+// thisUpdate–nextUpdate (a zero nextUpdate is left out).
+func (ca *CA) OCSPResponse(leaf *x509.Certificate, status int, thisUpdate, nextUpdate time.Time) []byte {
+	tpl := ocsp.Response{Status: status, SerialNumber: leaf.SerialNumber, ThisUpdate: thisUpdate, NextUpdate: nextUpdate}
+	if status == ocsp.Revoked {
+		tpl.RevokedAt, tpl.RevocationReason = thisUpdate.Add(-time.Hour), ocsp.KeyCompromise
+	}
+	der, err := ocsp.CreateResponse(ca.Cert, ca.Cert, tpl, ca.key)
+	if err != nil {
+		panic(err)
+	}
+	return der
 }
 
 func encode(typ string, der []byte) string {
