@@ -131,8 +131,11 @@ func TestReclaimNothingWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busyConn.Close()
-	io.WriteString(busyConn, "GET / HTTP/1.1\r\n")
-	waitFor(t, "a busy connection", func() bool { _, b := states(h.ln); return b == 1 })
+	// An upload in progress: the origin has its head, the proxy waits for
+	// the rest of its body. (A connection just accepted is busy too, but
+	// only until its goroutine begins to wait for a first request.)
+	io.WriteString(busyConn, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+	waitFor(t, "a busy connection", func() bool { _, b := states(h.ln); return b == 1 && h.heads.Load() == 1 })
 	if closed, _ := r.Reclaim(); closed != 0 {
 		t.Fatalf("reclaimed %d busy connections", closed)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,8 @@ type harness struct {
 	logs *lockedWriter
 	wg   sync.WaitGroup
 	sock net.Listener
+	// heads counts the request heads the origin has read.
+	heads atomic.Int64
 }
 
 func newHarness(t *testing.T) *harness {
@@ -44,13 +47,15 @@ func newHarnessParking(t *testing.T, parkAfter, idle time.Duration) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := &harness{logs: &lockedWriter{w: &bytes.Buffer{}}}
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.heads.Add(1)
+		io.Copy(io.Discard, r.Body)
 		fmt.Fprintf(w, "path %s", r.URL.Path)
 	})}
 	go srv.Serve(origin)
 	t.Cleanup(func() { srv.Close() })
 
-	h := &harness{logs: &lockedWriter{w: &bytes.Buffer{}}}
 	h.env = NewEnv(exchange.NewEnv(slog.New(slog.NewTextHandler(h.logs, nil))))
 	h.env.ParkAfter = parkAfter
 	h.ln = listener.NewHTTP("127.0.0.1:0", &listener.Settings{FrontTimeout: idle, BackTimeout: 5 * time.Second,
