@@ -162,6 +162,12 @@ func (l *Logger) Log(e *Entry) {
 	} else {
 		*bp = appendText((*bp)[:0], e)
 	}
+	l.enqueue(bp)
+}
+
+// enqueue hands a formatted line to the writer, or drops and counts it
+// when the queue is full.
+func (l *Logger) enqueue(bp *[]byte) {
 	select {
 	case l.queue <- bp:
 	default:
