@@ -60,6 +60,17 @@
 // bytes_in, bytes_out, total_ms, connect_ms and end. Escaping, limits and
 // "-" are as for requests.
 //
+// # Syslog
+//
+// A Target such as "syslog://127.0.0.1:514", "syslog+tcp://host:601" or
+// "syslog+unix:///dev/log" (see [ParseTarget]) sends each line as an RFC
+// 5424 message, from the same writer goroutine behind the same queue:
+// a datagram per line over UDP and unix sockets, octet-counted frames
+// (RFC 6587) over TCP, all of a batch in one write. The writer dials when
+// it has lines and no connection (at most once a second), and drops the
+// connection when a write fails; a dial or a write that takes more than
+// 5 s fails.
+//
 // Values longer than a field's limit (2048 bytes for the path, 512 for the
 // user agent, 256 for the host, SNI and ids, 64 for the request id, 32 for
 // the method) are cut and end with "...": a line stays small whatever the

@@ -34,9 +34,10 @@ func ParseFormat(s string) (Format, error) {
 // Config configures a Logger.
 type Config struct {
 	// Target is where lines go: "stdout", "stderr", "off" (nothing is
-	// formatted or written), or the path of a file, opened for appending
-	// and created if missing (its folder is not). Required unless Output
-	// is set.
+	// formatted or written), a syslog URL (see [ParseTarget]: syslog://,
+	// syslog+tcp://, syslog+unix://), or the path of a file, opened for
+	// appending and created if missing (its folder is not). Required
+	// unless Output is set.
 	Target string
 	// Output, when set, receives the lines instead of Target (a library
 	// user's own writer). Only the writer goroutine calls it.
@@ -52,6 +53,8 @@ type Config struct {
 	FileMode os.FileMode
 	// CloseTimeout bounds how long Close writes what is queued; default 5s.
 	CloseTimeout time.Duration
+	syslog       *Syslog // parsed from Target by New
+
 	// OnError, when set, is told when the target starts failing: once per
 	// failure, not per line (the next failure after writes worked again is
 	// told again). It is called from New for a file that cannot be opened
@@ -116,6 +119,13 @@ func New(cfg Config) (*Logger, error) {
 	}
 	if cfg.QueueLines < 0 || cfg.CloseTimeout < 0 {
 		return nil, errors.New("accesslog: negative queue length or close timeout")
+	}
+	if cfg.Output == nil && IsSyslogTarget(cfg.Target) {
+		s, err := ParseTarget(cfg.Target)
+		if err != nil {
+			return nil, fmt.Errorf("accesslog: target: %w", err)
+		}
+		cfg.syslog = s
 	}
 	l := &Logger{format: cfg.Format}
 	if cfg.Output == nil && cfg.Target == "off" {
