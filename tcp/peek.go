@@ -78,7 +78,7 @@ func (s *session) replay(bc *backend.Conn) bool {
 		return false
 	}
 	_ = bc.SetWriteDeadline(time.Time{})
-	s.rec.in = int64(s.helloLen)
+	s.rec.sent(int64(s.helloLen))
 	if lm := s.ln.M; lm != nil {
 		lm.BytesIn.Add(int64(s.helloLen))
 	}

@@ -36,7 +36,7 @@ type session struct {
 	helloLen int
 
 	stopped atomic.Bool // closed by a hard stop (Listener.CloseAll)
-	rec     record      // the access log line's fields, when rec.on
+	rec     *record     // the access log line's fields; nil when none is written
 }
 
 // headerBufs holds the buffers PROXY headers are read into.
@@ -55,8 +55,7 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 	}
 	env.Active.Add(1)
 	if env.AccessLog != nil {
-		s.rec.on, s.rec.start = true, time.Now()
-		env.newID(&s.rec.id)
+		s.rec = env.newRecord()
 	}
 	if lm := ln.M; lm != nil {
 		lm.ConnectionsAccepted.Inc()
@@ -70,7 +69,7 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 		s.abort()
-		if s.rec.on {
+		if s.rec != nil {
 			s.logLine()
 		}
 		s.releaseHeader()
@@ -79,13 +78,13 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		env.Active.Add(-1)
 	}()
 	if s.set.ExpectProxy && !s.readHeader() {
-		s.rec.end = accesslog.EndProxyHeader
+		s.rec.ended(accesslog.EndProxyHeader)
 		return
 	}
 	if a := ln.Admit; a != nil {
 		ip := s.clientIP()
 		if !a.Acquire(ip) {
-			s.rec.end = accesslog.EndRefused
+			s.rec.ended(accesslog.EndRefused)
 			env.Log.Debug("tcp connection refused: max_connections_per_ip reached", "listener", ln.Addr, "client", ip.String())
 			return
 		}
@@ -96,14 +95,14 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 	if r.SNI() {
 		var ok bool
 		if c, ok = s.pickBySNI(r); !ok {
-			s.rec.end = accesslog.EndHello
+			s.rec.ended(accesslog.EndHello)
 			return
 		}
 	} else if r != nil {
 		c = r.Default
 	}
 	if c == nil {
-		s.rec.end = accesslog.EndNoRoute
+		s.rec.ended(accesslog.EndNoRoute)
 		msg := "tcp connection without a frontend closed"
 		if r.SNI() {
 			msg = "tcp connection closed: no route for its server name and no default route"
@@ -111,21 +110,16 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		env.Log.Debug(msg, "listener", ln.Addr, "client", s.client())
 		return
 	}
-	if s.rec.on {
-		s.rec.cluster = c.ID
-	}
+	s.rec.routed(c)
 	bc := s.connect(c)
 	if bc == nil {
-		s.rec.end = accesslog.EndNoBackend
+		s.rec.ended(accesslog.EndNoBackend)
 		return
 	}
 	b := bc.Backend
 	b.Acquire()
 	defer b.Release()
-	if s.rec.on {
-		s.rec.backend = b.Config.ID
-	}
-	s.rec.end = accesslog.EndSetup
+	s.rec.ended(accesslog.EndSetup)
 	if c.Settings().SendProxy && !s.sendHeader(bc) {
 		return
 	}
@@ -139,9 +133,7 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 	res := pipe.Run(pipe.Side{Conn: conn, Idle: s.set.FrontTimeout},
 		pipe.Side{Conn: bc.Conn, Idle: s.set.BackTimeout}) // bc.Conn: the bare *net.TCPConn, for splice
 	countRelay(ln, c, b, res)
-	s.rec.in += res.AToB
-	s.rec.out = res.BToA
-	s.rec.end = relayEnd(res, s.stopped.Load())
+	s.rec.relayed(res, s.stopped.Load())
 	if res.Err != nil {
 		env.Log.Debug("tcp relay ended", "listener", ln.Addr, "client", s.client(), "cluster", c.ID,
 			"backend", b.Config.ID, "sent", res.AToB, "received", res.BToA, "reason", res.Err)
@@ -244,10 +236,7 @@ func (s *session) clientIP() netip.Addr {
 // connect fails (see backend.Cluster.Connect). It returns nil when none
 // could be reached.
 func (s *session) connect(c *backend.Cluster) *backend.Conn {
-	var start time.Time
-	if s.rec.on {
-		start = time.Now()
-	}
+	start := s.rec.clock()
 	bc := c.Connect(context.Background(), &backend.Dial{
 		Timeout: s.set.ConnectTimeout,
 		Failed: func(b *backend.Backend, err error) {
@@ -255,9 +244,7 @@ func (s *session) connect(c *backend.Cluster) *backend.Conn {
 				"backend", b.Config.ID, "address", b.Addr, "error", err)
 		},
 	})
-	if s.rec.on {
-		s.rec.connect = time.Since(start)
-	}
+	s.rec.connected(start, bc)
 	if bc == nil {
 		s.env.Log.Warn("tcp connection closed: no backend reachable", "listener", s.ln.Addr,
 			"cluster", c.ID, "client", s.client())
