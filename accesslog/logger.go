@@ -53,13 +53,13 @@ type Config struct {
 	FileMode os.FileMode
 	// CloseTimeout bounds how long Close writes what is queued; default 5s.
 	CloseTimeout time.Duration
-	syslog       *Syslog // parsed from Target by New
-
 	// OnError, when set, is told when the target starts failing: once per
 	// failure, not per line (the next failure after writes worked again is
 	// told again). It is called from New for a file that cannot be opened
 	// and from the writer goroutine otherwise, never concurrently.
 	OnError func(error)
+
+	syslog *Syslog // parsed from Target by New
 }
 
 // Defaults of Config.

@@ -90,8 +90,8 @@ type Config struct {
 	// and the metrics order is refused.
 	Metrics *metrics.Registry
 	// AccessLog receives one line per request and one per tcp connection;
-	// nil writes none. The caller
-	// owns it: it opens it before Run and closes it after.
+	// nil writes none. The caller owns it: it opens it before Run and
+	// closes it after.
 	AccessLog *accesslog.Logger
 	// ShutdownGrace is how long Run lets exchanges in flight finish once
 	// its context is done or the request channel is closed; then it closes
