@@ -1,7 +1,8 @@
-// Package accesslog writes one line per request, asynchronously, without
-// ever blocking the request.
+// Package accesslog writes one line per request, and one per connection of
+// a tcp listener, asynchronously, without ever blocking the request.
 //
-// The caller fills an [Entry] and calls [Logger.Log], which formats the line
+// The caller fills an [Entry] and calls [Logger.Log] (or a [Conn] and
+// [Logger.LogConn]), which formats the line
 // at once into a pooled buffer and hands the buffer to the logger's writer
 // goroutine through a bounded queue. When the queue is full (the target is
 // slower than the traffic) the line is dropped and counted; when the target
@@ -41,6 +42,34 @@
 // bytes_out, total_ms, backend_ms, connect_ms, tls_version, sni and
 // user_agent; absent values are null. Strings are escaped as JSON requires;
 // bytes that are not valid UTF-8 become U+FFFD.
+//
+// # tcp connections
+//
+// A [Conn] is written in the same family: the Text line starts with the
+// same six fields, then the bare word tcp where a request has its quoted
+// request field, then
+//
+//	time conn_id client listener cluster backend tcp sni bytes_in bytes_out total_ms connect_ms end
+//
+// for example
+//
+//	2026-12-01T10:00:00.123Z 3f2a9c1b-00000000002b 203.0.113.7:51234 0.0.0.0:5432 db db-1 tcp db.example.com 1200 40960 1523.400 0.250 backend_close
+//
+// where end is an [End]'s name. The JSON object has the keys time,
+// conn_id, client, listener, cluster, backend, protocol ("tcp"), sni,
+// bytes_in, bytes_out, total_ms, connect_ms and end. Escaping, limits and
+// "-" are as for requests.
+//
+// # Syslog
+//
+// A Target such as "syslog://127.0.0.1:514", "syslog+tcp://host:601" or
+// "syslog+unix:///dev/log" (see [ParseTarget]) sends each line as an RFC
+// 5424 message, from the same writer goroutine behind the same queue:
+// a datagram per line over UDP and unix sockets, octet-counted frames
+// (RFC 6587) over TCP, all of a batch in one write. The writer dials when
+// it has lines and no connection (at most once a second), and drops the
+// connection when a write fails; a dial or a write that takes more than
+// 5 s fails.
 //
 // Values longer than a field's limit (2048 bytes for the path, 512 for the
 // user agent, 256 for the host, SNI and ids, 64 for the request id, 32 for

@@ -34,9 +34,10 @@ func ParseFormat(s string) (Format, error) {
 // Config configures a Logger.
 type Config struct {
 	// Target is where lines go: "stdout", "stderr", "off" (nothing is
-	// formatted or written), or the path of a file, opened for appending
-	// and created if missing (its folder is not). Required unless Output
-	// is set.
+	// formatted or written), a syslog URL (see [ParseTarget]: syslog://,
+	// syslog+tcp://, syslog+unix://), or the path of a file, opened for
+	// appending and created if missing (its folder is not). Required
+	// unless Output is set.
 	Target string
 	// Output, when set, receives the lines instead of Target (a library
 	// user's own writer). Only the writer goroutine calls it.
@@ -57,6 +58,8 @@ type Config struct {
 	// told again). It is called from New for a file that cannot be opened
 	// and from the writer goroutine otherwise, never concurrently.
 	OnError func(error)
+
+	syslog *Syslog // parsed from Target by New
 }
 
 // Defaults of Config.
@@ -117,6 +120,13 @@ func New(cfg Config) (*Logger, error) {
 	if cfg.QueueLines < 0 || cfg.CloseTimeout < 0 {
 		return nil, errors.New("accesslog: negative queue length or close timeout")
 	}
+	if cfg.Output == nil && IsSyslogTarget(cfg.Target) {
+		s, err := ParseTarget(cfg.Target)
+		if err != nil {
+			return nil, fmt.Errorf("accesslog: target: %w", err)
+		}
+		cfg.syslog = s
+	}
 	l := &Logger{format: cfg.Format}
 	if cfg.Output == nil && cfg.Target == "off" {
 		l.off = true
@@ -162,6 +172,12 @@ func (l *Logger) Log(e *Entry) {
 	} else {
 		*bp = appendText((*bp)[:0], e)
 	}
+	l.enqueue(bp)
+}
+
+// enqueue hands a formatted line to the writer, or drops and counts it
+// when the queue is full.
+func (l *Logger) enqueue(bp *[]byte) {
 	select {
 	case l.queue <- bp:
 	default:

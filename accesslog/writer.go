@@ -30,8 +30,9 @@ type writer struct {
 	l        *Logger
 	path     string // the file target's path; "" for other targets
 	mode     os.FileMode
-	out      io.Writer // nil while a file target is not open
-	file     *os.File  // out, when it is a file of ours
+	out      io.Writer  // nil while a file target is not open
+	file     *os.File   // out, when it is a file of ours
+	syslog   *syslogOut // out, for a syslog target
 	onError  func(error)
 	failing  bool
 	lastOpen time.Time
@@ -62,6 +63,9 @@ func newWriter(l *Logger, cfg Config) *writer {
 		w.out = os.Stdout
 	case cfg.Target == "stderr":
 		w.out = os.Stderr
+	case cfg.syslog != nil:
+		w.syslog = newSyslogOut(*cfg.syslog)
+		w.out = w.syslog
 	default:
 		w.path = cfg.Target
 		w.open()
@@ -242,6 +246,9 @@ func (w *writer) exit() {
 	w.mu.Unlock()
 	if f != nil {
 		f.Close() // never written to
+	}
+	if w.syslog != nil {
+		w.syslog.Close()
 	}
 	if w.file != nil {
 		if err := w.file.Close(); err != nil {

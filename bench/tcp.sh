@@ -7,6 +7,8 @@
 #   bash bench/tcp.sh --quick         # 1 round of 5 s runs
 #   bash bench/tcp.sh --duration 8    # seconds per measured run
 #   bash bench/tcp.sh --no-strace     # skip the splice proof
+#   bash bench/tcp.sh --access-log    # Sluice writes an access log line per
+#                                     # connection (to a file in the temp dir)
 #
 # Three scenarios per proxy and round:
 #   stream  one connection, the client writes 1 MiB blocks for the whole run
@@ -31,14 +33,16 @@ ROUNDS=3
 DURATION=10
 STRACE=1
 BASE_PORT=19080
+ACCESS_LOG=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--quick) ROUNDS=1; DURATION=5; shift ;;
 	--rounds) ROUNDS="$2"; shift 2 ;;
 	--duration) DURATION="$2"; shift 2 ;;
 	--no-strace) STRACE=0; shift ;;
+	--access-log) ACCESS_LOG=1; shift ;;
 	--base-port) BASE_PORT="$2"; shift 2 ;;
-	-h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -125,10 +129,12 @@ backend echo
 backend echokeep
     server echokeep 127.0.0.1:$ECHOKEEP
 CFG
+ACCESS_TARGET=off
+((ACCESS_LOG)) && ACCESS_TARGET="$TMP/logs/access.log"
 cat >"$TMP/sluice.toml" <<CFG
 command_socket = "$TMP/sluice.sock"
 log_level = "warn"
-access_log = "off"
+access_log = "$ACCESS_TARGET"
 max_connections = 20000
 [[listeners]]
 protocol = "tcp"

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluiceproxy/sluice/accesslog"
@@ -28,9 +29,12 @@ type Config struct {
 	// LogLevel is the level of the proxy's logs. Key log_level: "trace"
 	// (slog.LevelDebug-4), "debug", "info", "warn" or "error"; default info.
 	LogLevel slog.Level
-	// AccessLog is where access log lines go: "stdout", "stderr", "off" or
-	// an absolute file path. Key access_log; default "stdout"; a relative
-	// path resolves against the file's folder.
+	// AccessLog is where access log lines go: "stdout", "stderr", "off", a
+	// syslog URL ("syslog://host:port" over UDP, "syslog+tcp://host:port",
+	// "syslog+unix:///dev/log", with ?facility=local0&tag=sluice; see
+	// accesslog.ParseTarget; any other "scheme://" is refused) or an
+	// absolute file path. Key access_log; default "stdout"; a relative path
+	// resolves against the file's folder.
 	AccessLog string
 	// AccessLogFormat is the format of access log lines: "text" (default;
 	// one line of space-separated fields) or "json" (one object per line).
@@ -164,8 +168,13 @@ func (l *loader) decode(cfg *Config, root *value) {
 	cfg.LogLevel = l.logLevel(t)
 	cfg.AccessLog = DefaultAccessLog
 	if v := t.get("access_log", kString); v != nil {
-		switch v.str {
-		case "stdout", "stderr", "off":
+		switch {
+		case v.str == "stdout", v.str == "stderr", v.str == "off":
+			cfg.AccessLog = v.str
+		case accesslog.IsSyslogTarget(v.str) || strings.Contains(v.str, "://"):
+			if _, err := accesslog.ParseTarget(v.str); err != nil {
+				t.errKey("access_log", "%v", err)
+			}
 			cfg.AccessLog = v.str
 		default:
 			cfg.AccessLog = l.path(t, "access_log", "")

@@ -12,7 +12,8 @@
 //
 // Top-level keys: command_socket (default "sluice.sock"), saved_state,
 // log_level (trace, debug, info, warn, error; default info), access_log
-// ("stdout" (default), "stderr", "off" or a file path), max_connections
+// ("stdout" (default), "stderr", "off", a syslog URL such as
+// "syslog://127.0.0.1:514", or a file path), max_connections
 // (default 10000), front_timeout (60s), back_timeout (30s), connect_timeout
 // (3s), request_timeout (10s), and Sluice's additions: shutdown_timeout
 // (30s; how long a soft shutdown lets requests in flight finish),

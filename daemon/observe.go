@@ -47,6 +47,12 @@ func startObservers(cfg *config.Config, log *slog.Logger, socks *listener.Socket
 		return o, nil
 	}
 	o.metrics = metrics.NewRegistry()
+	if al := o.accessLog; al != nil {
+		o.metrics.SetAccessLog(func() metrics.AccessLogLines {
+			st := al.Stats()
+			return metrics.AccessLogLines{Written: st.Written, Dropped: st.Dropped, Failed: st.Failed}
+		})
+	}
 	if addr := cfg.Metrics.PrometheusAddress; addr != "" {
 		h, err := o.metrics.Handler()
 		if err != nil {

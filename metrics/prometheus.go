@@ -54,6 +54,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	for _, e := range bs {
 		collectBackend(ch, e.key, e.set)
 	}
+	c.r.collectAccessLog(ch)
 }
 
 func collectListener(ch chan<- prometheus.Metric, addr string, l *Listener) {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"sync/atomic"
 )
 
 // Registry names the metric sets of the objects that exist now: listeners by
@@ -19,6 +20,7 @@ type Registry struct {
 	listeners map[string]*Listener
 	clusters  map[string]*Cluster
 	backends  map[BackendKey]*Backend
+	accessLog atomic.Pointer[func() AccessLogLines] // see SetAccessLog
 }
 
 // BackendKey names a backend: its cluster id and its id in the cluster.

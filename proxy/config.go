@@ -90,8 +90,9 @@ type Config struct {
 	// caller exports it (Prometheus, statsd). When nil, nothing is counted
 	// and the metrics order is refused.
 	Metrics *metrics.Registry
-	// AccessLog receives one line per request; nil writes none. The caller
-	// owns it: it opens it before Run and closes it after.
+	// AccessLog receives one line per request and one per tcp connection;
+	// nil writes none. The caller owns it: it opens it before Run and
+	// closes it after.
 	AccessLog *accesslog.Logger
 	// ShutdownGrace is how long Run lets exchanges in flight finish once
 	// its context is done or the request channel is closed; then it closes

@@ -176,6 +176,9 @@ func newProxy(cfg Config, events *hub) *proxy {
 		started:   time.Now(),
 		tickets:   handshake.NewTickets(time.Now()),
 	}
+	if al := cfg.AccessLog; al != nil && al.Enabled() {
+		p.tcpEnv.AccessLog = al
+	}
 	p.slots.SetReclaim(p.reclaimIdle)
 	p.staples = staple.New(cfg.OCSP, p.reportStaple)
 	p.benv.Resolver, p.benv.ResolveInterval = cfg.Resolver, cfg.ResolveInterval

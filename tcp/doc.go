@@ -24,7 +24,10 @@
 //  4. relays bytes with splice(2) between the two *net.TCPConn (no wrapper
 //     is put around either), honouring half-closes, with the listener's
 //     front timeout on the client side and back timeout on the backend
-//     side.
+//     side;
+//  5. writes its access log line when the proxy keeps one (Env.AccessLog):
+//     accepted at, routed where, bytes each way, durations and how it
+//     ended (see accesslog.Conn), however early it ended (accesslog.go).
 //
 // Routing state is read from immutable snapshots: the listener's cluster
 // is an atomic pointer swapped by the proxy, so removing the frontend or

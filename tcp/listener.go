@@ -1,11 +1,14 @@
 package tcp
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/netip"
 	"sync/atomic"
 	"time"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/connset"
 	"github.com/sluiceproxy/sluice/metrics"
@@ -31,13 +34,27 @@ type Settings struct {
 // Env is what every tcp session of a proxy shares. Its counters are read
 // by status queries.
 type Env struct {
-	Log    *slog.Logger
-	Active atomic.Int64 // open tcp client connections
-	Panics atomic.Int64 // sessions that panicked (and were closed)
+	Log *slog.Logger
+	// AccessLog receives a line per connection when it ends; nil writes
+	// none (and nothing is measured for it). Set before the first
+	// connection.
+	AccessLog *accesslog.Logger
+	Active    atomic.Int64 // open tcp client connections
+	Panics    atomic.Int64 // sessions that panicked (and were closed)
+
+	idPrefix [8]byte // random hex, in every connection id
+	idSeq    atomic.Uint64
 }
 
-// NewEnv returns an Env logging to log.
-func NewEnv(log *slog.Logger) *Env { return &Env{Log: log} }
+// NewEnv returns an Env logging to log, whose connection ids start with a
+// random prefix.
+func NewEnv(log *slog.Logger) *Env {
+	e := &Env{Log: log}
+	var r [4]byte
+	_, _ = rand.Read(r[:])
+	hex.Encode(e.idPrefix[:], r[:])
+	return e
+}
 
 // Listener is what the sessions of one tcp listener share: its settings
 // and its cluster (immutable snapshots swapped atomically by the proxy),
@@ -105,6 +122,7 @@ func (l *Listener) Reopen() { l.conns.SetClosing(false) }
 // (hard stop).
 func (l *Listener) CloseAll() {
 	for _, s := range l.conns.Stop() {
+		s.stopped.Store(true)
 		s.abort()
 	}
 }

@@ -40,6 +40,7 @@ func (s *session) pickBySNI(r *Routes) (c *backend.Cluster, ok bool) {
 	s.helloLen = n
 	switch {
 	case err == nil && name != nil:
+		s.rec.noteSNI(name)
 		if c := r.Match(name); c != nil {
 			return c, true
 		}
@@ -77,6 +78,7 @@ func (s *session) replay(bc *backend.Conn) bool {
 		return false
 	}
 	_ = bc.SetWriteDeadline(time.Time{})
+	s.rec.sent(int64(s.helloLen))
 	if lm := s.ln.M; lm != nil {
 		lm.BytesIn.Add(int64(s.helloLen))
 	}

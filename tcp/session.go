@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/pipe"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
@@ -33,6 +34,9 @@ type session struct {
 
 	hello    *helloBuf // the ClientHello bytes read to route by SNI, until replayed
 	helloLen int
+
+	stopped atomic.Bool // closed by a hard stop (Listener.CloseAll)
+	rec     *record     // the access log line's fields; nil when none is written
 }
 
 // headerBufs holds the buffers PROXY headers are read into.
@@ -50,6 +54,9 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		return
 	}
 	env.Active.Add(1)
+	if env.AccessLog != nil {
+		s.rec = env.newRecord()
+	}
 	if lm := ln.M; lm != nil {
 		lm.ConnectionsAccepted.Inc()
 		lm.ConnectionsActive.Inc()
@@ -62,17 +69,22 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 		}
 		s.abort()
+		if s.rec != nil {
+			s.logLine()
+		}
 		s.releaseHeader()
 		s.releaseHello()
 		ln.untrack(s)
 		env.Active.Add(-1)
 	}()
 	if s.set.ExpectProxy && !s.readHeader() {
+		s.rec.ended(accesslog.EndProxyHeader)
 		return
 	}
 	if a := ln.Admit; a != nil {
 		ip := s.clientIP()
 		if !a.Acquire(ip) {
+			s.rec.ended(accesslog.EndRefused)
 			env.Log.Debug("tcp connection refused: max_connections_per_ip reached", "listener", ln.Addr, "client", ip.String())
 			return
 		}
@@ -83,12 +95,14 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 	if r.SNI() {
 		var ok bool
 		if c, ok = s.pickBySNI(r); !ok {
+			s.rec.ended(accesslog.EndHello)
 			return
 		}
 	} else if r != nil {
 		c = r.Default
 	}
 	if c == nil {
+		s.rec.ended(accesslog.EndNoRoute)
 		msg := "tcp connection without a frontend closed"
 		if r.SNI() {
 			msg = "tcp connection closed: no route for its server name and no default route"
@@ -96,13 +110,16 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		env.Log.Debug(msg, "listener", ln.Addr, "client", s.client())
 		return
 	}
+	s.rec.routed(c)
 	bc := s.connect(c)
 	if bc == nil {
+		s.rec.ended(accesslog.EndNoBackend)
 		return
 	}
 	b := bc.Backend
 	b.Acquire()
 	defer b.Release()
+	s.rec.ended(accesslog.EndSetup)
 	if c.Settings().SendProxy && !s.sendHeader(bc) {
 		return
 	}
@@ -116,6 +133,7 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 	res := pipe.Run(pipe.Side{Conn: conn, Idle: s.set.FrontTimeout},
 		pipe.Side{Conn: bc.Conn, Idle: s.set.BackTimeout}) // bc.Conn: the bare *net.TCPConn, for splice
 	countRelay(ln, c, b, res)
+	s.rec.relayed(res, s.stopped.Load())
 	if res.Err != nil {
 		env.Log.Debug("tcp relay ended", "listener", ln.Addr, "client", s.client(), "cluster", c.ID,
 			"backend", b.Config.ID, "sent", res.AToB, "received", res.BToA, "reason", res.Err)
@@ -218,6 +236,7 @@ func (s *session) clientIP() netip.Addr {
 // connect fails (see backend.Cluster.Connect). It returns nil when none
 // could be reached.
 func (s *session) connect(c *backend.Cluster) *backend.Conn {
+	start := s.rec.clock()
 	bc := c.Connect(context.Background(), &backend.Dial{
 		Timeout: s.set.ConnectTimeout,
 		Failed: func(b *backend.Backend, err error) {
@@ -225,6 +244,7 @@ func (s *session) connect(c *backend.Cluster) *backend.Conn {
 				"backend", b.Config.ID, "address", b.Addr, "error", err)
 		},
 	})
+	s.rec.connected(start, bc)
 	if bc == nil {
 		s.env.Log.Warn("tcp connection closed: no backend reachable", "listener", s.ln.Addr,
 			"cluster", c.ID, "client", s.client())

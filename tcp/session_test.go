@@ -28,7 +28,9 @@ func newFixture(tb testing.TB, set *Settings) *relayFixture {
 	return newFixtureLog(tb, set, logOut)
 }
 
-func newFixtureLog(tb testing.TB, set *Settings, logTo io.Writer) *relayFixture {
+// newFixtureLog is newFixture logging to logTo, with opts applied to the
+// Env before the listener accepts.
+func newFixtureLog(tb testing.TB, set *Settings, logTo io.Writer, opts ...func(*Env)) *relayFixture {
 	tb.Helper()
 	origin, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -59,6 +61,9 @@ func newFixtureLog(tb testing.TB, set *Settings, logTo io.Writer) *relayFixture 
 		io.Copy(c, c)
 	})
 	env := NewEnv(slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	for _, o := range opts {
+		o(env)
+	}
 	ln := NewListener(front.Addr().String(), set)
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c", Protocol: order.TCP}}, nil)
 	c.Add(backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin.Addr().String()}, 0))

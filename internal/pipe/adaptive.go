@@ -83,7 +83,7 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 			full := a.n == len(*a.bufp)
 			a.release()
 			if werr != nil {
-				r.abort(werr)
+				r.abort(werr, dst)
 				return total
 			}
 			total += int64(a.n)
@@ -100,12 +100,12 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 			r.endOfStream(dst)
 			return total
 		case isTimeout(err):
-			if r.idle() {
-				r.abort(ErrIdle)
+			if i := r.idle(); i >= 0 {
+				r.abort(ErrIdle, i)
 				return total
 			}
 		default:
-			r.abort(err)
+			r.abort(err, src)
 			return total
 		}
 	}

@@ -57,15 +57,15 @@ func (r *relay) splice(src, dst int, s, d *net.TCPConn) int64 {
 		case err == nil:
 		case isTimeout(err) && (wd <= 0 || time.Now().Before(writeBy)):
 			readBy = time.Time{} // it fired: renew it
-			if r.idle() {
-				r.abort(ErrIdle)
+			if i := r.idle(); i >= 0 {
+				r.abort(ErrIdle, i)
 				return total
 			}
 		case isTimeout(err):
-			r.abort(ErrIdle) // the receiving side took nothing for half its timeout or more
+			r.abort(ErrIdle, dst) // the receiving side took nothing for half its timeout or more
 			return total
 		default:
-			r.abort(err)
+			r.abort(err, src)
 			return total
 		}
 	}
@@ -86,7 +86,7 @@ func (r *relay) buffered(src, dst int, s, d net.Conn) int64 {
 		if n > 0 {
 			_ = d.SetWriteDeadline(r.writeDeadline(dst))
 			if _, werr := d.Write(buf[:n]); werr != nil {
-				r.abort(werr)
+				r.abort(werr, dst)
 				return total
 			}
 			total += int64(n)
@@ -98,12 +98,12 @@ func (r *relay) buffered(src, dst int, s, d net.Conn) int64 {
 			r.endOfStream(dst)
 			return total
 		case isTimeout(err):
-			if r.idle() {
-				r.abort(ErrIdle)
+			if i := r.idle(); i >= 0 {
+				r.abort(ErrIdle, i)
 				return total
 			}
 		default:
-			r.abort(err)
+			r.abort(err, src)
 			return total
 		}
 	}

@@ -46,6 +46,12 @@ type Result struct {
 	// directions ended with an end of stream): ErrIdle, or the failing
 	// read or write.
 	Err error
+	// By is the side that ended the relay, 0 for a and 1 for b: when both
+	// directions ended with an end of stream, the side whose stream ended
+	// first (who closed first); for ErrIdle, the idle side (or the side a
+	// write could not go to); for another error, the side of the failing
+	// read or write (a failed splice is put on its source).
+	By int
 }
 
 // ErrIdle ends a relay whose side stayed idle for its timeout.
@@ -63,7 +69,9 @@ type relay struct {
 	last  [2]atomic.Int64 // per side: ns since start of the last byte read from or written to it
 	once  sync.Once
 	ended atomic.Int32 // directions that ended with an end of stream
+	first atomic.Int32 // 1 + the side whose stream ended first; 0 until one did
 	err   error        // set once, under once
+	by    int          // the side that err came from, set with it
 }
 
 // Run relays a to b and b to a until both directions end, then returns. An
@@ -94,8 +102,11 @@ func Run(a, b Side) Result {
 	}()
 	res.AToB = r.copy(0, 1)
 	wg.Wait()
-	r.close(nil) // both ended: a no-op unless a direction returned without closing
-	res.Err = r.err
+	r.close(nil, 0) // both ended: a no-op unless a direction returned without closing
+	res.Err, res.By = r.err, r.by
+	if r.err == nil {
+		res.By = max(int(r.first.Load())-1, 0)
+	}
 	return res
 }
 
@@ -109,15 +120,15 @@ func (r *relay) touch(src, dst int) {
 	r.last[dst].Store(t)
 }
 
-// idle reports whether a side has been idle for its timeout.
-func (r *relay) idle() bool {
+// idle returns the side that has been idle for its timeout, or -1.
+func (r *relay) idle() int {
 	t := r.now()
 	for i, s := range r.sides {
 		if s.Idle > 0 && t-r.last[i].Load() >= int64(s.Idle) {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 // readDeadline is when the source of a direction is next checked for
@@ -137,14 +148,16 @@ func (r *relay) writeDeadline(dst int) time.Time {
 	return time.Time{}
 }
 
-// abort ends the relay: it records err and closes both connections, which
-// makes the other direction's read or write fail at once.
-func (r *relay) abort(err error) { r.close(err) }
+// abort ends the relay: it records err, which came from side by, and
+// closes both connections, which makes the other direction's read or
+// write fail at once.
+func (r *relay) abort(err error, by int) { r.close(err, by) }
 
-// close closes both connections once, recording err as the relay's.
-func (r *relay) close(err error) {
+// close closes both connections once, recording err (from side by) as the
+// relay's.
+func (r *relay) close(err error, by int) {
 	r.once.Do(func() {
-		r.err = err
+		r.err, r.by = err, by
 		r.sides[0].Conn.Close()
 		r.sides[1].Conn.Close()
 	})
@@ -153,8 +166,9 @@ func (r *relay) close(err error) {
 // endOfStream half-closes dst after src ended, or closes both connections
 // when the other direction has ended already.
 func (r *relay) endOfStream(dst int) {
+	r.first.CompareAndSwap(0, int32(1-dst)+1)
 	if r.ended.Add(1) == 2 {
-		r.close(nil)
+		r.close(nil, 0)
 		return
 	}
 	if cw, ok := r.sides[dst].Conn.(interface{ CloseWrite() error }); ok {
@@ -162,7 +176,7 @@ func (r *relay) endOfStream(dst int) {
 			return
 		}
 	}
-	r.abort(nil) // no half-close: closing both is the only way to tell
+	r.abort(nil, 0) // no half-close: closing both is the only way to tell
 }
 
 func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }

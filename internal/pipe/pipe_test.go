@@ -84,8 +84,8 @@ func TestBothWaysAndHalfClose(t *testing.T) {
 			t.Fatalf("wrap=%v: downstream %d bytes, err %v", wrap, len(got), err)
 		}
 		res := <-done
-		if res.Err != nil || res.AToB != int64(len(up)) || res.BToA != int64(len(down)) {
-			t.Fatalf("wrap=%v: %+v", wrap, res)
+		if res.Err != nil || res.AToB != int64(len(up)) || res.BToA != int64(len(down)) || res.By != 0 {
+			t.Fatalf("wrap=%v: %+v, want a's end first", wrap, res)
 		}
 	}
 }
@@ -142,7 +142,9 @@ func TestPeerDies(t *testing.T) {
 		t.Fatalf("%d bytes, %v", len(got), err)
 	}
 	client.Close()
-	<-done
+	if res := <-done; res.Err != nil || res.By != 1 {
+		t.Errorf("%+v, want b's end first", res)
+	}
 }
 
 // TestWriteStall: a receiver that takes nothing for its timeout ends the
