@@ -100,10 +100,21 @@ func TestMetricsAndAccessLog(t *testing.T) {
 	var m *order.MetricsContent
 	// Each connection's session counts its exchange after writing the
 	// response, so wait for all of them (not only the last sent).
+	// The listener's, clusters' and backend's figures are separate counters
+	// updated one after the other, so wait until the last of them is in.
 	eventually(t, ioTimeout, "every response to be counted", func() bool {
 		m = h.Must(order.Metrics{}).Content.Metrics
-		return len(m.Listeners) == 1 && m.Listeners[0].Responses.ClientError == 4 &&
-			m.Listeners[0].Responses.ServerError == 2 && m.Listeners[0].Responses.Success == 5
+		if len(m.Listeners) != 1 || len(m.Backends) != 1 {
+			return false
+		}
+		l, b := m.Listeners[0], m.Backends[0]
+		counted := map[string][3]int64{}
+		for _, c := range m.Clusters {
+			counted[c.ClusterID] = [3]int64{c.Requests, c.RequestTime.Count, c.ResponseTime.Count}
+		}
+		return l.Responses.ClientError == 4 && l.Responses.ServerError == 2 && l.Responses.Success == 5 &&
+			l.RequestTime.Count == 11 && b.Requests == 5 && b.ResponseTime.Count == 5 && b.InFlight == 0 &&
+			counted["c-shop_test"] == [3]int64{5, 5, 5} && counted["c-empty_test"][0] == 2
 	})
 	l := m.Listeners[0]
 	if l.Address != h.Addr || l.Requests != 10 || l.Responses.Success != 5 || l.Responses.ClientError != 4 ||

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/sluiceproxy/sluice/order"
 )
@@ -53,7 +52,7 @@ prometheus_address = %q
 	}
 
 	logPath := filepath.Join(dir, "access.log")
-	eventually(t, "three access log lines", func() bool {
+	waitUntil(t, "three access log lines", func() bool {
 		b, _ := os.ReadFile(logPath)
 		return strings.Count(string(b), "\n") == 3
 	})
@@ -63,11 +62,11 @@ prometheus_address = %q
 	if err := d.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the reopen", func() bool { return strings.Contains(d.stderr.String(), "access log reopened") })
+	waitUntil(t, "the reopen", func() bool { return strings.Contains(d.stderr.String(), "access log reopened") })
 	if code, _ := get(t, "http://"+d.front+"/after"); code != 200 {
 		t.Fatal("GET after the rotation")
 	}
-	eventually(t, "a line in the new file", func() bool {
+	waitUntil(t, "a line in the new file", func() bool {
 		b, _ := os.ReadFile(logPath)
 		return strings.Contains(string(b), `"path":"/after"`)
 	})
@@ -82,17 +81,5 @@ prometheus_address = %q
 	}
 	if s := sr.Content.Status; s.MemoryBytes == 0 || s.Goroutines == 0 || s.BackendsUp != 1 || s.BackendsDown != 0 {
 		t.Fatalf("status %+v", s)
-	}
-}
-
-// eventually polls cond for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

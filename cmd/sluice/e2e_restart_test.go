@@ -74,9 +74,10 @@ func TestRestartKeepsRuntimeChanges(t *testing.T) {
 		t.Errorf("config check: exit %d, %q", code, errOut)
 	}
 	d = start(t, dir, a, extra, d.front)
-	if !strings.Contains(d.stderr.String(), "the saved state is the state") {
-		t.Errorf("the start does not say the saved state is the state:\n%s", d.stderr)
-	}
+	// The log reaches d.stderr through a pipe and a copying goroutine: wait.
+	waitUntil(t, "the start to say the saved state is the state", func() bool {
+		return strings.Contains(d.stderr.String(), "the saved state is the state")
+	})
 	if after := run(0, "state", "dump", "--with-keys"); after != before {
 		t.Errorf("the state after a restart differs:\nbefore %s\nafter  %s", before, after)
 	}

@@ -84,7 +84,7 @@ backends = [ { id = "db-1", address = %q } ]
 			t.Errorf("no %q in the messages:\n%s", want, all)
 		}
 	}
-	eventually(t, "the lines counted", func() bool {
+	waitUntil(t, "the lines counted", func() bool {
 		_, body := get(t, "http://"+prom+"/metrics")
 		return strings.Contains(body, `sluice_access_log_lines_total{result="written"} 2`)
 	})
