@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -76,6 +77,7 @@ type conn struct {
 	writerOn  bool               // the writer runs (it starts when frames are queued, ends when idle)
 	wfinal    bool               // the end waits for the writer: none starts any more
 	mayIdle   bool               // the client's preface was read: the connection may park
+	parkDL    atomic.Int64       // the read deadline parkSoonLocked armed (listener.Mono), 0 when another was set since
 	goAway    bool               // GOAWAY sent
 	goAwayN   uint32             // its last stream id
 	draining  bool               // close once no stream is open (Drain, the client's GOAWAY)

@@ -3,6 +3,8 @@ package h2
 import (
 	"errors"
 	"time"
+
+	"github.com/sluiceproxy/sluice/listener"
 )
 
 // Parking: a connection with no stream open, nothing queued and no writer
@@ -44,7 +46,7 @@ func (p *parker) Wake() {
 	c.spot.Unpark(c.s.parking.Poller, c.prc)
 	c.spot.Unlock()
 	c.mu.Lock()
-	_ = c.nc.SetReadDeadline(c.idleSince.Add(c.keepAlive()))
+	c.setReadDeadline(c.idleSince.Add(c.keepAlive()))
 	c.mu.Unlock()
 	c.woken = true
 	c.run(false)
@@ -117,9 +119,26 @@ func (c *conn) parkSoonLocked() {
 		return
 	}
 	now := time.Now()
-	if now.Add(after).Before(c.idleSince.Add(c.keepAlive())) {
-		_ = c.nc.SetReadDeadline(now.Add(after))
+	dl := now.Add(after)
+	if !dl.Before(c.idleSince.Add(c.keepAlive())) {
+		return
 	}
+	// One armed by an earlier call and still most of ParkAfter away
+	// serves: requests one after the other change the deadline once per
+	// quarter of ParkAfter, not twice per request, and an idle connection
+	// parks after 3/4 to all of ParkAfter.
+	if armed := c.parkDL.Load(); armed != 0 && armed-listener.Mono(now) >= int64(after-after/4) {
+		return
+	}
+	_ = c.nc.SetReadDeadline(dl)
+	c.parkDL.Store(listener.Mono(dl))
+}
+
+// setReadDeadline sets the frame loop's read deadline for another reason
+// than parking (see parkSoonLocked).
+func (c *conn) setReadDeadline(t time.Time) {
+	c.parkDL.Store(0)
+	_ = c.nc.SetReadDeadline(t)
 }
 
 // park hands the idle connection to the poller until its keep-alive time

@@ -14,7 +14,7 @@ import (
 // streams is kept.
 
 func (c *conn) readPreface() error {
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.set.RequestTimeout))
+	c.setReadDeadline(time.Now().Add(c.set.RequestTimeout))
 	if err := c.fill(len(preface)); err != nil {
 		return err
 	}
@@ -26,7 +26,7 @@ func (c *conn) readPreface() error {
 	c.mu.Lock()
 	c.mayIdle = true
 	c.mu.Unlock()
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.keepAlive()))
+	c.setReadDeadline(time.Now().Add(c.keepAlive()))
 	return nil
 }
 
@@ -97,7 +97,7 @@ func (c *conn) stillWanted() bool {
 	case c.dead:
 		return false
 	case len(c.streams) > 0:
-		_ = c.nc.SetReadDeadline(now.Add(c.keepAlive()))
+		c.setReadDeadline(now.Add(c.keepAlive()))
 		return true
 	case c.draining:
 		return false
@@ -107,7 +107,7 @@ func (c *conn) stillWanted() bool {
 		if c.canPark() && now.Add(c.s.parking.After).Before(dl) {
 			dl = now.Add(c.s.parking.After) // try parking again then
 		}
-		_ = c.nc.SetReadDeadline(dl)
+		c.setReadDeadline(dl)
 		return true
 	}
 	return false

@@ -32,7 +32,7 @@ func (c *conn) drain() {
 		c.kickLocked()
 	}
 	if len(c.streams) == 0 {
-		_ = c.nc.SetReadDeadline(time.Now()) // the reader sees it and ends
+		c.setReadDeadline(time.Now()) // the reader sees it and ends
 	}
 }
 
@@ -125,7 +125,7 @@ func (c *conn) removeLocked(st *stream) {
 	if len(c.streams) == 0 {
 		c.idleSince = time.Now()
 		if c.draining {
-			_ = c.nc.SetReadDeadline(c.idleSince) // the reader sees it and ends
+			c.setReadDeadline(c.idleSince) // the reader sees it and ends
 		}
 	}
 }
