@@ -107,25 +107,7 @@ func appendConnText(b []byte, c *Conn) []byte {
 // appendConnHead appends the fields a tcp line shares with a request's:
 // time, id, client, listener, cluster and backend.
 func appendConnHead(b []byte, c *Conn) []byte {
-	if c.Time.IsZero() {
-		b = append(b, '-')
-	} else {
-		b = appendTime(b, c.Time)
-	}
-	b = append(b, ' ')
-	b = appendBare(b, c.ID, maxID)
-	b = append(b, ' ')
-	if c.Client.IsValid() {
-		b = c.Client.AppendTo(b)
-	} else {
-		b = append(b, '-')
-	}
-	b = append(b, ' ')
-	b = appendBare(b, c.Listener, maxName)
-	b = append(b, ' ')
-	b = appendBare(b, c.Cluster, maxName)
-	b = append(b, ' ')
-	return appendBare(b, c.Backend, maxName)
+	return appendHead(b, c.Time, c.ID, c.Client, c.Listener, c.Cluster, c.Backend)
 }
 
 // appendConnJSON appends c as one line of the JSON format for tcp

@@ -1,29 +1,14 @@
 package accesslog
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // appendText appends e as one line of the Text format (see the package
 // documentation), newline included.
 func appendText(b []byte, e *Entry) []byte {
-	if e.Time.IsZero() {
-		b = append(b, '-')
-	} else {
-		b = appendTime(b, e.Time)
-	}
-	b = append(b, ' ')
-	b = appendBare(b, e.RequestID, maxID)
-	b = append(b, ' ')
-	if e.Client.IsValid() {
-		b = e.Client.AppendTo(b)
-	} else {
-		b = append(b, '-')
-	}
-	b = append(b, ' ')
-	b = appendBare(b, e.Listener, maxName)
-	b = append(b, ' ')
-	b = appendBare(b, e.Cluster, maxName)
-	b = append(b, ' ')
-	b = appendBare(b, e.Backend, maxName)
+	b = appendHead(b, e.Time, e.RequestID, e.Client, e.Listener, e.Cluster, e.Backend)
 	b = append(b, ' ', '"')
 	b = appendBare(b, e.Method, maxMethod)
 	b = append(b, ' ')
@@ -99,4 +84,28 @@ func appendEscaped[T ~string | ~[]byte](b []byte, v T, limit int, space bool) []
 		b = append(b, "..."...)
 	}
 	return b
+}
+
+// appendHead appends the fields every line begins with, request or tcp
+// connection: time, id, client, listener, cluster and backend.
+func appendHead(b []byte, t time.Time, id []byte, client netip.AddrPort, listener, cluster, backend string) []byte {
+	if t.IsZero() {
+		b = append(b, '-')
+	} else {
+		b = appendTime(b, t)
+	}
+	b = append(b, ' ')
+	b = appendBare(b, id, maxID)
+	b = append(b, ' ')
+	if client.IsValid() {
+		b = client.AppendTo(b)
+	} else {
+		b = append(b, '-')
+	}
+	b = append(b, ' ')
+	b = appendBare(b, listener, maxName)
+	b = append(b, ' ')
+	b = appendBare(b, cluster, maxName)
+	b = append(b, ' ')
+	return appendBare(b, backend, maxName)
 }
