@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sluiceproxy/sluice/internal/sock"
@@ -18,31 +19,73 @@ import (
 // end. A direction waiting for its source holds no buffer: the buffer is
 // taken from a pool when bytes are there, inside the runtime poller's
 // readiness callback, and given back after the write.
+//
+// A short read is passed on by the readiness callback itself, with a
+// non-blocking write, and when the destination takes it whole the callback
+// reads again and, finding the socket empty, waits inside the same
+// RawConn.Read: a message costs its read, its write and the read that
+// finds nothing, without a trip through the blocking loop (deadline
+// renewal, the net.Conn write path) per message. The empty read cannot be
+// saved: a short read does not tell whether an end of stream came with the
+// bytes, and the poller reports no new readiness for it. A write the
+// destination does not take whole goes back to the blocking loop, with its
+// write deadline.
 
 // copyBuf is the size of the copy buffer, and so the read size from which
 // a direction switches to splicing.
 const copyBuf = 16 << 10
 
+// writeFD is the callback's write; tests shorten it.
+var writeFD = sock.WriteFD
+
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
 
 // adaptive is the state of one direction's raw reads.
 type adaptive struct {
-	bufp *[]byte // the buffer holding the last read's bytes, nil between reads
-	n    int
-	err  error
+	r        *relay
+	src, dst int
+	wc       syscall.RawConn // the destination's, nil to never write from the callback
+	bufp     *[]byte         // the buffer holding the last read's bytes, nil between reads
+	n        int             // bytes in the buffer
+	off      int             // of which already written
+	err      error           // the read's error
+	moved    int64           // bytes written by the callback
+	wfn      func(uintptr) bool
 }
 
-// read is the RawConn.Read callback: one non-blocking read into a pooled
+// read is the RawConn.Read callback: non-blocking reads into a pooled
 // buffer, taken only once the socket is ready; false (wait) when nothing
-// is there yet.
+// is there, after passing on whole what was (see above).
 func (a *adaptive) read(fd uintptr) bool {
-	a.bufp = copyBufs.Get().(*[]byte)
-	n, again, err := sock.ReadFD(fd, *a.bufp)
-	if again {
+	for {
+		a.bufp = copyBufs.Get().(*[]byte)
+		n, again, err := sock.ReadFD(fd, *a.bufp)
+		if again {
+			a.release()
+			return false
+		}
+		a.n, a.off, a.err = n, 0, err
+		if err != nil || n == len(*a.bufp) || a.wc == nil {
+			return true
+		}
+		if werr := a.wc.Write(a.wfn); werr != nil || a.off < a.n {
+			return true // the blocking loop writes the rest, or meets the error
+		}
+		a.moved += int64(n)
+		a.n = 0
 		a.release()
-		return false
+		a.r.touch(a.src, a.dst)
 	}
-	a.n, a.err = n, err
+}
+
+// write is the destination's RawConn.Write callback: one non-blocking
+// attempt, never a wait (it returns true either way).
+func (a *adaptive) write(fd uintptr) bool {
+	n, _, err := writeFD(fd, (*a.bufp)[a.off:a.n])
+	a.off += n
+	if err != nil {
+		a.off = a.n + 1 // not whole: the blocking write meets the error
+	}
 	return true
 }
 
@@ -60,8 +103,11 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 	if err != nil {
 		return r.splice(src, dst, s, d)
 	}
+	a := adaptive{r: r, src: src, dst: dst}
+	if wc, err := d.SyscallConn(); err == nil {
+		a.wc, a.wfn = wc, a.write
+	}
 	var (
-		a     adaptive
 		total int64
 		fn    = a.read
 		wd    = r.sides[dst].Idle
@@ -69,17 +115,22 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 	)
 	for {
 		_ = s.SetReadDeadline(r.readDeadline())
-		a.n, a.err = 0, nil
+		a.n, a.off, a.err = 0, 0, nil
 		err := rc.Read(fn)
+		total += a.moved
+		a.moved = 0
 		if err == nil {
 			err = a.err
 		}
 		if a.n > 0 {
+			if a.off > a.n {
+				a.off = 0 // the callback's write failed: let the blocking one tell why
+			}
 			if now := time.Now(); wd > 0 && wBy.Sub(now) < wd/2 {
 				wBy = now.Add(wd)
 				_ = d.SetWriteDeadline(wBy)
 			}
-			_, werr := d.Write((*a.bufp)[:a.n])
+			_, werr := d.Write((*a.bufp)[a.off:a.n])
 			full := a.n == len(*a.bufp)
 			a.release()
 			if werr != nil {

@@ -73,3 +73,22 @@ func (k *call) write(fd uintptr) bool {
 func opError(op string, e syscall.Errno) error {
 	return &net.OpError{Op: op, Net: "tcp", Err: os.NewSyscallError(op, e)}
 }
+
+// WriteFD is one non-blocking write(2) of p to fd, retried on EINTR: the
+// bytes written, again when the socket had no room for any (EAGAIN), or
+// the error, wrapped as net.Conn's methods do. It may write part of p.
+func WriteFD(fd uintptr, p []byte) (n int, again bool, err error) {
+	for {
+		r, e := sysWrite(fd, p)
+		switch e {
+		case 0:
+			return r, false, nil
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			return 0, true, nil
+		default:
+			return 0, false, opError("write", e)
+		}
+	}
+}
