@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/sluiceproxy/sluice/top"
+)
+
+const topLong = `A live view of a running proxy in the terminal, polled over the command
+socket every --interval: clusters (or every backend, or one cluster's
+backends) with requests per second, errors per second (5xx answers; for a
+backend, its 5xx and failed connects) and their share, the 99th percentile
+time over the last --window (a cluster's whole request; a backend's time to
+first byte) and the requests in flight. Rates are counter increases between
+two polls, so they show from the second poll on ("-" before).
+
+Keys:
+  r e p c n     sort by req/s, err/s, p99, active, name (again: reverse)
+  /             type a filter (a part of the name); enter keeps it, esc clears it
+  up/down, j/k  select a row
+  enter         drill into the selected cluster: its backends, health, weight
+  esc           back to the clusters (or clear the filter)
+  b, tab        every backend of every cluster / back to the clusters
+  q, ctrl+c     quit
+
+When the socket goes away (the proxy stopped or restarts), the screen says
+DISCONNECTED and keeps the last figures, and top polls again every
+--interval until a proxy answers. Works in an 80x24 terminal.`
+
+// topCommand runs the terminal view (package top).
+func topCommand(g *globals) *cobra.Command {
+	var o top.Options
+	var once bool
+	var width, height int
+	cmd := &cobra.Command{
+		Use:   "top",
+		Short: "Watch clusters and backends live: req/s, errors, p99, requests in flight",
+		Long:  topLong,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Interval < 100*time.Millisecond || o.Interval > time.Minute {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--interval %s is outside 100ms..1m", o.Interval)}
+			}
+			if o.Window < o.Interval || o.Window > time.Hour {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--window %s is outside --interval..1h", o.Window)}
+			}
+			path, err := g.socketPath()
+			if err != nil {
+				return err
+			}
+			src := top.NewSocket(path, max(2*time.Second, o.Interval))
+			defer src.Close()
+			if once {
+				screen, err := top.Snapshot(src, o, width, height, time.Sleep)
+				if err != nil {
+					return &exitError{code: exitUnreachable, err: err}
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), screen)
+				return nil
+			}
+			p := tea.NewProgram(top.New(src, o), tea.WithContext(cmd.Context()),
+				tea.WithInput(cmd.InOrStdin()), tea.WithOutput(cmd.OutOrStdout()))
+			_, err = p.Run()
+			return err
+		},
+	}
+	f := cmd.Flags()
+	f.DurationVar(&o.Interval, "interval", time.Second, "time between two polls (100ms..1m)")
+	f.DurationVar(&o.Window, "window", 10*time.Second, "the p99 covers the polls of this last stretch of time")
+	f.StringVar(&o.Cluster, "cluster", "", "start drilled into this cluster")
+	f.BoolVar(&once, "once", false, "print one screen as plain text (two polls, --interval apart) and exit")
+	f.IntVar(&width, "width", 80, "with --once: the screen's width")
+	f.IntVar(&height, "height", 24, "with --once: the screen's height")
+	return cmd
+}
