@@ -202,24 +202,24 @@ func (m *Model) columns() []column {
 			{title: "UP", width: 7, cell: func(r *Row) string { return fmt.Sprintf("%d/%d", r.Up, r.Up+r.Down) }},
 		}
 	}
-	name := column{title: "BACKEND", flex: 3, left: true, width: 8, cell: func(r *Row) string { return r.Backend }}
+	name := column{title: "BACKEND", flex: 1, left: true, width: 8, cell: func(r *Row) string { return r.Backend }}
 	if m.mode == Backends {
-		name = column{title: "CLUSTER/BACKEND", flex: 3, left: true, width: 8, cell: func(r *Row) string { return r.Key() }}
+		name = column{title: "CLUSTER/BACKEND", flex: 1, left: true, width: 8, cell: func(r *Row) string { return r.Key() }}
 	}
 	return []column{
 		name,
-		{title: "ADDRESS", flex: 2, left: true, width: 8, cell: func(r *Row) string { return r.Address }},
-		{title: "HEALTH", width: 7, left: true, cell: func(r *Row) string {
+		{title: "ADDRESS", flex: 1, left: true, width: 15, cell: func(r *Row) string { return r.Address }},
+		{title: "HEALTH", width: 8, left: true, cell: func(r *Row) string {
 			if r.Backup {
 				return r.Health + "*"
 			}
 			return r.Health
 		}},
-		{title: "WEIGHT", width: 6, cell: func(r *Row) string { return strconv.Itoa(r.Weight) }},
-		{title: "REQ/S", width: 8, cell: rate},
-		{title: "ERR/S", width: 7, cell: errs},
-		{title: "P99", width: 8, cell: p99},
-		{title: "ACTIVE", width: 6, cell: active},
+		{title: "WT", width: 4, cell: func(r *Row) string { return strconv.Itoa(r.Weight) }},
+		{title: "REQ/S", width: 7, cell: rate},
+		{title: "ERR/S", width: 6, cell: errs},
+		{title: "P99", width: 7, cell: p99},
+		{title: "ACT", width: 4, cell: active},
 	}
 }
 

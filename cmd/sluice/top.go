@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -22,7 +24,8 @@ Keys:
   r e p c n     sort by req/s, err/s, p99, active, name (again: reverse)
   /             type a filter (a part of the name); enter keeps it, esc clears it
   up/down, j/k  select a row
-  enter         drill into the selected cluster: its backends, health, weight
+  enter         drill into the selected cluster: its backends, address, health
+                (a backup's ends with *), weight
   esc           back to the clusters (or clear the filter)
   b, tab        every backend of every cluster / back to the clusters
   q, ctrl+c     quit
@@ -62,9 +65,12 @@ func topCommand(g *globals) *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), screen)
 				return nil
 			}
-			p := tea.NewProgram(top.New(src, o), tea.WithContext(cmd.Context()),
-				tea.WithInput(cmd.InOrStdin()), tea.WithOutput(cmd.OutOrStdout()))
-			_, err = p.Run()
+			opts := []tea.ProgramOption{tea.WithContext(cmd.Context()),
+				tea.WithInput(cmd.InOrStdin()), tea.WithOutput(cmd.OutOrStdout())}
+			if !isTerminal(cmd.OutOrStdout()) { // no size to ask it: --width×--height
+				opts = append(opts, tea.WithWindowSize(width, height))
+			}
+			_, err = tea.NewProgram(top.New(src, o), opts...).Run()
 			return err
 		},
 	}
@@ -73,7 +79,17 @@ func topCommand(g *globals) *cobra.Command {
 	f.DurationVar(&o.Window, "window", 10*time.Second, "the p99 covers the polls of this last stretch of time")
 	f.StringVar(&o.Cluster, "cluster", "", "start drilled into this cluster")
 	f.BoolVar(&once, "once", false, "print one screen as plain text (two polls, --interval apart) and exit")
-	f.IntVar(&width, "width", 80, "with --once: the screen's width")
-	f.IntVar(&height, "height", 24, "with --once: the screen's height")
+	f.IntVar(&width, "width", 80, "the screen's width with --once, or when the output is not a terminal")
+	f.IntVar(&height, "height", 24, "the screen's height with --once, or when the output is not a terminal")
 	return cmd
+}
+
+// isTerminal tells whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
