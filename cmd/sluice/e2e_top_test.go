@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,17 +27,32 @@ type fakeTerminal struct {
 
 	in      *io.PipeReader // the program's input
 	keys    *io.PipeWriter
+	stopped atomic.Bool
 	replies sync.WaitGroup
 }
 
 func newFakeTerminal(t *testing.T, w, h int) *fakeTerminal {
 	f := &fakeTerminal{em: vt.NewEmulator(w, h)}
 	f.in, f.keys = io.Pipe()
-	f.replies.Go(func() { io.Copy(f.keys, f.em) }) // ends when the emulator closes
+	f.replies.Go(func() {
+		buf := make([]byte, 256)
+		for {
+			n, err := f.em.Read(buf)
+			if err != nil || f.stopped.Load() {
+				return
+			}
+			f.keys.Write(buf[:n]) // fails once the input is closed: the reply is dropped
+		}
+	})
 	t.Cleanup(func() {
-		f.in.Close() // a reply still on its way fails
-		f.em.Close()
+		// The emulator's Read and Close are not safe together: end the
+		// reader first, with a reply it reads and drops (Operating
+		// Status, CSI 5 n), then close.
+		f.in.Close()
+		f.stopped.Store(true)
+		f.Write([]byte("\x1b[5n"))
 		f.replies.Wait()
+		f.em.Close()
 	})
 	return f
 }
