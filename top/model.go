@@ -1,6 +1,7 @@
 package top
 
 import (
+	"slices"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -51,11 +52,15 @@ type Options struct {
 	// Interval between polls; 1s by default.
 	Interval time.Duration
 	// Window over which quantiles are computed, a whole number of
-	// intervals; 10s by default.
+	// intervals (at most MaxWindowPolls); 10s by default.
 	Window time.Duration
 	// Cluster, when set, starts drilled into that cluster.
 	Cluster string
 }
+
+// MaxWindowPolls bounds the samples a Model keeps: a window is at most
+// that many intervals.
+const MaxWindowPolls = 60
 
 // New returns a Model that polls src.
 func New(src Source, o Options) Model {
@@ -65,7 +70,7 @@ func New(src Source, o Options) Model {
 	if o.Window < o.Interval {
 		o.Window = 10 * o.Interval
 	}
-	m := Model{src: src, interval: o.Interval, window: int(o.Window/o.Interval) + 1,
+	m := Model{src: src, interval: o.Interval, window: min(int(o.Window/o.Interval), MaxWindowPolls) + 1,
 		sortBy: ByRequests, desc: true, width: 80, height: 24}
 	if o.Cluster != "" {
 		m.mode, m.drill = Drill, o.Cluster
@@ -123,11 +128,10 @@ func (m Model) sampled(msg sampleMsg) Model {
 	if n := len(m.hist); n > 0 && m.hist[n-1].Status.PID != msg.s.Status.PID {
 		m.hist = nil // another process answers on the socket (an upgrade)
 	}
-	m.hist = append(m.hist, msg.s)
+	// A new array each time, so that a Model stays a value: an earlier
+	// copy keeps its own history (at most MaxWindowPolls+1 samples).
+	m.hist = append(slices.Clip(m.hist[max(0, len(m.hist)+1-m.window):]), msg.s)
 	m.last = msg.s
-	if len(m.hist) > m.window {
-		m.hist = append(m.hist[:0], m.hist[len(m.hist)-m.window:]...)
-	}
 	var base, prev *Sample
 	if n := len(m.hist); n > 1 {
 		base, prev = &m.hist[0], &m.hist[n-2]

@@ -214,3 +214,33 @@ func stripEscapes(s string) string {
 	}
 	return s
 }
+
+// TestWindow: the p99 covers the last window of polls, no more; an
+// earlier Model keeps its own history.
+func TestWindow(t *testing.T) {
+	m := New(fakeSource{}, Options{Interval: time.Second, Window: 3 * time.Second})
+	s := func(sec float64, slow int64) Sample {
+		smp := threeClusters(sec, 1)
+		smp.Metrics.Clusters[0].RequestTime = add(hist(time.Second, slow), hist(time.Millisecond, int64(sec)*100))
+		return smp
+	}
+	m = m.sampled(sampleMsg{s: s(0, 0)})
+	kept := m.sampled(sampleMsg{s: s(1, 50)}) // 50 slow requests between 0 and 1 s
+	m = kept
+	for sec := 2.0; sec <= 4; sec++ {
+		m = m.sampled(sampleMsg{s: s(sec, 50)})
+	}
+	// The window (3 s) holds the polls at 1..4 s: 300 fast requests, no slow one.
+	if r := m.table.Clusters[0]; r.Cluster != "api" || !r.HasP99 || r.P99 > time.Millisecond {
+		t.Errorf("p99 over the window %+v", r)
+	}
+	if len(m.hist) != 4 || len(kept.hist) != 2 || kept.hist[1].Time != t0.Add(time.Second) {
+		t.Errorf("history %d, the earlier model's %d", len(m.hist), len(kept.hist))
+	}
+	if r := kept.table.Clusters[0]; !r.HasP99 || r.P99 <= 500*time.Millisecond {
+		t.Errorf("earlier model's p99 %+v, want the slow requests'", r)
+	}
+	if m := New(fakeSource{}, Options{Interval: time.Second, Window: time.Hour}); m.window != MaxWindowPolls+1 {
+		t.Errorf("window of %d samples", m.window)
+	}
+}

@@ -48,8 +48,8 @@ func topCommand(g *globals) *cobra.Command {
 			if o.Interval < 100*time.Millisecond || o.Interval > time.Minute {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--interval %s is outside 100ms..1m", o.Interval)}
 			}
-			if o.Window < o.Interval || o.Window > time.Hour {
-				return &exitError{code: exitUsage, err: fmt.Errorf("--window %s is outside --interval..1h", o.Window)}
+			if o.Window < o.Interval || o.Window > top.MaxWindowPolls*o.Interval {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--window %s is outside --interval..%d×--interval", o.Window, top.MaxWindowPolls)}
 			}
 			path, err := g.socketPath()
 			if err != nil {
@@ -76,7 +76,7 @@ func topCommand(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.DurationVar(&o.Interval, "interval", time.Second, "time between two polls (100ms..1m)")
-	f.DurationVar(&o.Window, "window", 10*time.Second, "the p99 covers the polls of this last stretch of time")
+	f.DurationVar(&o.Window, "window", 10*time.Second, "the p99 covers this last stretch of time (at most 60 intervals)")
 	f.StringVar(&o.Cluster, "cluster", "", "start drilled into this cluster")
 	f.BoolVar(&once, "once", false, "print one screen as plain text (two polls, --interval apart) and exit")
 	f.IntVar(&width, "width", 80, "the screen's width with --once, or when the output is not a terminal")
