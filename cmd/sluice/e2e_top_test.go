@@ -267,4 +267,16 @@ func TestTopAgainstADaemon(t *testing.T) {
 		t.Fatalf("q did not quit; the screen:\n%s", term.screen())
 	}
 	done <- nil // for the deferred check
+
+	// --once: one screen as plain text, for scripts; the usual exit codes.
+	out, stderr, code := cli(t, dir, "-s", "sluice.sock", "top", "--once", "--interval", "100ms", "--width", "100", "--height", "8")
+	if f, _ := row(out, "shop"); code != 0 || len(f) != 8 || strings.Count(out, "\n") != 8 || strings.Contains(out, "\x1b") {
+		t.Errorf("top --once: exit %d %s\n%s", code, stderr, out)
+	}
+	if _, stderr, code := cli(t, dir, "-s", "none.sock", "top", "--once"); code != exitUnreachable || !strings.Contains(stderr, "none.sock") {
+		t.Errorf("top --once without a proxy: exit %d %s", code, stderr)
+	}
+	if _, stderr, code := cli(t, dir, "-s", "sluice.sock", "top", "--interval", "1ms"); code != exitUsage || !strings.Contains(stderr, "--interval") {
+		t.Errorf("top --interval 1ms: exit %d %s", code, stderr)
+	}
 }

@@ -48,8 +48,14 @@ func topCommand(g *globals) *cobra.Command {
 			if o.Interval < 100*time.Millisecond || o.Interval > time.Minute {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--interval %s is outside 100ms..1m", o.Interval)}
 			}
+			if !cmd.Flags().Changed("window") { // 10s, or what 60 intervals cover
+				o.Window = min(o.Window, top.MaxWindowPolls*o.Interval)
+			}
 			if o.Window < o.Interval || o.Window > top.MaxWindowPolls*o.Interval {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--window %s is outside --interval..%d×--interval", o.Window, top.MaxWindowPolls)}
+			}
+			if width < 40 || width > 1000 || height < 6 || height > 1000 {
+				return &exitError{code: exitUsage, err: fmt.Errorf("--width %d --height %d: at least 40×6, at most 1000×1000", width, height)}
 			}
 			path, err := g.socketPath()
 			if err != nil {
@@ -76,7 +82,7 @@ func topCommand(g *globals) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.DurationVar(&o.Interval, "interval", time.Second, "time between two polls (100ms..1m)")
-	f.DurationVar(&o.Window, "window", 10*time.Second, "the p99 covers this last stretch of time (at most 60 intervals)")
+	f.DurationVar(&o.Window, "window", 10*time.Second, "the p99 covers this last stretch of time (at most 60 intervals; by default 10s, or 60 intervals if shorter)")
 	f.StringVar(&o.Cluster, "cluster", "", "start drilled into this cluster")
 	f.BoolVar(&once, "once", false, "print one screen as plain text (two polls, --interval apart) and exit")
 	f.IntVar(&width, "width", 80, "the screen's width with --once, or when the output is not a terminal")
