@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -91,7 +92,7 @@ func TestSnapshotValues(t *testing.T) {
 	}
 	rt := got.Clusters[1].ResponseTime
 	want := order.TimeSummary{Count: 100, SumMs: 200, P50Ms: 1.75, P90Ms: 2.35, P99Ms: 2.485}
-	if rt != want {
+	if !reflect.DeepEqual(rt, want) {
 		t.Errorf("cluster response time = %+v, want %+v", rt, want)
 	}
 	lt := got.Listeners[0].RequestTime
@@ -142,4 +143,57 @@ func wireNumbers(t *testing.T, v any) (scalars, counts []int64) {
 	walk(m)
 	slices.Sort(scalars)
 	return scalars, counts
+}
+
+// TestSnapshotBuckets: asked for, every summary carries its bucket counts
+// and the content the bounds; SnapshotOf turns two answers back into
+// histograms whose difference has the quantiles of what came between.
+func TestSnapshotBuckets(t *testing.T) {
+	r := NewRegistry()
+	r.AddListener("l")
+	c := r.AddCluster("c")
+	r.AddBackend("c", "b")
+	for range 100 {
+		c.RequestTime.Observe(2 * time.Millisecond)
+	}
+	if got := r.Snapshot(Filter{}); got.BucketBoundsMs != nil || got.Clusters[0].RequestTime.Buckets != nil {
+		t.Fatalf("buckets without asking: %+v", got)
+	}
+	before := r.Snapshot(Filter{Buckets: true})
+	if len(before.BucketBoundsMs) != NumBounds || before.BucketBoundsMs[0] != 0.05 || before.BucketBoundsMs[NumBounds-1] != 60000 {
+		t.Fatalf("bounds %v", before.BucketBoundsMs)
+	}
+	for _, ts := range []order.TimeSummary{before.Listeners[0].RequestTime, before.Clusters[0].ConnectTime, before.Backends[0].ResponseTime} {
+		if len(ts.Buckets) != NumBuckets {
+			t.Fatalf("summary without its %d buckets: %+v", NumBuckets, ts)
+		}
+	}
+	if b := before.Clusters[0].RequestTime.Buckets; b[5] != 100 { // 1ms < 2ms <= 2.5ms
+		t.Fatalf("buckets %v", b)
+	}
+	for range 10 {
+		c.RequestTime.Observe(400 * time.Millisecond)
+	}
+	after := r.Snapshot(Filter{Buckets: true})
+	s0, ok0 := SnapshotOf(before.Clusters[0].RequestTime, before.BucketBoundsMs)
+	s1, ok1 := SnapshotOf(after.Clusters[0].RequestTime, after.BucketBoundsMs)
+	if !ok0 || !ok1 {
+		t.Fatal("SnapshotOf refused a full answer")
+	}
+	d := s1.Sub(&s0)
+	if d.Count() != 10 || d.SumMicros != 4_000_000 {
+		t.Fatalf("difference %+v", d)
+	}
+	if q := d.Quantile(0.99); q <= 250*time.Millisecond || q > 500*time.Millisecond {
+		t.Fatalf("p99 of the interval %v, want within (250ms, 500ms]", q)
+	}
+	// Without buckets, or with other bounds, there is nothing to compute.
+	if _, ok := SnapshotOf(order.TimeSummary{Count: 1}, before.BucketBoundsMs); ok {
+		t.Error("SnapshotOf without buckets")
+	}
+	other := slices.Clone(before.BucketBoundsMs)
+	other[3] = 0.6
+	if _, ok := SnapshotOf(after.Clusters[0].RequestTime, other); ok {
+		t.Error("SnapshotOf with other bounds")
+	}
 }

@@ -9,6 +9,11 @@ type MetricsContent struct {
 	Listeners []ListenerMetrics `json:"listeners,omitempty"`
 	Clusters  []ClusterMetrics  `json:"clusters,omitempty"`
 	Backends  []BackendMetrics  `json:"backends,omitempty"`
+	// BucketBoundsMs, set when the query asked for buckets, are the
+	// inclusive upper bounds of the histogram buckets in milliseconds, in
+	// increasing order; the last bucket (one more than the bounds) holds
+	// the durations above the last bound.
+	BucketBoundsMs []float64 `json:"bucket_bounds_ms,omitempty"`
 }
 
 // ListenerMetrics are the figures of one listener.
@@ -95,6 +100,11 @@ type TimeSummary struct {
 	P50Ms float64 `json:"p50_ms"`
 	P90Ms float64 `json:"p90_ms"`
 	P99Ms float64 `json:"p99_ms"`
+	// Buckets, set when the query asked for them, are the number of
+	// observations in each bucket (not cumulative; see
+	// MetricsContent.BucketBoundsMs), since the object was added. The
+	// difference of two answers gives the observations between them.
+	Buckets []int64 `json:"buckets,omitempty"`
 }
 
 // Metrics answers with Content.Metrics: the figures of every listener,
@@ -103,6 +113,11 @@ type TimeSummary struct {
 type Metrics struct {
 	ClusterID string `json:"cluster_id,omitempty"`
 	BackendID string `json:"backend_id,omitempty"`
+	// Buckets asks for each histogram's bucket counts too
+	// (TimeSummary.Buckets, MetricsContent.BucketBoundsMs): what `sluice
+	// top` uses to show quantiles over the last seconds rather than since
+	// the start.
+	Buckets bool `json:"buckets,omitempty"`
 }
 
 // Kind implements Order.

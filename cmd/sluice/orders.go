@@ -26,6 +26,7 @@ func orderCommands(g *globals) []*cobra.Command {
 		certificateCommand(g),
 		eventsCommand(g),
 		metricsCommand(g),
+		topCommand(g),
 		loggingCommand(g),
 		shutdownCommand(g),
 		upgradeCommand(g),
