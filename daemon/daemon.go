@@ -15,6 +15,7 @@ package daemon
 import (
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -40,6 +41,9 @@ type Options struct {
 	// Ready, when set, is called once the proxy serves and the command
 	// socket accepts orders.
 	Ready func()
+	// AdminUI is served at / by the admin API ([admin] address): the
+	// dashboard's files. Nil serves a placeholder page.
+	AdminUI fs.FS
 	// Binary is the executable an upgrade starts when its order names
 	// none (SIGUSR2 included); default the running one's path
 	// (os.Executable), taken at start: a new version installed at that
@@ -168,6 +172,11 @@ func Run(cfg *config.Config, o Options) error {
 	for _, s := range d.socks.Kept() {
 		logger.Info("a socket of the service manager's waits for a listener on its address", "socket", s)
 	}
+	api, err := d.startAdmin(obs, o.AdminUI)
+	if err != nil {
+		return stop(err)
+	}
+	defer api.close() // before the proxy stops: its streams end first
 	if up != nil {
 		if err := up.confirm(d); err != nil {
 			return stop(err)
@@ -182,7 +191,7 @@ func Run(cfg *config.Config, o Options) error {
 		_ = d.srv.Serve(func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 			inFlight.Add(1)
 			defer inFlight.Add(-1)
-			return d.handle(ctx, o, progress)
+			return d.handle(ctx, command.RequestID(ctx), o, progress)
 		})
 	}()
 

@@ -15,6 +15,8 @@ type Filter struct {
 	// BackendID, when set, selects only the backends with that id (within
 	// ClusterID when it is set too); listeners and clusters are left out.
 	BackendID string
+	// Buckets fills every TimeSummary's Buckets.
+	Buckets bool
 }
 
 func (f Filter) listeners() bool { return f.ClusterID == "" && f.BackendID == "" }
@@ -35,23 +37,23 @@ func (r *Registry) Snapshot(f Filter) order.MetricsContent {
 	ls, cs, bs := r.contents()
 	if f.listeners() {
 		for _, e := range ls {
-			out.Listeners = append(out.Listeners, listenerMetrics(e.key, e.set))
+			out.Listeners = append(out.Listeners, listenerMetrics(e.key, e.set, f.Buckets))
 		}
 	}
 	for _, e := range cs {
 		if f.cluster(e.key) {
-			out.Clusters = append(out.Clusters, clusterMetrics(e.key, e.set))
+			out.Clusters = append(out.Clusters, clusterMetrics(e.key, e.set, f.Buckets))
 		}
 	}
 	for _, e := range bs {
 		if f.backend(e.key) {
-			out.Backends = append(out.Backends, backendMetrics(e.key, e.set))
+			out.Backends = append(out.Backends, backendMetrics(e.key, e.set, f.Buckets))
 		}
 	}
 	return out
 }
 
-func listenerMetrics(addr string, l *Listener) order.ListenerMetrics {
+func listenerMetrics(addr string, l *Listener, buckets bool) order.ListenerMetrics {
 	return order.ListenerMetrics{
 		Address:             addr,
 		ConnectionsAccepted: l.ConnectionsAccepted.Load(),
@@ -71,11 +73,11 @@ func listenerMetrics(addr string, l *Listener) order.ListenerMetrics {
 		TLSHandshakeFailures: l.TLSHandshakeFailures.Load(),
 		OCSPStaples:          l.OCSPStaples.Load(),
 		OCSPFailures:         l.OCSPFailures.Load(),
-		RequestTime:          timeSummary(&l.RequestTime),
+		RequestTime:          timeSummary(&l.RequestTime, buckets),
 	}
 }
 
-func clusterMetrics(id string, c *Cluster) order.ClusterMetrics {
+func clusterMetrics(id string, c *Cluster, buckets bool) order.ClusterMetrics {
 	return order.ClusterMetrics{
 		ClusterID:    id,
 		Requests:     c.Requests.Load(),
@@ -84,13 +86,13 @@ func clusterMetrics(id string, c *Cluster) order.ClusterMetrics {
 		Errors:       backendErrors(&c.Errors),
 		BackendsUp:   c.BackendsUp.Load(),
 		BackendsDown: c.BackendsDown.Load(),
-		RequestTime:  timeSummary(&c.RequestTime),
-		ResponseTime: timeSummary(&c.ResponseTime),
-		ConnectTime:  timeSummary(&c.ConnectTime),
+		RequestTime:  timeSummary(&c.RequestTime, buckets),
+		ResponseTime: timeSummary(&c.ResponseTime, buckets),
+		ConnectTime:  timeSummary(&c.ConnectTime, buckets),
 	}
 }
 
-func backendMetrics(k BackendKey, b *Backend) order.BackendMetrics {
+func backendMetrics(k BackendKey, b *Backend, buckets bool) order.BackendMetrics {
 	return order.BackendMetrics{
 		ClusterID:     k.Cluster,
 		BackendID:     k.Backend,
@@ -101,8 +103,8 @@ func backendMetrics(k BackendKey, b *Backend) order.BackendMetrics {
 		ConnectErrors: b.ConnectErrors.Load(),
 		Retries:       b.Retries.Load(),
 		InFlight:      b.InFlight.Load(),
-		ResponseTime:  timeSummary(&b.ResponseTime),
-		ConnectTime:   timeSummary(&b.ConnectTime),
+		ResponseTime:  timeSummary(&b.ResponseTime, buckets),
+		ConnectTime:   timeSummary(&b.ConnectTime, buckets),
 	}
 }
 
@@ -126,15 +128,19 @@ func backendErrors(e *[NumBackendErrors]Counter) order.BackendErrors {
 	}
 }
 
-func timeSummary(h *Histogram) order.TimeSummary {
+func timeSummary(h *Histogram, buckets bool) order.TimeSummary {
 	s := h.Snapshot()
-	return order.TimeSummary{
+	ts := order.TimeSummary{
 		Count: s.Count(),
 		SumMs: float64(s.SumMicros) / 1e3,
 		P50Ms: ms(s.Quantile(0.50)),
 		P90Ms: ms(s.Quantile(0.90)),
 		P99Ms: ms(s.Quantile(0.99)),
 	}
+	if buckets {
+		ts.Buckets = append([]int64(nil), s.Counts[:]...)
+	}
+	return ts
 }
 
 // ms converts d to milliseconds, rounded to the microsecond.

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -91,7 +92,7 @@ func TestSnapshotValues(t *testing.T) {
 	}
 	rt := got.Clusters[1].ResponseTime
 	want := order.TimeSummary{Count: 100, SumMs: 200, P50Ms: 1.75, P90Ms: 2.35, P99Ms: 2.485}
-	if rt != want {
+	if !reflect.DeepEqual(rt, want) {
 		t.Errorf("cluster response time = %+v, want %+v", rt, want)
 	}
 	lt := got.Listeners[0].RequestTime

@@ -95,6 +95,14 @@ type TimeSummary struct {
 	P50Ms float64 `json:"p50_ms"`
 	P90Ms float64 `json:"p90_ms"`
 	P99Ms float64 `json:"p99_ms"`
+	// Buckets, when the query asked for them (Metrics.Buckets), are the
+	// histogram's counts per bucket, not cumulative: bucket i holds the
+	// durations above the bound i-1 and up to bound i, the bounds being
+	// 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000,
+	// 2500, 5000, 10000, 25000 and 60000 ms, and the last bucket those
+	// above 60 s (20 in all). Two answers' buckets subtracted give the
+	// distribution between them (see metrics.Rates).
+	Buckets []int64 `json:"buckets,omitempty"`
 }
 
 // Metrics answers with Content.Metrics: the figures of every listener,
@@ -103,6 +111,8 @@ type TimeSummary struct {
 type Metrics struct {
 	ClusterID string `json:"cluster_id,omitempty"`
 	BackendID string `json:"backend_id,omitempty"`
+	// Buckets adds every histogram's bucket counts (TimeSummary.Buckets).
+	Buckets bool `json:"buckets,omitempty"`
 }
 
 // Kind implements Order.
