@@ -22,7 +22,11 @@ func (l *loader) admin(a *Admin, t *table) {
 	}
 	write := a.TokenFile != "" || a.TokenEnv != ""
 	if !write && (a.ReadOnlyTokenFile != "" || a.ReadOnlyTokenEnv != "") {
-		t.errKey("read_only_token_file", "a read-only token needs a write token (token_file or token_env) too")
+		key := "read_only_token_file"
+		if a.ReadOnlyTokenFile == "" {
+			key = "read_only_token_env"
+		}
+		t.errKey(key, "a read-only token needs a write token (token_file or token_env) too")
 	}
 	if a.Address != "" && !write && !admin.IsLoopback(a.Address) {
 		t.errKey("address", "%s is not a loopback address: a token is required (token_file or token_env), "+

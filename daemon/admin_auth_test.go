@@ -2,8 +2,15 @@ package daemon_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/sluiceproxy/sluice/config"
+	"github.com/sluiceproxy/sluice/daemon"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -75,5 +82,93 @@ func TestAdminAuth(t *testing.T) {
 	// A session cookie stands for the token (EventSource sends no header).
 	if status, resp := d.call(t, "", "POST", "/api/session", `{"token":"nope-nope-nope-nope"}`); status != 401 {
 		t.Errorf("session with a wrong token: %d %+v", status, resp)
+	}
+}
+
+// TestAdminRefusedWithoutToken: a daemon asked to serve the API off
+// loopback without a token (the --admin-address flag sets the address
+// after the file was checked) does not start, and says why; so does one
+// whose token cannot be read.
+func TestAdminRefusedWithoutToken(t *testing.T) {
+	for _, c := range []struct {
+		name, want string
+		set        func(*config.Config)
+	}{
+		{"every interface", "is not a loopback address: set token_file or token_env", func(c *config.Config) {
+			c.Admin = config.Admin{Address: "0.0.0.0:0"}
+		}},
+		{"token unset", "SLUICE_TEST_NO_SUCH_TOKEN is not set", func(c *config.Config) {
+			c.Admin = config.Admin{Address: "0.0.0.0:0", TokenEnv: "SLUICE_TEST_NO_SUCH_TOKEN"}
+		}},
+		{"token file open to others", "chmod 600", func(c *config.Config) {
+			p := filepath.Join(t.TempDir(), "token")
+			if err := os.WriteFile(p, []byte(writeToken), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			c.Admin = config.Admin{Address: "127.0.0.1:0", TokenFile: p}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "sluice.toml")
+			if err := os.WriteFile(path, []byte("access_log = \"off\"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := config.Load(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.set(cfg)
+			log := &syncBuffer{}
+			done := make(chan error, 1)
+			go func() { done <- daemon.Run(cfg, daemon.Options{Stderr: log, Signals: make(chan os.Signal)}) }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("Run: %v, want an error with %q", err, c.want)
+				}
+			case <-time.After(wait):
+				t.Fatal("the daemon started")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "sluice.sock")); !os.IsNotExist(err) {
+				t.Errorf("the command socket is left: %v", err)
+			}
+		})
+	}
+}
+
+// TestAdminAfterReload: a reload (SIGHUP) of a file whose [admin] changed
+// applies its objects and leaves the API as it was, with its tokens, and
+// says so in the log.
+func TestAdminAfterReload(t *testing.T) {
+	d := startDaemon(t)
+	path := filepath.Join(d.dir, "sluice.toml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(b), `token_env = "SLUICE_TEST_ADMIN_TOKEN"`, `token_env = "SLUICE_TEST_OTHER"`, 1)
+	text = strings.Replace(text, "[clusters.db]", "[clusters.web]\n\n[clusters.db]", 1)
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	// The reload applies the file's new cluster; the old token still works.
+	deadline := time.Now().Add(wait)
+	status, resp := d.call(t, writeToken, "GET", "/api/clusters/web", "")
+	for status == 404 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		status, resp = d.call(t, writeToken, "GET", "/api/clusters/web", "")
+	}
+	if status != 200 {
+		t.Errorf("after a reload, the old token: %d %+v", status, resp)
+	}
+	if log := d.log.String(); !strings.Contains(log, "[admin] changed in the file") {
+		t.Errorf("log:\n%s", log)
+	}
+	if status, _ := d.call(t, "", "GET", "/api/clusters", ""); status != 401 {
+		t.Errorf("after a reload, no token: %d", status)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/sluiceproxy/sluice/internal/testcert"
@@ -215,3 +216,45 @@ func fingerprint(l testcert.Leaf) string {
 }
 
 var tempName = regexp.MustCompile(`\.sluice-state-[0-9]+`)
+
+// TestAdminGetOne: a get of one object answers as its list order does,
+// with that object alone; an unknown one is 404 with the proxy's wording.
+func TestAdminGetOne(t *testing.T) {
+	d := startDaemon(t)
+	leaf := testcert.NewCA().Leaf([]string{"a.test"}, testcert.Options{})
+	d.must(t, order.AddCertificate{Address: d.httpsL, Certificate: order.CertificateAndKey{Certificate: leaf.Cert, Key: leaf.Key}})
+	list := d.must(t, order.ListClusters{}).Content.Clusters
+	backends := d.must(t, order.ListBackends{ClusterID: "shop"}).Content.Backends
+	var tcp order.Listener
+	for _, l := range d.must(t, order.ListListeners{}).Content.Listeners {
+		if l.Address == d.tcp {
+			tcp = l
+		}
+	}
+	certs := d.must(t, order.ListCertificates{}).Content.Certificates
+	for _, c := range []struct {
+		path   string
+		status int
+		want   any
+		msg    string
+	}{
+		{"/api/clusters/shop", 200, order.Content{Clusters: []order.Cluster{list[1]}}, ""},
+		{"/api/clusters/nope", 404, nil, `cluster.id: no cluster "nope"`},
+		{"/api/clusters/shop/backends/shop-1", 200, order.Content{Backends: backends}, ""},
+		{"/api/clusters/shop/backends/nope", 404, nil, `backend.id: no backend "nope" in cluster "shop"`},
+		{"/api/clusters/nope/backends/shop-1", 404, nil, `no cluster "nope"`},
+		{"/api/listeners/" + d.tcp, 200, order.Content{Listeners: []order.Listener{tcp}}, ""},
+		{"/api/listeners/127.0.0.1:1", 404, nil, "listener.address: no listener on 127.0.0.1:1"},
+		{"/api/listeners/" + d.httpsL + "/certificates/" + fingerprint(leaf), 200, order.Content{Certificates: certs}, ""},
+		{"/api/listeners/" + d.httpsL + "/certificates/" + strings.Repeat("0", 64), 404, nil, "certificate.fingerprint: no certificate"},
+	} {
+		status, resp := d.call(t, readToken, "GET", c.path, "")
+		if status != c.status || !strings.Contains(resp.Message, c.msg) {
+			t.Errorf("GET %s: %d %+v, want %d %q", c.path, status, resp, c.status, c.msg)
+			continue
+		}
+		if c.want != nil && jsonOf(t, resp.Content) != jsonOf(t, c.want) {
+			t.Errorf("GET %s:\n%s\nwant\n%s", c.path, jsonOf(t, resp.Content), jsonOf(t, c.want))
+		}
+	}
+}

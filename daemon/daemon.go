@@ -41,6 +41,10 @@ type Options struct {
 	// Ready, when set, is called once the proxy serves and the command
 	// socket accepts orders.
 	Ready func()
+	// FileAdmin, when set, is the file's [admin] table, which cfg.Admin
+	// replaces (sluice start --admin-address): a reload compares the file
+	// with it, not with the flag.
+	FileAdmin *config.Admin
 	// AdminUI is served at / by the admin API ([admin] address): the
 	// dashboard's files. Nil serves a placeholder page.
 	AdminUI fs.FS
@@ -60,6 +64,9 @@ type daemon struct {
 	srv    *command.Server
 	socks  *listener.Sockets
 	binary string
+	// fileAdmin is the [admin] table as the file had it at start (before
+	// a flag replaced its address), to tell a reload that it changed.
+	fileAdmin config.Admin
 
 	// orders is held for reading by every order that goes to the proxy
 	// and for writing by an upgrade while it hands the state over, so
@@ -105,7 +112,10 @@ func Run(cfg *config.Config, o Options) error {
 	signal.Notify(usr2, syscall.SIGUSR2)
 	defer signal.Stop(usr2)
 
-	d := &daemon{cfg: cfg, log: logger, socks: &listener.Sockets{}, binary: o.Binary}
+	d := &daemon{cfg: cfg, log: logger, socks: &listener.Sockets{}, binary: o.Binary, fileAdmin: cfg.Admin}
+	if o.FileAdmin != nil {
+		d.fileAdmin = *o.FileAdmin
+	}
 	if d.binary == "" {
 		exe, err := os.Executable()
 		if err != nil {

@@ -67,6 +67,10 @@ func (d *daemon) reload(ctx context.Context) {
 		d.log.Error("reload failed: the configuration file has errors; nothing changed", "config", path, "error", err)
 		return
 	}
+	if cfg.Admin != d.fileAdmin {
+		d.log.Warn("reload: [admin] changed in the file; it is read at start only, so the admin API goes on as it was "+
+			"(restart or upgrade to apply it)", "config", path)
+	}
 	d.orders.RLock()
 	defer d.orders.RUnlock()
 	if d.successor.Load() != 0 {

@@ -26,10 +26,13 @@ func startCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
+			opts := daemon.Options{Stderr: os.Stderr}
 			if cmd.Flags().Changed("admin-address") {
+				file := cfg.Admin
+				opts.FileAdmin = &file
 				cfg.Admin.Address = adminAddress // checked with the tokens when the daemon starts
 			}
-			if err := daemon.Run(cfg, daemon.Options{Stderr: os.Stderr}); err != nil {
+			if err := daemon.Run(cfg, opts); err != nil {
 				return &exitError{code: exitRefused, err: err}
 			}
 			return nil
