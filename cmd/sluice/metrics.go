@@ -16,6 +16,7 @@ func metricsCommand(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error { return g.send(cmd, m, printMetrics) }}
 	cmd.Flags().StringVar(&m.ClusterID, "cluster", "", "only this cluster and its backends")
 	cmd.Flags().StringVar(&m.BackendID, "backend", "", "only backends with this id")
+	cmd.Flags().BoolVar(&m.Buckets, "buckets", false, "with --json: each histogram's bucket counts too")
 	return cmd
 }
 
