@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"reflect"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 
@@ -17,30 +16,27 @@ import (
 // say other than what the server does; TestOpenAPIMatchesMux checks the
 // table against the mux and every order kind against the table.
 
-// Version is the version the description states; the composition root may
-// set it (the daemon sets proxy.Version).
-var Version = "dev"
-
-var (
-	openAPIOnce sync.Once
-	openAPIDoc  []byte
-)
+// openAPI is the server's description, made once.
+type openAPI struct {
+	once sync.Once
+	doc  []byte
+}
 
 func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	openAPIOnce.Do(func() {
-		b, err := json.MarshalIndent(OpenAPI(), "", "  ")
+	s.openAPI.once.Do(func() {
+		b, err := json.MarshalIndent(OpenAPI(s.cfg.Version), "", "  ")
 		if err != nil {
 			panic(err) // maps and strings only: cannot fail
 		}
-		openAPIDoc = append(b, '\n')
+		s.openAPI.doc = append(b, '\n')
 	})
 	w.Header().Set("Content-Type", "application/json")
-	w.Write(openAPIDoc)
+	w.Write(s.openAPI.doc)
 }
 
 // OpenAPI returns the description of every route as an OpenAPI 3.1
-// document (JSON-ready maps).
-func OpenAPI() map[string]any {
+// document (JSON-ready maps), stating version.
+func OpenAPI(version string) map[string]any {
 	g := &schemas{defs: map[string]any{}}
 	paths := map[string]map[string]any{}
 	resp := g.of(reflect.TypeOf(order.Response{}))
@@ -111,7 +107,7 @@ func OpenAPI() map[string]any {
 	}
 	return map[string]any{
 		"openapi": "3.1.0",
-		"info": map[string]any{"title": "Sluice admin API", "version": Version,
+		"info": map[string]any{"title": "Sluice admin API", "version": version,
 			"description": "Every order of the command socket over HTTP; see docs/admin-api.md."},
 		"paths":    paths,
 		"security": []any{map[string]any{"bearer": []any{}}},
@@ -211,11 +207,6 @@ func (g *schemas) ref(name string, mk func() map[string]any) map[string]any {
 func (g *schemas) object(t reflect.Type) map[string]any {
 	props := map[string]any{}
 	g.fields(t, props)
-	names := make([]string, 0, len(props))
-	for n := range props {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	return map[string]any{"type": "object", "properties": props, "additionalProperties": false}
 }
 

@@ -54,6 +54,8 @@ type Config struct {
 	UI fs.FS
 	// Logger gets the server's own errors; nil discards them.
 	Logger *slog.Logger
+	// Version is the version /api/openapi.json states; default "dev".
+	Version string
 
 	MaxBodyBytes   int64         // DefaultMaxBodyBytes
 	StreamBuffer   int           // DefaultStreamBuffer
@@ -77,7 +79,8 @@ type Server struct {
 	mu     sync.Mutex
 	closed bool
 
-	conns   conns        // open connections, for Close
+	conns   conns // open connections, for Close
+	openAPI openAPI
 	streams atomic.Int64 // open now
 	seq     atomic.Uint64
 }
@@ -95,6 +98,7 @@ func New(cfg Config) (*Server, error) {
 	cfg.WriteTimeout = or(cfg.WriteTimeout, DefaultWriteTimeout)
 	cfg.MaxStreams = or(cfg.MaxStreams, DefaultMaxStreams)
 	cfg.StreamInterval = or(cfg.StreamInterval, DefaultStreamInterval)
+	cfg.Version = or(cfg.Version, "dev")
 	if cfg.UI == nil {
 		cfg.UI = placeholderFS()
 	}

@@ -48,7 +48,6 @@ func (d *daemon) startAdmin(obs *observers, ui fs.FS) (*adminAPI, error) {
 	if err := admin.CheckAddress(a.Address, tokens); err != nil {
 		return nil, err
 	}
-	admin.Version = proxy.Version
 	srv, err := admin.New(admin.Config{
 		Handler: func(ctx context.Context, req order.Request, progress func(string, *order.Content)) order.Response {
 			return d.handle(ctx, req.ID, req.Order, progress)
@@ -57,6 +56,7 @@ func (d *daemon) startAdmin(obs *observers, ui fs.FS) (*adminAPI, error) {
 		Prometheus: obs.prometheus,
 		UI:         ui,
 		Logger:     d.log.With("component", "admin"),
+		Version:    proxy.Version,
 	})
 	if err != nil {
 		return nil, err

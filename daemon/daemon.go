@@ -176,17 +176,19 @@ func Run(cfg *config.Config, o Options) error {
 	if err != nil {
 		return stop(err)
 	}
+	// The admin API takes its socket before the unclaimed inherited ones
+	// are closed: after an upgrade, the old process's is among them.
+	api, err := d.startAdmin(obs, o.AdminUI)
+	if err != nil {
+		return stop(err)
+	}
+	defer api.close() // before the proxy stops: its streams end first
 	for _, s := range d.socks.Unclaimed() {
 		logger.Warn("an inherited socket no listener uses is closed", "socket", s)
 	}
 	for _, s := range d.socks.Kept() {
 		logger.Info("a socket of the service manager's waits for a listener on its address", "socket", s)
 	}
-	api, err := d.startAdmin(obs, o.AdminUI)
-	if err != nil {
-		return stop(err)
-	}
-	defer api.close() // before the proxy stops: its streams end first
 	if up != nil {
 		if err := up.confirm(d); err != nil {
 			return stop(err)

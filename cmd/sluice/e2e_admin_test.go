@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/order"
 )
 
 // TestAdminFlag: `sluice start --admin-address` serves the admin API on a
@@ -48,5 +53,40 @@ func TestAdminFlag(t *testing.T) {
 	}
 	if !strings.Contains(d.stderr.String(), "serving the admin API") {
 		t.Errorf("log:\n%s", d.stderr)
+	}
+}
+
+// TestUpgradeKeepsAdmin: a binary upgrade hands the admin API's socket to
+// the new process, which answers on it (its pid in /api/status); the
+// connection refused window is none.
+func TestUpgradeKeepsAdmin(t *testing.T) {
+	dir := t.TempDir()
+	admin := freePort(t)
+	u := startUpgradable(t, dir, origin(t), fmt.Sprintf("[admin]\naddress = %q\n", admin))
+	pid := func() int {
+		code, body := get(t, "http://"+admin+"/api/status")
+		if code != 200 {
+			t.Fatalf("GET /api/status: %d %s", code, body)
+		}
+		var resp order.Response
+		if err := json.Unmarshal([]byte(body), &resp); err != nil {
+			t.Fatal(err)
+		}
+		return resp.Content.Status.PID
+	}
+	first := u.first.Process.Pid
+	if p := pid(); p != first {
+		t.Fatalf("pid %d, want %d", p, first)
+	}
+	if _, errOut, code := cli(t, dir, "-s", "sluice.sock", "upgrade"); code != 0 {
+		b, _ := os.ReadFile(u.log)
+		t.Fatalf("upgrade: %d %s\n%s", code, errOut, b)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for pid() == first { // the old process may answer until it has drained
+		if time.Now().After(deadline) {
+			t.Fatal("the new process does not answer on the admin API")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
