@@ -37,6 +37,7 @@ func TestRequestsToOrders(t *testing.T) {
 		{"PATCH", "/api/clusters/shop/backends/b1", `{"cluster_id":"other","weight":7}`, 400, nil, `cluster_id: the path says "shop", the body "other"`},
 		{"PATCH", "/api/clusters/shop", `{"colour":"blue"}`, 400, nil, `unknown field "colour"`},
 		{"PATCH", "/api/clusters/shop", `[1]`, 400, nil, "not a JSON object"},
+		{"PATCH", "/api/clusters/shop", `null`, 400, nil, "not a JSON object but null"},
 		{"PATCH", "/api/clusters/shop", `{"sticky_session":true}{}`, 400, nil, "more than one JSON value"},
 		{"GET", "/api/clusters?colour=blue", "", 400, nil, `unknown query parameter "colour"`},
 		{"GET", "/api/state?with_keys=maybe", "", 400, nil, `with_keys: "maybe" is not true or false`},

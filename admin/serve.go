@@ -194,6 +194,9 @@ func (rt *route) order(r *http.Request, body []byte) (order.Order, error) {
 		if dec.More() {
 			return nil, errors.New("the body holds more than one JSON value")
 		}
+		if fields == nil {
+			return nil, errors.New("the body is not a JSON object but null")
+		}
 	}
 	query := r.URL.Query()
 	known := map[string]bool{}

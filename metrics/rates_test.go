@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -67,5 +68,29 @@ func TestRates(t *testing.T) {
 	r = Rates(nil, &order.MetricsContent{Clusters: []order.ClusterMetrics{{ClusterID: "x", Requests: 10}}}, time.Second, now)
 	if r.Clusters[0].RequestsPerSecond != 10 || r.P50Ms != 0 || r.Backends == nil {
 		t.Errorf("from nothing: %+v", r)
+	}
+}
+
+// BenchmarkStreamSample is what one client of the admin API's
+// /api/metrics/stream costs a second: a snapshot with buckets of 100
+// clusters of 10 backends and 10 listeners, and the summary of two.
+func BenchmarkStreamSample(b *testing.B) {
+	r := NewRegistry()
+	for i := range 10 {
+		r.AddListener(fmt.Sprintf("127.0.0.1:%d", 8000+i)).RequestTime.Observe(time.Millisecond)
+	}
+	for c := range 100 {
+		id := fmt.Sprintf("c%d", c)
+		r.AddCluster(id).RequestTime.Observe(time.Millisecond)
+		for k := range 10 {
+			r.AddBackend(id, fmt.Sprintf("b%d", k)).ResponseTime.Observe(time.Millisecond)
+		}
+	}
+	prev := r.Snapshot(Filter{Buckets: true})
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		cur := r.Snapshot(Filter{Buckets: true})
+		Rates(&prev, &cur, time.Second, now)
 	}
 }
