@@ -44,8 +44,8 @@ var (
 	pFingerprint = param{name: "fingerprint", field: "fingerprint", doc: "the certificate's SHA-256 fingerprint (hex, or OpenSSL's AB:CD:… form)"}
 )
 
-// routes lists every operation: the mux serves exactly these, and
-// /api/openapi.json describes exactly these.
+// apiRoutes lists every operation: the mux serves exactly these, and
+// /api/openapi.json describes exactly these (TestOpenAPIMatchesMux).
 func apiRoutes() []route {
 	return []route{
 		// Listeners.
@@ -131,7 +131,6 @@ func apiRoutes() []route {
 // paths under /api/.
 func (s *Server) routes() {
 	for _, rt := range apiRoutes() {
-		rt := rt
 		pattern := rt.method + " " + rt.path
 		if rt.path == "/" {
 			pattern = "GET /"
