@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -77,7 +76,7 @@ func (cn *conn) serve(ctx context.Context, line []byte, h Handler) {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(line, &probe)
-		cn.final(probe.ID, order.Response{Status: order.StatusError, Message: "invalid request: " + describe(err)})
+		cn.final(probe.ID, order.Response{Status: order.StatusError, Message: "invalid request: " + order.DescribeDecodeError(err)})
 		return
 	}
 	var (
@@ -108,29 +107,6 @@ type requestIDKey struct{}
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
-}
-
-// describe words a decoding error for the client, without the order
-// package's "order: " prefix.
-func describe(err error) string {
-	var fe *order.FieldError
-	if errors.As(err, &fe) {
-		return fe.Error()
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return "not JSON: " + se.Error()
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Field == "" && te.Value != "object" {
-		return "not a JSON object but " + te.Value + ` (a request is {"id":…,"kind":…,"order":{…}})`
-	}
-	msg := err.Error()
-	const prefix = "order: "
-	if len(msg) > len(prefix) && msg[:len(prefix)] == prefix {
-		msg = msg[len(prefix):]
-	}
-	return msg
 }
 
 // call runs h, turning a panic into an error answer.

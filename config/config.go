@@ -56,6 +56,9 @@ type Config struct {
 	Proxy proxy.Config
 	// Metrics says where metrics are published.
 	Metrics Metrics
+	// Admin is the admin HTTP API's listener; off unless [admin] address
+	// is set.
+	Admin Admin
 	// ShutdownGrace is how long a soft shutdown lets requests in flight
 	// finish before closing what remains. Key shutdown_timeout (a Sluice
 	// addition to SPEC §4); default 30s.
@@ -87,6 +90,26 @@ type Metrics struct {
 	// host is required and may be a name. Key statsd_address; "" (the
 	// default) sends nothing.
 	StatsdAddress string
+}
+
+// Admin is the [admin] table: the admin HTTP API (package admin,
+// docs/admin-api.md). Like [metrics], it is a setting of the process, read
+// at start: not an order, not in the saved state; a reload leaves it as it
+// is, a restart or an upgrade (the new process reads the file) applies it.
+type Admin struct {
+	// Address is the host:port the API listens on. Key address; "" (the
+	// default) serves nothing. Off loopback (127.0.0.0/8, ::1,
+	// localhost) a token is required: the file is refused without one.
+	Address string
+	// TokenFile and TokenEnv give the write token: the content of a file
+	// (absolute; mode 0600 or stricter, surrounding spaces trimmed) or of
+	// an environment variable read at start, at least 16 bytes. Keys
+	// token_file and token_env; at most one.
+	TokenFile, TokenEnv string
+	// ReadOnlyTokenFile and ReadOnlyTokenEnv give the read-only token
+	// (GET only, no private key), the same way. Keys read_only_token_file
+	// and read_only_token_env; at most one, and only with a write token.
+	ReadOnlyTokenFile, ReadOnlyTokenEnv string
 }
 
 // The defaults of the top-level keys.
@@ -220,6 +243,11 @@ func (l *loader) decode(cfg *Config, root *value) {
 			m.errKey("enabled", "metrics are off, so prometheus_address and statsd_address have nothing to publish")
 		}
 		m.done()
+	}
+
+	if a := t.sub("admin"); a != nil {
+		l.admin(&cfg.Admin, a)
+		a.done()
 	}
 
 	b := &plan{l: l}

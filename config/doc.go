@@ -31,6 +31,10 @@
 //
 // [metrics]: prometheus_address and statsd_address, host:port or "".
 //
+// [admin]: address (host:port of the admin HTTP API; off when absent),
+// token_file or token_env (the write token), read_only_token_file or
+// read_only_token_env; an address off loopback needs a token (see Admin).
+//
 // [[listeners]]: protocol (http, https, tcp), address (ip:port, host:port
 // bound to the name's first address, or :port for every interface; the
 // address as written is the listener's key, which frontends name), expect_proxy

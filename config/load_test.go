@@ -55,6 +55,10 @@ func TestLoadFull(t *testing.T) {
 		{"Proxy.Listeners", len(cfg.Proxy.Listeners), 0},
 		{"PrometheusAddress", cfg.Metrics.PrometheusAddress, "127.0.0.1:9100"},
 		{"StatsdAddress", cfg.Metrics.StatsdAddress, ""},
+		{"Admin.Address", cfg.Admin.Address, "0.0.0.0:9090"},
+		{"Admin.TokenFile", cfg.Admin.TokenFile, filepath.Join(dir, "admin.token")},
+		{"Admin.TokenEnv", cfg.Admin.TokenEnv, ""},
+		{"Admin.ReadOnlyTokenEnv", cfg.Admin.ReadOnlyTokenEnv, "SLUICE_ADMIN_RO"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

@@ -15,6 +15,7 @@ package daemon
 import (
 	"context"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -40,6 +41,13 @@ type Options struct {
 	// Ready, when set, is called once the proxy serves and the command
 	// socket accepts orders.
 	Ready func()
+	// FileAdmin, when set, is the file's [admin] table, which cfg.Admin
+	// replaces (sluice start --admin-address): a reload compares the file
+	// with it, not with the flag.
+	FileAdmin *config.Admin
+	// AdminUI is served at / by the admin API ([admin] address): the
+	// dashboard's files. Nil serves a placeholder page.
+	AdminUI fs.FS
 	// Binary is the executable an upgrade starts when its order names
 	// none (SIGUSR2 included); default the running one's path
 	// (os.Executable), taken at start: a new version installed at that
@@ -56,6 +64,9 @@ type daemon struct {
 	srv    *command.Server
 	socks  *listener.Sockets
 	binary string
+	// fileAdmin is the [admin] table as the file had it at start (before
+	// a flag replaced its address), to tell a reload that it changed.
+	fileAdmin config.Admin
 
 	// orders is held for reading by every order that goes to the proxy
 	// and for writing by an upgrade while it hands the state over, so
@@ -101,7 +112,10 @@ func Run(cfg *config.Config, o Options) error {
 	signal.Notify(usr2, syscall.SIGUSR2)
 	defer signal.Stop(usr2)
 
-	d := &daemon{cfg: cfg, log: logger, socks: &listener.Sockets{}, binary: o.Binary}
+	d := &daemon{cfg: cfg, log: logger, socks: &listener.Sockets{}, binary: o.Binary, fileAdmin: cfg.Admin}
+	if o.FileAdmin != nil {
+		d.fileAdmin = *o.FileAdmin
+	}
 	if d.binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -162,6 +176,13 @@ func Run(cfg *config.Config, o Options) error {
 	if err != nil {
 		return stop(err)
 	}
+	// The admin API takes its socket before the unclaimed inherited ones
+	// are closed: after an upgrade, the old process's is among them.
+	api, err := d.startAdmin(obs, o.AdminUI)
+	if err != nil {
+		return stop(err)
+	}
+	defer api.close() // before the proxy stops: its streams end first
 	for _, s := range d.socks.Unclaimed() {
 		logger.Warn("an inherited socket no listener uses is closed", "socket", s)
 	}
@@ -182,7 +203,7 @@ func Run(cfg *config.Config, o Options) error {
 		_ = d.srv.Serve(func(ctx context.Context, o order.Order, progress command.Progress) order.Response {
 			inFlight.Add(1)
 			defer inFlight.Add(-1)
-			return d.handle(ctx, o, progress)
+			return d.handle(ctx, command.RequestID(ctx), o, progress)
 		})
 	}()
 

@@ -24,10 +24,13 @@ type observers struct {
 	metrics   *metrics.Registry // nil when [metrics] enabled = false
 	accessLog *accesslog.Logger // nil when access_log = "off"
 	http      *http.Server
-	socks     *listener.Sockets
-	promLn    *net.TCPListener // the Prometheus endpoint's socket
-	statsd    *metrics.Statsd
-	wg        sync.WaitGroup
+	// prometheus serves the registry's Prometheus text (the endpoint's
+	// and the admin API's); nil when metrics are off.
+	prometheus http.Handler
+	socks      *listener.Sockets
+	promLn     *net.TCPListener // the Prometheus endpoint's socket
+	statsd     *metrics.Statsd
+	wg         sync.WaitGroup
 }
 
 // startObservers opens the access log and the metrics exports; the
@@ -53,12 +56,13 @@ func startObservers(cfg *config.Config, log *slog.Logger, socks *listener.Socket
 			return metrics.AccessLogLines{Written: st.Written, Dropped: st.Dropped, Failed: st.Failed}
 		})
 	}
+	h, err := o.metrics.Handler()
+	if err != nil {
+		o.close()
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	o.prometheus = h
 	if addr := cfg.Metrics.PrometheusAddress; addr != "" {
-		h, err := o.metrics.Handler()
-		if err != nil {
-			o.close()
-			return nil, fmt.Errorf("metrics: %w", err)
-		}
 		ln, err := socks.Listen(addr)
 		if err != nil {
 			o.close()

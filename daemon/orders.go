@@ -17,8 +17,9 @@ import (
 // The orders: those of the command socket (handle), the reload of SIGHUP,
 // and the state the proxy starts with.
 
-// handle serves one order of the command socket.
-func (d *daemon) handle(ctx context.Context, o order.Order, progress command.Progress) order.Response {
+// handle serves one order of the command socket or of the admin API (the
+// one dispatcher of both), with the id its client gave.
+func (d *daemon) handle(ctx context.Context, id string, o order.Order, progress command.Progress) order.Response {
 	switch o := o.(type) { // long orders say they are under way
 	case order.SubscribeEvents:
 		return streamEvents(ctx, d.client, progress)
@@ -35,7 +36,7 @@ func (d *daemon) handle(ctx context.Context, o order.Order, progress command.Pro
 	d.orders.RLock()
 	defer d.orders.RUnlock()
 	if pid := d.successor.Load(); pid != 0 {
-		return order.Response{Status: order.StatusError, Message: fmt.Sprintf(
+		return order.Response{Status: order.StatusError, Code: order.CodeUnavailable, Message: fmt.Sprintf(
 			"this process handed over to the new one (pid %d), which serves the command socket: send the order again", pid)}
 	}
 	switch o := o.(type) { // what the service manager hears
@@ -48,9 +49,9 @@ func (d *daemon) handle(ctx context.Context, o order.Order, progress command.Pro
 		}
 	}
 	// The client's id goes on, so that the proxy's log names it.
-	resp, err := d.client.DoRequest(ctx, order.Request{ID: command.RequestID(ctx), Order: o})
+	resp, err := d.client.DoRequest(ctx, order.Request{ID: id, Order: o})
 	if err != nil {
-		return order.Response{Status: order.StatusError, Message: "proxy unavailable: " + err.Error()}
+		return order.Response{Status: order.StatusError, Code: order.CodeUnavailable, Message: "proxy unavailable: " + err.Error()}
 	}
 	return resp
 }
@@ -65,6 +66,10 @@ func (d *daemon) reload(ctx context.Context) {
 	if err != nil {
 		d.log.Error("reload failed: the configuration file has errors; nothing changed", "config", path, "error", err)
 		return
+	}
+	if cfg.Admin != d.fileAdmin {
+		d.log.Warn("reload: [admin] changed in the file; it is read at start only, so the admin API goes on as it was "+
+			"(restart or upgrade to apply it)", "config", path)
 	}
 	d.orders.RLock()
 	defer d.orders.RUnlock()

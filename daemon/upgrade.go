@@ -32,7 +32,9 @@ func (d *daemon) upgrade(ctx context.Context, o order.Upgrade, progress command.
 		return errorResponse(err)
 	}
 	if !d.upgrading.TryLock() {
-		return errorResponse(errors.New("an upgrade is under way already"))
+		resp := errorResponse(errors.New("an upgrade is under way already"))
+		resp.Code = order.CodeConflict
+		return resp
 	}
 	defer d.upgrading.Unlock()
 	binary, timeout := o.Binary, o.Timeout.D()
@@ -65,7 +67,7 @@ func (d *daemon) upgrade(ctx context.Context, o order.Upgrade, progress command.
 }
 
 func errorResponse(err error) order.Response {
-	return order.Response{Status: order.StatusError, Message: err.Error()}
+	return order.Response{Status: order.StatusError, Message: err.Error(), Code: order.CodeOf(err)}
 }
 
 // handOver starts binary and hands over to it; it returns the new

@@ -174,3 +174,32 @@ func SnapshotOf(t order.TimeSummary, boundsMs []float64) (s HistogramSnapshot, o
 
 // ms converts d to milliseconds, rounded to the microsecond.
 func ms(d time.Duration) float64 { return float64(d.Round(time.Microsecond)) / 1e6 }
+
+// Between is the histogram of the observations made between two summaries
+// of one histogram, prev taken before cur, each from a metrics answer with
+// buckets whose BucketBoundsMs are prevBounds and curBounds. A prev without
+// buckets (the object was added since) counts from zero; a histogram whose
+// counts went down was reset in between, and its own counts are then those
+// of the interval. ok is false when cur has no buckets, or either has the
+// bounds of another version (see [SnapshotOf]). The one place where `sluice
+// top` and the admin API's metrics stream take a window's distribution.
+func Between(prev order.TimeSummary, prevBounds []float64, cur order.TimeSummary, curBounds []float64) (HistogramSnapshot, bool) {
+	t, ok := SnapshotOf(cur, curBounds)
+	if !ok {
+		return HistogramSnapshot{}, false
+	}
+	if prev.Buckets == nil {
+		return t, true
+	}
+	f, ok := SnapshotOf(prev, prevBounds)
+	if !ok {
+		return HistogramSnapshot{}, false
+	}
+	d := t.Sub(&f)
+	for _, c := range d.Counts {
+		if c < 0 {
+			return t, true
+		}
+	}
+	return d, true
+}

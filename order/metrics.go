@@ -116,7 +116,7 @@ type Metrics struct {
 	// Buckets asks for each histogram's bucket counts too
 	// (TimeSummary.Buckets, MetricsContent.BucketBoundsMs): what `sluice
 	// top` uses to show quantiles over the last seconds rather than since
-	// the start.
+	// the start (and the admin API's metrics stream, see metrics.Rates).
 	Buckets bool `json:"buckets,omitempty"`
 }
 

@@ -31,7 +31,10 @@ type Response struct {
 	ID      string         `json:"id"`
 	Status  ResponseStatus `json:"status"`
 	Message string         `json:"message,omitempty"`
-	Content *Content       `json:"content,omitempty"`
+	// Code classifies an error answer (see ErrorCode); set by the proxy on
+	// the errors it answers, empty on others.
+	Code    ErrorCode `json:"code,omitempty"`
+	Content *Content  `json:"content,omitempty"`
 }
 
 // Final reports whether no further response to the same request follows.

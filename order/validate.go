@@ -13,6 +13,8 @@ import (
 type FieldError struct {
 	Field  string // e.g. "backend.address"
 	Reason string
+	// Code classifies the refusal; empty means CodeInvalid (see CodeOf).
+	Code ErrorCode
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }

@@ -42,7 +42,7 @@ func (p *proxy) metricsContent(o order.Metrics) (*order.Content, error) {
 		return nil, &order.FieldError{Field: "kind", Reason: "this proxy keeps no metrics (Config.Metrics is nil; [metrics] enabled = false)"}
 	}
 	if _, ok := p.state.Cluster(o.ClusterID); o.ClusterID != "" && !ok {
-		return nil, &order.FieldError{Field: "metrics.cluster_id", Reason: "no cluster " + strconv.Quote(o.ClusterID)}
+		return nil, order.NotFound("metrics.cluster_id", "no cluster %s", strconv.Quote(o.ClusterID))
 	}
 	m := p.cfg.Metrics.Snapshot(metricset.Filter{ClusterID: o.ClusterID, BackendID: o.BackendID, Buckets: o.Buckets})
 	return &order.Content{Metrics: &m}, nil

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -222,17 +223,17 @@ func (p *proxy) logOrder(level slog.Level, msg string, req order.Request, extra 
 func (p *proxy) answer(req order.Request) (resp order.Response, query bool) {
 	resp = order.Response{ID: req.ID, Status: order.StatusOK}
 	if req.Order == nil {
-		resp.Status, resp.Message = order.StatusError, "kind: missing order"
+		refuse(&resp, &order.FieldError{Field: "kind", Reason: "missing order"})
 		return resp, false
 	}
 	if err := req.Order.Validate(); err != nil {
-		resp.Status, resp.Message = order.StatusError, err.Error()
+		refuse(&resp, err)
 		return resp, false
 	}
 	if r, ok := req.Order.(order.Reload); ok {
 		c, err := p.reload(r, req.ID)
 		if err != nil {
-			resp.Status, resp.Message = order.StatusError, err.Error()
+			refuse(&resp, err)
 			return resp, false
 		}
 		resp.Content = c
@@ -243,7 +244,7 @@ func (p *proxy) answer(req order.Request) (resp order.Response, query bool) {
 	}
 	if err, ok := p.control(req.Order, req.ID); ok {
 		if err != nil {
-			resp.Status, resp.Message = order.StatusError, err.Error()
+			refuse(&resp, err)
 		} else if _, load := req.Order.(order.LoadState); load {
 			p.persistInto(&resp)
 		}
@@ -251,18 +252,29 @@ func (p *proxy) answer(req order.Request) (resp order.Response, query bool) {
 	}
 	if c, err, ok := p.query(req.Order); ok {
 		if err != nil {
-			resp.Status, resp.Message = order.StatusError, err.Error()
+			refuse(&resp, err)
 		}
 		resp.Content = c
 		return resp, true
 	}
 	if err := p.apply(req.Order); err != nil {
-		resp.Status, resp.Message = order.StatusError, err.Error()
+		refuse(&resp, err)
 		return resp, false
 	}
 	p.changed(req.ID, req.Order)
 	p.persistInto(&resp)
 	return resp, false
+}
+
+// refuse makes resp an error answer with err's message and code. A batch
+// (load_state, reload) refused for one of its orders is invalid as a
+// whole, whatever that order's refusal was.
+func refuse(resp *order.Response, err error) {
+	resp.Status, resp.Message, resp.Code = order.StatusError, err.Error(), order.CodeOf(err)
+	var be *state.BatchError
+	if errors.As(err, &be) {
+		resp.Code = order.CodeInvalid
+	}
 }
 
 // changed tells the event subscribers that o, of the client's request id,
@@ -346,7 +358,8 @@ wait:
 				requests = nil // keep draining without orders
 				continue
 			}
-			resp := order.Response{ID: req.ID, Status: order.StatusError, Message: "the proxy is shutting down"}
+			resp := order.Response{ID: req.ID, Status: order.StatusError, Message: "the proxy is shutting down",
+				Code: order.CodeUnavailable}
 			switch o := req.Order.(type) {
 			case order.Status:
 				resp.Status, resp.Message, resp.Content = order.StatusOK, "shutting down", &order.Content{Status: p.status()}

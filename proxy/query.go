@@ -15,7 +15,7 @@ func (p *proxy) query(o order.Order) (c *order.Content, err error, ok bool) {
 		return &order.Content{Status: p.status()}, nil, true
 	case order.ListBackends:
 		if _, known := p.state.Cluster(o.ClusterID); o.ClusterID != "" && !known {
-			return nil, &order.FieldError{Field: "backend.cluster_id", Reason: "no cluster " + strconv.Quote(o.ClusterID)}, true
+			return nil, order.NotFound("backend.cluster_id", "no cluster %s", strconv.Quote(o.ClusterID)), true
 		}
 		return &order.Content{Backends: p.backendStatus(o.ClusterID)}, nil, true
 	case order.Metrics:
@@ -23,7 +23,7 @@ func (p *proxy) query(o order.Order) (c *order.Content, err error, ok bool) {
 		return c, err, true
 	case order.ListCertificates:
 		if l, known := p.state.Listener(o.Address); o.Address != "" && (!known || l.Protocol != order.HTTPS) {
-			return nil, &order.FieldError{Field: "certificate.address", Reason: "no https listener on " + o.Address}, true
+			return nil, order.NotFound("certificate.address", "no https listener on %s", o.Address), true
 		}
 	}
 	c, ok = p.state.Query(o)

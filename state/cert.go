@@ -52,7 +52,7 @@ func (s State) defaultCert(addr string) (storedCert, bool) {
 func (s State) needHTTPS(addr string) error {
 	l, ok := s.listeners.get(addr)
 	if !ok {
-		return errf("certificate.address", "no listener on %s", addr)
+		return order.NotFound("certificate.address", "no listener on %s", addr)
 	}
 	if l.Protocol != order.HTTPS {
 		return errf("certificate.address", "listener %s is %s, not https", addr, l.Protocol)
@@ -83,12 +83,12 @@ func (t *step) addCertificate(o order.AddCertificate) error {
 	set, _ := t.s.certs.get(o.Address)
 	if old, ok := set.get(c.Fingerprint); ok {
 		if o.Default && !old.order.Default {
-			return errf("certificate.default", "certificate %s is on %s already, not as the default; remove it first, or replace the default certificate with replace_certificate", c.Fingerprint, o.Address)
+			return order.Conflict("certificate.default", "certificate %s is on %s already, not as the default; remove it first, or replace the default certificate with replace_certificate", c.Fingerprint, o.Address)
 		}
 		return nil // the same certificate: already there
 	}
 	if def, ok := t.s.defaultCert(o.Address); ok && o.Default {
-		return errf("certificate.default", "listener %s has a default certificate (%s); replace it with replace_certificate", o.Address, def.parsed.Fingerprint)
+		return order.Conflict("certificate.default", "listener %s has a default certificate (%s); replace it with replace_certificate", o.Address, def.parsed.Fingerprint)
 	}
 	t.putCert(o.Address, storedCert{order: o, parsed: c})
 	t.emit(PublishCertificates{Address: o.Address})
@@ -105,7 +105,7 @@ func (t *step) replaceCertificate(o order.ReplaceCertificate) error {
 	set, _ := t.s.certs.get(o.Address)
 	old, ok := set.get(oldFP)
 	if !ok {
-		return errf("certificate.old_fingerprint", "no certificate %s on %s", o.OldFingerprint, o.Address)
+		return order.NotFound("certificate.old_fingerprint", "no certificate %s on %s", o.OldFingerprint, o.Address)
 	}
 	c, err := parseCert(o.Certificate, "certificate", t.s.time())
 	if err != nil {
@@ -131,7 +131,7 @@ func (t *step) removeCertificate(o order.RemoveCertificate) error {
 	fp := strings.ToLower(o.Fingerprint)
 	set, _ := t.s.certs.get(o.Address)
 	if !set.has(fp) {
-		return errf("certificate.fingerprint", "no certificate %s on %s", o.Fingerprint, o.Address)
+		return order.NotFound("certificate.fingerprint", "no certificate %s on %s", o.Fingerprint, o.Address)
 	}
 	t.dropCert(o.Address, fp)
 	t.emit(PublishCertificates{Address: o.Address})

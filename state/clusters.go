@@ -39,9 +39,9 @@ func (t *step) addCluster(c order.Cluster) error {
 		case reflect.DeepEqual(old, c):
 			return nil // identical
 		case old.Protocol != c.Protocol:
-			return errf("cluster.protocol", "cluster %q is %s; remove it to change its protocol", c.ID, old.Protocol)
+			return order.Conflict("cluster.protocol", "cluster %q is %s; remove it to change its protocol", c.ID, old.Protocol)
 		}
-		return errf("cluster.id", "cluster %q already exists with other settings; change them with update_cluster", c.ID)
+		return order.Conflict("cluster.id", "cluster %q already exists with other settings; change them with update_cluster", c.ID)
 	}
 	if err := checkAnswers("cluster.answers", c.Answers); err != nil {
 		return err
@@ -57,7 +57,7 @@ func (t *step) addCluster(c order.Cluster) error {
 func (t *step) updateCluster(o order.UpdateCluster) error {
 	old, ok := t.s.clusters.get(o.ID)
 	if !ok {
-		return errf("cluster.id", "no cluster %q", o.ID)
+		return order.NotFound("cluster.id", "no cluster %q", o.ID)
 	}
 	c := normCluster(o.Patch(old))
 	if err := c.Validate(); err != nil {
@@ -81,7 +81,7 @@ func (t *step) updateCluster(o order.UpdateCluster) error {
 // routes go first, then the backends, then the cluster.
 func (t *step) removeCluster(id string) error {
 	if !t.s.clusters.has(id) {
-		return errf("cluster.id", "no cluster %q", id)
+		return order.NotFound("cluster.id", "no cluster %q", id)
 	}
 	for _, p := range []order.Protocol{order.HTTP, order.HTTPS} {
 		for _, f := range t.s.HTTPFrontends(p) {
@@ -121,10 +121,10 @@ func (s State) checkUnique(b order.Backend) error {
 			continue
 		}
 		if o.Address == b.Address {
-			return errf("backend.address", "%s is already backend %q of cluster %q", b.Address, o.ID, o.ClusterID)
+			return order.Conflict("backend.address", "%s is already backend %q of cluster %q", b.Address, o.ID, o.ClusterID)
 		}
 		if stickyID(o) == stickyID(b) {
-			return errf("backend.sticky_id", "%q already selects backend %q of cluster %q", stickyID(b), o.ID, o.ClusterID)
+			return order.Conflict("backend.sticky_id", "%q already selects backend %q of cluster %q", stickyID(b), o.ID, o.ClusterID)
 		}
 	}
 	return nil
@@ -133,13 +133,13 @@ func (s State) checkUnique(b order.Backend) error {
 func (t *step) addBackend(b order.Backend) error {
 	b = normBackend(b)
 	if !t.s.clusters.has(b.ClusterID) {
-		return errf("backend.cluster_id", "no cluster %q", b.ClusterID)
+		return order.NotFound("backend.cluster_id", "no cluster %q", b.ClusterID)
 	}
 	if old, ok := t.s.backends.get(backendKey{b.ClusterID, b.ID}); ok {
 		if old == b {
 			return nil // identical
 		}
-		return errf("backend.id", "backend %q of cluster %q already exists with other settings; change them with update_backend", b.ID, b.ClusterID)
+		return order.Conflict("backend.id", "backend %q of cluster %q already exists with other settings; change them with update_backend", b.ID, b.ClusterID)
 	}
 	if err := t.s.checkUnique(b); err != nil {
 		return err
@@ -152,7 +152,7 @@ func (t *step) addBackend(b order.Backend) error {
 func (t *step) updateBackend(o order.UpdateBackend) error {
 	old, ok := t.s.backends.get(backendKey{o.ClusterID, o.ID})
 	if !ok {
-		return errf("backend.id", "no backend %q in cluster %q", o.ID, o.ClusterID)
+		return order.NotFound("backend.id", "no backend %q in cluster %q", o.ID, o.ClusterID)
 	}
 	b := o.Patch(old)
 	if err := t.s.checkUnique(b); err != nil {
@@ -168,7 +168,7 @@ func (t *step) updateBackend(o order.UpdateBackend) error {
 
 func (t *step) removeBackend(cluster, id string) error {
 	if !t.s.backends.has(backendKey{cluster, id}) {
-		return errf("backend.id", "no backend %q in cluster %q", id, cluster)
+		return order.NotFound("backend.id", "no backend %q in cluster %q", id, cluster)
 	}
 	t.s.backends = t.s.backends.without(backendKey{cluster, id})
 	t.emit(RemoveBackend{ClusterID: cluster, ID: id})

@@ -9,7 +9,7 @@ import (
 func (s State) needListener(addr string, p order.Protocol) error {
 	l, ok := s.listeners.get(addr)
 	if !ok {
-		return errf("frontend.address", "no listener on %s", addr)
+		return order.NotFound("frontend.address", "no listener on %s", addr)
 	}
 	if l.Protocol != p {
 		return errf("frontend.address", "listener %s is %s, not %s", addr, l.Protocol, p)
@@ -20,7 +20,7 @@ func (s State) needListener(addr string, p order.Protocol) error {
 func (s State) needCluster(field, id string, p order.Protocol) error {
 	c, ok := s.clusters.get(id)
 	if !ok {
-		return errf(field, "no cluster %q", id)
+		return order.NotFound(field, "no cluster %q", id)
 	}
 	if c.Protocol != p {
 		return errf(field, "cluster %q is a %s cluster, not %s", id, c.Protocol, p)
@@ -65,7 +65,7 @@ func (t *step) addHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
 		if reflect.DeepEqual(old, f) {
 			return nil // identical
 		}
-		return errf("frontend", "a frontend with this address, hostname, path, method, position and conditions already exists, for %s; change it with update_%s_frontend", target(old), p)
+		return order.Conflict("frontend", "a frontend with this address, hostname, path, method, position and conditions already exists, for %s; change it with update_%s_frontend", target(old), p)
 	}
 	t.s.http = t.s.http.with(k, f)
 	t.emit(SetRoute{Frontend: f})
@@ -82,7 +82,7 @@ func (t *step) updateHTTPFrontend(p order.Protocol, o order.UpdateHTTPFrontend) 
 		if err := checkRule(normalize(o.HTTPFrontend)); err != nil {
 			return err
 		}
-		return errf("frontend", "no such %s frontend on %s; add it with add_%s_frontend", p, o.Address, p)
+		return order.NotFound("frontend", "no such %s frontend on %s; add it with add_%s_frontend", p, o.Address, p)
 	}
 	f := normalize(o.Patch(old))
 	if err := f.Validate(); err != nil {
@@ -110,7 +110,7 @@ func (t *step) removeHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error 
 	k := httpKey(f)
 	old, ok := t.s.http.get(k)
 	if !ok {
-		return errf("frontend", "no such %s frontend on %s", p, f.Address)
+		return order.NotFound("frontend", "no such %s frontend on %s", p, f.Address)
 	}
 	t.s.http = t.s.http.without(k)
 	t.emit(RemoveRoute{Frontend: old})

@@ -37,13 +37,13 @@ func fixedChange(old, l order.Listener) error {
 	const redo = "; remove the listener and add it again to change it"
 	switch {
 	case l.Protocol != old.Protocol:
-		return errf("listener.protocol", "listener %s is %s%s", old.Address, old.Protocol, redo)
+		return order.Conflict("listener.protocol", "listener %s is %s%s", old.Address, old.Protocol, redo)
 	case l.MaxConnectionsPerIP != old.MaxConnectionsPerIP:
-		return errf("listener.max_connections_per_ip", "fixed while the listener exists (its open connections were counted under the old cap)%s", redo)
+		return order.Conflict("listener.max_connections_per_ip", "fixed while the listener exists (its open connections were counted under the old cap)%s", redo)
 	case l.Protocol == order.HTTPS && l.MaxHeadBytes != old.MaxHeadBytes:
-		return errf("listener.max_head_bytes", "fixed while an https listener exists (its HTTP/2 connections keep the limit they were made with)%s", redo)
+		return order.Conflict("listener.max_head_bytes", "fixed while an https listener exists (its HTTP/2 connections keep the limit they were made with)%s", redo)
 	case l.Protocol == order.HTTPS && l.MaxHeaderFields != old.MaxHeaderFields:
-		return errf("listener.max_header_fields", "fixed while an https listener exists (its HTTP/2 connections keep the limit they were made with)%s", redo)
+		return order.Conflict("listener.max_header_fields", "fixed while an https listener exists (its HTTP/2 connections keep the limit they were made with)%s", redo)
 	}
 	return nil
 }
@@ -69,14 +69,14 @@ func (t *step) addListener(l order.Listener) error {
 	}
 	if old, ok := t.s.listeners.get(l.Address); ok {
 		if old.Protocol != l.Protocol {
-			return errf("listener.address", "the listener on %s is %s; remove it to change its protocol", l.Address, old.Protocol)
+			return order.Conflict("listener.address", "the listener on %s is %s; remove it to change its protocol", l.Address, old.Protocol)
 		}
 		if !sameSettings(old, l) {
-			return errf("listener.address", "a listener with other settings already exists on %s; change them with update_listener", l.Address)
+			return order.Conflict("listener.address", "a listener with other settings already exists on %s; change them with update_listener", l.Address)
 		}
 		if def != nil {
 			if cur, ok := t.s.defaultCert(l.Address); !ok || cur.parsed.Fingerprint != dc.parsed.Fingerprint {
-				return errf("listener.certificate", "listener %s has another default certificate or none; change it with replace_certificate or add_certificate", l.Address)
+				return order.Conflict("listener.certificate", "listener %s has another default certificate or none; change it with replace_certificate or add_certificate", l.Address)
 			}
 		}
 		if l.Active && !old.Active {
@@ -108,7 +108,7 @@ func (t *step) addListener(l order.Listener) error {
 func (t *step) updateListener(o order.UpdateListener) error {
 	old, ok := t.s.listeners.get(o.Address)
 	if !ok {
-		return errf("listener.address", "no listener on %s", o.Address)
+		return order.NotFound("listener.address", "no listener on %s", o.Address)
 	}
 	l := normListener(o.Patch(old))
 	if err := l.Validate(); err != nil {
@@ -134,7 +134,7 @@ func (t *step) updateListener(o order.UpdateListener) error {
 func (t *step) setActive(addr string, active bool) error {
 	l, ok := t.s.listeners.get(addr)
 	if !ok {
-		return errf("listener.address", "no listener on %s", addr)
+		return order.NotFound("listener.address", "no listener on %s", addr)
 	}
 	if l.Active == active {
 		return nil
@@ -152,7 +152,7 @@ func (t *step) setActive(addr string, active bool) error {
 // removeListener removes the listener with its frontends and certificates.
 func (t *step) removeListener(addr string) error {
 	if !t.s.listeners.has(addr) {
-		return errf("listener.address", "no listener on %s", addr)
+		return order.NotFound("listener.address", "no listener on %s", addr)
 	}
 	for k := range t.s.http.all {
 		if k.address == addr {

@@ -44,7 +44,7 @@ func (t *step) addTCPFrontend(f order.TCPFrontend) error {
 		if old == f {
 			return nil // identical
 		}
-		return errf("frontend.address", "%s already sends to cluster %q; change it with update_tcp_frontend", route(f), old.ClusterID)
+		return order.Conflict("frontend.address", "%s already sends to cluster %q; change it with update_tcp_frontend", route(f), old.ClusterID)
 	}
 	t.s.tcp = t.s.tcp.with(keyOfTCP(f), f)
 	t.emit(SetTCPRoute{Address: f.Address, Hostname: f.Hostname, ClusterID: f.ClusterID})
@@ -65,9 +65,9 @@ func (t *step) updateTCPFrontend(f order.TCPFrontend) error {
 	old, ok := t.s.tcp.get(keyOfTCP(f))
 	if !ok {
 		if f.Hostname != "" {
-			return errf("frontend.hostname", "listener %s has no frontend for server name %s; add it with add_tcp_frontend", f.Address, f.Hostname)
+			return order.NotFound("frontend.hostname", "listener %s has no frontend for server name %s; add it with add_tcp_frontend", f.Address, f.Hostname)
 		}
-		return errf("frontend.address", "listener %s has no default frontend; add it with add_tcp_frontend", f.Address)
+		return order.NotFound("frontend.address", "listener %s has no default frontend; add it with add_tcp_frontend", f.Address)
 	}
 	if old == f {
 		return nil
@@ -84,9 +84,9 @@ func (t *step) removeTCPFrontend(f order.TCPFrontend) error {
 	}
 	if !t.s.tcp.has(keyOfTCP(f)) {
 		if f.Hostname != "" {
-			return errf("frontend.hostname", "no tcp frontend on %s for server name %s", f.Address, f.Hostname)
+			return order.NotFound("frontend.hostname", "no tcp frontend on %s for server name %s", f.Address, f.Hostname)
 		}
-		return errf("frontend.address", "no tcp frontend on %s", f.Address)
+		return order.NotFound("frontend.address", "no tcp frontend on %s", f.Address)
 	}
 	t.s.tcp = t.s.tcp.without(keyOfTCP(f))
 	t.emit(SetTCPRoute{Address: f.Address, Hostname: f.Hostname})

@@ -225,25 +225,14 @@ func ratio(errs, reqs float64) float64 {
 // went down was reset: its own counts are those of the window. ok is
 // false when nothing was observed, or the buckets are missing.
 func quantile(from order.TimeSummary, fromC *order.MetricsContent, to order.TimeSummary, toC *order.MetricsContent, q float64) (time.Duration, bool) {
-	t, ok := metrics.SnapshotOf(to, toC.BucketBoundsMs)
-	if !ok {
-		return 0, false
+	var fromBounds []float64
+	if fromC == nil {
+		from = order.TimeSummary{}
+	} else {
+		fromBounds = fromC.BucketBoundsMs
 	}
-	d := t
-	if fromC != nil && from.Buckets != nil {
-		f, ok := metrics.SnapshotOf(from, fromC.BucketBoundsMs)
-		if !ok {
-			return 0, false
-		}
-		d = t.Sub(&f)
-		for _, c := range d.Counts {
-			if c < 0 { // reset between the two
-				d = t
-				break
-			}
-		}
-	}
-	if d.Count() == 0 {
+	d, ok := metrics.Between(from, fromBounds, to, toC.BucketBoundsMs)
+	if !ok || d.Count() == 0 {
 		return 0, false
 	}
 	return d.Quantile(q), true

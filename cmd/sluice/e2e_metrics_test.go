@@ -29,7 +29,7 @@ prometheus_address = %q
 			t.Fatalf("GET: %d", code)
 		}
 	}
-	out, errOut, code := cli(t, dir, "-s", "sluice.sock", "--json", "metrics", "--cluster", "shop")
+	out, errOut, code := cli(t, dir, "-s", "sluice.sock", "--json", "metrics", "--cluster", "shop", "--buckets")
 	if code != 0 {
 		t.Fatalf("metrics: %d %s", code, errOut)
 	}
@@ -41,6 +41,13 @@ prometheus_address = %q
 	if len(m.Clusters) != 1 || m.Clusters[0].Requests != 3 || m.Clusters[0].Responses.Success != 3 ||
 		len(m.Backends) != 1 || m.Backends[0].Requests != 3 {
 		t.Fatalf("metrics %s", out)
+	}
+	var n int64 // --buckets: the three requests are in the cluster's buckets
+	for _, c := range m.Clusters[0].RequestTime.Buckets {
+		n += c
+	}
+	if len(m.Clusters[0].RequestTime.Buckets) != 20 || n != 3 {
+		t.Errorf("request time buckets %v, want 20 buckets holding 3", m.Clusters[0].RequestTime.Buckets)
 	}
 	human, _, _ := cli(t, dir, "-s", "sluice.sock", "metrics")
 	if !strings.Contains(human, "LISTENER") || !strings.Contains(human, "shop-1") {

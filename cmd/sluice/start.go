@@ -13,7 +13,8 @@ import (
 )
 
 func startCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
+	var adminAddress string
+	cmd := &cobra.Command{
 		Use:   "start -c FILE",
 		Short: "Run the proxy in the foreground with the configuration FILE (logs to stderr)",
 		Args:  cobra.NoArgs,
@@ -25,12 +26,21 @@ func startCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			if err := daemon.Run(cfg, daemon.Options{Stderr: os.Stderr}); err != nil {
+			opts := daemon.Options{Stderr: os.Stderr}
+			if cmd.Flags().Changed("admin-address") {
+				file := cfg.Admin
+				opts.FileAdmin = &file
+				cfg.Admin.Address = adminAddress // checked with the tokens when the daemon starts
+			}
+			if err := daemon.Run(cfg, opts); err != nil {
 				return &exitError{code: exitRefused, err: err}
 			}
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&adminAddress, "admin-address", "",
+		"serve the admin HTTP API on HOST:PORT, instead of the file's [admin] address (\"\" turns it off); off loopback the file must give a token")
+	return cmd
 }
 
 func configCommand(g *globals) *cobra.Command {
