@@ -23,6 +23,9 @@ import (
 // of the usual names found.
 func chromium() (string, error) {
 	if p := os.Getenv("SLUICE_CHROMIUM"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			return "", fmt.Errorf("SLUICE_CHROMIUM: %w", err)
+		}
 		return p, nil
 	}
 	for _, name := range []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"} {
@@ -33,7 +36,7 @@ func chromium() (string, error) {
 	return "", errors.New("no Chromium found (/usr/bin/chromium: apt-get install chromium)")
 }
 
-// browserMissing is the loud message of a skip, printed once.
+// skipNotice prints the loud message of a skip once.
 var skipNotice sync.Once
 
 // needBrowser skips or fails the test when there is no browser to run.

@@ -95,6 +95,7 @@ async function start() {
 }
 
 function stop() {
+  drawn.clear();
   for (const s of streams) s.close();
   streams = [];
   clearInterval(pollTimer);
@@ -192,6 +193,14 @@ function scheduleRefresh() {
 // ---- lists -------------------------------------------------------------
 
 let refreshing = false;
+const drawn = new Map(); // list -> the JSON it was drawn from
+
+function changed(list, data) {
+  const j = JSON.stringify(data);
+  if (drawn.get(list) === j) return false;
+  drawn.set(list, j);
+  return true;
+}
 
 async function refresh() {
   if (refreshing) {
@@ -207,9 +216,11 @@ async function refresh() {
       call("GET", "/api/certificates"),
       call("GET", "/api/status"),
     ]);
-    showClusters(cl.clusters || [], be.backends || []);
-    showFrontends(fe);
-    showCertificates(ce.certificates || []);
+    // A list is drawn again only when it changed: a button being clicked
+    // is not replaced under the pointer.
+    if (changed("clusters", [cl, be])) showClusters(cl.clusters || [], be.backends || []);
+    if (changed("frontends", fe)) showFrontends(fe);
+    if (changed("certificates", ce)) showCertificates(ce.certificates || []);
     showProxy(st.status);
   } catch (e) {
     setStatus(e.message, "error");
