@@ -202,13 +202,13 @@ func (p *page) login(t *testing.T, base, token string) {
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(chromedp.CSS(`#token`)),
 	)
-	p.within(t, 5*time.Second, "the page asks for the token",
+	p.within(t, settle, "the page asks for the token",
 		chromedp.WaitVisible(chromedp.CSS(`#status[data-kind="warn"]`)))
 	p.run(t, "entering the token",
 		chromedp.SendKeys(chromedp.CSS(`#token`), token),
 		chromedp.Click(chromedp.CSS(`#token-form button[type="submit"]`)),
 	)
-	p.within(t, 5*time.Second, "the dashboard connects",
+	p.within(t, settle, "the dashboard connects",
 		chromedp.WaitVisible(chromedp.CSS(`#status[data-kind="ok"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-backend]`)),
 		poll(`document.getElementById("events-state").textContent === "live"`),

@@ -13,8 +13,14 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// browserTimeout bounds each browser test whole.
-const browserTimeout = 30 * time.Second
+// browserTimeout bounds each browser test whole; settle bounds a wait for
+// the page to show what the test did (a few hundred milliseconds on an
+// idle machine; generous for a loaded one). The 2 s of a backend going
+// down is the one deadline that is a promise.
+const (
+	browserTimeout = 45 * time.Second
+	settle         = 10 * time.Second
+)
 
 // TestDashboardLoads: the page asks for the token, then shows every
 // section from the API (clusters and backends with health, frontends, the
@@ -25,7 +31,7 @@ func TestDashboardLoads(t *testing.T) {
 	p := startProxy(t)
 	b := openBrowser(t, browserTimeout, 1280, 900)
 	b.login(t, p.base(), testToken)
-	b.within(t, 5*time.Second, "the sections fill",
+	b.within(t, settle, "the sections fill",
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-backend="shop/shop-1"][data-health="up"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-backend="shop/shop-2"]`)),
 		poll(`document.getElementById("m-rps").textContent !== "–"`), // a metrics summary came
@@ -48,7 +54,7 @@ func TestDashboardLoads(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	b.within(t, 5*time.Second, "the event and the new weight show",
+	b.within(t, settle, "the event and the new weight show",
 		poll(`document.getElementById("event-list").textContent.includes("update_backend")`),
 		poll(`document.querySelector('tr[data-backend="shop/shop-2"] td:nth-child(3)').textContent === "60"`),
 	)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -56,7 +57,7 @@ func TestScreenshot(t *testing.T) {
 	case <-t.Context().Done():
 	}
 	p.origins[1].Close()
-	b.within(t, 5*time.Second, "shop-2 goes down",
+	b.within(t, settle, "shop-2 goes down",
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-backend="shop/shop-2"][data-health="down"]`)))
 	<-ctx.Done()
 	wg.Wait()
@@ -68,6 +69,20 @@ func TestScreenshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s (%d bytes)", *screenshot, len(png))
+
+	// The confirmation of a drain, beside it.
+	b.run(t, "opening the drain dialog",
+		chromedp.Click(chromedp.CSS(`tr[data-backend="shop/shop-2"] button.drain`)),
+		chromedp.WaitVisible(chromedp.CSS(`#confirm`)))
+	png, err = chromedp.Run(b.ctx, chromedp.Screenshot(chromedp.CSS(`#confirm`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialog := strings.TrimSuffix(*screenshot, ".png") + "-confirm.png"
+	if err := os.WriteFile(dialog, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s (%d bytes)", dialog, len(png))
 }
 
 // load sends requests to the shop through the proxy until ctx ends, at a

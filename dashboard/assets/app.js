@@ -222,6 +222,7 @@ async function refresh() {
     if (changed("frontends", fe)) showFrontends(fe);
     if (changed("certificates", ce)) showCertificates(ce.certificates || []);
     showProxy(st.status);
+    if ($("status").dataset.kind === "error") setStatus("Connected", "ok");
   } catch (e) {
     setStatus(e.message, "error");
   } finally {

@@ -5,7 +5,10 @@
 import { call } from "./api.js";
 
 const $ = (id) => document.getElementById(id);
-let current = null; // the action the dialog shows
+// current is the action the dialog shows; each opening replaces it. (It
+// is not cleared by the dialog's close event: that event comes in a later
+// task, which may run after the dialog was opened again.)
+let current = null;
 
 // confirmAction opens the dialog for an action:
 // {title, text, method, path, fields: [{name, label, type, min, max, value, required}],
@@ -61,7 +64,7 @@ function describe() {
 
 $("confirm-ok").addEventListener("click", async (ev) => {
   ev.preventDefault();
-  if (!current) return;
+  if (!current || !$("confirm").open) return;
   const form = $("confirm").querySelector("form");
   if (!form.reportValidity()) return;
   const { action, done } = current;
@@ -77,8 +80,4 @@ $("confirm-ok").addEventListener("click", async (ev) => {
   current = null;
   $("confirm").close("done");
   if (done) done();
-});
-
-$("confirm").addEventListener("close", () => {
-  current = null;
 });
