@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -30,6 +31,25 @@ func TestScreenshot(t *testing.T) {
 		t.Skip("no -screenshot file")
 	}
 	p := startProxy(t)
+	// A second cluster, "api", with two backends: the first origin and a
+	// third one.
+	third := httptest.NewServer(origin(3))
+	defer third.Close()
+	for _, o := range []struct{ method, path, body string }{
+		{"POST", "/api/clusters", `{"id":"api","load_balancing":"least_loaded"}`},
+		{"POST", "/api/clusters/api/backends", `{"id":"api-1","address":"` + p.origins[0].Listener.Addr().String() + `"}`},
+		{"POST", "/api/clusters/api/backends", `{"id":"api-2","address":"` + third.Listener.Addr().String() + `","weight":200}`},
+		{"POST", "/api/frontends/http", `{"address":"` + p.http + `","hostname":"api.test","path":"/v1","cluster_id":"api"}`},
+	} {
+		resp, err := http.DefaultClient.Do(authed(t, o.method, p.base()+o.path, o.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s %s: %d", o.method, o.path, resp.StatusCode)
+		}
+	}
 	b := openBrowser(t, *screenshotFor+30*time.Second, 1280, 1000)
 	b.login(t, p.base(), testToken)
 
@@ -86,17 +106,21 @@ func TestScreenshot(t *testing.T) {
 }
 
 // load sends requests to the shop through the proxy until ctx ends, at a
-// rate that rises and falls over a minute; one in 40 asks for /fail.
+// rate that rises and falls over a minute (odd workers to the api
+// cluster); one in 40 asks for /fail.
 func load(ctx context.Context, addr string, worker int, start time.Time) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	defer client.CloseIdleConnections()
 	for i := 0; i < 1_000_000 && ctx.Err() == nil; i++ {
-		path := "/"
+		host, path := "shop.test", "/"
+		if worker%2 == 1 {
+			host, path = "api.test", "/v1/items"
+		}
 		if (i+worker)%40 == 0 {
 			path = "/fail"
 		}
 		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+addr+path, nil)
-		req.Host = "shop.test"
+		req.Host = host
 		if resp, err := client.Do(req); err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
