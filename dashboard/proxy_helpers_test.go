@@ -52,11 +52,13 @@ func startProxy(t *testing.T) *proxy {
 	t.Helper()
 	t.Setenv("SLUICE_DASHBOARD_TEST_TOKEN", testToken)
 	dir := t.TempDir()
-	p := &proxy{admin: freePort(t), http: freePort(t), sigs: make(chan os.Signal, 1), done: make(chan error, 1), log: &syncBuffer{}}
-	for i := range p.origins {
+	p := &proxy{sigs: make(chan os.Signal, 1), done: make(chan error, 1), log: &syncBuffer{}}
+	for i := range p.origins { // before the free ports are picked: never one of them
 		p.origins[i] = httptest.NewServer(origin(i + 1))
 		t.Cleanup(p.origins[i].Close)
 	}
+	ports := freePorts(t, 3)
+	p.admin, p.http = ports[0], ports[1]
 	certFile, keyFile := selfSigned(t, dir, "shop.test")
 	conf := fmt.Sprintf(`
 command_socket = "sluice.sock"
@@ -87,7 +89,7 @@ backends = [
   { id = "shop-1", address = %[6]q },
   { id = "shop-2", address = %[7]q, weight = 50 },
 ]
-`, p.admin, p.http, freePort(t), certFile, keyFile,
+`, p.admin, p.http, ports[2], certFile, keyFile,
 		p.origins[0].Listener.Addr().String(), p.origins[1].Listener.Addr().String())
 	path := filepath.Join(dir, "sluice.toml")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
@@ -159,14 +161,21 @@ func origin(n int) http.Handler {
 	})
 }
 
-func freePort(t *testing.T) string {
+// freePorts returns n distinct free addresses on 127.0.0.1: their
+// listeners are all open until every one is picked, so that the kernel
+// cannot hand the same port out twice.
+func freePorts(t *testing.T, n int) []string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addrs := make([]string, n)
+	for i := range addrs {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		addrs[i] = l.Addr().String()
 	}
-	defer l.Close()
-	return l.Addr().String()
+	return addrs
 }
 
 // selfSigned writes a self-signed certificate for name, valid 60 days,
