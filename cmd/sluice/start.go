@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/config"
 	"github.com/sluiceproxy/sluice/daemon"
+	"github.com/sluiceproxy/sluice/dashboard"
 	"github.com/sluiceproxy/sluice/proxy"
 	"github.com/sluiceproxy/sluice/state"
 )
@@ -26,7 +27,7 @@ func startCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			opts := daemon.Options{Stderr: os.Stderr}
+			opts := daemon.Options{Stderr: os.Stderr, AdminUI: dashboard.FS()}
 			if cmd.Flags().Changed("admin-address") {
 				file := cfg.Admin
 				opts.FileAdmin = &file
