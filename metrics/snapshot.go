@@ -71,6 +71,8 @@ func listenerMetrics(addr string, l *Listener) order.ListenerMetrics {
 		TLSHandshakeFailures: l.TLSHandshakeFailures.Load(),
 		OCSPStaples:          l.OCSPStaples.Load(),
 		OCSPFailures:         l.OCSPFailures.Load(),
+		ACMECertificates:     l.ACMECertificates.Load(),
+		ACMEFailures:         l.ACMEFailures.Load(),
 		RequestTime:          timeSummary(&l.RequestTime),
 	}
 }

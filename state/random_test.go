@@ -150,6 +150,7 @@ func randomListenerTLS(r *rand.Rand) order.ListenerTLS {
 		t.ClientAuth, t.ClientCA = pickOf(r, "required", "optional"), randomCA
 	}
 	t.OCSPStapling = pickOf(r, nil, &stapleOff, &stapleOn)
+	t.ACME = r.IntN(3) == 0
 	return t
 }
 
@@ -212,6 +213,9 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 			}
 			if r.IntN(2) == 0 {
 				u.OCSPStapling = order.Some(t.OCSPStapling)
+			}
+			if r.IntN(2) == 0 {
+				u.ACME = order.Some(t.ACME)
 			}
 		}
 		return u

@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"sync"
 	"testing"
@@ -59,14 +60,28 @@ type Server struct {
 
 var envMu sync.Mutex
 
-// Start runs a pebble until the test ends. It sets environment variables
-// for pebble (t.Setenv), so the test must not be parallel.
+// env are the environment variables pebble reads as it starts: no random
+// sleep before a validation, no nonce refused on purpose, no
+// authorization reused (every order is validated).
+var env = map[string]string{"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"}
+
+// Setenv sets pebble's environment for the test (t.Setenv): call it in a
+// test whose parallel subtests Start pebbles.
+func Setenv(t testing.TB) {
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+}
+
+// Start runs a pebble until the test ends. Unless Setenv was called by
+// the test or a parent, it sets pebble's environment itself (t.Setenv),
+// so the test must not be parallel then.
 func Start(t testing.TB, o Options) *Server {
 	t.Helper()
-	for k, v := range map[string]string{
-		"PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0",
-	} {
-		t.Setenv(k, v)
+	for k, v := range env {
+		if os.Getenv(k) != v {
+			t.Setenv(k, v)
+		}
 	}
 	envMu.Lock()
 	defer envMu.Unlock()

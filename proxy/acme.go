@@ -1,0 +1,193 @@
+package proxy
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"net"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sluiceproxy/sluice/acme"
+	"github.com/sluiceproxy/sluice/order"
+)
+
+// ACME certificates (Config.ACME, order.ListenerTLS.ACME). The manager
+// (package acme) runs a goroutine per host name of the https listeners
+// with acme = true; its reports come to the proxy's loop (acmeIn), which
+// publishes each certificate on those listeners with add_certificate, or
+// replace_certificate for the one it published before for the name, so
+// state, listings, saved state and metrics see them as any certificate.
+// HTTP-01 tokens are answered by the exchange stage on http listeners
+// (exchange.Env.Challenges), TLS-ALPN-01 by the handshake of the acme
+// listeners (handshake.Settings.ALPNChallenge).
+
+// newACME sets the proxy's ACME side up when the configuration has one.
+func (p *proxy) newACME() {
+	if p.cfg.ACME == nil {
+		return
+	}
+	o := *p.cfg.ACME
+	if o.Logger == nil {
+		o.Logger = p.cfg.Logger
+	}
+	p.challenges = acme.NewChallenges()
+	m, err := acme.New(o, p.challenges, p.acmeReport)
+	if err != nil {
+		p.cfg.Logger.Error("acme: not started", "error", err)
+		return
+	}
+	p.acme = m
+	p.acmeIn = make(chan acme.Report)
+	p.acmePublished = map[string]string{}
+	p.acmeSkipped = map[string]bool{}
+	p.xenv.Challenges = p.challenges
+}
+
+// alpnChallenge is the TLS-ALPN-01 answer of an https listener: its
+// handshakes answer validations when it has acme = true and the proxy
+// an ACME manager.
+func (p *proxy) alpnChallenge(l order.Listener) func(string) *tls.Certificate {
+	if !l.ACME || p.acme == nil {
+		return nil
+	}
+	return p.challenges.TLSALPN01
+}
+
+// acmeReport hands a report of the manager's goroutines to the loop.
+func (p *proxy) acmeReport(ctx context.Context, r acme.Report) {
+	select {
+	case p.acmeIn <- r:
+	case <-ctx.Done():
+	}
+}
+
+// acmeHostname tells whether an https frontend's hostname can get an
+// ACME certificate: an exact DNS name (not "*", a wildcard, a regex
+// label or an IP address), which it returns lower case.
+func acmeHostname(h string) (string, bool) {
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	if h == "" || strings.ContainsAny(h, "*/") || net.ParseIP(h) != nil {
+		return h, false
+	}
+	return h, true
+}
+
+// acmeNames gives the host names of the https listeners with acme = true
+// and, per name, those listeners' addresses.
+func (p *proxy) acmeNames() map[string][]string {
+	var on []string
+	for addr, rl := range p.listeners {
+		if rl.conf.Protocol == order.HTTPS && rl.conf.ACME {
+			on = append(on, addr)
+		}
+	}
+	if len(on) == 0 {
+		return nil
+	}
+	names := map[string][]string{}
+	for _, f := range p.state.HTTPFrontends(order.HTTPS) {
+		if !slices.Contains(on, f.Address) {
+			continue
+		}
+		h, ok := acmeHostname(f.Hostname)
+		if !ok {
+			if key := f.Address + " " + f.Hostname; !p.acmeSkipped[key] && p.acmeSkipped != nil {
+				p.acmeSkipped[key] = true
+				reason := "a wildcard, regex or IP hostname cannot be validated by HTTP-01 nor TLS-ALPN-01 (a wildcard needs DNS-01, which Sluice does not answer): add a certificate for it"
+				p.cfg.Logger.Warn("acme: hostname skipped", "listener", f.Address, "hostname", f.Hostname, "reason", reason)
+				p.events.publish(order.Event{Kind: order.ACMEFailed, Time: eventTime(), Address: f.Address,
+					Hostname: f.Hostname, Reason: reason})
+			}
+			continue
+		}
+		if !slices.Contains(names[h], f.Address) {
+			names[h] = append(names[h], f.Address)
+		}
+	}
+	return names
+}
+
+// syncACME gives the manager the host names to keep certificates for.
+// Called after every change of the state (commit).
+func (p *proxy) syncACME() {
+	names := p.acmeNames()
+	if p.acme == nil {
+		if len(names) > 0 && !p.acmeWarned {
+			p.acmeWarned = true
+			p.cfg.Logger.Error("acme: listeners have acme = true but the configuration has no [acme] section: no certificate is obtained")
+		}
+		return
+	}
+	list := make([]string, 0, len(names))
+	for n := range names {
+		list = append(list, n)
+	}
+	p.acme.Sync(list)
+}
+
+// acmeResult handles a report of the manager on the loop: a failure is
+// logged, counted and published as an event; a certificate is published
+// on every acme listener serving its name.
+func (p *proxy) acmeResult(r acme.Report) {
+	addrs := p.acmeNames()[r.Name]
+	next := r.Next.UTC().Format(time.RFC3339)
+	if r.Err != nil {
+		p.cfg.Logger.Warn("acme: certificate not obtained", "hostname", r.Name, "challenge", r.Challenge,
+			"error", r.Err, "failures", r.Failures, "next_attempt", next)
+		reason := r.Err.Error() + "; next attempt at " + next + "; the certificate served, if any, stays"
+		for _, a := range addrs {
+			if m := p.listeners[a].shared.M; m != nil {
+				m.ACMEFailures.Inc()
+			}
+			p.events.publish(order.Event{Kind: order.ACMEFailed, Time: eventTime(), Address: a, Hostname: r.Name, Reason: reason})
+		}
+		return
+	}
+	sum := sha256.Sum256(r.Cert.Leaf.Raw)
+	fp := hex.EncodeToString(sum[:])
+	ck := order.CertificateAndKey{Certificate: string(r.Cert.Chain), Key: string(r.Cert.Key)}
+	for _, a := range addrs {
+		key := a + " " + r.Name
+		have := map[string]bool{}
+		for _, c := range p.state.Certificates(a) {
+			have[c.Fingerprint] = true
+		}
+		if have[fp] { // published before (a saved state at start, say)
+			p.acmePublished[key] = fp
+			continue
+		}
+		var o order.Order = order.AddCertificate{Address: a, Certificate: ck}
+		if old := p.acmePublished[key]; old != "" && have[old] {
+			o = order.ReplaceCertificate{Address: a, OldFingerprint: old, Certificate: ck}
+		}
+		if err := p.apply(o); err != nil {
+			p.cfg.Logger.Error("acme: certificate obtained but refused", "listener", a, "hostname", r.Name, "error", err)
+			if m := p.listeners[a].shared.M; m != nil {
+				m.ACMEFailures.Inc()
+			}
+			p.events.publish(order.Event{Kind: order.ACMEFailed, Time: eventTime(), Address: a, Hostname: r.Name,
+				Reason: "publishing the certificate: " + err.Error()})
+			continue
+		}
+		p.acmePublished[key] = fp
+		p.changed("acme", o)
+		if err := p.persist(); err != nil {
+			p.cfg.Logger.Error("acme: saved state not written", "error", err)
+		}
+		if m := p.listeners[a].shared.M; m != nil {
+			m.ACMECertificates.Inc()
+		}
+		from := "obtained by " + r.Challenge
+		if r.FromDisk {
+			from = "loaded from storage"
+		}
+		expiry := r.Cert.Leaf.NotAfter.UTC().Format(time.RFC3339)
+		p.cfg.Logger.Info("acme: certificate published", "listener", a, "hostname", r.Name, "fingerprint", fp,
+			"how", from, "not_after", expiry, "renewal", next)
+		p.events.publish(order.Event{Kind: order.ACMEObtained, Time: eventTime(), Address: a, Hostname: r.Name,
+			Fingerprint: fp, Reason: from + "; valid until " + expiry + "; renewal at " + next})
+	}
+}
