@@ -42,6 +42,7 @@ func (p *proxy) newACME() {
 	p.acme = m
 	p.acmeIn = make(chan acme.Report)
 	p.acmePublished = map[string]string{}
+	p.acmeCerts = map[string]*acme.Cert{}
 	p.acmeSkipped = map[string]bool{}
 	p.xenv.Challenges = p.challenges
 }
@@ -126,6 +127,7 @@ func (p *proxy) syncACME() {
 		list = append(list, n)
 	}
 	p.acme.Sync(list)
+	p.acmeEnsure(names)
 }
 
 // acmeResult handles a report of the manager on the loop: a failure is
@@ -146,48 +148,81 @@ func (p *proxy) acmeResult(r acme.Report) {
 		}
 		return
 	}
-	sum := sha256.Sum256(r.Cert.Leaf.Raw)
-	fp := hex.EncodeToString(sum[:])
-	ck := order.CertificateAndKey{Certificate: string(r.Cert.Chain), Key: string(r.Cert.Key)}
-	for _, a := range addrs {
-		key := a + " " + r.Name
-		have := map[string]bool{}
-		for _, c := range p.state.Certificates(a) {
-			have[c.Fingerprint] = true
-		}
-		if have[fp] { // published before (a saved state at start, say)
-			p.acmePublished[key] = fp
-			continue
-		}
-		var o order.Order = order.AddCertificate{Address: a, Certificate: ck}
-		if old := p.acmePublished[key]; old != "" && have[old] {
-			o = order.ReplaceCertificate{Address: a, OldFingerprint: old, Certificate: ck}
-		}
-		if err := p.apply(o); err != nil {
-			p.cfg.Logger.Error("acme: certificate obtained but refused", "listener", a, "hostname", r.Name, "error", err)
-			if m := p.listeners[a].shared.M; m != nil {
-				m.ACMEFailures.Inc()
-			}
-			p.events.publish(order.Event{Kind: order.ACMEFailed, Time: eventTime(), Address: a, Hostname: r.Name,
-				Reason: "publishing the certificate: " + err.Error()})
-			continue
-		}
-		p.acmePublished[key] = fp
-		p.changed("acme", o)
-		if err := p.persist(); err != nil {
-			p.cfg.Logger.Error("acme: saved state not written", "error", err)
-		}
-		if m := p.listeners[a].shared.M; m != nil {
-			m.ACMECertificates.Inc()
-		}
-		from := "obtained by " + r.Challenge
-		if r.FromDisk {
-			from = "loaded from storage"
-		}
-		expiry := r.Cert.Leaf.NotAfter.UTC().Format(time.RFC3339)
-		p.cfg.Logger.Info("acme: certificate published", "listener", a, "hostname", r.Name, "fingerprint", fp,
-			"how", from, "not_after", expiry, "renewal", next)
-		p.events.publish(order.Event{Kind: order.ACMEObtained, Time: eventTime(), Address: a, Hostname: r.Name,
-			Fingerprint: fp, Reason: from + "; valid until " + expiry + "; renewal at " + next})
+	p.acmeCerts[r.Name] = r.Cert
+	how := "obtained by " + r.Challenge
+	if r.FromDisk {
+		how = "loaded from storage"
 	}
+	for _, a := range addrs {
+		p.acmePublish(a, r.Name, r.Cert, how, next)
+	}
+}
+
+// acmeEnsure publishes again the certificate of each managed name on
+// each acme listener that lacks it: one removed by hand or by a reload
+// (the configuration file does not hold it), a frontend or listener
+// that came after the certificate. Called after every commit.
+func (p *proxy) acmeEnsure(names map[string][]string) {
+	for n := range p.acmeCerts {
+		if _, ok := names[n]; !ok {
+			delete(p.acmeCerts, n)
+		}
+	}
+	for n, addrs := range names {
+		c := p.acmeCerts[n]
+		if c == nil {
+			continue
+		}
+		for _, a := range addrs {
+			p.acmePublish(a, n, c, "published again", acme.RenewAt(c.Leaf.NotBefore, c.Leaf.NotAfter).UTC().Format(time.RFC3339))
+		}
+	}
+}
+
+// acmePublish puts c on the listener at addr for name, unless it is
+// there: replacing the certificate published before for the name, else
+// adding it; it logs, counts and publishes the event.
+func (p *proxy) acmePublish(addr, name string, c *acme.Cert, how, next string) {
+	sum := sha256.Sum256(c.Leaf.Raw)
+	fp := hex.EncodeToString(sum[:])
+	key := addr + " " + name
+	have := map[string]bool{}
+	for _, ci := range p.state.Certificates(addr) {
+		have[ci.Fingerprint] = true
+	}
+	if have[fp] { // published before (a saved state at start, say)
+		p.acmePublished[key] = fp
+		return
+	}
+	if !time.Now().Before(c.Leaf.NotAfter) {
+		return // expired: its renewal is overdue and reported
+	}
+	ck := order.CertificateAndKey{Certificate: string(c.Chain), Key: string(c.Key)}
+	var o order.Order = order.AddCertificate{Address: addr, Certificate: ck}
+	if old := p.acmePublished[key]; old != "" && have[old] {
+		o = order.ReplaceCertificate{Address: addr, OldFingerprint: old, Certificate: ck}
+	}
+	p.acmePublished[key] = fp // before apply: its commit comes back here
+	if err := p.apply(o); err != nil {
+		delete(p.acmePublished, key)
+		p.cfg.Logger.Error("acme: certificate refused", "listener", addr, "hostname", name, "error", err)
+		if m := p.listeners[addr].shared.M; m != nil {
+			m.ACMEFailures.Inc()
+		}
+		p.events.publish(order.Event{Kind: order.ACMEFailed, Time: eventTime(), Address: addr, Hostname: name,
+			Reason: "publishing the certificate: " + err.Error()})
+		return
+	}
+	p.changed("acme", o)
+	if err := p.persist(); err != nil {
+		p.cfg.Logger.Error("acme: saved state not written", "error", err)
+	}
+	if m := p.listeners[addr].shared.M; m != nil {
+		m.ACMECertificates.Inc()
+	}
+	expiry := c.Leaf.NotAfter.UTC().Format(time.RFC3339)
+	p.cfg.Logger.Info("acme: certificate published", "listener", addr, "hostname", name, "fingerprint", fp,
+		"how", how, "not_after", expiry, "renewal", next)
+	p.events.publish(order.Event{Kind: order.ACMEObtained, Time: eventTime(), Address: addr, Hostname: name,
+		Fingerprint: fp, Reason: how + "; valid until " + expiry + "; renewal at " + next})
 }

@@ -249,5 +249,15 @@ func TestACMEStorageReusedAtRestart(t *testing.T) {
 		if body, leaf := ah.getTLS(); body != "shop /hello" || sha(leaf.Raw) != fp {
 			t.Fatalf("served %q with %s", body, sha(leaf.Raw))
 		}
+		// Removed by hand (or by a reload: the file does not hold it),
+		// it is published again while the listener has acme = true.
+		ah.Must(order.RemoveCertificate{Address: ah.TLSAddr, Fingerprint: fp})
+		ev = ah.next(order.ACMEObtained)
+		if ev.Fingerprint != fp || !strings.Contains(ev.Reason, "published again") {
+			t.Fatalf("after remove_certificate: %+v", ev)
+		}
+		if fps := ah.certificates(); len(fps) != 1 || fps[0] != fp {
+			t.Fatalf("listed %v", fps)
+		}
 	})
 }

@@ -51,12 +51,14 @@ type proxy struct {
 	staples *staple.Manager
 	// ACME (see acme.go): nil acme without Config.ACME. acmeIn carries
 	// the manager's reports to the loop; acmePublished is the fingerprint
-	// published for each "listener hostname"; acmeSkipped the hostnames
+	// published for each "listener hostname", acmeCerts the certificate
+	// of each hostname managed; acmeSkipped the hostnames
 	// reported as not obtainable.
 	acme          *acme.Manager
 	challenges    *acme.Challenges
 	acmeIn        chan acme.Report
 	acmePublished map[string]string
+	acmeCerts     map[string]*acme.Cert // the last certificate of each managed hostname
 	acmeSkipped   map[string]bool
 	acmeWarned    bool
 
