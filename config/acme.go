@@ -55,8 +55,12 @@ func (l *loader) acmeSection(t *table) *acme.Options {
 	if a.has("agree_terms") {
 		o.AgreeTerms = a.boolean("agree_terms")
 	}
-	if !o.AgreeTerms {
-		a.errTable("agree_terms = true is required: certificate authorities (Let's Encrypt first) issue only to accounts that agree to their terms of service")
+	const terms = "agree_terms = true is required: certificate authorities (Let's Encrypt first) issue only to accounts that agree to their terms of service"
+	switch {
+	case !a.has("agree_terms"):
+		a.errTable(terms)
+	case !o.AgreeTerms:
+		a.errKey("agree_terms", terms)
 	}
 	if list := a.strings("challenges"); list != nil || a.has("challenges") {
 		items := a.v.fields["challenges"].items

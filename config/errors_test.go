@@ -138,6 +138,22 @@ var errCases = []errCase{
 	{"conflicting frontends", base + "[clusters.a]\nfrontends = [ { address = \"127.0.0.1:8080\", hostname = \"x.test\" } ]\n[clusters.b]\nfrontends = [ { address = \"127.0.0.1:8080\", hostname = \"x.test\" } ]\n",
 		12, 15, []string{"clusters.b.frontends[0]", "already exists"}},
 	{"listeners not tables", "listeners = [1]\n", 1, 14, []string{"listeners[0]", "expected a table"}},
+	{"acme without [acme]", base + "acme = true\n", 9, 8, []string{"listeners[1].acme", "needs an [acme] section"}},
+	{"acme on an http listener", "[acme]\nagree_terms = true\n[[listeners]]\nprotocol = \"http\"\naddress = \"127.0.0.1:80\"\nacme = true\n", 6, 8,
+		[]string{"listeners[0].acme", "need an https listener"}},
+	{"acme without agree_terms", "[acme]\nemail = \"ops@example.com\"\n", 1, 2, []string{"acme", "agree_terms = true is required"}},
+	{"acme terms refused", "[acme]\nagree_terms = false\n", 2, 15, []string{"acme.agree_terms", "agree_terms = true is required"}},
+	{"acme bad email", "[acme]\nagree_terms = true\nemail = \"ops at example\"\n", 3, 9, []string{"acme.email", "not an email address"}},
+	{"acme email with a name", "[acme]\nagree_terms = true\nemail = \"Ops <ops@example.com>\"\n", 3, 9, []string{"acme.email", "not an email address"}},
+	{"acme plain http directory", "[acme]\nagree_terms = true\ndirectory = \"http://ca.test/dir\"\n", 3, 13, []string{"acme.directory", "not an https:// URL"}},
+	{"acme unknown challenge", "[acme]\nagree_terms = true\nchallenges = [\"http-01\", \"dns-01\"]\n", 3, 26,
+		[]string{"acme.challenges[1]", `"dns-01" is not tls-alpn-01 or http-01`}},
+	{"acme challenge twice", "[acme]\nagree_terms = true\nchallenges = [\"http-01\", \"http-01\"]\n", 3, 26,
+		[]string{"acme.challenges[1]", "listed twice"}},
+	{"acme no challenge", "[acme]\nagree_terms = true\nchallenges = []\n", 3, 1, []string{"acme.challenges", "empty"}},
+	{"acme ca holds a key", "[acme]\nagree_terms = true\nca = \"certs/shop.key\"\n", 3, 6, []string{"acme.ca", "certificates only"}},
+	{"acme empty storage", "[acme]\nagree_terms = true\nstorage = \"\"\n", 3, 11, []string{"acme.storage", "empty path"}},
+	{"acme unknown key", "[acme]\nagree_terms = true\nemail_address = \"ops@example.com\"\n", 3, 1, []string{`unknown key "email_address"`, "acme"}},
 }
 
 func TestLoadErrors(t *testing.T) {
