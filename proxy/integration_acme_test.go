@@ -80,11 +80,17 @@ func port(t *testing.T, addr string) int {
 // next waits for the next acme_* event of kind for acmeHost.
 func (ah *acmeHarness) next(kind order.EventKind) order.Event {
 	ah.t.Helper()
+	return ah.nextFor(kind, acmeHost)
+}
+
+// nextFor waits for the next acme_* event of kind for host.
+func (ah *acmeHarness) nextFor(kind order.EventKind, host string) order.Event {
+	ah.t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {
 		select {
 		case ev := <-ah.events:
-			if ev.Kind == kind && ev.Hostname == acmeHost {
+			if ev.Kind == kind && ev.Hostname == host {
 				return ev
 			}
 			if ev.Kind == order.ACMEFailed && kind != order.ACMEFailed {
@@ -221,7 +227,8 @@ func TestACMEObtainsRenewsAndBacksOff(t *testing.T) {
 
 // TestACMEStorageReusedAtRestart: a proxy started again with the same
 // storage serves the certificate stored there without asking the CA, which refuses the name by then; the HTTP-01
-// path of a token nobody presented goes to the routes as any request.
+// path of a token nobody presented goes to the routes as any request; a
+// wildcard hostname is reported, not tried.
 func TestACMEStorageReusedAtRestart(t *testing.T) {
 	httpAddr, tlsAddr := freeAddr(t), freeAddr(t)
 	peb := pebbletest.Start(t, pebbletest.Options{HTTPPort: port(t, httpAddr), TLSPort: port(t, tlsAddr)})
@@ -232,6 +239,11 @@ func TestACMEStorageReusedAtRestart(t *testing.T) {
 		fp = ah.next(order.ACMEObtained).Fingerprint
 		resp, body := ah.get(acmeHost, acme.HTTP01Prefix+"unknown-token")
 		wantStatus(t, resp, body, 404) // no http frontend for the host
+		// A wildcard cannot be validated by these challenges: reported.
+		ah.Must(order.AddHTTPSFrontend{HTTPFrontend: order.HTTPFrontend{Address: tlsAddr, Hostname: "*.acme.test", ClusterID: "shop"}})
+		if ev := ah.nextFor(order.ACMEFailed, "*.acme.test"); ev.Address != tlsAddr || !strings.Contains(ev.Reason, "DNS-01") {
+			t.Errorf("wildcard: %+v", ev)
+		}
 	})
 	if err := peb.DB.AddBlockedDomain(acmeHost); err != nil {
 		t.Fatal(err)
