@@ -153,6 +153,10 @@ var errCases = []errCase{
 	{"acme no challenge", "[acme]\nagree_terms = true\nchallenges = []\n", 3, 1, []string{"acme.challenges", "empty"}},
 	{"acme ca holds a key", "[acme]\nagree_terms = true\nca = \"certs/shop.key\"\n", 3, 6, []string{"acme.ca", "certificates only"}},
 	{"acme empty storage", "[acme]\nagree_terms = true\nstorage = \"\"\n", 3, 11, []string{"acme.storage", "empty path"}},
+	{"frontend acme without [acme]", base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8443\", hostname = \"a.test\", acme = true } ]\n",
+		10, 73, []string{"clusters.shop.frontends[0].acme", "needs an [acme] section"}},
+	{"frontend acme on a wildcard", "[acme]\nagree_terms = true\n" + base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8443\", hostname = \"*.test\", acme = true } ]\n",
+		12, 73, []string{"clusters.shop.frontends[0].acme", "needs an exact host name"}},
 	{"acme unknown key", "[acme]\nagree_terms = true\nemail_address = \"ops@example.com\"\n", 3, 1, []string{`unknown key "email_address"`, "acme"}},
 }
 

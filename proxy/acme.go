@@ -47,11 +47,11 @@ func (p *proxy) newACME() {
 	p.xenv.Challenges = p.challenges
 }
 
-// alpnChallenge is the TLS-ALPN-01 answer of an https listener: its
-// handshakes answer validations when it has acme = true and the proxy
-// an ACME manager.
-func (p *proxy) alpnChallenge(l order.Listener) func(string) *tls.Certificate {
-	if !l.ACME || p.acme == nil {
+// alpnChallenge is the TLS-ALPN-01 answer of an https listener: with an
+// ACME manager every https listener answers validations (a frontend may
+// ask for a certificate on any of them).
+func (p *proxy) alpnChallenge(order.Listener) func(string) *tls.Certificate {
+	if p.acme == nil {
 		return nil
 	}
 	return p.challenges.TLSALPN01
@@ -76,8 +76,9 @@ func acmeHostname(h string) (string, bool) {
 	return h, true
 }
 
-// acmeNames gives the host names of the https listeners with acme = true
-// and, per name, those listeners' addresses.
+// acmeNames gives the host names of the https frontends with acme = true
+// and of every https frontend of the listeners with acme = true and, per
+// name, the addresses of the listeners serving it.
 func (p *proxy) acmeNames() map[string][]string {
 	var on []string
 	for addr, rl := range p.listeners {
@@ -85,12 +86,9 @@ func (p *proxy) acmeNames() map[string][]string {
 			on = append(on, addr)
 		}
 	}
-	if len(on) == 0 {
-		return nil
-	}
 	names := map[string][]string{}
 	for _, f := range p.state.HTTPFrontends(order.HTTPS) {
-		if !slices.Contains(on, f.Address) {
+		if !f.ACME && !slices.Contains(on, f.Address) {
 			continue
 		}
 		h, ok := acmeHostname(f.Hostname)
