@@ -110,16 +110,20 @@ func (p *proxy) acmeNames() map[string][]string {
 }
 
 // syncACME gives the manager the host names to keep certificates for.
-// Called after every change of the state (commit).
+// Called after every change of the state (commit); without ACME it looks
+// at the listeners only (a frontend's acme = true without an [acme]
+// section is refused by the configuration file's check).
 func (p *proxy) syncACME() {
-	names := p.acmeNames()
 	if p.acme == nil {
-		if len(names) > 0 && !p.acmeWarned {
-			p.acmeWarned = true
-			p.cfg.Logger.Error("acme: listeners have acme = true but the configuration has no [acme] section: no certificate is obtained")
+		for _, rl := range p.listeners {
+			if rl.conf.ACME && !p.acmeWarned {
+				p.acmeWarned = true
+				p.cfg.Logger.Error("acme: a listener has acme = true but the configuration has no [acme] section: no certificate is obtained")
+			}
 		}
 		return
 	}
+	names := p.acmeNames()
 	list := make([]string, 0, len(names))
 	for n := range names {
 		list = append(list, n)
