@@ -128,13 +128,16 @@ func (s *Server) Close() {
 // the challenge's answer, 5 seconds without one, and pebble sends none
 // there; with it a validation takes about a second.
 func (s *Server) HTTPClient() *http.Client {
-	c := s.srv.Client()
-	c.Transport = retryAfter{c.Transport}
-	c.Timeout = 30 * time.Second
-	return c
+	return &http.Client{Transport: retryAfter{s.srv.Client().Transport}, Timeout: 30 * time.Second}
 }
 
 type retryAfter struct{ rt http.RoundTripper }
+
+func (r retryAfter) CloseIdleConnections() {
+	if c, ok := r.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
 
 func (r retryAfter) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := r.rt.RoundTrip(req)
