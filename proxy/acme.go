@@ -14,15 +14,17 @@ import (
 	"github.com/sluiceproxy/sluice/order"
 )
 
-// ACME certificates (Config.ACME, order.ListenerTLS.ACME). The manager
-// (package acme) runs a goroutine per host name of the https listeners
-// with acme = true; its reports come to the proxy's loop (acmeIn), which
-// publishes each certificate on those listeners with add_certificate, or
+// ACME certificates (Config.ACME; order.ListenerTLS.ACME and
+// order.HTTPFrontend.ACME). The manager (package acme) runs a goroutine
+// per host name of the https frontends with acme = true and of every
+// https frontend of the listeners with acme = true; its reports come to
+// the proxy's loop (acmeIn), which publishes each certificate on the
+// listeners serving the name with add_certificate, or
 // replace_certificate for the one it published before for the name, so
 // state, listings, saved state and metrics see them as any certificate.
 // HTTP-01 tokens are answered by the exchange stage on http listeners
-// (exchange.Env.Challenges), TLS-ALPN-01 by the handshake of the acme
-// listeners (handshake.Settings.ALPNChallenge).
+// (exchange.Env.Challenges), TLS-ALPN-01 by the handshake of every https
+// listener (handshake.Settings.ALPNChallenge), both only with Config.ACME.
 
 // newACME sets the proxy's ACME side up when the configuration has one.
 func (p *proxy) newACME() {
