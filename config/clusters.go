@@ -61,7 +61,7 @@ func healthCheck(t *table) *order.HealthCheck {
 // httpOnlyKeys are the frontend keys that have no meaning on a tcp
 // listener.
 var httpOnlyKeys = append([]string{"hostname", "path", "path_type", "method", "deny",
-	"certificate", "key", "certificate_chain", "names", "basic_auth", "rate_limit"}, routeFrontendKeys...)
+	"certificate", "key", "certificate_chain", "names", "basic_auth", "rate_limit", "acme"}, routeFrontendKeys...)
 
 // frontend reads one frontend of cluster c. Its listener, found by address,
 // decides its kind: tcp, http or https. "deny = true" makes a deny frontend:
@@ -77,6 +77,10 @@ func (b *plan) frontend(c order.Cluster, t *table) {
 	}
 	if li := b.listeners[canonical(f.Address)]; li != nil && li.protocol != order.TCP {
 		f.BasicAuth, f.RateLimit = basicAuth(t), rateLimit(t)
+		f.ACME = t.boolean("acme")
+		if f.ACME && !b.l.acme {
+			t.errKey("acme", "needs an [acme] section (at least agree_terms = true; see docs/tls.md)")
+		}
 	}
 	if !f.Deny {
 		f.ClusterID = c.ID

@@ -141,6 +141,9 @@ type loader struct {
 	ps  *problems
 	dir string    // the file's folder, absolute
 	now time.Time // certificates expired before now are refused
+	// acme is set when the file has an [acme] section (read before the
+	// listeners, whose acme = true needs it).
+	acme bool
 }
 
 // Load reads, decodes and validates the configuration file at path.
@@ -249,6 +252,9 @@ func (l *loader) decode(cfg *Config, root *value) {
 		l.admin(&cfg.Admin, a)
 		a.done()
 	}
+
+	p.ACME = l.acmeSection(t)
+	l.acme = p.ACME != nil
 
 	b := &plan{l: l}
 	listeners, paths := t.tables("listeners")

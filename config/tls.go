@@ -14,6 +14,7 @@ import (
 //	client_auth = "required"              # client certificates: required, optional or none (default)
 //	client_ca = "certs/clients-ca.pem"    # the CA bundle they must chain to (with client_auth)
 //	ocsp_stapling = false                 # OCSP stapling for certificates naming a responder; default true
+//	acme = true                           # certificates for the host names from the [acme] CA; default false
 //
 // A name that is refused is reported at its position in the array (and
 // the list is dropped, so that the order does not report it again).
@@ -30,6 +31,10 @@ func (l *loader) listenerTLS(t *table) order.ListenerTLS {
 	if v := t.get("ocsp_stapling", kBool); v != nil {
 		on := v.b
 		lt.OCSPStapling = &on
+	}
+	lt.ACME = t.boolean("acme")
+	if lt.ACME && !l.acme {
+		t.errKey("acme", "needs an [acme] section (at least agree_terms = true; see docs/tls.md)")
 	}
 	return lt
 }

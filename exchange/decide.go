@@ -22,6 +22,9 @@ type Facts struct {
 	// Cert is the certificate served on a TLS connection; nil on plain
 	// ones.
 	Cert *cert.Cert
+	// Challenges are the ACME HTTP-01 tokens in progress; nil without
+	// ACME.
+	Challenges Challenges
 }
 
 // Decision is a request's fate.
@@ -29,6 +32,9 @@ type Decision struct {
 	// Status, when not 0, is the proxy's own answer: the request goes to
 	// no backend.
 	Status int
+	// Challenge, with Status 200, is the key authorization answering an
+	// ACME HTTP-01 validation request.
+	Challenge string
 	// Redirect is set with a 3xx Status: the answer redirects, by the
 	// frontend's redirect (Rewrite.Redirect) or to https (the cluster's
 	// https_redirect).
@@ -60,6 +66,10 @@ type Decision struct {
 // Decide gives a request's fate. The rules, in order (docs/http.md lists
 // them with their answers):
 //
+//  0. on a plain http listener, a GET or HEAD of
+//     /.well-known/acme-challenge/TOKEN for a token the proxy's ACME
+//     client presented: 200 with its key authorization, before any
+//     route (an unknown token is routed as usual);
 //  1. CONNECT: 501 (the proxy tunnels nothing by method);
 //  2. more fields than the listener's max_header_fields: 431;
 //  3. on TLS, a host the served certificate does not cover: 421;
@@ -76,6 +86,11 @@ type Decision struct {
 //     with the frontend's rewrites.
 func Decide(f *Facts) Decision {
 	req, set := f.Req, f.Listener
+	if f.Challenges != nil {
+		if ka, ok := challenge(f.Challenges, set.Proto, req); ok {
+			return Decision{Status: 200, Challenge: ka}
+		}
+	}
 	switch {
 	case string(req.Method) == "CONNECT":
 		return Decision{Status: 501}

@@ -42,6 +42,7 @@ func runDecideScenario(t *testing.T, path string) {
 		routes   = router.New[*listener.Route]()
 		clusters = map[string]*backend.Cluster{}
 		served   *cert.Cert
+		tokens   tokens
 		req      *Request
 		where    string
 		checked  int
@@ -72,6 +73,11 @@ func runDecideScenario(t *testing.T, path string) {
 			}
 		case "tls":
 			served = &cert.Cert{Names: f[1:]}
+		case "challenge": // challenge TOKEN KEY-AUTHORIZATION: an HTTP-01 token in progress
+			if tokens == nil {
+				tokens = map[string]string{}
+			}
+			tokens[f[1]] = f[2]
 		case "cluster":
 			c := order.Cluster{ID: f[1]}
 			for _, flag := range f[2:] {
@@ -113,7 +119,11 @@ func runDecideScenario(t *testing.T, path string) {
 			if req == nil {
 				t.Fatalf("%s: want without a request", at)
 			}
-			d := Decide(&Facts{Req: req, Listener: set, Routes: routes, Cert: served})
+			facts := &Facts{Req: req, Listener: set, Routes: routes, Cert: served}
+			if tokens != nil {
+				facts.Challenges = tokens
+			}
+			d := Decide(facts)
 			if got, want := describe(d), strings.Join(f[1:], " "); got != want {
 				t.Errorf("%s\n  decided %q, want %q", where, got, want)
 			}
@@ -210,6 +220,9 @@ func parseRequest(t *testing.T, at string, f []string) *Request {
 // describe writes a decision as the scenario files do.
 func describe(d Decision) string {
 	if d.Status != 0 {
+		if d.Challenge != "" {
+			return fmt.Sprintf("%d challenge=%s", d.Status, d.Challenge)
+		}
 		if d.Redirect {
 			return fmt.Sprintf("%d redirect", d.Status)
 		}
@@ -229,6 +242,14 @@ func describe(d Decision) string {
 		s += " sticky=" + string(d.Cookie)
 	}
 	return s
+}
+
+// tokens are the HTTP-01 tokens of a scenario.
+type tokens map[string]string
+
+func (t tokens) HTTP01(token []byte) (string, bool) {
+	ka, ok := t[string(token)]
+	return ka, ok
 }
 
 func keyValues(t *testing.T, at string, f []string) map[string]string {

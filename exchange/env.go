@@ -22,6 +22,9 @@ type Env struct {
 	// AccessLog receives a line per request; nil writes none. Set before
 	// serving.
 	AccessLog *accesslog.Logger
+	// Challenges, when set, answers ACME HTTP-01 validation requests on
+	// http listeners (see Decide); nil without ACME. Set before serving.
+	Challenges Challenges
 
 	// Counters, read by status queries.
 	Requests atomic.Int64

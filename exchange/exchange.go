@@ -108,11 +108,15 @@ func (x *Exchange) Serve(f Front) Result {
 	if x.Env.TestHook != nil {
 		x.Env.TestHook(x)
 	}
-	x.dec = Decide(&Facts{Req: &x.Req, Listener: x.Set, Routes: x.Ln.Routes(), Cert: x.Client.Cert})
+	x.dec = Decide(&Facts{Req: &x.Req, Listener: x.Set, Routes: x.Ln.Routes(), Cert: x.Client.Cert,
+		Challenges: x.Env.Challenges})
 	d := &x.dec
 	x.m.cluster = d.Cluster
 	var answers = x.clusterAnswers()
 	if d.Status != 0 {
+		if d.Challenge != "" {
+			return x.answerChallenge()
+		}
 		return x.answer(d.Status, answers)
 	}
 	if p := d.Settings.Policy; d.Auth != nil || d.Limit != nil || p != nil {

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -70,6 +71,16 @@ type Server struct {
 	config   *tls.Config
 	lifetime time.Duration    // of session tickets
 	now      func() time.Time // the clock tickets are aged with
+	// challenge answers TLS-ALPN-01 validations; nil without ACME.
+	challenge func(serverName string) *tls.Certificate
+}
+
+// protos are the ALPN protocols offered: "acme-tls/1" last, with ACME.
+func protos(acme bool) []string {
+	if acme {
+		return []string{ProtoH2, ProtoHTTP, ProtoACME}
+	}
+	return []string{ProtoH2, ProtoHTTP}
 }
 
 // Settings are an https listener's TLS parameters, by name (see package
@@ -83,7 +94,21 @@ type Settings struct {
 	// certificate signed by ClientCA (PEM bundle); "" or "none": none.
 	ClientAuth string
 	ClientCA   string
+	// ALPNChallenge, when set, answers TLS-ALPN-01 validations (RFC
+	// 8737): a client that offers the ALPN protocol "acme-tls/1" gets the
+	// certificate it returns for the server name, or a refused handshake
+	// when it returns nil; the connection is closed once the handshake is
+	// done (Handshake returns ErrChallenge). Nil: "acme-tls/1" is not
+	// offered.
+	ALPNChallenge func(serverName string) *tls.Certificate
 }
+
+// ProtoACME is the ALPN protocol of TLS-ALPN-01 validation.
+const ProtoACME = "acme-tls/1"
+
+// ErrChallenge is Handshake's error for a TLS-ALPN-01 validation: the
+// handshake was the whole exchange, and the connection is closed.
+var ErrChallenge = errors.New("tls-alpn-01 validation answered")
 
 // NewServer returns a server with the settings given, serving no
 // certificate until SetIndex. Its session-ticket keys come from tickets.
@@ -104,13 +129,13 @@ func NewServer(set Settings, tickets *Tickets) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("session_ticket_lifetime: %w", err)
 	}
-	s := &Server{lifetime: lifetime, now: time.Now}
+	s := &Server{lifetime: lifetime, now: time.Now, challenge: set.ALPNChallenge}
 	s.config = &tls.Config{
 		MinVersion:       lo,
 		MaxVersion:       hi,
 		CipherSuites:     suites,
 		CurvePreferences: curves,
-		NextProtos:       []string{ProtoH2, ProtoHTTP},
+		NextProtos:       protos(set.ALPNChallenge != nil),
 		GetCertificate:   s.getCertificate,
 		UnwrapSession:    s.unwrapSession,
 	}
@@ -153,6 +178,12 @@ func (c *conn) SyscallConn() (syscall.RawConn, error) {
 // SNI match and no default certificate) it returns nil, nil: crypto/tls then
 // refuses the handshake with an unrecognized_name alert.
 func (s *Server) getCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	if s.challenge != nil && slices.Contains(hello.SupportedProtos, ProtoACME) {
+		if c := s.challenge(hello.ServerName); c != nil {
+			return c, nil
+		}
+		return nil, fmt.Errorf("no tls-alpn-01 validation in progress for %q", hello.ServerName)
+	}
 	c := s.index.Load().Lookup(hello.ServerName)
 	rc, _ := hello.Conn.(*conn)
 	if c == nil {
@@ -187,6 +218,10 @@ func (s *Server) Handshake(raw net.Conn, timeout time.Duration) (*tls.Conn, *cer
 			err = fmt.Errorf("%w %q", ErrNoCertificate, tc.ConnectionState().ServerName)
 		}
 		return nil, nil, fmt.Errorf("handshake: %w", err)
+	}
+	if s.challenge != nil && tc.ConnectionState().NegotiatedProtocol == ProtoACME {
+		tc.Close() // RFC 8737 §3: the validation ends with the handshake
+		return nil, nil, ErrChallenge
 	}
 	if err := raw.SetDeadline(time.Time{}); err != nil {
 		raw.Close()

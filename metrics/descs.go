@@ -16,6 +16,8 @@ var (
 	lTLSFail     = listenerDesc("tls_handshake_failures_total", "TLS handshakes failed or timed out.")
 	lOCSP        = listenerDesc("ocsp_staples_total", "OCSP responses fetched, verified and stapled.")
 	lOCSPFail    = listenerDesc("ocsp_failures_total", "OCSP fetches that gave nothing to staple (responder failed, invalid response, revoked).")
+	lACME        = listenerDesc("acme_certificates_total", "Certificates obtained from the ACME CA and published on the listener.")
+	lACMEFail    = listenerDesc("acme_failures_total", "ACME attempts that failed for a host name of the listener.")
 	lRequestTime = listenerDesc("request_duration_seconds", "Time from a request's first byte to its response's last byte.")
 
 	cRequests     = clusterDesc("requests_total", "Requests routed to the cluster.")
@@ -40,7 +42,7 @@ var (
 )
 
 var allDescs = []*prometheus.Desc{
-	lAccepted, lActive, lRequests, lResponses, lBytesIn, lBytesOut, lTunnels, lErrors, lTLS, lTLSFail, lOCSP, lOCSPFail, lRequestTime,
+	lAccepted, lActive, lRequests, lResponses, lBytesIn, lBytesOut, lTunnels, lErrors, lTLS, lTLSFail, lOCSP, lOCSPFail, lACME, lACMEFail, lRequestTime,
 	cRequests, cResponses, cRetries, cErrors, cUp, cDown, cRequestTime, cResponseTime, cConnectTime,
 	bRequests, bResponses, bSent, bReceived, bConnectErrors, bRetries, bInFlight, bResponseTime, bConnectTime,
 	alLines,

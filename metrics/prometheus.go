@@ -72,6 +72,8 @@ func collectListener(ch chan<- prometheus.Metric, addr string, l *Listener) {
 	counter(ch, lTLSFail, &l.TLSHandshakeFailures, addr)
 	counter(ch, lOCSP, &l.OCSPStaples, addr)
 	counter(ch, lOCSPFail, &l.OCSPFailures, addr)
+	counter(ch, lACME, &l.ACMECertificates, addr)
+	counter(ch, lACMEFail, &l.ACMEFailures, addr)
 	histogram(ch, lRequestTime, &l.RequestTime, addr)
 }
 

@@ -34,6 +34,10 @@ type Listener struct {
 	// OCSPFailures counts OCSP fetches that gave nothing to staple (the
 	// responder failed, an invalid response, a revoked certificate).
 	OCSPFailures Counter
+	// ACMECertificates counts certificates obtained from the ACME CA (or
+	// renewed) and published on the listener; ACMEFailures the attempts
+	// that failed for one of its host names.
+	ACMECertificates, ACMEFailures Counter
 	// RequestTime observes the time from the first byte of a request head
 	// to the last byte of its response written to the client.
 	RequestTime Histogram

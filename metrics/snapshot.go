@@ -82,6 +82,8 @@ func listenerMetrics(addr string, l *Listener, buckets bool) order.ListenerMetri
 		TLSHandshakeFailures: l.TLSHandshakeFailures.Load(),
 		OCSPStaples:          l.OCSPStaples.Load(),
 		OCSPFailures:         l.OCSPFailures.Load(),
+		ACMECertificates:     l.ACMECertificates.Load(),
+		ACMEFailures:         l.ACMEFailures.Load(),
 		RequestTime:          timeSummary(&l.RequestTime, buckets),
 	}
 }

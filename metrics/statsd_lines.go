@@ -44,6 +44,8 @@ func listenerView(l *Listener) view {
 			{"tls_handshake_failures", &l.TLSHandshakeFailures},
 			{"ocsp_staples", &l.OCSPStaples},
 			{"ocsp_failures", &l.OCSPFailures},
+			{"acme_certificates", &l.ACMECertificates},
+			{"acme_failures", &l.ACMEFailures},
 		},
 		gauges: []namedGauge{{"connections_active", &l.ConnectionsActive}, {"tunnels_active", &l.TunnelsActive}},
 		hists:  []namedHist{{"request_time", &l.RequestTime}},

@@ -34,6 +34,15 @@ const (
 	// OCSPFailed: an OCSP fetch gave nothing to staple; Reason says why
 	// (and whether the last good response is still stapled).
 	OCSPFailed EventKind = "ocsp_failed"
+	// ACMEObtained: a certificate for Hostname was obtained from the ACME
+	// CA (or loaded from its storage at start) and published on the
+	// listener at Address (Fingerprint); Reason gives its expiry and the
+	// time of its renewal.
+	ACMEObtained EventKind = "acme_obtained"
+	// ACMEFailed: an attempt to obtain or renew the certificate of
+	// Hostname failed; Reason says why and when the next attempt is. The
+	// certificate served before, if any, stays.
+	ACMEFailed EventKind = "acme_failed"
 )
 
 // Event is something the proxy reports as it happens, to subscribers (see
@@ -43,9 +52,12 @@ type Event struct {
 	Time      string    `json:"time"` // RFC 3339 with milliseconds, UTC
 	ClusterID string    `json:"cluster_id,omitempty"`
 	BackendID string    `json:"backend_id,omitempty"`
-	Address   string    `json:"address,omitempty"` // the backend's; the listener's for ocsp_*
-	// Fingerprint is the certificate's, for ocsp_* (SHA-256, hex).
+	Address   string    `json:"address,omitempty"` // the backend's; the listener's for ocsp_* and acme_*
+	// Fingerprint is the certificate's, for ocsp_* and acme_obtained
+	// (SHA-256, hex).
 	Fingerprint string `json:"fingerprint,omitempty"`
+	// Hostname is the host name of acme_* events.
+	Hostname string `json:"hostname,omitempty"`
 	// Reason says why, for up and down: "connect failures",
 	// "health check", "connect succeeded".
 	Reason string `json:"reason,omitempty"`

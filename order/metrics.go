@@ -31,6 +31,8 @@ type ListenerMetrics struct {
 	TLSHandshakeFailures int64         `json:"tls_handshake_failures"`
 	OCSPStaples          int64         `json:"ocsp_staples,omitempty"`
 	OCSPFailures         int64         `json:"ocsp_failures,omitempty"`
+	ACMECertificates     int64         `json:"acme_certificates,omitempty"`
+	ACMEFailures         int64         `json:"acme_failures,omitempty"`
 	RequestTime          TimeSummary   `json:"request_time"`
 }
 

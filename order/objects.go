@@ -368,6 +368,11 @@ type HTTPFrontend struct {
 	// RateLimit limits the frontend's requests; nil: none.
 	RateLimit *RateLimit `json:"rate_limit,omitempty"`
 
+	// ACME, on an https frontend with an exact hostname, obtains and
+	// renews a certificate for the hostname from the proxy's ACME CA (as
+	// ListenerTLS.ACME does for every hostname of a listener).
+	ACME bool `json:"acme,omitempty"`
+
 	// Routing and rewrites (issue 16, policy-route).
 
 	// Position is pre, tree (default) or post: pre frontends are tried

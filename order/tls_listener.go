@@ -35,6 +35,13 @@ type ListenerTLS struct {
 	// fetched over HTTP, refreshed at half of its validity, only a good
 	// status. Absent (nil) means on; false turns it off.
 	OCSPStapling *bool `json:"ocsp_stapling,omitempty"`
+	// ACME obtains and renews a certificate from the ACME CA of the
+	// proxy's configuration for each exact host name of the listener's
+	// https frontends (wildcards cannot be validated by HTTP-01 nor
+	// TLS-ALPN-01 and are reported), and answers TLS-ALPN-01 validations
+	// in its handshakes. The certificates are published with
+	// add_certificate and replace_certificate like any other.
+	ACME bool `json:"acme,omitempty"`
 }
 
 // Stapling reports whether OCSP stapling is on (the default).
@@ -49,6 +56,7 @@ type UpdateListenerTLS struct {
 	ClientCA              Opt[string]   `json:"client_ca,omitzero"`
 	// OCSPStapling: true or false; null goes back to the default (on).
 	OCSPStapling Opt[*bool] `json:"ocsp_stapling,omitzero"`
+	ACME         Opt[bool]  `json:"acme,omitzero"`
 }
 
 // patch returns t with the settings o gives.
@@ -59,12 +67,13 @@ func (o UpdateListenerTLS) patch(t ListenerTLS) ListenerTLS {
 	t.ClientAuth = o.ClientAuth.Or(t.ClientAuth)
 	t.ClientCA = o.ClientCA.Or(t.ClientCA)
 	t.OCSPStapling = o.OCSPStapling.Or(t.OCSPStapling)
+	t.ACME = o.ACME.Or(t.ACME)
 	return t
 }
 
 // anySet reports whether o gives a setting.
 func (o UpdateListenerTLS) anySet() bool {
-	return anySet(o.CipherSuites.Set, o.Curves.Set, o.SessionTicketLifetime.Set, o.ClientAuth.Set, o.ClientCA.Set, o.OCSPStapling.Set)
+	return anySet(o.CipherSuites.Set, o.Curves.Set, o.SessionTicketLifetime.Set, o.ClientAuth.Set, o.ClientCA.Set, o.OCSPStapling.Set, o.ACME.Set)
 }
 
 // validate checks the names, the lifetime and the client CA, and that
@@ -83,6 +92,8 @@ func (t ListenerTLS) validate(p Protocol, update bool) error {
 			return fieldErr("listener.client_auth", "client certificates need an https listener")
 		case t.OCSPStapling != nil:
 			return fieldErr("listener.ocsp_stapling", "OCSP stapling needs an https listener")
+		case t.ACME:
+			return fieldErr("listener.acme", "ACME certificates need an https listener (its http listeners answer HTTP-01 by themselves)")
 		}
 	}
 	if _, err := tlsparam.Suites(t.CipherSuites); err != nil {

@@ -164,6 +164,9 @@ type UpdateHTTPFrontend struct {
 
 	BasicAuth Opt[*BasicAuth] `json:"basic_auth,omitzero"`
 	RateLimit Opt[*RateLimit] `json:"rate_limit,omitzero"`
+
+	// ACME certificates (https frontends).
+	ACME Opt[bool] `json:"acme,omitzero"`
 }
 
 // UpdateHTTPSFrontend is UpdateHTTPFrontend for https listeners.
@@ -184,13 +187,14 @@ func (o UpdateHTTPFrontend) Patch(f HTTPFrontend) HTTPFrontend {
 	f.Headers = o.Headers.Or(f.Headers)
 	f.BasicAuth = o.BasicAuth.Or(f.BasicAuth)
 	f.RateLimit = o.RateLimit.Or(f.RateLimit)
+	f.ACME = o.ACME.Or(f.ACME)
 	return f
 }
 
 // settings reports whether a setting is given.
 func (o UpdateHTTPFrontend) settings() bool {
 	return anySet(o.Redirect.Set, o.RewriteHost.Set, o.RewritePath.Set, o.Headers.Set,
-		o.BasicAuth.Set, o.RateLimit.Set)
+		o.BasicAuth.Set, o.RateLimit.Set, o.ACME.Set)
 }
 
 // FrontendUpdate returns the update that makes a stored frontend with f's
@@ -198,7 +202,7 @@ func (o UpdateHTTPFrontend) settings() bool {
 func FrontendUpdate(f HTTPFrontend) UpdateHTTPFrontend {
 	return UpdateHTTPFrontend{HTTPFrontend: f, Redirect: Some(f.Redirect), RewriteHost: Some(f.RewriteHost),
 		RewritePath: Some(f.RewritePath), Headers: Some(f.Headers),
-		BasicAuth: Some(f.BasicAuth), RateLimit: Some(f.RateLimit)}
+		BasicAuth: Some(f.BasicAuth), RateLimit: Some(f.RateLimit), ACME: Some(f.ACME)}
 }
 
 // UpdateTCPFrontend sends the new connections of the tcp listener on

@@ -74,6 +74,7 @@ func (p *proxy) commit(next state.State, fx []state.Effect) error {
 		}
 	}
 	p.discard(pr.socks) // none is left: each Bind has its Activate
+	p.syncACME()
 	return late
 }
 

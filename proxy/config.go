@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/accesslog"
+	"github.com/sluiceproxy/sluice/acme"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/listener"
@@ -102,6 +103,11 @@ type Config struct {
 	// fetch, retry backoff, clock); zero fields take staple's defaults
 	// (10 s, 1 minute doubling to 1 hour). See order.ListenerTLS.OCSPStapling.
 	OCSP staple.Options
+	// ACME, when set, is the ACME CA and account that https listeners
+	// with acme = true get their certificates from (see acme.Options and
+	// proxy/acme.go); nil: such listeners get none (reported). Its
+	// Logger defaults to Logger.
+	ACME *acme.Options
 	// Logger receives the proxy's logs. Default slog.Default().
 	Logger *slog.Logger
 	// LogLevel, when set, is the level variable of Logger's handler: the

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sluiceproxy/sluice/acme"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/h2"
@@ -49,6 +50,18 @@ type proxy struct {
 	// staples fetches the OCSP responses of https listeners' certificates
 	// (see ocsp.go); closed by shutdown.
 	staples *staple.Manager
+	// ACME (see acme.go): nil acme without Config.ACME. acmeIn carries
+	// the manager's reports to the loop; acmePublished is the fingerprint
+	// published for each "listener hostname", acmeCerts the certificate
+	// of each hostname managed; acmeSkipped the hostnames
+	// reported as not obtainable.
+	acme          *acme.Manager
+	challenges    *acme.Challenges
+	acmeIn        chan acme.Report
+	acmePublished map[string]string
+	acmeCerts     map[string]*acme.Cert // the last certificate of each managed hostname
+	acmeSkipped   map[string]bool
+	acmeWarned    bool
 
 	// reclaimer finds the idle connections of the http and https
 	// listeners when slots run out (see slots.go); refused counts the
@@ -152,6 +165,8 @@ func Run(ctx context.Context, cfg Config, end *End) error {
 			}
 		case now := <-tick.C:
 			p.reapIdle(now)
+		case r := <-p.acmeIn: // nil without ACME
+			p.acmeResult(r)
 		}
 	}
 }
@@ -182,6 +197,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 	}
 	p.slots.SetReclaim(p.reclaimIdle)
 	p.staples = staple.New(cfg.OCSP, p.reportStaple)
+	p.newACME()
 	p.benv.Resolver, p.benv.ResolveInterval = cfg.Resolver, cfg.ResolveInterval
 	return p
 }
@@ -383,5 +399,8 @@ wait:
 		c.Close()
 	}
 	p.staples.Close()
+	if p.acme != nil {
+		p.acme.Close()
+	}
 	p.env.Close() // no session is left to wake
 }

@@ -16,7 +16,7 @@ import (
 // no certificate until its PublishCertificates effect, and its HTTP/2
 // server.
 func (p *proxy) newTLS(rl *runListener, l order.Listener) {
-	hs, err := handshake.NewServer(tlsSettings(l), p.tickets)
+	hs, err := handshake.NewServer(p.tlsSettings(l), p.tickets)
 	if err != nil { // the state checked them: a bug
 		p.cfg.Logger.Error("proxy: TLS settings refused after the state accepted them", "listener", l.Address, "error", err)
 		hs, _ = handshake.NewServer(handshake.Settings{}, p.tickets)
@@ -29,16 +29,17 @@ func (p *proxy) newTLS(rl *runListener, l order.Listener) {
 }
 
 // tlsSettings are the handshake settings of an https listener.
-func tlsSettings(l order.Listener) handshake.Settings {
+func (p *proxy) tlsSettings(l order.Listener) handshake.Settings {
 	return handshake.Settings{Versions: l.TLSVersions, CipherSuites: l.CipherSuites, Curves: l.Curves,
-		TicketLifetime: l.SessionTicketLifetime.D(), ClientAuth: l.ClientAuth, ClientCA: l.ClientCA}
+		TicketLifetime: l.SessionTicketLifetime.D(), ClientAuth: l.ClientAuth, ClientCA: l.ClientCA,
+		ALPNChallenge: p.alpnChallenge(l)}
 }
 
 // swapTLS gives an https listener a TLS server with new TLS settings
 // (versions, suites, curves, ticket lifetime) and the same certificates;
 // handshakes in progress finish on the old one.
 func (p *proxy) swapTLS(rl *runListener, l order.Listener) {
-	hs, err := handshake.NewServer(tlsSettings(l), p.tickets)
+	hs, err := handshake.NewServer(p.tlsSettings(l), p.tickets)
 	if err != nil { // the state checked them: a bug
 		p.cfg.Logger.Error("proxy: TLS settings refused after the state accepted them", "listener", l.Address, "error", err)
 		return
@@ -64,6 +65,11 @@ func (p *proxy) serveTLS(rl *runListener) listener.Handler {
 			return
 		}
 		tc, served, err := rl.tls.Load().Handshake(c, set.RequestTimeout)
+		if errors.Is(err, handshake.ErrChallenge) {
+			p.cfg.Logger.Debug("tls-alpn-01 validation answered", "listener", rl.shared.Addr, "client", c.RemoteAddr().String())
+			release()
+			return
+		}
 		if err != nil {
 			level := p.cfg.Logger.Debug
 			if errors.Is(err, handshake.ErrNoCertificate) {

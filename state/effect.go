@@ -145,7 +145,7 @@ func backendString(b order.Backend) string {
 
 // routeString shows a frontend's key and target: address hostname
 // path_type path method [position and conditions] -> cluster (or deny),
-// then its rewrite settings.
+// then its rewrite settings and "acme" when it asks for a certificate.
 func routeString(f order.HTTPFrontend) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s %q", f.Address, f.Hostname, f.PathType, f.Path)
@@ -192,6 +192,9 @@ func routeString(f order.HTTPFrontend) string {
 		if e.Value != "" {
 			fmt.Fprintf(&b, "=%q", e.Value)
 		}
+	}
+	if f.ACME {
+		b.WriteString(" acme")
 	}
 	return b.String()
 }

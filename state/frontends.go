@@ -1,7 +1,9 @@
 package state
 
 import (
+	"net"
 	"reflect"
+	"strings"
 
 	"github.com/sluiceproxy/sluice/order"
 )
@@ -42,7 +44,24 @@ func (s State) checkHTTPFrontend(p order.Protocol, f order.HTTPFrontend) error {
 	if err := checkRule(f); err != nil {
 		return err
 	}
+	if err := checkACME(p, f); err != nil {
+		return err
+	}
 	return checkRewrites(f)
+}
+
+// checkACME refuses acme = true on an http frontend and on a hostname
+// that HTTP-01 and TLS-ALPN-01 cannot validate.
+func checkACME(p order.Protocol, f order.HTTPFrontend) error {
+	switch {
+	case !f.ACME:
+		return nil
+	case p != order.HTTPS:
+		return errf("frontend.acme", "ACME certificates need an https frontend (http listeners answer HTTP-01 by themselves)")
+	case strings.ContainsAny(f.Hostname, "*/") || net.ParseIP(f.Hostname) != nil:
+		return errf("frontend.acme", "needs an exact host name: %q cannot be validated by HTTP-01 nor TLS-ALPN-01 (a wildcard needs DNS-01, which Sluice does not answer)", f.Hostname)
+	}
+	return nil
 }
 
 func target(f order.HTTPFrontend) string {

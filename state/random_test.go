@@ -89,6 +89,9 @@ func changeOrder(r *rand.Rand, s state.State) order.Order {
 		if r.IntN(3) == 0 { // the traffic policy (policy-guard)
 			u.BasicAuth, u.RateLimit = order.Some(randomAuth(r)), order.Some(randomLimit(r))
 		}
+		if r.IntN(4) == 0 { // refused on http frontends and inexact hostnames
+			u.ACME = order.Some(r.IntN(2) == 0)
+		}
 		if l, _ := s.Listener(f.Address); l.Protocol == order.HTTPS {
 			return order.UpdateHTTPSFrontend(u)
 		}
@@ -150,6 +153,7 @@ func randomListenerTLS(r *rand.Rand) order.ListenerTLS {
 		t.ClientAuth, t.ClientCA = pickOf(r, "required", "optional"), randomCA
 	}
 	t.OCSPStapling = pickOf(r, nil, &stapleOff, &stapleOn)
+	t.ACME = r.IntN(3) == 0
 	return t
 }
 
@@ -212,6 +216,9 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 			}
 			if r.IntN(2) == 0 {
 				u.OCSPStapling = order.Some(t.OCSPStapling)
+			}
+			if r.IntN(2) == 0 {
+				u.ACME = order.Some(t.ACME)
 			}
 		}
 		return u
@@ -291,6 +298,7 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 			f.RewritePath = pickOf(r, "", "", "/v2$PATH")
 			f.Headers = randomEdits(r)
 			f.BasicAuth, f.RateLimit = randomAuth(r), randomLimit(r)
+			f.ACME = r.IntN(4) == 0
 		}
 		switch r.IntN(6) {
 		case 0, 1:

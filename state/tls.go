@@ -33,5 +33,6 @@ func listenerTLSUpdate(old, l order.ListenerTLS) order.UpdateListenerTLS {
 		ClientAuth:            opt(old.ClientAuth, l.ClientAuth),
 		ClientCA:              opt(old.ClientCA, l.ClientCA),
 		OCSPStapling:          opt(old.OCSPStapling, l.OCSPStapling),
+		ACME:                  opt(old.ACME, l.ACME),
 	}
 }

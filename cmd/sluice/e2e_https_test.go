@@ -51,6 +51,19 @@ func TestHTTPSCertificatesThroughTheCLI(t *testing.T) {
 	run(0, "listener", "https", "add", "--address", addr, "--certificate", "default.pem", "--key", "default.key",
 		"--hsts-max-age", "600")
 	run(0, "frontend", "https", "add", "--address", addr, "--hostname", "*", "--cluster", "shop")
+	// acme on a frontend: an exact hostname only; set and cleared by update.
+	if msg := run(1, "frontend", "https", "update", "--address", addr, "--hostname", "*", "--acme"); !strings.Contains(msg, "needs an exact host name") {
+		t.Errorf("acme on hostname *: %q", msg)
+	}
+	run(0, "frontend", "https", "add", "--address", addr, "--hostname", "acme.test", "--cluster", "shop", "--acme")
+	if out := run(0, "--json", "frontend", "list"); !strings.Contains(strings.Join(strings.Fields(out), ""), `"hostname":"acme.test","path_type":"prefix","cluster_id":"shop","acme":true`) {
+		t.Errorf("frontend list lacks acme:\n%s", out)
+	}
+	run(0, "frontend", "https", "update", "--address", addr, "--hostname", "acme.test", "--acme=false")
+	if out := run(0, "--json", "frontend", "list"); strings.Contains(out, `"acme"`) {
+		t.Errorf("acme still listed after --acme=false:\n%s", out)
+	}
+	run(0, "frontend", "https", "remove", "--address", addr, "--hostname", "acme.test")
 	run(0, "certificate", "add", "--address", addr, "--certificate", "shop.pem", "--key", "shop.key")
 	if msg := run(1, "certificate", "add", "--address", addr, "--certificate", "shop.pem", "--key", "other.key"); !strings.Contains(msg, "does not match") {
 		t.Errorf("mismatched key: %q", msg)

@@ -91,16 +91,16 @@ func TestTLSSettingsThroughTheCLI(t *testing.T) {
 	if err := mtls(); err != nil {
 		t.Errorf("after --no-client-auth: %v", err)
 	}
-	run(0, "listener", "update", "--address", addr, "--ocsp-stapling=false")
+	run(0, "listener", "update", "--address", addr, "--ocsp-stapling=false", "--acme")
 	out := run(0, "--json", "listener", "list")
-	for _, want := range []string{`"curves":["X25519"]`, `"session_ticket_lifetime":"1h0m0s"`, `TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`, `"ocsp_stapling":false`} {
+	for _, want := range []string{`"curves":["X25519"]`, `"session_ticket_lifetime":"1h0m0s"`, `TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384`, `"ocsp_stapling":false`, `"acme":true`} {
 		if !strings.Contains(strings.Join(strings.Fields(out), ""), want) {
 			t.Errorf("listener list lacks %s:\n%s", want, out)
 		}
 	}
-	run(0, "listener", "update", "--address", addr, "--ocsp-stapling")
-	if out := run(0, "--json", "listener", "list"); strings.Contains(out, "ocsp_stapling") {
-		t.Errorf("ocsp_stapling back on (the default) is still listed:\n%s", out)
+	run(0, "listener", "update", "--address", addr, "--ocsp-stapling", "--acme=false")
+	if out := run(0, "--json", "listener", "list"); strings.Contains(out, "ocsp_stapling") || strings.Contains(out, "acme") {
+		t.Errorf("ocsp_stapling back on and acme off (the defaults) are still listed:\n%s", out)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -63,7 +64,8 @@ func eventsCommand(g *globals) *cobra.Command {
 }
 
 // printEvent writes one event as a line: time, kind, cluster[/backend]
-// (or the certificate's fingerprint), address and reason when there are.
+// (or the certificate's fingerprint, after the host name of acme_*
+// events), address and reason when there are.
 func printEvent(w io.Writer, e *order.Event) {
 	what := e.ClusterID
 	if e.BackendID != "" {
@@ -71,6 +73,9 @@ func printEvent(w io.Writer, e *order.Event) {
 	}
 	if e.Fingerprint != "" {
 		what = "certificate " + e.Fingerprint
+	}
+	if e.Hostname != "" { // acme_*
+		what = strings.TrimSpace("host " + e.Hostname + " " + what)
 	}
 	line := e.Time + "  " + string(e.Kind) + "  " + what
 	if e.Address != "" {

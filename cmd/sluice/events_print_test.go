@@ -16,6 +16,10 @@ func TestPrintEvent(t *testing.T) {
 			"T  backend_down  api/b1  10.0.0.1:80  (health check)\n"},
 		{order.Event{Kind: order.OCSPFailed, Time: "T", Address: "0.0.0.0:443", Fingerprint: "3f9a", Reason: "status 500"},
 			"T  ocsp_failed  certificate 3f9a  0.0.0.0:443  (status 500)\n"},
+		{order.Event{Kind: order.ACMEObtained, Time: "T", Address: "0.0.0.0:443", Hostname: "shop.test", Fingerprint: "3f9a", Reason: "obtained"},
+			"T  acme_obtained  host shop.test certificate 3f9a  0.0.0.0:443  (obtained)\n"},
+		{order.Event{Kind: order.ACMEFailed, Time: "T", Address: "0.0.0.0:443", Hostname: "*.shop.test", Reason: "wildcard"},
+			"T  acme_failed  host *.shop.test  0.0.0.0:443  (wildcard)\n"},
 	} {
 		var b strings.Builder
 		printEvent(&b, &c.ev)

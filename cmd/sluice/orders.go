@@ -377,9 +377,16 @@ func frontendCommand(g *globals) *cobra.Command {
 				fl.StringVar(&f.ClusterID, "cluster", "", "cluster to send matching requests to")
 				fl.BoolVar(&f.Deny, "deny", false, "answer matching requests 403")
 				rewrites, policy := rewriteFlags(cmd), frontendPolicyFlags(cmd)
+				if p == order.HTTPS {
+					fl.Bool("acme", false, "obtain and renew a certificate for the hostname from the [acme] CA (--acme=false stops)")
+				}
 				settings = func(u *order.UpdateHTTPFrontend) error {
 					if err := rewrites(u); err != nil {
 						return err
+					}
+					if fl.Lookup("acme") != nil && fl.Changed("acme") {
+						v, _ := fl.GetBool("acme")
+						u.ACME = order.Some(v)
 					}
 					return policy(u)
 				}

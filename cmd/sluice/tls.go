@@ -12,7 +12,7 @@ import (
 
 // listenerTLSFlags adds --cipher-suites, --curves,
 // --session-ticket-lifetime, --client-auth, --client-ca and
-// --ocsp-stapling to an https listener's add or update command
+// --ocsp-stapling and --acme to an https listener's add or update command
 // and returns a function giving the update they describe (only the flags
 // given); add takes its values whole.
 func listenerTLSFlags(cmd *cobra.Command) func() (order.UpdateListenerTLS, error) {
@@ -23,6 +23,7 @@ func listenerTLSFlags(cmd *cobra.Command) func() (order.UpdateListenerTLS, error
 	f.String("client-auth", "", "ask clients for a certificate: required or optional (with --client-ca), or none")
 	f.String("client-ca", "", "CA bundle (PEM file) client certificates must chain to")
 	f.Bool("ocsp-stapling", true, "staple OCSP responses for certificates that name a responder (--ocsp-stapling=false turns it off)")
+	f.Bool("acme", false, "obtain and renew certificates for the listener's host names from the ACME CA of the configuration's [acme] section (--acme=false stops)")
 	return func() (order.UpdateListenerTLS, error) { return listenerTLSUpdate(f) }
 }
 
@@ -57,6 +58,10 @@ func listenerTLSUpdate(f *pflag.FlagSet) (order.UpdateListenerTLS, error) {
 		v, _ := f.GetBool("ocsp-stapling")
 		o.OCSPStapling = order.Some(&v)
 	}
+	if f.Changed("acme") {
+		v, _ := f.GetBool("acme")
+		o.ACME = order.Some(v)
+	}
 	if nc := f.Lookup("no-client-auth"); nc != nil && nc.Changed {
 		o.ClientAuth, o.ClientCA = order.Some(""), order.Some("")
 	}
@@ -71,6 +76,7 @@ func applyListenerTLS(l *order.Listener, u order.UpdateListenerTLS) {
 	l.ClientAuth = u.ClientAuth.V
 	l.ClientCA = u.ClientCA.V
 	l.OCSPStapling = u.OCSPStapling.V
+	l.ACME = u.ACME.V
 }
 
 // backendTLSFlags adds --tls and its options to a cluster's add or update
