@@ -13,6 +13,7 @@ import (
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
+	"github.com/sluiceproxy/sluice/tracing"
 )
 
 // Config is a configuration file turned into the proxy's settings and the
@@ -56,6 +57,9 @@ type Config struct {
 	Proxy proxy.Config
 	// Metrics says where metrics are published.
 	Metrics Metrics
+	// Tracing is the [tracing] table (see decodeTracing), nil when absent:
+	// tracing off.
+	Tracing *tracing.Config
 	// ShutdownGrace is how long a soft shutdown lets requests in flight
 	// finish before closing what remains. Key shutdown_timeout (a Sluice
 	// addition to SPEC §4); default 30s.
@@ -221,6 +225,8 @@ func (l *loader) decode(cfg *Config, root *value) {
 		}
 		m.done()
 	}
+
+	l.decodeTracing(cfg, t)
 
 	b := &plan{l: l}
 	listeners, paths := t.tables("listeners")

@@ -31,6 +31,10 @@
 //
 // [metrics]: prometheus_address and statsd_address, host:port or "".
 //
+// [tracing] (absent: off): endpoint, protocol, ratio, service_name,
+// headers, insecure, ca_file, cert_file, key_file, queue_size; see
+// decodeTracing.
+//
 // [[listeners]]: protocol (http, https, tcp), address (ip:port, host:port
 // bound to the name's first address, or :port for every interface; the
 // address as written is the listener's key, which frontends name), expect_proxy
