@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -14,12 +15,14 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/sluiceproxy/sluice/accesslog"
+	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 	"github.com/sluiceproxy/sluice/tracing"
 )
@@ -306,3 +309,51 @@ func TestTracingOffPassesFieldsOn(t *testing.T) {
 		}
 	})
 }
+
+// TestTracingToH2CBackend: a cluster speaking cleartext HTTP/2 to its
+// backend gets the same traceparent and tracestate as an HTTP/1.1 one.
+func TestTracingToH2CBackend(t *testing.T) {
+	eachFrontWith(t, func(t *testing.T, pc *proxy.Config) {
+		tr := tracing.NewWithExporter(tracing.Config{Ratio: 0}, noSpans{}, nil)
+		t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+		pc.Tracer = tr
+	}, func(t *testing.T, f *front) {
+		var mu sync.Mutex
+		var parent, state string
+		o := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			parent, state = strings.Join(r.Header.Values("Traceparent"), "|"), strings.Join(r.Header.Values("Tracestate"), ",")
+			mu.Unlock()
+			if r.ProtoMajor != 2 {
+				http.Error(w, "not h2", 500)
+			}
+		}))
+		var p http.Protocols
+		p.SetUnencryptedHTTP2(true)
+		o.Config.Protocols = &p
+		o.Start()
+		t.Cleanup(o.Close)
+		f.Must(order.AddCluster{Cluster: order.Cluster{ID: "h2c", HTTP2: true}})
+		f.addBackend("h2c", "b0", o.Listener.Addr().String())
+		f.frontend(order.HTTPFrontend{Hostname: "shop.test", ClusterID: "h2c"})
+		req := f.request("GET", "shop.test", "/", nil)
+		req.Header.Set("Traceparent", "00-"+incomingTrace+"-"+incomingParent+"-00")
+		req.Header.Set("Tracestate", "rojo=1")
+		resp, body := f.send(req)
+		wantStatus(t, resp, body, 200)
+		mu.Lock()
+		defer mu.Unlock()
+		if !strings.HasPrefix(parent, "00-"+incomingTrace+"-") || strings.Contains(parent, incomingParent) ||
+			!strings.HasSuffix(parent, "-00") || len(parent) != 55 || state != "rojo=1" {
+			t.Errorf("h2c origin got traceparent %q tracestate %q", parent, state)
+		}
+	})
+}
+
+// noSpans is an exporter for tracers that must export nothing.
+type noSpans struct{}
+
+func (noSpans) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error {
+	return errors.New("a span was exported")
+}
+func (noSpans) Shutdown(context.Context) error { return nil }
