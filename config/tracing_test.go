@@ -1,8 +1,10 @@
 package config
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/sluiceproxy/sluice/tracing"
@@ -40,5 +42,27 @@ headers = { "x-api-key" = "secret", "x-team" = "edge" }
 	cfg, err = Load(writeConfig(t, "log_level = \"info\"\n"))
 	if err != nil || cfg.Tracing != nil {
 		t.Errorf("tracing without the table: %+v %v", cfg.Tracing, err)
+	}
+}
+
+// TestTracingDocExample: the [tracing] example of observability.md is a
+// configuration Load accepts.
+func TestTracingDocExample(t *testing.T) {
+	text, err := os.ReadFile(filepath.Join("..", "docs", "observability.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(text), "\n## Tracing\n")
+	_, block, ok2 := strings.Cut(section, "```toml\n")
+	body, _, ok3 := strings.Cut(block, "```")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("observability.md has no TOML example under ## Tracing")
+	}
+	cfg, err := Load(writeConfig(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.Tracing; c == nil || c.Ratio != 0.01 || c.ServiceName != "edge" {
+		t.Errorf("tracing %+v", c)
 	}
 }
