@@ -768,7 +768,7 @@ END {
 	printf "%-40s %10.0f %11.2f\n", "conditions, rewrite, edits, X-Real-IP", rr, rc
 	s = ""
 	for (r in rounds) if (per[r, "sluice"] > 0) s = s sprintf(" %.3f", per[r, "sluice-route"] / per[r, "sluice"])
-	printf "req/s ratio route/none: %.3fx (rounds:%s)\n", br > 0 ? rr / br : 0, s
+	printf "req/s ratio route/none: %.3fx (rounds:%s)\n", (br > 0 ? rr / br : 0), s
 }' "$RAW"
 fi
 if ((RUN_TRACE)); then
@@ -795,8 +795,8 @@ END {
 		s = s sprintf(" %.3f", per[r, "sluice-trace"] / per[r, "sluice"])
 		c = c sprintf(" %.3f", cpu[r, "sluice-trace"] / cpu[r, "sluice"])
 	}
-	printf "req/s ratio trace/off: %.3fx (rounds:%s)\n", br > 0 ? tr / br : 0, s
-	printf "CPU µs/req ratio trace/off: %.3fx (rounds:%s)\n", bc > 0 ? tc / bc : 0, c
+	printf "req/s ratio trace/off: %.3fx (rounds:%s)\n", (br > 0 ? tr / br : 0), s
+	printf "CPU µs/req ratio trace/off: %.3fx (rounds:%s)\n", (bc > 0 ? tc / bc : 0), c
 }' "$RAW"
 echo "$SINK_REPORT"
 fi
