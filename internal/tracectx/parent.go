@@ -85,17 +85,17 @@ func AppendHex(b, id []byte) []byte {
 // hexByte decodes two lowercase hex digits; uppercase is invalid in
 // traceparent.
 func hexByte(a, b byte) (byte, bool) {
-	x, ok1 := unhex(a)
-	y, ok2 := unhex(b)
-	return x<<4 | y, ok1 && ok2
+	x, y := unhex[a], unhex[b]
+	return x<<4 | y&0xf, x|y < 0x10
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
+// unhex maps a lowercase hex digit to its value, anything else to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for i := 0; i < 16; i++ {
+		t[hexDigits[i]] = byte(i)
+	}
+	return t
+}()
