@@ -46,6 +46,10 @@ type Entry struct {
 	SNI string
 	// UserAgent is the User-Agent header's value, empty when absent.
 	UserAgent []byte
+	// TraceID is the W3C trace id of the request in lowercase hex (32
+	// digits), empty when it has none (tracing off, or a request neither
+	// sampled nor carrying a traceparent).
+	TraceID []byte
 }
 
 // Field limits in bytes, before escaping; see the package documentation.

@@ -10,6 +10,8 @@
 #   bash bench/run.sh --retries 0     # never redo a run disturbed by other load
 #   bash bench/run.sh --only observe  # only the cost of metrics and access log
 #   bash bench/run.sh --only route    # only the cost of routing and rewrites configured
+#   bash bench/run.sh --only trace    # only the cost of tracing at 1% (OTLP to bench/otlpsink)
+#   bash bench/run.sh --only trace --trace-ratio 0.1  # ... at another ratio
 #   bash bench/run.sh --only ka50,close50            # only these scenarios
 #   bash bench/run.sh --baseline REV --only ka50,close50
 #                                     # + Sluice built from git revision REV
@@ -48,7 +50,8 @@ WARMUP=2
 ORIGIN_KIND=nginx
 BASE_PORT=18080
 IDLE_CONNS=10000
-ONLY=""     # comma-separated parts to run: ka50 ka500 close50 bulk64 observe route idle; "" = all
+ONLY=""     # comma-separated parts to run: ka50 ka500 close50 bulk64 observe route trace idle; "" = all (trace only when named)
+TRACE_RATIO=0.01 # --trace-ratio: the sampling ratio of sluice-trace
 PROFILE_DIR="" # --profile: where CPU profiles of Sluice's measured runs go
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 RETRIES=1    # extra attempts of a run disturbed by other processes on CPU 0
@@ -66,7 +69,8 @@ while [[ $# -gt 0 ]]; do
 	--only) ONLY="$2"; shift 2 ;;
 	--baseline) BASELINE="$2"; shift 2 ;;
 	--profile) PROFILE_DIR="$2"; shift 2 ;;
-	-h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+	--trace-ratio) TRACE_RATIO="$2"; shift 2 ;;
+	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -77,6 +81,7 @@ RUN_SCENARIOS=()
 RUN_OBSERVE=1
 RUN_ROUTE=1
 RUN_IDLE=1
+RUN_TRACE=0
 if [[ -n "$ONLY" ]]; then
 	RUN_OBSERVE=0 RUN_IDLE=0 RUN_ROUTE=0
 	IFS=, read -r -a only_parts <<<"$ONLY"
@@ -85,11 +90,13 @@ if [[ -n "$ONLY" ]]; then
 		ka50|ka500|close50|bulk64) RUN_SCENARIOS+=("$part") ;;
 		observe) RUN_OBSERVE=1 ;;
 		route) RUN_ROUTE=1 ;;
+		trace) RUN_TRACE=1 ;;
 		idle) RUN_IDLE=1 ;;
-		*) echo "--only takes a comma-separated list of ka50, ka500, close50, bulk64, observe, route, idle" >&2; exit 2 ;;
+		*) echo "--only takes a comma-separated list of ka50, ka500, close50, bulk64, observe, route, trace, idle" >&2; exit 2 ;;
 		esac
 	done
 fi
+[[ "$TRACE_RATIO" =~ ^(0|1|0?\.[0-9]+)$ ]] || { echo "--trace-ratio wants a number from 0 to 1" >&2; exit 2; }
 [[ "$RETRIES" =~ ^[0-9]+$ ]] || { echo "--retries wants a whole number" >&2; exit 2; }
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || { echo "--duration wants whole seconds" >&2; exit 2; }
 [[ "$ORIGIN_KIND" == nginx || "$ORIGIN_KIND" == go ]] || { echo "--origin is nginx or go" >&2; exit 2; }
@@ -105,8 +112,11 @@ BASE_COMMIT=""
 [[ -z "$BASELINE" ]] || BASE_COMMIT=$(baseline_commit "$REPO" "$BASELINE")
 ORIGIN_PORT=$BASE_PORT
 declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3))
-	[sluice-off]=$((BASE_PORT + 4)) [sluice-log]=$((BASE_PORT + 5)) [sluice-route]=$((BASE_PORT + 10)))
-declare -A PROM_PORT=([sluice]=$((BASE_PORT + 6)) [sluice-log]=$((BASE_PORT + 7)) [sluice-route]=$((BASE_PORT + 11)))
+	[sluice-off]=$((BASE_PORT + 4)) [sluice-log]=$((BASE_PORT + 5)) [sluice-route]=$((BASE_PORT + 10))
+	[sluice-trace]=$((BASE_PORT + 14)))
+declare -A PROM_PORT=([sluice]=$((BASE_PORT + 6)) [sluice-log]=$((BASE_PORT + 7)) [sluice-route]=$((BASE_PORT + 11))
+	[sluice-trace]=$((BASE_PORT + 15)))
+SINK_PORT=$((BASE_PORT + 16)) # bench/otlpsink, the collector of sluice-trace
 # --profile: the Go profiling endpoints (SLUICE_PPROF) of the Sluices of the
 # main table; a baseline too old to know SLUICE_PPROF serves none.
 declare -A PPROF_PORT=()
@@ -188,14 +198,14 @@ wait_http() { # port name pid
 # --- build and configure ---------------------------------------------------
 
 log "building the Go programs"
-(cd "$REPO" && go build -o "$TMP/bin/" ./cmd/sluice ./bench/origin ./bench/idleconns)
+(cd "$REPO" && go build -o "$TMP/bin/" ./cmd/sluice ./bench/origin ./bench/idleconns ./bench/otlpsink)
 if [[ -n "$BASELINE" ]]; then
 	log "building sluice-base: cmd/sluice at $BASELINE (${BASE_COMMIT:0:12})"
 	build_baseline "$REPO" "$BASE_COMMIT" "$TMP/bin/sluice-base"
 fi
 cd "$TMP" # nothing the script does may leave a file in the repository
 
-for p in $ORIGIN_PORT "${PORT[@]}" "${PPROF_PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
+for p in $ORIGIN_PORT $SINK_PORT "${PORT[@]}" "${PPROF_PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
 
 # HAProxy wants 2 x maxconn descriptors and by default refuses to start
 # without them; under a lower hard limit (e.g. 20000 in a container) let it
@@ -262,7 +272,17 @@ sluice_conf sluice-route "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice-ro
 sed -i -e '/^address  = /a x_real_ip = true\nrequest_id_header = "X-Request-Id"' \
 	-e 's|^frontends = \[ { address = "\([^"]*\)", hostname = "\*" } \]|headers = [ { position = "request", action = "add", name = "X-Cluster", value = "bench" } ]\nfrontends = [\n  { address = "\1", hostname = "*", position = "pre", deny = true, match_headers = [ { name = "X-Maintenance", match = "present" } ] },\n  { address = "\1", hostname = "*", path = "/", rewrite_path = "/$PATH[1]", headers = [\n    { position = "request", action = "set", name = "X-Env", value = "bench" },\n    { position = "request", action = "delete", name = "X-Debug" },\n    { position = "response", action = "set", name = "X-Frame-Options", value = "DENY" },\n    { position = "response", action = "delete", name = "Server" } ] },\n]|' \
 	"$TMP/sluice-route.toml"
-for c in sluice sluice-off sluice-log sluice-route; do
+# sluice-trace: sluice with tracing at TRACE_RATIO (wrk sends no
+# traceparent: that share of requests starts a sampled trace), spans sent
+# over OTLP/HTTP to bench/otlpsink on CPU 1.
+sluice_conf sluice-trace "prometheus_address = \"127.0.0.1:${PROM_PORT[sluice-trace]}\"" off
+cat >>"$TMP/sluice-trace.toml" <<EOF
+
+[tracing]
+endpoint = "http://127.0.0.1:$SINK_PORT"
+ratio    = $TRACE_RATIO
+EOF
+for c in sluice sluice-off sluice-log sluice-route sluice-trace; do
 	"$TMP/bin/sluice" config check -c "$TMP/$c.toml" >"$TMP/logs/config-check-$c.log" 2>&1 ||
 		die "sluice config check -c $TMP/$c.toml: $(cat "$TMP/logs/config-check-$c.log")"
 done
@@ -545,6 +565,29 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 ((RUN_ROUTE)) && stop_proxy sluice-route
 
+# --- the cost of tracing ---------------------------------------------------------
+
+SINK_REPORT=""
+if ((RUN_TRACE)); then
+	log "the cost of tracing at ratio $TRACE_RATIO: sluice against sluice-trace (keep-alive -c50), spans to otlpsink"
+	taskset -c 1 "$TMP/bin/otlpsink" -listen "127.0.0.1:$SINK_PORT" >"$TMP/logs/otlpsink.log" 2>&1 &
+	PID[otlpsink]=$!
+	BG_PIDS+=("$!")
+	start_proxy sluice-trace
+fi
+for ((r = 1; r <= ROUNDS; r++)); do
+	((RUN_TRACE)) || break
+	if ((r % 2)); then order=(sluice sluice-trace); else order=(sluice-trace sluice); fi
+	for p in "${order[@]}"; do run_one "x$r" "$p" ka50; done # rounds "x1"...: apart from the main table's
+done
+if ((RUN_TRACE)); then
+	SPAN_COUNTS=$(curl -fsS -m 2 "http://127.0.0.1:${PROM_PORT[sluice-trace]}/metrics" | grep '^sluice_tracing_spans_total' | tr '\n' ' ' || true)
+	stop_proxy sluice-trace # flushes its queue
+	kill -TERM "${PID[otlpsink]}" 2>/dev/null || true
+	wait "${PID[otlpsink]}" 2>/dev/null || true
+	SINK_REPORT="sluice-trace's counts before its stop: ${SPAN_COUNTS:-none}; otlpsink received: $(cat "$TMP/logs/otlpsink.log")"
+fi
+
 ACCESS_LINES=0
 if ((RUN_OBSERVE)); then
 	ACCESS_LINES=$(wc -l <"$TMP/logs/access.log" 2>/dev/null || echo 0)
@@ -618,7 +661,7 @@ function rratio(k, hk, m,   r, key) {
 	for (r in seen) if ((k, m, r) in byr && (hk, m, r) in byr && byr[hk, m, r] > 0) add(key, byr[k, m, r] / byr[hk, m, r])
 	return cnt[key] ? sprintf("%.2fx", median(key)) : "-"
 }
-NR == 1 || $1 ~ /^o/ { next }
+NR == 1 || $1 !~ /^[0-9]+$/ { next }
 {
 	k = $2 SUBSEP $3
 	seen[$1] = 1
@@ -660,7 +703,7 @@ if [[ -n "$BASELINE" ]]; then
 		x = median(key)
 		return sprintf("%.3fx (%.3f..%.3f)", x, lo[key], hi[key])
 	}
-	NR == 1 || $1 ~ /^o/ || ($2 != "sluice" && $2 != "sluice-base") { next }
+	NR == 1 || $1 !~ /^[0-9]+$/ || ($2 != "sluice" && $2 != "sluice-base") { next }
 	{ v[$2, $3, $1, "rps"] = $4; v[$2, $3, $1, "p99"] = $5; v[$2, $3, $1, "cpu"] = $8; seen[$1] = 1 }
 	END {
 		split("ka50 ka500 close50 bulk64", sc, " "); split("rps p99 cpu", m, " ")
@@ -725,8 +768,37 @@ END {
 	printf "%-40s %10.0f %11.2f\n", "conditions, rewrite, edits, X-Real-IP", rr, rc
 	s = ""
 	for (r in rounds) if (per[r, "sluice"] > 0) s = s sprintf(" %.3f", per[r, "sluice-route"] / per[r, "sluice"])
-	printf "req/s ratio route/none: %.3fx (rounds:%s)\n", br > 0 ? rr / br : 0, s
+	printf "req/s ratio route/none: %.3fx (rounds:%s)\n", (br > 0 ? rr / br : 0), s
 }' "$RAW"
+fi
+if ((RUN_TRACE)); then
+echo
+echo "The cost of tracing at ratio $TRACE_RATIO (keep-alive, 50 conns; medians of $ROUNDS rounds, each round's ratio in brackets):"
+awk -F'\t' '
+function median(key,   n, i, j, t, a) {
+	n = cnt[key]
+	for (i = 1; i <= n; i++) a[i] = vals[key, i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, v) { cnt[key]++; vals[key, cnt[key]] = v }
+NR == 1 || $3 != "ka50" || $1 !~ /^x/ || ($2 != "sluice" && $2 != "sluice-trace") { next }
+{ add($2 SUBSEP "rps", $4); add($2 SUBSEP "cpu", $8); per[$1, $2] = $4; cpu[$1, $2] = $8; rounds[$1] = 1 }
+END {
+	br = median("sluice" SUBSEP "rps"); bc = median("sluice" SUBSEP "cpu")
+	tr = median("sluice-trace" SUBSEP "rps"); tc = median("sluice-trace" SUBSEP "cpu")
+	printf "%-40s %10s %11s\n", "Sluice with", "req/s", "CPU µs/req"
+	printf "%-40s %10.0f %11.2f\n", "tracing off", br, bc
+	printf "%-40s %10.0f %11.2f\n", "tracing on, OTLP/HTTP to otlpsink", tr, tc
+	s = ""; c = ""
+	for (r in rounds) if (per[r, "sluice"] > 0 && cpu[r, "sluice"] > 0) {
+		s = s sprintf(" %.3f", per[r, "sluice-trace"] / per[r, "sluice"])
+		c = c sprintf(" %.3f", cpu[r, "sluice-trace"] / cpu[r, "sluice"])
+	}
+	printf "req/s ratio trace/off: %.3fx (rounds:%s)\n", (br > 0 ? tr / br : 0), s
+	printf "CPU µs/req ratio trace/off: %.3fx (rounds:%s)\n", (bc > 0 ? tc / bc : 0), c
+}' "$RAW"
+echo "$SINK_REPORT"
 fi
 if ((RUN_IDLE)); then
 echo

@@ -13,6 +13,7 @@ import (
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
+	"github.com/sluiceproxy/sluice/tracing"
 )
 
 // Config is a configuration file turned into the proxy's settings and the
@@ -59,6 +60,9 @@ type Config struct {
 	// Admin is the admin HTTP API's listener; off unless [admin] address
 	// is set.
 	Admin Admin
+	// Tracing is the [tracing] table (see decodeTracing), nil when absent:
+	// tracing off.
+	Tracing *tracing.Config
 	// ShutdownGrace is how long a soft shutdown lets requests in flight
 	// finish before closing what remains. Key shutdown_timeout (a Sluice
 	// addition to SPEC §4); default 30s.
@@ -255,6 +259,7 @@ func (l *loader) decode(cfg *Config, root *value) {
 
 	p.ACME = l.acmeSection(t)
 	l.acme = p.ACME != nil
+	l.decodeTracing(cfg, t)
 
 	b := &plan{l: l}
 	listeners, paths := t.tables("listeners")

@@ -34,6 +34,9 @@
 // [admin]: address (host:port of the admin HTTP API; off when absent),
 // token_file or token_env (the write token), read_only_token_file or
 // read_only_token_env; an address off loopback needs a token (see Admin).
+// [tracing] (absent: off): endpoint, protocol, ratio, service_name,
+// headers, insecure, ca_file, cert_file, key_file, queue_size; see
+// decodeTracing.
 //
 // [[listeners]]: protocol (http, https, tcp), address (ip:port, host:port
 // bound to the name's first address, or :port for every interface; the

@@ -167,6 +167,18 @@ var errCases = []errCase{
 	{"frontend acme on a wildcard", "[acme]\nagree_terms = true\n" + base + "[clusters.shop]\nfrontends = [ { address = \"127.0.0.1:8443\", hostname = \"*.test\", acme = true } ]\n",
 		12, 73, []string{"clusters.shop.frontends[0].acme", "needs an exact host name"}},
 	{"acme unknown key", "[acme]\nagree_terms = true\nemail_address = \"ops@example.com\"\n", 3, 1, []string{`unknown key "email_address"`, "acme"}},
+	{"tracing without endpoint", "[tracing]\nratio = 0.5\n", 1, 2, []string{"tracing", "endpoint is required"}},
+	{"tracing ratio over 1", "[tracing]\nendpoint = \"http://127.0.0.1:4318\"\nratio = 1.5\n", 3, 9, []string{"tracing.ratio", "not between 0 and 1"}},
+	{"tracing ratio a string", "[tracing]\nendpoint = \"http://127.0.0.1:4318\"\nratio = \"1%\"\n", 3, 9, []string{"tracing.ratio", "expected a number"}},
+	{"tracing in clear to a remote host", "[tracing]\nendpoint = \"http://otel.example.com:4318\"\n", 2, 12,
+		[]string{"tracing.endpoint", "in clear", "insecure = true"}},
+	{"tracing endpoint without scheme", "[tracing]\nendpoint = \"127.0.0.1:4318\"\n", 2, 12, []string{"tracing.endpoint"}},
+	{"tracing grpc with a path", "[tracing]\nendpoint = \"https://otel.example.com/v1/traces\"\nprotocol = \"grpc\"\n", 2, 12,
+		[]string{"tracing.endpoint", "no path"}},
+	{"tracing unknown protocol", "[tracing]\nendpoint = \"http://127.0.0.1\"\nprotocol = \"http/json\"\n", 3, 12, []string{"tracing.protocol", "http/json"}},
+	{"tracing bad header", "[tracing]\nendpoint = \"http://127.0.0.1\"\nheaders = { \"x key\" = \"1\" }\n", 3, 23, []string{"tracing.headers", "not a token"}},
+	{"tracing ca_file over http", "[tracing]\nendpoint = \"http://127.0.0.1\"\nca_file = \"certs/chain.pem\"\n", 3, 11, []string{"tracing.ca_file", "https endpoint"}},
+	{"tracing unknown key", "[tracing]\nendpoint = \"http://127.0.0.1\"\nsampling = 1\n", 3, 1, []string{`unknown key "sampling" in tracing`}},
 }
 
 func TestLoadErrors(t *testing.T) {

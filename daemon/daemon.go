@@ -155,7 +155,7 @@ func Run(cfg *config.Config, o Options) error {
 		return fail(err)
 	}
 	defer obs.close() // after the proxy: the last lines and counts go out
-	pcfg.Metrics, pcfg.AccessLog = obs.metrics, obs.accessLog
+	pcfg.Metrics, pcfg.AccessLog, pcfg.Tracer = obs.metrics, obs.accessLog, obs.tracer
 	client, end := proxy.NewChannel(64)
 	d.client = client
 	ctx, cancel := context.WithCancel(context.Background())

@@ -1,24 +1,28 @@
 package daemon
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/config"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
+	"github.com/sluiceproxy/sluice/tracing"
 )
 
 // observers are what watches the proxy from outside: the metrics registry
-// with its exports (a Prometheus endpoint, a statsd sender) and the access
-// log. The daemon owns them: it starts them before the proxy and closes
-// them after it.
+// with its exports (a Prometheus endpoint, a statsd sender), the access
+// log and the tracer. The daemon owns them: it starts them before the
+// proxy and closes them after it, so the last spans and lines go out.
 type observers struct {
 	log       *slog.Logger
 	metrics   *metrics.Registry // nil when [metrics] enabled = false
@@ -30,8 +34,12 @@ type observers struct {
 	socks      *listener.Sockets
 	promLn     *net.TCPListener // the Prometheus endpoint's socket
 	statsd     *metrics.Statsd
+	tracer     *tracing.Tracer // nil without [tracing]
 	wg         sync.WaitGroup
 }
+
+// tracerFlush bounds the export of the spans left at shutdown.
+const tracerFlush = 5 * time.Second
 
 // startObservers opens the access log and the metrics exports; the
 // Prometheus endpoint's socket comes from socks, so that an upgrade hands
@@ -46,10 +54,30 @@ func startObservers(cfg *config.Config, log *slog.Logger, socks *listener.Socket
 		}
 		o.accessLog = al
 	}
+	if tc := cfg.Tracing; tc != nil {
+		var failing atomic.Bool // the first failed export is logged; the failed count tells the rest
+		tr, err := tracing.New(*tc, func(err error) {
+			if !failing.Swap(true) {
+				log.Error("tracing: spans could not be exported", "endpoint", tc.Endpoint, "error", err)
+			}
+		})
+		if err != nil {
+			o.close()
+			return nil, fmt.Errorf("tracing: %w", err)
+		}
+		o.tracer = tr
+		log.Info("tracing", "endpoint", tc.Endpoint, "protocol", cmp.Or(tc.Protocol, tracing.ProtocolHTTP), "ratio", tc.Ratio)
+	}
 	if !cfg.Metrics.Enabled {
 		return o, nil
 	}
 	o.metrics = metrics.NewRegistry()
+	if tr := o.tracer; tr != nil {
+		o.metrics.SetSpans(func() metrics.Spans {
+			st := tr.Stats()
+			return metrics.Spans{Exported: st.Exported, Dropped: st.Dropped, Failed: st.Failed}
+		})
+	}
 	if al := o.accessLog; al != nil {
 		o.metrics.SetAccessLog(func() metrics.AccessLogLines {
 			st := al.Stats()
@@ -113,6 +141,16 @@ func (o *observers) close() {
 	o.wg.Wait()
 	if o.statsd != nil {
 		o.statsd.Close()
+	}
+	if tr := o.tracer; tr != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), tracerFlush)
+		if err := tr.Shutdown(ctx); err != nil {
+			o.log.Warn("tracing: the last spans were not all exported", "error", err)
+		}
+		cancel()
+		if st := tr.Stats(); st.Dropped > 0 || st.Failed > 0 {
+			o.log.Warn("spans lost", "dropped", st.Dropped, "failed", st.Failed, "exported", st.Exported)
+		}
 	}
 	if o.accessLog != nil {
 		if err := o.accessLog.Close(); err != nil {

@@ -18,11 +18,13 @@
 //     (pooled when the request can be replayed);
 //  3. rewrite the head from one header table (upstream.go: hop-by-hop
 //     fields dropped, Host and framing written by the proxy, forwarding
-//     fields and the request id added);
+//     fields, the request id and, when the proxy traces, its traceparent
+//     added: trace.go);
 //  4. forward: send the head and the body, read the response, relay
 //     interim responses, stream the body back through the front, replay a
 //     replayable request once on a fresh connection (replay.go);
-//  5. account: the metric sets and the access log line (meter.go).
+//  5. account: the metric sets, the access log line (meter.go) and a
+//     sampled request's span (trace.go).
 //
 // The front renders every response, the backend's and the proxy's own
 // answers alike, from one protocol-neutral [Head]; the stage never writes

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/accesslog"
+	"github.com/sluiceproxy/sluice/tracing"
 )
 
 // Env is what every exchange of a proxy shares, whatever its protocol:
@@ -25,6 +26,10 @@ type Env struct {
 	// Challenges, when set, answers ACME HTTP-01 validation requests on
 	// http listeners (see Decide); nil without ACME. Set before serving.
 	Challenges Challenges
+	// Tracer samples requests, sends their trace context to backends and
+	// exports their spans; nil traces nothing and passes traceparent and
+	// tracestate on as they came. Set before serving.
+	Tracer *tracing.Tracer
 
 	// Counters, read by status queries.
 	Requests atomic.Int64

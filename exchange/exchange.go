@@ -80,6 +80,8 @@ type Exchange struct {
 	hostRewritten bool       // upHost is the frontend's rewrite
 	reqEdits      bool       // a request field may be dropped or added (see dropRequestField)
 	respEdits     bool       // a response field may be dropped or added (see dropResponseField)
+
+	tr trace // the W3C Trace Context, when the proxy traces (trace.go)
 }
 
 // Start begins a request: a new id, the listener's settings as they are
@@ -103,6 +105,9 @@ func (x *Exchange) Start() {
 func (x *Exchange) Serve(f Front) Result {
 	x.front = f
 	x.isHead = x.Req.IsHead()
+	if t := x.Env.Tracer; t != nil {
+		x.beginTrace(t)
+	}
 	x.m.parsed(x)
 	x.Env.Requests.Add(1)
 	if x.Env.TestHook != nil {
@@ -156,6 +161,9 @@ func (x *Exchange) Refused(f Front, status int, k metrics.ClientError) Result {
 // access log line, and lets go of the exchange's buffers.
 func (x *Exchange) Finish() {
 	x.m.account(x)
+	if x.tr.on {
+		x.tr = trace{state: x.tr.state[:0]}
+	}
 	x.releaseOut()
 	if x.z.enc != nil {
 		x.z.release()

@@ -81,7 +81,7 @@ func (x *Exchange) h2cFields(h http.Header) {
 	req := &x.Req
 	for i := range req.Fields {
 		f := &req.Fields[i]
-		if req.forwardField(f) && f.Kind != h1.HeaderExpect && !(x.reqEdits && x.dropRequestField(f)) {
+		if x.forwardField(f) && f.Kind != h1.HeaderExpect && !(x.reqEdits && x.dropRequestField(f)) {
 			h.Add(string(f.Name), string(f.Value))
 		}
 	}
@@ -101,6 +101,9 @@ func (x *Exchange) h2cFields(h http.Header) {
 	h.Set("X-Forwarded-Proto", x.Set.Proto)
 	h.Set("X-Forwarded-Port", x.Ln.Port())
 	h.Set(string(x.requestIDName()), string(x.ID[:]))
+	if x.tr.send {
+		h.Set("traceparent", string(x.appendTraceparent(nil)))
+	}
 	x.clientCertFields(h.Set)
 }
 

@@ -23,6 +23,7 @@ const (
 	append_             // forwarded with the proxy's value appended (X-Forwarded-For, Forwarded)
 	replace             // never forwarded: the proxy sets its own value
 	join                // cookies: joined into one field, the sticky cookie left out
+	traced              // W3C Trace Context: forwarded as it is unless the proxy traces (trace.go)
 )
 
 // requestFate is the fate of a client's field on its way to a backend.
@@ -48,6 +49,8 @@ var requestFate = func() (t [h1.NumHeaderKinds]fate) {
 	t[h1.HeaderClientCertDN] = replace
 	t[h1.HeaderClientCertFP] = replace
 	t[h1.HeaderCookie] = join
+	t[h1.HeaderTraceparent] = traced
+	t[h1.HeaderTracestate] = traced
 	return t
 }()
 
@@ -65,9 +68,10 @@ var responseFate = func() (t [h1.NumHeaderKinds]fate) {
 
 // forwardField reports whether the client's field f goes to the backend
 // as it is (fields of the other fates are written by the stage itself).
-func (r *Request) forwardField(f *h1.Header) bool {
-	if requestFate[f.Kind] != keep {
-		return false
+func (x *Exchange) forwardField(f *h1.Header) bool {
+	r := &x.Req
+	if fa := requestFate[f.Kind]; fa != keep {
+		return fa == traced && x.forwardTraced(f)
 	}
 	if f.Kind == h1.HeaderOther && r.BridgeWebSocket && isWSKey(f.Name) {
 		return false // the stage sends its own key

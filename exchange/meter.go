@@ -55,7 +55,7 @@ type meter struct {
 
 // begin starts the accounting of a request.
 func (m *meter) begin(x *Exchange) {
-	on := x.Ln.M != nil || x.Env.AccessLog != nil
+	on := x.Ln.M != nil || x.Env.AccessLog != nil || x.Env.Tracer != nil
 	m.on, m.status, m.answeredBy, m.parsedReq = on, 0, false, false
 	m.connect, m.out, m.sentB, m.recvB, m.retries = 0, 0, 0, 0, 0
 	m.in.Store(0)
@@ -75,7 +75,7 @@ func (m *meter) parsed(x *Exchange) {
 		return
 	}
 	m.parsedReq = true
-	if x.Env.AccessLog == nil {
+	if x.Env.AccessLog == nil && !x.tr.sampled {
 		return
 	}
 	req := &x.Req
@@ -208,7 +208,7 @@ func (m *meter) account(x *Exchange) {
 		cl := x.Client
 		*e = accesslog.Entry{Time: m.start, RequestID: x.ID[:], Client: cl.Addr, Listener: x.Ln.Addr,
 			Status: m.status, BytesIn: in, BytesOut: m.out, Total: total, BackendTime: ttfb,
-			Connect: m.connect, TLSVersion: cl.TLSVersion, SNI: cl.SNI}
+			Connect: m.connect, TLSVersion: cl.TLSVersion, SNI: cl.SNI, TraceID: x.traceID()}
 		if m.cluster != nil {
 			e.Cluster = m.cluster.ID
 		}
@@ -221,5 +221,8 @@ func (m *meter) account(x *Exchange) {
 				lb[m.logHost:m.logTarget], lb[m.logTarget:]
 		}
 		al.Log(e)
+	}
+	if x.tr.sampled {
+		x.recordSpan(x.Env.Tracer, m, m.start.Add(total), in)
 	}
 }

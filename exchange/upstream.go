@@ -42,7 +42,7 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 		out = append(out, "\r\n"...)
 	}
 	for i := range req.Fields {
-		if f := &req.Fields[i]; req.forwardField(f) && !(x.reqEdits && x.dropRequestField(f)) {
+		if f := &req.Fields[i]; x.forwardField(f) && !(x.reqEdits && x.dropRequestField(f)) {
 			out = appendField(out, f.Name, f.Value)
 		}
 	}
@@ -70,6 +70,10 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 	out = append(out, ": "...)
 	out = append(out, x.ID[:]...)
 	out = append(out, "\r\n"...)
+	if x.tr.send {
+		out = append(out, "traceparent: "...)
+		out = append(x.appendTraceparent(out), "\r\n"...)
+	}
 	out = x.appendClientCert(out)
 	if req.Upgrade != nil {
 		out = append(out, "Connection: upgrade\r\nUpgrade: "...)

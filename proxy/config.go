@@ -12,6 +12,7 @@ import (
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/staple"
+	"github.com/sluiceproxy/sluice/tracing"
 )
 
 // Config holds the proxy-wide settings and the listeners to start with.
@@ -95,6 +96,12 @@ type Config struct {
 	// nil writes none. The caller owns it: it opens it before Run and
 	// closes it after.
 	AccessLog *accesslog.Logger
+	// Tracer, when set, samples HTTP requests, sends a W3C traceparent
+	// naming the proxy's span to backends and exports sampled requests'
+	// spans (package tracing); nil traces nothing and passes traceparent
+	// and tracestate on as they came. The caller owns it: it creates it
+	// before Run and shuts it down (flushing the spans) after Run returns.
+	Tracer *tracing.Tracer
 	// ShutdownGrace is how long Run lets exchanges in flight finish once
 	// its context is done or the request channel is closed; then it closes
 	// what remains. Default 10s.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/internal/testcert"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
 )
 
 // frontNames are the names the https front's certificate covers.
@@ -44,8 +45,21 @@ type front struct {
 // verify; the proxy answers 421 to a host its certificate does not name).
 func eachFront(t *testing.T, body func(t *testing.T, f *front)) {
 	t.Helper()
+	eachFrontWith(t, nil, body)
+}
+
+// eachFrontWith is eachFront on proxies whose configuration mod may
+// change first (called once per front, for a proxy of its own).
+func eachFrontWith(t *testing.T, mod func(t *testing.T, c *proxy.Config), body func(t *testing.T, f *front)) {
+	t.Helper()
+	pmod := func(t *testing.T) func(*proxy.Config) {
+		if mod == nil {
+			return nil
+		}
+		return func(c *proxy.Config) { mod(t, c) }
+	}
 	t.Run("http1", func(t *testing.T) {
-		h := startProxy(t, nil)
+		h := startProxy(t, pmod(t))
 		hc := &http.Client{Transport: h.Tr, Timeout: 30 * time.Second, CheckRedirect: noRedirects}
 		body(t, &front{Name: "http1", harness: h, FrontAddr: h.Addr, hc: hc, tr: h.Tr})
 	})
@@ -53,7 +67,7 @@ func eachFront(t *testing.T, body func(t *testing.T, f *front)) {
 		ca := testcert.NewCA()
 		// The default certificate answers every SNI; a request's host must
 		// still be one of its names (else 421), hence frontNames.
-		th := startTLS(t, ca, func(l *order.Listener) {
+		th := startTLSWith(t, ca, pmod(t), func(l *order.Listener) {
 			l.Certificate = certOf(ca.Leaf(frontNames, testcert.Options{}))
 		})
 		tr := &http.Transport{

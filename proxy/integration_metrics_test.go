@@ -58,6 +58,7 @@ type logLine struct {
 	TLS       *string  `json:"tls_version"`
 	SNI       *string  `json:"sni"`
 	UserAgent *string  `json:"user_agent"`
+	TraceID   *string  `json:"trace_id"` // null: no tracer
 }
 
 // TestMetricsAndAccessLog: after a known mix of requests (200s, 404s,
@@ -240,7 +241,7 @@ func TestMetricsAndAccessLog(t *testing.T) {
 		if *ln.Status == 200 {
 			if ln.Cluster == nil || *ln.Cluster != "c-shop_test" || ln.Backend == nil || *ln.Backend != "b0" ||
 				*ln.Method != "GET" || *ln.Host != "shop.test" || !strings.HasPrefix(*ln.Path, "/item?n=") ||
-				ln.UserAgent == nil || *ln.UserAgent != "metrics-test/1" || ln.BackendMs == nil || ln.BytesOut <= 0 {
+				ln.UserAgent == nil || *ln.UserAgent != "metrics-test/1" || ln.BackendMs == nil || ln.BytesOut <= 0 || ln.TraceID != nil {
 				t.Errorf("200 line %+v", ln)
 			}
 		}

@@ -176,6 +176,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 	xenv := exchange.NewEnv(cfg.Logger)
 	xenv.IdleBackendTimeout = cfg.IdleBackendTimeout
 	xenv.AccessLog = cfg.AccessLog
+	xenv.Tracer = cfg.Tracer
 	env := session.NewEnv(xenv)
 	env.ParkAfter = cfg.ParkAfter
 	p := &proxy{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/internal/testcert"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
 )
 
 // tlsHarness is a harness with an active https listener on TLSAddr.
@@ -26,7 +27,14 @@ type tlsHarness struct {
 // which mod may set fields (a default certificate, TLS versions, HSTS).
 func startTLS(t *testing.T, ca *testcert.CA, mod func(*order.Listener)) *tlsHarness {
 	t.Helper()
-	h := startProxy(t, nil)
+	return startTLSWith(t, ca, nil, mod)
+}
+
+// startTLSWith is startTLS on a proxy whose configuration pmod may change
+// first.
+func startTLSWith(t *testing.T, ca *testcert.CA, pmod func(*proxy.Config), mod func(*order.Listener)) *tlsHarness {
+	t.Helper()
+	h := startProxy(t, pmod)
 	l := order.Listener{Protocol: order.HTTPS, Address: freeAddr(t), Active: true}
 	if mod != nil {
 		mod(&l)

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sluiceproxy/sluice/accesslog"
@@ -21,6 +23,7 @@ import (
 	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/router"
+	"github.com/sluiceproxy/sluice/tracing"
 )
 
 // rawOrigin answers every request head with a fixed response, allocating
@@ -152,6 +155,26 @@ func BenchmarkProxyKeepAliveObserved(b *testing.B) {
 	}
 }
 
+// BenchmarkProxyKeepAliveTraced is BenchmarkProxyKeepAlive with tracing
+// on and the request not sampled (its traceparent's flag): what tracing
+// costs the 99% of requests a 1% ratio does not sample.
+func BenchmarkProxyKeepAliveTraced(b *testing.B) {
+	roundTrip := benchProxy(b, benchOptions{parkAfter: time.Second, tracing: true})
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := processCPU()
+	for b.Loop() {
+		roundTrip()
+	}
+	reportCPU(b, cpu)
+}
+
+// discardSpans is a span exporter that drops everything.
+type discardSpans struct{}
+
+func (discardSpans) ExportSpans(context.Context, []sdktrace.ReadOnlySpan) error { return nil }
+func (discardSpans) Shutdown(context.Context) error                             { return nil }
+
 // BenchmarkProxyConnPerRequest measures a request on a new client
 // connection each time (Connection: close), with a pooled backend
 // connection: accept, session setup, exchange, close.
@@ -201,7 +224,8 @@ func TestHotPathAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("the race detector allocates; run without -race")
 	}
-	for _, opt := range []benchOptions{{}, {sticky: true}, {metrics: true, accessLog: true}, {policy: true}, {bodySize: 64 << 10}, {bodySize: 1 << 20}} {
+	for _, opt := range []benchOptions{{}, {sticky: true}, {metrics: true, accessLog: true}, {policy: true}, {bodySize: 64 << 10}, {bodySize: 1 << 20},
+		{tracing: true, metrics: true, accessLog: true}} {
 		opt.parkAfter = time.Second
 		roundTrip := benchProxy(t, opt)
 		if avg := testing.AllocsPerRun(2000, roundTrip); avg > 0.05 {
@@ -241,6 +265,10 @@ type benchOptions struct {
 	// bodySize is the origin's response body length; 0 for the 13 bytes
 	// of "hello, world\n".
 	bodySize int
+	// tracing traces with a ratio of 0 (spans to nowhere), the request
+	// carrying an unsampled traceparent and a tracestate: the path of
+	// every request that is not sampled (parsed, a child id sent on).
+	tracing bool
 }
 
 // benchProxy starts a proxy in front of a raw origin and returns a
@@ -259,6 +287,10 @@ func benchProxy(b testing.TB, opt benchOptions) func() {
 	if opt.sticky {
 		req = []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\n" +
 			"Cookie: theme=dark; SLUICEBALANCEID=b; lang=fr\r\nAccept: */*\r\n\r\n")
+	}
+	if opt.tracing {
+		req = []byte("GET /index.html HTTP/1.1\r\nHost: bench.example.com\r\nUser-Agent: bench\r\nAccept: */*\r\n" +
+			"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\r\ntracestate: rojo=00f067aa0ba902b7,congo=t61rcWkgMzE\r\n\r\n")
 	}
 	want := 13
 	if opt.bodySize > 0 {
@@ -320,6 +352,11 @@ func benchProxyAddr(b testing.TB, opt benchOptions) string {
 		}
 		b.Cleanup(func() { al.Close() })
 		env.X.AccessLog = al
+	}
+	if opt.tracing {
+		tr := tracing.NewWithExporter(tracing.Config{Ratio: 0}, discardSpans{}, nil)
+		b.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+		env.X.Tracer = tr
 	}
 	c.Add(be)
 	tbl, _ := router.New[*listener.Route]().Add(router.Rule[*listener.Route]{Hostname: "bench.example.com", Target: rt})

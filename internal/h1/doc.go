@@ -43,5 +43,6 @@
 //   - HeaderSluiceRequestID classifies the field name "Sluice-Request-Id";
 //     HeaderClientCertDN (X-Client-Cert-Subject) and HeaderClientCertFP
 //     (X-Client-Cert-Fingerprint) the fields in which the proxy passes a
-//     verified client certificate on.
+//     verified client certificate on; HeaderTraceparent and
+//     HeaderTracestate the W3C Trace Context fields.
 package h1

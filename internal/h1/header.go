@@ -59,6 +59,8 @@ const (
 	HeaderHTTP2Settings               // HTTP2-Settings
 	HeaderClientCertDN                // X-Client-Cert-Subject (the proxy's: a verified client certificate's DN)
 	HeaderClientCertFP                // X-Client-Cert-Fingerprint (the proxy's: its SHA-256)
+	HeaderTraceparent                 // traceparent (W3C Trace Context)
+	HeaderTracestate                  // tracestate (W3C Trace Context)
 	NumHeaderKinds                    // the number of kinds, for tables indexed by kind
 )
 
@@ -133,6 +135,14 @@ func ClassifyHeader(name []byte) HeaderKind {
 			if EqualFold(name, "keep-alive") {
 				return HeaderKeepAlive
 			}
+		case 't':
+			if EqualFold(name, "tracestate") {
+				return HeaderTracestate
+			}
+		}
+	case 11:
+		if EqualFold(name, "traceparent") {
+			return HeaderTraceparent
 		}
 	case 12:
 		if EqualFold(name, "x-request-id") {

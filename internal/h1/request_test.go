@@ -206,6 +206,8 @@ func TestClassifyHeader(t *testing.T) {
 		"X-Forwarded-Port": HeaderXForwardedPort, "Forwarded": HeaderForwarded, "X-Request-ID": HeaderXRequestID,
 		"Sluice-Request-Id": HeaderSluiceRequestID, "Cookie": HeaderCookie, "HTTP2-Settings": HeaderHTTP2Settings,
 		"x-client-cert-SUBJECT": HeaderClientCertDN, "X-Client-Cert-Fingerprint": HeaderClientCertFP,
+		"traceparent": HeaderTraceparent, "TraceState": HeaderTracestate, "traceparenT": HeaderTraceparent,
+		"tracestatf": HeaderOther, "traceparens": HeaderOther,
 		"Hos": HeaderOther, "Hostx": HeaderOther, "Content-Lengtx": HeaderOther, "X-Forwarded-Fox": HeaderOther,
 		"Set-Cookie": HeaderOther, "Cookif": HeaderOther, "": HeaderOther, "Tf": HeaderOther,
 	}
