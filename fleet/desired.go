@@ -38,7 +38,8 @@ type Desired struct {
 // different objects, a frontend of a missing listener, an order the
 // proxy would refuse, such as a frontend to a missing cluster) gives a
 // *KeyError naming its key, and no configuration: the caller keeps the one
-// it has. Build is pure and deterministic (keys are taken sorted).
+// it has. No key at all is refused too (a *KeyError on the prefix): a
+// wrong prefix or an etcd wiped by mistake must not empty every instance. Build is pure and deterministic (keys are taken sorted).
 func Build(l Layout, kvs map[string][]byte) (Desired, error) {
 	keys := make([]string, 0, len(kvs))
 	for k := range kvs {
@@ -47,6 +48,10 @@ func Build(l Layout, kvs map[string][]byte) (Desired, error) {
 		}
 	}
 	slices.Sort(keys)
+	if len(keys) == 0 {
+		return Desired{}, &KeyError{Key: l.State(), Err: errors.New("no configuration under the prefix " +
+			"(a new fleet, or a wrong prefix?): refused, so that it empties no instance; write one with sluice fleet push")}
+	}
 	var (
 		listeners, certs, clusters, fronts, backends, activate []keyed
 		protocols                                              = map[string]order.Protocol{}

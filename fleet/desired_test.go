@@ -165,3 +165,11 @@ func FuzzBuild(f *testing.F) {
 		}
 	})
 }
+
+func TestBuildRefusesNothing(t *testing.T) {
+	_, err := Build(testLayout, map[string][]byte{"/t/instances/a": []byte("{}")})
+	var ke *KeyError
+	if !errors.As(err, &ke) || ke.Key != testLayout.State() || !strings.Contains(err.Error(), "no configuration under the prefix") {
+		t.Fatalf("%v", err)
+	}
+}

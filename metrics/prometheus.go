@@ -55,6 +55,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		collectBackend(ch, e.key, e.set)
 	}
 	c.r.collectAccessLog(ch)
+	c.r.collectFleet(ch)
 }
 
 func collectListener(ch chan<- prometheus.Metric, addr string, l *Listener) {

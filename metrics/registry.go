@@ -21,6 +21,7 @@ type Registry struct {
 	clusters  map[string]*Cluster
 	backends  map[BackendKey]*Backend
 	accessLog atomic.Pointer[func() AccessLogLines] // see SetAccessLog
+	fleet     atomic.Pointer[func() Fleet]          // see SetFleet
 }
 
 // BackendKey names a backend: its cluster id and its id in the cluster.
