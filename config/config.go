@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/accesslog"
+	"github.com/sluiceproxy/sluice/fleet"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 	"github.com/sluiceproxy/sluice/tracing"
@@ -73,6 +74,10 @@ type Config struct {
 	// upgrade_timeout; default 10s; the upgrade order's --timeout
 	// overrides it.
 	UpgradeTimeout time.Duration
+	// Etcd, when the [provider.etcd] table is present, makes the daemon
+	// follow etcd: the configuration is what etcd holds under its prefix
+	// (fleet mode, docs/fleet.md; keys in provider.go). nil without it.
+	Etcd *fleet.ClientConfig
 	// Orders build the initial state in an empty proxy, in an order that
 	// satisfies every reference: add the listeners (inactive), the
 	// certificates, the clusters, the frontends and the backends, then
@@ -260,6 +265,7 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.ACME = l.acmeSection(t)
 	l.acme = p.ACME != nil
 	l.decodeTracing(cfg, t)
+	l.provider(cfg, t)
 
 	b := &plan{l: l}
 	listeners, paths := t.tables("listeners")

@@ -10,7 +10,7 @@ import (
 // TestDocsExamples: the TOML examples of the routing and rewrite docs are
 // whole configurations a user can paste: Load accepts them.
 func TestDocsExamples(t *testing.T) {
-	for _, doc := range []string{"routing.md", "http.md", "tcp.md"} {
+	for _, doc := range []string{"routing.md", "http.md", "tcp.md", "fleet.md"} {
 		text, err := os.ReadFile(filepath.Join("..", "docs", doc))
 		if err != nil {
 			t.Fatal(err)

@@ -29,6 +29,12 @@ type errCase struct {
 }
 
 var errCases = []errCase{
+	{"etcd without endpoints", "[provider.etcd]\nprefix = \"/f/\"\n", 1, 11, []string{"provider.etcd", "endpoints is required"}},
+	{"etcd endpoint not a URL", "[provider.etcd]\nendpoints = [\"127.0.0.1:2379\"]\n", 2, 14, []string{"provider.etcd.endpoints", "not an etcd client URL"}},
+	{"etcd prefix relative", "[provider.etcd]\nendpoints = [\"http://127.0.0.1:2379\"]\nprefix = \"sluice\"\n", 3, 10, []string{"provider.etcd.prefix", "starts with /"}},
+	{"etcd key without cert", "[provider.etcd]\nendpoints = [\"https://127.0.0.1:2379\"]\nkey_file = \"k.pem\"\n", 3, 12, []string{"provider.etcd.key_file", "go together"}},
+	{"etcd user without password", "[provider.etcd]\nendpoints = [\"http://127.0.0.1:2379\"]\nusername = \"u\"\n", 3, 12, []string{"provider.etcd.username", "go together"}},
+	{"etcd unknown key", "[provider.etcd]\nendpoints = [\"http://127.0.0.1:2379\"]\nendpoint = \"x\"\n", 3, 1, []string{"endpoint"}},
 	{"unknown cipher suite", base + "cipher_suites = [\"TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256\", \"ECDHE-RSA-AES128-GCM-SHA256\"]\n", 9, 59,
 		[]string{"listeners[1].cipher_suites[1]", `"ECDHE-RSA-AES128-GCM-SHA256" is not a cipher suite; one of TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`}},
 	{"CBC cipher suite", base + "cipher_suites = [\"TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA\"]\n", 9, 18,

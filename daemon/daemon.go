@@ -79,6 +79,9 @@ type daemon struct {
 	successor atomic.Int64
 
 	wg sync.WaitGroup // goroutines of signals and upgrades
+
+	// fleet follows etcd ([provider.etcd]); nil without it.
+	fleet *follower
 }
 
 // Run serves until a shutdown order or a signal: the first SIGINT or
@@ -194,6 +197,12 @@ func Run(cfg *config.Config, o Options) error {
 			return stop(err)
 		}
 	}
+	fw, err := d.startFollower(obs)
+	if err != nil {
+		return stop(err)
+	}
+	defer fw.stop() // before the proxy stops (the deferred cancel) and the observers close
+	d.fleet = fw
 
 	var inFlight atomic.Int64 // orders being answered
 	defer d.wg.Wait()

@@ -43,6 +43,10 @@ func (d *daemon) handle(ctx context.Context, id string, o order.Order, progress 
 	case order.Shutdown:
 		d.stopping()
 	case order.Reload:
+		if d.fleet != nil {
+			return order.Response{Status: order.StatusError, Message: "fleet mode: the configuration is etcd's " +
+				"([provider.etcd]); change it with sluice fleet push or sluice fleet set"}
+		}
 		if !o.DryRun {
 			d.notify(systemd.Reloading())
 			defer d.notify("READY=1")
@@ -52,6 +56,9 @@ func (d *daemon) handle(ctx context.Context, id string, o order.Order, progress 
 	resp, err := d.client.DoRequest(ctx, order.Request{ID: id, Order: o})
 	if err != nil {
 		return order.Response{Status: order.StatusError, Code: order.CodeUnavailable, Message: "proxy unavailable: " + err.Error()}
+	}
+	if _, ok := o.(order.Status); ok {
+		d.fleet.status(&resp)
 	}
 	return resp
 }
@@ -75,6 +82,10 @@ func (d *daemon) reload(ctx context.Context) {
 	defer d.orders.RUnlock()
 	if d.successor.Load() != 0 {
 		d.log.Warn("reload ignored: this process handed over to a new one", "new_pid", d.successor.Load())
+		return
+	}
+	if d.fleet != nil {
+		d.log.Warn("reload ignored: in fleet mode the configuration is etcd's ([provider.etcd]); use sluice fleet push")
 		return
 	}
 	d.notify(systemd.Reloading())

@@ -45,7 +45,7 @@ var allDescs = []*prometheus.Desc{
 	lAccepted, lActive, lRequests, lResponses, lBytesIn, lBytesOut, lTunnels, lErrors, lTLS, lTLSFail, lOCSP, lOCSPFail, lACME, lACMEFail, lRequestTime,
 	cRequests, cResponses, cRetries, cErrors, cUp, cDown, cRequestTime, cResponseTime, cConnectTime,
 	bRequests, bResponses, bSent, bReceived, bConnectErrors, bRetries, bInFlight, bResponseTime, bConnectTime,
-	alLines,
+	alLines, fleetConnected, fleetRevision, fleetRevisions, fleetResyncs, fleetOutages,
 }
 
 func listenerDesc(name, help string, labels ...string) *prometheus.Desc {

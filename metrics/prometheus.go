@@ -56,6 +56,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	c.r.collectAccessLog(ch)
 	c.r.collectSpans(ch)
+	c.r.collectFleet(ch)
 }
 
 func collectListener(ch chan<- prometheus.Metric, addr string, l *Listener) {

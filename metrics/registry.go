@@ -22,6 +22,7 @@ type Registry struct {
 	backends  map[BackendKey]*Backend
 	accessLog atomic.Pointer[func() AccessLogLines] // see SetAccessLog
 	spans     atomic.Pointer[func() Spans]          // see SetSpans
+	fleet     atomic.Pointer[func() Fleet]          // see SetFleet
 }
 
 // BackendKey names a backend: its cluster id and its id in the cluster.

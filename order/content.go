@@ -85,6 +85,8 @@ type ProxyStatus struct {
 	// SavedStateErrors counts the writes of the saved state that failed
 	// (see proxy.Config.SavedState) since the start.
 	SavedStateErrors int64 `json:"saved_state_errors,omitempty"`
+	// Fleet is how the instance follows etcd; nil without [provider.etcd].
+	Fleet *FleetStatus `json:"fleet,omitempty"`
 }
 
 // OmittedKey stands for a private key in query answers that were not

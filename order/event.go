@@ -43,6 +43,18 @@ const (
 	// Hostname failed; Reason says why and when the next attempt is. The
 	// certificate served before, if any, stays.
 	ACMEFailed EventKind = "acme_failed"
+	// FleetRefused: the configuration etcd holds at Revision was refused
+	// (Reason names the key and why); the last good one keeps serving.
+	FleetRefused EventKind = "fleet_refused"
+	// FleetUnreachable: etcd stopped answering; the instance keeps
+	// serving the configuration of Revision.
+	FleetUnreachable EventKind = "fleet_unreachable"
+	// FleetReconnected: etcd answers again; the watch catches up from
+	// Revision.
+	FleetReconnected EventKind = "fleet_reconnected"
+	// FleetResynced: the revisions the watch had missed were compacted,
+	// so the whole prefix was read again, at Revision.
+	FleetResynced EventKind = "fleet_resynced"
 )
 
 // Event is something the proxy reports as it happens, to subscribers (see
@@ -67,6 +79,8 @@ type Event struct {
 	Object    string `json:"object,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
 	Count     int    `json:"count,omitempty"`
+	// Revision is the etcd revision of fleet_* events.
+	Revision int64 `json:"revision,omitempty"`
 }
 
 // SubscribeEvents streams events: on the command socket the answer is a

@@ -73,3 +73,13 @@ func (h *hub) close() {
 func (c *Client) Subscribe(ctx context.Context) <-chan order.Event {
 	return c.hub.subscribe(ctx, 256)
 }
+
+// Publish sends ev to the proxy's event subscribers, as the proxy's own
+// events are: for what the composition root around the proxy reports
+// (fleet mode's refusals and outages). It never blocks.
+func (c *Client) Publish(ev order.Event) {
+	if ev.Time == "" {
+		ev.Time = eventTime()
+	}
+	c.hub.publish(ev)
+}

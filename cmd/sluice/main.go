@@ -75,7 +75,7 @@ func root() *cobra.Command {
 	cmd.Version = versionLine()
 	cmd.Flags().Bool("version", false, "print the version of sluice and of Go, and exit")
 	cmd.SetVersionTemplate("{{.Version}}\n")
-	cmd.AddCommand(startCommand(g), demoCommand(), configCommand(g), versionCommand(g), hashPasswordCommand())
+	cmd.AddCommand(startCommand(g), demoCommand(), configCommand(g), versionCommand(g), hashPasswordCommand(), fleetCommand(g))
 	cmd.AddCommand(orderCommands(g)...)
 	cmd.InitDefaultCompletionCmd() // now, so that the loop below reaches it too
 	strictGroups(cmd)

@@ -57,6 +57,17 @@ func printStatus(w io.Writer, c *order.Content) {
 		{"reclaimed connections", fmt.Sprint(s.ReclaimedConnections)},
 		{"refused connections", fmt.Sprint(s.RefusedConnections)},
 	})
+	if f := s.Fleet; f != nil {
+		etcd := "reachable"
+		if !f.Connected {
+			etcd = "UNREACHABLE: serving the last configuration"
+		}
+		fmt.Fprintf(w, "fleet: etcd %s since %s; serving revision %d (seen %d); %d applied, %d refused, %d resyncs, %d outages\n",
+			etcd, orDash(f.Since), f.Revision, f.Seen, f.Applied, f.Refused, f.Resyncs, f.Outages)
+		if f.Error != "" {
+			fmt.Fprintf(w, "fleet: revision %d refused: %s\n", f.Seen, f.Error)
+		}
+	}
 }
 
 func printListeners(w io.Writer, c *order.Content) {
