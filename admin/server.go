@@ -141,16 +141,26 @@ func (s *Server) Serve(ln net.Listener) error {
 	return nil
 }
 
-// Close stops the streams, closes the listener and every connection, and
-// waits for the requests in flight, the streams' goroutines and the
-// connections' goroutines (at most 2 s for those). An order
-// being applied is not interrupted: its request ends when it is answered.
+// closeGrace bounds how long Close lets the requests in flight finish.
+const closeGrace = 2 * time.Second
+
+// Close stops the streams and the listener, lets the requests in flight
+// write their answers (for at most closeGrace: the answer to a shutdown
+// order asked over the API among them), closes every connection, and
+// waits for the requests, the streams' goroutines and the connections'
+// goroutines (at most 2 s for those). An order being applied is not
+// interrupted: its request ends when it is answered.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.cancel()
-	err := s.http.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), closeGrace)
+	err := s.http.Shutdown(ctx)
+	cancel()
+	if err != nil {
+		err = s.http.Close()
+	}
 	s.wg.Wait()
 	s.conns.wait(2 * time.Second) // net/http's lingering closes (at most 500 ms each)
 	return err
