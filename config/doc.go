@@ -48,7 +48,9 @@
 // [clusters.ID]: protocol (http, tcp), load_balancing (round_robin, random,
 // least_loaded, power_of_two), sticky_session, https_redirect, send_proxy
 // (a PROXY protocol v2 header at the start of every backend connection),
-// http2 (cleartext HTTP/2 to the backends), hsts, health_check (a table:
+// http2 (cleartext HTTP/2 to the backends; the earlier spelling of
+// backend_protocol = "h2"), backend_protocol (http1, h2 or auto: the HTTP
+// version spoken to the backends, see order.BackendProtocol), hsts, health_check (a table:
 // type, path, host, expected_status, interval, timeout, rise, fall),
 // answer_NNN, TLS to the backends (tls = true, tls_ca, tls_server_name,
 // tls_insecure_skip_verify, tls_client_certificate, tls_client_key; see
