@@ -47,8 +47,9 @@ var h2Transport = &http2.Transport{
 	PingTimeout:        10 * time.Second,
 }
 
-// ErrNoH2 is returned for a backend of an h2 cluster whose TLS handshake
-// agreed on http/1.1.
+// ErrNoH2 is returned (wrapped in ErrHandshake: answered 502, counted as
+// a TLS failure) for a backend of an h2 cluster whose TLS handshake agreed
+// on another protocol than h2.
 var ErrNoH2 = errors.New("backend does not speak HTTP/2 (ALPN)")
 
 // errPickedHTTP1 tells requests waiting for a dial that it gave an
@@ -198,7 +199,8 @@ func (b *Backend) dialH2(ctx context.Context, timeout time.Duration, d *h2Dial) 
 		case np != "": // h2 asked; "" is a server without ALPN: h2 anyway (HAProxy's proto h2)
 			bc.Conn.Close()
 			done()
-			return Upstream{}, fmt.Errorf("%w: it chose %q", ErrNoH2, np)
+			b.countTLSFailure()
+			return Upstream{}, fmt.Errorf("%w: %w: it chose %q", ErrHandshake, ErrNoH2, np)
 		}
 	}
 	p.h1Until.Store(0)
