@@ -245,7 +245,9 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 		if x.isHead && resp.ContentLength >= 0 {
 			h.ContentLength = resp.ContentLength
 		}
-	case resp.ContentLength >= 0:
+	case resp.ContentLength >= 0 && len(resp.Trailer) == 0:
+		// Announced trailers make the body unsized (chunked to HTTP/1.1
+		// clients), so that they can follow it.
 		h.Framing, h.ContentLength = Length, resp.ContentLength
 	default:
 		h.Framing = Unsized
@@ -283,8 +285,12 @@ func (x *Exchange) streamH2C(resp *http.Response) Result {
 	if len(resp.Trailer) > 0 {
 		trailers = x.fields[:0]
 		for name, vs := range resp.Trailer {
+			k := h1.ClassifyHeader([]byte(name))
+			if responseFate[k] != keep { // framing and hop-by-hop fields are no trailers
+				continue
+			}
 			for _, v := range vs {
-				trailers = append(trailers, h1.Header{Name: []byte(name), Value: []byte(v)})
+				trailers = append(trailers, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
 			}
 		}
 		x.fields = trailers

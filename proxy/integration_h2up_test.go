@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
@@ -379,5 +380,76 @@ func TestH2BackendGoAwayUnprocessed(t *testing.T) {
 		}
 		resp, body := f.send(f.request("POST", "goaway.test", "/", strings.NewReader("x")))
 		wantStatus(t, resp, body, 502)
+	})
+}
+
+// A WebSocket to a cluster speaking h2 over TLS goes to its backend as an
+// HTTP/1.1 upgrade (ALPN http/1.1), from either front; the cluster's other
+// requests stay HTTP/2.
+func TestH2BackendUpgradeStaysHTTP1(t *testing.T) {
+	eachFront(t, func(t *testing.T, f *front) {
+		ca := testcert.NewCA()
+		o := newUnstartedOrigin(t, "ws", func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/echo" {
+				fmt.Fprintf(w, "%s", r.Proto)
+				return
+			}
+			c, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer c.CloseNow()
+			typ, msg, err := c.Read(r.Context())
+			if err == nil {
+				_ = c.Write(r.Context(), typ, append([]byte(r.Proto+" "), msg...))
+			}
+		})
+		leaf := ca.Leaf([]string{"127.0.0.1"}, testcert.Options{})
+		pair, err := tls.X509KeyPair([]byte(leaf.Cert), []byte(leaf.Key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, NextProtos: []string{"h2", "http/1.1"}}
+		o.EnableHTTP2 = true
+		o.StartTLS()
+		h2Route(f, "wsh2.test", order.H2, ca, o.Listener.Addr().String())
+		resp, body := f.get("wsh2.test", "/")
+		wantStatus(t, resp, body, 200)
+		if body != "HTTP/2.0" {
+			t.Fatalf("a plain request reached the origin over %s", body)
+		}
+		st, ws := f.wsDial(t, "wsh2.test", "/echo")
+		if open := map[bool]int{false: 101, true: 200}[f.https]; st != open {
+			t.Fatalf("WebSocket status %d, want %d", st, open)
+		}
+		if err := wsWrite(ws, 0x2, []byte("hi")); err != nil {
+			t.Fatal(err)
+		}
+		if op, got, err := wsRead(ws); err != nil || op != 0x2 || string(got) != "HTTP/1.1 hi" {
+			t.Fatalf("echo: opcode %d %q %v", op, got, err)
+		}
+	})
+}
+
+// Response trailers of an HTTP/2 backend reach clients of both fronts
+// (after a chunked body on HTTP/1.1, in a HEADERS frame on HTTP/2).
+func TestH2BackendTrailers(t *testing.T) {
+	eachFront(t, func(t *testing.T, f *front) {
+		ca := testcert.NewCA()
+		o := newH2Origin(t, "tr", ca, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Trailer", "Grpc-Status")
+			io.WriteString(w, "body")
+			w.Header().Set("Grpc-Status", "0")
+		}, nil)
+		h2Route(f, "trailer.test", order.H2, ca, o.Addr)
+		resp, err := f.hc.Do(f.request("GET", "trailer.test", "/", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(b) != "body" || resp.Trailer.Get("Grpc-Status") != "0" {
+			t.Errorf("%d %q %v, trailers %v", resp.StatusCode, b, err, resp.Trailer)
+		}
 	})
 }
