@@ -46,6 +46,10 @@ type Entry struct {
 	SNI string
 	// UserAgent is the User-Agent header's value, empty when absent.
 	UserAgent []byte
+	// Error is the kind of backend failure that shaped the response (the
+	// metrics' names: connect, timeout, reset, parse, tls), empty when
+	// none.
+	Error string
 }
 
 // Field limits in bytes, before escaping; see the package documentation.

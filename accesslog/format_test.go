@@ -30,12 +30,13 @@ func fullEntry() *Entry {
 		TLSVersion:  tls.VersionTLS13,
 		SNI:         "shop.example.com",
 		UserAgent:   []byte("curl/8.5.0 (x86_64)"),
+		Error:       "reset",
 	}
 }
 
 func TestTextLine(t *testing.T) {
 	line := string(appendText(nil, fullEntry()))
-	want := `2026-12-01T10:00:00.123Z 3f2a9c1b-00000000002a 203.0.113.7:51234 0.0.0.0:8443 shop shop-1 "GET shop.example.com /cart?id=1" 200 512 2048 12.345 10.100 0.250 TLS1.3 shop.example.com "curl/8.5.0 (x86_64)"` + "\n"
+	want := `2026-12-01T10:00:00.123Z 3f2a9c1b-00000000002a 203.0.113.7:51234 0.0.0.0:8443 shop shop-1 "GET shop.example.com /cart?id=1" 200 512 2048 12.345 10.100 0.250 TLS1.3 shop.example.com "curl/8.5.0 (x86_64)" reset` + "\n"
 	if line != want {
 		t.Errorf("line\n%q\nwant\n%q", line, want)
 	}
@@ -45,7 +46,7 @@ func TestTextLine(t *testing.T) {
 	}
 	wantF := textFields{"2026-12-01T10:00:00.123Z", "3f2a9c1b-00000000002a", "203.0.113.7:51234", "0.0.0.0:8443",
 		"shop", "shop-1", "GET", "shop.example.com", "/cart?id=1", "200", "512", "2048", "12.345", "10.100",
-		"0.250", "TLS1.3", "shop.example.com", "curl/8.5.0 (x86_64)"}
+		"0.250", "TLS1.3", "shop.example.com", "curl/8.5.0 (x86_64)", "reset"}
 	if f != wantF {
 		t.Errorf("parsed %+v\nwant %+v", f, wantF)
 	}
@@ -53,7 +54,7 @@ func TestTextLine(t *testing.T) {
 
 func TestTextAbsent(t *testing.T) {
 	line := string(appendText(nil, &Entry{Cluster: "-", TLSVersion: 0x0305}))
-	want := `- - - - \x2d - "- - -" - 0 0 - - - 0x0305 - "-"` + "\n"
+	want := `- - - - \x2d - "- - -" - 0 0 - - - 0x0305 - "-" -` + "\n"
 	if line != want {
 		t.Errorf("line\n%q\nwant\n%q", line, want)
 	}
@@ -86,6 +87,7 @@ type jsonLine struct {
 	TLSVersion *string  `json:"tls_version"`
 	SNI        *string  `json:"sni"`
 	UserAgent  *string  `json:"user_agent"`
+	Error      *string  `json:"error"`
 }
 
 func decodeJSON(t *testing.T, line []byte) jsonLine {
@@ -125,6 +127,7 @@ func TestJSONLine(t *testing.T) {
 		{str(j.TLSVersion), "TLS1.3"},
 		{str(j.SNI), "shop.example.com"},
 		{str(j.UserAgent), "curl/8.5.0 (x86_64)"},
+		{str(j.Error), "reset"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q in %s", c.got, c.want, line)
@@ -156,7 +159,7 @@ var hostile = []struct {
 }
 
 // TestHostileText checks that client-chosen bytes cannot break the Text
-// format: the line stays one line of printable ASCII with 16 fields, and
+// format: the line stays one line of printable ASCII with 17 fields, and
 // every value reads back exactly.
 func TestHostileText(t *testing.T) {
 	for _, h := range hostile {

@@ -43,7 +43,9 @@ func appendText(b []byte, e *Entry) []byte {
 	b = appendBare(b, e.SNI, maxName)
 	b = append(b, ' ', '"')
 	b = appendField(b, e.UserAgent, maxUA, true)
-	return append(b, '"', '\n')
+	b = append(b, '"', ' ')
+	b = appendBare(b, e.Error, maxName)
+	return append(b, '\n')
 }
 
 // appendBare appends a field that holds no space.

@@ -18,8 +18,10 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/internal/testcert"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
 )
 
 // HTTP/2 to backends (backend_protocol h2 and auto), through both fronts,
@@ -452,4 +454,46 @@ func TestH2BackendTrailers(t *testing.T) {
 			t.Errorf("%d %q %v, trailers %v", resp.StatusCode, b, err, resp.Trailer)
 		}
 	})
+}
+
+// The access log names the kind of a backend failure: a POST whose HTTP/2
+// stream the backend reset reads 502 reset; the GET sent again reads 200
+// with no error.
+func TestH2BackendErrorKindLogged(t *testing.T) {
+	logs := &syncBuffer{}
+	al, err := accesslog.New(accesslog.Config{Output: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startProxy(t, func(c *proxy.Config) { c.AccessLog = al })
+	var n atomic.Int64
+	o := newH2Origin(t, "o", nil, func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 || r.Method == http.MethodPost {
+			panic(http.ErrAbortHandler)
+		}
+		fmt.Fprint(w, "ok")
+	}, nil)
+	id := h.route("kind.test", o.Addr)
+	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
+	for _, method := range []string{"GET", "POST"} {
+		var body io.Reader
+		if method == "POST" {
+			body = strings.NewReader("x")
+		}
+		req, _ := http.NewRequest(method, "http://"+h.Addr+"/", body)
+		req.Host = "kind.test"
+		resp, err := h.HC.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if err := al.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `"GET kind.test /" 200 `) || !strings.HasSuffix(lines[0], `" -`) ||
+		!strings.Contains(lines[1], `"POST kind.test /" 502 `) || !strings.HasSuffix(lines[1], `" reset`) {
+		t.Errorf("access log:\n%s", logs.String())
+	}
 }

@@ -58,6 +58,7 @@ type logLine struct {
 	TLS       *string  `json:"tls_version"`
 	SNI       *string  `json:"sni"`
 	UserAgent *string  `json:"user_agent"`
+	Error     *string  `json:"error"`
 }
 
 // TestMetricsAndAccessLog: after a known mix of requests (200s, 404s,
