@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -465,6 +466,7 @@ func TestH2BackendErrorKindLogged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { al.Close() }) // after the proxy's own cleanup
 	h := startProxy(t, func(c *proxy.Config) { c.AccessLog = al })
 	var n atomic.Int64
 	o := newH2Origin(t, "o", nil, func(w http.ResponseWriter, r *http.Request) {
@@ -488,12 +490,13 @@ func TestH2BackendErrorKindLogged(t *testing.T) {
 		}
 		resp.Body.Close()
 	}
-	if err := al.Close(); err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], `"GET kind.test /" 200 `) || !strings.HasSuffix(lines[0], `" -`) ||
-		!strings.Contains(lines[1], `"POST kind.test /" 502 `) || !strings.HasSuffix(lines[1], `" reset`) {
-		t.Errorf("access log:\n%s", logs.String())
+	// A line is written once its exchange is over, just after the client
+	// has its response.
+	eventually(t, ioTimeout, "two access log lines", func() bool { return strings.Count(logs.String(), "\n") >= 2 })
+	text := logs.String()
+	get := regexp.MustCompile(`(?m)"GET kind\.test /" 200 .*" -$`)
+	post := regexp.MustCompile(`(?m)"POST kind\.test /" 502 .*" reset$`)
+	if strings.Count(text, "\n") != 2 || !get.MatchString(text) || !post.MatchString(text) {
+		t.Errorf("access log:\n%s", text)
 	}
 }
