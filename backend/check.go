@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -209,4 +210,26 @@ func probeWith(ctx context.Context, addr string, dial func(context.Context) (net
 		}
 	}
 	return healthy(resp.Status)
+}
+
+// probeH2 is an http health check over an HTTP/2 connection conn: GET
+// path with host as :authority, its status returned.
+func probeH2(ctx context.Context, conn net.Conn, scheme, host, path string) (int, error) {
+	cc, err := h2Transport.NewClientConn(conn)
+	if err != nil {
+		return 0, fmt.Errorf("HTTP/2 preface: %w", err)
+	}
+	defer cc.Close()
+	req, err := http.NewRequestWithContext(ctx, "GET", scheme+"://"+host+path, nil)
+	if err != nil {
+		return 0, fmt.Errorf("request: %w", err)
+	}
+	req.Header.Set("User-Agent", "sluice-health-check")
+	req.Header.Set("Accept", "*/*")
+	resp, err := cc.RoundTrip(req)
+	if err != nil {
+		return 0, fmt.Errorf("read response: %w", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }

@@ -1,19 +1,16 @@
 package exchange
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
 
 	"github.com/sluiceproxy/sluice/backend"
-	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
 // forwardH2 serves the request through a backend of a cluster whose
@@ -35,7 +32,7 @@ func (x *Exchange) forwardH2() Result {
 	host, target := x.upstream()
 	out := &http.Request{Method: string(req.Method), Host: string(host), Header: make(http.Header),
 		Proto: "HTTP/2.0", ProtoMajor: 2, URL: &url.URL{Scheme: "http", Host: "backend", Opaque: string(target)}}
-	x.h2cFields(out.Header)
+	x.h2Fields(out.Header)
 	var skip *backend.Backend
 	attempts, resent := 0, false
 	for {
@@ -99,7 +96,7 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 	b.Acquire()
 	defer b.Release()
 	x.m.backend = b
-	var body *h2cBody
+	var body *h2Body
 	if req.HasBody() {
 		p, done, err := x.front.InitialBody()
 		if err == nil && overLimit(x.Set.MaxBodyBytes, len(p)) {
@@ -110,7 +107,7 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			return x.badBody(err), false
 		}
 		x.bodyDone = done
-		body = newH2CBody(x, p, done)
+		body = newH2Body(x, p, done)
 		out.Body, out.ContentLength = body, req.ContentLength
 		if req.Unsized {
 			out.ContentLength = -1
@@ -143,7 +140,7 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 	}
 	x.m.firstByte(0)
 	x.m.answered(resp.StatusCode)
-	res = x.streamH2C(resp)
+	res = x.streamH2Response(resp)
 	resp.Body.Close()
 	// The upload may have run on (full duplex): the client's connection
 	// serves on only if the body was read whole.
@@ -172,206 +169,3 @@ func giveBack(cc *http2.ClientConn, out *http.Request) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
-
-// h2cFields sets the fields of the request to an h2c backend: those the
-// header table forwards (not Expect, which the transport handles), the
-// cookies joined, and the forwarding fields.
-func (x *Exchange) h2cFields(h http.Header) {
-	req := &x.Req
-	for i := range req.Fields {
-		f := &req.Fields[i]
-		if req.forwardField(f) && f.Kind != h1.HeaderExpect && !(x.reqEdits && x.dropRequestField(f)) {
-			h.Add(string(f.Name), string(f.Value))
-		}
-	}
-	if x.reqEdits {
-		x.h2cEdits(h)
-	}
-	var b []byte
-	if b = x.appendCookies(b); len(b) > 0 {
-		h.Set("Cookie", string(b[len("Cookie: "):len(b)-2]))
-	}
-	b = appendClientIP(appendValues(b[:0], req.Fields, h1.HeaderXForwardedFor), x.Client.Addr)
-	h.Set("X-Forwarded-For", string(b))
-	b = appendValues(b[:0], req.Fields, h1.HeaderForwarded)
-	b = append(appendForwardedNode(append(b, "for="...), x.Client.Addr), ";proto="...)
-	b = append(append(append(b, x.Set.Proto...), ";by="...), x.Ln.ByNode()...)
-	h.Set("Forwarded", string(b))
-	h.Set("X-Forwarded-Proto", x.Set.Proto)
-	h.Set("X-Forwarded-Port", x.Ln.Port())
-	h.Set(string(x.requestIDName()), string(x.ID[:]))
-	x.clientCertFields(h.Set)
-}
-
-// h2cEdits adds the request fields the configuration adds (see
-// appendRequestEdits) to an h2c request.
-func (x *Exchange) h2cEdits(h http.Header) {
-	var b []byte
-	b = x.appendRequestEdits(b)
-	for len(b) > 0 {
-		i := bytes.Index(b, []byte("\r\n"))
-		name, value, _ := bytes.Cut(b[:i], []byte(": "))
-		h.Add(string(name), string(value))
-		b = b[i+2:]
-	}
-}
-
-// streamH2C writes an h2c backend's response through the front.
-func (x *Exchange) streamH2C(resp *http.Response) Result {
-	fs := x.fields[:0]
-	for name, vs := range resp.Header {
-		k := h1.ClassifyHeader([]byte(name))
-		if responseFate[k] != keep || x.respEdits && x.dropResponseField([]byte(name)) {
-			continue
-		}
-		for _, v := range vs {
-			fs = append(fs, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
-		}
-	}
-	for name := range resp.Trailer {
-		fs = append(fs, h1.Header{Name: []byte("Trailer"), Value: []byte(name), Kind: h1.HeaderTrailer})
-	}
-	if x.respEdits {
-		fs = x.appendResponseEdits(fs)
-	}
-	fs = x.appendOwn(fs)
-	x.fields = fs
-	x.head = Head{Status: resp.StatusCode, Reason: []byte(http.StatusText(resp.StatusCode)), Fields: fs,
-		ContentLength: -1, BodyPending: x.bodyPending()}
-	h := &x.head
-	switch {
-	case x.isHead || resp.StatusCode == 204 || resp.StatusCode == 304:
-		h.Framing = NoBody
-		if x.isHead && resp.ContentLength >= 0 {
-			h.ContentLength = resp.ContentLength
-		}
-	case resp.ContentLength >= 0 && len(resp.Trailer) == 0:
-		// Announced trailers make the body unsized (chunked to HTTP/1.1
-		// clients), so that they can follow it.
-		h.Framing, h.ContentLength = Length, resp.ContentLength
-	default:
-		h.Framing = Unsized
-	}
-	if x.pol.encoding != "" && h.Framing != NoBody &&
-		x.compressible(x.dec.Settings.Policy.Compression, resp.StatusCode, fs, resp.ContentLength) {
-		x.compressHead(h, x.dec.Settings.Policy.Compression)
-	}
-	x.began = true
-	if err := x.front.WriteHead(h, nil); err != nil {
-		x.m.clientErr(clientReset)
-		return Broken
-	}
-	if h.Framing == NoBody {
-		return Complete
-	}
-	bufp := x.Env.GetBuf()
-	defer x.Env.PutBuf(bufp)
-	buf := *bufp
-	for {
-		n, err := resp.Body.Read(buf)
-		x.m.recvB += int64(n)
-		x.z.short = n < len(buf)
-		if n > 0 && !x.write(buf[:n]) {
-			return Broken
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return Broken // cut short: the client sees the connection close or the stream reset
-		}
-	}
-	var trailers []h1.Header
-	if len(resp.Trailer) > 0 {
-		trailers = x.fields[:0]
-		for name, vs := range resp.Trailer {
-			k := h1.ClassifyHeader([]byte(name))
-			if responseFate[k] != keep { // framing and hop-by-hop fields are no trailers
-				continue
-			}
-			for _, v := range vs {
-				trailers = append(trailers, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
-			}
-		}
-		x.fields = trailers
-	}
-	if x.z.on {
-		if err := x.z.finish(); err != nil {
-			return Broken
-		}
-	}
-	if h.Framing == Unsized || trailers != nil {
-		if err := x.front.EndBody(trailers); err != nil {
-			return Broken
-		}
-	}
-	return Complete
-}
-
-// h2cBody is the request body as the HTTP/2 transport reads it, in a
-// goroutine of its own: the bytes the front held first, then the front's
-// ReadBody. Until Close (or finish giving up on it) the transport owns the
-// front's body side; the exchange waits for that in finish before it
-// returns.
-type h2cBody struct {
-	x      *Exchange
-	mu     sync.Mutex // held by Read; finish takes it to know Read is over
-	pend   []byte
-	done   bool // pend is the whole body
-	read   bool // the whole body was read
-	stop   bool // finish ran: no more reads
-	once   sync.Once
-	closed chan struct{}
-}
-
-func newH2CBody(x *Exchange, p []byte, done bool) *h2cBody {
-	return &h2cBody{x: x, pend: p, done: done, closed: make(chan struct{})}
-}
-
-func (b *h2cBody) Read(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	switch {
-	case b.stop:
-		return 0, io.ErrClosedPipe
-	case len(b.pend) > 0:
-		n := copy(p, b.pend)
-		b.pend = b.pend[n:]
-		return n, nil
-	case b.done:
-		b.read = true
-		return 0, io.EOF
-	}
-	n, err := b.x.front.ReadBody(p)
-	if err == io.EOF {
-		b.read = true
-	}
-	return n, err
-}
-
-// Close is called by the transport once it stops reading the body.
-func (b *h2cBody) Close() error {
-	b.once.Do(func() {
-		b.x.front.StopBody() // a Read in progress returns
-		close(b.closed)
-	})
-	return nil
-}
-
-// finish waits until the transport is done with the body (stopping it
-// after back_timeout) and for a Read in progress to return, then reports
-// whether the body was read whole. The front owns its body side again
-// after it.
-func (b *h2cBody) finish() bool {
-	t := time.NewTimer(b.x.Set.BackTimeout)
-	defer t.Stop()
-	select {
-	case <-b.closed:
-	case <-t.C:
-		_ = b.Close()
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.stop = true
-	return b.read
-}
