@@ -140,6 +140,11 @@ func TestH2BackendProtocols(t *testing.T) {
 				t.Errorf("origin %s accepted %d connections, want 1 for every stream", o.Name, n)
 			}
 		}
+		for _, b := range f.Must(order.ListBackends{ClusterID: "c-tls_test"}).Content.Backends {
+			if b.H2Connections != 1 || b.IdleConnections != 0 {
+				t.Errorf("backend list: %d HTTP/2 connections, %d idle HTTP/1.1 ones; want 1 and 0", b.H2Connections, b.IdleConnections)
+			}
+		}
 	})
 }
 

@@ -119,9 +119,9 @@ func printBackends(w io.Writer, c *order.Content) {
 			addr += " (" + strings.Join(b.Resolved, ",") + ")"
 		}
 		rows = append(rows, []string{b.ClusterID, b.ID, addr, fmt.Sprint(b.Weight), yes(b.Backup),
-			health, orDash(b.Check), fmt.Sprint(b.InFlight), fmt.Sprint(b.IdleConnections)})
+			health, orDash(b.Check), fmt.Sprint(b.InFlight), fmt.Sprint(b.IdleConnections), fmt.Sprint(b.H2Connections)})
 	}
-	table(w, "CLUSTER\tID\tADDRESS\tWEIGHT\tBACKUP\tHEALTH\tCHECK\tIN_FLIGHT\tIDLE_CONNS", rows)
+	table(w, "CLUSTER\tID\tADDRESS\tWEIGHT\tBACKUP\tHEALTH\tCHECK\tIN_FLIGHT\tIDLE_CONNS\tH2_CONNS", rows)
 }
 
 func printFrontends(w io.Writer, c *order.Content) {
