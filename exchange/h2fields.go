@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 
@@ -94,17 +95,29 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 		x.compressible(x.dec.Settings.Policy.Compression, resp.StatusCode, fs, resp.ContentLength) {
 		x.compressHead(h, x.dec.Settings.Policy.Compression)
 	}
-	x.began = true
-	if err := x.front.WriteHead(h, nil); err != nil {
-		x.m.clientErr(clientReset)
-		return Broken
-	}
-	if h.Framing == NoBody {
-		return Complete
-	}
 	bufp := x.Env.GetBuf()
 	defer x.Env.PutBuf(bufp)
 	buf := *bufp
+	// A small body of known length goes out with the head, in one write
+	// to the client as from an HTTP/1.1 backend: it is read whole first
+	// (its end too, so that the stream is over when the body is closed).
+	var first []byte
+	if h.Framing == Length && !x.z.on && h.ContentLength > 0 && h.ContentLength < int64(len(buf)) {
+		n, err := readAll(resp.Body, buf[:h.ContentLength+1])
+		x.m.recvB += int64(n)
+		if err != nil || int64(n) != h.ContentLength {
+			return x.fail(502, "reading HTTP/2 response body", err)
+		}
+		first = buf[:n]
+	}
+	x.began = true
+	if err := x.front.WriteHead(h, first); err != nil {
+		x.m.clientErr(clientReset)
+		return Broken
+	}
+	if h.Framing == NoBody || first != nil {
+		return Complete
+	}
 	for {
 		n, err := resp.Body.Read(buf)
 		x.m.recvB += int64(n)
@@ -145,3 +158,22 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 	}
 	return Complete
 }
+
+// readAll reads r into p until io.EOF (nil error) or until p is full
+// (then the body is longer than p: errLonger).
+func readAll(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		k, err := r.Read(p[n:])
+		n += k
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, errLonger
+}
+
+var errLonger = errors.New("response body longer than its content-length")
