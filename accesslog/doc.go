@@ -23,24 +23,27 @@
 //
 // [Text] (the default) writes one line of space-separated fields:
 //
-//	time request_id client listener cluster backend "method host path" status bytes_in bytes_out total_ms backend_ms connect_ms tls sni "user_agent" trace_id
+//	time request_id client listener cluster backend "method host path" status bytes_in bytes_out total_ms backend_ms connect_ms tls sni "user_agent" trace_id error
 //
 // for example
 //
-//	2026-12-01T10:00:00.123Z 3f2a9c1b-00000000002a 203.0.113.7:51234 0.0.0.0:8080 shop shop-1 "GET shop.example.com /cart?id=1" 200 512 2048 12.345 10.100 0.250 TLS1.3 shop.example.com "curl/8.5.0" 4bf92f3577b34da6a3ce929d0e0e4736
+//	2026-12-01T10:00:00.123Z 3f2a9c1b-00000000002a 203.0.113.7:51234 0.0.0.0:8080 shop shop-1 "GET shop.example.com /cart?id=1" 200 512 2048 12.345 10.100 0.250 TLS1.3 shop.example.com "curl/8.5.0" 4bf92f3577b34da6a3ce929d0e0e4736 -
 //
 // Time is UTC with milliseconds. Durations are milliseconds with three
 // decimals. An absent value is written "-" (and a value that is exactly "-"
 // is written \x2d). Every byte outside printable ASCII, the space (except
 // in the user agent), '"' and '\' is written as \xHH, so a line is printable
-// ASCII and always has these 17 fields: no bare field holds a space, no
+// ASCII and always has these 18 fields: no bare field holds a space, no
 // quoted field a quote, and no client-sent byte can end the line or forge a
 // field.
 //
 // [JSON] writes one object per line with the keys time, request_id, client,
 // listener, cluster, backend, method, host, path, status, bytes_in,
 // bytes_out, total_ms, backend_ms, connect_ms, tls_version, sni,
-// user_agent and trace_id; absent values are null. Strings are escaped as JSON requires;
+// user_agent, trace_id and error; absent values are null. error is the kind of
+// backend failure behind the response (connect, timeout, reset, parse or
+// tls, as the metrics name them; a 502 for a backend that reset its
+// stream says reset), absent when none. Strings are escaped as JSON requires;
 // bytes that are not valid UTF-8 become U+FFFD.
 //
 // # tcp connections

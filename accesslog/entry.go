@@ -50,6 +50,10 @@ type Entry struct {
 	// digits), empty when it has none (tracing off, or a request neither
 	// sampled nor carrying a traceparent).
 	TraceID []byte
+	// Error is the kind of backend failure that shaped the response (the
+	// metrics' names: connect, timeout, reset, parse, tls), empty when
+	// none.
+	Error string
 }
 
 // Field limits in bytes, before escaping; see the package documentation.

@@ -31,12 +31,13 @@ func fullEntry() *Entry {
 		SNI:         "shop.example.com",
 		UserAgent:   []byte("curl/8.5.0 (x86_64)"),
 		TraceID:     []byte("4bf92f3577b34da6a3ce929d0e0e4736"),
+		Error:       "reset",
 	}
 }
 
 func TestTextLine(t *testing.T) {
 	line := string(appendText(nil, fullEntry()))
-	want := `2026-12-01T10:00:00.123Z 3f2a9c1b-00000000002a 203.0.113.7:51234 0.0.0.0:8443 shop shop-1 "GET shop.example.com /cart?id=1" 200 512 2048 12.345 10.100 0.250 TLS1.3 shop.example.com "curl/8.5.0 (x86_64)" 4bf92f3577b34da6a3ce929d0e0e4736` + "\n"
+	want := `2026-12-01T10:00:00.123Z 3f2a9c1b-00000000002a 203.0.113.7:51234 0.0.0.0:8443 shop shop-1 "GET shop.example.com /cart?id=1" 200 512 2048 12.345 10.100 0.250 TLS1.3 shop.example.com "curl/8.5.0 (x86_64)" 4bf92f3577b34da6a3ce929d0e0e4736 reset` + "\n"
 	if line != want {
 		t.Errorf("line\n%q\nwant\n%q", line, want)
 	}
@@ -46,7 +47,7 @@ func TestTextLine(t *testing.T) {
 	}
 	wantF := textFields{"2026-12-01T10:00:00.123Z", "3f2a9c1b-00000000002a", "203.0.113.7:51234", "0.0.0.0:8443",
 		"shop", "shop-1", "GET", "shop.example.com", "/cart?id=1", "200", "512", "2048", "12.345", "10.100",
-		"0.250", "TLS1.3", "shop.example.com", "curl/8.5.0 (x86_64)", "4bf92f3577b34da6a3ce929d0e0e4736"}
+		"0.250", "TLS1.3", "shop.example.com", "curl/8.5.0 (x86_64)", "4bf92f3577b34da6a3ce929d0e0e4736", "reset"}
 	if f != wantF {
 		t.Errorf("parsed %+v\nwant %+v", f, wantF)
 	}
@@ -88,6 +89,7 @@ type jsonLine struct {
 	SNI        *string  `json:"sni"`
 	UserAgent  *string  `json:"user_agent"`
 	TraceID    *string  `json:"trace_id"`
+	Error      *string  `json:"error"`
 }
 
 func decodeJSON(t *testing.T, line []byte) jsonLine {
@@ -128,6 +130,7 @@ func TestJSONLine(t *testing.T) {
 		{str(j.SNI), "shop.example.com"},
 		{str(j.UserAgent), "curl/8.5.0 (x86_64)"},
 		{str(j.TraceID), "4bf92f3577b34da6a3ce929d0e0e4736"},
+		{str(j.Error), "reset"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q in %s", c.got, c.want, line)
@@ -159,7 +162,7 @@ var hostile = []struct {
 }
 
 // TestHostileText checks that client-chosen bytes cannot break the Text
-// format: the line stays one line of printable ASCII with 17 fields, and
+// format: the line stays one line of printable ASCII with 18 fields, and
 // every value reads back exactly.
 func TestHostileText(t *testing.T) {
 	for _, h := range hostile {

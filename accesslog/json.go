@@ -49,6 +49,7 @@ func appendJSON(b []byte, e *Entry) []byte {
 	b = jsonString(append(b, `,"sni":`...), e.SNI, maxName)
 	b = jsonString(append(b, `,"user_agent":`...), e.UserAgent, maxUA)
 	b = jsonString(append(b, `,"trace_id":`...), e.TraceID, maxID)
+	b = jsonString(append(b, `,"error":`...), e.Error, maxName)
 	return append(b, '}', '\n')
 }
 

@@ -11,10 +11,10 @@ type textFields struct {
 	time, id, client, listener, cluster, backend string
 	method, host, path                           string
 	status, in, out, total, backend_, connect    string
-	tls, sni, ua, trace                          string
+	tls, sni, ua, trace, err                     string
 }
 
-// parseText splits a Text line as a consumer would: 17 fields separated
+// parseText splits a Text line as a consumer would: 18 fields separated
 // by single spaces, two of them quoted; the request field splits in three.
 func parseText(line string) (textFields, error) {
 	var f textFields
@@ -45,8 +45,8 @@ func parseText(line string) (textFields, error) {
 		}
 		line = line[1:]
 	}
-	if len(raw) != 17 {
-		return f, fmt.Errorf("%d fields, want 17: %q", len(raw), raw)
+	if len(raw) != 18 {
+		return f, fmt.Errorf("%d fields, want 18: %q", len(raw), raw)
 	}
 	req := strings.Split(raw[6], " ")
 	if len(req) != 3 {
@@ -61,7 +61,7 @@ func parseText(line string) (textFields, error) {
 		vals[i] = u
 	}
 	f = textFields{vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6], vals[7], vals[8],
-		vals[9], vals[10], vals[11], vals[12], vals[13], vals[14], vals[15], vals[16], vals[17], vals[18]}
+		vals[9], vals[10], vals[11], vals[12], vals[13], vals[14], vals[15], vals[16], vals[17], vals[18], vals[19]}
 	return f, nil
 }
 

@@ -45,6 +45,7 @@ func appendText(b []byte, e *Entry) []byte {
 	b = appendField(b, e.UserAgent, maxUA, true)
 	b = append(b, '"', ' ')
 	b = appendBare(b, e.TraceID, maxID)
+	b = appendBare(append(b, ' '), e.Error, maxName)
 	return append(b, '\n')
 }
 

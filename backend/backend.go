@@ -53,7 +53,7 @@ type Backend struct {
 	idle    []*Conn // most recently used last
 	maxIdle int
 
-	h2  h2cClient              // used by clusters with http2 set
+	h2  h2Pool                 // used by clusters with backend_protocol h2 or auto
 	tls atomic.Pointer[tlsFor] // the TLS configuration of a TLS cluster's connections (clientTLS)
 }
 
@@ -311,8 +311,7 @@ func (b *Backend) remove() {
 // closeIdle closes the pooled connections of a removed backend.
 func (b *Backend) closeIdle() {
 	b.closePool()
-	b.h2.once.Do(func() {}) // no transport is made after this
-	b.closeH2C()
+	b.closeH2(true)
 }
 
 // closePool closes the pooled HTTP/1.1 connections.

@@ -2,10 +2,12 @@ package backend
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -108,19 +110,38 @@ func Probe(ctx context.Context, addr string, hc order.HealthCheck, timeout time.
 	return probeWith(ctx, addr, func(ctx context.Context) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "tcp", addr)
-	}, hc, timeout)
+	}, nil, hc, timeout)
 }
 
 // probeBackend is Probe of b: it connects to b's latest addresses (see
 // Dial), over TLS when b's cluster speaks TLS; the Host header is b's
-// configured address.
+// configured address. An http check of an h2 or auto cluster speaks the
+// protocol its requests would: HTTP/2 (h2c without TLS) when the
+// handshake agreed on h2 (or on nothing, for h2), else HTTP/1.1.
 func probeBackend(ctx context.Context, b *Backend, hc order.HealthCheck, timeout time.Duration) error {
-	return probeWith(ctx, b.Addr, b.dialProbe, hc, timeout)
+	return probeWith(ctx, b.Addr, b.dialProbe, b.probeSpeaksH2, hc, timeout)
 }
 
-// probeWith is Probe with its connect made by dial; addr is the default Host.
-func probeWith(ctx context.Context, addr string, dial func(context.Context) (net.Conn, error), hc order.HealthCheck,
-	timeout time.Duration) error {
+// probeSpeaksH2 tells whether the requests of b's cluster on conn go as
+// HTTP/2.
+func (b *Backend) probeSpeaksH2(conn net.Conn) bool {
+	p := b.speaks()
+	if p == order.HTTP1 {
+		return false
+	}
+	tc, ok := conn.(*tls.Conn)
+	if !ok {
+		return p == order.H2
+	}
+	np := tc.ConnectionState().NegotiatedProtocol
+	return np == "h2" || np == "" && p == order.H2
+}
+
+// probeWith is Probe with its connect made by dial; addr is the default
+// Host. h2, when set, tells whether the check goes as HTTP/2 on the
+// connection dial made.
+func probeWith(ctx context.Context, addr string, dial func(context.Context) (net.Conn, error),
+	h2 func(net.Conn) bool, hc order.HealthCheck, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	conn, err := dial(ctx)
@@ -141,6 +162,24 @@ func probeWith(ctx context.Context, addr string, dial func(context.Context) (net
 	}
 	if host == "" {
 		host = addr
+	}
+	want := hc.ExpectedStatus
+	healthy := func(st int) error {
+		if want == 0 && st >= 200 && st < 400 || st == want {
+			return nil
+		}
+		return fmt.Errorf("%w %d", errUnhealthy, st)
+	}
+	if h2 != nil && h2(conn) {
+		scheme := "http"
+		if _, ok := conn.(*tls.Conn); ok {
+			scheme = "https"
+		}
+		st, err := probeH2(ctx, conn, scheme, host, path)
+		if err != nil {
+			return err
+		}
+		return healthy(st)
 	}
 	req := "GET " + path + " HTTP/1.1\r\nHost: " + host +
 		"\r\nUser-Agent: sluice-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n"
@@ -170,9 +209,27 @@ func probeWith(ctx context.Context, addr string, dial func(context.Context) (net
 			return errors.New("parse response: head over 4096 bytes")
 		}
 	}
-	want := hc.ExpectedStatus
-	if want == 0 && resp.Status >= 200 && resp.Status < 400 || resp.Status == want {
-		return nil
+	return healthy(resp.Status)
+}
+
+// probeH2 is an http health check over an HTTP/2 connection conn: GET
+// path with host as :authority, its status returned.
+func probeH2(ctx context.Context, conn net.Conn, scheme, host, path string) (int, error) {
+	cc, err := h2Transport.NewClientConn(conn)
+	if err != nil {
+		return 0, fmt.Errorf("HTTP/2 preface: %w", err)
 	}
-	return fmt.Errorf("%w %d", errUnhealthy, resp.Status)
+	defer cc.Close()
+	req, err := http.NewRequestWithContext(ctx, "GET", scheme+"://"+host+path, nil)
+	if err != nil {
+		return 0, fmt.Errorf("request: %w", err)
+	}
+	req.Header.Set("User-Agent", "sluice-health-check")
+	req.Header.Set("Accept", "*/*")
+	resp, err := cc.RoundTrip(req)
+	if err != nil {
+		return 0, fmt.Errorf("read response: %w", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }

@@ -188,7 +188,5 @@ func (b *Backend) swapAddrs(c *Cluster, addrs []string) {
 	c.env.Log.Info("backend address resolved anew: new connections go to the new addresses",
 		"cluster", c.ID, "backend", b.Config.ID, "address", b.Addr, "from", old, "to", addrs)
 	b.closePool()
-	if tr := b.h2.made.Load(); tr != nil {
-		tr.CloseIdleConnections() // cleartext HTTP/2 ones; busy ones close when idle
-	}
+	b.closeH2(false) // HTTP/2 ones: idle ones now, busy ones when their streams end
 }

@@ -37,7 +37,7 @@ const SessionCacheSize = 64
 // backends' certificates verified against t.CA (else the system's roots)
 // unless t.InsecureSkipVerify; t.ServerName as SNI and verified name
 // (when empty, each backend sets its own host, see Backend.clientTLS);
-// ALPN http/1.1; TLS 1.2 or later; the client certificate if any; a
+// ALPN http/1.1 (HTTP/2 pools offer h2, see clientTLSOf); TLS 1.2 or later; the client certificate if any; a
 // session cache, so that new connections resume. Nil t gives nil.
 func NewTLSConfig(t *order.BackendTLS) (*tls.Config, error) {
 	if t == nil {
@@ -76,19 +76,27 @@ func RefusingTLSConfig() *tls.Config {
 
 // tlsChanged closes the idle connections of every backend when the
 // cluster's TLS settings change: they were made (or verified) under the
-// old ones.
+// old ones. The HTTP/2 pools are emptied too when the backend protocol
+// changes.
 func (c *Cluster) tlsChanged(old, s *Settings) {
-	if reflect.DeepEqual(old.Cluster.TLS, s.Cluster.TLS) {
+	sameTLS := reflect.DeepEqual(old.Cluster.TLS, s.Cluster.TLS)
+	if sameTLS && old.Cluster.Speaks() == s.Cluster.Speaks() {
 		return
 	}
 	for _, b := range c.Backends() {
-		b.closePool()
+		if !sameTLS {
+			b.closePool()
+		}
+		b.closeH2(false)
 	}
 }
 
-// tlsFor is a backend's TLS configuration, derived from its cluster's.
+// tlsFor is a backend's TLS configuration, derived from its cluster's:
+// cfg for HTTP/1.1 connections (ALPN http/1.1), h2 for those of an h2 or
+// auto cluster's HTTP/2 pool (ALPN as proto says).
 type tlsFor struct {
-	base, cfg *tls.Config
+	base, cfg, h2 *tls.Config
+	proto         order.BackendProtocol
 }
 
 // clientTLS returns the TLS configuration of b's connections, or nil when
@@ -96,34 +104,50 @@ type tlsFor struct {
 // name when the cluster names none. It is derived once per cluster
 // configuration and kept.
 func (b *Backend) clientTLS() *tls.Config {
-	cfg, _ := b.clientTLSOf()
+	cfg, _ := b.clientTLSOf(false)
 	return cfg
 }
 
 // clientTLSOf is clientTLS with the cluster settings' configuration it was
-// derived from.
-func (b *Backend) clientTLSOf() (cfg, base *tls.Config) {
+// derived from; h2 asks for the configuration of the HTTP/2 pool's
+// connections, whose ALPN offer is the cluster's backend protocol (h2, or
+// h2 and http/1.1 for auto).
+func (b *Backend) clientTLSOf(h2 bool) (cfg, base *tls.Config) {
 	if b.cluster == nil {
 		return nil, nil
 	}
-	base = b.cluster.settings.Load().TLS
+	s := b.cluster.settings.Load()
+	base = s.TLS
 	if base == nil {
 		return nil, nil
 	}
-	if f := b.tls.Load(); f != nil && f.base == base {
-		return f.cfg, base
-	}
-	cfg = base
-	if base.ServerName == "" {
-		host, _, err := net.SplitHostPort(b.Addr)
-		if err != nil {
-			host = b.Addr
+	proto := s.Cluster.Speaks()
+	f := b.tls.Load()
+	if f == nil || f.base != base || f.proto != proto {
+		f = &tlsFor{base: base, cfg: base, proto: proto}
+		if base.ServerName == "" {
+			host, _, err := net.SplitHostPort(b.Addr)
+			if err != nil {
+				host = b.Addr
+			}
+			f.cfg = base.Clone()
+			f.cfg.ServerName = host
 		}
-		cfg = base.Clone()
-		cfg.ServerName = host
+		f.h2 = f.cfg
+		switch proto {
+		case order.H2:
+			f.h2 = f.cfg.Clone()
+			f.h2.NextProtos = []string{"h2"}
+		case order.Auto:
+			f.h2 = f.cfg.Clone()
+			f.h2.NextProtos = []string{"h2", "http/1.1"}
+		}
+		b.tls.Store(f)
 	}
-	b.tls.Store(&tlsFor{base: base, cfg: cfg})
-	return cfg, base
+	if h2 {
+		return f.h2, base
+	}
+	return f.cfg, base
 }
 
 // dialProbe is the dial of a health check probe: b's latest addresses, then
@@ -135,7 +159,7 @@ func (b *Backend) dialProbe(ctx context.Context) (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg := b.clientTLS()
+	cfg, _ := b.clientTLSOf(b.speaks() != order.HTTP1)
 	if cfg == nil {
 		return c, nil
 	}
@@ -152,7 +176,13 @@ func (b *Backend) dialProbe(ctx context.Context) (net.Conn, error) {
 // happens for a plain cluster. On failure bc is closed and the error
 // wraps ErrHandshake; the failure is counted (metrics kind "tls").
 func (b *Backend) secure(ctx context.Context, bc *Conn, timeout time.Duration) error {
-	cfg, base := b.clientTLSOf()
+	return b.secureWith(ctx, bc, timeout, false)
+}
+
+// secureWith is secure with the ALPN offer of the HTTP/2 pool when h2 is
+// set (see clientTLSOf).
+func (b *Backend) secureWith(ctx context.Context, bc *Conn, timeout time.Duration, h2 bool) error {
+	cfg, base := b.clientTLSOf(h2)
 	if cfg == nil {
 		return nil
 	}

@@ -13,6 +13,8 @@
 #   bash bench/https.sh --only idle --idle-conns 10000  # memory per idle TLS connection
 #   bash bench/https.sh --profile DIR                   # + a CPU profile of Sluice per measured run
 #   bash bench/https.sh --backend-tls --only keepalive  # every proxy speaks TLS to the origin
+#   bash bench/https.sh --backend-tls --backend-no-reuse --only keepalive  # + a full TLS handshake to the origin per request
+#   bash bench/https.sh --backend-tls --backend-h2 --only keepalive,h2     # + HTTP/2 to the origin (HAProxy and Sluice)
 #
 # Scenarios (ECDSA P-256 certificate):
 #   keepalive    wrk -t1 -c50, HTTP/1.1: requests on 50 kept-alive TLS
@@ -39,6 +41,15 @@
 # connections kept alive and its sessions resumed: HAProxy "ssl verify
 # required ca-file", nginx "proxy_ssl_verify on" with session reuse,
 # Sluice "tls = true, tls_ca". Compare with a run without it for the cost.
+# --backend-no-reuse (with --backend-tls: a full handshake each time): no
+# backend connection is reused, every request opens one: HAProxy
+# "http-reuse never" and "option http-server-close", nginx without
+# "keepalive" in its upstream, Sluice "max_idle_per_backend = 0"; the origin
+# resumes no session (ssl_session_cache off, ssl_session_tickets off).
+# --backend-h2 (with --backend-tls): the origin offers ALPN h2 and the proxies
+# speak HTTP/2 to it, requests multiplexed on pooled connections: HAProxy
+# "alpn h2", Sluice backend_protocol = "h2"; nginx cannot (its proxy module
+# speaks HTTP/1.x) and is left out.
 # Everything listens on 127.0.0.1; files go to a temp dir (printed); all it
 # starts is stopped on exit.
 set -euo pipefail
@@ -52,6 +63,8 @@ IDLE_CONNS=10000
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 PROFILE_DIR="" # --profile: where CPU profiles of Sluice's measured runs go
 BACKEND_TLS=0
+BACKEND_NO_REUSE=0
+BACKEND_H2=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--quick) ROUNDS=1; DURATION=5; shift ;;
@@ -63,11 +76,15 @@ while [[ $# -gt 0 ]]; do
 	--idle-conns) IDLE_CONNS="$2"; shift 2 ;;
 	--profile) PROFILE_DIR="$2"; shift 2 ;;
 	--backend-tls) BACKEND_TLS=1; shift ;;
-	-h|--help) sed -n '2,43p' "$0"; exit 0 ;;
+	--backend-no-reuse) BACKEND_NO_REUSE=1; shift ;;
+	--backend-h2) BACKEND_H2=1; shift ;;
+	-h|--help) sed -n '2,54p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
 ALL_SCENARIOS=(keepalive handshakes h2 h2c50)
+if (( BACKEND_H2 )) && ! (( BACKEND_TLS )); then echo "--backend-h2 needs --backend-tls" >&2; exit 2; fi
+if (( BACKEND_H2 && BACKEND_NO_REUSE )); then echo "--backend-h2 and --backend-no-reuse: one at a time" >&2; exit 2; fi
 if [[ -n "$PROFILE_DIR" ]]; then
 	mkdir -p "$PROFILE_DIR" || { echo "--profile: cannot create $PROFILE_DIR" >&2; exit 2; }
 	PROFILE_DIR="$(cd "$PROFILE_DIR" && pwd)"
@@ -101,6 +118,7 @@ TMP="$(mktemp -d /tmp/sluice-https-bench.XXXXXX)"
 ORIGIN=$BASE_PORT
 declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [nginx]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)))
 PROXIES=(haproxy nginx sluice)
+if (( BACKEND_H2 )); then PROXIES=(haproxy sluice); fi # nginx speaks HTTP/1.x to upstreams
 PW=8 # width of the proxy column
 if [[ -n "$BASELINE" ]]; then
 	PORT[sluice-base]=$((BASE_PORT + 4))
@@ -158,9 +176,24 @@ if (( BACKEND_TLS )); then
 	SLUICE_CLUSTER_TLS='tls = true
 tls_ca = "cert.pem"'
 fi
+NGINX_KEEPALIVE="keepalive 1024;" HAPROXY_REUSE="http-reuse always" SLUICE_GLOBAL=""
+if (( BACKEND_NO_REUSE )); then
+	NGINX_KEEPALIVE=""
+	NGINX_UPSTREAM_TLS="${NGINX_UPSTREAM_TLS/proxy_ssl_session_reuse on;/proxy_ssl_session_reuse off;}"
+	HAPROXY_REUSE="http-reuse never
+    option http-server-close"
+	SLUICE_GLOBAL="max_idle_per_backend = 0"
+	if (( BACKEND_TLS )); then ORIGIN_SSL="$ORIGIN_SSL; ssl_session_cache off; ssl_session_tickets off"; fi
+fi
+if (( BACKEND_H2 )); then
+	ORIGIN_SSL="${ORIGIN_SSL/ssl;/ssl http2;}"
+	HAPROXY_SERVER_TLS="$HAPROXY_SERVER_TLS alpn h2"
+	SLUICE_CLUSTER_TLS="$SLUICE_CLUSTER_TLS
+backend_protocol = \"h2\""
+fi
 nginx_conf "$TMP/origin" "server { listen 127.0.0.1:$ORIGIN backlog=4096 ${ORIGIN_SSL:+$ORIGIN_SSL}; location / { default_type text/plain; return 200 \"hello, world\n\"; } }"
 nginx_conf "$TMP/nginx" "
-    upstream origin { server 127.0.0.1:$ORIGIN; keepalive 1024; }
+    upstream origin { server 127.0.0.1:$ORIGIN; $NGINX_KEEPALIVE }
     server {
         listen 127.0.0.1:${PORT[nginx]} ssl http2 backlog=4096;
         ssl_certificate $TMP/cert.pem;
@@ -181,7 +214,7 @@ global
 defaults
     mode http
     option http-keep-alive
-    http-reuse always
+    $HAPROXY_REUSE
     timeout connect 5s
     timeout client 60s
     timeout server 60s
@@ -197,6 +230,7 @@ command_socket = "$TMP/$1.sock"
 log_level = "warn"
 max_connections = 20000
 keepalive_timeout = "60s"
+$SLUICE_GLOBAL
 [[listeners]]
 protocol = "https"
 address = "127.0.0.1:${PORT[$1]}"
@@ -370,6 +404,11 @@ fi
 echo
 echo "Sluice HTTPS benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS round(s) of ${DURATION}s runs (wrk -t1 -c50; h2load -t1 -c10 -m10 and -c50 -m1), median over rounds"
 echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?'); HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -1 | awk '{ print $1, $2 }'), $(h2load --version 2>&1 | head -1), $(go version | awk '{ print $3 }')"
+BACKEND_NOTE="HTTP/1.1 to the origin, kept alive"
+(( BACKEND_TLS )) && BACKEND_NOTE="TLS to the origin (verified), kept alive, sessions resumed"
+(( BACKEND_NO_REUSE )) && BACKEND_NOTE="${BACKEND_NOTE%%, kept*}, a new connection per request$( ((BACKEND_TLS)) && echo ' (a full TLS handshake: the origin resumes no session)')"
+(( BACKEND_H2 )) && BACKEND_NOTE="HTTP/2 over TLS to the origin (ALPN h2), streams multiplexed on pooled connections; nginx left out"
+echo "Backend side: $BACKEND_NOTE"
 if [[ -n "$BASELINE" ]]; then
 	echo "sluice-base at $(git -C "$REPO" rev-parse --short "$BASE_COMMIT") (--baseline $BASELINE; built from git archive of it), the same configuration as sluice on its own port$([[ -z "$BASE_CONF_NOTE" ]] || echo ", without what its parser does not know: $(tr '\n' ' ' <<<"$BASE_CONF_NOTE")")"
 fi

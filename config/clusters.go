@@ -9,21 +9,22 @@ import (
 // cluster reads one [clusters.ID] table with its frontends and backends.
 func (b *plan) cluster(id string, t *table) {
 	c := order.Cluster{
-		ID:            id,
-		Protocol:      order.Protocol(t.str("protocol")),
-		LoadBalancing: order.LoadBalancing(t.str("load_balancing")),
-		StickySession: t.boolean("sticky_session"),
-		HTTPSRedirect: t.boolean("https_redirect"),
-		SendProxy:     t.boolean("send_proxy"),
-		HTTP2:         t.boolean("http2"),
-		HSTS:          hsts(t),
-		Answers:       b.l.answers(t),
-		HealthCheck:   healthCheck(t.sub("health_check")),
-		HashKey:       hashKey(t),
-		RateLimit:     rateLimit(t),
-		Retry:         retry(t),
-		Compression:   compression(t),
-		TLS:           b.l.backendTLS(t),
+		ID:              id,
+		Protocol:        order.Protocol(t.str("protocol")),
+		LoadBalancing:   order.LoadBalancing(t.str("load_balancing")),
+		StickySession:   t.boolean("sticky_session"),
+		HTTPSRedirect:   t.boolean("https_redirect"),
+		SendProxy:       t.boolean("send_proxy"),
+		HTTP2:           t.boolean("http2"),
+		BackendProtocol: order.BackendProtocol(t.str("backend_protocol")),
+		HSTS:            hsts(t),
+		Answers:         b.l.answers(t),
+		HealthCheck:     healthCheck(t.sub("health_check")),
+		HashKey:         hashKey(t),
+		RateLimit:       rateLimit(t),
+		Retry:           retry(t),
+		Compression:     compression(t),
+		TLS:             b.l.backendTLS(t),
 	}
 	clusterRoute(t, &c)
 	b.clusters = append(b.clusters, step{o: order.AddCluster{Cluster: c}, src: t})

@@ -53,7 +53,9 @@ type Config struct {
 	// upgraded connection), MaxHeadBytes (max_head_bytes, 32768 bytes),
 	// MaxHeaderFields (max_header_fields, 100), ResolveInterval
 	// (resolve_interval, 30s: how often backend host names are resolved
-	// again) and ShutdownGrace (equal to Config.ShutdownGrace). Listeners is left empty: the listeners are in
+	// again), MaxIdlePerBackend (max_idle_per_backend, 1024; 0 in the
+	// file is -1 here: no pooling) and ShutdownGrace (equal to
+	// Config.ShutdownGrace). Listeners is left empty: the listeners are in
 	// Orders.
 	Proxy proxy.Config
 	// Metrics says where metrics are published.
@@ -137,6 +139,9 @@ const (
 	DefaultShutdownGrace    = 30 * time.Second // shutdown_timeout
 	DefaultResolveInterval  = 30 * time.Second // resolve_interval, of backend host names
 	DefaultUpgradeTimeout   = 10 * time.Second // upgrade_timeout, of a binary upgrade
+	// max_idle_per_backend: idle HTTP/1.1 connections kept per backend (0:
+	// none, a connection per request).
+	DefaultMaxIdlePerBackend = 1024
 )
 
 // LevelTrace is the slog level of log_level = "trace".
@@ -229,6 +234,12 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.MaxHeaderFields = or(t.integer("max_header_fields", 1, 10000), DefaultMaxHeaderFields)
 	p.MaxBodyBytes = int64(t.integer("max_body_bytes", 1, math.MaxInt64))
 	p.ResolveInterval = or(t.duration("resolve_interval"), DefaultResolveInterval)
+	p.MaxIdlePerBackend = DefaultMaxIdlePerBackend
+	if t.has("max_idle_per_backend") {
+		if p.MaxIdlePerBackend = t.integer("max_idle_per_backend", 0, 1<<20); p.MaxIdlePerBackend == 0 {
+			p.MaxIdlePerBackend = -1 // proxy.Config's "no pooling"
+		}
+	}
 	cfg.ShutdownGrace = or(t.duration("shutdown_timeout"), DefaultShutdownGrace)
 	p.ShutdownGrace = cfg.ShutdownGrace
 	cfg.UpgradeTimeout = or(t.duration("upgrade_timeout"), DefaultUpgradeTimeout)

@@ -23,7 +23,8 @@
 // tunnel_timeout (1h; the idle timeout of upgraded connections such as
 // WebSocket tunnels), max_head_bytes (32768) and max_header_fields (100);
 // these five are the defaults of the listeners' own; resolve_interval (30s;
-// how often backend host names are resolved again). Durations are
+// how often backend host names are resolved again), max_idle_per_backend
+// (1024; idle HTTP/1.1 connections kept per backend, 0: none). Durations are
 // strings such as "30s", "1m30s" or "500ms", or integers counting seconds;
 // they must be positive and at most a day. An explicit zero is refused:
 // omit a key to get its default (max_connections_per_ip = 0 is allowed:
@@ -55,7 +56,9 @@
 // [clusters.ID]: protocol (http, tcp), load_balancing (round_robin, random,
 // least_loaded, power_of_two), sticky_session, https_redirect, send_proxy
 // (a PROXY protocol v2 header at the start of every backend connection),
-// http2 (cleartext HTTP/2 to the backends), hsts, health_check (a table:
+// http2 (cleartext HTTP/2 to the backends; the earlier spelling of
+// backend_protocol = "h2"), backend_protocol (http1, h2 or auto: the HTTP
+// version spoken to the backends, see order.BackendProtocol), hsts, health_check (a table:
 // type, path, host, expected_status, interval, timeout, rise, fall),
 // answer_NNN, TLS to the backends (tls = true, tls_ca, tls_server_name,
 // tls_insecure_skip_verify, tls_client_certificate, tls_client_key; see

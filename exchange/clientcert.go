@@ -52,7 +52,7 @@ func (x *Exchange) appendClientCert(out []byte) []byte {
 	return appendField(out, nameClientCertFingerprint, fp)
 }
 
-// clientCertFields sets the client certificate fields of an h2c request.
+// clientCertFields sets the client certificate fields of a request to an HTTP/2 backend.
 func (x *Exchange) clientCertFields(set func(name, value string)) {
 	if subject, fp := x.clientCert(); fp != nil {
 		set(string(nameClientCertSubject), string(subject))

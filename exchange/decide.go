@@ -7,6 +7,7 @@ import (
 	"github.com/sluiceproxy/sluice/internal/cookie"
 	"github.com/sluiceproxy/sluice/internal/h1"
 	"github.com/sluiceproxy/sluice/listener"
+	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/rewrite"
 	"github.com/sluiceproxy/sluice/router"
 )
@@ -46,9 +47,9 @@ type Decision struct {
 	// snapshot of its settings the exchange keeps.
 	Cluster  *backend.Cluster
 	Settings *backend.Settings
-	// H2C sends the request as a stream of a cleartext HTTP/2 connection
-	// (the cluster's http2 setting) instead of HTTP/1.1.
-	H2C bool
+	// H2 sends the request as a stream of an HTTP/2 connection (the
+	// cluster's backend_protocol h2 or auto) instead of HTTP/1.1.
+	H2 bool
 	// Replayable requests may go out on a pooled connection and be sent
 	// again, once, if it fails before any response byte (see replay.go).
 	Replayable bool
@@ -80,10 +81,12 @@ type Decision struct {
 //  7. a cluster with https_redirect, on a plain http listener: 301;
 //  8. a declared body over the listener's max_body_bytes: 413;
 //  9. a WebSocket of an HTTP/2 extended CONNECT (Request.BridgeWebSocket)
-//     to a cluster with http2: 501 (an h2c backend gets no upgrade, and
-//     the HTTP/2 client would take its 2xx for an open tunnel);
-//  10. otherwise forward to the cluster, over HTTP/2 when it says http2,
-//     with the frontend's rewrites.
+//     to a cluster of h2 backends without TLS: 501 (an h2c backend gets
+//     no upgrade, and the HTTP/2 client would take its 2xx for an open
+//     tunnel);
+//  10. otherwise forward to the cluster, over HTTP/2 when its
+//     backend_protocol is h2 or auto (an upgrade over TLS goes as
+//     HTTP/1.1, with ALPN http/1.1), with the frontend's rewrites.
 func Decide(f *Facts) Decision {
 	req, set := f.Req, f.Listener
 	if f.Challenges != nil {
@@ -123,11 +126,15 @@ func Decide(f *Facts) Decision {
 	case set.MaxBodyBytes > 0 && req.ContentLength > set.MaxBodyBytes:
 		d.Status = 413
 		return d
-	case cs.HTTP2 && req.BridgeWebSocket:
-		d.Status = 501
-		return d
 	}
-	d.H2C = cs.HTTP2
+	if p := cs.Cluster.Speaks(); p != order.HTTP1 {
+		tls := cs.Cluster.TLS != nil
+		if !tls && req.BridgeWebSocket {
+			d.Status = 501
+			return d
+		}
+		d.H2 = !(tls && req.Upgrade != nil)
+	}
 	d.Replayable = Replayable(req)
 	if cs.StickySession {
 		d.Sticky = true

@@ -88,6 +88,12 @@ func runDecideScenario(t *testing.T, path string) {
 					c.HTTPSRedirect = true
 				case "http2":
 					c.HTTP2 = true
+				case "h2":
+					c.BackendProtocol = order.H2
+				case "auto":
+					c.BackendProtocol = order.Auto
+				case "tls":
+					c.TLS = &order.BackendTLS{}
 				default:
 					t.Fatalf("%s: unknown cluster flag %s", at, flag)
 				}
@@ -235,8 +241,8 @@ func describe(d Decision) string {
 	if d.Replayable {
 		s += " replayable"
 	}
-	if d.H2C {
-		s += " h2c"
+	if d.H2 {
+		s += " h2"
 	}
 	if d.Sticky {
 		s += " sticky=" + string(d.Cookie)

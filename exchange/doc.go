@@ -12,8 +12,8 @@
 //  1. decide ([Decide], pure): the request's fate from the request, the
 //     listener's settings and routing table and the TLS certificate:
 //     501, 431, 421, 404, 403, the https redirect, 413, or a cluster to
-//     forward to (over HTTP/1.1 or cleartext HTTP/2), whether the request
-//     may be replayed, and its sticky cookie;
+//     forward to (over HTTP/1.1 or HTTP/2, as its backend_protocol
+//     says), whether the request may be replayed, and its sticky cookie;
 //  2. answer, or pick a backend (sticky first, then balancing) and connect
 //     (pooled when the request can be replayed);
 //  3. rewrite the head from one header table (upstream.go: hop-by-hop

@@ -133,10 +133,10 @@ func (x *Exchange) Serve(f Front) Result {
 		}
 	}
 	x.prepareRewrites()
-	if d.H2C {
-		return x.forwardH2C()
-	}
 	x.replayable = d.Replayable
+	if d.H2 {
+		return x.forwardH2()
+	}
 	bc := x.connect(nil)
 	if bc == nil {
 		return x.answer(noBackendStatus(x.dial.Err), answers)

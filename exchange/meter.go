@@ -215,6 +215,9 @@ func (m *meter) account(x *Exchange) {
 		if m.backend != nil {
 			e.Backend = m.backend.Config.ID
 		}
+		if m.hasBerr {
+			e.Error = m.berr.String()
+		}
 		if m.logFields {
 			lb := m.logBuf
 			e.Method, e.Host, e.Path, e.UserAgent = lb[:m.logMethod], lb[m.logMethod:m.logHost],

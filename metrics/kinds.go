@@ -69,3 +69,12 @@ const (
 
 // backendErrorNames are the export labels of the backend error kinds.
 var backendErrorNames = [NumBackendErrors]string{"connect", "timeout", "reset", "parse", "tls"}
+
+// String is the kind's export label (connect, timeout, reset, parse, tls),
+// also written in access log lines.
+func (k BackendError) String() string {
+	if k < NumBackendErrors {
+		return backendErrorNames[k]
+	}
+	return "unknown"
+}

@@ -25,6 +25,9 @@ type BackendStatus struct {
 	InFlight int64 `json:"in_flight"`
 	// IdleConnections is the number of pooled keep-alive connections.
 	IdleConnections int `json:"idle_connections"`
+	// H2Connections is the number of HTTP/2 connections that take new
+	// streams (backend_protocol h2 or auto), idle or not.
+	H2Connections int `json:"h2_connections,omitempty"`
 	// Health is "up", "backoff" (recent connects failed; retried soon) or
 	// "down".
 	Health string `json:"health"`

@@ -160,9 +160,14 @@ type Cluster struct {
 	// HealthCheck, when set, probes every backend of the cluster in the
 	// background; backends failing it are taken out of rotation.
 	HealthCheck *HealthCheck `json:"health_check,omitempty"`
-	// HTTP2 makes the proxy speak cleartext HTTP/2 (h2c, prior knowledge)
-	// to the cluster's backends, whatever the client speaks.
+	// HTTP2 is the earlier spelling of BackendProtocol "h2": true there
+	// means h2 (cleartext HTTP/2 with prior knowledge without TLS). The
+	// state keeps BackendProtocol only; an order's http2 is folded into it.
 	HTTP2 bool `json:"http2,omitempty"`
+	// BackendProtocol is the HTTP version spoken to the cluster's
+	// backends (backendproto.go): "http1" (the default, also ""), "h2"
+	// or "auto" (ALPN h2,http/1.1 over TLS, the backend picks).
+	BackendProtocol BackendProtocol `json:"backend_protocol,omitempty"`
 	// HSTS adds a Strict-Transport-Security header to this cluster's
 	// responses on https listeners, instead of the listener's. Nil: the
 	// listener's, if any.

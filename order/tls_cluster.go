@@ -11,7 +11,8 @@ import (
 // "server ... ssl", Caddy's "transport http { tls }"). The zero value is
 // TLS with the defaults: the server's certificate verified against the
 // system's roots, for the backend's host name (its address's host), with
-// that name as SNI, ALPN http/1.1, no client certificate.
+// that name as SNI, no client certificate; ALPN as the cluster's
+// backend_protocol says.
 type BackendTLS struct {
 	// CA is a PEM bundle of the certificates that may sign the backends'
 	// chains, instead of the system's roots (HAProxy's ca-file, Caddy's
@@ -36,7 +37,7 @@ type BackendTLS struct {
 }
 
 // validate checks the PEM data, the server name and that the cluster may
-// speak TLS (http, not over h2c).
+// speak TLS (an http cluster).
 func (t *BackendTLS) validate(c *Cluster) error {
 	if t == nil {
 		return nil
@@ -44,8 +45,6 @@ func (t *BackendTLS) validate(c *Cluster) error {
 	switch {
 	case c.Protocol == TCP:
 		return fieldErr("cluster.tls", "TLS to backends is for http clusters; a tcp cluster relays bytes as they come")
-	case c.HTTP2:
-		return fieldErr("cluster.tls", "http2 with tls (HTTP/2 over TLS to backends) is not supported yet; use one of them")
 	}
 	if t.CA != "" {
 		if err := checkCA("cluster.tls.ca", t.CA); err != nil {

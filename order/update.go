@@ -75,15 +75,17 @@ func (o UpdateListener) Patch(l Listener) Listener {
 // at once; a changed health check restarts. The protocol is not a
 // setting: remove the cluster and add it again.
 type UpdateCluster struct {
-	ID            string                 `json:"id"`
-	LoadBalancing Opt[LoadBalancing]     `json:"load_balancing,omitzero"`
-	StickySession Opt[bool]              `json:"sticky_session,omitzero"`
-	HTTPSRedirect Opt[bool]              `json:"https_redirect,omitzero"`
-	SendProxy     Opt[bool]              `json:"send_proxy,omitzero"`
-	HTTP2         Opt[bool]              `json:"http2,omitzero"`
-	HealthCheck   Opt[*HealthCheck]      `json:"health_check,omitzero"`
-	HSTS          Opt[*HSTS]             `json:"hsts,omitzero"`
-	Answers       Opt[map[string]string] `json:"answers,omitzero"`
+	ID            string             `json:"id"`
+	LoadBalancing Opt[LoadBalancing] `json:"load_balancing,omitzero"`
+	StickySession Opt[bool]          `json:"sticky_session,omitzero"`
+	HTTPSRedirect Opt[bool]          `json:"https_redirect,omitzero"`
+	SendProxy     Opt[bool]          `json:"send_proxy,omitzero"`
+	HTTP2         Opt[bool]          `json:"http2,omitzero"`
+	// BackendProtocol wins over HTTP2 when both are given.
+	BackendProtocol Opt[BackendProtocol]   `json:"backend_protocol,omitzero"`
+	HealthCheck     Opt[*HealthCheck]      `json:"health_check,omitzero"`
+	HSTS            Opt[*HSTS]             `json:"hsts,omitzero"`
+	Answers         Opt[map[string]string] `json:"answers,omitzero"`
 
 	// Traffic policy (policy-guard).
 	HashKey     Opt[*HashKey]     `json:"hash_key,omitzero"`
@@ -106,7 +108,16 @@ func (o UpdateCluster) Patch(c Cluster) Cluster {
 	c.StickySession = o.StickySession.Or(c.StickySession)
 	c.HTTPSRedirect = o.HTTPSRedirect.Or(c.HTTPSRedirect)
 	c.SendProxy = o.SendProxy.Or(c.SendProxy)
-	c.HTTP2 = o.HTTP2.Or(c.HTTP2)
+	if o.HTTP2.Set { // the earlier spelling of backend_protocol h2
+		switch {
+		case o.HTTP2.V:
+			c.BackendProtocol = H2
+		case c.Speaks() == H2:
+			c.BackendProtocol = ""
+		}
+		c.HTTP2 = false
+	}
+	c.BackendProtocol = o.BackendProtocol.Or(c.BackendProtocol)
 	c.HealthCheck = o.HealthCheck.Or(c.HealthCheck)
 	c.HSTS = o.HSTS.Or(c.HSTS)
 	c.Answers = o.Answers.Or(c.Answers)
@@ -249,7 +260,7 @@ func (o UpdateCluster) Validate() error {
 		return err
 	}
 	if !anySet(o.LoadBalancing.Set, o.StickySession.Set, o.HTTPSRedirect.Set, o.SendProxy.Set,
-		o.HTTP2.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set, o.TLS.Set,
+		o.HTTP2.Set, o.BackendProtocol.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set, o.TLS.Set,
 		o.HashKey.Set, o.RateLimit.Set, o.Retry.Set, o.Compression.Set,
 		o.HTTPSRedirectPort.Set, o.Headers.Set) {
 		return fieldErr("cluster", "no setting given")
@@ -257,6 +268,9 @@ func (o UpdateCluster) Validate() error {
 	c := o.Patch(Cluster{ID: o.ID})
 	if c.HashKey != nil { // checked against the cluster's algorithm when applied
 		c.LoadBalancing = Maglev
+	}
+	if c.BackendProtocol == Auto && !o.TLS.Set { // checked against the cluster's tls when applied
+		c.TLS = &BackendTLS{}
 	}
 	return c.Validate()
 }

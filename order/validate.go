@@ -241,6 +241,9 @@ func (c *Cluster) Validate() error {
 	if err := c.TLS.validate(c); err != nil {
 		return err
 	}
+	if err := c.validateBackendProtocol(); err != nil {
+		return err
+	}
 	if err := c.validatePolicy(); err != nil {
 		return err
 	}

@@ -59,6 +59,7 @@ type logLine struct {
 	SNI       *string  `json:"sni"`
 	UserAgent *string  `json:"user_agent"`
 	TraceID   *string  `json:"trace_id"` // null: no tracer
+	Error     *string  `json:"error"`
 }
 
 // TestMetricsAndAccessLog: after a known mix of requests (200s, 404s,

@@ -53,7 +53,7 @@ func testLogger() *slog.Logger {
 // harness is one running proxy with an http listener on Addr, its order
 // client, and an HTTP client of its own.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	Addr   string
 	Client *proxy.Client
 	Ctx    context.Context // lives as long as the test
@@ -64,7 +64,7 @@ type harness struct {
 // startProxy runs a proxy with one active http listener on a free port;
 // mod may change the configuration first. The proxy is stopped (and Run
 // waited for) when the test ends.
-func startProxy(t *testing.T, mod func(*proxy.Config)) *harness {
+func startProxy(t testing.TB, mod func(*proxy.Config)) *harness {
 	t.Helper()
 	addr := freeAddr(t)
 	cfg := proxy.Config{

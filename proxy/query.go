@@ -82,6 +82,7 @@ func (p *proxy) backendStatus(cluster string) []order.BackendStatus {
 					st.InFlight = rb.InFlight()
 					st.Resolved = rb.Resolved()
 					st.IdleConnections = rb.IdleCount()
+					st.H2Connections = rb.H2Conns()
 					h, failures, check := rb.HealthInfo()
 					st.Health, st.Failures, st.Check = h.String(), failures, check
 				}

@@ -92,13 +92,21 @@ func (s *Session) WriteBody(p []byte) error {
 	return s.send(p, nil)
 }
 
-// EndBody ends a body the session chunks itself; HTTP/1.1 trailers from
-// an HTTP/2 backend are dropped.
+// EndBody ends a body the session chunks itself, with the trailers (of
+// an HTTP/2 backend) in its last chunk; a close-delimited body (an
+// HTTP/1.0 client) has no place for them.
 func (s *Session) EndBody(trailers []h1.Header) error {
-	if s.hs.body.chunkOut {
+	if !s.hs.body.chunkOut {
+		return nil
+	}
+	if len(trailers) == 0 {
 		return s.sendOut(append(s.outBuf(), h1.LastChunk...), nil)
 	}
-	return nil
+	out := append(s.outBuf(), "0\r\n"...)
+	for i := range trailers {
+		out = append(append(append(append(out, trailers[i].Name...), ": "...), trailers[i].Value...), "\r\n"...)
+	}
+	return s.sendOut(append(out, "\r\n"...), nil)
 }
 
 // send writes a, then b, to the client within front_timeout: in one

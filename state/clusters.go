@@ -21,6 +21,12 @@ func normCluster(c order.Cluster) order.Cluster {
 	if len(c.Headers) == 0 {
 		c.Headers = nil
 	}
+	// http2 = true is the earlier spelling of backend_protocol h2, and
+	// http1 the default: the state keeps one spelling of each.
+	if c.BackendProtocol = c.Speaks(); c.BackendProtocol == order.HTTP1 {
+		c.BackendProtocol = ""
+	}
+	c.HTTP2 = false
 	return c
 }
 

@@ -206,16 +206,17 @@ func listenerUpdate(old, l order.Listener) order.UpdateListener {
 // protocol).
 func clusterUpdate(old, c order.Cluster) order.UpdateCluster {
 	return order.UpdateCluster{
-		ID:            c.ID,
-		LoadBalancing: opt(old.LoadBalancing, c.LoadBalancing),
-		StickySession: opt(old.StickySession, c.StickySession),
-		HTTPSRedirect: opt(old.HTTPSRedirect, c.HTTPSRedirect),
-		SendProxy:     opt(old.SendProxy, c.SendProxy),
-		HTTP2:         opt(old.HTTP2, c.HTTP2),
-		HealthCheck:   opt(old.HealthCheck, c.HealthCheck),
-		HSTS:          opt(old.HSTS, c.HSTS),
-		Answers:       opt(old.Answers, c.Answers),
-		TLS:           opt(old.TLS, c.TLS),
+		ID:              c.ID,
+		LoadBalancing:   opt(old.LoadBalancing, c.LoadBalancing),
+		StickySession:   opt(old.StickySession, c.StickySession),
+		HTTPSRedirect:   opt(old.HTTPSRedirect, c.HTTPSRedirect),
+		SendProxy:       opt(old.SendProxy, c.SendProxy),
+		HTTP2:           opt(old.HTTP2, c.HTTP2),
+		BackendProtocol: opt(old.BackendProtocol, c.BackendProtocol),
+		HealthCheck:     opt(old.HealthCheck, c.HealthCheck),
+		HSTS:            opt(old.HSTS, c.HSTS),
+		Answers:         opt(old.Answers, c.Answers),
+		TLS:             opt(old.TLS, c.TLS),
 		// Traffic policy (policy-guard).
 		HashKey:     opt(old.HashKey, c.HashKey),
 		RateLimit:   opt(old.RateLimit, c.RateLimit),

@@ -121,6 +121,12 @@ func changeOrder(r *rand.Rand, s state.State) order.Order {
 		u.RateLimit, u.Retry = order.Some(randomLimit(r)), order.Some(pickOf(r, nil, &order.Retry{Attempts: 2, OnStatus: []int{503}}))
 		u.Compression = order.Some(pickOf(r, nil, &order.Compression{Algorithms: []string{"gzip"}}))
 	}
+	switch r.IntN(4) { // the backend protocol, in either spelling
+	case 0:
+		u.BackendProtocol = order.Some(pickOf(r, order.HTTP1, order.H2, order.Auto))
+	case 1:
+		u.HTTP2 = order.Some(r.IntN(2) == 0)
+	}
 	return u
 }
 
@@ -249,6 +255,8 @@ func randomOrder(r *rand.Rand, pems []order.CertificateAndKey) order.Order {
 		if r.IntN(3) == 0 { // refused on tcp clusters
 			c.TLS = randomBackendTLS(r, pems)
 		}
+		// auto without tls, and h2 or auto on tcp, are refused.
+		c.BackendProtocol = pickOf(r, "", "", order.HTTP1, order.H2, order.Auto)
 		return order.AddCluster{Cluster: c}
 	case 6:
 		u := order.UpdateCluster{ID: cl, LoadBalancing: order.Some(pickOf(r, order.LeastLoaded, order.RoundRobin)),

@@ -164,6 +164,26 @@ func TestBackendTLSThroughTheCLI(t *testing.T) {
 	if msg := run(2, "cluster", "update", "--id", "shop", "--tls-ca", "ca.pem", "--tls-server-name", "a b"); !strings.Contains(msg, "server_name") {
 		t.Errorf("bad server name: %q", msg)
 	}
+	// The origin speaks http/1.1 only: auto falls back to it, h2 fails
+	// its handshake (ALPN h2 alone), http1 is the default again.
+	run(0, "cluster", "update", "--id", "shop", "--backend-protocol", "auto")
+	if c := status(); c != 200 {
+		t.Errorf("auto to an http/1.1 origin: %d", c)
+	}
+	if out := run(0, "cluster", "list"); !strings.Contains(out, "BACKEND_PROTOCOL") || !strings.Contains(out, " auto") {
+		t.Errorf("cluster list:\n%s", out)
+	}
+	run(0, "cluster", "update", "--id", "shop", "--backend-protocol", "h2")
+	if c := status(); c != 502 {
+		t.Errorf("h2 to an http/1.1 origin: %d, want 502", c)
+	}
+	if msg := run(2, "cluster", "update", "--id", "shop", "--backend-protocol", "h3"); !strings.Contains(msg, "backend_protocol") {
+		t.Errorf("bad backend protocol: %q", msg)
+	}
+	run(0, "cluster", "update", "--id", "shop", "--backend-protocol", "http1")
+	if c := status(); c != 200 {
+		t.Errorf("http1 again: %d", c)
+	}
 	run(0, "cluster", "update", "--id", "shop", "--no-tls")
 	if c := status(); c == 200 {
 		t.Errorf("plain again: %d", c)

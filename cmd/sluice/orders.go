@@ -280,7 +280,8 @@ func clusterCommand(g *globals) *cobra.Command {
 	f.DurationVar(&hcTimeout, "health-check-timeout", 0, "bound on one probe (default 5s)")
 	f.IntVar(&hc.Rise, "health-check-rise", 0, "good probes in a row that bring a backend up (default 2)")
 	f.IntVar(&hc.Fall, "health-check-fall", 0, "failed probes in a row that take it down (default 3)")
-	f.BoolVar(&c.HTTP2, "http2", false, "speak cleartext HTTP/2 (h2c) to the backends")
+	f.BoolVar(&c.HTTP2, "http2", false, "speak cleartext HTTP/2 (h2c) to the backends (the earlier spelling of --backend-protocol h2)")
+	f.StringVar((*string)(&c.BackendProtocol), "backend-protocol", "", "HTTP version to the backends: http1 (default), h2 (ALPN h2 over TLS, else h2c), auto (ALPN h2,http/1.1; needs --tls)")
 	required(add, "id")
 
 	var id string

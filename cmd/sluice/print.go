@@ -81,10 +81,14 @@ func printListeners(w io.Writer, c *order.Content) {
 func printClusters(w io.Writer, c *order.Content) {
 	var rows [][]string
 	for _, cl := range c.Clusters {
+		bp := "-" // a tcp cluster relays bytes
+		if cl.Protocol != order.TCP {
+			bp = string(cl.Speaks())
+		}
 		rows = append(rows, []string{cl.ID, string(cl.Protocol), string(cl.LoadBalancing),
-			yes(cl.StickySession), yes(cl.HTTPSRedirect), yes(cl.SendProxy), checkSummary(cl.HealthCheck), tlsSummary(cl.TLS)})
+			yes(cl.StickySession), yes(cl.HTTPSRedirect), yes(cl.SendProxy), checkSummary(cl.HealthCheck), tlsSummary(cl.TLS), bp})
 	}
-	table(w, "ID\tPROTOCOL\tLOAD_BALANCING\tSTICKY\tHTTPS_REDIRECT\tSEND_PROXY\tHEALTH_CHECK\tTLS", rows)
+	table(w, "ID\tPROTOCOL\tLOAD_BALANCING\tSTICKY\tHTTPS_REDIRECT\tSEND_PROXY\tHEALTH_CHECK\tTLS\tBACKEND_PROTOCOL", rows)
 }
 
 // checkSummary describes a health check in a few words: "http /health
@@ -126,9 +130,9 @@ func printBackends(w io.Writer, c *order.Content) {
 			addr += " (" + strings.Join(b.Resolved, ",") + ")"
 		}
 		rows = append(rows, []string{b.ClusterID, b.ID, addr, fmt.Sprint(b.Weight), yes(b.Backup),
-			health, orDash(b.Check), fmt.Sprint(b.InFlight), fmt.Sprint(b.IdleConnections)})
+			health, orDash(b.Check), fmt.Sprint(b.InFlight), fmt.Sprint(b.IdleConnections), fmt.Sprint(b.H2Connections)})
 	}
-	table(w, "CLUSTER\tID\tADDRESS\tWEIGHT\tBACKUP\tHEALTH\tCHECK\tIN_FLIGHT\tIDLE_CONNS", rows)
+	table(w, "CLUSTER\tID\tADDRESS\tWEIGHT\tBACKUP\tHEALTH\tCHECK\tIN_FLIGHT\tIDLE_CONNS\tH2_CONNS", rows)
 }
 
 func printFrontends(w io.Writer, c *order.Content) {

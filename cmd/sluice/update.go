@@ -180,6 +180,10 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 			if err := policy(&o); err != nil {
 				return err
 			}
+			if f.Changed("backend-protocol") {
+				v, _ := f.GetString("backend-protocol")
+				o.BackendProtocol = order.Some(order.BackendProtocol(v))
+			}
 			if f.Changed("load-balancing") {
 				v, _ := f.GetString("load-balancing")
 				o.LoadBalancing = order.Some(order.LoadBalancing(v))
@@ -231,6 +235,7 @@ func clusterUpdateCommand(g *globals) *cobra.Command {
 	f.Bool("https-redirect", false, "answer 301 to https on http listeners (=false to stop)")
 	f.Bool("send-proxy", false, "send a PROXY protocol v2 header to backends (=false to stop)")
 	f.Bool("http2", false, "speak cleartext HTTP/2 (h2c) to the backends (=false to stop)")
+	f.String("backend-protocol", "", "HTTP version to the backends: http1, h2 or auto (auto needs tls)")
 	f.StringVar(&hc.Type, "health-check", "", "replace the health check: http or tcp (with its options below)")
 	f.StringVar(&hc.Path, "health-check-path", "", `http check: request path (default "/")`)
 	f.StringVar(&hc.Host, "health-check-host", "", "http check: Host header")

@@ -1,0 +1,75 @@
+package exchange
+
+import (
+	"io"
+	"sync"
+	"time"
+)
+
+// h2Body is the request body as the HTTP/2 transport reads it, in a
+// goroutine of its own: the bytes the front held first, then the front's
+// ReadBody. Until Close (or finish giving up on it) the transport owns the
+// front's body side; the exchange waits for that in finish before it
+// returns.
+type h2Body struct {
+	x      *Exchange
+	mu     sync.Mutex // held by Read; finish takes it to know Read is over
+	pend   []byte
+	done   bool // pend is the whole body
+	read   bool // the whole body was read
+	stop   bool // finish ran: no more reads
+	once   sync.Once
+	closed chan struct{}
+}
+
+func newH2Body(x *Exchange, p []byte, done bool) *h2Body {
+	return &h2Body{x: x, pend: p, done: done, closed: make(chan struct{})}
+}
+
+func (b *h2Body) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch {
+	case b.stop:
+		return 0, io.ErrClosedPipe
+	case len(b.pend) > 0:
+		n := copy(p, b.pend)
+		b.pend = b.pend[n:]
+		return n, nil
+	case b.done:
+		b.read = true
+		return 0, io.EOF
+	}
+	n, err := b.x.front.ReadBody(p)
+	if err == io.EOF {
+		b.read = true
+	}
+	return n, err
+}
+
+// Close is called by the transport once it stops reading the body.
+func (b *h2Body) Close() error {
+	b.once.Do(func() {
+		b.x.front.StopBody() // a Read in progress returns
+		close(b.closed)
+	})
+	return nil
+}
+
+// finish waits until the transport is done with the body (stopping it
+// after back_timeout) and for a Read in progress to return, then reports
+// whether the body was read whole. The front owns its body side again
+// after it.
+func (b *h2Body) finish() bool {
+	t := time.NewTimer(b.x.Set.BackTimeout)
+	defer t.Stop()
+	select {
+	case <-b.closed:
+	case <-t.C:
+		_ = b.Close()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stop = true
+	return b.read
+}

@@ -1,0 +1,171 @@
+package exchange
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+
+	"github.com/sluiceproxy/sluice/backend"
+)
+
+// forwardH2 serves the request through a backend of a cluster whose
+// backend_protocol is h2 or auto: it goes out as a stream of a pooled
+// HTTP/2 connection (backend.OpenH2: x/net/http2's ClientConn, over TLS
+// with ALPN or cleartext with prior knowledge) with the fields the header
+// table forwards and the same forwarding fields, and the response comes
+// back as it arrives, trailers included where the front can send them. A
+// backend of an auto cluster that picked http/1.1 gets the request through
+// forward, as any HTTP/1.1 backend. A connect that fails tries another
+// backend (up to backend.DefaultAttempts); a replayable request whose
+// stream failed before a response head (a GOAWAY, a RST_STREAM, a
+// connection lost) is sent once more, to another backend when there is
+// one, as after a failed new HTTP/1.1 connection.
+func (x *Exchange) forwardH2() Result {
+	req := &x.Req
+	d := &x.dec
+	ctx := x.front.Context()
+	host, target := x.upstream()
+	out := &http.Request{Method: string(req.Method), Host: string(host), Header: make(http.Header),
+		Proto: "HTTP/2.0", ProtoMajor: 2, URL: &url.URL{Scheme: "http", Host: "backend", Opaque: string(target)}}
+	x.h2Fields(out.Header)
+	var skip *backend.Backend
+	attempts, resent := 0, false
+	for {
+		var b *backend.Backend
+		var trial bool
+		if attempts == 0 && d.Cookie != nil {
+			b, trial = d.Cluster.PickSticky(d.Cookie)
+		}
+		if b == nil {
+			b, trial = d.Cluster.PickHash(skip, x.pol.hash, x.pol.hashed)
+		}
+		if b == nil && skip != nil { // the one that failed is the only one left
+			b, trial = d.Cluster.PickHash(nil, x.pol.hash, x.pol.hashed)
+		}
+		if b == nil {
+			return x.answer(503, x.clusterAnswers())
+		}
+		attempts++
+		reuse := x.replayable && !resent
+		up, err := b.OpenH2(ctx, x.Set.ConnectTimeout, x.Env.IdleBackendTimeout, reuse, trial)
+		x.m.connect += up.ConnectTime
+		if err != nil {
+			x.dialFailed(b, err)
+			if attempts < backend.DefaultAttempts && ctx.Err() == nil {
+				x.m.retried(b)
+				skip = b
+				continue
+			}
+			return x.answer(noBackendStatus(err), x.clusterAnswers())
+		}
+		if d.Sticky && d.Cookie != nil && string(d.Cookie) == b.StickyID() {
+			x.stickyMatch = b
+		}
+		if up.Conn != nil { // auto: the backend picked http/1.1
+			up.Conn.Reused = up.Reused
+			x.hold(up.Conn)
+			defer x.hold(nil)
+			return x.forward(up.Conn)
+		}
+		if x.dec.Sticky && x.stickyMatch != b {
+			x.setCookie = x.appendSetCookie(x.setCookie[:0], b.StickyID())
+		}
+		out.URL.Scheme = b.H2Scheme()
+		res, again := x.streamH2(b, up, out)
+		if !again {
+			return res
+		}
+		resent, skip = true, b
+		x.replayable = false
+		x.m.retried(b)
+	}
+}
+
+// streamH2 sends out (with the request body, if any) as a stream of
+// up.CC, whose reservation it uses, and streams the response back. It
+// reports again when the stream failed before a response head and the
+// request may be sent once more (replayable: no body, idempotent, not
+// sent again already).
+func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.Request) (res Result, again bool) {
+	req := &x.Req
+	b.Acquire()
+	defer b.Release()
+	x.m.backend = b
+	var body *h2Body
+	if req.HasBody() {
+		p, done, err := x.front.InitialBody()
+		if err == nil && overLimit(x.Set.MaxBodyBytes, len(p)) {
+			err = ErrTooLarge
+		}
+		if err != nil {
+			giveBack(up.CC, out)
+			return x.badBody(err), false
+		}
+		x.bodyDone = done
+		body = newH2Body(x, p, done)
+		out.Body, out.ContentLength = body, req.ContentLength
+		if req.Unsized {
+			out.ContentLength = -1
+		}
+	}
+	// The response head is awaited for back_timeout at most.
+	ctx, cancel := context.WithCancel(x.front.Context())
+	defer cancel()
+	var late atomic.Bool
+	t := time.AfterFunc(x.Set.BackTimeout, func() { late.Store(true); cancel() })
+	x.m.sentAt()
+	resp, err := up.CC.RoundTrip(out.WithContext(ctx))
+	stopped := t.Stop()
+	if err != nil {
+		if body != nil {
+			x.bodyDone = body.finish()
+		}
+		switch {
+		case late.Load() && !stopped:
+			return x.fail(504, "awaiting HTTP/2 response", err), false
+		case x.front.Context().Err() != nil:
+			x.m.clientErr(clientReset)
+			return Broken, false
+		case x.replayable && body == nil:
+			x.Env.Log.Info("HTTP/2 stream to backend failed before its response; sent again", "request_id", string(x.ID[:]),
+				"backend", b.Config.ID, "error", err)
+			return 0, true
+		}
+		return x.fail(502, "HTTP/2 stream", err), false
+	}
+	x.m.firstByte(0)
+	x.m.answered(resp.StatusCode)
+	res = x.streamH2Response(resp)
+	resp.Body.Close()
+	// The upload may have run on (full duplex): the client's connection
+	// serves on only if the body was read whole.
+	if body != nil {
+		x.bodyDone = body.finish()
+		if !x.bodyDone && res == Complete {
+			res = Unread
+		}
+	}
+	return res, false
+}
+
+// giveBack returns the stream reserved on cc for out, which will not be
+// sent: a RoundTrip cancelled before it starts (or, if it starts anyway,
+// whose body fails at once, which resets the stream).
+func giveBack(cc *http2.ClientConn, out *http.Request) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := out.WithContext(ctx)
+	r.Body, r.ContentLength = io.NopCloser(failingReader{}), -1
+	if resp, err := cc.RoundTrip(r); err == nil {
+		resp.Body.Close()
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
