@@ -55,7 +55,7 @@ func TestTextLine(t *testing.T) {
 
 func TestTextAbsent(t *testing.T) {
 	line := string(appendText(nil, &Entry{Cluster: "-", TLSVersion: 0x0305}))
-	want := `- - - - \x2d - "- - -" - 0 0 - - - 0x0305 - "-" -` + "\n"
+	want := `- - - - \x2d - "- - -" - 0 0 - - - 0x0305 - "-" - -` + "\n"
 	if line != want {
 		t.Errorf("line\n%q\nwant\n%q", line, want)
 	}
