@@ -24,16 +24,22 @@ func (x *Exchange) answer(status int, cs *answer.Set) Result {
 	}
 	fs = x.appendOwn(fs)
 	x.fields = fs
-	x.head = Head{Status: status, Reason: a.Reason, Fields: fs, Framing: Length,
-		ContentLength: int64(len(a.Body)), BodyPending: x.bodyPending()}
-	body := a.Body
+	r := x.sendOwn(status, a.Reason, a.Body)
+	x.keepOut(buf)
+	return r
+}
+
+// sendOwn writes an answer of the proxy's own, whose fields are x.fields:
+// its head and whole body (none for HEAD), and tells how the exchange
+// ended.
+func (x *Exchange) sendOwn(status int, reason, body []byte) Result {
+	x.head = Head{Status: status, Reason: reason, Fields: x.fields, Framing: Length,
+		ContentLength: int64(len(body)), BodyPending: x.bodyPending()}
 	if x.isHead {
 		x.head.Framing, body = NoBody, nil
 	}
 	x.m.status = status
-	err := x.front.WriteHead(&x.head, body)
-	x.keepOut(buf)
-	switch {
+	switch err := x.front.WriteHead(&x.head, body); {
 	case err != nil:
 		x.m.clientErr(clientReset)
 		return Broken

@@ -42,19 +42,5 @@ func (x *Exchange) answerChallenge() Result {
 	fs := append(x.fields[:0], h1.Header{Name: nameContentType, Value: textPlain})
 	fs = x.appendOwn(fs)
 	x.fields = fs
-	x.head = Head{Status: 200, Reason: []byte("OK"), Fields: fs, Framing: Length,
-		ContentLength: int64(len(body)), BodyPending: x.bodyPending()}
-	if x.isHead {
-		x.head.Framing, body = NoBody, nil
-	}
-	x.m.status = 200
-	err := x.front.WriteHead(&x.head, body)
-	switch {
-	case err != nil:
-		x.m.clientErr(clientReset)
-		return Broken
-	case x.head.BodyPending:
-		return Unread
-	}
-	return Complete
+	return x.sendOwn(200, []byte("OK"), body)
 }

@@ -71,7 +71,7 @@ func (x *Exchange) wsAccepted() bool {
 	for i := range fs {
 		if h1.EqualFold(fs[i].Name, "sec-websocket-accept") {
 			n++
-			if string(trimOWS(fs[i].Value)) != string(want[:]) {
+			if string(h1.TrimOWS(fs[i].Value)) != string(want[:]) {
 				return false
 			}
 		}
@@ -92,14 +92,4 @@ func dropWSAccept(fs []h1.Header) []h1.Header {
 		}
 	}
 	return out
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }

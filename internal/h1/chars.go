@@ -116,8 +116,9 @@ func equalFoldBytes(a, b []byte) bool {
 
 func isOWS(c byte) bool { return c == ' ' || c == '\t' }
 
-// trimOWS removes leading and trailing SP and HTAB.
-func trimOWS(b []byte) []byte {
+// TrimOWS removes leading and trailing optional whitespace (SP and HTAB,
+// RFC 9110 §5.6.3) from a field value or a list element; b is not copied.
+func TrimOWS(b []byte) []byte {
 	for len(b) > 0 && isOWS(b[0]) {
 		b = b[1:]
 	}
@@ -143,9 +144,9 @@ func (it *listIter) next() ([]byte, bool) {
 	i := bytes.IndexByte(it.b, ',')
 	if i < 0 {
 		it.done = true
-		return trimOWS(it.b), true
+		return TrimOWS(it.b), true
 	}
-	e := trimOWS(it.b[:i])
+	e := TrimOWS(it.b[:i])
 	it.b = it.b[i+1:]
 	return e, true
 }

@@ -1,5 +1,7 @@
 package tracectx
 
+import "github.com/sluiceproxy/sluice/internal/h1"
+
 // MaxMembers is the most list-members a tracestate may hold, over all its
 // fields together.
 const MaxMembers = 32
@@ -29,7 +31,7 @@ func (s *State) Add(v []byte) {
 		for end < len(v) && v[end] != ',' {
 			end++
 		}
-		s.member(trimOWS(v[start:end]))
+		s.member(h1.TrimOWS(v[start:end]))
 		start = end + 1
 	}
 }
@@ -84,14 +86,4 @@ func validValue(v []byte) bool {
 		}
 	}
 	return true
-}
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
 }
