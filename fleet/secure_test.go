@@ -1,9 +1,9 @@
 package fleet_test
 
 import (
-	"log/slog"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
