@@ -265,7 +265,11 @@ func (f *Follower) cause(ctx context.Context, err error) error {
 	if f.cfg.Diagnose == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	if d := f.cfg.Diagnose(ctx); d != nil {
+	// At most half a second more: an etcd cut off by a partition (no
+	// answer to a connect either) is reported about as soon as without.
+	dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if d := f.cfg.Diagnose(dctx); d != nil {
 		return fmt.Errorf("no answer in time: %w", d)
 	}
 	return err
