@@ -47,6 +47,7 @@ func (d *daemon) startFollower(obs *observers) (*follower, error) {
 	apply := fleet.ProxyApply(d.client)
 	fw := &follower{cli: cli}
 	fw.f = fleet.NewFollower(fleet.FollowerConfig{Client: cli, Layout: layout, Logger: d.log, Event: d.client.Publish,
+		Diagnose: c.Diagnose,
 		Apply: func(ctx context.Context, rev int64, orders []order.Order) error {
 			// No order applies while an upgrade hands the state over, nor after.
 			d.orders.RLock()

@@ -33,7 +33,8 @@ type ClientConfig struct {
 }
 
 // Dial returns a client of etcd for c. It does not wait for etcd: a client
-// of an etcd that is down is made, and connects when etcd is back. Its
+// of an etcd that is down is made, and connects (and authenticates, with
+// a user) when etcd is back. Its
 // reconnection backoff is at most 250 ms, so that an instance catches up
 // within a second of etcd's return; its own logs are discarded (the
 // follower logs what matters).
@@ -45,12 +46,10 @@ func Dial(c ClientConfig) (*clientv3.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return clientv3.New(clientv3.Config{
+	cfg := clientv3.Config{
 		Endpoints:   c.Endpoints,
 		DialTimeout: 2 * time.Second,
 		TLS:         tc,
-		Username:    c.Username,
-		Password:    c.Password,
 		Logger:      zap.NewNop(),
 		// Keep-alives find a dead connection while no request is under way.
 		DialKeepAliveTime:    2 * time.Second,
@@ -60,7 +59,25 @@ func Dial(c ClientConfig) (*clientv3.Client, error) {
 				MaxDelay: 250 * time.Millisecond},
 			MinConnectTimeout: time.Second,
 		})},
-	})
+	}
+	if c.Username == "" {
+		return clientv3.New(cfg)
+	}
+	// With a user, clientv3.New authenticates before it returns, and fails
+	// when etcd does not answer within DialTimeout: an instance would not
+	// start while etcd is away. A placeholder token makes New skip that;
+	// the user and password set after it make the client authenticate on
+	// its first request (a stream fetches a token when it opens; a unary
+	// request refused for the placeholder fetches one and is sent again),
+	// and again when etcd says the token expired. A wrong password is then
+	// each request's error.
+	cfg.Token = "pending"
+	cli, err := clientv3.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cli.Token, cli.Username, cli.Password = "", c.Username, c.Password
+	return cli, nil
 }
 
 // tls builds the client's TLS configuration; nil when none is asked for.

@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -30,6 +31,10 @@ type FollowerConfig struct {
 	// Probe is how often etcd's reachability is checked; default 500 ms.
 	// A probe waits at most twice that, and at least 1 s.
 	Probe time.Duration
+	// Diagnose, when set, names the cause of a request that etcd left
+	// unanswered (ClientConfig.Diagnose: a certificate refused, a port
+	// closed); the client itself says only that time ran out.
+	Diagnose func(context.Context) error
 }
 
 // Follower keeps a proxy's configuration equal to what etcd holds under a
@@ -120,7 +125,7 @@ func (f *Follower) read(ctx context.Context) error {
 	defer cancel()
 	resp, err := f.cfg.Client.Get(rctx, f.cfg.Layout.State(), clientv3.WithPrefix())
 	if err != nil {
-		return err
+		return f.cause(ctx, err)
 	}
 	f.kv = make(map[string][]byte, len(resp.Kvs))
 	for _, kv := range resp.Kvs {
@@ -211,6 +216,9 @@ func (f *Follower) probe(ctx context.Context) {
 		pctx, cancel := context.WithTimeout(ctx, wait)
 		_, err := f.cfg.Client.Get(pctx, f.cfg.Layout.Written(), clientv3.WithCountOnly())
 		cancel()
+		if err != nil {
+			err = f.cause(ctx, err)
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -218,6 +226,7 @@ func (f *Follower) probe(ctx context.Context) {
 		var was order.FleetStatus
 		f.update(func(st *order.FleetStatus) {
 			was = *st
+			st.Unreachable = errText(err)
 			if st.Connected != up || st.Since == "" {
 				st.Connected, st.Since = up, time.Now().UTC().Format(time.RFC3339)
 				if !up && was.Since != "" {
@@ -226,6 +235,9 @@ func (f *Follower) probe(ctx context.Context) {
 			}
 		})
 		switch {
+		case was.Since == "" && !up:
+			f.cfg.Logger.Warn("fleet: etcd does not answer; the configuration of the start keeps serving",
+				"error", errText(err))
 		case was.Connected && !up:
 			f.cfg.Logger.Warn("fleet: etcd unreachable; the last configuration keeps serving",
 				"revision", was.Revision, "error", err)
@@ -246,6 +258,21 @@ func (f *Follower) event(ev order.Event) {
 	if f.cfg.Event != nil {
 		f.cfg.Event(ev)
 	}
+}
+
+// cause adds the diagnosis of Diagnose to a request's timeout.
+func (f *Follower) cause(ctx context.Context, err error) error {
+	if f.cfg.Diagnose == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	// At most half a second more: an etcd cut off by a partition (no
+	// answer to a connect either) is reported about as soon as without.
+	dctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	if d := f.cfg.Diagnose(dctx); d != nil {
+		return fmt.Errorf("no answer in time: %w", d)
+	}
+	return err
 }
 
 func errText(err error) string {

@@ -8,6 +8,10 @@ type FleetStatus struct {
 	Connected bool `json:"connected"`
 	// Since is when Connected last changed (RFC 3339, UTC).
 	Since string `json:"since,omitempty"`
+	// Unreachable is why the last probe failed ("etcdserver: authentication
+	// failed...", "https://10.0.0.1:2379: TLS: remote error: tls:
+	// certificate required"); empty when Connected.
+	Unreachable string `json:"unreachable,omitempty"`
 	// Revision is the etcd revision whose configuration runs; 0 before
 	// the first one applied.
 	Revision int64 `json:"revision"`

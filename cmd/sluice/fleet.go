@@ -170,6 +170,11 @@ func (f *fleetFlags) do(cmd *cobra.Command, g *globals, fn func(context.Context,
 	case err == nil || errors.As(err, &ee):
 		return err
 	case errors.Is(err, context.DeadlineExceeded):
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if cause := cc.Diagnose(dctx); cause != nil {
+			err = cause
+		}
 		return &exitError{code: exitUnreachable, err: fmt.Errorf("etcd %s did not answer within %s: %w",
 			strings.Join(cc.Endpoints, ","), f.timeout, err)}
 	}

@@ -64,6 +64,9 @@ func printStatus(w io.Writer, c *order.Content) {
 		}
 		fmt.Fprintf(w, "fleet: etcd %s since %s; serving revision %d (seen %d); %d applied, %d refused, %d resyncs, %d outages\n",
 			etcd, orDash(f.Since), f.Revision, f.Seen, f.Applied, f.Refused, f.Resyncs, f.Outages)
+		if f.Unreachable != "" {
+			fmt.Fprintf(w, "fleet: etcd unreachable: %s\n", f.Unreachable)
+		}
 		if f.Error != "" {
 			fmt.Fprintf(w, "fleet: revision %d refused: %s\n", f.Seen, f.Error)
 		}

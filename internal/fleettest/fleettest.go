@@ -23,8 +23,12 @@ import (
 // Options describe one instance.
 type Options struct {
 	Endpoint string // etcd's client URL
-	Prefix   string
-	ID       string
+	// Etcd, when set, is how to reach etcd instead of Endpoint alone (TLS,
+	// a user), as [provider.etcd] gives it; its Prefix and InstanceID
+	// are not used (Prefix and ID are).
+	Etcd   *fleet.ClientConfig
+	Prefix string
+	ID     string
 	// Listen are the listener addresses of the fleet's configuration this
 	// instance serves on sockets of its own (see Instance.Addr).
 	Listen []string
@@ -70,7 +74,11 @@ func Start(o Options) (*Instance, error) {
 			return nil, err
 		}
 	}
-	cli, err := fleet.Dial(fleet.ClientConfig{Endpoints: []string{o.Endpoint}})
+	cc := fleet.ClientConfig{Endpoints: []string{o.Endpoint}}
+	if o.Etcd != nil {
+		cc = *o.Etcd
+	}
+	cli, err := fleet.Dial(cc)
 	if err != nil {
 		in.socks.Unclaimed()
 		return nil, err
@@ -83,7 +91,7 @@ func Start(o Options) (*Instance, error) {
 	go func() { in.proxyErr <- proxy.Run(pctx, proxy.Config{Logger: o.Logger, Sockets: in.socks}, end) }()
 	layout := fleet.NewLayout(o.Prefix)
 	in.Follower = fleet.NewFollower(fleet.FollowerConfig{Client: cli, Layout: layout, Apply: fleet.ProxyApply(client),
-		Logger: o.Logger, Event: client.Publish})
+		Logger: o.Logger, Event: client.Publish, Diagnose: cc.Diagnose})
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
 	in.wg.Add(1)
