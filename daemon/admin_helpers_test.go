@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"github.com/sluiceproxy/sluice/command"
 	"github.com/sluiceproxy/sluice/config"
 	"github.com/sluiceproxy/sluice/daemon"
+	"github.com/sluiceproxy/sluice/internal/testport"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -31,29 +31,9 @@ const (
 	readToken  = "read-only-token-0123456789abcdef"
 )
 
-// handedOut holds the ports freePort gave in this test binary: the kernel
-// may give a port just closed to the next bind(0), so two calls in a row
-// could otherwise name the same address.
-var handedOut sync.Map
-
-// freePort returns a 127.0.0.1 address free now and never returned
-// before by this test binary.
-func freePort(t *testing.T) string {
-	t.Helper()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := l.Addr().String()
-		l.Close()
-		if _, dup := handedOut.LoadOrStore(a, true); !dup {
-			return a
-		}
-	}
-	t.Fatal("no fresh port in 100 tries")
-	return ""
-}
+// freePort is a 127.0.0.1 address to name in a configuration before the
+// daemon listens on it (see package testport).
+func freePort(t *testing.T) string { return testport.Free(t) }
 
 // testDaemon is daemon.Run in this process: a configuration file with an
 // http, an https and a tcp listener, two clusters, and the admin API with

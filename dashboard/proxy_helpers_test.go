@@ -11,7 +11,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,6 +24,7 @@ import (
 	"github.com/sluiceproxy/sluice/config"
 	"github.com/sluiceproxy/sluice/daemon"
 	"github.com/sluiceproxy/sluice/dashboard"
+	"github.com/sluiceproxy/sluice/internal/testport"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -161,19 +161,13 @@ func origin(n int) http.Handler {
 	})
 }
 
-// freePorts returns n distinct free addresses on 127.0.0.1: their
-// listeners are all open until every one is picked, so that the kernel
-// cannot hand the same port out twice.
+// freePorts returns n distinct addresses on 127.0.0.1 to name in a
+// configuration before the daemon listens on them (see package testport).
 func freePorts(t *testing.T, n int) []string {
 	t.Helper()
 	addrs := make([]string, n)
 	for i := range addrs {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		addrs[i] = l.Addr().String()
+		addrs[i] = testport.Free(t)
 	}
 	return addrs
 }

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/sluiceproxy/sluice/internal/testport"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -55,14 +55,9 @@ func ok(t *testing.T, c *Client, o order.Order) order.Response {
 	return r
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// freeAddr returns a loopback address nobody listens on right now, below
+// the ephemeral range (see package testport).
+func freeAddr(t *testing.T) string { return testport.Free(t) }
 
 func dumpJSON(t *testing.T, c *Client) string {
 	b, _ := json.Marshal(ok(t, c, order.DumpState{}).Content.State)

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testport"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 )
@@ -31,17 +32,9 @@ import (
 // test instead of hanging it.
 const ioTimeout = 10 * time.Second
 
-// freeAddr returns a loopback address nobody listens on right now.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
-}
+// freeAddr returns a loopback address nobody listens on right now, below
+// the ephemeral range (see package testport).
+func freeAddr(t testing.TB) string { return testport.Free(t) }
 
 func testLogger() *slog.Logger {
 	if os.Getenv("SLUICE_TEST_LOG") != "" {

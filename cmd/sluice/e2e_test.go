@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testport"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -41,29 +42,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// handedOut holds the ports freePort gave in this test binary: the kernel
-// may give a port just closed to the next bind(0), so two calls in a row
-// could otherwise name the same address.
-var handedOut sync.Map
-
-// freePort returns a 127.0.0.1 address free now and never returned
-// before by this test binary.
-func freePort(t *testing.T) string {
-	t.Helper()
-	for range 100 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		a := l.Addr().String()
-		l.Close()
-		if _, dup := handedOut.LoadOrStore(a, true); !dup {
-			return a
-		}
-	}
-	t.Fatal("no fresh port in 100 tries")
-	return ""
-}
+// freePort is a 127.0.0.1 address to name in a configuration before the
+// daemon listens on it (see package testport).
+func freePort(t *testing.T) string { return testport.Free(t) }
 
 // cli runs the binary and returns stdout, stderr and the exit code.
 func cli(t *testing.T, dir string, args ...string) (string, string, int) {
