@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sluiceproxy/sluice/admin"
 	"github.com/sluiceproxy/sluice/order"
@@ -21,6 +22,10 @@ type adminAPI struct {
 	ln  *net.TCPListener
 	d   *daemon
 	wg  sync.WaitGroup
+	// handedOver is set when an upgrade gave the socket to the new
+	// process: this one's copy is closed and Serve's error is expected.
+	handedOver atomic.Bool
+	closeOnce  sync.Once
 }
 
 // startAdmin reads the tokens, checks that a token protects an address
@@ -69,7 +74,7 @@ func (d *daemon) startAdmin(obs *observers, ui fs.FS) (*adminAPI, error) {
 	api.wg.Add(1)
 	go func() {
 		defer api.wg.Done()
-		if err := srv.Serve(ln); err != nil {
+		if err := srv.Serve(ln); err != nil && !api.handedOver.Load() {
 			d.log.Error("admin API stopped", "address", a.Address, "error", err)
 		}
 	}()
@@ -84,12 +89,28 @@ func (d *daemon) startAdmin(obs *observers, ui fs.FS) (*adminAPI, error) {
 	return api, nil
 }
 
-// close stops the API and waits for its requests and streams.
+// stopAccepting closes this process's copy of the admin socket once an
+// upgrade has handed it over: the socket stays open in the new process,
+// which accepts every connection from then on (none is refused, none
+// reaches this process to be told it handed over). The requests in
+// flight and the kept-alive connections are close's.
+func (a *adminAPI) stopAccepting() {
+	if a == nil {
+		return
+	}
+	a.handedOver.Store(true)
+	a.ln.Close()
+}
+
+// close stops the API and waits for its requests and streams; it may be
+// called more than once.
 func (a *adminAPI) close() {
 	if a == nil {
 		return
 	}
-	a.d.socks.Forget(a.ln)
-	a.srv.Close()
-	a.wg.Wait()
+	a.closeOnce.Do(func() {
+		a.d.socks.Forget(a.ln)
+		a.srv.Close()
+		a.wg.Wait()
+	})
 }

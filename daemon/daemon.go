@@ -82,6 +82,9 @@ type daemon struct {
 
 	// fleet follows etcd ([provider.etcd]); nil without it.
 	fleet *follower
+	// api serves [admin] address; nil without it. Set before the first
+	// order is served.
+	api *adminAPI
 }
 
 // Run serves until a shutdown order or a signal: the first SIGINT or
@@ -186,6 +189,7 @@ func Run(cfg *config.Config, o Options) error {
 		return stop(err)
 	}
 	defer api.close() // before the proxy stops: its streams end first
+	d.api = api
 	for _, s := range d.socks.Unclaimed() {
 		logger.Warn("an inherited socket no listener uses is closed", "socket", s)
 	}

@@ -59,6 +59,9 @@ func (d *daemon) upgrade(ctx context.Context, o order.Upgrade, progress command.
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
+		// The admin API's kept-alive clients reconnect, to the new process;
+		// this order's answer is written first when it came that way.
+		d.api.close()
 		_, _ = d.client.DoRequest(context.Background(), order.Request{ID: "upgrade", Order: order.Shutdown{}})
 	}()
 	return order.Response{Status: order.StatusOK, Message: fmt.Sprintf(
@@ -127,7 +130,8 @@ func (d *daemon) handOver(ctx context.Context, binary string, timeout time.Durat
 		d.notify(fmt.Sprintf("MAINPID=%d", os.Getpid()))
 		return abort("starting to serve", err)
 	}
-	d.srv.Detach() // the path is the new process's; new clients reach it
+	d.srv.Detach()        // the path is the new process's; new clients reach it
+	d.api.stopAccepting() // the admin socket's new connections are the new process's
 	d.successor.Store(int64(pid))
 	tail.wait(time.Second) // the new process writes to this one's stderr now
 	tail.close()
