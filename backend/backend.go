@@ -140,6 +140,26 @@ func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
 	return c.raw.WriteRead(out, in)
 }
 
+// SetDeadline sets both deadlines of the connection, as net.Conn's, for
+// Read, Write and WriteRead; over plain TCP the socket is told lazily
+// (see package internal/sock): whoever goes on with the socket itself
+// (a tunnel's relay) takes it through Bare.
+func (c *Conn) SetDeadline(t time.Time) error { return c.raw.SetDeadline(t) }
+
+// SetReadDeadline is SetDeadline for reads.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.raw.SetReadDeadline(t) }
+
+// SetWriteDeadline is SetDeadline for writes.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.raw.SetWriteDeadline(t) }
+
+// Bare is the connection itself (a *net.TCPConn over plain TCP, for
+// splice), its deadlines set as asked: for a caller that reads and writes
+// it directly from now on, without c's methods.
+func (c *Conn) Bare() net.Conn {
+	c.raw.Settle()
+	return c.Conn
+}
+
 // alive probes a pooled connection without blocking.
 func (c *Conn) alive() bool {
 	if c.raw.Ready() {

@@ -49,7 +49,7 @@ func (st *stream) Tunnel(bc *backend.Conn, h *exchange.Head, early []byte) {
 	idle := x.Set.TunnelTimeout
 	tc := &tunnelConn{st: st, rtimer: time.NewTimer(time.Hour)}
 	tc.rtimer.Stop()
-	res := pipe.Run(pipe.Side{Conn: tc, Idle: idle}, pipe.Side{Conn: bc.Conn, Idle: idle, Buf: x.TunnelBuffer()})
+	res := pipe.Run(pipe.Side{Conn: tc, Idle: idle}, pipe.Side{Conn: bc.Bare(), Idle: idle, Buf: x.TunnelBuffer()})
 	x.CountTunnel(res.AToB, res.BToA)
 	c.mu.Lock()
 	switch {

@@ -35,7 +35,7 @@ func (s *Session) Tunnel(bc *backend.Conn, h *exchange.Head, early []byte) {
 	x := &s.hs.x
 	idle := s.set.TunnelTimeout
 	res := pipe.Run(pipe.Side{Conn: s.cl.Conn, Idle: idle, Buf: s.buf[:cap(s.buf)]},
-		pipe.Side{Conn: bc.Conn, Idle: idle, Buf: x.TunnelBuffer()})
+		pipe.Side{Conn: bc.Bare(), Idle: idle, Buf: x.TunnelBuffer()})
 	x.CountTunnel(res.AToB, res.BToA)
 	if res.Err != nil {
 		s.env.Log.Debug("tunnel ended", "request_id", string(x.ID[:]), "sent", res.AToB,

@@ -72,7 +72,7 @@ func (s *session) replay(bc *backend.Conn) bool {
 		return true
 	}
 	_ = bc.SetWriteDeadline(time.Now().Add(s.set.BackTimeout))
-	if _, err := bc.Conn.Write(s.hello.raw[:s.helloLen]); err != nil {
+	if _, err := bc.Write(s.hello.raw[:s.helloLen]); err != nil {
 		s.env.Log.Warn("replaying the ClientHello to the backend failed", "listener", s.ln.Addr,
 			"backend", bc.Backend.Config.ID, "error", err)
 		return false

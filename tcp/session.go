@@ -131,7 +131,7 @@ func Serve(env *Env, ln *Listener, conn net.Conn) {
 		lm.TunnelsActive.Inc()
 	}
 	res := pipe.Run(pipe.Side{Conn: conn, Idle: s.set.FrontTimeout},
-		pipe.Side{Conn: bc.Conn, Idle: s.set.BackTimeout}) // bc.Conn: the bare *net.TCPConn, for splice
+		pipe.Side{Conn: bc.Bare(), Idle: s.set.BackTimeout}) // the bare *net.TCPConn, for splice
 	countRelay(ln, c, b, res)
 	s.rec.relayed(res, s.stopped.Load())
 	if res.Err != nil {

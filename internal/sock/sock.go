@@ -2,6 +2,7 @@ package sock
 
 import (
 	"net"
+	"sync"
 	"syscall"
 )
 
@@ -18,6 +19,11 @@ type Conn struct {
 	// The RawConn callbacks, bound once by Init: readFn, writeReadFn and
 	// peekFn to rd, writeFn to wr.
 	readFn, writeFn, writeReadFn, peekFn func(fd uintptr) bool
+
+	// The deadlines as offsets (0 for none) asked for (rdl, wdl) and held
+	// by the connection (prdl, pwdl), under mu: see SetReadDeadline.
+	mu                   sync.Mutex
+	rdl, wdl, prdl, pwdl int64
 }
 
 // call is one Read, Write or WriteRead in progress: its arguments and its
@@ -43,6 +49,7 @@ type call struct {
 // nc.
 func (c *Conn) Init(nc net.Conn) bool {
 	c.nc, c.rc = nc, nil
+	c.rdl, c.wdl, c.prdl, c.pwdl = 0, 0, 0, 0
 	sc, ok := nc.(syscall.Conn)
 	if !ok || !supported {
 		return false
@@ -64,6 +71,7 @@ func (c *Conn) Init(nc net.Conn) bool {
 func (c *Conn) Clear() {
 	c.nc, c.rc = nil, nil
 	c.rd, c.wr = call{}, call{}
+	c.rdl, c.wdl, c.prdl, c.pwdl = 0, 0, 0, 0
 }
 
 // Ready reports whether c makes raw calls.
@@ -86,6 +94,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 	k := &c.rd
 	k.in, k.n, k.err = p, 0, nil
 	err := c.rc.Read(c.readFn)
+	for err != nil && c.early(err, false) {
+		err = c.rc.Read(c.readFn)
+	}
 	n := k.n
 	if err == nil {
 		err = k.err
@@ -103,6 +114,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 	k := &c.wr
 	k.out, k.done, k.err = p, 0, nil
 	err := c.rc.Write(c.writeFn)
+	for err != nil && c.early(err, true) {
+		err = c.rc.Write(c.writeFn)
+	}
 	n := k.done
 	if err == nil {
 		err = k.err
@@ -131,6 +145,9 @@ func (c *Conn) WriteTwo(a, b []byte) (int, error) {
 	k := &c.wr
 	k.out, k.more, k.done, k.past, k.err = a, b, 0, 0, nil
 	err := c.rc.Write(c.writeFn)
+	for err != nil && c.early(err, true) {
+		err = c.rc.Write(c.writeFn)
+	}
 	n := k.past + k.done
 	if err == nil {
 		err = k.err
@@ -161,6 +178,9 @@ func (c *Conn) Quiet() bool {
 	k := &c.rd
 	k.quiet = false
 	err := c.rc.Read(c.peekFn)
+	for err != nil && c.early(err, false) {
+		err = c.rc.Read(c.peekFn)
+	}
 	return err == nil && k.quiet
 }
 
@@ -187,6 +207,9 @@ func (c *Conn) WriteRead(out, in []byte) (n int, writing bool, err error) {
 	k.out, k.in, k.done, k.n, k.err = out, in, 0, 0, nil
 	k.wrote, k.stuck = false, false
 	perr := c.rc.Read(c.writeReadFn)
+	for perr != nil && c.early(perr, false) { // a read wait: the write is made in the callback
+		perr = c.rc.Read(c.writeReadFn)
+	}
 	n, err, wrote, stuck, done := k.n, k.err, k.wrote, k.stuck, k.done
 	k.out, k.in, k.err = nil, nil, nil
 	switch {

@@ -40,12 +40,15 @@ type Stream struct {
 	joined atomic.Pointer[joined] // set once the Stream is in the poller
 
 	// rdl and wdl are the read and write deadlines as offsets (see
-	// offset), 0 for none, for the bare calls. mu orders every change of
-	// the deadlines with joining, which hands them to the file.
+	// offset), 0 for none. mu orders every change of the deadlines with
+	// joining, which hands them to the file.
 	rdl, wdl atomic.Int64
-	mu       sync.Mutex
-	peer     netip.AddrPort
-	local    net.Addr // nil until known (a listener bound to a wildcard); under mu
+	// prdl and pwdl are the deadlines the joined file holds (under mu):
+	// never later than rdl and wdl, often earlier (see setDeadline).
+	prdl, pwdl int64
+	mu         sync.Mutex
+	peer       netip.AddrPort
+	local      net.Addr // nil until known (a listener bound to a wildcard); under mu
 }
 
 // joined is the Stream's descriptor once it is in the poller: the file
@@ -54,30 +57,6 @@ type joined struct {
 	f  *os.File
 	rc syscall.RawConn
 }
-
-// epoch is the origin of the deadline offsets: a monotonic clock reading.
-var epoch = time.Now()
-
-// offset is t as a deadline offset: 0 for none, at least 1 (long past)
-// for a time before epoch.
-func offset(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return max(int64(t.Sub(epoch)), 1)
-}
-
-// deadline is the time of the deadline offset d: zero for none, a time
-// at or before epoch for one long past.
-func deadline(d int64) time.Time {
-	if d == 0 {
-		return time.Time{}
-	}
-	return epoch.Add(time.Duration(d))
-}
-
-// passed reports whether the deadline offset d is set and reached.
-func passed(d int64) bool { return d != 0 && int64(time.Since(epoch)) >= d }
 
 // acquire counts a bare call in progress; false once the Stream is closed.
 func (s *Stream) acquire() bool {
@@ -126,8 +105,9 @@ func (s *Stream) join() (*joined, error) {
 	rc, err := f.SyscallConn()
 	j := &joined{f: f, rc: rc}
 	if err == nil {
-		if err = f.SetReadDeadline(deadline(s.rdl.Load())); err == nil {
-			err = f.SetWriteDeadline(deadline(s.wdl.Load()))
+		s.prdl, s.pwdl = s.rdl.Load(), s.wdl.Load()
+		if err = f.SetReadDeadline(deadline(s.prdl)); err == nil {
+			err = f.SetWriteDeadline(deadline(s.pwdl))
 		}
 	}
 	if err != nil {
@@ -198,8 +178,13 @@ func (s *Stream) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n, err := s.joined.Load().f.Read(p)
-	return n, s.fileErr("read", err)
+	for {
+		n, err := s.joined.Load().f.Read(p)
+		if n == 0 && s.early(err, false) {
+			continue
+		}
+		return n, s.fileErr("read", err)
+	}
 }
 
 // Write writes p whole, waiting (and joining the poller) when the send
@@ -222,8 +207,14 @@ func (s *Stream) Write(p []byte) (int, error) {
 			return done, err
 		}
 	}
-	n, err := s.joined.Load().f.Write(p[done:])
-	return done + n, s.fileErr("write", err)
+	for {
+		n, err := s.joined.Load().f.Write(p[done:])
+		done += n
+		if s.early(err, true) {
+			continue
+		}
+		return done, s.fileErr("write", err)
+	}
 }
 
 // Close closes the connection, now or, when a bare call is running, as
@@ -292,25 +283,56 @@ func (s *Stream) SetDeadline(t time.Time) error {
 // RawConn's Read) fails with os.ErrDeadlineExceeded; zero means none. A
 // time in the past makes a Read in progress return.
 func (s *Stream) SetReadDeadline(t time.Time) error {
-	return s.setDeadline(t, &s.rdl, (*os.File).SetReadDeadline)
+	return s.setDeadline(t, &s.rdl, &s.prdl, (*os.File).SetReadDeadline)
 }
 
 // SetWriteDeadline is SetReadDeadline for writes.
 func (s *Stream) SetWriteDeadline(t time.Time) error {
-	return s.setDeadline(t, &s.wdl, (*os.File).SetWriteDeadline)
+	return s.setDeadline(t, &s.wdl, &s.pwdl, (*os.File).SetWriteDeadline)
 }
 
-func (s *Stream) setDeadline(t time.Time, off *atomic.Int64, set func(*os.File, time.Time) error) error {
+// setDeadline records the deadline t; once the Stream is joined, it hands
+// it to the runtime's poller only when the poller's (*pushed) is none or
+// later. A deadline moved later, as a keep-alive connection's are at
+// every request, stays in the Stream: the poller's earlier one fires, and
+// the call that waited sees it early (see early), hands over the true
+// one and waits on. Moving a runtime timer costs its heap's lock and a
+// clock reading; most deadlines never fire.
+func (s *Stream) setDeadline(t time.Time, off *atomic.Int64, pushed *int64, set func(*os.File, time.Time) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state.Load()&1 != 0 {
 		return &net.OpError{Op: "set", Net: "tcp", Err: net.ErrClosed}
 	}
-	off.Store(offset(t))
-	if j := s.joined.Load(); j != nil {
+	d := offset(t)
+	off.Store(d)
+	if j := s.joined.Load(); j != nil && d != 0 && (*pushed == 0 || d < *pushed) {
+		*pushed = d
 		return s.fileErr("set", set(j.f, t))
 	}
 	return nil
+}
+
+// early reports whether err is the poller's deadline firing before the
+// Stream's own (write tells which): it then hands the true one (or none)
+// to the poller, and the caller tries again.
+func (s *Stream) early(err error, write bool) bool {
+	if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.joined.Load()
+	off, pushed, set := &s.rdl, &s.prdl, (*os.File).SetReadDeadline
+	if write {
+		off, pushed, set = &s.wdl, &s.pwdl, (*os.File).SetWriteDeadline
+	}
+	d := off.Load()
+	if j == nil || passed(d) || s.state.Load()&1 != 0 {
+		return false
+	}
+	*pushed = d
+	return set(j.f, deadline(d)) == nil
 }
 
 // sockaddrTCP is sa as a *net.TCPAddr.

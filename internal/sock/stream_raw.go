@@ -60,9 +60,17 @@ func (s *Stream) wait(op string, f func(uintptr) bool, write bool) error {
 			return err
 		}
 	}
-	j := s.joined.Load()
-	if write {
-		return s.fileErr(op, j.rc.Write(f))
+	for {
+		j := s.joined.Load()
+		var err error
+		if write {
+			err = j.rc.Write(f)
+		} else {
+			err = j.rc.Read(f)
+		}
+		if s.early(err, write) {
+			continue
+		}
+		return s.fileErr(op, err)
 	}
-	return s.fileErr(op, j.rc.Read(f))
 }

@@ -291,3 +291,56 @@ func TestListenerClosed(t *testing.T) {
 		t.Fatalf("Accept on a closed listener: %v", err)
 	}
 }
+
+// TestStreamDeadlineMovedLater: once joined, a deadline moved later is
+// kept by the Stream while the poller still holds the earlier one; the
+// earlier one firing neither fails the wait nor ends it: the wait goes on
+// to the true deadline, or until the bytes come.
+func TestStreamDeadlineMovedLater(t *testing.T) {
+	c, s := streamPair(t)
+	buf := make([]byte, 8)
+	go func() { time.Sleep(20 * time.Millisecond); c.Write([]byte("x")) }()
+	if _, err := s.Read(buf); err != nil { // joins
+		t.Fatal(err)
+	}
+	if s.joined.Load() == nil {
+		t.Fatal("the Stream did not join the poller")
+	}
+
+	// Bytes that come after the first deadline, before the second.
+	s.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	go func() { time.Sleep(150 * time.Millisecond); c.Write([]byte("y")) }()
+	if n, err := s.Read(buf); err != nil || string(buf[:n]) != "y" {
+		t.Fatalf("Read past the poller's earlier deadline = %q, %v", buf[:n], err)
+	}
+
+	// No bytes: the wait ends at the second deadline, not the first.
+	s.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	start := time.Now()
+	s.SetReadDeadline(start.Add(200 * time.Millisecond))
+	_, err := s.Read(buf)
+	waited := time.Since(start)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || waited < 195*time.Millisecond {
+		t.Fatalf("Read = %v after %v, want a timeout at the second deadline (200ms)", err, waited)
+	}
+
+	// Cleared: no deadline at all after the earlier one fires.
+	s.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	s.SetReadDeadline(time.Time{})
+	go func() { time.Sleep(100 * time.Millisecond); c.Write([]byte("z")) }()
+	if n, err := s.Read(buf); err != nil || string(buf[:n]) != "z" {
+		t.Fatalf("Read after the deadline was cleared = %q, %v", buf[:n], err)
+	}
+
+	// The same for a write that waits for room: the client reads nothing
+	// until the second deadline has passed.
+	s.SetWriteDeadline(time.Now().Add(30 * time.Millisecond))
+	start = time.Now()
+	s.SetWriteDeadline(start.Add(200 * time.Millisecond))
+	_, err = s.Write(make([]byte, 64<<20))
+	waited = time.Since(start)
+	if !errors.Is(err, os.ErrDeadlineExceeded) || waited < 195*time.Millisecond {
+		t.Fatalf("Write = %v after %v, want a timeout at the second deadline (200ms)", err, waited)
+	}
+}
