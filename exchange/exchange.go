@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/sluiceproxy/sluice/answer"
@@ -82,6 +83,12 @@ type Exchange struct {
 	respEdits     bool       // a response field may be dropped or added (see dropResponseField)
 
 	tr trace // the W3C Trace Context, when the proxy traces (trace.go)
+
+	// The text of the client's IP (ipOf), for the forwarding fields (see
+	// appendIP).
+	ip    [45]byte
+	ipLen uint8
+	ipOf  netip.Addr
 }
 
 // Start begins a request: a new id, the listener's settings as they are
@@ -98,6 +105,10 @@ func (x *Exchange) Start() {
 	x.pol = policy{}
 	x.m.begin(x)
 }
+
+// Started is the clock reading Start took: a front derives the deadline
+// of the request's head from it, without a reading of its own.
+func (x *Exchange) Started() time.Time { return x.m.start }
 
 // Serve serves the request in x.Req through front f: it decides its fate,
 // answers it or forwards it to a backend, and streams the response back

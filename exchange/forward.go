@@ -3,6 +3,7 @@ package exchange
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
@@ -49,7 +50,6 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 		out = append(out, initial...)
 	}
 	x.keepOut(out)
-	x.m.sentAt()
 
 	// A request sent whole is written with the first read of its answer
 	// (backend.Conn.WriteRead): one wait, and no read before the answer
@@ -59,9 +59,10 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 	defer x.releaseBuf()
 	pre, preN := false, 0
 	var preErr error
+	now := x.m.sentAt() // the deadline's clock reading too
 	for {
 		var err error
-		_ = bc.SetDeadline(x.backDeadline())
+		_ = bc.SetDeadline(now.Add(x.Set.BackTimeout))
 		if done {
 			var writing bool
 			preN, writing, err = bc.WriteRead(out, x.buf)
@@ -82,6 +83,7 @@ func (x *Exchange) forward(bc *backend.Conn) Result {
 		if bc = x.redial(bc); bc == nil {
 			return x.fail(503, "reconnecting", err)
 		}
+		now = time.Now()
 	}
 	if !done {
 		x.startUpload(bc)

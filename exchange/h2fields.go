@@ -30,10 +30,10 @@ func (x *Exchange) h2Fields(h http.Header) {
 	if b = x.appendCookies(b); len(b) > 0 {
 		h.Set("Cookie", string(b[len("Cookie: "):len(b)-2]))
 	}
-	b = appendClientIP(appendValues(b[:0], req.Fields, h1.HeaderXForwardedFor), x.Client.Addr)
+	b = x.appendClientIP(appendValues(b[:0], req.Fields, h1.HeaderXForwardedFor))
 	h.Set("X-Forwarded-For", string(b))
 	b = appendValues(b[:0], req.Fields, h1.HeaderForwarded)
-	b = append(appendForwardedNode(append(b, "for="...), x.Client.Addr), ";proto="...)
+	b = append(x.appendForwardedNode(append(b, "for="...)), ";proto="...)
 	b = append(append(append(b, x.Set.Proto...), ";by="...), x.Ln.ByNode()...)
 	h.Set("Forwarded", string(b))
 	h.Set("X-Forwarded-Proto", x.Set.Proto)

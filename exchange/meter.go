@@ -62,9 +62,7 @@ func (m *meter) begin(x *Exchange) {
 	m.cluster, m.backend = nil, nil
 	m.hasBerr, m.hasCerr, m.logFields = false, false, false
 	m.sent, m.first = time.Time{}, time.Time{}
-	if on {
-		m.start = time.Now()
-	}
+	m.start = time.Now() // metered or not: Started
 }
 
 // parsed records that the request head in x.Req was read, and copies what
@@ -99,11 +97,14 @@ func userAgent(hs []h1.Header) []byte {
 	return nil
 }
 
-// sentAt notes that the request starts going to the backend.
-func (m *meter) sentAt() {
+// sentAt notes that the request starts going to the backend, and returns
+// the clock reading it took.
+func (m *meter) sentAt() time.Time {
+	now := time.Now()
 	if m.on {
-		m.sent = time.Now()
+		m.sent = now
 	}
+	return now
 }
 
 // firstByte notes k bytes of the backend's response.

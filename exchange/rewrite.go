@@ -125,7 +125,7 @@ func (x *Exchange) appendRequestEdits(out []byte) []byte {
 	if x.Set.XRealIP {
 		out = append(out, nameXRealIP...)
 		out = append(out, ": "...)
-		out = appendClientIP(out, x.Client.Addr)
+		out = x.appendClientIP(out)
 		out = append(out, "\r\n"...)
 	}
 	var rw *rewrite.Edits

@@ -1,7 +1,6 @@
 package exchange
 
 import (
-	"net/netip"
 	"strconv"
 
 	"github.com/sluiceproxy/sluice/internal/cookie"
@@ -52,11 +51,11 @@ func (x *Exchange) appendUpstream(out []byte) []byte {
 	out = x.appendCookies(out)
 	out = append(out, "X-Forwarded-For: "...)
 	out = appendValues(out, req.Fields, h1.HeaderXForwardedFor)
-	out = appendClientIP(out, x.Client.Addr)
+	out = x.appendClientIP(out)
 	out = append(out, "\r\nForwarded: "...)
 	out = appendValues(out, req.Fields, h1.HeaderForwarded)
 	out = append(out, "for="...)
-	out = appendForwardedNode(out, x.Client.Addr)
+	out = x.appendForwardedNode(out)
 	out = append(out, ";proto="...)
 	out = append(out, x.Set.Proto...)
 	out = append(out, ";by="...)
@@ -138,23 +137,38 @@ func appendField(out, name, value []byte) []byte {
 }
 
 // appendClientIP appends the client's IP for X-Forwarded-For.
-func appendClientIP(out []byte, c netip.AddrPort) []byte {
-	if !c.IsValid() {
+func (x *Exchange) appendClientIP(out []byte) []byte {
+	if !x.Client.Addr.IsValid() {
 		return append(out, "unknown"...)
 	}
-	return c.Addr().AppendTo(out)
+	return x.appendIP(out)
 }
 
 // appendForwardedNode appends the client as a Forwarded node (RFC 7239 §6):
 // IPv6 addresses are bracketed and quoted.
-func appendForwardedNode(out []byte, c netip.AddrPort) []byte {
-	switch {
+func (x *Exchange) appendForwardedNode(out []byte) []byte {
+	switch c := x.Client.Addr; {
 	case !c.IsValid():
 		return append(out, "unknown"...)
 	case c.Addr().Is6():
 		out = append(out, `"[`...)
-		out = c.Addr().AppendTo(out)
+		out = x.appendIP(out)
 		return append(out, `]"`...)
 	}
-	return c.Addr().AppendTo(out)
+	return x.appendIP(out)
+}
+
+// appendIP appends the text of the client's IP, written once for as long
+// as x serves the same client (the exchanges of a connection's requests
+// reuse one Exchange): every request names it in X-Forwarded-For and
+// Forwarded.
+func (x *Exchange) appendIP(out []byte) []byte {
+	if ip := x.Client.Addr.Addr(); x.ipLen == 0 || x.ipOf != ip {
+		b := ip.AppendTo(x.ip[:0])
+		if len(b) > len(x.ip) { // a long zone: not kept
+			return append(out, b...)
+		}
+		x.ipOf, x.ipLen = ip, uint8(len(b))
+	}
+	return append(out, x.ip[:x.ipLen]...)
 }

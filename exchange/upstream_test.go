@@ -110,3 +110,34 @@ func TestResponseFields(t *testing.T) {
 		t.Errorf("fields %q (length %d), want %q", got, h.ContentLength, want)
 	}
 }
+
+// TestClientIPKeptPerClient: the text of the client's IP is written once
+// while an Exchange serves the same client, and again for another one
+// (a pooled Exchange, or a PROXY header's address): never a stale one.
+func TestClientIPKeptPerClient(t *testing.T) {
+	x := &Exchange{Client: &Client{}}
+	for _, tc := range []struct{ addr, xff, fwd string }{
+		{"198.51.100.7:5000", "198.51.100.7", "198.51.100.7"},
+		{"198.51.100.7:5001", "198.51.100.7", "198.51.100.7"},
+		{"203.0.113.9:80", "203.0.113.9", "203.0.113.9"},
+		{"[2001:db8::1]:443", "2001:db8::1", `"[2001:db8::1]"`},
+		{"[fe80::1%an-interface-name-long-enough-to-pass-the-kept-text]:1",
+			"fe80::1%an-interface-name-long-enough-to-pass-the-kept-text",
+			`"[fe80::1%an-interface-name-long-enough-to-pass-the-kept-text]"`},
+		{"10.1.2.3:9", "10.1.2.3", "10.1.2.3"},
+	} {
+		x.Client.Addr = netip.MustParseAddrPort(tc.addr)
+		for range 2 {
+			if got := string(x.appendClientIP([]byte("a "))); got != "a "+tc.xff {
+				t.Errorf("%s: X-Forwarded-For %q, want %q", tc.addr, got, "a "+tc.xff)
+			}
+			if got := string(x.appendForwardedNode(nil)); got != tc.fwd {
+				t.Errorf("%s: Forwarded node %q, want %q", tc.addr, got, tc.fwd)
+			}
+		}
+	}
+	x.Client.Addr = netip.AddrPort{}
+	if got := string(x.appendClientIP(nil)); got != "unknown" {
+		t.Errorf("no address: %q", got)
+	}
+}

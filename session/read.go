@@ -20,14 +20,14 @@ var errParked = errors.New("session: parked")
 // waits, and reads them into a fresh buffer. A long wait parks the
 // connection (errParked, see idleWait): the goroutine must then return
 // without touching s.
-func (s *Session) waitData(deadline time.Time) error {
+func (s *Session) waitData(now, deadline time.Time) error {
 	s.releaseBuf()
 	s.releaseHeads()
 	s.state.Store(idle)
 	if s.ln.Closing() && !s.first { // a new connection gets its first request answered
 		return errClosing
 	}
-	if err := s.idleWait(deadline); err != nil {
+	if err := s.idleWait(now, deadline); err != nil {
 		return err
 	}
 	if !s.state.CompareAndSwap(idle, busy) {
@@ -40,7 +40,8 @@ func (s *Session) waitData(deadline time.Time) error {
 // parks when LingerMax others already wait longer (see Env.LingerMax).
 const parkSoon = 10 * time.Millisecond
 
-// idleWait waits for the next request's first bytes until deadline. A
+// idleWait waits for the next request's first bytes until deadline (now
+// is a clock reading taken just before). A
 // connection that can park (prc) waits in its goroutine for ParkAfter when
 // fewer than LingerMax others wait so, for parkSoon otherwise, then parks
 // in the poller until deadline: clients with short pauses are served
@@ -48,13 +49,13 @@ const parkSoon = 10 * time.Millisecond
 // long. Under TLS, a Read that timed out with nothing has left no
 // complete record inside crypto/tls (a deadline is not a sticky error
 // there), so bytes still to come make the raw socket readable.
-func (s *Session) idleWait(deadline time.Time) error {
+func (s *Session) idleWait(now, deadline time.Time) error {
 	e := s.env
 	// Right after a wake the bytes are there: a raw read must get them
 	// before a deadline check could park the connection again (crypto/tls
 	// reads what it holds first).
 	canPark := s.prc != nil && e.park != nil && e.ParkAfter >= 0 && !(s.woken && s.rc != nil) &&
-		time.Until(deadline) > e.ParkAfter
+		deadline.Sub(now) > e.ParkAfter
 	s.woken = false
 	if !canPark {
 		return s.readBy(deadline)
@@ -64,7 +65,7 @@ func (s *Session) idleWait(deadline time.Time) error {
 	if !lingers {
 		wait = min(wait, parkSoon)
 	}
-	err := s.readBy(time.Now().Add(wait))
+	err := s.readBy(now.Add(wait))
 	e.lingering.Add(-1)
 	if err == nil || !isTimeout(err) {
 		return err
@@ -127,14 +128,14 @@ func (s *Session) readHead() (ok, isParked bool) {
 		}
 		now := time.Now()
 		s.idleSince.Store(listener.Mono(now))
-		if err := s.waitData(now.Add(wait)); err != nil {
+		if err := s.waitData(now, now.Add(wait)); err != nil {
 			return false, err == errParked
 		}
 	}
 	s.acquireHeads()
 	x := &s.hs.x
 	x.Start()
-	headDeadline := time.Now().Add(set.RequestTimeout)
+	headDeadline := x.Started().Add(set.RequestTimeout)
 	deadlineSet := false
 	for {
 		_, err := h1.ParseRequest(s.buf[s.r:s.w], &s.hs.req, set.Limits)
