@@ -1,5 +1,7 @@
 package h1
 
+import "encoding/binary"
+
 // maxLeadingEmptyLines is how many CRLF lines ParseRequest skips before a
 // request line (RFC 9112 §2.2 asks servers to ignore at least one).
 const maxLeadingEmptyLines = 4
@@ -245,6 +247,14 @@ func parseRequestLine(buf []byte, end int, r *Request) (int, errCode) {
 // version and the offset after it. A well-formed version other than 1.0 and
 // 1.1 gives ecVersionUnsupported.
 func parseVersion(buf []byte, i, end int) (int, int, errCode) {
+	if end-i >= 8 { // the versions there are, in one comparison
+		switch binary.LittleEndian.Uint64(buf[i:]) {
+		case http11:
+			return 1, i + 8, ecNone
+		case http10:
+			return 0, i + 8, ecNone
+		}
+	}
 	const prefix = "HTTP/"
 	for k := 0; k < 8; k++ {
 		if i+k >= end {
@@ -270,6 +280,13 @@ func parseVersion(buf []byte, i, end int) (int, int, errCode) {
 	}
 	return int(minor), i + 8, ecNone
 }
+
+// http11 and http10 are "HTTP/1.1" and "HTTP/1.0" as little-endian words
+// (TestVersionWords).
+const (
+	http11 = 0x312e312f50545448
+	http10 = 0x302e312f50545448
+)
 
 // parseTarget classifies r.Target (already known to be visible ASCII) into
 // origin-, asterisk- or absolute-form and sets Path, and Host for

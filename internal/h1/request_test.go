@@ -1,6 +1,7 @@
 package h1
 
 import (
+	"encoding/binary"
 	"strings"
 	"testing"
 )
@@ -344,5 +345,12 @@ func TestAppendOrigin(t *testing.T) {
 		if got := string(r.AppendOrigin(nil)); got != want {
 			t.Errorf("%s: %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestVersionWords: the words parseVersion compares are the versions'.
+func TestVersionWords(t *testing.T) {
+	if http11 != binary.LittleEndian.Uint64([]byte("HTTP/1.1")) || http10 != binary.LittleEndian.Uint64([]byte("HTTP/1.0")) {
+		t.Fatal("http11/http10 are not HTTP/1.1 and HTTP/1.0")
 	}
 }
