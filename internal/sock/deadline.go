@@ -3,6 +3,7 @@ package sock
 import (
 	"errors"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +46,47 @@ func isDeadline(err error) bool {
 	return err != nil && errors.Is(err, os.ErrDeadlineExceeded)
 }
 
+// lazy is one deadline of a connection (its read or its write deadline),
+// kept by the rule above. want may be read without the owner's lock (a
+// Stream's bare calls do); the methods run under it.
+type lazy struct {
+	want atomic.Int64 // the deadline asked for, as an offset; 0 for none
+	held int64        // the one the poller holds: never later than want
+}
+
+// set records the deadline d and reports whether the poller must be
+// given it now: it holds none, or a later one, or one where d is none.
+func (l *lazy) set(d int64) bool {
+	l.want.Store(d)
+	if d == 0 && l.held == 0 || d != 0 && l.held != 0 && d >= l.held {
+		return false
+	}
+	l.held = d
+	return true
+}
+
+// early reports, once the deadline the poller holds has fired, whether
+// it fired before the one asked for: then that one (held, from now on)
+// must be given to the poller, and the call that waited waits again.
+func (l *lazy) early() bool {
+	w := l.want.Load()
+	if l.held == 0 || w == l.held || passed(w) {
+		return false // the deadline asked for, or one set around the owner
+	}
+	l.held = w
+	return true
+}
+
+// settle reports whether the poller holds another deadline than the one
+// asked for, which it then must be given (held, from now on).
+func (l *lazy) settle() bool {
+	if w := l.want.Load(); w != l.held {
+		l.held = w
+		return true
+	}
+	return false
+}
+
 // SetDeadline sets both deadlines, as net.Conn's.
 func (c *Conn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
@@ -57,33 +99,30 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // for the calls made through c. Where c makes raw calls the connection
 // itself is told lazily (see above): until those calls find the true one,
 // it may hold an earlier deadline, so a caller that reads or writes the
-// net.Conn itself calls Settle first. Clearing a deadline is handed over
-// at once.
+// net.Conn itself calls Settle first.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.setDeadline(t, false) }
 
 // SetWriteDeadline is SetReadDeadline for writes.
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.setDeadline(t, true) }
 
+// dl is c's read or write deadline.
+func (c *Conn) dl(write bool) *lazy {
+	if write {
+		return &c.wdl
+	}
+	return &c.rdl
+}
+
 func (c *Conn) setDeadline(t time.Time, write bool) error {
 	if c.rc == nil {
-		if write {
-			return c.nc.SetWriteDeadline(t)
-		}
-		return c.nc.SetReadDeadline(t)
-	}
-	want, pushed := &c.rdl, &c.prdl
-	if write {
-		want, pushed = &c.wdl, &c.pwdl
+		return c.push(t, write)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := offset(t)
-	*want = d
-	if d == 0 && *pushed == 0 || d != 0 && *pushed != 0 && d >= *pushed {
-		return nil
+	if c.dl(write).set(offset(t)) {
+		return c.push(t, write)
 	}
-	*pushed = d
-	return c.push(t, write)
+	return nil
 }
 
 func (c *Conn) push(t time.Time, write bool) error {
@@ -100,17 +139,10 @@ func (c *Conn) early(err error, write bool) bool {
 	if !isDeadline(err) {
 		return false
 	}
-	want, pushed := &c.rdl, &c.prdl
-	if write {
-		want, pushed = &c.wdl, &c.pwdl
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if *pushed == 0 || *want == *pushed || passed(*want) {
-		return false // the deadline asked for, or one set on the net.Conn itself
-	}
-	*pushed = *want
-	return c.push(deadline(*want), write) == nil
+	l := c.dl(write)
+	return l.early() && c.push(deadline(l.held), write) == nil
 }
 
 // Settle hands the deadlines asked for to the connection itself, for a
@@ -121,14 +153,10 @@ func (c *Conn) Settle() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, write := range []bool{false, true} {
-		want, pushed := &c.rdl, &c.prdl
-		if write {
-			want, pushed = &c.wdl, &c.pwdl
-		}
-		if *want != *pushed {
-			*pushed = *want
-			_ = c.push(deadline(*want), write)
-		}
+	if c.rdl.settle() {
+		_ = c.push(deadline(c.rdl.held), false)
+	}
+	if c.wdl.settle() {
+		_ = c.push(deadline(c.wdl.held), true)
 	}
 }

@@ -20,10 +20,10 @@ type Conn struct {
 	// peekFn to rd, writeFn to wr.
 	readFn, writeFn, writeReadFn, peekFn func(fd uintptr) bool
 
-	// The deadlines as offsets (0 for none) asked for (rdl, wdl) and held
-	// by the connection (prdl, pwdl), under mu: see SetReadDeadline.
-	mu                   sync.Mutex
-	rdl, wdl, prdl, pwdl int64
+	// The read and write deadlines, handed to the connection lazily
+	// (under mu): see SetReadDeadline.
+	mu       sync.Mutex
+	rdl, wdl lazy
 }
 
 // call is one Read, Write or WriteRead in progress: its arguments and its
@@ -49,7 +49,9 @@ type call struct {
 // nc.
 func (c *Conn) Init(nc net.Conn) bool {
 	c.nc, c.rc = nc, nil
-	c.rdl, c.wdl, c.prdl, c.pwdl = 0, 0, 0, 0
+	c.rdl.want.Store(0)
+	c.wdl.want.Store(0)
+	c.rdl.held, c.wdl.held = 0, 0
 	sc, ok := nc.(syscall.Conn)
 	if !ok || !supported {
 		return false
@@ -71,7 +73,9 @@ func (c *Conn) Init(nc net.Conn) bool {
 func (c *Conn) Clear() {
 	c.nc, c.rc = nil, nil
 	c.rd, c.wr = call{}, call{}
-	c.rdl, c.wdl, c.prdl, c.pwdl = 0, 0, 0, 0
+	c.rdl.want.Store(0)
+	c.wdl.want.Store(0)
+	c.rdl.held, c.wdl.held = 0, 0
 }
 
 // Ready reports whether c makes raw calls.

@@ -39,16 +39,13 @@ type Stream struct {
 	state  atomic.Uint64
 	joined atomic.Pointer[joined] // set once the Stream is in the poller
 
-	// rdl and wdl are the read and write deadlines as offsets (see
-	// offset), 0 for none. mu orders every change of the deadlines with
-	// joining, which hands them to the file.
-	rdl, wdl atomic.Int64
-	// prdl and pwdl are the deadlines the joined file holds (under mu):
-	// never later than rdl and wdl, often earlier (see setDeadline).
-	prdl, pwdl int64
-	mu         sync.Mutex
-	peer       netip.AddrPort
-	local      net.Addr // nil until known (a listener bound to a wildcard); under mu
+	// rdl and wdl are the read and write deadlines, kept by the bare
+	// calls and handed to the joined file lazily (deadline.go). mu orders
+	// every change of them with joining, which hands them to the file.
+	rdl, wdl lazy
+	mu       sync.Mutex
+	peer     netip.AddrPort
+	local    net.Addr // nil until known (a listener bound to a wildcard); under mu
 }
 
 // joined is the Stream's descriptor once it is in the poller: the file
@@ -105,9 +102,9 @@ func (s *Stream) join() (*joined, error) {
 	rc, err := f.SyscallConn()
 	j := &joined{f: f, rc: rc}
 	if err == nil {
-		s.prdl, s.pwdl = s.rdl.Load(), s.wdl.Load()
-		if err = f.SetReadDeadline(deadline(s.prdl)); err == nil {
-			err = f.SetWriteDeadline(deadline(s.pwdl))
+		s.rdl.held, s.wdl.held = s.rdl.want.Load(), s.wdl.want.Load()
+		if err = f.SetReadDeadline(deadline(s.rdl.held)); err == nil {
+			err = f.SetWriteDeadline(deadline(s.wdl.held))
 		}
 	}
 	if err != nil {
@@ -164,7 +161,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	if s.joined.Load() == nil {
-		if err := s.begin("read", s.rdl.Load()); err != nil {
+		if err := s.begin("read", s.rdl.want.Load()); err != nil {
 			return 0, err
 		}
 		n, again, err := ReadFD(uintptr(s.fd), p)
@@ -192,7 +189,7 @@ func (s *Stream) Read(p []byte) (int, error) {
 func (s *Stream) Write(p []byte) (int, error) {
 	done := 0
 	if s.joined.Load() == nil {
-		if err := s.begin("write", s.wdl.Load()); err != nil {
+		if err := s.begin("write", s.wdl.want.Load()); err != nil {
 			return 0, err
 		}
 		k := call{out: p}
@@ -283,31 +280,25 @@ func (s *Stream) SetDeadline(t time.Time) error {
 // RawConn's Read) fails with os.ErrDeadlineExceeded; zero means none. A
 // time in the past makes a Read in progress return.
 func (s *Stream) SetReadDeadline(t time.Time) error {
-	return s.setDeadline(t, &s.rdl, &s.prdl, (*os.File).SetReadDeadline)
+	return s.setDeadline(t, &s.rdl, (*os.File).SetReadDeadline)
 }
 
 // SetWriteDeadline is SetReadDeadline for writes.
 func (s *Stream) SetWriteDeadline(t time.Time) error {
-	return s.setDeadline(t, &s.wdl, &s.pwdl, (*os.File).SetWriteDeadline)
+	return s.setDeadline(t, &s.wdl, (*os.File).SetWriteDeadline)
 }
 
-// setDeadline records the deadline t; once the Stream is joined, it hands
-// it to the runtime's poller only when the poller's (*pushed) is none or
-// later. A deadline moved later, as a keep-alive connection's are at
-// every request, stays in the Stream: the poller's earlier one fires, and
-// the call that waited sees it early (see early), hands over the true
-// one and waits on. Moving a runtime timer costs its heap's lock and a
-// clock reading; most deadlines never fire.
-func (s *Stream) setDeadline(t time.Time, off *atomic.Int64, pushed *int64, set func(*os.File, time.Time) error) error {
+// setDeadline records the deadline t in l; once the Stream is joined, it
+// hands it to the runtime's poller by the rule of deadline.go.
+func (s *Stream) setDeadline(t time.Time, l *lazy, set func(*os.File, time.Time) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state.Load()&1 != 0 {
 		return &net.OpError{Op: "set", Net: "tcp", Err: net.ErrClosed}
 	}
-	d := offset(t)
-	off.Store(d)
-	if j := s.joined.Load(); j != nil && d != 0 && (*pushed == 0 || d < *pushed) {
-		*pushed = d
+	if j := s.joined.Load(); j == nil {
+		l.want.Store(offset(t))
+	} else if l.set(offset(t)) {
 		return s.fileErr("set", set(j.f, t))
 	}
 	return nil
@@ -317,22 +308,20 @@ func (s *Stream) setDeadline(t time.Time, off *atomic.Int64, pushed *int64, set 
 // Stream's own (write tells which): it then hands the true one (or none)
 // to the poller, and the caller tries again.
 func (s *Stream) early(err error, write bool) bool {
-	if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+	if !isDeadline(err) {
 		return false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	j := s.joined.Load()
-	off, pushed, set := &s.rdl, &s.prdl, (*os.File).SetReadDeadline
+	l, set := &s.rdl, (*os.File).SetReadDeadline
 	if write {
-		off, pushed, set = &s.wdl, &s.pwdl, (*os.File).SetWriteDeadline
+		l, set = &s.wdl, (*os.File).SetWriteDeadline
 	}
-	d := off.Load()
-	if j == nil || passed(d) || s.state.Load()&1 != 0 {
+	j := s.joined.Load()
+	if j == nil || s.state.Load()&1 != 0 || !l.early() {
 		return false
 	}
-	*pushed = d
-	return set(j.f, deadline(d)) == nil
+	return set(j.f, deadline(l.held)) == nil
 }
 
 // sockaddrTCP is sa as a *net.TCPAddr.

@@ -47,7 +47,7 @@ func (s *Stream) wait(op string, f func(uintptr) bool, write bool) error {
 		if write {
 			d = &s.wdl
 		}
-		if err := s.begin(op, d.Load()); err != nil {
+		if err := s.begin(op, d.want.Load()); err != nil {
 			return err
 		}
 		if f(uintptr(s.fd)) {
