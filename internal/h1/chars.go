@@ -3,6 +3,7 @@ package h1
 import (
 	"bytes"
 	"encoding/binary"
+	"math/bits"
 )
 
 // Character-class tables, indexed by byte. Each is built once at package
@@ -159,8 +160,10 @@ const (
 
 // skipValueBytes returns the offset of the first byte at or after i in
 // buf[:end] that is not allowed in a field value (see valueTable), typically
-// the CR ending the line. It checks eight bytes at a time while they are all
-// printable (0x20–0x7e or obs-text), and falls back to the table otherwise.
+// the CR ending the line. It checks eight bytes at a time, and goes to the
+// first byte of a word below 0x20 or equal to 0x7f in one step (the lowest
+// flag of each test is exact: a borrow only runs upwards); an HTAB there
+// is allowed and the scan goes on after it.
 func skipValueBytes(buf []byte, i, end int) int {
 	for i+8 <= end {
 		w := binary.LittleEndian.Uint64(buf[i:])
@@ -168,8 +171,13 @@ func skipValueBytes(buf []byte, i, end int) int {
 		lt := (w - 0x20*swarOnes) & ^w & swarHighs
 		x := w ^ 0x7f*swarOnes
 		del := (x - swarOnes) & ^x & swarHighs
-		if lt|del != 0 {
-			break
+		if m := lt | del; m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			if !valueTable[buf[i]] {
+				return i
+			}
+			i++
+			continue
 		}
 		i += 8
 	}

@@ -48,7 +48,10 @@ func parseFields(buf []byte, i, end int, hs *[]Header, maxFields int, st *fieldS
 			return i, ecObsFold
 		}
 		ns := i
-		for i < end && tokenTable[buf[i]] {
+		for _, c := range buf[i:end] {
+			if !tokenTable[c] {
+				break
+			}
 			i++
 		}
 		if i >= end {
