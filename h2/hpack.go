@@ -21,6 +21,9 @@ type decoder struct {
 	n    int
 	huf  hufBuf
 	emit func(name, value []byte)
+	// packed holds the entries, the oldest first, while the connection is
+	// parked and ents is nil (see hpack_park.go).
+	packed []byte
 }
 
 // dynEntry is one entry of the dynamic table: name then value in b, whose
