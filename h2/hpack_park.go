@@ -10,8 +10,11 @@ import (
 // the entries into one compact record, exactly their size, and gives the
 // ring of slots (4 KiB for the 4 KiB table the server announces, plus each
 // slot's buffer) and the Huffman scratch buffer to a pool; unpark takes a
-// ring from the pool and unpacks the record into it. A connection busy
-// between parks decodes as before, allocating nothing.
+// ring from the pool and unpacks the record into it, and a new
+// connection's decoder starts with one from there too (connections opened
+// while others park reuse their rings rather than leave them in the pool
+// until a collection). A connection busy between parks decodes as before,
+// allocating nothing.
 
 // decoderBufs are a parked decoder's buffers, waiting in ringPool for the
 // next decoder that wakes.
