@@ -27,6 +27,11 @@ type decoderBufs struct {
 // headerTableSize bytes (every connection's: see newConn).
 var ringPool sync.Pool
 
+// pooledEntryMax is the largest buffer of a ring's slot, or Huffman
+// buffer, that goes to the pool with it: at most 129 × 512 bytes wait
+// there per ring.
+const pooledEntryMax = 512
+
 // ringLen is the number of slots of the ring of a table of max bytes.
 func ringLen(max int) int { return max/32 + 1 }
 
@@ -52,7 +57,19 @@ func (d *decoder) park() {
 		rec = append(rec, e.b...)
 	}
 	if len(d.ents) == ringLen(headerTableSize) {
-		ringPool.Put(&decoderBufs{ents: d.ents, huf: d.huf.b[:0]})
+		// A slot keeps a buffer of up to 4 KiB (see add): a client that
+		// sent large fields one after the other leaves hundreds of KiB in
+		// a ring; the pool keeps the small ones.
+		for i := range d.ents {
+			if cap(d.ents[i].b) > pooledEntryMax {
+				d.ents[i].b = nil
+			}
+		}
+		huf := d.huf.b[:0]
+		if cap(huf) > pooledEntryMax {
+			huf = nil
+		}
+		ringPool.Put(&decoderBufs{ents: d.ents, huf: huf})
 	}
 	d.packed, d.ents, d.huf.b, d.head = rec, nil, nil, 0
 }
