@@ -21,6 +21,9 @@ type decoder struct {
 	n    int
 	huf  hufBuf
 	emit func(name, value []byte)
+	// packed holds the entries, the oldest first, while the connection is
+	// parked and ents is nil (see hpack_park.go).
+	packed []byte
 }
 
 // dynEntry is one entry of the dynamic table: name then value in b, whose
@@ -43,8 +46,13 @@ var (
 	errHPACKHuffman = errors.New("hpack: invalid Huffman string")
 )
 
+// newDecoder returns a decoder whose dynamic table holds max bytes at
+// most, with a ring a parked decoder gave back when one waits (see
+// hpack_park.go).
 func newDecoder(max int, emit func(name, value []byte)) *decoder {
-	return &decoder{max: max, size: max, ents: make([]dynEntry, max/32+1), emit: emit}
+	d := &decoder{max: max, size: max, emit: emit}
+	d.unpark()
+	return d
 }
 
 // decode decodes one whole header block.

@@ -1,9 +1,11 @@
 package h2
 
 import (
+	"crypto/tls"
 	"errors"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/tlsidle"
 	"github.com/sluiceproxy/sluice/listener"
 )
 
@@ -15,9 +17,10 @@ import (
 // TLS this is sound because a Read that timed out with nothing read has
 // left no complete record inside crypto/tls (a deadline is not a sticky
 // error there): bytes still to come make the socket readable. A parked
-// connection keeps its HPACK table, its settings and windows (the conn),
-// its TLS state and its socket: no goroutine, stack, frame or write
-// buffer.
+// connection keeps its HPACK dynamic table, packed into one record of its
+// size (hpack_park.go), its settings and windows (the conn), its TLS keys
+// and its socket: no goroutine, stack, frame or write buffer, no HPACK
+// ring, none of crypto/tls's read buffers (package internal/tlsidle).
 //
 // Three parties may end a parked state, and the spot's lock orders them:
 // the poller's wake (bytes or a hang-up: the frame loop goes on in a new
@@ -45,6 +48,7 @@ func (p *parker) Wake() {
 	c.parked = false
 	c.spot.Unpark(c.s.parking.Poller, c.prc)
 	c.spot.Unlock()
+	c.dec.unpark()
 	c.mu.Lock()
 	c.setReadDeadline(c.idleSince.Add(c.keepAlive()))
 	c.mu.Unlock()
@@ -158,8 +162,13 @@ func (c *conn) park() bool {
 		return false
 	}
 	c.block = nil
+	c.dec.park()
+	if tc, ok := c.nc.(*tls.Conn); ok {
+		tlsidle.Release(tc)
+	}
 	if err := c.spot.Park(c.s.parking.Poller, c.prc, (*parker)(c), deadline); err != nil {
 		c.noPark = true
+		c.dec.unpark()
 		c.s.env.Log.Debug("an idle HTTP/2 connection keeps its goroutine", "listener", c.s.ln.Addr, "error", err)
 		return false
 	}

@@ -1,7 +1,10 @@
 package session
 
 import (
+	"crypto/tls"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/tlsidle"
 )
 
 // Parking: a connection silent for longer than Env.ParkAfter between
@@ -38,8 +41,11 @@ func (s *Session) park(deadline time.Time) error {
 	if !s.state.CompareAndSwap(idle, parked) {
 		return errClosing
 	}
-	if l, ok := s.cl.Conn.(leaver); ok {
-		l.Leave() // no os.File or runtime poller entry while parked
+	switch c := s.cl.Conn.(type) {
+	case leaver:
+		c.Leave() // no os.File or runtime poller entry while parked
+	case *tls.Conn:
+		tlsidle.Release(c) // nor crypto/tls's read buffers
 	}
 	if err := s.spot.Park(s.env.park, s.prc, (*waker)(s), deadline); err != nil {
 		s.state.Store(idle) // closers wait on the lock, then see idle again

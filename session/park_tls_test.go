@@ -5,19 +5,29 @@ package session
 import (
 	"bufio"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluiceproxy/sluice/internal/testcert"
+	"github.com/sluiceproxy/sluice/internal/tlsidle"
 )
 
 // tlsAddr serves HTTP/1.1 over TLS on a new loopback port through h's Env
 // and listener, as the proxy's https listeners do.
 func (h *harness) tlsAddr(t *testing.T) string {
+	t.Helper()
+	return h.tlsAddrSeen(t, nil)
+}
+
+// tlsAddrSeen is tlsAddr, and gives each server-side connection to seen
+// (when not nil) before serving it.
+func (h *harness) tlsAddrSeen(t *testing.T, seen func(*tls.Conn)) string {
 	t.Helper()
 	leaf := testcert.NewCA().Leaf([]string{"x"}, testcert.Options{})
 	kp, err := tls.X509KeyPair([]byte(leaf.Cert), []byte(leaf.Key))
@@ -41,6 +51,9 @@ func (h *harness) tlsAddr(t *testing.T) string {
 			if err := tc.Handshake(); err != nil {
 				conn.Close()
 				continue
+			}
+			if seen != nil {
+				seen(tc)
 			}
 			h.wg.Add(1)
 			go ServeTLS(h.env, h.ln, tc, nil, nil, h.wg.Done)
@@ -142,6 +155,31 @@ func TestTLSRecordSplitAcrossAPark(t *testing.T) {
 	resp, body := readResp(t, r)
 	if resp.StatusCode != 200 || body != "path /split" {
 		t.Fatalf("got %d %q", resp.StatusCode, body)
+	}
+}
+
+// TestParkedTLSConnectionReleasesReadBuffers: a parked TLS connection
+// keeps none of crypto/tls's read buffers, however large its last request,
+// and is served again when it wakes.
+func TestParkedTLSConnectionReleasesReadBuffers(t *testing.T) {
+	h := newHarnessParking(t, 10*time.Millisecond, 5*time.Second)
+	conns := make(chan *tls.Conn, 1)
+	addr := h.tlsAddrSeen(t, func(tc *tls.Conn) { conns <- tc })
+	c := dialTLS(t, addr)
+	tc := <-conns
+	r := bufio.NewReader(c)
+	big := strings.Repeat("x", 6000) // a record of 6 KB: crypto/tls's buffer grows past it
+	for i := range 3 {
+		if _, err := fmt.Fprintf(c, "GET /r%d HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", i, big); err != nil {
+			t.Fatal(err)
+		}
+		if resp, body := readResp(t, r); resp.StatusCode != 200 || body != fmt.Sprintf("path /r%d", i) {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
+		}
+		waitFor(t, "the connection to park", func() bool { return h.env.Parks.Load() >= int64(i+1) && h.env.Parked() == 1 })
+		if rawInput, hand := tlsidle.Held(tc); rawInput != 0 || hand != 0 {
+			t.Fatalf("parked after request %d: crypto/tls keeps %d and %d bytes of read buffers", i, rawInput, hand)
+		}
 	}
 }
 

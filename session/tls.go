@@ -16,7 +16,8 @@ import (
 // goes on every response. Between requests the session waits in a plain
 // Read (crypto/tls owns the reads) and, after Env.ParkAfter, parks the
 // connection on its raw socket like a plain one: an idle TLS connection
-// keeps no goroutine, stack or read buffer.
+// keeps no goroutine, stack or read buffer, its own or crypto/tls's
+// (package internal/tlsidle).
 func ServeTLS(env *Env, ln *listener.HTTP, conn *tls.Conn, served *cert.Cert, hdr *proxyproto.Header, release func()) {
 	st := conn.ConnectionState()
 	s := newSession(env, ln, conn, release)
