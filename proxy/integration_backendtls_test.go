@@ -216,7 +216,9 @@ func TestBackendTLSHealthCheck(t *testing.T) {
 	good := newTLSOrigin(t, "good", ca, []string{"127.0.0.1"}, nil)
 	rogue := newTLSOrigin(t, "rogue", testcert.NewCA(), []string{"127.0.0.1"}, nil)
 	h.Must(order.AddCluster{Cluster: order.Cluster{ID: "c", TLS: backendTLS(ca),
-		HealthCheck: &order.HealthCheck{Interval: order.Duration(100 * time.Millisecond), Rise: 1, Fall: 1}}})
+		// A probe's timeout is capped at the interval: 1 s leaves a TLS
+		// handshake under -race on a loaded machine room (100 ms did not).
+		HealthCheck: &order.HealthCheck{Interval: order.Duration(time.Second), Rise: 1, Fall: 1}}})
 	h.addBackend("c", "good", good.Addr)
 	h.addBackend("c", "rogue", rogue.Addr)
 	check := func(id string) string {
