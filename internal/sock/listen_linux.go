@@ -23,6 +23,10 @@ type Listener struct {
 	rc     syscall.RawConn
 	local  net.Addr // of the accepted connections; nil for a wildcard address
 	fn     func(fd uintptr) bool
+	// inherit is set when TCP_NODELAY is set on the listening socket:
+	// Linux copies it to every connection accepted from it, so Accept
+	// sets it only when inherit is false.
+	inherit bool
 
 	// The accept in progress: its results, written by fn.
 	nfd   int
@@ -50,6 +54,9 @@ func NewListener(ln net.Listener) (*Listener, bool) {
 		return nil, false
 	}
 	l := &Listener{f: f, rc: rc}
+	_ = rc.Control(func(fd uintptr) {
+		l.inherit = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1) == nil
+	})
 	if ta, ok := tl.Addr().(*net.TCPAddr); ok && !ta.IP.IsUnspecified() {
 		l.local = ta
 	}
@@ -58,7 +65,9 @@ func NewListener(ln net.Listener) (*Listener, bool) {
 }
 
 // Accept waits for the next connection and returns it as a Stream, with
-// TCP_NODELAY set as net's accept sets it. The error is net's when the
+// TCP_NODELAY set as net's accept sets it: inherited from the listening
+// socket (NewListener sets it there, which saves a setsockopt per
+// connection), else set on the connection. The error is net's when the
 // listener was closed (errors.Is net.ErrClosed), or accept4's (out of
 // descriptors, say).
 func (l *Listener) Accept() (*Stream, error) {
@@ -72,9 +81,11 @@ func (l *Listener) Accept() (*Stream, error) {
 	if l.err != nil {
 		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.local, Err: l.err}
 	}
-	one := int32(1)
-	_, _, _ = syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(l.nfd), syscall.IPPROTO_TCP,
-		syscall.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
+	if !l.inherit {
+		one := int32(1)
+		_, _, _ = syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(l.nfd), syscall.IPPROTO_TCP,
+			syscall.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
+	}
 	return &Stream{fd: l.nfd, peer: l.peer(), local: l.local}, nil
 }
 
