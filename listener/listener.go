@@ -95,8 +95,17 @@ func (a *Acceptor) IdleWorkers() int { return int(a.idle.Load()) }
 func (a *Acceptor) Addr() net.Addr { return a.ln.Addr() }
 
 // Start runs the accept loop in a goroutine owned by the Acceptor; Close
-// waits for it.
-func (a *Acceptor) Start() { go a.loop() }
+// waits for it. An Acceptor of Streams (plain HTTP, whose clients speak
+// first) has the kernel hold each connection until its first bytes have
+// come (sock.DeferAccept; a silent client is accepted about a second
+// after it connected), so that its first read finds the request; the
+// others (TLS, whose connections join the poller anyway, and tcp relays,
+// whose servers may speak first) have their connections handed over at
+// once.
+func (a *Acceptor) Start() {
+	_ = sock.DeferAccept(a.ln, a.sl != nil) // without it, connections are accepted at once: slower, not wrong
+	go a.loop()
+}
 
 func (a *Acceptor) loop() {
 	defer close(a.done)

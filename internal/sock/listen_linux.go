@@ -136,3 +136,38 @@ func (l *Listener) peer() netip.AddrPort {
 // closeRaw is close(2) as a raw call: on a non-blocking socket without
 // SO_LINGER it does not block.
 func closeRaw(fd int) { _, _, _ = syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0) }
+
+// DeferAccept turns TCP_DEFER_ACCEPT on or off for ln: on, the kernel
+// hands a connection to accept only once its first bytes have arrived
+// (or, for a client that sends nothing, once it has answered a repeated
+// SYN-ACK, about DeferSeconds after connecting), so that the first read
+// of a client that speaks first (HTTP) finds its request: no read that
+// finds nothing, no joining the poller to wait for it, no leaving it at
+// close. Off, connections are handed over once connected, as for a
+// protocol whose server speaks first. The option belongs to the socket,
+// which may move from one listener to another (a reload, an upgrade), so
+// each listener sets it the way it wants.
+func DeferAccept(ln *net.TCPListener, on bool) error {
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		return err
+	}
+	secs := 0
+	if on {
+		secs = DeferSeconds
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, secs)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return os.NewSyscallError("setsockopt TCP_DEFER_ACCEPT", serr)
+	}
+	return nil
+}
+
+// DeferSeconds is how long a connection that sends nothing waits in the
+// kernel before it is accepted anyway, under DeferAccept.
+const DeferSeconds = 1

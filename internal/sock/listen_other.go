@@ -15,3 +15,6 @@ func (l *Listener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
 
 // Close does nothing.
 func (l *Listener) Close() error { return nil }
+
+// DeferAccept does nothing: TCP_DEFER_ACCEPT is Linux's.
+func DeferAccept(ln *net.TCPListener, on bool) error { return nil }
