@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -88,6 +89,10 @@ func (l *Listener) Accept() (*Stream, error) {
 	}
 	return &Stream{fd: l.nfd, peer: l.peer(), local: l.local}, nil
 }
+
+// SetDeadline sets the time after which Accept fails with an error that
+// is os.ErrDeadlineExceeded (errors.Is); zero means none.
+func (l *Listener) SetDeadline(t time.Time) error { return l.f.SetReadDeadline(t) }
 
 // Close closes the Listener's descriptor (not the net.Listener's), ending
 // an Accept in progress with net.ErrClosed.
