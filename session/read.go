@@ -17,17 +17,18 @@ var errClosing = errors.New("session: listener closing")
 var errParked = errors.New("session: parked")
 
 // waitData waits until the client sends bytes, holding no buffer while it
-// waits, and reads them into a fresh buffer. A long wait parks the
-// connection (errParked, see idleWait): the goroutine must then return
-// without touching s.
-func (s *Session) waitData(deadline time.Time) error {
+// waits, and reads them into a fresh buffer. now is the clock's reading
+// the caller took deadline from (one reading serves both). A long wait
+// parks the connection (errParked, see idleWait): the goroutine must then
+// return without touching s.
+func (s *Session) waitData(now, deadline time.Time) error {
 	s.releaseBuf()
 	s.releaseHeads()
 	s.state.Store(idle)
 	if s.ln.Closing() && !s.first { // a new connection gets its first request answered
 		return errClosing
 	}
-	if err := s.idleWait(deadline); err != nil {
+	if err := s.idleWait(now, deadline); err != nil {
 		return err
 	}
 	if !s.state.CompareAndSwap(idle, busy) {
@@ -47,14 +48,15 @@ const parkSoon = 10 * time.Millisecond
 // without a park, and many idle ones at once do not hold a stack each for
 // long. Under TLS, a Read that timed out with nothing has left no
 // complete record inside crypto/tls (a deadline is not a sticky error
-// there), so bytes still to come make the raw socket readable.
-func (s *Session) idleWait(deadline time.Time) error {
+// there), so bytes still to come make the raw socket readable. now is a
+// clock reading taken just before (see waitData).
+func (s *Session) idleWait(now, deadline time.Time) error {
 	e := s.env
 	// Right after a wake the bytes are there: a raw read must get them
 	// before a deadline check could park the connection again (crypto/tls
 	// reads what it holds first).
 	canPark := s.prc != nil && e.park != nil && e.ParkAfter >= 0 && !(s.woken && s.rc != nil) &&
-		time.Until(deadline) > e.ParkAfter
+		deadline.Sub(now) > e.ParkAfter
 	s.woken = false
 	if !canPark {
 		return s.readBy(deadline)
@@ -64,7 +66,7 @@ func (s *Session) idleWait(deadline time.Time) error {
 	if !lingers {
 		wait = min(wait, parkSoon)
 	}
-	err := s.readBy(time.Now().Add(wait))
+	err := s.readBy(now.Add(wait))
 	e.lingering.Add(-1)
 	if err == nil || !isTimeout(err) {
 		return err
@@ -127,7 +129,7 @@ func (s *Session) readHead() (ok, isParked bool) {
 		}
 		now := time.Now()
 		s.idleSince.Store(listener.Mono(now))
-		if err := s.waitData(now.Add(wait)); err != nil {
+		if err := s.waitData(now, now.Add(wait)); err != nil {
 			return false, err == errParked
 		}
 	}
