@@ -7,6 +7,7 @@
 #   bash bench/syscalls.sh --path /         # the 13-byte answer (ka50)
 #   bash bench/syscalls.sh --baseline REV   # + Sluice built from git revision REV
 #   bash bench/syscalls.sh --duration 8
+#   bash bench/syscalls.sh --path / --close # a connection per request (close50)
 #
 # Per proxy, three loaded runs of --duration seconds, each after a 2 s
 # warm-up:
@@ -29,6 +30,7 @@ URLPATH=/64k
 CONNS=50
 BASE_PORT=18480
 BASELINE=""
+CLOSE=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--duration) DURATION="$2"; shift 2 ;;
@@ -36,12 +38,17 @@ while [[ $# -gt 0 ]]; do
 	--conns) CONNS="$2"; shift 2 ;;
 	--baseline) BASELINE="$2"; shift 2 ;;
 	--base-port) BASE_PORT="$2"; shift 2 ;;
-	-h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+	--close) CLOSE=1; shift ;;
+	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
 [[ "$DURATION" =~ ^[1-9][0-9]*$ && "$CONNS" =~ ^[1-9][0-9]*$ ]] || { echo "--duration and --conns want positive integers" >&2; exit 2; }
 [[ "$URLPATH" == / || "$URLPATH" == /64k ]] || { echo "--path is / or /64k" >&2; exit 2; }
+
+# wrk's extra arguments: every request with Connection: close under --close.
+WRKH=()
+((CLOSE)) && WRKH=(-H "Connection: close")
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=bench/lib.sh
@@ -150,8 +157,8 @@ BG+=("$!")
 wait_http "$ORIGIN_PORT" origin
 # The calls counted by perf: those of a proxy's data path and its waits.
 CALLS=(read write readv writev recvfrom sendto recvmsg sendmsg splice pipe2 epoll_wait epoll_pwait
-	epoll_ctl futex nanosleep sched_yield getsockopt setsockopt accept4 close tgkill rt_sigreturn
-	madvise mmap)
+	epoll_ctl futex nanosleep sched_yield getsockopt setsockopt accept4 accept close shutdown socket connect
+	getsockname getpeername fcntl ioctl tgkill rt_sigreturn madvise mmap)
 EVENTS=$(printf 'syscalls:sys_enter_%s,' "${CALLS[@]}")
 EVENTS=${EVENTS%,}
 
@@ -191,19 +198,19 @@ requests() { awk '/ requests in / { print $1 }' "$1"; }
 for p in "${PROXIES[@]}"; do
 	pid=${PID[$p]}
 	log "$p: warm-up"
-	taskset -c 1 wrk -t1 "-c$CONNS" -d2s "http://127.0.0.1:${PORT[$p]}$URLPATH" >/dev/null 2>&1
+	taskset -c 1 wrk -t1 "-c$CONNS" -d2s "${WRKH[@]}" "http://127.0.0.1:${PORT[$p]}$URLPATH" >/dev/null 2>&1
 	log "$p: perf stat over a ${DURATION}s run"
 	counting "$p" enable
-	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-perf.txt" 2>&1
+	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "${WRKH[@]}" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-perf.txt" 2>&1
 	counting "$p" disable
 	log "$p: strace -c over a ${DURATION}s run"
-	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-strace.txt" 2>&1 &
+	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "${WRKH[@]}" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-strace.txt" 2>&1 &
 	w=$!
 	sleep 0.3
 	timeout -s INT $((DURATION - 1)) strace -c -f -o "$TMP/logs/strace-c-$p.txt" -p "$pid" 2>/dev/null || true
 	wait "$w"
 	log "$p: strace of the data calls for 1 s"
-	taskset -c 1 wrk -t1 "-c$CONNS" -d3s "http://127.0.0.1:${PORT[$p]}$URLPATH" >/dev/null 2>&1 &
+	taskset -c 1 wrk -t1 "-c$CONNS" -d3s "${WRKH[@]}" "http://127.0.0.1:${PORT[$p]}$URLPATH" >/dev/null 2>&1 &
 	w=$!
 	sleep 0.5
 	timeout -s INT 1 strace -f -e trace=read,write,readv,writev,recvfrom,sendto,recvmsg,sendmsg,splice \
@@ -219,7 +226,7 @@ for p in "${PROXIES[@]}"; do
 done
 
 echo
-echo "System calls per request — $(date -u '+%Y-%m-%d %H:%M UTC'), wrk -t1 -c$CONNS GET $URLPATH (keep-alive), proxies alone on CPU 0"
+echo "System calls per request — $(date -u '+%Y-%m-%d %H:%M UTC'), wrk -t1 -c$CONNS GET $URLPATH ($( ((CLOSE)) && echo 'Connection: close' || echo keep-alive)), proxies alone on CPU 0"
 echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- . 2>/dev/null || echo ' + uncommitted changes')${BASELINE:+; sluice-base at ${BASE_COMMIT:0:7} ($BASELINE)}; HAProxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }')"
 echo
 echo "1. perf stat (tracepoints; the proxy runs at its speed): calls per request"

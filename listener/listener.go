@@ -7,6 +7,7 @@ package listener
 import (
 	"errors"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,18 +29,32 @@ type Acceptor struct {
 	done  chan struct{}
 
 	// work hands a new connection to a worker waiting for one (see
-	// worker); idle counts the workers waiting that no connection has
-	// been promised to yet.
+	// worker), or nil to make it end; idle counts the workers waiting
+	// that nothing has been promised to yet, or is closedIdle once the
+	// accept loop has ended.
 	work chan net.Conn
 	idle atomic.Int32
+	// workerIdle is WorkerIdle (shorter in tests). lowIdle, the accept
+	// loop's own, is the fewest idle workers seen since its last tick:
+	// so many were not needed for a whole workerIdle.
+	workerIdle time.Duration
+	lowIdle    int32
 }
+
+// closedIdle is idle once the accept loop has ended: no worker waits
+// any more.
+const closedIdle = -1 << 30
 
 // Workers: the goroutine that served a connection waits a while for the
 // next one instead of ending, so that a new connection is served on a
 // stack that has already grown to what serving takes (a fresh goroutine
 // grows its stack, copying it, during its first request: a tenth of the
-// CPU of a short connection). At most MaxIdleWorkers wait per Acceptor,
-// each for at most WorkerIdle.
+// CPU of a short connection). At most MaxIdleWorkers wait per Acceptor.
+// Every WorkerIdle the accept loop ends as many waiting workers as were
+// never all needed since the last time (the fewest that waited at once):
+// a worker left over from a burst ends within two WorkerIdle. A worker
+// waits on a plain channel receive, with no timer of its own to reset
+// per connection.
 const (
 	MaxIdleWorkers = 64
 	WorkerIdle     = 10 * time.Second
@@ -69,7 +84,7 @@ func Listen(socks *Sockets, addr string, slots *Slots, conns *sync.WaitGroup, se
 		return nil, err
 	}
 	a := &Acceptor{ln: ln, socks: socks, gate: socks.Gate(), slots: slots, serve: serve, conns: conns,
-		quit: make(chan struct{}), done: make(chan struct{}), work: make(chan net.Conn)}
+		quit: make(chan struct{}), done: make(chan struct{}), work: make(chan net.Conn), workerIdle: WorkerIdle}
 	a.rel = a.release
 	return a, nil
 }
@@ -89,17 +104,27 @@ func (a *Acceptor) AcceptStreams() bool {
 }
 
 // IdleWorkers is the number of workers waiting for a connection now.
-func (a *Acceptor) IdleWorkers() int { return int(a.idle.Load()) }
+func (a *Acceptor) IdleWorkers() int { return int(max(a.idle.Load(), 0)) }
 
 // Addr is the bound address (with the real port when 0 was asked).
 func (a *Acceptor) Addr() net.Addr { return a.ln.Addr() }
 
 // Start runs the accept loop in a goroutine owned by the Acceptor; Close
-// waits for it.
-func (a *Acceptor) Start() { go a.loop() }
+// waits for it. An Acceptor of Streams (plain HTTP, whose clients speak
+// first) has the kernel hold each connection until its first bytes have
+// come (sock.DeferAccept; a silent client is accepted about a second
+// after it connected), so that its first read finds the request; the
+// others (TLS, whose connections join the poller anyway, and tcp relays,
+// whose servers may speak first) have their connections handed over at
+// once.
+func (a *Acceptor) Start() {
+	_ = sock.DeferAccept(a.ln, a.sl != nil) // without it, connections are accepted at once: slower, not wrong
+	go a.loop()
+}
 
 func (a *Acceptor) loop() {
 	defer close(a.done)
+	defer a.endWorkers()
 	if a.gate != nil {
 		select {
 		case <-a.gate:
@@ -108,6 +133,7 @@ func (a *Acceptor) loop() {
 		}
 	}
 	var backoff time.Duration
+	a.tick()
 	for {
 		// Accept, then take a slot: a full table is made room in (see
 		// Slots) only for a connection that is there. Meanwhile the
@@ -116,6 +142,11 @@ func (a *Acceptor) loop() {
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				a.retireIdle()
+				a.tick()
+				continue
 			}
 			// Out of descriptors or similar: wait and try again.
 			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
@@ -138,29 +169,25 @@ func (a *Acceptor) loop() {
 			a.conns.Add(1) // the worker's own count, while it lives
 			go a.worker(c)
 		}
+		a.lowIdle = min(a.lowIdle, max(a.idle.Load(), 0))
 	}
 }
 
 // Handing a connection to an idle worker. idle counts the workers that
-// wait and to which no connection has been promised. The accept loop
-// claims one (claimIdle: idle-1) and then sends on a.work, blocking: a
-// worker is bound to receive, because a worker that stops waiting
-// (timeout, Close) takes itself out of idle first (leaveIdle), and when it
-// finds idle at 0, every waiting worker, itself included, has been
-// promised a connection, so it receives one before it goes. A connection
-// thus goes to a waiting worker whenever one has counted itself idle,
-// even one that has not reached its receive yet; a non-blocking send
-// would find none there and start a second worker.
+// wait and to which nothing has been promised. The accept loop claims one
+// (claimIdle: idle-1) and then sends on a.work, blocking: a worker that
+// has counted itself idle is bound to receive, since only the accept loop
+// takes it out of idle again (to hand it a connection, or nil to make it
+// end). When the loop ends it swaps idle for closedIdle and sends nil to
+// every worker that was counted; a worker that finishes a connection
+// later finds idle closed and ends.
 
 // claimIdle promises the next connection to an idle worker; false when
 // none waits.
-func (a *Acceptor) claimIdle() bool { return a.takeIdle() }
-
-// takeIdle takes one worker out of the idle count; false when it is 0.
-func (a *Acceptor) takeIdle() bool {
+func (a *Acceptor) claimIdle() bool {
 	for {
 		n := a.idle.Load()
-		if n == 0 {
+		if n <= 0 {
 			return false
 		}
 		if a.idle.CompareAndSwap(n, n-1) {
@@ -170,11 +197,11 @@ func (a *Acceptor) takeIdle() bool {
 }
 
 // enterIdle counts a worker as waiting; false when MaxIdleWorkers wait
-// already (the worker then ends).
+// already or the accept loop has ended (the worker then ends).
 func (a *Acceptor) enterIdle() bool {
 	for {
 		n := a.idle.Load()
-		if n >= MaxIdleWorkers {
+		if n < 0 || n >= MaxIdleWorkers {
 			return false
 		}
 		if a.idle.CompareAndSwap(n, n+1) {
@@ -183,10 +210,38 @@ func (a *Acceptor) enterIdle() bool {
 	}
 }
 
-// leaveIdle takes a worker that stops waiting out of idle; false when a
-// connection has been promised to every waiting worker meanwhile: the
-// worker must then receive it from a.work.
-func (a *Acceptor) leaveIdle() bool { return a.takeIdle() }
+// tick arms the accept loop's next tick, workerIdle from now (the
+// deadline of its accept), and starts a new count of the fewest idle
+// workers.
+func (a *Acceptor) tick() {
+	a.lowIdle = max(a.idle.Load(), 0)
+	t := time.Now().Add(a.workerIdle)
+	if a.sl != nil {
+		_ = a.sl.SetDeadline(t)
+	} else {
+		_ = a.ln.SetDeadline(t)
+	}
+}
+
+// retireIdle ends the workers that waited through the whole period since
+// the last tick: as many as the fewest that waited at once.
+func (a *Acceptor) retireIdle() {
+	for range a.lowIdle {
+		if !a.claimIdle() {
+			return
+		}
+		a.work <- nil
+	}
+}
+
+// endWorkers ends every waiting worker, once the accept loop has ended,
+// and keeps those still serving from waiting after their connection.
+func (a *Acceptor) endWorkers() {
+	n := a.idle.Swap(closedIdle)
+	for range n {
+		a.work <- nil
+	}
+}
 
 // accept takes the next connection.
 func (a *Acceptor) accept() (net.Conn, error) {
@@ -201,34 +256,20 @@ func (a *Acceptor) accept() (net.Conn, error) {
 }
 
 // worker serves c, then waits for the next connection handed over by the
-// accept loop, until it has waited WorkerIdle, MaxIdleWorkers others wait
-// already, or the Acceptor closes. While it lives it holds a count in
-// a.conns, so that waiting for the connections waits for it too.
+// accept loop, until it is told to end (it waited a whole WorkerIdle or
+// the Acceptor closed) or MaxIdleWorkers others wait already. While it
+// lives it holds a count in a.conns, so that waiting for the connections
+// waits for it too.
 func (a *Acceptor) worker(c net.Conn) {
 	defer a.conns.Done()
-	var t *time.Timer
 	for {
 		a.serve(c, a.rel)
 		if !a.enterIdle() {
 			return
 		}
-		if t == nil {
-			t = time.NewTimer(WorkerIdle)
-		} else {
-			t.Reset(WorkerIdle)
-		}
-		select {
-		case c = <-a.work: // claimed by the accept loop, which took it out of idle
-			t.Stop()
-			continue
-		case <-t.C:
-		case <-a.quit:
-			t.Stop()
-		}
-		if a.leaveIdle() {
+		if c = <-a.work; c == nil { // the accept loop took it out of idle
 			return
 		}
-		c = <-a.work // promised before this worker could leave
 	}
 }
 

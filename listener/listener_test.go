@@ -137,3 +137,38 @@ func TestBusyWorkerEndsAfterClose(t *testing.T) {
 		t.Fatal("the worker did not end after its connection")
 	}
 }
+
+// TestIdleWorkersRetire: workers left waiting after a burst end once
+// they have not all been needed for a whole workerIdle, and the
+// connections' count waits for none of them after Close.
+func TestIdleWorkersRetire(t *testing.T) {
+	var conns sync.WaitGroup
+	const burst = 5
+	var started sync.WaitGroup
+	started.Add(burst)
+	gate := make(chan struct{})
+	a, err := Listen(nil, "127.0.0.1:0", NewSlots(100), &conns, func(c net.Conn, release func()) {
+		started.Done()
+		<-gate
+		c.Close()
+		release()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.workerIdle = 50 * time.Millisecond
+	a.Start()
+	for i := 0; i < burst; i++ {
+		c, err := net.Dial("tcp", a.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+	}
+	started.Wait()
+	close(gate)
+	waitUntil(t, "the burst's workers to wait", func() bool { return a.IdleWorkers() == burst })
+	waitUntil(t, "the burst's workers to end", func() bool { return a.IdleWorkers() == 0 })
+	a.Close()
+	conns.Wait()
+}

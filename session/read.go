@@ -17,9 +17,10 @@ var errClosing = errors.New("session: listener closing")
 var errParked = errors.New("session: parked")
 
 // waitData waits until the client sends bytes, holding no buffer while it
-// waits, and reads them into a fresh buffer. A long wait parks the
-// connection (errParked, see idleWait): the goroutine must then return
-// without touching s.
+// waits, and reads them into a fresh buffer. now is the clock's reading
+// the caller took deadline from (one reading serves both). A long wait
+// parks the connection (errParked, see idleWait): the goroutine must then
+// return without touching s.
 func (s *Session) waitData(now, deadline time.Time) error {
 	s.releaseBuf()
 	s.releaseHeads()
@@ -48,7 +49,8 @@ const parkSoon = 10 * time.Millisecond
 // without a park, and many idle ones at once do not hold a stack each for
 // long. Under TLS, a Read that timed out with nothing has left no
 // complete record inside crypto/tls (a deadline is not a sticky error
-// there), so bytes still to come make the raw socket readable.
+// there), so bytes still to come make the raw socket readable. now is a
+// clock reading taken just before (see waitData).
 func (s *Session) idleWait(now, deadline time.Time) error {
 	e := s.env
 	// Right after a wake the bytes are there: a raw read must get them

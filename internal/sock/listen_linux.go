@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -23,6 +24,10 @@ type Listener struct {
 	rc     syscall.RawConn
 	local  net.Addr // of the accepted connections; nil for a wildcard address
 	fn     func(fd uintptr) bool
+	// inherit is set when TCP_NODELAY is set on the listening socket:
+	// Linux copies it to every connection accepted from it, so Accept
+	// sets it only when inherit is false.
+	inherit bool
 
 	// The accept in progress: its results, written by fn.
 	nfd   int
@@ -50,6 +55,9 @@ func NewListener(ln net.Listener) (*Listener, bool) {
 		return nil, false
 	}
 	l := &Listener{f: f, rc: rc}
+	_ = rc.Control(func(fd uintptr) {
+		l.inherit = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1) == nil
+	})
 	if ta, ok := tl.Addr().(*net.TCPAddr); ok && !ta.IP.IsUnspecified() {
 		l.local = ta
 	}
@@ -58,7 +66,9 @@ func NewListener(ln net.Listener) (*Listener, bool) {
 }
 
 // Accept waits for the next connection and returns it as a Stream, with
-// TCP_NODELAY set as net's accept sets it. The error is net's when the
+// TCP_NODELAY set as net's accept sets it: inherited from the listening
+// socket (NewListener sets it there, which saves a setsockopt per
+// connection), else set on the connection. The error is net's when the
 // listener was closed (errors.Is net.ErrClosed), or accept4's (out of
 // descriptors, say).
 func (l *Listener) Accept() (*Stream, error) {
@@ -72,11 +82,17 @@ func (l *Listener) Accept() (*Stream, error) {
 	if l.err != nil {
 		return nil, &net.OpError{Op: "accept", Net: "tcp", Addr: l.local, Err: l.err}
 	}
-	one := int32(1)
-	_, _, _ = syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(l.nfd), syscall.IPPROTO_TCP,
-		syscall.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
+	if !l.inherit {
+		one := int32(1)
+		_, _, _ = syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(l.nfd), syscall.IPPROTO_TCP,
+			syscall.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
+	}
 	return &Stream{fd: l.nfd, peer: l.peer(), local: l.local}, nil
 }
+
+// SetDeadline sets the time after which Accept fails with an error that
+// is os.ErrDeadlineExceeded (errors.Is); zero means none.
+func (l *Listener) SetDeadline(t time.Time) error { return l.f.SetReadDeadline(t) }
 
 // Close closes the Listener's descriptor (not the net.Listener's), ending
 // an Accept in progress with net.ErrClosed.
@@ -125,3 +141,38 @@ func (l *Listener) peer() netip.AddrPort {
 // closeRaw is close(2) as a raw call: on a non-blocking socket without
 // SO_LINGER it does not block.
 func closeRaw(fd int) { _, _, _ = syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0) }
+
+// DeferAccept turns TCP_DEFER_ACCEPT on or off for ln: on, the kernel
+// hands a connection to accept only once its first bytes have arrived
+// (or, for a client that sends nothing, once it has answered a repeated
+// SYN-ACK, about DeferSeconds after connecting), so that the first read
+// of a client that speaks first (HTTP) finds its request: no read that
+// finds nothing, no joining the poller to wait for it, no leaving it at
+// close. Off, connections are handed over once connected, as for a
+// protocol whose server speaks first. The option belongs to the socket,
+// which may move from one listener to another (a reload, an upgrade), so
+// each listener sets it the way it wants.
+func DeferAccept(ln *net.TCPListener, on bool) error {
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		return err
+	}
+	secs := 0
+	if on {
+		secs = DeferSeconds
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) {
+		serr = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_DEFER_ACCEPT, secs)
+	}); err != nil {
+		return err
+	}
+	if serr != nil {
+		return os.NewSyscallError("setsockopt TCP_DEFER_ACCEPT", serr)
+	}
+	return nil
+}
+
+// DeferSeconds is how long a connection that sends nothing waits in the
+// kernel before it is accepted anyway, under DeferAccept.
+const DeferSeconds = 1

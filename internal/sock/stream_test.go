@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -56,6 +57,40 @@ func TestStreamBareReadWrite(t *testing.T) {
 	}
 	if got, want := s.LocalAddr().String(), c.RemoteAddr().String(); got != want {
 		t.Errorf("LocalAddr = %s, want %s", got, want)
+	}
+}
+
+// An accepted Stream has TCP_NODELAY, inherited from the listening socket
+// (no setsockopt per connection), also over IPv6.
+func TestStreamNoDelay(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:0", "[::1]:0"} {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Logf("%s: %v", addr, err) // no IPv6 here
+			continue
+		}
+		sl, ok := NewListener(ln)
+		if !ok {
+			t.Fatal("NewListener refused a TCP listener")
+		}
+		if !sl.inherit {
+			t.Errorf("%s: TCP_NODELAY not set on the listening socket", addr)
+		}
+		c, s := dialAccepted(t, ln.Addr().String(), sl.Accept)
+		var v int
+		var gerr error
+		if err := (*streamConn)(s).Control(func(fd uintptr) {
+			v, gerr = syscall.GetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_NODELAY)
+		}); err != nil || gerr != nil {
+			t.Fatal(err, gerr)
+		}
+		if v == 0 {
+			t.Errorf("%s: accepted connection without TCP_NODELAY", addr)
+		}
+		c.Close()
+		s.Close()
+		sl.Close()
+		ln.Close()
 	}
 }
 
