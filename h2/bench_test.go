@@ -117,3 +117,59 @@ func TestStreamAllocAllocatesNothing(t *testing.T) {
 		t.Errorf("literal fields: %.3f allocations per stream, want 0", avg)
 	}
 }
+
+// BenchmarkStreams measures multiplexed requests, as h2load -m10 makes
+// them: ten streams opened in one write on an established connection,
+// then their ten responses read; an op is one stream. Their frames are
+// read and written while other streams of the connection run, so this
+// covers the reader's hand-off to the workers and the writer's batching
+// that BenchmarkStream (one stream at a time) does not.
+func BenchmarkStreams(b *testing.B) {
+	for _, opt := range []struct {
+		name string
+		opt  testOptions
+	}{{"tls", testOptions{maxIdle: 16}}, {"tcp", testOptions{plain: true, maxIdle: 16}}} {
+		b.Run(opt.name, func(b *testing.B) {
+			ts := startServer(b, opt.opt)
+			warmClient(b, ts)
+			cl := ts.dial(b)
+			var buf bytes.Buffer
+			enc := hpack.NewEncoder(&buf)
+			fields := []string{":method", "GET", ":scheme", "https", ":authority", "bench.test", ":path", "/index.html",
+				"user-agent", "bench", "accept", "*/*"}
+			blocks := [][]byte{block(enc, &buf, fields...)} // the first one fills the dynamic table
+			for range 9 {
+				blocks = append(blocks, block(enc, &buf, fields...))
+			}
+			wave := func() {
+				cl.out = cl.out[:0]
+				for _, blk := range blocks {
+					cl.out = headersFrame(cl.out, cl.next, blk, true)
+					cl.next += 2
+				}
+				cl.write(cl.out)
+				if ended := cl.endings(len(blocks)); ended != len(blocks) {
+					b.Fatalf("%d of %d streams ended well (last frame %d, code %d)", ended, len(blocks), cl.lastTyp, cl.code)
+				}
+				blocks = blocks[1:] // every later block is all indexed
+				if len(blocks) < 10 {
+					blocks = append(blocks, blocks[len(blocks)-1])
+				}
+			}
+			for range 20 {
+				wave()
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := processCPU()
+			n := 0
+			for b.Loop() {
+				if n%10 == 0 {
+					wave()
+				}
+				n++
+			}
+			b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}

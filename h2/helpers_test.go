@@ -76,6 +76,7 @@ type testOptions struct {
 	// reader per record it reads).
 	plain    bool
 	origin   string // the backend's address; a raw origin of its own when empty
+	maxIdle  int    // the backend's idle connections kept; 4 when 0
 	settings func(*listener.Settings)
 	// parkAfter is Parking.After: idle connections park in a poller of
 	// the server's own after it (default 20ms); negative: never.
@@ -105,7 +106,11 @@ func startServer(tb testing.TB, opt testOptions) *testServer {
 	}
 	ln := listener.NewHTTP("127.0.0.1:443", set)
 	c := backend.NewCluster(&backend.Settings{Cluster: order.Cluster{ID: "c"}}, nil)
-	be := backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin}, 4)
+	maxIdle := 4
+	if opt.maxIdle > 0 {
+		maxIdle = opt.maxIdle
+	}
+	be := backend.NewBackend(order.Backend{ClusterID: "c", ID: "b", Address: origin}, maxIdle)
 	if opt.metrics {
 		reg := metrics.NewRegistry()
 		ln.M, c.M, be.M = reg.AddListener(ln.Addr), reg.AddCluster("c"), reg.AddBackend("c", "b")
@@ -334,4 +339,32 @@ func headersFrame(b []byte, id uint32, block []byte, end bool) []byte {
 		flags |= flagEndStream
 	}
 	return append(appendFrameHeader(b, len(block), frameHeaders, flags, id), block...)
+}
+
+// endings reads frames until n streams have ended with END_STREAM on
+// DATA or HEADERS, or one was reset or the connection failed; it returns
+// how many ended well. SETTINGS are acknowledged.
+func (cl *client) endings(n int) int {
+	ended := 0
+	for ended < n {
+		typ, flags, _, p, err := cl.frame()
+		if err != nil {
+			return ended
+		}
+		cl.lastTyp = typ
+		switch typ {
+		case frameSettings:
+			if flags&flagAck == 0 {
+				cl.write(appendFrameHeader(cl.out[:0], 0, frameSettings, flagAck, 0))
+			}
+		case frameGoAway, frameRSTStream:
+			cl.code = binary.BigEndian.Uint32(p[len(p)-4:])
+			return ended
+		case frameHeaders, frameData:
+			if flags&flagEndStream != 0 {
+				ended++
+			}
+		}
+	}
+	return ended
 }

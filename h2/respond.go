@@ -30,7 +30,7 @@ func (st *stream) Context() context.Context {
 // stream closes.
 func (st *stream) Holding(bc *backend.Conn) {
 	st.bc.Store(bc)
-	if bc != nil && st.gone() {
+	if bc != nil && st.gone.Load() {
 		bc.Close() // reset before the connection was recorded
 	}
 }

@@ -31,7 +31,7 @@ func (st *stream) run() {
 	switch {
 	case err == nil:
 		res = x.Serve(st)
-	case st.gone():
+	case st.gone.Load():
 		res = exchange.Broken // the client reset the stream meanwhile
 	case st.tooBig:
 		res = x.Refused(st, 431, metrics.ClientParse)
@@ -41,14 +41,6 @@ func (st *stream) run() {
 		res = x.Refused(st, 400, metrics.ClientParse)
 	}
 	x.Finish()
-}
-
-// gone reports a stream cut by a reset or the connection's end.
-func (st *stream) gone() bool {
-	c := st.c
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return st.cut
 }
 
 // finish ends the stream after its exchange: a response that went out

@@ -41,11 +41,14 @@ type Server struct {
 
 	mu    sync.Mutex
 	open  map[*conn]struct{}
-	quit  chan struct{} // closed to end the idle workers (Drain, CloseAll)
-	pool  sync.Pool     // *stream
-	reads sync.Pool     // *[readBufSize]byte, connections' read buffers
+	pool  sync.Pool // *stream
+	reads sync.Pool // *[readBufSize]byte, connections' read buffers
 	work  chan *stream
-	idle  atomic.Int32 // workers waiting that no stream was promised to
+	// quit is closed to end the idle workers (Drain, CloseAll), then
+	// replaced; an atomic pointer, since every worker reads it after each
+	// stream.
+	quit atomic.Pointer[chan struct{}]
+	idle atomic.Int32 // workers waiting that no stream was promised to
 
 	parking Parking
 	parks   atomic.Int64
@@ -81,7 +84,9 @@ const (
 // waits for it.
 func NewServer(env *exchange.Env, ln *listener.HTTP, lim Limits, conns *sync.WaitGroup) *Server {
 	s := &Server{env: env, ln: ln, lim: lim.withDefaults(), conns: conns,
-		open: map[*conn]struct{}{}, quit: make(chan struct{}), work: make(chan *stream)}
+		open: map[*conn]struct{}{}, work: make(chan *stream)}
+	quit := make(chan struct{})
+	s.quit.Store(&quit)
 	s.pool.New = func() any { return newStream(s) }
 	s.reads.New = func() any { return new([readBufSize]byte) }
 	return s
@@ -185,15 +190,9 @@ func (s *Server) CloseAll() {
 // endIdleWorkers makes the workers waiting for a stream end.
 func (s *Server) endIdleWorkers() {
 	s.mu.Lock()
-	close(s.quit)
-	s.quit = make(chan struct{})
+	quit := make(chan struct{})
+	close(*s.quit.Swap(&quit))
 	s.mu.Unlock()
-}
-
-func (s *Server) quitChan() chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.quit
 }
 
 // start runs st's exchange in a worker: one waiting, else a new one.
@@ -247,7 +246,7 @@ func (s *Server) worker(st *stream) {
 		st.run()
 		// The quit channel before Closing: Drain closes it after the
 		// listener is marked closing, so a worker sees one or the other.
-		quit := s.quitChan()
+		quit := *s.quit.Load()
 		if s.ln.Closing() || !s.enterIdle() {
 			return
 		}

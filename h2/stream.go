@@ -25,6 +25,9 @@ type stream struct {
 	swake chan struct{}
 	timer *time.Timer // bounds a wait (a small body, a closed window)
 	bc    atomic.Pointer[backend.Conn]
+	// gone mirrors cut for Holding, which checks it without the
+	// connection's lock: set before bc is loaded, read after it is stored.
+	gone atomic.Bool
 
 	// The request head, filled by the reader before the stream starts;
 	// the worker's afterwards.
@@ -112,6 +115,7 @@ func (s *Server) release(st *stream) {
 		st.cancel()
 	}
 	st.bc.Store(nil)
+	st.gone.Store(false)
 	st.x.Client = nil
 	st.c, st.id = nil, 0
 	st.hbuf, st.raw, st.fields, st.in, st.hb = st.hbuf[:0], st.raw[:0], st.fields[:0], st.in[:0], st.hb[:0]
@@ -159,6 +163,7 @@ func (st *stream) cutLocked() {
 		return
 	}
 	st.cut = true
+	st.gone.Store(true)
 	if bc := st.bc.Load(); bc != nil {
 		bc.Close()
 	}

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/cert"
+	"github.com/sluiceproxy/sluice/internal/sock"
 	"github.com/sluiceproxy/sluice/tlsparam"
 )
 
@@ -162,6 +163,29 @@ type conn struct {
 	// The client's verified certificate, for the backend (see
 	// clientauth.go); empty without one.
 	subject, fingerprint []byte
+	// io reads and writes the TLS records with raw system calls, when
+	// rawIO: crypto/tls's reads and writes then do not go through the
+	// scheduler's system call hand-off, which wakes the runtime's monitor
+	// thread each time when the process was idle (a thread switch on a
+	// busy core per wake-up).
+	io    sock.Conn
+	rawIO bool
+}
+
+// Read reads TLS records (see io).
+func (c *conn) Read(p []byte) (int, error) {
+	if c.rawIO {
+		return c.io.Read(p)
+	}
+	return c.Conn.Read(p)
+}
+
+// Write writes TLS records (see io).
+func (c *conn) Write(p []byte) (int, error) {
+	if c.rawIO {
+		return c.io.Write(p)
+	}
+	return c.Conn.Write(p)
 }
 
 // SyscallConn gives the raw connection's descriptor, so that a session may
@@ -207,6 +231,7 @@ var ErrNoCertificate = errors.New("no certificate for the requested server name"
 // The deadline is cleared once the handshake is done.
 func (s *Server) Handshake(raw net.Conn, timeout time.Duration) (*tls.Conn, *cert.Cert, error) {
 	rc := &conn{Conn: raw}
+	rc.rawIO = rc.io.Init(raw)
 	tc := tls.Server(rc, s.config)
 	if err := raw.SetDeadline(time.Now().Add(timeout)); err != nil {
 		raw.Close()
