@@ -188,6 +188,32 @@ func (c *conn) Write(p []byte) (int, error) {
 	return c.Conn.Write(p)
 }
 
+// SetDeadline sets both deadlines, for the reads and writes of crypto/tls
+// (see io): with raw calls they reach the runtime's poller lazily, as a
+// plain connection's do (package internal/sock).
+func (c *conn) SetDeadline(t time.Time) error {
+	if c.rawIO {
+		return c.io.SetDeadline(t)
+	}
+	return c.Conn.SetDeadline(t)
+}
+
+// SetReadDeadline is SetDeadline for reads.
+func (c *conn) SetReadDeadline(t time.Time) error {
+	if c.rawIO {
+		return c.io.SetReadDeadline(t)
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// SetWriteDeadline is SetDeadline for writes.
+func (c *conn) SetWriteDeadline(t time.Time) error {
+	if c.rawIO {
+		return c.io.SetWriteDeadline(t)
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
 // SyscallConn gives the raw connection's descriptor, so that a session may
 // watch an idle TLS connection's socket (park it) while crypto/tls owns the
 // reads.
@@ -233,7 +259,7 @@ func (s *Server) Handshake(raw net.Conn, timeout time.Duration) (*tls.Conn, *cer
 	rc := &conn{Conn: raw}
 	rc.rawIO = rc.io.Init(raw)
 	tc := tls.Server(rc, s.config)
-	if err := raw.SetDeadline(time.Now().Add(timeout)); err != nil {
+	if err := rc.SetDeadline(time.Now().Add(timeout)); err != nil {
 		raw.Close()
 		return nil, nil, fmt.Errorf("handshake: set deadline: %w", err)
 	}
@@ -248,7 +274,7 @@ func (s *Server) Handshake(raw net.Conn, timeout time.Duration) (*tls.Conn, *cer
 		tc.Close() // RFC 8737 §3: the validation ends with the handshake
 		return nil, nil, ErrChallenge
 	}
-	if err := raw.SetDeadline(time.Time{}); err != nil {
+	if err := rc.SetDeadline(time.Time{}); err != nil {
 		raw.Close()
 		return nil, nil, fmt.Errorf("handshake: clear deadline: %w", err)
 	}

@@ -77,6 +77,15 @@ func TestTLSRecordsGoThroughRawCalls(t *testing.T) {
 	if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
 		t.Fatalf("read past its deadline: %v, want a timeout", err)
 	}
+
+	// A deadline moved later (lazily handed to the poller) lets a read
+	// wait past the earlier one for the bytes that come.
+	_ = tc.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	_ = tc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	go func() { time.Sleep(150 * time.Millisecond); _, _ = c.Write([]byte("late")) }()
+	if n, err := tc.Read(got[:4]); err != nil || string(got[:n]) != "late" {
+		t.Fatalf("read past the earlier deadline: %q, %v", got[:n], err)
+	}
 }
 
 func TestTLSRawCallsCloseAndPeerEnd(t *testing.T) {
