@@ -87,13 +87,7 @@ func TestIdleWorkersBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Start()
-	for i := 0; i < burst; i++ {
-		c, err := net.Dial("tcp", a.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-	}
+	dialBurst(t, a.Addr().String(), burst)
 	started.Wait()
 	close(gate)
 	waitUntil(t, "idle workers to settle", func() bool { return a.IdleWorkers() == MaxIdleWorkers })
@@ -158,17 +152,23 @@ func TestIdleWorkersRetire(t *testing.T) {
 	}
 	a.workerIdle = 50 * time.Millisecond
 	a.Start()
-	for i := 0; i < burst; i++ {
-		c, err := net.Dial("tcp", a.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-	}
+	dialBurst(t, a.Addr().String(), burst)
 	started.Wait()
 	close(gate)
 	waitUntil(t, "the burst's workers to wait", func() bool { return a.IdleWorkers() == burst })
 	waitUntil(t, "the burst's workers to end", func() bool { return a.IdleWorkers() == 0 })
 	a.Close()
 	conns.Wait()
+}
+
+// dialBurst opens n connections to addr, closed at the test's end.
+func dialBurst(t *testing.T, addr string, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+	}
 }
