@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/sluiceproxy/sluice/command"
 	"github.com/sluiceproxy/sluice/config"
 	"github.com/sluiceproxy/sluice/daemon"
+	"github.com/sluiceproxy/sluice/internal/testbuf"
 	"github.com/sluiceproxy/sluice/internal/testport"
 	"github.com/sluiceproxy/sluice/order"
 )
@@ -47,22 +46,8 @@ type testDaemon struct {
 	client             *command.Client
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer the test reads while the daemon writes to it.
+type syncBuffer = testbuf.Buffer
 
 func startDaemon(t *testing.T) *testDaemon {
 	t.Helper()
