@@ -81,6 +81,7 @@ type conn struct {
 	goAway    bool               // GOAWAY sent
 	goAwayN   uint32             // its last stream id
 	draining  bool               // close once no stream is open (Drain, the client's GOAWAY)
+	late      bool               // joined while the listener drained: GOAWAY after the first stream (set before serve)
 	idleSince time.Time          // when the last stream closed
 }
 

@@ -347,6 +347,76 @@ func testIdleConnectionGoesAway(t *testing.T, plain bool) {
 	}
 }
 
+// TestLateConnectionAnswersItsFirstStream: a connection that comes after
+// the drain began (accepted just before the listener stopped accepting,
+// as in an upgrade's handover) is served as HTTP/1.1 serves one: its
+// first stream is answered, GOAWAY names it, a stream sent with it is
+// refused (the client may send it again elsewhere), and the connection
+// closes. A hard stop still refuses connections, until Reopen.
+func TestLateConnectionAnswersItsFirstStream(t *testing.T) {
+	ts := startServer(t, testOptions{plain: true})
+	ts.ln.Drain()
+	ts.s.Drain()
+	cl := ts.dial(t)
+	var hb bytes.Buffer
+	enc := hpack.NewEncoder(&hb)
+	cl.write(frames(func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer) {
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: requestBlock(enc, &hb, "bench.test"),
+			EndHeaders: true, EndStream: true})
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 3, BlockFragment: requestBlock(enc, &hb, "bench.test"),
+			EndHeaders: true, EndStream: true})
+	}))
+	var (
+		status           string
+		goAways          int
+		last, goAwayCode uint32
+		reset3           uint32
+	)
+	for {
+		typ, _, sid, p, err := cl.frame()
+		if err != nil {
+			break // the connection closed
+		}
+		switch {
+		case typ == frameHeaders && sid == 1:
+			status = statusOf(p)
+		case typ == frameRSTStream && sid == 3:
+			reset3 = binary.BigEndian.Uint32(p)
+		case typ == frameGoAway:
+			goAways++
+			last, goAwayCode = binary.BigEndian.Uint32(p), binary.BigEndian.Uint32(p[4:])
+		}
+	}
+	if status != "200" {
+		t.Errorf("first stream: status %q, want 200", status)
+	}
+	if goAways != 1 || last != 1 || goAwayCode != codeNo {
+		t.Errorf("%d GOAWAY, last %d code %d; want one GOAWAY(1, NO_ERROR)", goAways, last, goAwayCode)
+	}
+	if reset3 != codeRefusedStream {
+		t.Errorf("stream 3 reset with %d, want REFUSED_STREAM", reset3)
+	}
+
+	// After a hard stop a connection is refused (closed at once)...
+	ts.s.CloseAll()
+	cl = ts.dial(t)
+	if typ, _, _, _, err := cl.frame(); err == nil {
+		t.Errorf("after a hard stop: frame type %d, want the connection closed", typ)
+	}
+	// ... until the listener is activated again.
+	ts.ln.Reopen()
+	ts.s.Reopen()
+	cl = ts.dial(t)
+	enc = hpack.NewEncoder(&hb)
+	cl.write(frames(func(fr *http2.Framer, _ *hpack.Encoder, _ *bytes.Buffer) {
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: requestBlock(enc, &hb, "bench.test"),
+			EndHeaders: true, EndStream: true})
+	}))
+	if st, _, goAway, _ := cl.await(1); st != "200" || goAway {
+		t.Errorf("reopened: status %q GOAWAY %v, want 200 without GOAWAY", st, goAway)
+	}
+}
+
 // TestDrainLetsStreamsFinish: Drain sends GOAWAY(NO_ERROR); a stream in
 // flight finishes, a later one is refused, and the connection closes.
 func TestDrainLetsStreamsFinish(t *testing.T) {
@@ -359,14 +429,12 @@ func TestDrainLetsStreamsFinish(t *testing.T) {
 	}))
 	// Wait until stream 1 is open.
 	for i := 0; ; i++ {
-		ts.s.mu.Lock()
 		n := 0
-		for c := range ts.s.open {
+		for _, c := range ts.s.live.Snapshot() {
 			c.mu.Lock()
 			n += len(c.streams)
 			c.mu.Unlock()
 		}
-		ts.s.mu.Unlock()
 		if n == 1 {
 			break
 		}

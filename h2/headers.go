@@ -89,6 +89,9 @@ func (c *conn) onHeaders(flags byte, id uint32, p []byte) error {
 			h.refuse = codeProtocol
 		default:
 			h.st = c.s.acquire(c, id)
+			if c.late {
+				c.goAwayLocked() // its first stream is served, then it ends
+			}
 		}
 		c.mu.Unlock()
 	}

@@ -67,7 +67,7 @@ func (cl *client) body(t *testing.T, enc *hpack.Encoder, hb *bytes.Buffer, id ui
 // entry count, and crypto/tls's read buffers' capacities.
 func parkedConn(t *testing.T, ts *testServer) (packed bool, entries, rawInput, hand int) {
 	t.Helper()
-	cs := ts.s.snapshot()
+	cs := ts.s.live.Snapshot()
 	if len(cs) != 1 {
 		t.Fatalf("%d connections, want 1", len(cs))
 	}

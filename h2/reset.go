@@ -25,14 +25,21 @@ func (c *conn) drain() {
 	if c.dead {
 		return
 	}
+	c.goAwayLocked()
+	if len(c.streams) == 0 {
+		c.setReadDeadline(time.Now()) // the reader sees it and ends
+	}
+}
+
+// goAwayLocked starts the drain under c.mu: GOAWAY naming the last stream
+// the client opened (it and those before it finish, later ones are
+// refused), once; the connection ends when no stream is left.
+func (c *conn) goAwayLocked() {
 	c.draining = true
 	if !c.goAway {
 		c.goAway, c.goAwayN = true, c.lastID
 		c.out = appendGoAway(c.out, c.lastID, codeNo)
 		c.kickLocked()
-	}
-	if len(c.streams) == 0 {
-		c.setReadDeadline(time.Now()) // the reader sees it and ends
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/cert"
 	"github.com/sluiceproxy/sluice/exchange"
+	"github.com/sluiceproxy/sluice/internal/connset"
 	"github.com/sluiceproxy/sluice/internal/park"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
 	"github.com/sluiceproxy/sluice/listener"
@@ -39,10 +40,15 @@ type Server struct {
 	lim   Limits
 	conns *sync.WaitGroup // the proxy's; counts the workers while they live
 
-	mu    sync.Mutex
-	open  map[*conn]struct{}
-	pool  sync.Pool // *stream
-	reads sync.Pool // *[readBufSize]byte, connections' read buffers
+	// live is the open connections: draining and hard stops reach them
+	// there. As for HTTP/1.1 and TCP, a connection joins while the
+	// listener drains (it was accepted before the listener stopped
+	// accepting, an upgrade's handover included) and is refused only after
+	// a hard stop.
+	live  connset.Set[*conn]
+	mu    sync.Mutex // swaps quit
+	pool  sync.Pool  // *stream
+	reads sync.Pool  // *[readBufSize]byte, connections' read buffers
 	work  chan *stream
 	// quit is closed to end the idle workers (Drain, CloseAll), then
 	// replaced; an atomic pointer, since every worker reads it after each
@@ -84,7 +90,7 @@ const (
 // waits for it.
 func NewServer(env *exchange.Env, ln *listener.HTTP, lim Limits, conns *sync.WaitGroup) *Server {
 	s := &Server{env: env, ln: ln, lim: lim.withDefaults(), conns: conns,
-		open: map[*conn]struct{}{}, work: make(chan *stream)}
+		work: make(chan *stream)}
 	quit := make(chan struct{})
 	s.quit.Store(&quit)
 	s.pool.New = func() any { return newStream(s) }
@@ -142,50 +148,47 @@ func (s *Server) serve(nc, raw net.Conn, cl exchange.Client, release func()) {
 // errPanic ends a connection whose frame loop panicked.
 var errPanic = errors.New("h2: panic in the frame loop")
 
+// track adds c to the open connections unless a hard stop came first. A
+// connection that joins while the listener drains is late: the Drain
+// before it did not see it, so it answers its first stream and sends
+// GOAWAY then (see onHeaders), as HTTP/1.1 answers its first request with
+// Connection: close. c.late is set before the connection's goroutines
+// start.
 func (s *Server) track(c *conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ln.Closing() {
+	if !s.live.Add(c) {
 		return false
 	}
-	s.open[c] = struct{}{}
+	// Drain marks the listener closing before it lists the connections:
+	// one that joined before the mark is on the list, one after sees it.
+	c.late = s.ln.Closing()
 	return true
 }
 
-func (s *Server) untrack(c *conn) {
-	s.mu.Lock()
-	delete(s.open, c)
-	s.mu.Unlock()
-}
-
-func (s *Server) snapshot() []*conn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cs := make([]*conn, 0, len(s.open))
-	for c := range s.open {
-		cs = append(cs, c)
-	}
-	return cs
-}
+func (s *Server) untrack(c *conn) { s.live.Remove(c) }
 
 // Drain sends GOAWAY on the open connections: streams in flight finish,
-// then each connection closes. Connections that come while the listener
-// is closing are refused. It does not wait.
+// then each connection closes. A connection that joins later answers its
+// first stream, then sends GOAWAY. It does not wait. The listener is
+// marked closing before (listener.HTTP.Drain).
 func (s *Server) Drain() {
-	for _, c := range s.snapshot() {
+	for _, c := range s.live.Snapshot() {
 		c.drain()
 	}
 	s.endIdleWorkers()
 }
 
 // CloseAll closes every connection and the backend connections of their
-// streams now (hard stop).
+// streams now (hard stop); connections that come after it are refused
+// until Reopen.
 func (s *Server) CloseAll() {
-	for _, c := range s.snapshot() {
+	for _, c := range s.live.Stop() {
 		c.abort()
 	}
 	s.endIdleWorkers()
 }
+
+// Reopen undoes CloseAll for a listener activated again.
+func (s *Server) Reopen() { s.live.SetClosing(false) }
 
 // endIdleWorkers makes the workers waiting for a stream end.
 func (s *Server) endIdleWorkers() {

@@ -194,6 +194,9 @@ func (p *proxy) activate(addr string, socks map[string]*socket) error {
 			s.a.AcceptStreams()
 		}
 		rl.shared.Reopen()
+		if rl.h2 != nil {
+			rl.h2.Reopen()
+		}
 	}
 	s.a.Start()
 	rl.acceptor = s.a
