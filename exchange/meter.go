@@ -37,6 +37,7 @@ type meter struct {
 	// when it was the backend's.
 	status     int
 	answeredBy bool
+	sentStatus int  // the status the client got when not status (a bridged WebSocket's 200), else 0
 	parsedReq  bool // a request head was parsed (not a refused one)
 	cluster    *backend.Cluster
 	backend    *backend.Backend
@@ -56,7 +57,7 @@ type meter struct {
 // begin starts the accounting of a request.
 func (m *meter) begin(x *Exchange) {
 	on := x.Ln.M != nil || x.Env.AccessLog != nil || x.Env.Tracer != nil
-	m.on, m.status, m.answeredBy, m.parsedReq = on, 0, false, false
+	m.on, m.status, m.answeredBy, m.parsedReq, m.sentStatus = on, 0, false, false, 0
 	m.connect, m.out, m.sentB, m.recvB, m.retries = 0, 0, 0, 0, 0
 	m.in.Store(0)
 	m.cluster, m.backend = nil, nil
@@ -146,7 +147,16 @@ func (x *Exchange) CountIn(n int) {
 func (x *Exchange) CountOut(n int) { x.m.out += int64(n) }
 
 // Status is the status of the response sent (0 when none was).
-func (x *Exchange) Status() int { return x.m.status }
+func (x *Exchange) Status() int { return x.m.clientStatus() }
+
+// clientStatus is the status the client got: the final one sent, or a
+// front's own for it (sentStatus).
+func (m *meter) clientStatus() int {
+	if m.sentStatus != 0 {
+		return m.sentStatus
+	}
+	return m.status
+}
 
 // account spends the meter: counts into the metric sets and writes the
 // access log line.
@@ -161,12 +171,13 @@ func (m *meter) account(x *Exchange) {
 		ttfb = m.first.Sub(m.sent)
 	}
 	in := m.in.Load()
+	sent := m.clientStatus()
 	if lm := x.Ln.M; lm != nil {
 		if m.parsedReq {
 			lm.Requests.Inc()
 		}
-		if m.status != 0 {
-			lm.Responses.Inc(m.status)
+		if sent != 0 {
+			lm.Responses.Inc(sent)
 		}
 		if !x.BytesByConn {
 			lm.BytesIn.Add(in)
@@ -180,8 +191,8 @@ func (m *meter) account(x *Exchange) {
 	if c := m.cluster; c != nil && c.M != nil {
 		cm := c.M
 		cm.Requests.Inc()
-		if m.status != 0 {
-			cm.Responses.Inc(m.status)
+		if sent != 0 {
+			cm.Responses.Inc(sent)
 		}
 		cm.Retries.Add(m.retries)
 		cm.RequestTime.Observe(total)
@@ -208,7 +219,7 @@ func (m *meter) account(x *Exchange) {
 		e := &m.entry
 		cl := x.Client
 		*e = accesslog.Entry{Time: m.start, RequestID: x.ID[:], Client: cl.Addr, Listener: x.Ln.Addr,
-			Status: m.status, BytesIn: in, BytesOut: m.out, Total: total, BackendTime: ttfb,
+			Status: sent, BytesIn: in, BytesOut: m.out, Total: total, BackendTime: ttfb,
 			Connect: m.connect, TLSVersion: cl.TLSVersion, SNI: cl.SNI, TraceID: x.traceID()}
 		if m.cluster != nil {
 			e.Cluster = m.cluster.ID

@@ -122,7 +122,7 @@ func (x *Exchange) recordSpan(t *tracing.Tracer, m *meter, end time.Time, in int
 	tr := &x.tr
 	s := tracing.Span{Trace: tr.id, ID: tr.span, Parent: tr.parent, ParentFlags: tr.pflags, State: tr.state,
 		Start: m.start, End: end, Scheme: x.Set.Proto, Protocol: "1.1", Client: x.Client.Addr,
-		Status: m.status, BytesIn: in, BytesOut: m.out, Retries: m.retries}
+		Status: m.clientStatus(), BytesIn: in, BytesOut: m.out, Retries: m.retries}
 	switch {
 	case x.BytesByConn:
 		s.Protocol = "2"

@@ -14,6 +14,12 @@ func (x *Exchange) tunnel(bc *backend.Conn) Result {
 		h.Fields = dropWSAccept(h.Fields)
 	}
 	x.began = true
+	if x.Req.BridgeWebSocket {
+		// The client of a bridged WebSocket (HTTP/2's extended CONNECT)
+		// gets 200, not the backend's 101: its metrics and access log
+		// line say what it got (the backend's own figures keep the 101).
+		x.m.sentStatus = 200
+	}
 	x.Env.Tunnels.Add(1)
 	if lm := x.Ln.M; lm != nil {
 		lm.TunnelsActive.Inc()

@@ -9,6 +9,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,8 +22,10 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/internal/testcert"
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
 )
 
 // WebSocket through both fronts from one table: HTTP/1.1's Upgrade
@@ -311,9 +314,21 @@ func wsRead(r io.Reader) (op byte, payload []byte, err error) {
 // messages of assorted sizes (past the client's initial window over
 // HTTP/2), the close handshake and the end of the stream; a deny frontend
 // (403), no frontend (404) and a backend that refuses the upgrade (its
-// status relayed) reach no tunnel.
+// status relayed) reach no tunnel. The access log line says the status
+// the client got: 101 over HTTP/1.1, 200 over HTTP/2 (not the backend's
+// 101).
 func TestWebSocketThroughBothFronts(t *testing.T) {
-	eachFront(t, func(t *testing.T, f *front) {
+	var logs *syncBuffer
+	withLog := func(t *testing.T, c *proxy.Config) {
+		logs = &syncBuffer{}
+		al, err := accesslog.New(accesslog.Config{Output: logs, Format: accesslog.JSON})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { al.Close() })
+		c.AccessLog = al
+	}
+	eachFrontWith(t, withLog, func(t *testing.T, f *front) {
 		o := wsEchoOrigin(t)
 		f.route("ws.test", o.Listener.Addr().String())
 		f.frontend(order.HTTPFrontend{Hostname: "deny.test", Deny: true})
@@ -368,6 +383,21 @@ func TestWebSocketThroughBothFronts(t *testing.T) {
 		eventually(t, ioTimeout, "the tunnel to end", func() bool {
 			return f.Must(order.Status{}).Content.Status.ActiveTunnels == 0
 		})
+		var line struct {
+			Host   string `json:"host"`
+			Status int    `json:"status"`
+		}
+		eventually(t, ioTimeout, "the tunnel's access log line", func() bool {
+			for l := range strings.Lines(logs.String()) {
+				if json.Unmarshal([]byte(l), &line) == nil && line.Host == "ws.test" {
+					return true
+				}
+			}
+			return false
+		})
+		if line.Status != open {
+			t.Errorf("access log status %d, want %d (what the client got)", line.Status, open)
+		}
 	})
 }
 
