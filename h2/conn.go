@@ -128,10 +128,23 @@ func (c *conn) keepAlive() time.Duration {
 	return c.set.FrontTimeout
 }
 
-// serve runs the connection: the server's preface, the client's, then
-// frames until the connection ends or parks (see run).
+// serve runs the connection: the server's preface (queued by
+// queuePreface), the client's, then frames until the connection ends or
+// parks (see run).
 func (c *conn) serve() {
 	c.mu.Lock()
+	c.idleSince = time.Now()
+	c.kickLocked()
+	c.mu.Unlock()
+	c.run(true)
+}
+
+// queuePreface queues the server's preface (its SETTINGS and the
+// connection window), before the connection is tracked: a Drain that finds
+// it then queues its GOAWAY after them.
+func (c *conn) queuePreface() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	out := appendFrameHeader(c.out, 6*6, frameSettings, 0, 0)
 	out = appendSetting(out, settingMaxConcurrentStreams, uint32(c.lim.MaxStreams))
 	out = appendSetting(out, settingInitialWindowSize, streamWindow)
@@ -140,10 +153,6 @@ func (c *conn) serve() {
 	out = appendSetting(out, settingHeaderTableSize, headerTableSize)
 	out = appendSetting(out, settingEnableConnectProtocol, 1)
 	c.out = appendWindowUpdate(out, 0, connWindow-defaultWindow)
-	c.idleSince = time.Now()
-	c.kickLocked()
-	c.mu.Unlock()
-	c.run(true)
 }
 
 // run is the frame loop, in the goroutine that called Serve or, after a

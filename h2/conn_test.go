@@ -3,7 +3,9 @@ package h2
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 
+	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/listener"
 )
 
@@ -415,6 +418,56 @@ func TestLateConnectionAnswersItsFirstStream(t *testing.T) {
 	if st, _, goAway, _ := cl.await(1); st != "200" || goAway {
 		t.Errorf("reopened: status %q GOAWAY %v, want 200 without GOAWAY", st, goAway)
 	}
+}
+
+// TestDrainBeforeServeKeepsThePrefaceFirst: a Drain that finds a
+// connection tracked but not yet serving (it was accepted just before)
+// queues its GOAWAY after the server's SETTINGS, which must come first,
+// and the connection closes once the client's preface is in.
+func TestDrainBeforeServeKeepsThePrefaceFirst(t *testing.T) {
+	ts := startServer(t, testOptions{plain: true})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	cc, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	sc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan struct{})
+	c := newConn(ts.s, sc, sc, exchange.Client{Conn: sc, Addr: peerAddr(sc)}, func() { close(released) })
+	c.queuePreface()
+	if !ts.s.track(c) {
+		t.Fatal("not tracked")
+	}
+	c.drain() // as Drain does for every tracked connection
+	done := make(chan struct{})
+	go func() { defer close(done); c.serve() }()
+	cl := &client{tb: t, c: cc, in: make([]byte, 64<<10), next: 1}
+	cl.write(append([]byte(preface), appendFrameHeader(nil, 0, frameSettings, 0, 0)...))
+	var types []byte
+	_ = cc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		typ, _, _, _, err := cl.frame()
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatal("the drained connection did not close")
+		}
+		if err != nil {
+			break
+		}
+		types = append(types, typ)
+	}
+	if len(types) < 2 || types[0] != frameSettings || !bytes.Contains(types, []byte{frameGoAway}) {
+		t.Errorf("frame types %v: want SETTINGS first, then GOAWAY", types)
+	}
+	<-done
+	<-released
 }
 
 // TestDrainLetsStreamsFinish: Drain sends GOAWAY(NO_ERROR); a stream in

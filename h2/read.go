@@ -25,7 +25,11 @@ func (c *conn) readPreface() error {
 	c.started = true
 	c.mu.Lock()
 	c.mayIdle = true
+	drained := c.draining // by a Drain that came before the connection ran: its GOAWAY is queued
 	c.mu.Unlock()
+	if drained {
+		return errIdle
+	}
 	c.setReadDeadline(time.Now().Add(c.keepAlive()))
 	return nil
 }

@@ -130,6 +130,7 @@ func (s *Server) Serve(tc *tls.Conn, served *cert.Cert, hdr *proxyproto.Header, 
 // as Serve does.
 func (s *Server) serve(nc, raw net.Conn, cl exchange.Client, release func()) {
 	c := newConn(s, nc, raw, cl, release)
+	c.queuePreface()
 	if lm := s.ln.M; lm != nil {
 		lm.ConnectionsAccepted.Inc()
 		lm.ConnectionsActive.Inc()
