@@ -33,6 +33,9 @@ func (x *Exchange) forwardH2() Result {
 	out := &http.Request{Method: string(req.Method), Host: string(host), Header: make(http.Header),
 		Proto: "HTTP/2.0", ProtoMajor: 2, URL: &url.URL{Scheme: "http", Host: "backend", Opaque: string(target)}}
 	x.h2Fields(out.Header)
+	// Under a retry policy, a request without a body (its body would be
+	// gone, streamed) may be sent again after a status of on_status.
+	x.pol.resend = !req.HasBody() && idempotent(req.Method)
 	var skip *backend.Backend
 	attempts, resent := 0, false
 	for {
@@ -137,6 +140,16 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			return 0, true
 		}
 		return x.fail(502, "HTTP/2 stream", err), false
+	}
+	if body == nil && x.retryStatus(resp.StatusCode) {
+		// The retry policy lists the status: the answer is dropped (its
+		// stream reset) and the request goes to another backend.
+		resp.Body.Close()
+		x.pol.tries++
+		x.Env.Log.Debug("HTTP/2 backend answered a status the retry policy lists; sent again", "request_id", string(x.ID[:]),
+			"backend", b.Config.ID, "status", resp.StatusCode)
+		x.backoff()
+		return 0, true
 	}
 	x.m.firstByte(0)
 	x.m.answered(resp.StatusCode)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/internal/testcert"
+	"github.com/sluiceproxy/sluice/metrics"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 )
@@ -505,4 +506,51 @@ func TestH2BackendErrorKindLogged(t *testing.T) {
 	if strings.Count(text, "\n") != 2 || !get.MatchString(text) || !post.MatchString(text) {
 		t.Errorf("access log:\n%s", text)
 	}
+}
+
+// TestH2BackendRetryPolicy: a cluster's retry policy holds for HTTP/2
+// backends as for HTTP/1.1 ones: a GET answered with a status of on_status
+// goes to the other backend (the answer dropped), a POST is never sent
+// again, and the retries count in the cluster's metrics.
+func TestH2BackendRetryPolicy(t *testing.T) {
+	withMetrics := func(_ *testing.T, c *proxy.Config) { c.Metrics = metrics.NewRegistry() }
+	eachFrontWith(t, withMetrics, func(t *testing.T, f *front) {
+		var failed atomic.Int64
+		bad := newH2Origin(t, "bad", nil, func(w http.ResponseWriter, r *http.Request) {
+			failed.Add(1)
+			w.WriteHeader(503)
+			io.WriteString(w, "bad")
+		}, nil)
+		good := newH2Origin(t, "good", nil, nil, nil)
+		id := h2Route(f, "retry.test", order.H2, nil, bad.Addr, good.Addr)
+		f.Must(order.UpdateCluster{ID: id, Retry: order.Some(&order.Retry{Attempts: 2, OnStatus: []int{503},
+			Backoff: order.Duration(time.Millisecond)})})
+		for i := range 6 {
+			resp, b := f.get("retry.test", "/r")
+			if resp.StatusCode != 200 || !strings.HasPrefix(b, "good") {
+				t.Errorf("GET %d: %d %q, want good's 200", i, resp.StatusCode, b)
+			}
+		}
+		tried := failed.Load()
+		if tried == 0 {
+			t.Fatal("the failing backend was never tried")
+		}
+		saw503 := false
+		for range 6 {
+			if resp, _ := f.send(f.request("POST", "retry.test", "/", strings.NewReader("x"))); resp.StatusCode == 503 {
+				saw503 = true
+			}
+		}
+		if !saw503 {
+			t.Error("a POST was sent again after its 503")
+		}
+		eventually(t, ioTimeout, "the retries to be counted", func() bool {
+			for _, c := range f.Must(order.Metrics{}).Content.Metrics.Clusters {
+				if c.ClusterID == id {
+					return c.Retries >= tried
+				}
+			}
+			return false
+		})
+	})
 }
