@@ -18,7 +18,8 @@ import (
 // HAProxy's splice-auto does. Once switched, the direction splices to its
 // end. A direction waiting for its source holds no buffer: the buffer is
 // taken from a pool when bytes are there, inside the runtime poller's
-// readiness callback, and given back after the write.
+// readiness callback, and given back when the callback finds the socket
+// empty (or after the blocking loop's write).
 //
 // A short read is passed on by the readiness callback itself, with a
 // non-blocking write, and when the destination takes it whole the callback
@@ -40,6 +41,13 @@ var writeFD = sock.WriteFD
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
 
+// takeBuf and giveBuf take a copy buffer from the pool and give it back;
+// tests count the trips.
+var (
+	takeBuf = func() *[]byte { return copyBufs.Get().(*[]byte) }
+	giveBuf = func(b *[]byte) { copyBufs.Put(b) }
+)
+
 // adaptive is the state of one direction's raw reads.
 type adaptive struct {
 	r        *relay
@@ -54,11 +62,13 @@ type adaptive struct {
 }
 
 // read is the RawConn.Read callback: non-blocking reads into a pooled
-// buffer, taken only once the socket is ready; false (wait) when nothing
-// is there, after passing on whole what was (see above).
+// buffer, taken only once the socket is ready (the callback runs when it
+// is) and kept for the reads that follow a whole write, so a message costs
+// one trip to the pool; false (wait) when nothing is there, after passing
+// on whole what was (see above) and giving the buffer back.
 func (a *adaptive) read(fd uintptr) bool {
+	a.bufp = takeBuf()
 	for {
-		a.bufp = copyBufs.Get().(*[]byte)
 		n, again, err := sock.ReadFD(fd, *a.bufp)
 		if again {
 			a.release()
@@ -73,7 +83,6 @@ func (a *adaptive) read(fd uintptr) bool {
 		}
 		a.moved += int64(n)
 		a.n = 0
-		a.release()
 		a.r.touch(a.src, a.dst)
 	}
 }
@@ -91,7 +100,7 @@ func (a *adaptive) write(fd uintptr) bool {
 
 func (a *adaptive) release() {
 	if a.bufp != nil {
-		copyBufs.Put(a.bufp)
+		giveBuf(a.bufp)
 		a.bufp = nil
 	}
 }

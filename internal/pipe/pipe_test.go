@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,4 +283,42 @@ func BenchmarkMessages(b *testing.B) {
 	client.CloseWrite()
 	io.Copy(io.Discard, client)
 	<-done
+}
+
+// TestOneBufferPerWakeup: the readiness callback takes one buffer from the
+// pool per wake-up, not one per read (a message and the read that finds
+// the socket empty share it), and every buffer taken is given back.
+func TestOneBufferPerWakeup(t *testing.T) {
+	var takes, gives atomic.Int64
+	takeBuf = func() *[]byte { takes.Add(1); return copyBufs.Get().(*[]byte) }
+	giveBuf = func(b *[]byte) { gives.Add(1); copyBufs.Put(b) }
+	defer func() {
+		takeBuf = func() *[]byte { return copyBufs.Get().(*[]byte) }
+		giveBuf = func(b *[]byte) { copyBufs.Put(b) }
+	}()
+	client, server, done := setup(t, time.Minute, false)
+	go echo(server)
+	const n = 500
+	msg, got := pattern(64), make([]byte, 64)
+	for i := range n {
+		if _, err := client.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(client, got); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	client.CloseWrite()
+	io.Copy(io.Discard, client)
+	if res := <-done; res.Err != nil || res.AToB != n*64 || res.BToA != n*64 {
+		t.Fatalf("%+v, want %d bytes each way", res, n*64)
+	}
+	// A message wakes each direction once; a few wake-ups more at the start
+	// and the end. A take per read would be 4 per message.
+	if tk := takes.Load(); tk > 2*n+20 {
+		t.Errorf("%d buffers taken for %d messages, want at most %d", tk, n, 2*n+20)
+	}
+	if tk, gv := takes.Load(), gives.Load(); tk != gv {
+		t.Errorf("%d buffers taken, %d given back", tk, gv)
+	}
 }
