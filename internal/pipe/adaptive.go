@@ -36,8 +36,12 @@ import (
 // a direction switches to splicing.
 const copyBuf = 16 << 10
 
-// writeFD is the callback's write; tests shorten it.
-var writeFD = sock.WriteFD
+// readFD and writeFD are the callback's read and write; tests shorten
+// them.
+var (
+	readFD  = sock.ReadFD
+	writeFD = sock.WriteFD
+)
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
 
@@ -57,9 +61,15 @@ type adaptive struct {
 	n        int             // bytes in the buffer
 	off      int             // of which already written
 	err      error           // the read's error
-	moved    int64           // bytes written by the callback
+	moved    int64           // bytes written by the callback, not yet counted
+	unmarked int             // writes of the callback since activity was last recorded
 	wfn      func(uintptr) bool
 }
+
+// markEvery bounds the writes the readiness callback makes without
+// recording activity (see relay.tcp): a callback that never finds its
+// socket empty does not return, and its relay must not look idle.
+const markEvery = 64
 
 // read is the RawConn.Read callback: non-blocking reads into a pooled
 // buffer, taken only once the socket is ready (the callback runs when it
@@ -69,7 +79,7 @@ type adaptive struct {
 func (a *adaptive) read(fd uintptr) bool {
 	a.bufp = takeBuf()
 	for {
-		n, again, err := sock.ReadFD(fd, *a.bufp)
+		n, again, err := readFD(fd, *a.bufp)
 		if again {
 			a.release()
 			return false
@@ -83,7 +93,10 @@ func (a *adaptive) read(fd uintptr) bool {
 		}
 		a.moved += int64(n)
 		a.n = 0
-		a.r.touch(a.src, a.dst)
+		if a.unmarked++; a.unmarked == markEvery {
+			a.unmarked = 0
+			a.r.touch(a.src, a.dst)
+		}
 	}
 }
 
@@ -107,6 +120,14 @@ func (a *adaptive) release() {
 
 // tcp copies from s to d, through a buffer until a read fills it, then
 // with splice (see the comment above).
+//
+// What the readiness callback passes on is recorded as activity when the
+// callback's wait ends, not with a clock reading per message: at the read
+// deadline (a tick), at the latest, or every markEvery writes of a
+// callback that never waits. Recorded late by a tick at most, never
+// early, so silence is never overestimated; the tick is an eighth of the
+// shortest timeout (see Run), which keeps the end of an idle relay within
+// 1.25 times its timeout.
 func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 	rc, err := s.SyscallConn()
 	if err != nil {
@@ -126,8 +147,11 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 		_ = s.SetReadDeadline(r.readDeadline())
 		a.n, a.off, a.err = 0, 0, nil
 		err := rc.Read(fn)
-		total += a.moved
-		a.moved = 0
+		if a.moved > 0 {
+			total += a.moved
+			a.moved, a.unmarked = 0, 0
+			r.touch(src, dst)
+		}
 		if err == nil {
 			err = a.err
 		}

@@ -322,3 +322,28 @@ func TestOneBufferPerWakeup(t *testing.T) {
 		t.Errorf("%d buffers taken, %d given back", tk, gv)
 	}
 }
+
+// TestBusyCallbackIsActivity: a readiness callback that never finds its
+// socket empty (here every read is cut to 100 bytes while the client keeps
+// writing for 5 timeouts) never returns to record its activity; it records
+// it every markEvery writes, so the relay, silent the other way, does not
+// end as idle.
+func TestBusyCallbackIsActivity(t *testing.T) {
+	readFD = func(fd uintptr, p []byte) (int, bool, error) { return sock.ReadFD(fd, p[:100]) }
+	defer func() { readFD = sock.ReadFD }()
+	const idle = 200 * time.Millisecond
+	client, server, done := setup(t, idle, false)
+	drained := make(chan struct{})
+	go func() { io.Copy(io.Discard, server); server.CloseWrite(); close(drained) }()
+	buf := pattern(4 << 10)
+	for end := time.Now().Add(5 * idle); time.Now().Before(end); {
+		if _, err := client.Write(buf); err != nil {
+			t.Fatalf("the relay ended while busy: %v", err)
+		}
+	}
+	client.CloseWrite()
+	<-drained
+	if res := <-done; res.Err != nil {
+		t.Fatalf("%+v, want both ends relayed and no error", res)
+	}
+}
