@@ -9,6 +9,8 @@
 #   bash bench/tcp.sh --no-strace     # skip the splice proof
 #   bash bench/tcp.sh --access-log    # Sluice writes an access log line per
 #                                     # connection (to a file in the temp dir)
+#   bash bench/tcp.sh --baseline REV  # + Sluice built from git revision REV
+#                                     # ("sluice-base"), ratios to it per round
 #
 # Three scenarios per proxy and round:
 #   stream  one connection, the client writes 1 MiB blocks for the whole run
@@ -23,6 +25,11 @@
 # nbthread 1, Sluice GOMAXPROCS=1, both pinned with taskset and started
 # once; only the one measured gets traffic); CPU 1 tcpload and the origins
 # (GOMAXPROCS=1 each). Ratios are Sluice's median divided by HAProxy's.
+# With --baseline REV, Sluice built from REV (git archive, nothing checked
+# out) runs too, on its own ports, pinned to CPU 0 like the others; in each
+# round the two Sluices run next to each other (which first alternating),
+# and a second table gives the working tree's figures divided by the
+# baseline's, per round: the median and the spread over rounds.
 # After the rounds, unless --no-strace, strace counts Sluice's system calls
 # during a 3 s stream: splice calls moving the bytes, no read/write of them.
 # Everything listens on 127.0.0.1; files go to a temp dir (printed); all
@@ -34,6 +41,7 @@ DURATION=10
 STRACE=1
 BASE_PORT=19080
 ACCESS_LOG=0
+BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--quick) ROUNDS=1; DURATION=5; shift ;;
@@ -42,7 +50,8 @@ while [[ $# -gt 0 ]]; do
 	--no-strace) STRACE=0; shift ;;
 	--access-log) ACCESS_LOG=1; shift ;;
 	--base-port) BASE_PORT="$2"; shift 2 ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	--baseline) BASELINE="$2"; shift 2 ;;
+	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -52,6 +61,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=bench/lib.sh
 source "$REPO/bench/lib.sh"
 (( $(nproc) >= 2 )) || die "needs at least 2 CPUs"
+BASE_COMMIT=""
+[[ -z "$BASELINE" ]] || BASE_COMMIT=$(baseline_commit "$REPO" "$BASELINE")
 
 pkgs=(haproxy util-linux)
 ((STRACE)) && pkgs+=(strace)
@@ -67,19 +78,26 @@ cleanup() {
 	sleep 0.3
 	for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null; done
 	wait 2>/dev/null
+	rm -rf "${TMP:?}/bin/sluice-base.src"
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 SINK=$BASE_PORT ECHO=$((BASE_PORT + 1)) ECHOKEEP=$((BASE_PORT + 6))
-declare -A STREAM_PORT=([haproxy]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)))
-declare -A CONNS_PORT=([haproxy]=$((BASE_PORT + 4)) [sluice]=$((BASE_PORT + 5)))
-declare -A MSGS_PORT=([haproxy]=$((BASE_PORT + 7)) [sluice]=$((BASE_PORT + 8)))
+declare -A STREAM_PORT=([haproxy]=$((BASE_PORT + 2)) [sluice]=$((BASE_PORT + 3)) [sluice-base]=$((BASE_PORT + 9)))
+declare -A CONNS_PORT=([haproxy]=$((BASE_PORT + 4)) [sluice]=$((BASE_PORT + 5)) [sluice-base]=$((BASE_PORT + 10)))
+declare -A MSGS_PORT=([haproxy]=$((BASE_PORT + 7)) [sluice]=$((BASE_PORT + 8)) [sluice-base]=$((BASE_PORT + 11)))
 declare -A PID=()
+PROXIES=(haproxy sluice)
+[[ -z "$BASELINE" ]] || PROXIES+=(sluice-base)
 
 log "building sluice and tcpload"
 (cd "$REPO" && go build -o "$TMP/bin/" ./cmd/sluice ./bench/tcpload)
+if [[ -n "$BASELINE" ]]; then
+	log "building sluice-base: cmd/sluice at $BASELINE (${BASE_COMMIT:0:12})"
+	build_baseline "$REPO" "$BASE_COMMIT" "$TMP/bin/sluice-base"
+fi
 cd "$TMP"
 
 wait_port() { # port name pid
@@ -129,40 +147,48 @@ backend echo
 backend echokeep
     server echokeep 127.0.0.1:$ECHOKEEP
 CFG
-ACCESS_TARGET=off
-((ACCESS_LOG)) && ACCESS_TARGET="$TMP/logs/access.log"
-cat >"$TMP/sluice.toml" <<CFG
-command_socket = "$TMP/sluice.sock"
+sluice_conf() { # name
+	local access=off
+	((ACCESS_LOG)) && access="$TMP/logs/$1-access.log"
+	cat >"$TMP/$1.toml" <<CFG
+command_socket = "$TMP/$1.sock"
 log_level = "warn"
-access_log = "$ACCESS_TARGET"
+access_log = "$access"
 max_connections = 20000
 [[listeners]]
 protocol = "tcp"
-address = "127.0.0.1:${STREAM_PORT[sluice]}"
+address = "127.0.0.1:${STREAM_PORT[$1]}"
 [[listeners]]
 protocol = "tcp"
-address = "127.0.0.1:${CONNS_PORT[sluice]}"
+address = "127.0.0.1:${CONNS_PORT[$1]}"
 [[listeners]]
 protocol = "tcp"
-address = "127.0.0.1:${MSGS_PORT[sluice]}"
+address = "127.0.0.1:${MSGS_PORT[$1]}"
 [clusters.sink]
 protocol = "tcp"
-frontends = [ { address = "127.0.0.1:${STREAM_PORT[sluice]}" } ]
+frontends = [ { address = "127.0.0.1:${STREAM_PORT[$1]}" } ]
 backends = [ { id = "sink", address = "127.0.0.1:$SINK" } ]
 [clusters.echo]
 protocol = "tcp"
-frontends = [ { address = "127.0.0.1:${CONNS_PORT[sluice]}" } ]
+frontends = [ { address = "127.0.0.1:${CONNS_PORT[$1]}" } ]
 backends = [ { id = "echo", address = "127.0.0.1:$ECHO" } ]
 [clusters.echokeep]
 protocol = "tcp"
-frontends = [ { address = "127.0.0.1:${MSGS_PORT[sluice]}" } ]
+frontends = [ { address = "127.0.0.1:${MSGS_PORT[$1]}" } ]
 backends = [ { id = "echokeep", address = "127.0.0.1:$ECHOKEEP" } ]
 CFG
+}
+sluice_conf sluice
+[[ -z "$BASELINE" ]] || sluice_conf sluice-base
 
 taskset -c 0 haproxy -db -f "$TMP/haproxy.cfg" >"$TMP/logs/haproxy.log" 2>&1 &
 PID[haproxy]=$!; BG+=($!); wait_port "${STREAM_PORT[haproxy]}" haproxy "${PID[haproxy]}"
 GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice" start -c "$TMP/sluice.toml" >"$TMP/logs/sluice.log" 2>&1 &
 PID[sluice]=$!; BG+=($!); wait_port "${STREAM_PORT[sluice]}" sluice "${PID[sluice]}"
+if [[ -n "$BASELINE" ]]; then
+	GOMAXPROCS=1 taskset -c 0 "$TMP/bin/sluice-base" start -c "$TMP/sluice-base.toml" >"$TMP/logs/sluice-base.log" 2>&1 &
+	PID[sluice-base]=$!; BG+=($!); wait_port "${STREAM_PORT[sluice-base]}" sluice-base "${PID[sluice-base]}"
+fi
 
 RAW="$TMP/results.tsv"
 printf 'round\tproxy\tscenario\tvalue\tunit\tproxy_cpu_pct\n' >"$RAW"
@@ -211,8 +237,10 @@ run() { # round proxy scenario
 }
 
 for ((r = 1; r <= ROUNDS; r++)); do
-	order=(haproxy sluice)
-	((r % 2 == 0)) && order=(sluice haproxy)
+	order=("${PROXIES[@]}")
+	if ((r % 2 == 0)); then
+		for ((i = 0; i < ${#PROXIES[@]}; i++)); do order[i]=${PROXIES[${#PROXIES[@]} - 1 - i]}; done
+	fi
 	for p in "${order[@]}"; do
 		taskset -c 1 "$TMP/bin/tcpload" -mode stream -addr "127.0.0.1:${STREAM_PORT[$p]}" -d 1s >/dev/null # warm-up
 		run "$r" "$p" stream
@@ -224,7 +252,8 @@ done
 echo
 echo "Sluice TCP benchmark — $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $ROUNDS round(s) of ${DURATION}s, median over rounds"
 echo "Sluice at $(cd "$REPO" && git rev-parse --short HEAD 2>/dev/null || echo '?'), $(haproxy -v 2>&1 | head -1), $(go version | awk '{ print $3 }')"
-awk -F'\t' -v d="$DURATION" '
+[[ -z "$BASELINE" ]] || echo "sluice-base at $(git -C "$REPO" rev-parse --short "$BASE_COMMIT") (--baseline $BASELINE; built from git archive of it), the same configuration as sluice on its own ports"
+awk -F'\t' -v d="$DURATION" -v proxies="${PROXIES[*]}" '
 function median(k,   n, i, j, t, a) {
 	n = cnt[k]; for (i = 1; i <= n; i++) a[i] = v[k, i]
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
@@ -239,20 +268,65 @@ NR == 1 { next }
 	else add(k SUBSEP "cost", $4 > 0 ? $6 / 100 / ($4 / 8) : 0)
 }
 END {
-	printf "%-8s %-8s %10s %8s %7s %7s %12s %7s\n", "scenario", "proxy", "median", "unit", "×HAP", "proxy%", "CPU cost", "×HAP"
+	printf "%-8s %-11s %10s %8s %7s %7s %12s %7s\n", "scenario", "proxy", "median", "unit", "×HAP", "proxy%", "CPU cost", "×HAP"
 	split("stream conns msgs", sc, " "); cu["stream"] = "s/GB"; cu["conns"] = "µs/conn"; cu["msgs"] = "µs/msg"
+	np = split(proxies, px, " ")
 	for (s = 1; s <= 3; s++) {
-		hk = "haproxy" SUBSEP sc[s]; sk = "sluice" SUBSEP sc[s]
-		h = median(hk); m = median(sk); hc = median(hk SUBSEP "cost"); mc = median(sk SUBSEP "cost")
-		printf "%-8s %-8s %10.2f %8s %7s %7.0f %7.2f %-4s %7s\n", sc[s], "haproxy", h, unit[sc[s]], "1.00x", median(hk SUBSEP "cpu"), hc, cu[sc[s]], "1.00x"
-		printf "%-8s %-8s %10.2f %8s %6.2fx %7.0f %7.2f %-4s %6.2fx\n", "", "sluice", m, unit[sc[s]], (h > 0 ? m / h : 0), median(sk SUBSEP "cpu"), mc, cu[sc[s]], (hc > 0 ? mc / hc : 0)
+		hk = "haproxy" SUBSEP sc[s]; h = median(hk); hc = median(hk SUBSEP "cost")
+		printf "%-8s %-11s %10.2f %8s %7s %7.0f %7.2f %-4s %7s\n", sc[s], "haproxy", h, unit[sc[s]], "1.00x", median(hk SUBSEP "cpu"), hc, cu[sc[s]], "1.00x"
+		for (p = 2; p <= np; p++) {
+			sk = px[p] SUBSEP sc[s]; m = median(sk); mc = median(sk SUBSEP "cost")
+			printf "%-8s %-11s %10.2f %8s %6.2fx %7.0f %7.2f %-4s %6.2fx\n", "", px[p], m, unit[sc[s]], (h > 0 ? m / h : 0), median(sk SUBSEP "cpu"), mc, cu[sc[s]], (hc > 0 ? mc / hc : 0)
+		}
 	}
-	hp = median("haproxy" SUBSEP "msgs_p99"); sp = median("sluice" SUBSEP "msgs_p99")
-	printf "msgs p99 round trip: haproxy %d µs, sluice %d µs (%.2fx)\n", hp, sp, (hp > 0 ? sp / hp : 0)
+	hp = median("haproxy" SUBSEP "msgs_p99")
+	printf "msgs p99 round trip: haproxy %d µs", hp
+	for (p = 2; p <= np; p++) { sp = median(px[p] SUBSEP "msgs_p99"); printf ", %s %d µs (%.2fx)", px[p], sp, (hp > 0 ? sp / hp : 0) }
+	printf "\n"
 }' "$RAW"
 echo "proxy% = the proxy's share of CPU 0 during the run. Below ~95% the load side on CPU 1"
 echo "(tcpload and the origins) capped the rate: compare the CPU cost, which holds at any load."
 echo "Goals: stream ≥ 0.90x, conns ≥ 0.80x. Raw results: $RAW"
+if [[ -n "$BASELINE" ]]; then
+	echo
+	echo "Sluice ÷ sluice-base: the working tree ÷ $BASELINE ($(git -C "$REPO" rev-parse --short "$BASE_COMMIT")). Per round, sluice's figure / sluice-base's"
+	echo "in the same round (the two run next to each other, which first alternating); median over rounds, (lowest..highest) round:"
+	awk -F'\t' '
+	function median(key,   n, i, j, t, a) {
+		n = cnt[key]
+		for (i = 1; i <= n; i++) a[i] = vals[key, i]
+		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		lo[key] = a[1]; hi[key] = a[n]
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	function add(key, x) { cnt[key]++; vals[key, cnt[key]] = x }
+	function cell(key,   x) {
+		if (!cnt[key]) return "-"
+		x = median(key)
+		return sprintf("%.3fx (%.3f..%.3f)", x, lo[key], hi[key])
+	}
+	NR == 1 || ($2 != "sluice" && $2 != "sluice-base") { next }
+	{
+		v[$2, $3, $1] = $4; seen[$1] = 1
+		# the CPU cost, as in the table above
+		if ($3 == "conns" || $3 == "msgs") c[$2, $3, $1] = $4 > 0 ? $6 / 100 * 1e6 / $4 : 0
+		else if ($3 == "stream") c[$2, $3, $1] = $4 > 0 ? $6 / 100 / ($4 / 8) : 0
+	}
+	END {
+		split("stream conns msgs", sc, " ")
+		for (s = 1; s <= 3; s++) for (r in seen) {
+			a = "sluice" SUBSEP sc[s] SUBSEP r; b = "sluice-base" SUBSEP sc[s] SUBSEP r
+			if ((a in v) && (b in v) && v[b] > 0) add(sc[s] SUBSEP "v", v[a] / v[b])
+			if ((a in c) && (b in c) && c[b] > 0) add(sc[s] SUBSEP "c", c[a] / c[b])
+		}
+		a = "sluice" SUBSEP "msgs_p99"; b = "sluice-base" SUBSEP "msgs_p99"
+		for (r in seen) if (((a, r) in v) && ((b, r) in v) && v[b, r] > 0) add("p99", v[a, r] / v[b, r])
+		printf "%-8s %-24s %-24s %s\n", "scenario", "rate", "CPU cost", "rounds"
+		for (s = 1; s <= 3; s++) printf "%-8s %-24s %-24s %d\n", sc[s], cell(sc[s] SUBSEP "v"), cell(sc[s] SUBSEP "c"), cnt[sc[s] SUBSEP "v"]
+		printf "msgs p99 round trip: %s\n", cell("p99")
+	}' "$RAW"
+	echo "Above 1: a higher rate (better), a higher CPU cost or p99 (worse) than the baseline."
+fi
 
 if ((STRACE)); then
 	echo

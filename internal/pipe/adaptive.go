@@ -18,7 +18,8 @@ import (
 // HAProxy's splice-auto does. Once switched, the direction splices to its
 // end. A direction waiting for its source holds no buffer: the buffer is
 // taken from a pool when bytes are there, inside the runtime poller's
-// readiness callback, and given back after the write.
+// readiness callback, and given back when the callback finds the socket
+// empty (or after the blocking loop's write).
 //
 // A short read is passed on by the readiness callback itself, with a
 // non-blocking write, and when the destination takes it whole the callback
@@ -35,10 +36,21 @@ import (
 // a direction switches to splicing.
 const copyBuf = 16 << 10
 
-// writeFD is the callback's write; tests shorten it.
-var writeFD = sock.WriteFD
+// readFD and writeFD are the callback's read and write; tests shorten
+// them.
+var (
+	readFD  = sock.ReadFD
+	writeFD = sock.WriteFD
+)
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
+
+// takeBuf and giveBuf take a copy buffer from the pool and give it back;
+// tests count the trips.
+var (
+	takeBuf = func() *[]byte { return copyBufs.Get().(*[]byte) }
+	giveBuf = func(b *[]byte) { copyBufs.Put(b) }
+)
 
 // adaptive is the state of one direction's raw reads.
 type adaptive struct {
@@ -49,17 +61,25 @@ type adaptive struct {
 	n        int             // bytes in the buffer
 	off      int             // of which already written
 	err      error           // the read's error
-	moved    int64           // bytes written by the callback
+	moved    int64           // bytes written by the callback, not yet counted
+	unmarked int             // writes of the callback since activity was last recorded
 	wfn      func(uintptr) bool
 }
 
+// markEvery bounds the writes the readiness callback makes without
+// recording activity (see relay.tcp): a callback that never finds its
+// socket empty does not return, and its relay must not look idle.
+const markEvery = 64
+
 // read is the RawConn.Read callback: non-blocking reads into a pooled
-// buffer, taken only once the socket is ready; false (wait) when nothing
-// is there, after passing on whole what was (see above).
+// buffer, taken only once the socket is ready (the callback runs when it
+// is) and kept for the reads that follow a whole write, so a message costs
+// one trip to the pool; false (wait) when nothing is there, after passing
+// on whole what was (see above) and giving the buffer back.
 func (a *adaptive) read(fd uintptr) bool {
+	a.bufp = takeBuf()
 	for {
-		a.bufp = copyBufs.Get().(*[]byte)
-		n, again, err := sock.ReadFD(fd, *a.bufp)
+		n, again, err := readFD(fd, *a.bufp)
 		if again {
 			a.release()
 			return false
@@ -73,8 +93,10 @@ func (a *adaptive) read(fd uintptr) bool {
 		}
 		a.moved += int64(n)
 		a.n = 0
-		a.release()
-		a.r.touch(a.src, a.dst)
+		if a.unmarked++; a.unmarked == markEvery {
+			a.unmarked = 0
+			a.r.touch(a.src, a.dst)
+		}
 	}
 }
 
@@ -91,13 +113,21 @@ func (a *adaptive) write(fd uintptr) bool {
 
 func (a *adaptive) release() {
 	if a.bufp != nil {
-		copyBufs.Put(a.bufp)
+		giveBuf(a.bufp)
 		a.bufp = nil
 	}
 }
 
 // tcp copies from s to d, through a buffer until a read fills it, then
 // with splice (see the comment above).
+//
+// What the readiness callback passes on is recorded as activity when the
+// callback's wait ends, not with a clock reading per message: at the read
+// deadline (a tick), at the latest, or every markEvery writes of a
+// callback that never waits. Recorded late by a tick at most, never
+// early, so silence is never overestimated; the tick is an eighth of the
+// shortest timeout (see Run), which keeps the end of an idle relay within
+// 1.25 times its timeout.
 func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 	rc, err := s.SyscallConn()
 	if err != nil {
@@ -117,8 +147,11 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 		_ = s.SetReadDeadline(r.readDeadline())
 		a.n, a.off, a.err = 0, 0, nil
 		err := rc.Read(fn)
-		total += a.moved
-		a.moved = 0
+		if a.moved > 0 {
+			total += a.moved
+			a.moved, a.unmarked = 0, 0
+			r.touch(src, dst)
+		}
 		if err == nil {
 			err = a.err
 		}

@@ -25,7 +25,7 @@ func (r *relay) copy(src, dst int) int64 {
 // write deadline that fires may leave bytes in the pipe, which ReadFrom
 // drops, so it ends the relay. The two are told apart by the time taken:
 // the write deadline is at least half the receiving side's timeout away,
-// the read deadline at most a tick (a quarter of the shortest timeout).
+// the read deadline at most a tick (an eighth of the shortest timeout).
 //
 // Deadlines are renewed only once half of their span has passed, so a
 // busy relay does not touch the runtime's timers on every call.

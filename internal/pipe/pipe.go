@@ -13,8 +13,10 @@
 // Each side has an idle timeout: a side is idle when no byte was read from
 // it or written to it for that long, and when either side is idle the
 // relay ends and both connections are closed. Silence is checked every
-// quarter of the shorter timeout, so an idle relay ends between 1 and 1.25
-// times its timeout after the last byte moved. A write that cannot go on
+// eighth of the shorter timeout, and small messages relayed by the
+// readiness callback are recorded at the next check rather than one by one
+// (see relay.tcp), so an idle relay ends between 1 and 1.25 times its
+// timeout after the last byte moved. A write that cannot go on
 // for the receiving side's timeout (between half of it and all of it, as
 // deadlines are renewed lazily) also ends the relay.
 package pipe
@@ -91,7 +93,7 @@ func Run(a, b Side) Result {
 		}
 	}
 	if short > 0 {
-		r.tick = max(short/4, time.Millisecond)
+		r.tick = max(short/8, time.Millisecond)
 	}
 	var res Result
 	var wg sync.WaitGroup

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -282,4 +283,67 @@ func BenchmarkMessages(b *testing.B) {
 	client.CloseWrite()
 	io.Copy(io.Discard, client)
 	<-done
+}
+
+// TestOneBufferPerWakeup: the readiness callback takes one buffer from the
+// pool per wake-up, not one per read (a message and the read that finds
+// the socket empty share it), and every buffer taken is given back.
+func TestOneBufferPerWakeup(t *testing.T) {
+	var takes, gives atomic.Int64
+	takeBuf = func() *[]byte { takes.Add(1); return copyBufs.Get().(*[]byte) }
+	giveBuf = func(b *[]byte) { gives.Add(1); copyBufs.Put(b) }
+	defer func() {
+		takeBuf = func() *[]byte { return copyBufs.Get().(*[]byte) }
+		giveBuf = func(b *[]byte) { copyBufs.Put(b) }
+	}()
+	client, server, done := setup(t, time.Minute, false)
+	go echo(server)
+	const n = 500
+	msg, got := pattern(64), make([]byte, 64)
+	for i := range n {
+		if _, err := client.Write(msg); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(client, got); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+	}
+	client.CloseWrite()
+	io.Copy(io.Discard, client)
+	if res := <-done; res.Err != nil || res.AToB != n*64 || res.BToA != n*64 {
+		t.Fatalf("%+v, want %d bytes each way", res, n*64)
+	}
+	// A message wakes each direction once; a few wake-ups more at the start
+	// and the end. A take per read would be 4 per message.
+	if tk := takes.Load(); tk > 2*n+20 {
+		t.Errorf("%d buffers taken for %d messages, want at most %d", tk, n, 2*n+20)
+	}
+	if tk, gv := takes.Load(), gives.Load(); tk != gv {
+		t.Errorf("%d buffers taken, %d given back", tk, gv)
+	}
+}
+
+// TestBusyCallbackIsActivity: a readiness callback that never finds its
+// socket empty (here every read is cut to 100 bytes while the client keeps
+// writing for 5 timeouts) never returns to record its activity; it records
+// it every markEvery writes, so the relay, silent the other way, does not
+// end as idle.
+func TestBusyCallbackIsActivity(t *testing.T) {
+	readFD = func(fd uintptr, p []byte) (int, bool, error) { return sock.ReadFD(fd, p[:100]) }
+	defer func() { readFD = sock.ReadFD }()
+	const idle = 200 * time.Millisecond
+	client, server, done := setup(t, idle, false)
+	drained := make(chan struct{})
+	go func() { io.Copy(io.Discard, server); server.CloseWrite(); close(drained) }()
+	buf := pattern(4 << 10)
+	for end := time.Now().Add(5 * idle); time.Now().Before(end); {
+		if _, err := client.Write(buf); err != nil {
+			t.Fatalf("the relay ended while busy: %v", err)
+		}
+	}
+	client.CloseWrite()
+	<-drained
+	if res := <-done; res.Err != nil {
+		t.Fatalf("%+v, want both ends relayed and no error", res)
+	}
 }

@@ -7,10 +7,10 @@ import (
 	"syscall"
 )
 
-// ReadFD is one read(2) of fd into p (not empty) without the scheduler's
-// hand-off (on Linux), for a caller that runs its own RawConn callback. again reports
-// EAGAIN: nothing to read yet. At the end of the stream it returns 0 and
-// io.EOF.
+// ReadFD is one read of fd into p (not empty; recv(2), see sysRead)
+// without the scheduler's hand-off (on Linux), for a caller that runs its
+// own RawConn callback. again reports EAGAIN: nothing to read yet. At the
+// end of the stream it returns 0 and io.EOF.
 func ReadFD(fd uintptr, p []byte) (n int, again bool, err error) {
 	for {
 		r, e := sysRead(fd, p)
@@ -74,9 +74,10 @@ func opError(op string, e syscall.Errno) error {
 	return &net.OpError{Op: op, Net: "tcp", Err: os.NewSyscallError(op, e)}
 }
 
-// WriteFD is one non-blocking write(2) of p to fd, retried on EINTR: the
-// bytes written, again when the socket had no room for any (EAGAIN), or
-// the error, wrapped as net.Conn's methods do. It may write part of p.
+// WriteFD is one non-blocking write of p to fd (send(2), see sysWrite),
+// retried on EINTR: the bytes written, again when the socket had no room
+// for any (EAGAIN), or the error, wrapped as net.Conn's methods do. It may
+// write part of p.
 func WriteFD(fd uintptr, p []byte) (n int, again bool, err error) {
 	for {
 		r, e := sysWrite(fd, p)

@@ -7,15 +7,22 @@ import (
 	"unsafe"
 )
 
-// sysRead and sysWrite are read(2) and write(2) as raw calls.
+// sysRead and sysWrite are recv(2) and send(2) as raw calls: recvfrom and
+// sendto without an address. On a socket they do what read(2) and write(2)
+// do, without the file layer those pass through first (the position lock
+// check, rw_verify_area, the file permission hook, an iov_iter): a few
+// percent less of the kernel's time per call on a 64-byte relay. sysWrite
+// sends with MSG_NOSIGNAL: a write to a connection that can no longer send
+// returns EPIPE without raising SIGPIPE.
 
 func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
-	r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, 0, 0)
 	return int(r), e
 }
 
 func sysWrite(fd uintptr, p []byte) (int, syscall.Errno) {
-	r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	r, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+		syscall.MSG_NOSIGNAL, 0, 0)
 	return int(r), e
 }
 
