@@ -23,14 +23,16 @@ import (
 //
 // A short read is passed on by the readiness callback itself, with a
 // non-blocking write, and when the destination takes it whole the callback
-// reads again and, finding the socket empty, waits inside the same
-// RawConn.Read: a message costs its read, its write and the read that
-// finds nothing, without a trip through the blocking loop (deadline
-// renewal, the net.Conn write path) per message. The empty read cannot be
-// saved: a short read does not tell whether an end of stream came with the
-// bytes, and the poller reports no new readiness for it. A write the
-// destination does not take whole goes back to the blocking loop, with its
-// write deadline.
+// waits inside the same RawConn.Read, without a trip through the blocking
+// loop (deadline renewal, the net.Conn write path) per message. It may
+// wait at once only when it knows the socket empty: a plain short read
+// does not tell whether an end of stream came with the bytes, and the
+// poller would report no new readiness for it. On Linux the source has
+// TCP_INQ on (sock.Inq): a read that leaves 0 proves the socket empty and
+// not ended, so a message costs its read and its write. Without it the
+// callback reads again, and waits when that read finds nothing. A write
+// the destination does not take whole goes back to the blocking loop, with
+// its write deadline.
 
 // copyBuf is the size of the copy buffer, and so the read size from which
 // a direction switches to splicing.
@@ -39,9 +41,20 @@ const copyBuf = 16 << 10
 // readFD and writeFD are the callback's read and write; tests shorten
 // them.
 var (
-	readFD  = sock.ReadFD
+	readFD  = readRest
 	writeFD = sock.WriteFD
 )
+
+// readRest is the callback's read: through q when the source has TCP_INQ
+// on (rest is then what the kernel says is left after the read), else a
+// plain read (rest -1: unknown).
+func readRest(q *sock.Inq, fd uintptr, p []byte) (n, rest int, again bool, err error) {
+	if q != nil {
+		return q.Read(fd, p)
+	}
+	n, again, err = sock.ReadFD(fd, p)
+	return n, -1, again, err
+}
 
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBuf); return &b }}
 
@@ -57,6 +70,7 @@ type adaptive struct {
 	r        *relay
 	src, dst int
 	wc       syscall.RawConn // the destination's, nil to never write from the callback
+	inq      *sock.Inq       // the source's reads, when it has TCP_INQ on; else nil
 	bufp     *[]byte         // the buffer holding the last read's bytes, nil between reads
 	n        int             // bytes in the buffer
 	off      int             // of which already written
@@ -79,7 +93,7 @@ const markEvery = 64
 func (a *adaptive) read(fd uintptr) bool {
 	a.bufp = takeBuf()
 	for {
-		n, again, err := readFD(fd, *a.bufp)
+		n, rest, again, err := readFD(a.inq, fd, *a.bufp)
 		if again {
 			a.release()
 			return false
@@ -96,6 +110,13 @@ func (a *adaptive) read(fd uintptr) bool {
 		if a.unmarked++; a.unmarked == markEvery {
 			a.unmarked = 0
 			a.r.touch(a.src, a.dst)
+		}
+		if rest == 0 {
+			// The kernel said the socket was empty and its stream not
+			// ended: what comes next makes the poller report readiness,
+			// so the callback waits without the read that finds nothing.
+			a.release()
+			return false
 		}
 	}
 }
@@ -134,6 +155,9 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 		return r.splice(src, dst, s, d)
 	}
 	a := adaptive{r: r, src: src, dst: dst}
+	if sock.EnableInq(rc) {
+		a.inq = new(sock.Inq)
+	}
 	if wc, err := d.SyscallConn(); err == nil {
 		a.wc, a.wfn = wc, a.write
 	}

@@ -329,8 +329,8 @@ func TestOneBufferPerWakeup(t *testing.T) {
 // it every markEvery writes, so the relay, silent the other way, does not
 // end as idle.
 func TestBusyCallbackIsActivity(t *testing.T) {
-	readFD = func(fd uintptr, p []byte) (int, bool, error) { return sock.ReadFD(fd, p[:100]) }
-	defer func() { readFD = sock.ReadFD }()
+	readFD = func(q *sock.Inq, fd uintptr, p []byte) (int, int, bool, error) { return readRest(q, fd, p[:100]) }
+	defer func() { readFD = readRest }()
 	const idle = 200 * time.Millisecond
 	client, server, done := setup(t, idle, false)
 	drained := make(chan struct{})
