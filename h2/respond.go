@@ -75,13 +75,18 @@ func (st *stream) WriteHead(h *exchange.Head, body []byte) error {
 	if st.cut || c.dead {
 		return errGone
 	}
+	whole := len(c.out) == c.plain
 	c.appendHeadersLocked(st.id, b, end)
-	st.began = true
+	st.beginLocked()
 	var err error
 	if end {
 		st.endLocked()
 	} else {
 		err = st.sendLocked(body, false)
+	}
+	if whole && st.localDone {
+		c.plain = len(c.out)
+		c.batch++
 	}
 	c.flushLocked()
 	return err
