@@ -73,6 +73,7 @@ type conn struct {
 	unbegun   int                // running streams whose response has not begun
 	batch     int                // whole responses queued since the last write
 	plain     int                // out[:plain] is whole responses only (see hold.go)
+	pauses    int                // times a stream released mu while queueing DATA (sendLocked)
 	held      bool               // the writer held the queued responses since the last write
 	cool      int                // writes left before the writer holds again, after a hold in vain
 	holdT     *time.Timer        // ends a hold; made on the first
