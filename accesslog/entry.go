@@ -108,7 +108,23 @@ func appendInt(b []byte, n int64) []byte {
 	return appendUint(b, uint64(n))
 }
 
-// appendTime appends t in UTC with milliseconds: 2026-12-01T10:00:00.123Z.
+// timeLayout is the layout of appendTime.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// appendTime appends t in UTC with milliseconds: 2026-12-01T10:00:00.123Z,
+// as t.UTC().AppendFormat(b, timeLayout) does, with the digits written
+// directly (the layout is not parsed for every line).
 func appendTime(b []byte, t time.Time) []byte {
-	return t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, timeLayout)
+	}
+	hour, minute, sec := t.Clock()
+	ms := t.Nanosecond() / 1e6
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10), '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
+	return b
 }

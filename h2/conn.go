@@ -70,6 +70,13 @@ type conn struct {
 	spare     []byte             // the writer's other buffer
 	waitOut   int                // streams waiting for room in out
 	yielded   bool               // the writer let others run before its next write
+	unbegun   int                // running streams whose response has not begun
+	batch     int                // whole responses queued since the last write
+	plain     int                // out[:plain] is whole responses only (see hold.go)
+	pauses    int                // times a stream released mu while queueing DATA (sendLocked)
+	held      bool               // the writer held the queued responses since the last write
+	cool      int                // writes left before the writer holds again, after a hold in vain
+	holdT     *time.Timer        // ends a hold; made on the first
 	writing   bool               // a write is in progress (the writer's, or a stream's)
 	wdl       time.Time          // the write deadline set last (the writing goroutine's)
 	dead      bool               // closing: nothing more is queued, every wait ends

@@ -193,6 +193,7 @@ func (c *conn) blockDone() error {
 	st.inMap = true
 	c.streams[h.id] = st
 	c.running++
+	c.unbegun++
 	c.wg.Add(1)
 	c.starting = st // started once mu is released
 	return nil

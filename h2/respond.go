@@ -75,13 +75,18 @@ func (st *stream) WriteHead(h *exchange.Head, body []byte) error {
 	if st.cut || c.dead {
 		return errGone
 	}
+	whole, pauses := len(c.out) == c.plain, c.pauses
 	c.appendHeadersLocked(st.id, b, end)
-	st.began = true
+	st.beginLocked()
 	var err error
 	if end {
 		st.endLocked()
 	} else {
 		err = st.sendLocked(body, false)
+	}
+	if whole && st.localDone && c.pauses == pauses { // the lock held throughout: the frames since plain are this response's
+		c.plain = len(c.out)
+		c.batch++
 	}
 	c.flushLocked()
 	return err
@@ -155,6 +160,7 @@ func (st *stream) sendLocked(p []byte, end bool) error {
 			return errGone
 		}
 		if len(c.out) >= maxPending {
+			c.pauses++
 			c.flushLocked()
 			if len(c.out) < maxPending || st.cut || c.dead {
 				continue
@@ -172,6 +178,7 @@ func (st *stream) sendLocked(p []byte, end bool) error {
 		n := int64(min(len(p), c.peerMax))
 		n = min(n, c.sendWin, st.sendWin)
 		if len(p) > 0 && n <= 0 {
+			c.pauses++
 			c.flushLocked() // what is queued goes while the stream waits
 			st.waitWin = true
 			timedOut := st.wait(st.swake, c.set.FrontTimeout)

@@ -50,6 +50,9 @@ func (st *stream) finish(res exchange.Result) {
 	c := st.c
 	c.mu.Lock()
 	st.discard = true
+	if !st.began {
+		c.unbegun--
+	}
 	if !st.cut && st.inMap {
 		switch {
 		case res == exchange.Broken || !st.began || st.remaining > 0:

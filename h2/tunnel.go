@@ -38,7 +38,7 @@ func (st *stream) Tunnel(bc *backend.Conn, h *exchange.Head, early []byte) {
 		return
 	}
 	c.appendHeadersLocked(st.id, b, false)
-	st.began = true
+	st.beginLocked()
 	err := st.sendLocked(early, false)
 	c.flushLocked()
 	c.mu.Unlock()

@@ -41,6 +41,9 @@ func (c *conn) writeLoop() {
 			c.mu.Lock()
 			continue
 		}
+		if c.holdLocked() {
+			continue
+		}
 		c.yielded = false
 		if !c.writeLocked() {
 			break
@@ -57,6 +60,10 @@ func (c *conn) writeLocked() bool {
 	c.writing = true
 	buf := c.out
 	c.out, c.spare = c.spare[:0], nil
+	c.batch, c.plain, c.held = 0, 0, false
+	if c.cool > 0 {
+		c.cool--
+	}
 	closing := c.wclosed
 	c.mu.Unlock()
 	// The deadline is front_timeout, set again only once a quarter of it
