@@ -103,6 +103,26 @@ build_baseline() {
 	rm -rf "$src"
 }
 
+# AWK_RATIOS: the awk functions of the "Sluice ÷ sluice-base" tables:
+# add(key, x) collects a per-round ratio, cell(key) prints its median and
+# (lowest..highest) round, "-" when there is none. Used as
+# awk -F'\t' "$AWK_RATIOS"' ... '.
+AWK_RATIOS='
+function median(key,   n, i, j, t, a) {
+	n = cnt[key]
+	for (i = 1; i <= n; i++) a[i] = vals[key, i]
+	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	lo[key] = a[1]; hi[key] = a[n]
+	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+}
+function add(key, x) { cnt[key]++; vals[key, cnt[key]] = x }
+function cell(key,   x) {
+	if (!cnt[key]) return "-"
+	x = median(key)
+	return sprintf("%.3fx (%.3f..%.3f)", x, lo[key], hi[key])
+}
+'
+
 # fit_conf BIN FILE: makes FILE, a Sluice configuration written for the
 # working tree's Sluice, one BIN's parser accepts (`BIN config check -c`),
 # by removing what that parser reports as an unknown key: the key's line,

@@ -291,20 +291,7 @@ if [[ -n "$BASELINE" ]]; then
 	echo
 	echo "Sluice ÷ sluice-base: the working tree ÷ $BASELINE ($(git -C "$REPO" rev-parse --short "$BASE_COMMIT")). Per round, sluice's figure / sluice-base's"
 	echo "in the same round (the two run next to each other, which first alternating); median over rounds, (lowest..highest) round:"
-	awk -F'\t' '
-	function median(key,   n, i, j, t, a) {
-		n = cnt[key]
-		for (i = 1; i <= n; i++) a[i] = vals[key, i]
-		for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		lo[key] = a[1]; hi[key] = a[n]
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
-	function add(key, x) { cnt[key]++; vals[key, cnt[key]] = x }
-	function cell(key,   x) {
-		if (!cnt[key]) return "-"
-		x = median(key)
-		return sprintf("%.3fx (%.3f..%.3f)", x, lo[key], hi[key])
-	}
+	awk -F'	' "$AWK_RATIOS"'
 	NR == 1 || ($2 != "sluice" && $2 != "sluice-base") { next }
 	{
 		v[$2, $3, $1] = $4; seen[$1] = 1
