@@ -110,6 +110,12 @@ func (x *Exchange) Start() {
 // of the request's head from it, without a reading of its own.
 func (x *Exchange) Started() time.Time { return x.m.start }
 
+// Ended is a clock reading taken as the exchange ended (when its backend
+// connection was pooled, or by its accounting in Finish), or the zero
+// Time when none was taken: a front uses it instead of a reading of its
+// own. Valid after Finish until the next Start.
+func (x *Exchange) Ended() time.Time { return x.m.end }
+
 // Serve serves the request in x.Req through front f: it decides its fate,
 // answers it or forwards it to a backend, and streams the response back
 // through f. It returns how the exchange ended.

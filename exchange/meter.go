@@ -22,10 +22,15 @@ const (
 // account when the exchange ends. When the proxy keeps no metrics and
 // writes no access log, nothing is measured (on is false).
 type meter struct {
-	on      bool
-	start   time.Time // the request began (its head's first byte, as the front saw it)
-	sent    time.Time // the request started going to the backend
-	first   time.Time // the first response byte came back
+	on    bool
+	start time.Time // the request began (its head's first byte, as the front saw it)
+	sent  time.Time // the request started going to the backend
+	first time.Time // the first response byte came back
+	// end is a clock reading taken as the exchange ended, for account to
+	// use instead of one of its own: the one that pooled the backend
+	// connection (respond), cleared when another attempt is sent. Zero
+	// until then.
+	end     time.Time
 	connect time.Duration
 	// in counts bytes from the client (the front counts them; an upload
 	// goroutine may add to it), out bytes to it (counted by the front).
@@ -62,7 +67,7 @@ func (m *meter) begin(x *Exchange) {
 	m.in.Store(0)
 	m.cluster, m.backend = nil, nil
 	m.hasBerr, m.hasCerr, m.logFields = false, false, false
-	m.sent, m.first = time.Time{}, time.Time{}
+	m.sent, m.first, m.end = time.Time{}, time.Time{}, time.Time{}
 	m.start = time.Now() // metered or not: Started
 }
 
@@ -102,6 +107,7 @@ func userAgent(hs []h1.Header) []byte {
 // the clock reading it took.
 func (m *meter) sentAt() time.Time {
 	now := time.Now()
+	m.end = time.Time{} // an earlier attempt's end is not the exchange's
 	if m.on {
 		m.sent = now
 	}
@@ -165,7 +171,10 @@ func (m *meter) account(x *Exchange) {
 		return
 	}
 	m.on = false
-	total := time.Since(m.start)
+	if m.end.IsZero() {
+		m.end = time.Now()
+	}
+	total := m.end.Sub(m.start)
 	var ttfb time.Duration
 	if !m.first.IsZero() && !m.sent.IsZero() {
 		ttfb = m.first.Sub(m.sent)

@@ -139,7 +139,8 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 	}
 	bodyRead := x.finishUpload(false)
 	if reusable && bodyRead && !x.dec.Settings.SendProxy { // a send_proxy connection names its client: never shared
-		bc.Backend.PutIdle(bc, time.Now())
+		x.m.end = time.Now() // the end of the exchange too (meter.account)
+		bc.Backend.PutIdle(bc, x.m.end)
 	} else {
 		bc.Close()
 	}

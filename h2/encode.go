@@ -1,18 +1,20 @@
 package h2
 
 import (
-	"unsafe"
-
 	"github.com/sluiceproxy/sluice/internal/h1"
-	"golang.org/x/net/http2/hpack"
 )
 
 // HPACK encoding of response heads (RFC 7541): stateless, so heads are
 // encoded outside the connection's lock in any order: :status and names
 // from the static table where they are in it, every field a literal
-// without indexing, values Huffman-coded when that is shorter. The server
-// never adds to the client's dynamic table, so the client's
+// without indexing, names and values as they are (not Huffman-coded). The
+// server never adds to the client's dynamic table, so the client's
 // SETTINGS_HEADER_TABLE_SIZE asks nothing of it.
+//
+// Huffman coding would shorten a typical value by a fifth, at the cost of
+// about thirty instructions per byte here and a decoding pass in the
+// client: without a dynamic table the saving is a few bytes of a TLS
+// record, so values go as they are, as HAProxy sends them.
 
 // appendStatus appends :status.
 func appendStatus(b []byte, status int) []byte {
@@ -47,8 +49,8 @@ func appendField(b, scratch, name, value []byte) ([]byte, []byte) {
 		}
 		scratch = append(scratch, ch)
 	}
-	if idx := staticNames[string(scratch)]; idx != 0 {
-		b = appendInt(b, 0x00, 4, int(idx))
+	if idx := staticIndex(scratch); idx != 0 {
+		b = appendInt(b, 0x00, 4, idx)
 	} else {
 		b = append(b, 0x00)
 		b = appendString(b, scratch)
@@ -73,18 +75,9 @@ func appendContentLength(b []byte, n int64) []byte {
 	return append(b, d[i:]...)
 }
 
-// appendString appends a string literal, Huffman-coded when shorter.
+// appendString appends a string literal as it is (not Huffman-coded).
 func appendString(b, s []byte) []byte {
-	if len(s) == 0 {
-		return append(b, 0)
-	}
-	str := unsafe.String(&s[0], len(s))
-	if n := hpack.HuffmanEncodeLength(str); n < uint64(len(s)) {
-		b = appendInt(b, 0x80, 7, int(n))
-		return hpack.AppendHuffmanString(b, str)
-	}
-	b = appendInt(b, 0x00, 7, len(s))
-	return append(b, s...)
+	return append(appendInt(b, 0x00, 7, len(s)), s...)
 }
 
 // appendInt appends an HPACK integer with an n-bit prefix after the bits
@@ -121,18 +114,115 @@ func appendFields(b, scratch []byte, fs []h1.Header) ([]byte, []byte) {
 	return b, scratch
 }
 
-// staticNames are the names of RFC 7541's static table, by their first
-// index.
-var staticNames = map[string]uint8{
-	":authority": 1, ":method": 2, ":path": 4, ":scheme": 6, ":status": 8,
-	"accept-charset": 15, "accept-encoding": 16, "accept-language": 17, "accept-ranges": 18,
-	"accept": 19, "access-control-allow-origin": 20, "age": 21, "allow": 22, "authorization": 23,
-	"cache-control": 24, "content-disposition": 25, "content-encoding": 26, "content-language": 27,
-	"content-length": 28, "content-location": 29, "content-range": 30, "content-type": 31,
-	"cookie": 32, "date": 33, "etag": 34, "expect": 35, "expires": 36, "from": 37, "host": 38,
-	"if-match": 39, "if-modified-since": 40, "if-none-match": 41, "if-range": 42,
-	"if-unmodified-since": 43, "last-modified": 44, "link": 45, "location": 46, "max-forwards": 47,
-	"proxy-authenticate": 48, "proxy-authorization": 49, "range": 50, "referer": 51, "refresh": 52,
-	"retry-after": 53, "server": 54, "set-cookie": 55, "strict-transport-security": 56,
-	"transfer-encoding": 57, "user-agent": 58, "vary": 59, "via": 60, "www-authenticate": 61,
+// staticIndex is the first index of name in RFC 7541's static table, 0
+// when it is not there. A switch on the string compiles to comparisons
+// of lengths and bytes, without hashing the name.
+func staticIndex(name []byte) int {
+	switch string(name) {
+	case ":authority":
+		return 1
+	case ":method":
+		return 2
+	case ":path":
+		return 4
+	case ":scheme":
+		return 6
+	case ":status":
+		return 8
+	case "accept-charset":
+		return 15
+	case "accept-encoding":
+		return 16
+	case "accept-language":
+		return 17
+	case "accept-ranges":
+		return 18
+	case "accept":
+		return 19
+	case "access-control-allow-origin":
+		return 20
+	case "age":
+		return 21
+	case "allow":
+		return 22
+	case "authorization":
+		return 23
+	case "cache-control":
+		return 24
+	case "content-disposition":
+		return 25
+	case "content-encoding":
+		return 26
+	case "content-language":
+		return 27
+	case "content-length":
+		return 28
+	case "content-location":
+		return 29
+	case "content-range":
+		return 30
+	case "content-type":
+		return 31
+	case "cookie":
+		return 32
+	case "date":
+		return 33
+	case "etag":
+		return 34
+	case "expect":
+		return 35
+	case "expires":
+		return 36
+	case "from":
+		return 37
+	case "host":
+		return 38
+	case "if-match":
+		return 39
+	case "if-modified-since":
+		return 40
+	case "if-none-match":
+		return 41
+	case "if-range":
+		return 42
+	case "if-unmodified-since":
+		return 43
+	case "last-modified":
+		return 44
+	case "link":
+		return 45
+	case "location":
+		return 46
+	case "max-forwards":
+		return 47
+	case "proxy-authenticate":
+		return 48
+	case "proxy-authorization":
+		return 49
+	case "range":
+		return 50
+	case "referer":
+		return 51
+	case "refresh":
+		return 52
+	case "retry-after":
+		return 53
+	case "server":
+		return 54
+	case "set-cookie":
+		return 55
+	case "strict-transport-security":
+		return 56
+	case "transfer-encoding":
+		return 57
+	case "user-agent":
+		return 58
+	case "vary":
+		return 59
+	case "via":
+		return 60
+	case "www-authenticate":
+		return 61
+	}
+	return 0
 }

@@ -247,7 +247,7 @@ func (s *Server) worker(st *stream) {
 	var t *time.Timer
 	var armed time.Time
 	for {
-		st.run()
+		ended := st.run()
 		// The quit channel before Closing: Drain closes it after the
 		// listener is marked closing, so a worker sees one or the other.
 		quit := *s.quit.Load()
@@ -256,8 +256,13 @@ func (s *Server) worker(st *stream) {
 		}
 		// The idle timer is armed again only when a tenth of WorkerIdle
 		// has passed, not for every stream: a worker ends after 0.9 to 1
-		// times WorkerIdle without one.
-		if now := time.Now(); t == nil {
+		// times WorkerIdle without one. The exchange's last clock reading
+		// serves as now where it took one.
+		now := ended
+		if now.IsZero() {
+			now = time.Now()
+		}
+		if t == nil {
 			t, armed = time.NewTimer(WorkerIdle), now
 		} else if now.Sub(armed) > WorkerIdle/10 {
 			t.Reset(WorkerIdle)

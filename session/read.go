@@ -128,7 +128,13 @@ func (s *Session) readHead() (ok, isParked bool) {
 		} else if wait <= 0 {
 			wait = set.FrontTimeout
 		}
-		now := time.Now()
+		var now time.Time
+		if s.hs != nil {
+			now = s.hs.x.Ended() // the request just served ended then
+		}
+		if now.IsZero() {
+			now = time.Now()
+		}
 		s.idleSince.Store(listener.Mono(now))
 		if err := s.waitData(now, now.Add(wait)); err != nil {
 			return false, err == errParked

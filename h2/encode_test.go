@@ -1,0 +1,122 @@
+package h2
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"golang.org/x/net/http2/hpack"
+)
+
+// decodeBlock decodes a header block with x/net's decoder.
+func decodeBlock(t testing.TB, block []byte) []hpack.HeaderField {
+	t.Helper()
+	fs, err := hpack.NewDecoder(headerTableSize, nil).DecodeFull(block)
+	if err != nil {
+		t.Fatalf("x/net cannot decode %x: %v", block, err)
+	}
+	return fs
+}
+
+// TestStaticIndexMatchesTheTable: staticIndex gives, for every name of
+// RFC 7541's static table (read back through x/net's decoder, one indexed
+// field per entry), the first entry with that name, and 0 for others.
+func TestStaticIndexMatchesTheTable(t *testing.T) {
+	first := map[string]int{}
+	for i := 1; i <= 61; i++ {
+		fs := decodeBlock(t, []byte{0x80 | byte(i)})
+		if _, ok := first[fs[0].Name]; !ok {
+			first[fs[0].Name] = i
+		}
+	}
+	if len(first) != 52 {
+		t.Fatalf("%d distinct names in the static table, want 52", len(first))
+	}
+	for name, i := range first {
+		if got := staticIndex([]byte(name)); got != i {
+			t.Errorf("staticIndex(%q) = %d, want %d", name, got, i)
+		}
+	}
+	for _, name := range []string{"", "x-request-id", "dates", "dat", "Content-Type", ":statu", "server "} {
+		if got := staticIndex([]byte(name)); got != 0 {
+			t.Errorf("staticIndex(%q) = %d, want 0", name, got)
+		}
+	}
+}
+
+// TestEncodeAgainstXNetDecoder: response heads written by appendStatus,
+// appendFields and appendContentLength decode, with x/net's decoder, to
+// the fields given: names lowered, hop-by-hop fields and Content-Length
+// left out of the fields (the head's own length is written), lengths past
+// one byte of prefix, empty and non-ASCII values.
+func TestEncodeAgainstXNetDecoder(t *testing.T) {
+	long := strings.Repeat("v", 300)
+	cases := []struct {
+		status int
+		fields []h1.Header
+		length int64 // -1: none
+		want   []string
+	}{
+		{200, nil, 0, []string{":status=200", "content-length=0"}},
+		{201, []h1.Header{{Name: []byte("Date"), Value: []byte("Thu, 03 Dec 2026 18:40:00 GMT")},
+			{Name: []byte("Content-Type"), Value: []byte("text/plain; charset=utf-8")}}, 13,
+			[]string{":status=201", "date=Thu, 03 Dec 2026 18:40:00 GMT", "content-type=text/plain; charset=utf-8",
+				"content-length=13"}},
+		{404, []h1.Header{{Name: []byte("X-Request-Id"), Value: []byte("abc")}, {Name: []byte("X-Empty"), Value: nil},
+			{Name: []byte("Connection"), Value: []byte("close")}, {Name: []byte("Content-Length"), Value: []byte("7")},
+			{Name: []byte("Set-Cookie"), Value: []byte("a=1")}, {Name: []byte("set-cookie"), Value: []byte("b=2")}}, -1,
+			[]string{":status=404", "x-request-id=abc", "x-empty=", "set-cookie=a=1", "set-cookie=b=2"}},
+		{999, []h1.Header{{Name: []byte("X-" + strings.Repeat("N", 200)), Value: []byte(long)},
+			{Name: []byte("Server"), Value: []byte{'a', 0x80, 0xff, '\t', 'b'}}}, 1 << 40,
+			[]string{":status=999", "x-" + strings.Repeat("n", 200) + "=" + long, "server=a\x80\xff\tb",
+				"content-length=1099511627776"}},
+		{42, nil, -1, []string{":status=500"}},
+	}
+	for _, c := range cases {
+		b := appendStatus(nil, c.status)
+		b, _ = appendFields(b, nil, c.fields)
+		if c.length >= 0 {
+			b = appendContentLength(b, c.length)
+		}
+		var got []string
+		for _, f := range decodeBlock(t, b) {
+			got = append(got, f.Name+"="+f.Value)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("status %d: decoded %q, want %q", c.status, got, c.want)
+		}
+	}
+}
+
+// FuzzEncodeField: any name and value appendField writes decodes, with
+// x/net's decoder, to the name lowered and the value as given.
+func FuzzEncodeField(f *testing.F) {
+	f.Add([]byte("Content-Type"), []byte("text/html"))
+	f.Add([]byte("x-long"), bytes.Repeat([]byte("z"), 130))
+	f.Add([]byte(""), []byte{0, 0xff})
+	f.Fuzz(func(t *testing.T, name, value []byte) {
+		if len(name)+len(value) > 1<<16 {
+			return
+		}
+		b, _ := appendField(nil, nil, name, value)
+		fs := decodeBlock(t, b)
+		if len(fs) != 1 || fs[0].Name != string(lowerASCII(name)) || fs[0].Value != string(value) {
+			t.Fatalf("appendField(%q, %q) decoded to %q", name, value, fs)
+		}
+	})
+}
+
+// lowerASCII is name with its ASCII capitals lowered, other bytes kept
+// (bytes.ToLower would rewrite bytes that are not UTF-8).
+func lowerASCII(name []byte) []byte {
+	out := make([]byte, len(name))
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
