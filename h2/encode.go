@@ -40,20 +40,27 @@ func appendStatus(b []byte, status int) []byte {
 	return append(b, 8, 3, byte('0'+status/100), byte('0'+status/10%10), byte('0'+status%10))
 }
 
-// appendField appends a field, its name lowered into scratch first.
+// appendField appends a field, its name lowered (into scratch, when it
+// has capitals).
 func appendField(b, scratch, name, value []byte) ([]byte, []byte) {
-	scratch = scratch[:0]
-	for _, ch := range name {
+	lower := name
+	for i, ch := range name {
 		if 'A' <= ch && ch <= 'Z' {
-			ch += 'a' - 'A'
+			scratch = append(scratch[:0], name...)
+			for j := i; j < len(scratch); j++ {
+				if c := scratch[j]; 'A' <= c && c <= 'Z' {
+					scratch[j] = c + 'a' - 'A'
+				}
+			}
+			lower = scratch
+			break
 		}
-		scratch = append(scratch, ch)
 	}
-	if idx := staticIndex(scratch); idx != 0 {
+	if idx := staticIndex(lower); idx != 0 {
 		b = appendInt(b, 0x00, 4, idx)
 	} else {
 		b = append(b, 0x00)
-		b = appendString(b, scratch)
+		b = appendString(b, lower)
 	}
 	return appendString(b, value), scratch
 }
