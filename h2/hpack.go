@@ -2,6 +2,7 @@ package h2
 
 import (
 	"errors"
+	"unsafe"
 
 	"golang.org/x/net/http2/hpack"
 )
@@ -13,25 +14,28 @@ import (
 // (x/net's decoder makes a string of every literal). Huffman decoding is
 // x/net's.
 type decoder struct {
-	max  int        // the dynamic table size the server announced: the most an update may ask
-	size int        // the dynamic table's maximum size now
-	used int        // the size of its entries (RFC 7541 §4.1)
-	ents []dynEntry // a ring, the newest at head; one slot more than entries can fill
+	max  int // the dynamic table size the server announced: the most an update may ask
+	size int // the dynamic table's maximum size now
+	used int // the size of its entries (RFC 7541 §4.1)
+	// The dynamic table: the entries' bytes in buf (2×max bytes, see add),
+	// their places in ents, a ring with the newest at head and one slot
+	// more than entries can fill; w is where the next entry's bytes go.
+	buf  []byte
+	ents []dynEntry
 	head int
 	n    int
+	w    int
 	huf  hufBuf
+	join []byte // a name taken from buf while an entry is added (see add)
 	emit func(name, value []byte)
 	// packed holds the entries, the oldest first, while the connection is
 	// parked and ents is nil (see hpack_park.go).
 	packed []byte
 }
 
-// dynEntry is one entry of the dynamic table: name then value in b, whose
-// capacity is kept when the slot is reused.
-type dynEntry struct {
-	b    []byte
-	nlen int
-}
+// dynEntry is where one entry of the dynamic table lies in decoder.buf:
+// its name, then its value.
+type dynEntry struct{ off, nlen, vlen int32 }
 
 // hufBuf collects Huffman-decoded bytes.
 type hufBuf struct{ b []byte }
@@ -57,6 +61,15 @@ func newDecoder(max int, emit func(name, value []byte)) *decoder {
 
 // decode decodes one whole header block.
 func (d *decoder) decode(p []byte) error {
+	err := d.fields(p)
+	if cap(d.huf.b) > hufKeepMax {
+		d.huf.b = nil
+	}
+	return err
+}
+
+// fields decodes the fields of a header block.
+func (d *decoder) fields(p []byte) error {
 	first := true
 	for len(p) > 0 {
 		b := p[0]
@@ -201,38 +214,70 @@ func (d *decoder) at(idx int) (name, value []byte, ok bool) {
 	if i >= d.n {
 		return nil, nil, false
 	}
-	e := &d.ents[(d.head-i+len(d.ents))%len(d.ents)]
-	return e.b[:e.nlen], e.b[e.nlen:], true
+	e := d.ents[(d.head-i+len(d.ents))%len(d.ents)]
+	nameEnd, end := e.off+e.nlen, e.off+e.nlen+e.vlen
+	return d.buf[e.off:nameEnd:nameEnd], d.buf[nameEnd:end:end], true
 }
 
-// add inserts a field into the dynamic table (§4.4): copied into the free
-// slot first (name may be an entry about to be evicted, whose bytes stay
-// until its slot is reused), then the oldest entries evicted for room.
+// add inserts a field into the dynamic table (§4.4): the oldest entries
+// are evicted for room, then its bytes go to buf at w, or at 0 when they
+// would pass buf's end. The table's entries never take more than size
+// bytes, so buf, twice the largest size, always has room there: when the
+// entries wrapped, the newest ones run from 0 up to at most size bytes
+// before the oldest, which start past size (an entry of at most size bytes
+// wrapped only when it would have ended past 2×size).
 func (d *decoder) add(name, value []byte) {
 	sz := len(name) + len(value) + 32
 	if sz > d.size {
 		d.evict(d.size + 1) // empties the table; the field is not added
 		return
 	}
-	slot := (d.head + 1) % len(d.ents)
-	e := &d.ents[slot]
-	e.b = append(append(e.b[:0], name...), value...)
-	e.nlen = len(name)
 	d.evict(sz)
-	d.head = slot
-	d.n++
-	d.used += sz
-	if cap(e.b) > 4<<10 { // a large entry's buffer is not kept for the next
-		e.b = e.b[:len(e.b):len(e.b)]
+	if d.inBuf(name) {
+		// An entry's name, maybe an evicted one's whose bytes the new
+		// entry may overwrite.
+		d.join = append(d.join[:0], name...)
+		name = d.join
 	}
+	d.place(name, value)
+	d.used += sz
+}
+
+// place puts an entry's bytes in buf and makes it the newest entry.
+func (d *decoder) place(name, value []byte) {
+	if d.buf == nil {
+		d.buf = make([]byte, 2*d.max)
+	}
+	l := len(name) + len(value)
+	if d.w+l > len(d.buf) {
+		d.w = 0
+	}
+	copy(d.buf[d.w:], name)
+	copy(d.buf[d.w+len(name):], value)
+	d.head = (d.head + 1) % len(d.ents)
+	d.ents[d.head] = dynEntry{off: int32(d.w), nlen: int32(len(name)), vlen: int32(len(value))}
+	d.n++
+	d.w += l
+}
+
+// inBuf reports whether b lies in d.buf.
+func (d *decoder) inBuf(b []byte) bool {
+	if len(b) == 0 || len(d.buf) == 0 {
+		return false
+	}
+	p, start := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(unsafe.SliceData(d.buf)))
+	return p >= start && p < start+uintptr(len(d.buf))
 }
 
 // evict drops the oldest entries until room bytes fit within size.
 func (d *decoder) evict(room int) {
 	for d.n > 0 && d.used+room > d.size {
-		e := &d.ents[(d.head-d.n+1+len(d.ents))%len(d.ents)]
-		d.used -= len(e.b) + 32
+		e := d.ents[(d.head-d.n+1+len(d.ents))%len(d.ents)]
+		d.used -= int(e.nlen+e.vlen) + 32
 		d.n--
+	}
+	if d.n == 0 {
+		d.w = 0
 	}
 }
 

@@ -8,34 +8,39 @@ import (
 // A parked connection keeps its HPACK dynamic table (the client's next
 // request may name its entries) but not the decoder's buffers: park packs
 // the entries into one compact record, exactly their size, and gives the
-// ring of slots (4 KiB for the 4 KiB table the server announces, plus each
-// slot's buffer) and the Huffman scratch buffer to a pool; unpark takes a
-// ring from the pool and unpacks the record into it, and a new
-// connection's decoder starts with one from there too (connections opened
-// while others park reuse their rings rather than leave them in the pool
-// until a collection). A connection busy between parks decodes as before,
-// allocating nothing.
+// table's buffers (the entries' bytes, 8 KiB for the 4 KiB table the
+// server announces, and the ring of their places, 1.5 KiB) and the
+// Huffman scratch buffer to a pool; unpark takes them from the pool and
+// unpacks the record into them, and a new connection's decoder starts
+// with buffers from there too (connections opened while others park reuse
+// them rather than leave them in the pool until a collection). A
+// connection busy between parks decodes as before, allocating nothing.
 
 // decoderBufs are a parked decoder's buffers, waiting in ringPool for the
 // next decoder that wakes.
 type decoderBufs struct {
+	buf  []byte
 	ents []dynEntry
 	huf  []byte
 }
 
-// ringPool holds the rings of decoders whose table can hold
+// ringPool holds the buffers of decoders whose table can hold
 // headerTableSize bytes (every connection's: see newConn).
 var ringPool sync.Pool
 
-// pooledEntryMax is the largest buffer of a ring's slot, or Huffman
-// buffer, that goes to the pool with it: at most 129 × 512 bytes wait
-// there per ring.
-const pooledEntryMax = 512
+// pooledHufMax is the largest Huffman scratch buffer that goes to the pool
+// with a decoder's other buffers.
+const pooledHufMax = 512
+
+// hufKeepMax is the largest Huffman scratch buffer an active decoder keeps
+// after a header block: a client that sends one large Huffman-coded field
+// does not leave the connection holding its size.
+const hufKeepMax = 16 << 10
 
 // ringLen is the number of slots of the ring of a table of max bytes.
 func ringLen(max int) int { return max/32 + 1 }
 
-// park packs the dynamic table into d.packed and lets the ring and the
+// park packs the dynamic table into d.packed and lets its buffers and the
 // Huffman buffer go. The decoder decodes nothing until unpark.
 func (d *decoder) park() {
 	if d.ents == nil {
@@ -43,63 +48,53 @@ func (d *decoder) park() {
 	}
 	n := 0
 	for i := range d.n {
-		e := &d.ents[(d.head-i+len(d.ents))%len(d.ents)]
-		n += uvarintLen(e.nlen) + uvarintLen(len(e.b)-e.nlen) + len(e.b)
+		e := d.ents[(d.head-i+len(d.ents))%len(d.ents)]
+		n += uvarintLen(int(e.nlen)) + uvarintLen(int(e.vlen)) + int(e.nlen+e.vlen)
 	}
 	var rec []byte
 	if n > 0 {
 		rec = make([]byte, 0, n)
 	}
 	for i := d.n - 1; i >= 0; i-- { // the oldest first
-		e := &d.ents[(d.head-i+len(d.ents))%len(d.ents)]
+		e := d.ents[(d.head-i+len(d.ents))%len(d.ents)]
 		rec = binary.AppendUvarint(rec, uint64(e.nlen))
-		rec = binary.AppendUvarint(rec, uint64(len(e.b)-e.nlen))
-		rec = append(rec, e.b...)
+		rec = binary.AppendUvarint(rec, uint64(e.vlen))
+		rec = append(rec, d.buf[e.off:e.off+e.nlen+e.vlen]...)
 	}
-	if len(d.ents) == ringLen(headerTableSize) {
-		// A slot keeps a buffer of up to 4 KiB (see add): a client that
-		// sent large fields one after the other leaves hundreds of KiB in
-		// a ring; the pool keeps the small ones.
-		for i := range d.ents {
-			if cap(d.ents[i].b) > pooledEntryMax {
-				d.ents[i].b = nil
-			}
-		}
+	if d.max == headerTableSize {
 		huf := d.huf.b[:0]
-		if cap(huf) > pooledEntryMax {
+		if cap(huf) > pooledHufMax {
 			huf = nil
 		}
-		ringPool.Put(&decoderBufs{ents: d.ents, huf: huf})
+		ringPool.Put(&decoderBufs{buf: d.buf, ents: d.ents, huf: huf})
 	}
-	d.packed, d.ents, d.huf.b, d.head = rec, nil, nil, 0
+	d.packed, d.buf, d.ents, d.huf.b, d.join, d.head, d.w = rec, nil, nil, nil, nil, 0, 0
 }
 
-// unpark gives a parked decoder a ring again, with the entries it had.
+// unpark gives a parked decoder its buffers again, with the entries it had.
 func (d *decoder) unpark() {
 	if d.ents != nil {
 		return
 	}
-	size := ringLen(d.max)
-	if size == ringLen(headerTableSize) {
+	if d.max == headerTableSize {
 		if b, _ := ringPool.Get().(*decoderBufs); b != nil {
-			d.ents, d.huf.b = b.ents, b.huf
+			d.buf, d.ents, d.huf.b = b.buf, b.ents, b.huf
 		}
 	}
 	if d.ents == nil {
-		d.ents = make([]dynEntry, size)
+		d.ents = make([]dynEntry, ringLen(d.max))
 	}
 	rec := d.packed
-	for i := range d.n { // slot i holds the i-th oldest entry; the newest is at head
+	n := d.n
+	d.n, d.head, d.w = 0, len(d.ents)-1, 0
+	for range n { // the oldest first
 		nlen, k := binary.Uvarint(rec)
 		rec = rec[k:]
 		vlen, k := binary.Uvarint(rec)
 		rec = rec[k:]
-		e := &d.ents[i]
-		e.b = append(e.b[:0], rec[:nlen+vlen]...)
-		e.nlen = int(nlen)
+		d.place(rec[:nlen], rec[nlen:nlen+vlen])
 		rec = rec[nlen+vlen:]
 	}
-	d.head = max(d.n-1, 0)
 	d.packed = nil
 }
 

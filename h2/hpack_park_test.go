@@ -50,8 +50,8 @@ func TestDecoderParkKeepsTheTable(t *testing.T) {
 		if i%5 == 0 {
 			parking.park() // twice is once
 		}
-		if parking.ents != nil || parking.huf.b != nil {
-			t.Fatal("a parked decoder keeps its ring or its Huffman buffer")
+		if parking.ents != nil || parking.buf != nil || parking.huf.b != nil {
+			t.Fatal("a parked decoder keeps its table's buffers or its Huffman buffer")
 		}
 		if parking.n != steady.n || parking.used != steady.used {
 			t.Fatalf("block %d: parked with %d entries (%d bytes), want %d (%d)", i, parking.n, parking.used, steady.n, steady.used)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand"
+	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/net/http2/hpack"
 )
@@ -97,11 +99,97 @@ func TestDecoderAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := testing.AllocsPerRun(100, func() {
-		dec.head, dec.n, dec.used = 0, 0, 0 // the same blocks again, on an empty table
+		dec.head, dec.n, dec.used, dec.w = 0, 0, 0, 0 // the same blocks again, on an empty table
 		if err := dec.decode(blocks); err != nil {
 			t.Fatal(err)
 		}
 	}); n > 0 {
 		t.Errorf("%.1f allocations per %d fields", n, 600)
 	}
+}
+
+// TestDecoderMemoryBounded: a client that adds large fields to the
+// dynamic table one after the other, each evicting the one before, and
+// sends large Huffman-coded values, leaves the decoder holding a bounded
+// amount of memory (its two table buffers, a Huffman buffer of at most
+// hufKeepMax and one name), not a buffer per slot of its ring (once 129 ×
+// 4 KiB), and every field decodes as sent.
+func TestDecoderMemoryBounded(t *testing.T) {
+	var buf bytes.Buffer
+	enc := hpack.NewEncoder(&buf)
+	var got []string
+	dec := newDecoder(headerTableSize, func(name, value []byte) { got = append(got, string(name)+"="+string(value)) })
+	held := func() int {
+		return cap(dec.buf) + cap(dec.ents)*int(unsafe.Sizeof(dynEntry{})) + cap(dec.huf.b) + cap(dec.join)
+	}
+	bound := 2*headerTableSize + ringLen(headerTableSize)*int(unsafe.Sizeof(dynEntry{})) + hufKeepMax + headerTableSize
+	most := 0
+	for i := range 400 {
+		buf.Reset()
+		name := fmt.Sprintf("x-big-%d", i%7)
+		value := strings.Repeat(string(rune('a'+i%26)), 3000+i%1000) // Huffman-coded by x/net: shorter
+		if i%3 == 0 {
+			value = strings.Repeat("a", 20000+i) // over the table size: never indexed
+		}
+		_ = enc.WriteField(hpack.HeaderField{Name: name, Value: value})
+		got = got[:0]
+		if err := dec.decode(buf.Bytes()); err != nil {
+			t.Fatalf("block %d: %v", i, err)
+		}
+		if len(got) != 1 || got[0] != name+"="+value {
+			t.Fatalf("block %d: decoded %d fields, not %s", i, len(got), name)
+		}
+		most = max(most, held())
+	}
+	if most > bound {
+		t.Errorf("the decoder held up to %d bytes, want at most %d", most, bound)
+	}
+}
+
+// FuzzDecoder: header blocks (the input cut into up to three, decoded in
+// turn on one table) decode as x/net's decoder decodes them: what x/net
+// refuses is refused, and what is decoded is what x/net decodes, field by
+// field. (The decoder may refuse more: integers with more than four
+// continuation bytes.)
+func FuzzDecoder(f *testing.F) {
+	var buf bytes.Buffer
+	enc := hpack.NewEncoder(&buf)
+	for i := range 6 {
+		_ = enc.WriteField(hpack.HeaderField{Name: "x-a", Value: strings.Repeat("v", i*40)})
+		_ = enc.WriteField(hpack.HeaderField{Name: ":path", Value: fmt.Sprintf("/%d", i)})
+	}
+	f.Add(buf.Bytes(), uint16(3), uint16(900))
+	f.Add([]byte{0x3f, 0xe1, 0x1f, 0x82, 0x40, 0x01, 'a', 0x01, 'b', 0xbe}, uint16(0), uint16(5))
+	f.Add([]byte{0x40, 0x81, 0xff, 0x00}, uint16(1), uint16(2))
+	f.Fuzz(func(t *testing.T, in []byte, cut1, cut2 uint16) {
+		a, b := min(int(cut1), len(in)), min(int(cut2), len(in))
+		if a > b {
+			a, b = b, a
+		}
+		var got []string
+		dec := newDecoder(headerTableSize, func(name, value []byte) { got = append(got, string(name)+"\x00"+string(value)) })
+		ref := hpack.NewDecoder(headerTableSize, nil)
+		for i, block := range [][]byte{in[:a], in[a:b], in[b:]} {
+			got = got[:0]
+			err := dec.decode(block)
+			want, refErr := ref.DecodeFull(block)
+			if refErr != nil {
+				if err == nil {
+					t.Fatalf("block %d (%x): decoded, x/net refuses it: %v", i, block, refErr)
+				}
+				return // the connection would end here
+			}
+			if err != nil {
+				return // refused what x/net takes: allowed (see above)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("block %d (%x): %d fields, x/net %d", i, block, len(got), len(want))
+			}
+			for j, w := range want {
+				if got[j] != w.Name+"\x00"+w.Value {
+					t.Fatalf("block %d (%x) field %d: %q, x/net %q", i, block, j, got[j], w.Name+"\x00"+w.Value)
+				}
+			}
+		}
+	})
 }
