@@ -15,17 +15,27 @@ import (
 // of unknown length, once a read filled x.buf. A 64 KiB response then
 // takes two reads and two writes of the body instead of five: fewer system
 // calls, and fewer, larger TCP segments for the client's kernel to take in.
+// When Env.BulkMax bulk buffers are in use (slow downloads hold theirs
+// until their body is copied), a body goes on through x.buf.
 
-// bulkBuf is the bulk buffer, taken on first use.
+// bulkBuf is the bulk buffer, taken on first use; x.buf when none is
+// free.
 func (x *Exchange) bulkBuf() []byte {
 	if x.bulk == nil {
-		x.bulk = x.Env.GetBulk()
+		if x.noBulk {
+			return x.buf
+		}
+		if x.bulk = x.Env.GetBulk(); x.bulk == nil {
+			x.noBulk = true // not asked again for this body
+			return x.buf
+		}
 	}
 	return *x.bulk
 }
 
 // dropBulk gives the bulk buffer back, if one was taken.
 func (x *Exchange) dropBulk() {
+	x.noBulk = false
 	if x.bulk != nil {
 		x.Env.PutBulk(x.bulk)
 		x.bulk = nil

@@ -38,6 +38,14 @@ type Env struct {
 	// parked connection holds none.
 	BuffersInUse atomic.Int64
 
+	// BulkMax bounds the bulk buffers (BulkBufSize) in use at once; past
+	// it a response body is copied through its exchange's BufSize buffer,
+	// so that many slow downloads at once hold 16 KiB each, not 80. Zero
+	// or less: none is used. NewEnv sets DefaultBulkMax. Set before
+	// serving.
+	BulkMax  int
+	bulkUsed atomic.Int64
+
 	idPrefix [8]byte
 	idSeq    atomic.Uint64
 
@@ -60,10 +68,13 @@ const BufSize = 16 << 10
 // exchange holds one only while it copies such a body (see copy.go).
 const BulkBufSize = 64 << 10
 
+// DefaultBulkMax is Env.BulkMax unless set: 512 buffers, 32 MiB.
+const DefaultBulkMax = 512
+
 // NewEnv returns an Env logging to log, whose request ids start with a
 // random prefix.
 func NewEnv(log *slog.Logger) *Env {
-	e := &Env{Log: log, IdleBackendTimeout: 30 * time.Second}
+	e := &Env{Log: log, IdleBackendTimeout: 30 * time.Second, BulkMax: DefaultBulkMax}
 	var r [4]byte
 	_, _ = rand.Read(r[:])
 	hex.Encode(e.idPrefix[:], r[:])
@@ -100,15 +111,20 @@ func (e *Env) PutBuf(b *[]byte) {
 	e.bufs.Put(b)
 }
 
-// GetBulk takes a buffer of BulkBufSize from the pool; PutBulk gives it
-// back. Both count in BuffersInUse.
+// GetBulk takes a buffer of BulkBufSize from the pool, or returns nil when
+// BulkMax are in use; PutBulk gives one back. Both count in BuffersInUse.
 func (e *Env) GetBulk() *[]byte {
+	if e.bulkUsed.Add(1) > int64(e.BulkMax) {
+		e.bulkUsed.Add(-1)
+		return nil
+	}
 	e.BuffersInUse.Add(1)
 	return e.bulk.Get().(*[]byte)
 }
 
 // PutBulk gives back a buffer taken with GetBulk.
 func (e *Env) PutBulk(b *[]byte) {
+	e.bulkUsed.Add(-1)
 	e.BuffersInUse.Add(-1)
 	e.bulk.Put(b)
 }

@@ -59,11 +59,12 @@ type Exchange struct {
 	head   Head
 	loc    []byte // a redirect's Location
 
-	outp *[]byte // the request head (and first body bytes) sent; answers' bodies
-	bufp *[]byte // backend reads
-	buf  []byte
-	n    int     // bytes in buf
-	bulk *[]byte // while a long response body is copied: its buffer (copy.go)
+	outp   *[]byte // the request head (and first body bytes) sent; answers' bodies
+	bufp   *[]byte // backend reads
+	buf    []byte
+	n      int     // bytes in buf
+	bulk   *[]byte // while a long response body is copied: its buffer (copy.go)
+	noBulk bool    // none was free for the body being copied (copy.go)
 
 	up upload
 

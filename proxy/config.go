@@ -7,6 +7,7 @@ import (
 	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/acme"
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
@@ -77,6 +78,12 @@ type Config struct {
 	// microseconds of CPU to park and wake. Default 100ms; negative never
 	// parks.
 	ParkAfter time.Duration
+	// BulkBuffers bounds the 64 KiB buffers long response bodies are copied
+	// through, in use at once (a download holds one until its body is
+	// copied, however slowly its client reads); past it a body is copied
+	// through its exchange's 16 KiB buffer. Default 512 (32 MiB);
+	// negative: none, every body goes through 16 KiB.
+	BulkBuffers int
 	// Resolver resolves the host names of backend addresses when a
 	// backend is added and every ResolveInterval after (default
 	// net.DefaultResolver and 30s); see package backend's resolve.go.
@@ -144,6 +151,9 @@ func (c Config) withDefaults() Config {
 	def(&c.RequestTimeout, 10*time.Second)
 	def(&c.KeepAliveTimeout, 10*time.Second)
 	def(&c.IdleBackendTimeout, 10*time.Second)
+	if c.BulkBuffers == 0 {
+		c.BulkBuffers = exchange.DefaultBulkMax
+	}
 	if c.ParkAfter == 0 {
 		c.ParkAfter = 100 * time.Millisecond
 	}

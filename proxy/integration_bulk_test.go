@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+
+	"github.com/sluiceproxy/sluice/proxy"
 )
 
 // pattern is n bytes in which a byte out of place shows: every 16-byte
@@ -24,9 +26,20 @@ func pattern(n int) []byte {
 // Content-Length, chunked, or by the backend closing; the connection is
 // reused after each.
 func TestFrontsRelayBodiesAcrossBufferSizes(t *testing.T) {
+	relayBodiesAcrossBufferSizes(t, nil)
+}
+
+// TestFrontsRelayBodiesWithoutBulkBuffers: the same bodies arrive whole
+// when no bulk buffer is free (BulkBuffers negative: none at all), copied
+// through the exchange's 16 KiB buffer.
+func TestFrontsRelayBodiesWithoutBulkBuffers(t *testing.T) {
+	relayBodiesAcrossBufferSizes(t, func(t *testing.T, c *proxy.Config) { c.BulkBuffers = -1 })
+}
+
+func relayBodiesAcrossBufferSizes(t *testing.T, mod func(t *testing.T, c *proxy.Config)) {
 	sizes := []int{0, 1, 16<<10 - 200, 16 << 10, 16<<10 + 1, 64<<10 - 1, 64 << 10, 64<<10 + 1, 200_000, 1 << 20}
 	framings := []string{"length", "chunked", "close"}
-	eachFront(t, func(t *testing.T, f *front) {
+	eachFrontWith(t, mod, func(t *testing.T, f *front) {
 		origin := newOrigin(t, "bulk", func(w http.ResponseWriter, r *http.Request) {
 			n, _ := strconv.Atoi(r.URL.Query().Get("n"))
 			body := pattern(n)

@@ -177,6 +177,7 @@ func newProxy(cfg Config, events *hub) *proxy {
 	xenv.IdleBackendTimeout = cfg.IdleBackendTimeout
 	xenv.AccessLog = cfg.AccessLog
 	xenv.Tracer = cfg.Tracer
+	xenv.BulkMax = cfg.BulkBuffers
 	env := session.NewEnv(xenv)
 	env.ParkAfter = cfg.ParkAfter
 	p := &proxy{
