@@ -54,7 +54,8 @@ type Config struct {
 	// MaxHeaderFields (max_header_fields, 100), ResolveInterval
 	// (resolve_interval, 30s: how often backend host names are resolved
 	// again), MaxIdlePerBackend (max_idle_per_backend, 1024; 0 in the
-	// file is -1 here: no pooling) and ShutdownGrace (equal to
+	// file is -1 here: no pooling), BulkBuffers (bulk_buffers, 512; 0 in
+	// the file is -1 here: none) and ShutdownGrace (equal to
 	// Config.ShutdownGrace). Listeners is left empty: the listeners are in
 	// Orders.
 	Proxy proxy.Config
@@ -142,6 +143,9 @@ const (
 	// max_idle_per_backend: idle HTTP/1.1 connections kept per backend (0:
 	// none, a connection per request).
 	DefaultMaxIdlePerBackend = 1024
+	// bulk_buffers: 64 KiB buffers response bodies are copied through, in
+	// use at once (0: none, every body through 16 KiB).
+	DefaultBulkBuffers = 512
 )
 
 // LevelTrace is the slog level of log_level = "trace".
@@ -238,6 +242,12 @@ func (l *loader) decode(cfg *Config, root *value) {
 	if t.has("max_idle_per_backend") {
 		if p.MaxIdlePerBackend = t.integer("max_idle_per_backend", 0, 1<<20); p.MaxIdlePerBackend == 0 {
 			p.MaxIdlePerBackend = -1 // proxy.Config's "no pooling"
+		}
+	}
+	p.BulkBuffers = DefaultBulkBuffers
+	if t.has("bulk_buffers") {
+		if p.BulkBuffers = t.integer("bulk_buffers", 0, 1<<20); p.BulkBuffers == 0 {
+			p.BulkBuffers = -1 // proxy.Config's "none"
 		}
 	}
 	cfg.ShutdownGrace = or(t.duration("shutdown_timeout"), DefaultShutdownGrace)

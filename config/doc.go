@@ -24,7 +24,9 @@
 // WebSocket tunnels), max_head_bytes (32768) and max_header_fields (100);
 // these five are the defaults of the listeners' own; resolve_interval (30s;
 // how often backend host names are resolved again), max_idle_per_backend
-// (1024; idle HTTP/1.1 connections kept per backend, 0: none). Durations are
+// (1024; idle HTTP/1.1 connections kept per backend, 0: none),
+// bulk_buffers (512; 64 KiB buffers long response bodies are copied
+// through, in use at once, 0: none, bodies through 16 KiB). Durations are
 // strings such as "30s", "1m30s" or "500ms", or integers counting seconds;
 // they must be positive and at most a day. An explicit zero is refused:
 // omit a key to get its default (max_connections_per_ip = 0 is allowed:

@@ -51,6 +51,7 @@ var errCases = []errCase{
 	{"tls on a tcp cluster", "[clusters.db]\nprotocol = \"tcp\"\ntls = true\n", 3, 7, []string{"clusters.db.tls", "for http clusters"}},
 	{"bad tls server name", "[clusters.api]\ntls = true\ntls_server_name = \"a b\"\n", 3, 19, []string{"clusters.api.tls_server_name", "not a host name"}},
 	{"negative max_idle_per_backend", "max_idle_per_backend = -1\n", 1, 24, []string{"max_idle_per_backend"}},
+	{"negative bulk_buffers", "bulk_buffers = -1\n", 1, 16, []string{"bulk_buffers"}},
 	{"bad backend_protocol", "[clusters.api]\nbackend_protocol = \"h3\"\n", 2, 20, []string{"clusters.api.backend_protocol", `"h3" is not http1, h2 or auto`}},
 	{"backend_protocol auto without tls", "[clusters.api]\nbackend_protocol = \"auto\"\n", 2, 20, []string{"clusters.api.backend_protocol", "needs tls"}},
 	{"backend_protocol against http2", "[clusters.api]\nhttp2 = true\ntls = true\nbackend_protocol = \"auto\"\n", 4, 20,

@@ -19,3 +19,21 @@ func TestMaxIdlePerBackend(t *testing.T) {
 		}
 	}
 }
+
+// bulk_buffers: 512 when absent, 0 in the file is none (proxy.Config's
+// -1), a count otherwise.
+func TestBulkBuffers(t *testing.T) {
+	for text, want := range map[string]int{
+		"":                     DefaultBulkBuffers,
+		"bulk_buffers = 0\n":   -1,
+		"bulk_buffers = 100\n": 100,
+	} {
+		cfg, err := Load(writeConfig(t, text))
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if got := cfg.Proxy.BulkBuffers; got != want {
+			t.Errorf("%q: BulkBuffers %d, want %d", text, got, want)
+		}
+	}
+}
