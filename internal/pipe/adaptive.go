@@ -69,6 +69,7 @@ var (
 type adaptive struct {
 	r        *relay
 	src, dst int
+	rc       syscall.RawConn // the source's
 	wc       syscall.RawConn // the destination's, nil to never write from the callback
 	inq      *sock.Inq       // the source's reads, when it has TCP_INQ on; else nil
 	bufp     *[]byte         // the buffer holding the last read's bytes, nil between reads
@@ -81,9 +82,14 @@ type adaptive struct {
 }
 
 // markEvery bounds the writes the readiness callback makes without
-// recording activity (see relay.tcp): a callback that never finds its
-// socket empty does not return, and its relay must not look idle.
+// recording activity (see relay.tcp) and without checking that its source
+// is not being closed: a callback that never finds its socket empty does
+// not return, and its relay must not look idle, nor hold a Close of the
+// source (which waits for the callback) for as long as the bytes come.
 const markEvery = 64
+
+// noControl is the source's Control call that only checks it is open.
+func noControl(uintptr) {}
 
 // read is the RawConn.Read callback: non-blocking reads into a pooled
 // buffer, taken only once the socket is ready (the callback runs when it
@@ -110,6 +116,10 @@ func (a *adaptive) read(fd uintptr) bool {
 		if a.unmarked++; a.unmarked == markEvery {
 			a.unmarked = 0
 			a.r.touch(a.src, a.dst)
+			if a.rc.Control(noControl) != nil {
+				a.release()
+				return true // closing: the blocking loop's next read fails
+			}
 		}
 		if rest == 0 {
 			// The kernel said the socket was empty and its stream not
@@ -154,7 +164,7 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 	if err != nil {
 		return r.splice(src, dst, s, d)
 	}
-	a := adaptive{r: r, src: src, dst: dst}
+	a := adaptive{r: r, src: src, dst: dst, rc: rc}
 	if sock.EnableInq(rc) {
 		a.inq = new(sock.Inq)
 	}

@@ -347,3 +347,42 @@ func TestBusyCallbackIsActivity(t *testing.T) {
 		t.Fatalf("%+v, want both ends relayed and no error", res)
 	}
 }
+
+// TestCloseEndsABusyCallback: closing the source of a direction whose
+// readiness callback never finds its socket empty (reads cut to 100 bytes
+// while the client writes on) returns at once, as a hard stop does
+// (net.Conn.Close waits for a callback in progress): the callback checks
+// every markEvery writes that its source is open. The client would write
+// for 3 s; before the check, Close took 0.5 to 3 s (5 runs).
+func TestCloseEndsABusyCallback(t *testing.T) {
+	readFD = func(q *sock.Inq, fd uintptr, p []byte) (int, int, bool, error) { return readRest(q, fd, p[:100]) }
+	defer func() { readFD = readRest }()
+	client, a := pair(t)
+	b, server := pair(t)
+	done := make(chan Result, 1)
+	go func() { done <- Run(Side{Conn: a}, Side{Conn: b}) }()
+	go io.Copy(io.Discard, server)
+	writing := make(chan struct{})
+	go func() {
+		defer close(writing)
+		buf := pattern(4 << 10)
+		for end := time.Now().Add(3 * time.Second); time.Now().Before(end); {
+			if _, err := client.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	time.Sleep(200 * time.Millisecond) // the callback is busy by now
+	start := time.Now()
+	a.Close()
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("Close took %v while the client kept writing", d)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the relay did not end after its source was closed")
+	}
+	client.Close()
+	<-writing
+}
