@@ -17,6 +17,9 @@
 #                                     # + Sluice built from git revision REV
 #   bash bench/run.sh --only bulk64   # keep-alive, 64 KiB responses
 #   bash bench/run.sh --profile DIR   # + a CPU profile of Sluice per run, in DIR
+#   bash bench/run.sh --same-headers  # HAProxy and nginx add the fields Sluice
+#                                     # adds (X-Forwarded-*, Forwarded, a request
+#                                     # id both ways): the same work per request
 #
 # CPU layout (needs at least 2 CPUs):
 #   CPU 0  the proxy under test, one at a time under load: HAProxy
@@ -54,6 +57,7 @@ ONLY=""     # comma-separated parts to run: ka50 ka500 close50 bulk64 observe ro
 TRACE_RATIO=0.01 # --trace-ratio: the sampling ratio of sluice-trace
 PROFILE_DIR="" # --profile: where CPU profiles of Sluice's measured runs go
 BASELINE="" # a git revision: also measure Sluice built from it ("sluice-base")
+SAME_HEADERS=0 # --same-headers: HAProxy and nginx add the fields Sluice adds
 RETRIES=1    # extra attempts of a run disturbed by other processes on CPU 0
 NOISE_MAX=10 # % of CPU 0 used by other processes beyond which a run is redone
 QUIET_WAIT=10 # seconds to wait, before each run, for other processes to quiet down
@@ -70,7 +74,8 @@ while [[ $# -gt 0 ]]; do
 	--baseline) BASELINE="$2"; shift 2 ;;
 	--profile) PROFILE_DIR="$2"; shift 2 ;;
 	--trace-ratio) TRACE_RATIO="$2"; shift 2 ;;
-	-h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+	--same-headers) SAME_HEADERS=1; shift ;;
+	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -212,6 +217,29 @@ for p in $ORIGIN_PORT $SINK_PORT "${PORT[@]}" "${PPROF_PORT[@]}"; do port_free "
 # start anyway: the idle test needs ~10 000 client + a few server sockets.
 HAPROXY_LIMITS=""
 ((NOFILE >= 40100)) || HAPROXY_LIMITS="no strict-limits"
+# --same-headers: what Sluice adds to every request and response (SPEC:
+# X-Forwarded-For and Forwarded appended, X-Forwarded-Proto and
+# X-Forwarded-Port set, a request id to the backend and back to the client),
+# added by HAProxy and nginx too, so that each proxy sends the origin and
+# wrk the same bytes: on this host CPU 1 (wrk and the origin) is the bound
+# of keep-alive req/s, and the bytes it parses count.
+HAPROXY_HEADERS=""
+NGINX_HEADERS=""
+if ((SAME_HEADERS)); then
+	HAPROXY_HEADERS='option forwardfor
+    http-request set-header X-Forwarded-Proto http
+    http-request set-header X-Forwarded-Port %[dst_port]
+    http-request add-header Forwarded "for=%[src];proto=http;by=%[dst]"
+    unique-id-format %{+X}o%pid-%rt
+    unique-id-header Sluice-Request-Id
+    http-response set-header Sluice-Request-Id %[unique-id]'
+	NGINX_HEADERS='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Port $server_port;
+            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;by=$server_addr";
+            proxy_set_header Sluice-Request-Id $request_id;
+            add_header Sluice-Request-Id $request_id;'
+fi
 cat >"$TMP/haproxy.cfg" <<EOF
 global
     nbthread 1
@@ -231,6 +259,7 @@ defaults
 frontend fe
     bind 127.0.0.1:${PORT[haproxy]}
     maxconn 20000
+    $HAPROXY_HEADERS
     default_backend be
 backend be
     server origin 127.0.0.1:$ORIGIN_PORT
@@ -338,6 +367,7 @@ nginx_conf "$TMP/nginx-proxy" "
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection \"\";
+            $NGINX_HEADERS
         }
     }" 20000
 
