@@ -8,6 +8,8 @@
 #   bash bench/syscalls.sh --baseline REV   # + Sluice built from git revision REV
 #   bash bench/syscalls.sh --duration 8
 #   bash bench/syscalls.sh --path / --close # a connection per request (close50)
+#   bash bench/syscalls.sh --h2             # HTTP/2 over TLS: h2load -c10 -m10 GET /
+#                                           # (the h2 scenario of bench/https.sh)
 #
 # Per proxy, three loaded runs of --duration seconds, each after a 2 s
 # warm-up:
@@ -15,7 +17,9 @@
 #      (syscalls:sys_enter_*; the proxy runs under perf stat, its counters
 #      on for this run only), which costs the proxy little, so its batching
 #      and its wake-ups stay as they are without a tracer: calls per request
-#      by name, the figures to compare.
+#      by name, the figures to compare; and the wake-ups the proxy's calls
+#      cause (sched:sched_wakeup: mostly wrk, h2load or the origin woken by
+#      a write to them), which cost the proxy and the load side.
 #   2. strace -c -f: the kernel time per call (strace slows the proxy
 #      several times, so its counts are not per request).
 #   3. strace -f on the data calls for 1 s: the sizes the reads and writes
@@ -31,6 +35,7 @@ CONNS=50
 BASE_PORT=18480
 BASELINE=""
 CLOSE=0
+H2=0
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--duration) DURATION="$2"; shift 2 ;;
@@ -39,7 +44,8 @@ while [[ $# -gt 0 ]]; do
 	--baseline) BASELINE="$2"; shift 2 ;;
 	--base-port) BASE_PORT="$2"; shift 2 ;;
 	--close) CLOSE=1; shift ;;
-	-h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+	--h2) H2=1; URLPATH=/; shift ;;
+	-h|--help) sed -n '2,13p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -55,6 +61,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$REPO/bench/lib.sh"
 (( $(nproc) >= 2 )) || die "needs at least 2 CPUs"
 need_packages haproxy nginx wrk curl util-linux strace
+((H2)) && need_packages openssl nghttp2-client
 command -v perf >/dev/null || die "perf is not installed (linux-perf)"
 BASE_COMMIT=""
 [[ -z "$BASELINE" ]] || BASE_COMMIT=$(baseline_commit "$REPO" "$BASELINE")
@@ -86,6 +93,21 @@ if [[ -n "$BASELINE" ]]; then
 	PROXIES+=(sluice-base)
 fi
 cd "$TMP"
+# --h2: the proxies terminate TLS (ECDSA P-256, as bench/https.sh) and
+# speak HTTP/2 to h2load; HTTP/1.1 to the origin as always.
+SCHEME=http
+HAPROXY_BIND=""
+SLUICE_LISTENER='protocol = "http"'
+if ((H2)); then
+	SCHEME=https
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj "/CN=localhost" \
+		-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout key.pem -out cert.pem 2>/dev/null
+	cat cert.pem key.pem >haproxy.pem
+	HAPROXY_BIND="ssl crt $TMP/haproxy.pem alpn h2,http/1.1"
+	SLUICE_LISTENER='protocol = "https"
+certificate = "cert.pem"
+key = "key.pem"'
+fi
 ORIGIN_PORT=$BASE_PORT
 declare -A PORT=([haproxy]=$((BASE_PORT + 1)) [sluice]=$((BASE_PORT + 2)) [sluice-base]=$((BASE_PORT + 3)))
 for p in $ORIGIN_PORT "${PORT[@]}"; do port_free "$p" || die "127.0.0.1:$p is in use (try --base-port)"; done
@@ -122,7 +144,7 @@ defaults
     timeout client 60s
     timeout server 60s
 frontend fe
-    bind 127.0.0.1:${PORT[haproxy]}
+    bind 127.0.0.1:${PORT[haproxy]} $HAPROXY_BIND
     default_backend be
 backend be
     server origin 127.0.0.1:$ORIGIN_PORT
@@ -135,7 +157,7 @@ access_log     = "off"
 [metrics]
 enabled = false
 [[listeners]]
-protocol = "http"
+$SLUICE_LISTENER
 address  = "127.0.0.1:${PORT[$s]}"
 [clusters.bench]
 frontends = [ { address = "127.0.0.1:${PORT[$s]}", hostname = "*" } ]
@@ -147,20 +169,20 @@ declare -A PID=()
 wait_http() { # port name
 	local i
 	for i in $(seq 1 100); do
-		curl -fsS -m 2 -o /dev/null "http://127.0.0.1:$1$URLPATH" 2>/dev/null && return
+		curl -kfsS -m 2 -o /dev/null "$SCHEME://127.0.0.1:$1$URLPATH" 2>/dev/null && return
 		sleep 0.1
 	done
 	die "$2 does not answer on 127.0.0.1:$1$URLPATH; see $TMP/logs/$2.log"
 }
 taskset -c 1 nginx -p "$TMP/origin" -c "$TMP/origin/nginx.conf" -e stderr >"$TMP/logs/origin.log" 2>&1 &
 BG+=("$!")
-wait_http "$ORIGIN_PORT" origin
+SCHEME=http wait_http "$ORIGIN_PORT" origin
 # The calls counted by perf: those of a proxy's data path and its waits.
 CALLS=(read write readv writev recvfrom sendto recvmsg sendmsg splice pipe2 epoll_wait epoll_pwait
 	epoll_ctl futex nanosleep sched_yield getsockopt setsockopt accept4 accept close shutdown socket connect
 	getsockname getpeername fcntl ioctl tgkill rt_sigreturn madvise mmap)
 EVENTS=$(printf 'syscalls:sys_enter_%s,' "${CALLS[@]}")
-EVENTS=${EVENTS%,}
+EVENTS="${EVENTS}sched:sched_wakeup"
 
 # Each proxy runs under perf stat with its counters off (-D -1); they are
 # switched on for the measured run only, through a control FIFO, so that
@@ -192,25 +214,35 @@ for s in "${PROXIES[@]:1}"; do
 done
 for p in "${PROXIES[@]}"; do wait_http "${PORT[$p]}" "$p"; done
 
-# requests FILE: the request count of a wrk output.
-requests() { awk '/ requests in / { print $1 }' "$1"; }
+# load NAME SECONDS OUT: wrk (or h2load under --h2) against proxy NAME.
+load() {
+	if ((H2)); then
+		taskset -c 1 h2load -t1 -c10 -m10 "-D$2" "https://127.0.0.1:${PORT[$1]}/" >"$3" 2>&1
+	else
+		taskset -c 1 wrk -t1 "-c$CONNS" "-d$2s" "${WRKH[@]}" "http://127.0.0.1:${PORT[$1]}$URLPATH" >"$3" 2>&1
+	fi
+}
+# requests FILE, rate FILE: the request count and the rate of a wrk or
+# h2load output.
+requests() { awk '/ requests in / { print $1 } /^requests: / { print $8 }' "$1"; }
+rate() { awk '/^Requests\/sec:/ { printf "%.0f", $2 } /^finished in / { gsub(",", "", $4); printf "%.0f", $4 }' "$1"; }
 
 for p in "${PROXIES[@]}"; do
 	pid=${PID[$p]}
 	log "$p: warm-up"
-	taskset -c 1 wrk -t1 "-c$CONNS" -d2s "${WRKH[@]}" "http://127.0.0.1:${PORT[$p]}$URLPATH" >/dev/null 2>&1
+	load "$p" 2 /dev/null
 	log "$p: perf stat over a ${DURATION}s run"
 	counting "$p" enable
-	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "${WRKH[@]}" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-perf.txt" 2>&1
+	load "$p" "$DURATION" "$TMP/logs/wrk-$p-perf.txt"
 	counting "$p" disable
 	log "$p: strace -c over a ${DURATION}s run"
-	taskset -c 1 wrk -t1 "-c$CONNS" "-d${DURATION}s" "${WRKH[@]}" "http://127.0.0.1:${PORT[$p]}$URLPATH" >"$TMP/logs/wrk-$p-strace.txt" 2>&1 &
+	load "$p" "$DURATION" "$TMP/logs/wrk-$p-strace.txt" &
 	w=$!
 	sleep 0.3
 	timeout -s INT $((DURATION - 1)) strace -c -f -o "$TMP/logs/strace-c-$p.txt" -p "$pid" 2>/dev/null || true
 	wait "$w"
 	log "$p: strace of the data calls for 1 s"
-	taskset -c 1 wrk -t1 "-c$CONNS" -d3s "${WRKH[@]}" "http://127.0.0.1:${PORT[$p]}$URLPATH" >/dev/null 2>&1 &
+	load "$p" 3 /dev/null &
 	w=$!
 	sleep 0.5
 	timeout -s INT 1 strace -f -e trace=read,write,readv,writev,recvfrom,sendto,recvmsg,sendmsg,splice \
@@ -226,7 +258,11 @@ for p in "${PROXIES[@]}"; do
 done
 
 echo
-echo "System calls per request — $(date -u '+%Y-%m-%d %H:%M UTC'), wrk -t1 -c$CONNS GET $URLPATH ($( ((CLOSE)) && echo 'Connection: close' || echo keep-alive)), proxies alone on CPU 0"
+if ((H2)); then
+	echo "System calls per request — $(date -u '+%Y-%m-%d %H:%M UTC'), h2load -t1 -c10 -m10 GET / (HTTP/2 over TLS), proxies alone on CPU 0"
+else
+	echo "System calls per request — $(date -u '+%Y-%m-%d %H:%M UTC'), wrk -t1 -c$CONNS GET $URLPATH ($( ((CLOSE)) && echo 'Connection: close' || echo keep-alive)), proxies alone on CPU 0"
+fi
 echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet HEAD -- . 2>/dev/null || echo ' + uncommitted changes')${BASELINE:+; sluice-base at ${BASE_COMMIT:0:7} ($BASELINE)}; HAProxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }')"
 echo
 echo "1. perf stat (tracepoints; the proxy runs at its speed): calls per request"
@@ -234,22 +270,24 @@ echo "1. perf stat (tracepoints; the proxy runs at its speed): calls per request
 	printf '%-14s' call
 	for p in "${PROXIES[@]}"; do printf ' %12s' "$p"; done
 	printf '\n'
-	for c in "${CALLS[@]}" TOTAL; do
+	for c in "${CALLS[@]}" TOTAL wake-ups; do
 		line=$(printf '%-14s' "$c")
 		any=0
+		ev="syscalls:sys_enter_$c"
+		[[ $c == wake-ups ]] && ev=sched:sched_wakeup
 		for p in "${PROXIES[@]}"; do
 			n=$(requests "$TMP/logs/wrk-$p-perf.txt")
-			# perf counted during exactly that wrk run
-			v=$(awk -F, -v c="syscalls:sys_enter_$c" -v n="$n" '
+			# perf counted during exactly that load run
+			v=$(awk -F, -v c="$ev" -v n="$n" '
 				$3 == c { x = $1 } $3 ~ /^syscalls:sys_enter_/ { t += $1 }
-				END { if (c == "syscalls:sys_enter_TOTAL") x = t; printf "%.2f", n ? x / n : 0 }' "$TMP/logs/perf-$p.csv")
-			[[ $v == 0.00 ]] || any=1
+				END { if (c == "syscalls:sys_enter_TOTAL") x = t; printf "%.3f", n ? x / n : 0 }' "$TMP/logs/perf-$p.csv")
+			[[ $v == 0.000 ]] || any=1
 			line+=$(printf ' %12s' "$v")
 		done
 		((any)) && printf '%s\n' "$line"
 	done
-	printf '%-14s' "req/s (wrk)"
-	for p in "${PROXIES[@]}"; do printf ' %12s' "$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$TMP/logs/wrk-$p-perf.txt")"; done
+	printf '%-14s' "req/s (load)"
+	for p in "${PROXIES[@]}"; do printf ' %12s' "$(rate "$TMP/logs/wrk-$p-perf.txt")"; done
 	printf '\n'
 }
 echo
