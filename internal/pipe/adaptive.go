@@ -1,7 +1,6 @@
 package pipe
 
 import (
-	"io"
 	"net"
 	"sync"
 	"syscall"
@@ -212,18 +211,7 @@ func (r *relay) tcp(src, dst int, s, d *net.TCPConn) int64 {
 			}
 		}
 		a.release()
-		switch {
-		case err == nil:
-		case err == io.EOF:
-			r.endOfStream(dst)
-			return total
-		case isTimeout(err):
-			if i := r.idle(); i >= 0 {
-				r.abort(ErrIdle, i)
-				return total
-			}
-		default:
-			r.abort(err, src)
+		if r.readEnded(err, src, dst) {
 			return total
 		}
 	}

@@ -92,18 +92,7 @@ func (r *relay) buffered(src, dst int, s, d net.Conn) int64 {
 			total += int64(n)
 			r.touch(src, dst)
 		}
-		switch {
-		case err == nil:
-		case err == io.EOF:
-			r.endOfStream(dst)
-			return total
-		case isTimeout(err):
-			if i := r.idle(); i >= 0 {
-				r.abort(ErrIdle, i)
-				return total
-			}
-		default:
-			r.abort(err, src)
+		if r.readEnded(err, src, dst) {
 			return total
 		}
 	}

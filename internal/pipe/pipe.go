@@ -23,6 +23,7 @@ package pipe
 
 import (
 	"errors"
+	"io"
 	"net"
 	"os"
 	"sync"
@@ -163,6 +164,29 @@ func (r *relay) close(err error, by int) {
 		r.sides[0].Conn.Close()
 		r.sides[1].Conn.Close()
 	})
+}
+
+// readEnded decides what a read error err from side src, copying to dst,
+// does to the direction, and reports whether the direction is over: none
+// goes on, an end of stream half-closes dst, a read deadline goes on unless
+// a side has been idle for its timeout (which ends the relay), any other
+// error ends the relay.
+func (r *relay) readEnded(err error, src, dst int) bool {
+	switch {
+	case err == nil:
+		return false
+	case err == io.EOF:
+		r.endOfStream(dst)
+	case isTimeout(err):
+		i := r.idle()
+		if i < 0 {
+			return false
+		}
+		r.abort(ErrIdle, i)
+	default:
+		r.abort(err, src)
+	}
+	return true
 }
 
 // endOfStream half-closes dst after src ended, or closes both connections
