@@ -26,12 +26,14 @@ func sysWrite(fd uintptr, p []byte) (int, syscall.Errno) {
 	return int(r), e
 }
 
-// sysWritev is writev(2) of a then b, both not empty; the vector stays on
-// the stack.
+// sysWritev writes a then b, both not empty, with one sendmsg(2) (a
+// writev(2) with send's flags) and MSG_NOSIGNAL, as sysWrite; the message
+// header and its vector stay on the stack.
 func sysWritev(fd uintptr, a, b []byte) (int, syscall.Errno) {
 	iov := [2]syscall.Iovec{{Base: &a[0]}, {Base: &b[0]}}
 	iov[0].SetLen(len(a))
 	iov[1].SetLen(len(b))
-	r, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), 2)
+	msg := syscall.Msghdr{Iov: &iov[0], Iovlen: 2} // an untyped constant: Iovlen's type is the platform's
+	r, _, e := syscall.RawSyscall(syscall.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&msg)), syscall.MSG_NOSIGNAL)
 	return int(r), e
 }
