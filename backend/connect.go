@@ -24,6 +24,11 @@ type Dial struct {
 	Timeout time.Duration
 	// IdleTimeout: pooled connections idle for longer are not used.
 	IdleTimeout time.Duration
+	// Now is the caller's clock reading, by which the first attempt
+	// judges a pooled connection's idle time (the caller has one, and a
+	// reading costs); zero: Connect takes its own. Later attempts take a
+	// fresh one (the failed connects took time).
+	Now time.Time
 	// Prepare, when set, runs on each new connection before it is handed
 	// out (it writes a PROXY protocol header); its error closes the
 	// connection and counts as a failed attempt of this request (the
@@ -74,7 +79,11 @@ func (c *Cluster) Connect(ctx context.Context, d *Dial) *Conn {
 			return nil
 		}
 		if d.Reuse && !trial {
-			if bc := b.GetIdle(time.Now(), d.IdleTimeout); bc != nil {
+			now := d.Now
+			if attempt > 0 || now.IsZero() {
+				now = time.Now()
+			}
+			if bc := b.GetIdle(now, d.IdleTimeout); bc != nil {
 				return bc
 			}
 		}

@@ -225,6 +225,7 @@ func (x *Exchange) connect(avoid *backend.Backend) *backend.Conn {
 	d.Reuse, d.Sticky, d.Avoid = x.replayable && !cs.SendProxy, x.dec.Cookie, avoid
 	d.Hash, d.Hashed = x.pol.hash, x.pol.hashed
 	d.Timeout, d.IdleTimeout = x.Set.ConnectTimeout, x.Env.IdleBackendTimeout
+	d.Now = x.m.clock()
 	d.Prepare = nil
 	if cs.SendProxy {
 		d.Prepare = x.sendProxyHeader

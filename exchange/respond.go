@@ -3,7 +3,6 @@ package exchange
 import (
 	"errors"
 	"os"
-	"time"
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
@@ -139,7 +138,7 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 	}
 	bodyRead := x.finishUpload(false)
 	if reusable && bodyRead && !x.dec.Settings.SendProxy { // a send_proxy connection names its client: never shared
-		x.m.end = time.Now() // the end of the exchange too (meter.account)
+		x.m.end = x.m.clock() // the end of the exchange too (meter.account)
 		bc.Backend.PutIdle(bc, x.m.end)
 	} else {
 		bc.Close()
