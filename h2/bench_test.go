@@ -14,6 +14,7 @@ import (
 // the server: every field indexed in the HPACK dynamic table.
 func warmClient(tb testing.TB, ts *testServer) func() {
 	cl := ts.dial(tb)
+	cl.makeLean()
 	var buf bytes.Buffer
 	enc := hpack.NewEncoder(&buf)
 	fields := []string{":method", "GET", ":scheme", "https", ":authority", "bench.test", ":path", "/index.html",
@@ -95,6 +96,7 @@ func TestStreamAllocAllocatesNothing(t *testing.T) {
 	// worth indexing), plain and Huffman-coded, cost nothing either.
 	ts := startServer(t, testOptions{plain: true})
 	cl := ts.dial(t)
+	cl.makeLean()
 	blk := []byte{0x82, 0x87, 0x01, 10} // GET, https, :authority literal without indexing
 	blk = append(blk, "bench.test"...)
 	blk = append(blk, 0x04) // :path, literal without indexing, Huffman-coded
@@ -133,6 +135,7 @@ func BenchmarkStreams(b *testing.B) {
 			ts := startServer(b, opt.opt)
 			warmClient(b, ts)
 			cl := ts.dial(b)
+			cl.makeLean()
 			var buf bytes.Buffer
 			enc := hpack.NewEncoder(&buf)
 			fields := []string{":method", "GET", ":scheme", "https", ":authority", "bench.test", ":path", "/index.html",

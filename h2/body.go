@@ -49,7 +49,7 @@ func (st *stream) continueLocked() {
 		return
 	}
 	st.sent100 = true
-	st.c.appendHeadersLocked(st.id, appendStatus(nil, 100), false)
+	st.c.appendHeadersLocked(st.id, st.headLocked(100, nil, -1), false)
 	st.c.kickLocked()
 }
 

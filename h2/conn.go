@@ -66,6 +66,7 @@ type conn struct {
 	recvAck   int                // bytes consumed, not yet granted back
 	peerWin   int64              // the client's SETTINGS_INITIAL_WINDOW_SIZE
 	peerMax   int                // DATA and header frames the server sends: at most this
+	enc       encoder            // response heads' HPACK state
 	out       []byte             // frames waiting for the writer
 	spare     []byte             // the writer's other buffer
 	waitOut   int                // streams waiting for room in out

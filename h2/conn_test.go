@@ -46,19 +46,6 @@ func (cl *client) writePieces(b []byte, n int) {
 	}
 }
 
-// statusOf decodes the :status of a response's header block (the
-// server's encoder never uses the dynamic table, so a fresh decoder reads
-// any of its blocks).
-func statusOf(p []byte) string {
-	fs, _ := hpack.NewDecoder(4096, nil).DecodeFull(p)
-	for _, f := range fs {
-		if f.Name == ":status" {
-			return f.Value
-		}
-	}
-	return ""
-}
-
 // await reads frames until a HEADERS frame of stream id (its status), a
 // reset of it, GOAWAY or the end of the connection; what it reads of other
 // streams is kept for their turn.
@@ -78,7 +65,7 @@ func (cl *client) await(id uint32) (status string, reset bool, goAway bool, code
 		switch typ {
 		case frameHeaders:
 			if _, ok := cl.seen[sid]; !ok {
-				cl.seen[sid] = seenStream{status: statusOf(p)}
+				cl.seen[sid] = seenStream{status: cl.hstatus}
 			}
 		case frameRSTStream:
 			cl.seen[sid] = seenStream{reset: true, code: binary.BigEndian.Uint32(p)}
@@ -382,7 +369,7 @@ func TestLateConnectionAnswersItsFirstStream(t *testing.T) {
 		}
 		switch {
 		case typ == frameHeaders && sid == 1:
-			status = statusOf(p)
+			status = cl.hstatus
 		case typ == frameRSTStream && sid == 3:
 			reset3 = binary.BigEndian.Uint32(p)
 		case typ == frameGoAway:

@@ -67,6 +67,8 @@ func (c *conn) onSettings(flags byte, id uint32, p []byte) error {
 				return protoErr("SETTINGS_MAX_FRAME_SIZE out of range")
 			}
 			c.peerMax = min(int(v), maxFrame)
+		case settingHeaderTableSize:
+			c.enc.peerTableSize(v)
 		}
 	}
 	c.out = appendFrameHeader(c.out, 0, frameSettings, flagAck, 0)

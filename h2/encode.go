@@ -1,20 +1,13 @@
 package h2
 
-import (
-	"github.com/sluiceproxy/sluice/internal/h1"
-)
-
-// HPACK encoding of response heads (RFC 7541): stateless, so heads are
-// encoded outside the connection's lock in any order: :status and names
-// from the static table where they are in it, every field a literal
-// without indexing, names and values as they are (not Huffman-coded). The
-// server never adds to the client's dynamic table, so the client's
-// SETTINGS_HEADER_TABLE_SIZE asks nothing of it.
-//
+// HPACK encoding of response heads (RFC 7541), the parts without state:
+// :status, content-length, string literals and integers, and the static
+// table's names. The dynamic table is the encoder's (hpackenc.go).
+// Strings go as they are, not Huffman-coded, as HAProxy sends them:
 // Huffman coding would shorten a typical value by a fifth, at the cost of
 // about thirty instructions per byte here and a decoding pass in the
-// client: without a dynamic table the saving is a few bytes of a TLS
-// record, so values go as they are, as HAProxy sends them.
+// client, for a few bytes of a TLS record; a repeated field costs one
+// byte through the dynamic table.
 
 // appendStatus appends :status.
 func appendStatus(b []byte, status int) []byte {
@@ -38,31 +31,6 @@ func appendStatus(b []byte, status int) []byte {
 		status = 500
 	}
 	return append(b, 8, 3, byte('0'+status/100), byte('0'+status/10%10), byte('0'+status%10))
-}
-
-// appendField appends a field, its name lowered (into scratch, when it
-// has capitals).
-func appendField(b, scratch, name, value []byte) ([]byte, []byte) {
-	lower := name
-	for i, ch := range name {
-		if 'A' <= ch && ch <= 'Z' {
-			scratch = append(scratch[:0], name...)
-			for j := i; j < len(scratch); j++ {
-				if c := scratch[j]; 'A' <= c && c <= 'Z' {
-					scratch[j] = c + 'a' - 'A'
-				}
-			}
-			lower = scratch
-			break
-		}
-	}
-	if idx := staticIndex(lower); idx != 0 {
-		b = appendInt(b, 0x00, 4, idx)
-	} else {
-		b = append(b, 0x00)
-		b = appendString(b, lower)
-	}
-	return appendString(b, value), scratch
 }
 
 // appendContentLength appends content-length: n.
@@ -101,24 +69,6 @@ func appendInt(b []byte, first byte, n uint, v int) []byte {
 		v /= 128
 	}
 	return append(b, byte(v))
-}
-
-// appendFields appends the fields of a head or trailers, leaving out the
-// connection-specific ones (HTTP/2 has none) and Content-Length (the
-// head's own is written from its ContentLength).
-func appendFields(b, scratch []byte, fs []h1.Header) ([]byte, []byte) {
-	for i := range fs {
-		f := &fs[i]
-		k := f.Kind
-		if k == h1.HeaderOther {
-			k = h1.ClassifyHeader(f.Name)
-		}
-		if k.HopByHop() || k == h1.HeaderContentLength || len(f.Name) == 0 {
-			continue
-		}
-		b, scratch = appendField(b, scratch, f.Name, f.Value)
-	}
-	return b, scratch
 }
 
 // staticIndex is the first index of name in RFC 7541's static table, 0

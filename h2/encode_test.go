@@ -74,24 +74,32 @@ func TestEncodeAgainstXNetDecoder(t *testing.T) {
 				"content-length=1099511627776"}},
 		{42, nil, -1, []string{":status=500"}},
 	}
-	for _, c := range cases {
-		b := appendStatus(nil, c.status)
-		b, _ = appendFields(b, nil, c.fields)
-		if c.length >= 0 {
-			b = appendContentLength(b, c.length)
-		}
-		var got []string
-		for _, f := range decodeBlock(t, b) {
-			got = append(got, f.Name+"="+f.Value)
-		}
-		if fmt.Sprint(got) != fmt.Sprint(c.want) {
-			t.Errorf("status %d: decoded %q, want %q", c.status, got, c.want)
+	for _, mode := range []string{"literals only", "dynamic table"} {
+		for _, c := range cases {
+			e := &encoder{}
+			if mode == "literals only" {
+				e.peerTableSize(0)
+			}
+			b := e.begin(nil)
+			b = appendStatus(b, c.status)
+			b, _ = e.appendFields(b, nil, c.fields)
+			if c.length >= 0 {
+				b = appendContentLength(b, c.length)
+			}
+			var got []string
+			for _, f := range decodeBlock(t, b) {
+				got = append(got, f.Name+"="+f.Value)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Errorf("%s, status %d: decoded %q, want %q", mode, c.status, got, c.want)
+			}
 		}
 	}
 }
 
-// FuzzEncodeField: any name and value appendField writes decodes, with
-// x/net's decoder, to the name lowered and the value as given.
+// FuzzEncodeField: any name and value the encoder writes decodes, with
+// x/net's decoder, to the name lowered and the value as given: alone, and
+// twice in a row on one connection (the second from the dynamic table).
 func FuzzEncodeField(f *testing.F) {
 	f.Add([]byte("Content-Type"), []byte("text/html"))
 	f.Add([]byte("x-long"), bytes.Repeat([]byte("z"), 130))
@@ -100,10 +108,21 @@ func FuzzEncodeField(f *testing.F) {
 		if len(name)+len(value) > 1<<16 {
 			return
 		}
-		b, _ := appendField(nil, nil, name, value)
-		fs := decodeBlock(t, b)
-		if len(fs) != 1 || fs[0].Name != string(lowerASCII(name)) || fs[0].Value != string(value) {
-			t.Fatalf("appendField(%q, %q) decoded to %q", name, value, fs)
+		if len(name) == 0 {
+			return // appendFields leaves nameless fields out
+		}
+		e := &encoder{}
+		d := hpack.NewDecoder(headerTableSize, nil)
+		for i := range 2 {
+			b, _ := e.appendFields(e.begin(nil), nil, []h1.Header{{Name: name, Value: value}})
+			fs, err := d.DecodeFull(b)
+			if len(fs) != 1 || fs[0].Name != string(lowerASCII(name)) || fs[0].Value != string(value) || err != nil {
+				k := h1.ClassifyHeader(name)
+				if k.HopByHop() || k == h1.HeaderContentLength {
+					return // left out
+				}
+				t.Fatalf("field (%q, %q), time %d: decoded to %q, %v", name, value, i+1, fs, err)
+			}
 		}
 	})
 }

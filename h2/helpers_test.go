@@ -205,6 +205,28 @@ type client struct {
 	resets  int
 	lastTyp byte
 	seen    map[uint32]seenStream // answers read while awaiting another stream
+	// dec decodes every header block the server sends, in order (they
+	// index its dynamic table); hstatus is the :status of the last one.
+	// A lean client decodes with the server's own decoder (lean), which
+	// allocates nothing: allocation tests count the whole process.
+	dec     *hpack.Decoder
+	lean    *decoder
+	hblock  []byte
+	hstatus string
+}
+
+// makeLean has cl decode the server's blocks with the package's decoder.
+func (cl *client) makeLean() {
+	cl.lean = newDecoder(headerTableSize, func(name, value []byte) {
+		if string(name) == ":status" {
+			switch string(value) {
+			case "200":
+				cl.hstatus = "200"
+			default:
+				cl.hstatus = string(value)
+			}
+		}
+	})
 }
 
 // dial opens a connection, sends the preface, SETTINGS and a large
@@ -262,7 +284,40 @@ func (cl *client) frame() (typ, flags byte, id uint32, p []byte, err error) {
 	typ, flags, id = h[3], h[4], binary.BigEndian.Uint32(h[5:])&0x7fffffff
 	p = h[frameHeaderLen : frameHeaderLen+length]
 	cl.r += frameHeaderLen + length
+	if typ == frameHeaders || typ == frameContinuation {
+		cl.decodeHeaders(typ, flags, p)
+	}
 	return typ, flags, id, p, nil
+}
+
+// decodeHeaders decodes a header block once its last frame is read.
+func (cl *client) decodeHeaders(typ, flags byte, p []byte) {
+	if typ == frameHeaders {
+		cl.hblock = cl.hblock[:0]
+	}
+	cl.hblock = append(cl.hblock, p...)
+	if flags&flagEndHeaders == 0 {
+		return
+	}
+	cl.hstatus = ""
+	if cl.lean != nil {
+		if err := cl.lean.decode(cl.hblock); err != nil {
+			cl.tb.Errorf("the server's header block %x: %v", cl.hblock, err)
+		}
+		return
+	}
+	if cl.dec == nil {
+		cl.dec = hpack.NewDecoder(headerTableSize, nil)
+	}
+	fs, err := cl.dec.DecodeFull(cl.hblock)
+	if err != nil {
+		cl.tb.Errorf("the server's header block %x: %v", cl.hblock, err)
+	}
+	for _, f := range fs {
+		if f.Name == ":status" {
+			cl.hstatus = f.Value
+		}
+	}
 }
 
 // response reads frames until stream id ends (or is reset, or the

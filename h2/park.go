@@ -156,6 +156,7 @@ func (c *conn) park() bool {
 	deadline := c.idleSince.Add(c.keepAlive())
 	if ok {
 		c.out, c.spare = nil, nil
+		c.enc.release()
 	}
 	c.mu.Unlock()
 	if !ok || !time.Now().Before(deadline) {

@@ -41,16 +41,13 @@ func (st *stream) WriteInterim(h *exchange.Head) error {
 	if h.Status != 103 {
 		return nil
 	}
-	b := appendStatus(st.hb[:0], h.Status)
-	b, st.scratch = appendFields(b, st.scratch, h.Fields)
-	st.hb = b
 	c := st.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st.cut || c.dead {
 		return errGone
 	}
-	c.appendHeadersLocked(st.id, b, false)
+	c.appendHeadersLocked(st.id, st.headLocked(h.Status, h.Fields, -1), false)
 	c.flushLocked()
 	return nil
 }
@@ -58,12 +55,6 @@ func (st *stream) WriteInterim(h *exchange.Head) error {
 // WriteHead writes the response head and the first body bytes: in one
 // write when the windows let them go at once.
 func (st *stream) WriteHead(h *exchange.Head, body []byte) error {
-	b := appendStatus(st.hb[:0], h.Status)
-	b, st.scratch = appendFields(b, st.scratch, h.Fields)
-	if h.ContentLength >= 0 {
-		b = appendContentLength(b, h.ContentLength)
-	}
-	st.hb = b
 	end := h.Framing == exchange.NoBody || h.Framing == exchange.Length && h.ContentLength == 0
 	st.remaining = -1
 	if h.Framing == exchange.Length {
@@ -76,7 +67,7 @@ func (st *stream) WriteHead(h *exchange.Head, body []byte) error {
 		return errGone
 	}
 	whole, pauses := len(c.out) == c.plain, c.pauses
-	c.appendHeadersLocked(st.id, b, end)
+	c.appendHeadersLocked(st.id, st.headLocked(h.Status, h.Fields, h.ContentLength), end)
 	st.beginLocked()
 	var err error
 	if end {
@@ -105,22 +96,17 @@ func (st *stream) WriteBody(p []byte) error {
 // EndBody ends an unsized body: with the trailers of an h2c backend as a
 // last HEADERS frame, else an empty DATA frame, each with END_STREAM.
 func (st *stream) EndBody(trailers []h1.Header) error {
-	var b []byte
-	if len(trailers) > 0 {
-		b, st.scratch = appendFields(st.hb[:0], st.scratch, trailers)
-		st.hb = b
-	}
 	c := st.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st.localDone {
 		return nil
 	}
-	if len(b) > 0 {
+	if len(trailers) > 0 {
 		if st.cut || c.dead {
 			return errGone
 		}
-		c.appendHeadersLocked(st.id, b, true)
+		c.appendHeadersLocked(st.id, st.headLocked(0, trailers, -1), true)
 		st.endLocked()
 		c.flushLocked()
 		return nil
@@ -128,6 +114,24 @@ func (st *stream) EndBody(trailers []h1.Header) error {
 	err := st.sendLocked(nil, true)
 	c.flushLocked()
 	return err
+}
+
+// headLocked encodes a response head (:status, the fields, content-length
+// when length >= 0) or, with status 0, trailers into the stream's buffer,
+// through the connection's encoder: under mu, in the order blocks are
+// queued (the dynamic table's indexes depend on it).
+func (st *stream) headLocked(status int, fs []h1.Header, length int64) []byte {
+	e := &st.c.enc
+	b := e.begin(st.hb[:0])
+	if status != 0 {
+		b = appendStatus(b, status)
+	}
+	b, st.scratch = e.appendFields(b, st.scratch, fs)
+	if length >= 0 {
+		b = appendContentLength(b, length)
+	}
+	st.hb = b
+	return b
 }
 
 // endLocked notes that the server ended its side of the stream.

@@ -28,16 +28,13 @@ import (
 // between it and bc until both sides end, one stays idle for the
 // listener's tunnel_timeout, or the stream is reset.
 func (st *stream) Tunnel(bc *backend.Conn, h *exchange.Head, early []byte) {
-	b := appendStatus(st.hb[:0], 200)
-	b, st.scratch = appendFields(b, st.scratch, h.Fields)
-	st.hb = b
 	c := st.c
 	c.mu.Lock()
 	if st.cut || c.dead {
 		c.mu.Unlock()
 		return
 	}
-	c.appendHeadersLocked(st.id, b, false)
+	c.appendHeadersLocked(st.id, st.headLocked(200, h.Fields, -1), false)
 	st.beginLocked()
 	err := st.sendLocked(early, false)
 	c.flushLocked()

@@ -197,6 +197,7 @@ type rawH2 struct {
 	c   *tls.Conn
 	fr  *http2.Framer
 	enc *hpack.Encoder
+	dec *hpack.Decoder // the connection's: response blocks index its table
 	buf bytes.Buffer
 }
 
@@ -211,7 +212,7 @@ func (th *tlsHarness) rawH2() *rawH2 {
 	if _, err := io.WriteString(c, http2.ClientPreface); err != nil {
 		th.t.Fatal(err)
 	}
-	r := &rawH2{c: c, fr: http2.NewFramer(c, c)}
+	r := &rawH2{c: c, fr: http2.NewFramer(c, c), dec: hpack.NewDecoder(4096, nil)}
 	r.enc = hpack.NewEncoder(&r.buf)
 	if err := r.fr.WriteSettings(); err != nil {
 		th.t.Fatal(err)

@@ -139,7 +139,6 @@ func (th *tlsHarness) h2Fields(t *testing.T, fields [][2]string, data []byte, en
 func (r *rawH2) outcome(t *testing.T) (status int, reset, closed bool) {
 	t.Helper()
 	_ = r.c.SetReadDeadline(time.Now().Add(ioTimeout))
-	dec := hpack.NewDecoder(4096, nil)
 	for {
 		f, err := r.fr.ReadFrame()
 		if err != nil {
@@ -150,7 +149,7 @@ func (r *rawH2) outcome(t *testing.T) (status int, reset, closed bool) {
 		}
 		switch f := f.(type) {
 		case *http2.HeadersFrame:
-			hf, _ := dec.DecodeFull(f.HeaderBlockFragment())
+			hf, _ := r.dec.DecodeFull(f.HeaderBlockFragment())
 			for _, h := range hf {
 				if h.Name == ":status" {
 					status = atoi(h.Value)
