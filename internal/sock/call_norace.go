@@ -5,6 +5,8 @@ package sock
 import (
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // sysRead and sysWrite are recv(2) and send(2) as raw calls: recvfrom and
@@ -14,14 +16,19 @@ import (
 // percent less of the kernel's time per call on a 64-byte relay. sysWrite
 // sends with MSG_NOSIGNAL: a write to a connection that can no longer send
 // returns EPIPE without raising SIGPIPE.
+//
+// The call numbers are x/sys/unix's, which has them for every Linux
+// architecture: package syscall has none for the socket calls of 386,
+// which it reaches through socketcall(2) (a 386 kernel has them since
+// Linux 4.3).
 
 func sysRead(fd uintptr, p []byte) (int, syscall.Errno) {
-	r, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, 0, 0)
+	r, _, e := syscall.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, 0, 0)
 	return int(r), e
 }
 
 func sysWrite(fd uintptr, p []byte) (int, syscall.Errno) {
-	r, _, e := syscall.RawSyscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
+	r, _, e := syscall.RawSyscall6(unix.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)),
 		syscall.MSG_NOSIGNAL, 0, 0)
 	return int(r), e
 }
@@ -34,6 +41,6 @@ func sysWritev(fd uintptr, a, b []byte) (int, syscall.Errno) {
 	iov[0].SetLen(len(a))
 	iov[1].SetLen(len(b))
 	msg := syscall.Msghdr{Iov: &iov[0], Iovlen: 2} // an untyped constant: Iovlen's type is the platform's
-	r, _, e := syscall.RawSyscall(syscall.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&msg)), syscall.MSG_NOSIGNAL)
+	r, _, e := syscall.RawSyscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&msg)), syscall.MSG_NOSIGNAL)
 	return int(r), e
 }

@@ -5,6 +5,8 @@ package sock
 import (
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // recvmsg is recvmsg(2) of p with q's control buffer, as a raw call.
@@ -15,7 +17,7 @@ func (q *Inq) recvmsg(fd uintptr, p []byte) (int, syscall.Errno) {
 	q.msg.Iovlen = 1
 	q.msg.Control = &q.ctl[0]
 	q.msg.SetControllen(len(q.ctl))
-	r, _, e := syscall.RawSyscall(syscall.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&q.msg)), 0)
+	r, _, e := syscall.RawSyscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&q.msg)), 0)
 	q.iov.Base = nil // p is not kept
 	return int(r), e
 }

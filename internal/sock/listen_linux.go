@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"time"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Listener accepts the connections of a listening TCP socket as Streams,
@@ -84,7 +86,7 @@ func (l *Listener) Accept() (*Stream, error) {
 	}
 	if !l.inherit {
 		one := int32(1)
-		_, _, _ = syscall.RawSyscall6(syscall.SYS_SETSOCKOPT, uintptr(l.nfd), syscall.IPPROTO_TCP,
+		_, _, _ = syscall.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(l.nfd), syscall.IPPROTO_TCP,
 			syscall.TCP_NODELAY, uintptr(unsafe.Pointer(&one)), 4, 0)
 	}
 	return &Stream{fd: l.nfd, peer: l.peer(), local: l.local}, nil
@@ -106,7 +108,7 @@ func (l *Listener) Close() error {
 func (l *Listener) accept(fd uintptr) bool {
 	for {
 		l.salen = syscall.SizeofSockaddrAny
-		r, _, e := syscall.RawSyscall6(syscall.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&l.sa)),
+		r, _, e := syscall.RawSyscall6(unix.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&l.sa)),
 			uintptr(unsafe.Pointer(&l.salen)), syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0, 0)
 		switch e {
 		case 0:
@@ -140,7 +142,7 @@ func (l *Listener) peer() netip.AddrPort {
 
 // closeRaw is close(2) as a raw call: on a non-blocking socket without
 // SO_LINGER it does not block.
-func closeRaw(fd int) { _, _, _ = syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(fd), 0, 0) }
+func closeRaw(fd int) { _, _, _ = syscall.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0) }
 
 // DeferAccept turns TCP_DEFER_ACCEPT on or off for ln: on, the kernel
 // hands a connection to accept only once its first bytes have arrived

@@ -5,6 +5,8 @@ package sock
 import (
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 const supported = true
@@ -14,7 +16,7 @@ const supported = true
 func (k *call) peek(fd uintptr) bool {
 	var b [1]byte
 	for {
-		_, _, e := syscall.RawSyscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+		_, _, e := syscall.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
 			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
 		if e == syscall.EINTR {
 			continue
@@ -26,5 +28,5 @@ func (k *call) peek(fd uintptr) bool {
 
 // shutdownWrite is shutdown(fd, SHUT_WR) as a raw call.
 func shutdownWrite(fd uintptr) {
-	_, _, _ = syscall.RawSyscall(syscall.SYS_SHUTDOWN, fd, syscall.SHUT_WR, 0)
+	_, _, _ = syscall.RawSyscall(unix.SYS_SHUTDOWN, fd, syscall.SHUT_WR, 0)
 }
