@@ -81,6 +81,9 @@ type testOptions struct {
 	// parkAfter is Parking.After: idle connections park in a poller of
 	// the server's own after it (default 20ms); negative: never.
 	parkAfter time.Duration
+	// workerIdle is the Server's period of retiring idle workers
+	// (WorkerIdle when 0).
+	workerIdle time.Duration
 }
 
 // testServer is an h2.Server behind a TLS listener on loopback, routing
@@ -140,6 +143,9 @@ func startServer(tb testing.TB, opt testOptions) *testServer {
 	}
 	var wg sync.WaitGroup
 	s := NewServer(env, ln, opt.lim, &wg)
+	if opt.workerIdle > 0 {
+		s.workerIdle = opt.workerIdle
+	}
 	var poller *park.Poller
 	if opt.parkAfter >= 0 {
 		if opt.parkAfter == 0 {

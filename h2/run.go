@@ -3,7 +3,6 @@ package h2
 import (
 	"fmt"
 	"runtime/debug"
-	"time"
 
 	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/metrics"
@@ -13,9 +12,8 @@ import (
 // pipeline, then the stream's end and its return to the pool.
 
 // run serves the stream's request through the pipeline, then closes the
-// stream and gives it back to the pool. It returns the clock reading that
-// ended the exchange (exchange.Exchange.Ended), zero when none was taken.
-func (st *stream) run() (ended time.Time) {
+// stream and gives it back to the pool.
+func (st *stream) run() {
 	s, c := st.s, st.c
 	x := &st.x
 	x.Env, x.Ln, x.Client, x.BytesByConn = s.env, s.ln, &c.cl, true
@@ -43,7 +41,6 @@ func (st *stream) run() (ended time.Time) {
 		res = x.Refused(st, 400, metrics.ClientParse)
 	}
 	x.Finish()
-	return x.Ended()
 }
 
 // finish ends the stream after its exchange: a response that went out

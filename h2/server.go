@@ -29,6 +29,7 @@ import (
 	"github.com/sluiceproxy/sluice/internal/connset"
 	"github.com/sluiceproxy/sluice/internal/park"
 	"github.com/sluiceproxy/sluice/internal/proxyproto"
+	"github.com/sluiceproxy/sluice/internal/workers"
 	"github.com/sluiceproxy/sluice/listener"
 )
 
@@ -46,15 +47,15 @@ type Server struct {
 	// accepting, an upgrade's handover included) and is refused only after
 	// a hard stop.
 	live  connset.Set[*conn]
-	mu    sync.Mutex // swaps quit
-	pool  sync.Pool  // *stream
-	reads sync.Pool  // *[readBufSize]byte, connections' read buffers
-	work  chan *stream
-	// quit is closed to end the idle workers (Drain, CloseAll), then
-	// replaced; an atomic pointer, since every worker reads it after each
-	// stream.
-	quit atomic.Pointer[chan struct{}]
-	idle atomic.Int32 // workers waiting that no stream was promised to
+	pool  sync.Pool // *stream
+	reads sync.Pool // *[readBufSize]byte, connections' read buffers
+	// workers are the goroutines that served a stream and wait for the
+	// next; retire, while it is armed (retiring), retires those not
+	// needed every WorkerIdle.
+	workers    *workers.Pool[*stream]
+	retire     *time.Timer
+	retiring   atomic.Bool
+	workerIdle time.Duration // WorkerIdle (shorter in tests)
 
 	parking Parking
 	parks   atomic.Int64
@@ -75,11 +76,12 @@ func (s *Server) SetParking(p Parking) { s.parking = p }
 // Parks is the number of times a connection of the Server parked.
 func (s *Server) Parks() int64 { return s.parks.Load() }
 
-// Workers: the goroutine that served a stream waits a while for the next
-// one instead of ending, so that a stream is served on a stack that has
-// grown already and without a goroutine's start (see listener.Acceptor's
-// workers, the same scheme). At most MaxIdleWorkers wait per Server, each
-// for at most WorkerIdle.
+// Workers: the goroutine that served a stream waits for the next one
+// instead of ending, so that a stream is served on a stack that has grown
+// already and without a goroutine's start (package workers; the same
+// scheme as listener.Acceptor's). At most MaxIdleWorkers wait per Server;
+// every WorkerIdle while some wait, those that were never all needed end,
+// so that a worker left over from a burst ends within two WorkerIdle.
 const (
 	MaxIdleWorkers = 256
 	WorkerIdle     = 10 * time.Second
@@ -90,9 +92,9 @@ const (
 // waits for it.
 func NewServer(env *exchange.Env, ln *listener.HTTP, lim Limits, conns *sync.WaitGroup) *Server {
 	s := &Server{env: env, ln: ln, lim: lim.withDefaults(), conns: conns,
-		work: make(chan *stream)}
-	quit := make(chan struct{})
-	s.quit.Store(&quit)
+		workers: workers.New[*stream](MaxIdleWorkers), workerIdle: WorkerIdle}
+	s.retire = time.AfterFunc(WorkerIdle, s.retireIdle)
+	s.retire.Stop() // armed by the first worker to wait
 	s.pool.New = func() any { return newStream(s) }
 	s.reads.New = func() any { return new([readBufSize]byte) }
 	return s
@@ -191,93 +193,52 @@ func (s *Server) CloseAll() {
 // Reopen undoes CloseAll for a listener activated again.
 func (s *Server) Reopen() { s.live.SetClosing(false) }
 
-// endIdleWorkers makes the workers waiting for a stream end.
-func (s *Server) endIdleWorkers() {
-	s.mu.Lock()
-	quit := make(chan struct{})
-	close(*s.quit.Swap(&quit))
-	s.mu.Unlock()
-}
+// endIdleWorkers makes the workers waiting for a stream end. The listener
+// is marked closing before: a worker that finishes later ends too.
+func (s *Server) endIdleWorkers() { s.workers.EndIdle() }
 
 // start runs st's exchange in a worker: one waiting, else a new one.
 func (s *Server) start(st *stream) {
-	if s.takeIdle() {
-		s.work <- st // the claimed worker takes it
+	if s.workers.Hand(st) {
 		return
 	}
 	s.conns.Add(1)
 	go s.worker(st)
 }
 
-// Handing a stream to an idle worker: idle counts the workers that wait
-// and to which no stream has been promised. start claims one (idle-1) and
-// sends, blocking: a worker that stops waiting takes itself out of idle
-// first, and when it finds idle at 0 every waiting worker has been
-// promised a stream, so it receives one before it goes.
+// armRetire arms the retiring of idle workers, if it is not: a worker
+// about to wait calls it.
+func (s *Server) armRetire() {
+	if s.retiring.Load() || !s.retiring.CompareAndSwap(false, true) {
+		return
+	}
+	s.retire.Reset(s.workerIdle)
+}
 
-func (s *Server) takeIdle() bool {
-	for {
-		n := s.idle.Load()
-		if n == 0 {
-			return false
-		}
-		if s.idle.CompareAndSwap(n, n-1) {
-			return true
-		}
+// retireIdle ends the idle workers not needed since its last run (in the
+// timer's goroutine) and runs again after WorkerIdle while some wait.
+func (s *Server) retireIdle() {
+	if s.workers.Retire() > 0 {
+		s.retire.Reset(s.workerIdle)
+		return
+	}
+	s.retiring.Store(false)
+	if s.workers.Idle() > 0 { // one came to wait meanwhile and found it armed
+		s.armRetire()
 	}
 }
 
-func (s *Server) enterIdle() bool {
-	for {
-		n := s.idle.Load()
-		if n >= MaxIdleWorkers {
-			return false
-		}
-		if s.idle.CompareAndSwap(n, n+1) {
-			return true
-		}
-	}
-}
-
-// worker serves st, then the streams handed to it, until it has waited
-// WorkerIdle, MaxIdleWorkers others wait, or the Server ends its idle
-// workers. It holds a count in s.conns while it lives.
+// worker serves st, then the streams handed to it, until it is retired,
+// MaxIdleWorkers others wait, or the listener closes. It holds a count in
+// s.conns while it lives.
 func (s *Server) worker(st *stream) {
 	defer s.conns.Done()
-	var t *time.Timer
-	var armed time.Time
 	for {
-		ended := st.run()
-		// The quit channel before Closing: Drain closes it after the
-		// listener is marked closing, so a worker sees one or the other.
-		quit := *s.quit.Load()
-		if s.ln.Closing() || !s.enterIdle() {
+		st.run()
+		s.armRetire()
+		var ok bool
+		if st, ok = s.workers.Wait(s.ln.Closing); !ok {
 			return
 		}
-		// The idle timer is armed again only when a tenth of WorkerIdle
-		// has passed, not for every stream: a worker ends after 0.9 to 1
-		// times WorkerIdle without one. The exchange's last clock reading
-		// serves as now where it took one.
-		now := ended
-		if now.IsZero() {
-			now = time.Now()
-		}
-		if t == nil {
-			t, armed = time.NewTimer(WorkerIdle), now
-		} else if now.Sub(armed) > WorkerIdle/10 {
-			t.Reset(WorkerIdle)
-			armed = now
-		}
-		select {
-		case st = <-s.work:
-			continue
-		case <-t.C:
-		case <-quit:
-		}
-		t.Stop()
-		if s.takeIdle() {
-			return
-		}
-		st = <-s.work // promised before this worker could leave
 	}
 }

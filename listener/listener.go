@@ -9,10 +9,10 @@ import (
 	"net"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/sluiceproxy/sluice/internal/sock"
+	"github.com/sluiceproxy/sluice/internal/workers"
 )
 
 // Acceptor runs the accept loop of one listening socket.
@@ -28,22 +28,13 @@ type Acceptor struct {
 	quit  chan struct{}
 	done  chan struct{}
 
-	// work hands a new connection to a worker waiting for one (see
-	// worker), or nil to make it end; idle counts the workers waiting
-	// that nothing has been promised to yet, or is closedIdle once the
-	// accept loop has ended.
-	work chan net.Conn
-	idle atomic.Int32
-	// workerIdle is WorkerIdle (shorter in tests). lowIdle, the accept
-	// loop's own, is the fewest idle workers seen since its last tick:
-	// so many were not needed for a whole workerIdle.
+	// workers are the goroutines that served a connection and wait for
+	// the next (see worker); the accept loop hands them connections and
+	// retires those not needed (see tick).
+	workers *workers.Pool[net.Conn]
+	// workerIdle is WorkerIdle (shorter in tests).
 	workerIdle time.Duration
-	lowIdle    int32
 }
-
-// closedIdle is idle once the accept loop has ended: no worker waits
-// any more.
-const closedIdle = -1 << 30
 
 // Workers: the goroutine that served a connection waits a while for the
 // next one instead of ending, so that a new connection is served on a
@@ -84,7 +75,8 @@ func Listen(socks *Sockets, addr string, slots *Slots, conns *sync.WaitGroup, se
 		return nil, err
 	}
 	a := &Acceptor{ln: ln, socks: socks, gate: socks.Gate(), slots: slots, serve: serve, conns: conns,
-		quit: make(chan struct{}), done: make(chan struct{}), work: make(chan net.Conn), workerIdle: WorkerIdle}
+		quit: make(chan struct{}), done: make(chan struct{}), workers: workers.New[net.Conn](MaxIdleWorkers),
+		workerIdle: WorkerIdle}
 	a.rel = a.release
 	return a, nil
 }
@@ -104,7 +96,7 @@ func (a *Acceptor) AcceptStreams() bool {
 }
 
 // IdleWorkers is the number of workers waiting for a connection now.
-func (a *Acceptor) IdleWorkers() int { return int(max(a.idle.Load(), 0)) }
+func (a *Acceptor) IdleWorkers() int { return a.workers.Idle() }
 
 // Addr is the bound address (with the real port when 0 was asked).
 func (a *Acceptor) Addr() net.Addr { return a.ln.Addr() }
@@ -124,7 +116,7 @@ func (a *Acceptor) Start() {
 
 func (a *Acceptor) loop() {
 	defer close(a.done)
-	defer a.endWorkers()
+	defer a.workers.Close() // and those still serving end after their connection
 	if a.gate != nil {
 		select {
 		case <-a.gate:
@@ -144,7 +136,7 @@ func (a *Acceptor) loop() {
 				return
 			}
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				a.retireIdle()
+				a.workers.Retire()
 				a.tick()
 				continue
 			}
@@ -163,83 +155,22 @@ func (a *Acceptor) loop() {
 			return
 		}
 		a.conns.Add(1)
-		if a.claimIdle() {
-			a.work <- c // the claimed worker takes it (see worker)
-		} else {
+		if !a.workers.Hand(c) {
 			a.conns.Add(1) // the worker's own count, while it lives
 			go a.worker(c)
-		}
-		a.lowIdle = min(a.lowIdle, max(a.idle.Load(), 0))
-	}
-}
-
-// Handing a connection to an idle worker. idle counts the workers that
-// wait and to which nothing has been promised. The accept loop claims one
-// (claimIdle: idle-1) and then sends on a.work, blocking: a worker that
-// has counted itself idle is bound to receive, since only the accept loop
-// takes it out of idle again (to hand it a connection, or nil to make it
-// end). When the loop ends it swaps idle for closedIdle and sends nil to
-// every worker that was counted; a worker that finishes a connection
-// later finds idle closed and ends.
-
-// claimIdle promises the next connection to an idle worker; false when
-// none waits.
-func (a *Acceptor) claimIdle() bool {
-	for {
-		n := a.idle.Load()
-		if n <= 0 {
-			return false
-		}
-		if a.idle.CompareAndSwap(n, n-1) {
-			return true
-		}
-	}
-}
-
-// enterIdle counts a worker as waiting; false when MaxIdleWorkers wait
-// already or the accept loop has ended (the worker then ends).
-func (a *Acceptor) enterIdle() bool {
-	for {
-		n := a.idle.Load()
-		if n < 0 || n >= MaxIdleWorkers {
-			return false
-		}
-		if a.idle.CompareAndSwap(n, n+1) {
-			return true
 		}
 	}
 }
 
 // tick arms the accept loop's next tick, workerIdle from now (the
-// deadline of its accept), and starts a new count of the fewest idle
-// workers.
+// deadline of its accept), when it retires the workers not needed since
+// the last one (workers.Pool.Retire).
 func (a *Acceptor) tick() {
-	a.lowIdle = max(a.idle.Load(), 0)
 	t := time.Now().Add(a.workerIdle)
 	if a.sl != nil {
 		_ = a.sl.SetDeadline(t)
 	} else {
 		_ = a.ln.SetDeadline(t)
-	}
-}
-
-// retireIdle ends the workers that waited through the whole period since
-// the last tick: as many as the fewest that waited at once.
-func (a *Acceptor) retireIdle() {
-	for range a.lowIdle {
-		if !a.claimIdle() {
-			return
-		}
-		a.work <- nil
-	}
-}
-
-// endWorkers ends every waiting worker, once the accept loop has ended,
-// and keeps those still serving from waiting after their connection.
-func (a *Acceptor) endWorkers() {
-	n := a.idle.Swap(closedIdle)
-	for range n {
-		a.work <- nil
 	}
 }
 
@@ -264,10 +195,8 @@ func (a *Acceptor) worker(c net.Conn) {
 	defer a.conns.Done()
 	for {
 		a.serve(c, a.rel)
-		if !a.enterIdle() {
-			return
-		}
-		if c = <-a.work; c == nil { // the accept loop took it out of idle
+		var ok bool
+		if c, ok = a.workers.Wait(nil); !ok {
 			return
 		}
 	}
