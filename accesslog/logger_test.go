@@ -9,17 +9,6 @@ import (
 	"time"
 )
 
-// waitFor polls cond for up to 5s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func entryN(i int) *Entry {
 	e := fullEntry()
 	e.RequestID = fmt.Appendf(nil, "req-%d", i)

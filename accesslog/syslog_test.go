@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 func TestParseTarget(t *testing.T) {
@@ -289,7 +291,7 @@ func TestSyslogUnreachable(t *testing.T) {
 	for i := range 3 {
 		l.Log(entryN(i))
 	}
-	waitFor(t, "3 failed lines", func() bool { return l.Stats().Failed == 3 })
+	testwait.For(t, "3 failed lines", func() bool { return l.Stats().Failed == 3 })
 	if err := l.Err(); err == nil || !errors.Is(err, os.ErrNotExist) && !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("Err() = %v", err)
 	}

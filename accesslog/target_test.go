@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // TestUnwritableFileTarget checks that a file that cannot be opened is
@@ -38,7 +40,7 @@ func TestUnwritableFileTarget(t *testing.T) {
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("10 Log calls took %v", d)
 	}
-	waitFor(t, "10 failed lines", func() bool { return l.Stats().Failed == 10 })
+	testwait.For(t, "10 failed lines", func() bool { return l.Stats().Failed == 10 })
 
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -97,20 +99,20 @@ func TestWriteFailures(t *testing.T) {
 	defer l.Close()
 	for i := range 5 {
 		l.Log(entryN(i))
-		waitFor(t, "a failed line", func() bool { return l.Stats().Failed == int64(i+1) })
+		testwait.For(t, "a failed line", func() bool { return l.Stats().Failed == int64(i+1) })
 	}
 	if told.Load() != 1 || l.Err() == nil || !strings.Contains(l.Err().Error(), "disk full") {
 		t.Errorf("told %d times, Err() = %v; want once, disk full", told.Load(), l.Err())
 	}
 	w.fail.Store(false)
 	l.Log(entryN(5))
-	waitFor(t, "a written line", func() bool { return l.Stats().Written == 1 })
+	testwait.For(t, "a written line", func() bool { return l.Stats().Written == 1 })
 	if l.Err() != nil {
 		t.Errorf("Err() = %v after a successful write", l.Err())
 	}
 	w.fail.Store(true)
 	l.Log(entryN(6))
-	waitFor(t, "a failed line", func() bool { return l.Stats().Failed == 6 })
+	testwait.For(t, "a failed line", func() bool { return l.Stats().Failed == 6 })
 	if told.Load() != 2 {
 		t.Errorf("told %d times after a second failure, want 2", told.Load())
 	}
@@ -126,7 +128,7 @@ func TestDevFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Log(entryN(0))
-	waitFor(t, "a failed line", func() bool { return l.Stats().Failed == 1 })
+	testwait.For(t, "a failed line", func() bool { return l.Stats().Failed == 1 })
 	if l.Err() == nil {
 		t.Error("Err() = nil for writes to /dev/full")
 	}
@@ -144,7 +146,7 @@ func TestReopenAfterRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Log(entryN(1))
-	waitFor(t, "line 1 written", func() bool { return l.Stats().Written == 1 })
+	testwait.For(t, "line 1 written", func() bool { return l.Stats().Written == 1 })
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}

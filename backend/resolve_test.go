@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testwait"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -50,16 +51,6 @@ func (r *fakeResolver) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.lookups
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // TestResolveAndRefresh: a backend whose address names a host dials what
@@ -105,8 +96,8 @@ func TestResolveAndRefresh(t *testing.T) {
 	// The name moves to 127.0.0.2 (loopback, where nothing listens).
 	r.set("app.test", nil, "127.0.0.2")
 	moved := "127.0.0.2:" + port
-	eventually(t, "the new address", func() bool { return slices.Equal(b.Resolved(), []string{moved}) })
-	eventually(t, "the idle pool closed", func() bool { return b.IdleCount() == 0 })
+	testwait.For(t, "the new address", func() bool { return slices.Equal(b.Resolved(), []string{moved}) })
+	testwait.For(t, "the idle pool closed", func() bool { return b.IdleCount() == 0 })
 	old.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := old.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("the old pooled connection was not closed: %v", err)
@@ -118,14 +109,14 @@ func TestResolveAndRefresh(t *testing.T) {
 	// A failed lookup keeps the addresses.
 	n := r.count()
 	r.set("app.test", errors.New("server misbehaving"))
-	eventually(t, "two failed lookups", func() bool { return r.count() >= n+2 })
+	testwait.For(t, "two failed lookups", func() bool { return r.count() >= n+2 })
 	if !slices.Equal(b.Resolved(), []string{moved}) {
 		t.Fatalf("a failed lookup changed the addresses: %v", b.Resolved())
 	}
 
 	// Two addresses: the refused first one is followed by the second.
 	r.set("app.test", nil, "127.0.0.2", "127.0.0.1")
-	eventually(t, "both addresses", func() bool { return len(b.Resolved()) == 2 })
+	testwait.For(t, "both addresses", func() bool { return len(b.Resolved()) == 2 })
 	conn, err = b.Dial(context.Background(), time.Second)
 	if err != nil {
 		t.Fatalf("with a refused first address: %v", err)

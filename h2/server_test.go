@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testwait"
 	"golang.org/x/net/http2/hpack"
 )
 
@@ -29,20 +30,9 @@ func TestIdleWorkersRetire(t *testing.T) {
 		}
 	}
 	wave(20)
-	waitFor(t, "a worker to wait", func() bool { return ts.s.workers.Idle() > 0 })
-	waitFor(t, "the idle workers to end", func() bool { return ts.s.workers.Idle() == 0 })
-	waitFor(t, "the retiring to stop", func() bool { return !ts.s.retiring.Load() })
+	testwait.For(t, "a worker to wait", func() bool { return ts.s.workers.Idle() > 0 })
+	testwait.For(t, "the idle workers to end", func() bool { return ts.s.workers.Idle() == 0 })
+	testwait.For(t, "the retiring to stop", func() bool { return !ts.s.retiring.Load() })
 	wave(1)
-	waitFor(t, "the retiring to run again", func() bool { return ts.s.retiring.Load() })
-}
-
-// waitFor waits up to 5 s for cond.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited 5 s for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, "the retiring to run again", func() bool { return ts.s.retiring.Load() })
 }

@@ -6,22 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testwait"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// waitUntil polls cond for up to 5 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 // TestWorkersReused: connections served one after the other reuse the
 // worker that served the previous one; idle workers are bounded, end on
@@ -50,20 +39,14 @@ func TestWorkersReused(t *testing.T) {
 		c := dial()
 		<-served
 		c.Close()
-		waitUntil(t, "the worker to wait for the next connection", func() bool { return a.IdleWorkers() >= 1 })
+		testwait.For(t, "the worker to wait for the next connection", func() bool { return a.IdleWorkers() >= 1 })
 	}
 	if n := a.IdleWorkers(); n != 1 {
 		t.Fatalf("%d idle workers after 50 connections one at a time; want the one worker, reused", n)
 	}
 
 	a.Close()
-	done := make(chan struct{})
-	go func() { conns.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("idle workers did not end on Close")
-	}
+	testwait.Group(t, "the idle workers to end on Close", &conns)
 	if n := a.IdleWorkers(); n != 0 {
 		t.Fatalf("%d idle workers after Close", n)
 	}
@@ -90,7 +73,7 @@ func TestIdleWorkersBounded(t *testing.T) {
 	dialBurst(t, a.Addr().String(), burst)
 	started.Wait()
 	close(gate)
-	waitUntil(t, "idle workers to settle", func() bool { return a.IdleWorkers() == MaxIdleWorkers })
+	testwait.For(t, "idle workers to settle", func() bool { return a.IdleWorkers() == MaxIdleWorkers })
 	a.Close()
 	conns.Wait()
 }
@@ -155,8 +138,8 @@ func TestIdleWorkersRetire(t *testing.T) {
 	dialBurst(t, a.Addr().String(), burst)
 	started.Wait()
 	close(gate)
-	waitUntil(t, "the burst's workers to wait", func() bool { return a.IdleWorkers() == burst })
-	waitUntil(t, "the burst's workers to end", func() bool { return a.IdleWorkers() == 0 })
+	testwait.For(t, "the burst's workers to wait", func() bool { return a.IdleWorkers() == burst })
+	testwait.For(t, "the burst's workers to end", func() bool { return a.IdleWorkers() == 0 })
 	a.Close()
 	conns.Wait()
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // holder is a Handler that keeps every connection open until told to let
@@ -67,7 +69,7 @@ func TestSlotsReclaim(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		waitUntil(t, "the connection to be served", func() bool { return h.n.Load() == int32(i+1) })
+		testwait.For(t, "the connection to be served", func() bool { return h.n.Load() == int32(i+1) })
 	}
 	if n := asked.Load(); n != 2 {
 		t.Errorf("the reclaimer was asked %d times for 5 connections in 3 slots; want 2", n)
@@ -99,11 +101,11 @@ func TestSlotsBusyPause(t *testing.T) {
 		}
 		defer c.Close()
 	}
-	waitUntil(t, "the first connection to be served", func() bool { return h.n.Load() == 1 })
-	waitUntil(t, "the reclaimer to be asked again", func() bool { return asked.Load() >= 2 })
+	testwait.For(t, "the first connection to be served", func() bool { return h.n.Load() == 1 })
+	testwait.For(t, "the reclaimer to be asked again", func() bool { return asked.Load() >= 2 })
 	if n := h.n.Load(); n != 1 {
 		t.Fatalf("%d connections served in 1 slot", n)
 	}
 	h.letGo()
-	waitUntil(t, "the second connection to be served", func() bool { return h.n.Load() == 2 })
+	testwait.For(t, "the second connection to be served", func() bool { return h.n.Load() == 2 })
 }

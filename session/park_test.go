@@ -13,19 +13,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// waitFor polls cond for up to 5 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
+	"github.com/sluiceproxy/sluice/internal/testwait"
+)
 
 func expectClosed(t *testing.T, c net.Conn, within time.Duration) {
 	t.Helper()
@@ -55,7 +45,7 @@ func TestIdleConnectionParksAndWakes(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 	}
-	waitFor(t, "every connection to park", func() bool { return h.env.Parked() == n })
+	testwait.For(t, "every connection to park", func() bool { return h.env.Parked() == n })
 	if g := runtime.NumGoroutine(); g > before+2 {
 		t.Fatalf("%d goroutines with %d parked connections, %d before them", g, n, before)
 	}
@@ -68,7 +58,7 @@ func TestIdleConnectionParksAndWakes(t *testing.T) {
 				t.Fatalf("status %d after a park", resp.StatusCode)
 			}
 		}
-		waitFor(t, "the connections to park again", func() bool { return h.env.Parked() == n })
+		testwait.For(t, "the connections to park again", func() bool { return h.env.Parked() == n })
 	}
 	if h.env.Parks.Load() < 4*n {
 		t.Fatalf("%d parks counted, want at least %d", h.env.Parks.Load(), 4*n)
@@ -84,7 +74,7 @@ func TestRequestInPiecesAcrossAPark(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	waitFor(t, "the fresh connection to park", func() bool { return h.env.Parked() == 1 })
+	testwait.For(t, "the fresh connection to park", func() bool { return h.env.Parked() == 1 })
 	fmt.Fprint(c, "GET /split HTTP/1.1\r\n")
 	time.Sleep(30 * time.Millisecond) // the head is incomplete: no park mid-head
 	fmt.Fprint(c, "Host: x\r\n\r\n")
@@ -117,7 +107,7 @@ func TestParkedConnectionTimesOut(t *testing.T) {
 	if resp := get(t, used, bufio.NewReader(used), "/"); resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	waitFor(t, "both connections to park", func() bool { return h.env.Parked() == 2 })
+	testwait.For(t, "both connections to park", func() bool { return h.env.Parked() == 2 })
 	start := time.Now()
 	expectClosed(t, silent, 5*time.Second)
 	expectClosed(t, used, 5*time.Second)
@@ -125,7 +115,7 @@ func TestParkedConnectionTimesOut(t *testing.T) {
 		t.Fatalf("closed after %v, want about 300ms", d)
 	}
 	// A session leaves the listener's set, then the Env's count.
-	waitFor(t, "the sessions to end and be counted out", func() bool {
+	testwait.For(t, "the sessions to end and be counted out", func() bool {
 		return h.ln.Conns() == 0 && h.env.Parked() == 0 && h.env.Active.Load() == 0
 	})
 }
@@ -156,7 +146,7 @@ func TestDrainAndHardStopCloseParkedConnections(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer fresh.Close()
-			waitFor(t, "the connections to park", func() bool { return h.env.Parked() == 11 })
+			testwait.For(t, "the connections to park", func() bool { return h.env.Parked() == 11 })
 			if hard {
 				h.ln.CloseAll()
 				conns = append(conns, fresh)
@@ -173,7 +163,7 @@ func TestDrainAndHardStopCloseParkedConnections(t *testing.T) {
 				}
 				expectClosed(t, fresh, 5*time.Second)
 			}
-			waitFor(t, "the sessions to end", func() bool { return h.ln.Conns() == 0 })
+			testwait.For(t, "the sessions to end", func() bool { return h.ln.Conns() == 0 })
 			if p := h.env.Parked(); p != 0 {
 				t.Fatalf("%d still parked", p)
 			}
@@ -246,7 +236,7 @@ func TestParkingRaces(t *testing.T) {
 	closer.Wait()
 	// A session leaves the listener's set, then the Env's count: both
 	// reach 0, none goes below.
-	waitFor(t, "every session to end and be counted out", func() bool {
+	testwait.For(t, "every session to end and be counted out", func() bool {
 		return h.ln.Conns() == 0 && h.env.Active.Load() == 0
 	})
 	if a := h.env.Active.Load(); a != 0 {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sluiceproxy/sluice/internal/testcert"
+	"github.com/sluiceproxy/sluice/internal/testwait"
 	"github.com/sluiceproxy/sluice/internal/tlsidle"
 )
 
@@ -89,7 +90,7 @@ func TestIdleTLSConnectionParksAndWakes(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 	}
-	waitFor(t, "every TLS connection to park", func() bool { return h.env.Parked() == n })
+	testwait.For(t, "every TLS connection to park", func() bool { return h.env.Parked() == n })
 	before := runtime.NumGoroutine()
 	for round := range 3 {
 		for i, c := range conns {
@@ -105,7 +106,7 @@ func TestIdleTLSConnectionParksAndWakes(t *testing.T) {
 				}
 			}
 		}
-		waitFor(t, "the TLS connections to park again", func() bool { return h.env.Parked() == n })
+		testwait.For(t, "the TLS connections to park again", func() bool { return h.env.Parked() == n })
 	}
 	if g := runtime.NumGoroutine(); g > before+2 {
 		t.Fatalf("%d goroutines with %d parked TLS connections, %d before", g, n, before)
@@ -118,7 +119,7 @@ func TestIdleTLSConnectionParksAndWakes(t *testing.T) {
 	if d := time.Since(start); d > 4*time.Second {
 		t.Fatalf("closed after %v, want about 2s", d)
 	}
-	waitFor(t, "the sessions to end", func() bool { return h.ln.Conns() == 0 && h.env.Parked() == 0 })
+	testwait.For(t, "the sessions to end", func() bool { return h.ln.Conns() == 0 && h.env.Parked() == 0 })
 }
 
 // TestTLSRecordSplitAcrossAPark: a request whose TLS record arrives in two
@@ -139,7 +140,7 @@ func TestTLSRecordSplitAcrossAPark(t *testing.T) {
 	if resp := get(t, c, r, "/first"); resp.StatusCode != 200 {
 		t.Fatalf("status %d", resp.StatusCode)
 	}
-	waitFor(t, "the connection to park", func() bool { return h.env.Parked() == 1 })
+	testwait.For(t, "the connection to park", func() bool { return h.env.Parked() == 1 })
 	cut.hold = true
 	if _, err := c.Write([]byte("GET /split HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
 		t.Fatal(err)
@@ -148,7 +149,7 @@ func TestTLSRecordSplitAcrossAPark(t *testing.T) {
 	if _, err := raw.Write(rec[:7]); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the connection to park on the partial record", func() bool { return h.env.Parks.Load() >= 2 && h.env.Parked() == 1 })
+	testwait.For(t, "the connection to park on the partial record", func() bool { return h.env.Parks.Load() >= 2 && h.env.Parked() == 1 })
 	if _, err := raw.Write(rec[7:]); err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func TestParkedTLSConnectionReleasesReadBuffers(t *testing.T) {
 		if resp, body := readResp(t, r); resp.StatusCode != 200 || body != fmt.Sprintf("path /r%d", i) {
 			t.Fatalf("request %d: %d %q", i, resp.StatusCode, body)
 		}
-		waitFor(t, "the connection to park", func() bool { return h.env.Parks.Load() >= int64(i+1) && h.env.Parked() == 1 })
+		testwait.For(t, "the connection to park", func() bool { return h.env.Parks.Load() >= int64(i+1) && h.env.Parked() == 1 })
 		if rawInput, hand := tlsidle.Held(tc); rawInput != 0 || hand != 0 {
 			t.Fatalf("parked after request %d: crypto/tls keeps %d and %d bytes of read buffers", i, rawInput, hand)
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testwait"
 	"github.com/sluiceproxy/sluice/listener"
 )
 
@@ -84,7 +85,7 @@ func TestReclaimOldestFirst(t *testing.T) {
 					t.Fatalf("status %d", resp.StatusCode)
 				}
 			}
-			waitFor(t, "16 waiting connections and a busy one", func() bool {
+			testwait.For(t, "16 waiting connections and a busy one", func() bool {
 				w, b := states(h.ln)
 				return w == n && b == 1 && (parkAfter < 0 || h.env.Parked() == n)
 			})
@@ -109,7 +110,7 @@ func TestReclaimOldestFirst(t *testing.T) {
 					t.Fatalf("connection %d: status %d", i, resp.StatusCode)
 				}
 			}
-			waitFor(t, "the reclaimed sessions to end", func() bool { return h.ln.Conns() == n+1-n/8 })
+			testwait.For(t, "the reclaimed sessions to end", func() bool { return h.ln.Conns() == n+1-n/8 })
 			if _, err := io.WriteString(mid, "st: x\r\n\r\n"); err != nil {
 				t.Fatal(err)
 			}
@@ -135,7 +136,7 @@ func TestReclaimNothingWaiting(t *testing.T) {
 	// the rest of its body. (A connection just accepted is busy too, but
 	// only until its goroutine begins to wait for a first request.)
 	io.WriteString(busyConn, "POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
-	waitFor(t, "a busy connection", func() bool { _, b := states(h.ln); return b == 1 && h.heads.Load() == 1 })
+	testwait.For(t, "a busy connection", func() bool { _, b := states(h.ln); return b == 1 && h.heads.Load() == 1 })
 	if closed, _ := r.Reclaim(); closed != 0 {
 		t.Fatalf("reclaimed %d busy connections", closed)
 	}
@@ -144,7 +145,7 @@ func TestReclaimNothingWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer waiting.Close()
-	waitFor(t, "a waiting connection", func() bool { w, _ := states(h.ln); return w == 1 })
+	testwait.For(t, "a waiting connection", func() bool { w, _ := states(h.ln); return w == 1 })
 	r.Remove(h.ln)
 	if closed, _ := r.Reclaim(); closed != 0 {
 		t.Fatalf("reclaimed %d connections of a removed listener", closed)

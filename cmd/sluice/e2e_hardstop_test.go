@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // TestHardStopPooledBackend: a hard stop with a request in flight on a
@@ -24,7 +26,7 @@ func TestHardStopPooledBackend(t *testing.T) {
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	waitUntil(t, "the backend connection pooled", func() bool {
+	testwait.For(t, "the backend connection pooled", func() bool {
 		out, _, _ := cli(t, dir, "-s", "sluice.sock", "--json", "backend", "list")
 		return strings.Contains(out, `"idle_connections": 1`)
 	})
@@ -37,7 +39,7 @@ func TestHardStopPooledBackend(t *testing.T) {
 		}
 		result <- err
 	}()
-	waitUntil(t, "the slow request on the pooled connection", func() bool {
+	testwait.For(t, "the slow request on the pooled connection", func() bool {
 		out, _, _ := cli(t, dir, "-s", "sluice.sock", "--json", "backend", "list")
 		return strings.Contains(out, `"in_flight": 1`) && strings.Contains(out, `"idle_connections": 0`)
 	})
@@ -55,17 +57,5 @@ func TestHardStopPooledBackend(t *testing.T) {
 	}
 	if took > 5*time.Second {
 		t.Fatalf("the hard stop took %v (back_timeout 30s): the pooled backend connection was not cut", took)
-	}
-}
-
-// waitUntil polls cond every 10 ms until it holds, for at most 10 s.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/sluiceproxy/sluice/internal/testwait"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -59,7 +60,7 @@ prometheus_address = %q
 	}
 
 	logPath := filepath.Join(dir, "access.log")
-	waitUntil(t, "three access log lines", func() bool {
+	testwait.For(t, "three access log lines", func() bool {
 		b, _ := os.ReadFile(logPath)
 		return strings.Count(string(b), "\n") == 3
 	})
@@ -69,11 +70,11 @@ prometheus_address = %q
 	if err := d.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the reopen", func() bool { return strings.Contains(d.stderr.String(), "access log reopened") })
+	testwait.For(t, "the reopen", func() bool { return strings.Contains(d.stderr.String(), "access log reopened") })
 	if code, _ := get(t, "http://"+d.front+"/after"); code != 200 {
 		t.Fatal("GET after the rotation")
 	}
-	waitUntil(t, "a line in the new file", func() bool {
+	testwait.For(t, "a line in the new file", func() bool {
 		b, _ := os.ReadFile(logPath)
 		return strings.Contains(string(b), `"path":"/after"`)
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sluiceproxy/sluice/internal/testcert"
+	"github.com/sluiceproxy/sluice/internal/testwait"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -75,7 +76,7 @@ func TestRestartKeepsRuntimeChanges(t *testing.T) {
 	}
 	d = start(t, dir, a, extra, d.front)
 	// The log reaches d.stderr through a pipe and a copying goroutine: wait.
-	waitUntil(t, "the start to say the saved state is the state", func() bool {
+	testwait.For(t, "the start to say the saved state is the state", func() bool {
 		return strings.Contains(d.stderr.String(), "the saved state is the state")
 	})
 	if after := run(0, "state", "dump", "--with-keys"); after != before {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // TestSIGHUPDoesNotKill: SIGHUP reloads: it is logged, the file is read
@@ -20,8 +22,8 @@ func TestSIGHUPDoesNotKill(t *testing.T) {
 		return func() bool { return strings.Count(d.stderr.String(), what) >= n }
 	}
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	waitUntil(t, "the reload logged", logged(`level=INFO msg="reload requested" signal=hangup`, 1))
-	waitUntil(t, "the reload's outcome logged", logged(`msg="reload applied"`, 1))
+	testwait.For(t, "the reload logged", logged(`level=INFO msg="reload requested" signal=hangup`, 1))
+	testwait.For(t, "the reload's outcome logged", logged(`msg="reload applied"`, 1))
 	if !strings.Contains(d.stderr.String(), "orders=0") {
 		t.Errorf("a reload of the file the proxy started from applied orders:\n%s", d.stderr)
 	}
@@ -37,7 +39,7 @@ func TestSIGHUPDoesNotKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	waitUntil(t, "the second reload applied", logged(`msg="reload applied"`, 2))
+	testwait.For(t, "the second reload applied", logged(`msg="reload applied"`, 2))
 	if out, _, _ := cli(t, dir, "-s", "sluice.sock", "cluster", "list"); !strings.Contains(out, "more") {
 		t.Errorf("the cluster added to the file is not there after SIGHUP:\n%s", out)
 	}
@@ -47,7 +49,7 @@ func TestSIGHUPDoesNotKill(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	waitUntil(t, "the failed reload logged", logged(`level=ERROR msg="reload failed`, 1))
+	testwait.For(t, "the failed reload logged", logged(`level=ERROR msg="reload failed`, 1))
 	if !strings.Contains(d.stderr.String(), "sluice.toml:2:13") {
 		t.Errorf("the failed reload does not name the error's place:\n%s", d.stderr)
 	}

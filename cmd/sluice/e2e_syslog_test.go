@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // TestSyslogThroughTheDaemon: with access_log naming a syslog server, the
@@ -84,7 +86,7 @@ backends = [ { id = "db-1", address = %q } ]
 			t.Errorf("no %q in the messages:\n%s", want, all)
 		}
 	}
-	waitUntil(t, "the lines counted", func() bool {
+	testwait.For(t, "the lines counted", func() bool {
 		_, body := get(t, "http://"+prom+"/metrics")
 		return strings.Contains(body, `sluice_access_log_lines_total{result="written"} 2`)
 	})

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/internal/testwait"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/grpc"
@@ -92,7 +93,7 @@ headers = { "x-api-key" = "k1" }
 	}
 	send("")                                   // ratio 0: not sampled, no trace
 	send("00-" + trace + "-" + parent + "-01") // sampled by its parent
-	waitUntil(t, "the span counted", func() bool {
+	testwait.For(t, "the span counted", func() bool {
 		_, body := get(t, "http://"+prom+"/metrics")
 		return strings.Contains(body, `sluice_tracing_spans_total{result="exported"} 1`)
 	})

@@ -1,21 +1,18 @@
 package workers
 
 import (
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // waitIdle waits until n workers wait in p.
 func waitIdle[T comparable](t *testing.T, p *Pool[T], n int) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); p.Idle() != n; {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d workers wait, want %d", p.Idle(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testwait.For(t, fmt.Sprintf("%d workers to wait", n), func() bool { return p.Idle() == n })
 }
 
 // start runs n workers that record what they get into got and end when
@@ -98,13 +95,7 @@ func TestStopThenEndIdle(t *testing.T) {
 		}
 		stopping.Store(true)
 		p.EndIdle()
-		done := make(chan struct{})
-		go func() { wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%d workers still wait after stop and EndIdle", p.Idle())
-		}
+		testwait.Group(t, "every worker to end after stop and EndIdle", &wg)
 		if len(got) != handed {
 			t.Fatalf("%d values served, %d handed", len(got), handed)
 		}
