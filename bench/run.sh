@@ -431,7 +431,7 @@ wrk_args() { # scenario duration
 	printf '%s\n' "${a[@]}"
 }
 
-printf 'round\tproxy\tscenario\treq_per_s\tp99_ms\trequests\tproxy_cpu_ticks\tcpu_us_per_req\tproxy_cpu_pct\tcpu0_other_pct\tcpu1_busy_pct\tnon_2xx_3xx\tsocket_errors\tattempt\n' >"$RAW"
+printf 'round\tproxy\tscenario\treq_per_s\tp99_ms\trequests\tproxy_cpu_ticks\tcpu_us_per_req\tproxy_cpu_pct\tcpu0_other_pct\tcpu1_busy_pct\tnon_2xx_3xx\tsocket_errors\tattempt\tload_us_per_req\n' >"$RAW"
 
 WARNINGS=()
 
@@ -494,13 +494,17 @@ measure_once() {
 	sockerr=$(sed -n 's/^ *Socket errors: *//p' <<<"$out")
 	[[ -n "$rps" && -n "$reqs" && "$reqs" -gt 0 ]] || die "cannot read wrk's output for $proxy/$scen: $out"
 	local dt=$((t1 - t0)) d0=$((c0t2 - c0t)) d1=$((c1t2 - c1t))
-	local cpu_us cpu_pct other_pct cpu1_pct
+	local cpu_us cpu_pct other_pct cpu1_pct load_us
 	cpu_us=$(awk -v t="$dt" -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
 	cpu_pct=$(awk -v t="$dt" -v d="$d0" 'BEGIN { printf "%.1f", d ? 100 * t / d : 0 }')
 	other_pct=$(awk -v b="$((c0b2 - c0b))" -v t="$dt" -v d="$d0" 'BEGIN { o = d ? 100 * (b - t) / d : 0; if (o < 0) o = 0; printf "%.1f", o }')
 	cpu1_pct=$(awk -v b="$((c1b2 - c1b))" -v d="$d1" 'BEGIN { printf "%.1f", d ? 100 * b / d : 0 }')
-	LINE=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$round" "$proxy" "$scen" "$rps" "$p99" \
-		"$reqs" "$dt" "$cpu_us" "$cpu_pct" "$other_pct" "$cpu1_pct" "${non2xx:-0}" "${sockerr:-none}" "$attempt")
+	# load_us: CPU 1's busy time (wrk, the origin, their kernel work) per
+	# request. With cpu1% near 100 it caps req/s at 1e6 / load_us: a proxy
+	# whose requests make wrk and the origin work more gets a lower cap.
+	load_us=$(awk -v b="$((c1b2 - c1b))" -v hz="$CLK_TCK" -v n="$reqs" 'BEGIN { printf "%.2f", b / hz * 1e6 / n }')
+	LINE=$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' "$round" "$proxy" "$scen" "$rps" "$p99" \
+		"$reqs" "$dt" "$cpu_us" "$cpu_pct" "$other_pct" "$cpu1_pct" "${non2xx:-0}" "${sockerr:-none}" "$attempt" "$load_us")
 	OTHER=${other_pct%.*}
 	log "round $round (attempt $attempt) $proxy ${SCEN_DESC[$scen]}: $rps req/s, p99 ${p99} ms, $cpu_us CPU µs/req, proxy CPU ${cpu_pct}%, cpu0 other ${other_pct}%, cpu1 ${cpu1_pct}%${non2xx:+, NON-2XX/3XX: $non2xx}${sockerr:+, socket errors: $sockerr}"
 	if [[ -n "$non2xx" ]]; then WARNINGS+=("round $round $proxy $scen: Non-2xx or 3xx responses: $non2xx"); fi
@@ -697,21 +701,21 @@ NR == 1 || $1 !~ /^[0-9]+$/ { next }
 	seen[$1] = 1
 	byr[k, "rps", $1] = $4; byr[k, "p99", $1] = $5; byr[k, "cpu", $1] = $8
 	add(k SUBSEP "rps", $4); add(k SUBSEP "p99", $5); add(k SUBSEP "cpu", $8)
-	add(k SUBSEP "pct", $9); add(k SUBSEP "other", $10); add(k SUBSEP "cpu1", $11)
+	add(k SUBSEP "pct", $9); add(k SUBSEP "other", $10); add(k SUBSEP "cpu1", $11); add(k SUBSEP "load", $15)
 	if ($12 + 0 > 0) bad[k] += $12
 }
 END {
 	split("ka50 ka500 close50 bulk64", sc, " ")
 	desc["ka50"] = "keep-alive, 50 conns"; desc["ka500"] = "keep-alive, 500 conns"; desc["close50"] = "Connection: close, 50 conns"; desc["bulk64"] = "keep-alive 50, 64 KiB bodies"
 	np = split(proxies, px, " ")
-	printf "%-28s %-" pw "s %10s %7s %9s %7s %11s %7s %7s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "p99 ms", "×HAP", "CPU µs/req", "×HAP", "proxy%", "cpu0 o%", "cpu1%"
+	printf "%-28s %-" pw "s %10s %7s %9s %7s %11s %7s %7s %7s %7s %8s\n", "scenario", "proxy", "req/s", "×HAP", "p99 ms", "×HAP", "CPU µs/req", "×HAP", "proxy%", "cpu0 o%", "cpu1%", "load µs"
 	for (s = 1; s <= 4; s++) {
 		hk = "haproxy" SUBSEP sc[s]
 		for (p = 1; p <= np; p++) {
 			k = px[p] SUBSEP sc[s]
 			if (!cnt[k SUBSEP "rps"]) continue
 			r = median(k SUBSEP "rps"); l = median(k SUBSEP "p99"); c = median(k SUBSEP "cpu")
-			printf "%-28s %-" pw "s %10.0f %7s %9.2f %7s %11.2f %7s %7.1f %7.1f %7.1f%s\n", (p == 1 ? desc[sc[s]] : ""), px[p], r, rratio(k, hk, "rps"), l, rratio(k, hk, "p99"), c, rratio(k, hk, "cpu"), median(k SUBSEP "pct"), median(k SUBSEP "other"), median(k SUBSEP "cpu1"), (bad[k] ? "  (non-2xx/3xx: " bad[k] ")" : "")
+			printf "%-28s %-" pw "s %10.0f %7s %9.2f %7s %11.2f %7s %7.1f %7.1f %7.1f %8.2f%s\n", (p == 1 ? desc[sc[s]] : ""), px[p], r, rratio(k, hk, "rps"), l, rratio(k, hk, "p99"), c, rratio(k, hk, "cpu"), median(k SUBSEP "pct"), median(k SUBSEP "other"), median(k SUBSEP "cpu1"), median(k SUBSEP "load"), (bad[k] ? "  (non-2xx/3xx: " bad[k] ")" : "")
 		}
 	}
 }' "$RAW"
@@ -834,6 +838,8 @@ echo
 echo "×HAP: above 1 is more req/s (better) or more latency/CPU/memory (worse) than HAProxy."
 echo "proxy% = the proxy's share of CPU 0 during the run; cpu0 o% = other processes' share of CPU 0 (noise);"
 echo "cpu1% = how busy CPU 1 (wrk + origin) was: near 100 means the load side, not the proxy, capped req/s."
+echo "load µs = CPU 1's busy time per request (wrk and the origin, with their kernel work): with cpu1% near 100,"
+echo "  req/s cannot pass 1e6 / load µs; a proxy that sends the origin and wrk more bytes (Sluice's added fields) costs CPU 1 more."
 if ((${#WARNINGS[@]})); then
 	echo
 	echo "WARNINGS:"
