@@ -9,9 +9,12 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // streamPair returns a client connection and the Stream its server side
@@ -285,13 +288,15 @@ func TestStreamCloseRace(t *testing.T) {
 		c, s := streamPair(t)
 		c.Write([]byte("abc"))
 		var wg sync.WaitGroup
+		var read atomic.Int32
 		for g := 0; g < 4; g++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				buf := make([]byte, 1)
 				for {
-					_, err := s.Read(buf)
+					n, err := s.Read(buf)
+					read.Add(int32(n))
 					if err != nil {
 						if !errors.Is(err, net.ErrClosed) && err != io.EOF {
 							t.Errorf("Read: %v", err)
@@ -301,7 +306,11 @@ func TestStreamCloseRace(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(time.Millisecond)
+		// Close once "abc" is read: closing a socket with unread bytes
+		// makes the kernel reset the connection (the peer then reads
+		// ECONNRESET, not EOF), which is not what this test is about.
+		testwait.For(t, "the readers to take abc", func() bool { return read.Load() == 3 })
+		time.Sleep(time.Millisecond) // readers back in Read, waiting
 		s.Close()
 		wg.Wait()
 		c.SetReadDeadline(time.Now().Add(5 * time.Second))
