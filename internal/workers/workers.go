@@ -39,11 +39,13 @@ func New[T comparable](max int) *Pool[T] {
 // reports false when none waits: the caller then starts a worker with v.
 func (p *Pool[T]) Hand(v T) bool {
 	ok := p.claim()
-	if ok {
-		p.work <- v
-	}
+	// The fewest waiting is read before the send: once it is received,
+	// the worker may be back in Wait and count again.
 	if n := max(p.idle.Load(), 0); n < p.low.Load() {
 		p.low.Store(n)
+	}
+	if ok {
+		p.work <- v
 	}
 	return ok
 }

@@ -45,8 +45,11 @@ func TestHandAndRetire(t *testing.T) {
 	}
 	got := make(chan int, 10)
 	var wg sync.WaitGroup
-	start(p, 4, nil, got, &wg) // one too many: it ends at once
+	start(p, 3, nil, got, &wg)
 	waitIdle(t, p, 3)
+	var extra sync.WaitGroup
+	start(p, 1, nil, got, &extra) // one too many: it ends at once
+	extra.Wait()
 	if !p.Hand(&one) || <-got != 1 {
 		t.Fatal("the value did not reach a waiting worker")
 	}
