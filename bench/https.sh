@@ -15,6 +15,9 @@
 #   bash bench/https.sh --backend-tls --only keepalive  # every proxy speaks TLS to the origin
 #   bash bench/https.sh --backend-tls --backend-no-reuse --only keepalive  # + a full TLS handshake to the origin per request
 #   bash bench/https.sh --backend-tls --backend-h2 --only keepalive,h2     # + HTTP/2 to the origin (HAProxy and Sluice)
+#   bash bench/https.sh --same-headers --only h2    # HAProxy and nginx add the fields Sluice adds
+#                                                   # (X-Forwarded-*, Forwarded, a request id both
+#                                                   # ways): the same work per request for the load side
 #
 # Scenarios (ECDSA P-256 certificate):
 #   keepalive    wrk -t1 -c50, HTTP/1.1: requests on 50 kept-alive TLS
@@ -65,6 +68,7 @@ PROFILE_DIR="" # --profile: where CPU profiles of Sluice's measured runs go
 BACKEND_TLS=0
 BACKEND_NO_REUSE=0
 BACKEND_H2=0
+SAME_HEADERS=0 # --same-headers: HAProxy and nginx add the fields Sluice adds
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--quick) ROUNDS=1; DURATION=5; shift ;;
@@ -78,7 +82,8 @@ while [[ $# -gt 0 ]]; do
 	--backend-tls) BACKEND_TLS=1; shift ;;
 	--backend-no-reuse) BACKEND_NO_REUSE=1; shift ;;
 	--backend-h2) BACKEND_H2=1; shift ;;
-	-h|--help) sed -n '2,54p' "$0"; exit 0 ;;
+	--same-headers) SAME_HEADERS=1; shift ;;
+	-h|--help) sed -n '2,57p' "$0"; exit 0 ;;
 	*) echo "unknown argument: $1" >&2; exit 2 ;;
 	esac
 done
@@ -192,6 +197,29 @@ if (( BACKEND_H2 )); then
 backend_protocol = \"h2\""
 fi
 nginx_conf "$TMP/origin" "server { listen 127.0.0.1:$ORIGIN backlog=4096 ${ORIGIN_SSL:+$ORIGIN_SSL}; location / { default_type text/plain; return 200 \"hello, world\n\"; } }"
+# --same-headers: what Sluice adds to every request and response (SPEC:
+# X-Forwarded-For and Forwarded appended, X-Forwarded-Proto and
+# X-Forwarded-Port set, a request id to the backend and back to the
+# client), added by HAProxy and nginx too (as bench/run.sh --same-headers),
+# so that the origin and the load generator, both on CPU 1, parse the same
+# bytes behind each proxy.
+HAPROXY_HEADERS=""
+NGINX_HEADERS=""
+if ((SAME_HEADERS)); then
+	HAPROXY_HEADERS='option forwardfor
+    http-request set-header X-Forwarded-Proto https
+    http-request set-header X-Forwarded-Port %[dst_port]
+    http-request add-header Forwarded "for=%[src];proto=https;by=%[dst]"
+    unique-id-format %{+X}o%pid-%rt
+    unique-id-header Sluice-Request-Id
+    http-response set-header Sluice-Request-Id %[unique-id]'
+	NGINX_HEADERS='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Port $server_port;
+            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;by=$server_addr";
+            proxy_set_header Sluice-Request-Id $request_id;
+            add_header Sluice-Request-Id $request_id;'
+fi
 nginx_conf "$TMP/nginx" "
     upstream origin { server 127.0.0.1:$ORIGIN; $NGINX_KEEPALIVE }
     server {
@@ -199,7 +227,8 @@ nginx_conf "$TMP/nginx" "
         ssl_certificate $TMP/cert.pem;
         ssl_certificate_key $TMP/key.pem;
         ssl_protocols TLSv1.2 TLSv1.3;
-        location / { proxy_pass $ORIGIN_SCHEME://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; $NGINX_UPSTREAM_TLS }
+        location / { proxy_pass $ORIGIN_SCHEME://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; $NGINX_UPSTREAM_TLS
+            $NGINX_HEADERS }
     }"
 # HAProxy wants 2 × maxconn descriptors; under a lower hard limit let it
 # start anyway, as bench/run.sh does.
@@ -220,6 +249,7 @@ defaults
     timeout server 60s
 frontend fe
     bind 127.0.0.1:${PORT[haproxy]} ssl crt $TMP/haproxy.pem alpn h2,http/1.1
+    $HAPROXY_HEADERS
     default_backend be
 backend be
     server origin 127.0.0.1:$ORIGIN $HAPROXY_SERVER_TLS
@@ -303,6 +333,13 @@ prof_end() {
 	[[ -n "$PROF_PID" ]] || return 0
 	wait "$PROF_PID" || { log "no CPU profile for $PROF_FILE: $(tr '\n' ' ' <"$TMP/pprof.err")"; rm -f "$PROF_FILE"; }
 }
+# load_cols requests cpu1-busy-jiffies cpu1-total-jiffies: the 9th and
+# 10th columns, how busy CPU 1 (the load generator and the origin) was, in
+# %, and its busy time per request in µs. With CPU 1 near 100% the load
+# side caps req/s at 1e6 / load µs, whatever the proxy does.
+load_cols() {
+	awk -v n="$1" -v b="$2" -v d="$3" -v hz="$HZ" 'BEGIN { printf "%.1f\t%.2f", d ? 100 * b / d : 0, n ? b / hz * 1e6 / n : 0 }'
+}
 run() { # round proxy scenario
 	case $3 in h2 | h2c50) run_h2 "$@"; return ;; esac
 	local url="https://127.0.0.1:${PORT[$2]}/" args=(-t1 -c50)
@@ -310,11 +347,11 @@ run() { # round proxy scenario
 	# With a baseline, p99 too (--latency only adds the percentiles to wrk's output).
 	[[ -z "$BASELINE" ]] || args+=(--latency)
 	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) wrk "${args[@]}" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
-	local t0 t1 out rps reqs p99=""
+	local t0 t1 c1b c1t c1b2 c1t2 out rps reqs p99=""
 	prof_start "$@"
-	t0=$(cpu_ticks "${PID[$2]}")
+	t0=$(cpu_ticks "${PID[$2]}"); read -r c1b c1t < <(cpu_stat cpu1)
 	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) wrk "${args[@]}" -d"${DURATION}s" "$url" 2>&1) || die "wrk failed: $out"
-	t1=$(cpu_ticks "${PID[$2]}")
+	t1=$(cpu_ticks "${PID[$2]}"); read -r c1b2 c1t2 < <(cpu_stat cpu1)
 	prof_end
 	echo "$out" >"$TMP/wrk-$1-$2-$3.txt"
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
@@ -322,13 +359,10 @@ run() { # round proxy scenario
 	local cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
 	local pct=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v d="$DURATION" 'BEGIN { printf "%.0f", 100 * t / hz / d }')
 	local errs=$(sed -n 's/^ *\(Socket errors\|Non-2xx or 3xx responses\): *//p' <<<"$out" | tr '\n' ' ')
-	# p99 in ms, an 8th column, with a baseline only
-	local p99col=""
-	if [[ -n "$BASELINE" ]]; then
-		p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
-		p99col=$'\t'$p99
-	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" "$p99col" >>"$RAW"
+	# p99 in ms (the 8th column), with a baseline only
+	[[ -z "$BASELINE" ]] || p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" "$p99" \
+		"$(load_cols "$reqs" $((c1b2 - c1b)) $((c1t2 - c1t)))" >>"$RAW"
 	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req, proxy CPU $pct%${p99:+, p99 $p99 ms} ${errs:+(errors: $errs)}"
 }
 # run_h2: the HTTP/2 scenarios, with h2load: a warm-up run of WARMUP
@@ -338,12 +372,12 @@ run_h2() { # round proxy scenario
 	local url="https://127.0.0.1:${PORT[$2]}/" args=(-t1 -c10 -m10)
 	[[ $3 == h2c50 ]] && args=(-t1 -c50 -m1)
 	taskset -c 1 timeout $((WARMUP + STEP_SLACK)) h2load "${args[@]}" -D "${WARMUP}s" "$url" >/dev/null 2>&1 || true
-	local t0 t1 out rps reqs errs
+	local t0 t1 c1b c1t c1b2 c1t2 out rps reqs errs
 	prof_start "$@"
-	t0=$(cpu_ticks "${PID[$2]}")
+	t0=$(cpu_ticks "${PID[$2]}"); read -r c1b c1t < <(cpu_stat cpu1)
 	out=$(taskset -c 1 timeout $((DURATION + STEP_SLACK)) h2load "${args[@]}" -D "${DURATION}s" "$url" 2>&1) ||
 		die "h2load failed: $out"
-	t1=$(cpu_ticks "${PID[$2]}")
+	t1=$(cpu_ticks "${PID[$2]}"); read -r c1b2 c1t2 < <(cpu_stat cpu1)
 	prof_end
 	echo "$out" >"$TMP/h2load-$1-$2-$3.txt"
 	grep -q 'Application protocol: h2' <<<"$out" || die "$2 did not negotiate h2: $(head -20 <<<"$out")"
@@ -353,9 +387,8 @@ run_h2() { # round proxy scenario
 		/^status codes:/ { gsub(",", ""); if ($5 + $7 + $9 > 0) printf " non-2xx %d", $5 + $7 + $9 }' <<<"$out")
 	local cpu=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
 	local pct=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v d="$DURATION" 'BEGIN { printf "%.0f", 100 * t / hz / d }')
-	local p99col=""
-	[[ -z "$BASELINE" ]] || p99col=$'\t'
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" "$p99col" >>"$RAW"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t%s\n' "$1" "$2" "$3" "$rps" "$cpu" "${errs:-}" "$pct" \
+		"$(load_cols "$reqs" $((c1b2 - c1b)) $((c1t2 - c1t)))" >>"$RAW"
 	log "round $1 $2 $3: $rps req/s, $cpu CPU µs/req, proxy CPU $pct% ${errs:+(errors: $errs)}"
 }
 for ((r = 1; r <= ROUNDS; r++)); do
@@ -420,16 +453,18 @@ awk -F'\t' -v proxies="${PROXIES[*]}" -v pw="$PW" '
 function median(k,   n, i, j, t, a) { n = cnt[k]; for (i = 1; i <= n; i++) a[i] = v[k, i]
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 	return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-{ k = $2 SUBSEP $3; cnt[k]++; v[k, cnt[k]] = $4; cc[k] += $5; pc[k] += $7; if ($6 != "") err[k] = err[k] " " $6 }
+{ k = $2 SUBSEP $3; cnt[k]++; v[k, cnt[k]] = $4; cc[k] += $5; pc[k] += $7; c1[k] += $9; lu[k] += $10; if ($6 != "") err[k] = err[k] " " $6 }
 END {
-	printf "%-12s %-" pw "s %10s %7s %12s %7s %7s\n", "scenario", "proxy", "req/s", "×HAP", "CPU µs/req", "×HAP", "proxy%"
+	printf "%-12s %-" pw "s %10s %7s %12s %7s %7s %7s %8s\n", "scenario", "proxy", "req/s", "×HAP", "CPU µs/req", "×HAP", "proxy%", "cpu1%", "load µs"
 	nsc = split("keepalive handshakes h2 h2c50", sc, " "); np = split(proxies, px, " ")
 	for (s = 1; s <= nsc; s++) { hk = "haproxy" SUBSEP sc[s]; if (!cnt[hk]) continue; base = median(hk); cbase = cc[hk] / cnt[hk]
 		for (p = 1; p <= np; p++) { k = px[p] SUBSEP sc[s]; if (!cnt[k]) continue; m = median(k); c = cc[k] / cnt[k]
-			printf "%-12s %-" pw "s %10.0f %6.2fx %12.1f %6.2fx %7.0f%s\n", (p == 1 ? sc[s] : ""), px[p], m, base ? m / base : 0, c, cbase ? c / cbase : 0, pc[k] / cnt[k], (err[k] ? "  errors:" err[k] : "") } }
+			printf "%-12s %-" pw "s %10.0f %6.2fx %12.1f %6.2fx %7.0f %7.1f %8.2f%s\n", (p == 1 ? sc[s] : ""), px[p], m, base ? m / base : 0, c, cbase ? c / cbase : 0, pc[k] / cnt[k], c1[k] / cnt[k], lu[k] / cnt[k], (err[k] ? "  errors:" err[k] : "") } }
 }' "$RAW"
 echo "req/s: median; CPU µs/req and proxy% (the proxy's share of CPU 0): mean over rounds."
 echo "When proxy% is well under 100 the load side (wrk's own handshakes, on CPU 1) bounded req/s: compare CPU µs/req."
+echo "cpu1% and load µs (means): how busy CPU 1 (wrk or h2load, and the origin) was, and its busy time per request;"
+echo "  with cpu1% near 100, req/s cannot pass 1e6 / load µs (Sluice's added fields cost the origin and the client more)."
 if [[ -n "$BASELINE" ]]; then
 	echo
 	echo "Sluice ÷ sluice-base: the working tree ÷ $BASELINE ($(git -C "$REPO" rev-parse --short "$BASE_COMMIT")). Per round, sluice's figure / sluice-base's"
