@@ -197,29 +197,11 @@ if (( BACKEND_H2 )); then
 backend_protocol = \"h2\""
 fi
 nginx_conf "$TMP/origin" "server { listen 127.0.0.1:$ORIGIN backlog=4096 ${ORIGIN_SSL:+$ORIGIN_SSL}; location / { default_type text/plain; return 200 \"hello, world\n\"; } }"
-# --same-headers: what Sluice adds to every request and response (SPEC:
-# X-Forwarded-For and Forwarded appended, X-Forwarded-Proto and
-# X-Forwarded-Port set, a request id to the backend and back to the
-# client), added by HAProxy and nginx too (as bench/run.sh --same-headers),
-# so that the origin and the load generator, both on CPU 1, parse the same
-# bytes behind each proxy.
+# --same-headers: HAProxy and nginx add what Sluice adds (see same_headers
+# in lib.sh).
 HAPROXY_HEADERS=""
 NGINX_HEADERS=""
-if ((SAME_HEADERS)); then
-	HAPROXY_HEADERS='option forwardfor
-    http-request set-header X-Forwarded-Proto https
-    http-request set-header X-Forwarded-Port %[dst_port]
-    http-request add-header Forwarded "for=%[src];proto=https;by=%[dst]"
-    unique-id-format %{+X}o%pid-%rt
-    unique-id-header Sluice-Request-Id
-    http-response set-header Sluice-Request-Id %[unique-id]'
-	NGINX_HEADERS='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-Port $server_port;
-            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;by=$server_addr";
-            proxy_set_header Sluice-Request-Id $request_id;
-            add_header Sluice-Request-Id $request_id;'
-fi
+((SAME_HEADERS)) && same_headers https
 nginx_conf "$TMP/nginx" "
     upstream origin { server 127.0.0.1:$ORIGIN; $NGINX_KEEPALIVE }
     server {

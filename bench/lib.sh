@@ -156,3 +156,28 @@ fit_conf() {
 	done
 	die "$bin config check -c $file still fails: $out"
 }
+
+# same_headers PROTO: sets HAPROXY_HEADERS and NGINX_HEADERS, the
+# configuration lines that make HAProxy and nginx add what Sluice adds to
+# every request and response (SPEC: X-Forwarded-For and Forwarded
+# appended, X-Forwarded-Proto (PROTO, http or https) and X-Forwarded-Port
+# set, a request id to the backend and back to the client), so that each
+# proxy sends the origin and the load generator, both on CPU 1, the same
+# bytes: on this layout CPU 1 bounds keep-alive and HTTP/2 req/s, and the
+# bytes it parses count (run.sh and https.sh --same-headers).
+same_headers() {
+	HAPROXY_HEADERS="option forwardfor
+    http-request set-header X-Forwarded-Proto $1
+    http-request set-header X-Forwarded-Port %[dst_port]
+    http-request add-header Forwarded \"for=%[src];proto=$1;by=%[dst]\"
+    unique-id-format %{+X}o%pid-%rt
+    unique-id-header Sluice-Request-Id
+    http-response set-header Sluice-Request-Id %[unique-id]"
+	# shellcheck disable=SC2016 # nginx variables, not the shell's
+	NGINX_HEADERS='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Port $server_port;
+            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;by=$server_addr";
+            proxy_set_header Sluice-Request-Id $request_id;
+            add_header Sluice-Request-Id $request_id;'
+}

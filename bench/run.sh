@@ -217,29 +217,11 @@ for p in $ORIGIN_PORT $SINK_PORT "${PORT[@]}" "${PPROF_PORT[@]}"; do port_free "
 # start anyway: the idle test needs ~10 000 client + a few server sockets.
 HAPROXY_LIMITS=""
 ((NOFILE >= 40100)) || HAPROXY_LIMITS="no strict-limits"
-# --same-headers: what Sluice adds to every request and response (SPEC:
-# X-Forwarded-For and Forwarded appended, X-Forwarded-Proto and
-# X-Forwarded-Port set, a request id to the backend and back to the client),
-# added by HAProxy and nginx too, so that each proxy sends the origin and
-# wrk the same bytes: on this host CPU 1 (wrk and the origin) is the bound
-# of keep-alive req/s, and the bytes it parses count.
+# --same-headers: HAProxy and nginx add what Sluice adds (see same_headers
+# in lib.sh).
 HAPROXY_HEADERS=""
 NGINX_HEADERS=""
-if ((SAME_HEADERS)); then
-	HAPROXY_HEADERS='option forwardfor
-    http-request set-header X-Forwarded-Proto http
-    http-request set-header X-Forwarded-Port %[dst_port]
-    http-request add-header Forwarded "for=%[src];proto=http;by=%[dst]"
-    unique-id-format %{+X}o%pid-%rt
-    unique-id-header Sluice-Request-Id
-    http-response set-header Sluice-Request-Id %[unique-id]'
-	NGINX_HEADERS='proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header X-Forwarded-Port $server_port;
-            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;by=$server_addr";
-            proxy_set_header Sluice-Request-Id $request_id;
-            add_header Sluice-Request-Id $request_id;'
-fi
+((SAME_HEADERS)) && same_headers http
 cat >"$TMP/haproxy.cfg" <<EOF
 global
     nbthread 1
