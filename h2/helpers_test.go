@@ -84,6 +84,8 @@ type testOptions struct {
 	// workerIdle is the Server's period of retiring idle workers
 	// (WorkerIdle when 0).
 	workerIdle time.Duration
+	// log receives the server's log lines (text); discarded when nil.
+	log io.Writer
 }
 
 // testServer is an h2.Server behind a TLS listener on loopback, routing
@@ -101,7 +103,11 @@ func startServer(tb testing.TB, opt testOptions) *testServer {
 	if origin == "" {
 		origin = rawOrigin(tb)
 	}
-	env := exchange.NewEnv(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logTo := opt.log
+	if logTo == nil {
+		logTo = io.Discard
+	}
+	env := exchange.NewEnv(slog.New(slog.NewTextHandler(logTo, nil)))
 	set := &listener.Settings{FrontTimeout: time.Minute, BackTimeout: time.Minute,
 		ConnectTimeout: time.Second, RequestTimeout: time.Minute, Proto: "https"}
 	if opt.settings != nil {
