@@ -34,14 +34,14 @@ type harness struct {
 	heads atomic.Int64
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	return newHarnessParking(t, DefaultParkAfter, 5*time.Second)
 }
 
 // newHarnessParking is newHarness with the Env's ParkAfter and the
 // listener's front and request timeouts set.
-func newHarnessParking(t *testing.T, parkAfter, idle time.Duration) *harness {
+func newHarnessParking(t testing.TB, parkAfter, idle time.Duration) *harness {
 	t.Helper()
 	origin, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

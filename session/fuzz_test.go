@@ -1,0 +1,75 @@
+package session
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// FuzzSession sends a running HTTP/1.1 session arbitrary bytes as a
+// client's and then ends the client's side. Whatever the bytes, the
+// session answers with HTTP/1.1 responses or nothing (never other bytes),
+// closes the connection within 10 s of the client's end and does not
+// panic (a panic is recovered and counted in Env.Panics); the harness's
+// cleanup waits for every connection's goroutine, so one the bytes left
+// behind hangs the test.
+func FuzzSession(f *testing.F) {
+	h := newHarness(f)
+	for _, s := range []string{
+		"",
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+		"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\nHEAD /3 HTTP/1.1\r\nHost: a\r\n\r\n",
+		"POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+		"POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nT: v\r\n\r\n",
+		"POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+		"GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+		"GET / HTTP/1.0\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+		"GET http://b/x?y HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		panics := h.env.Panics.Load()
+		c, err := net.Dial("tcp", h.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := c.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		// Until the session has been quiet for 50 ms the client's side
+		// stays open, so that the requests are answered; a failed write
+		// (the session closed first) is an answer too.
+		var got bytes.Buffer
+		if _, err := c.Write(in); err == nil {
+			buf := make([]byte, 4096)
+			for {
+				_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+				n, err := c.Read(buf)
+				got.Write(buf[:n])
+				if err != nil {
+					break
+				}
+			}
+			_ = c.(*net.TCPConn).CloseWrite()
+		}
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.Copy(&got, c); errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("the connection was still open 10 s after the client's end")
+		}
+		if b := got.Bytes(); len(b) > 0 && !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) {
+			t.Fatalf("the session sent %q, not an HTTP/1.1 response", b[:min(len(b), 64)])
+		}
+		if n := h.env.Panics.Load(); n != panics {
+			t.Fatalf("the session panicked on %q:\n%s", in, h.logs.String())
+		}
+	})
+}
