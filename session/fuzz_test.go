@@ -6,12 +6,17 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/sluiceproxy/sluice/internal/sock"
 )
 
 // FuzzSession sends a running HTTP/1.1 session arbitrary bytes as a
-// client's and then ends the client's side. Whatever the bytes, the
+// client's and then ends the client's side, each input twice: on a
+// connection accepted by package net and on one accepted as a bare
+// descriptor (sock.Stream), as http listeners accept them. Whatever the bytes, the
 // session answers with HTTP/1.1 responses or nothing (never other bytes),
 // closes the connection within 10 s of the client's end and does not
 // panic (a panic is recovered and counted in Env.Panics); the harness's
@@ -19,6 +24,31 @@ import (
 // behind hangs the test.
 func FuzzSession(f *testing.F) {
 	h := newHarness(f)
+	addrs := []string{h.addr}
+	if nl, err := net.Listen("tcp", "127.0.0.1:0"); err != nil {
+		f.Fatal(err)
+	} else if sl, ok := sock.NewListener(nl); ok {
+		// Closed before the harness's cleanup, which waits for the sessions.
+		f.Cleanup(func() { sl.Close(); nl.Close() })
+		h.wg.Add(1)
+		go func() {
+			defer h.wg.Done()
+			for {
+				st, err := sl.Accept()
+				if err != nil {
+					return
+				}
+				h.wg.Add(1)
+				go Serve(h.env, h.ln, st, h.wg.Done)
+			}
+		}()
+		addrs = append(addrs, nl.Addr().String())
+	} else {
+		nl.Close()
+		if runtime.GOOS == "linux" {
+			f.Fatal("no listener of Streams on Linux")
+		}
+	}
 	for _, s := range []string{
 		"",
 		"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
@@ -36,40 +66,48 @@ func FuzzSession(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		panics := h.env.Panics.Load()
-		c, err := net.Dial("tcp", h.addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		if err := c.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
-			t.Fatal(err)
-		}
-		// Until the session has been quiet for 50 ms the client's side
-		// stays open, so that the requests are answered; a failed write
-		// (the session closed first) is an answer too.
-		var got bytes.Buffer
-		if _, err := c.Write(in); err == nil {
-			buf := make([]byte, 4096)
-			for {
-				_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-				n, err := c.Read(buf)
-				got.Write(buf[:n])
-				if err != nil {
-					break
-				}
-			}
-			_ = c.(*net.TCPConn).CloseWrite()
-		}
-		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		if _, err := io.Copy(&got, c); errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("the connection was still open 10 s after the client's end")
-		}
-		if b := got.Bytes(); len(b) > 0 && !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) {
-			t.Fatalf("the session sent %q, not an HTTP/1.1 response", b[:min(len(b), 64)])
-		}
-		if n := h.env.Panics.Load(); n != panics {
-			t.Fatalf("the session panicked on %q:\n%s", in, h.logs.String())
+		for _, addr := range addrs {
+			fuzzOne(t, h, addr, in)
 		}
 	})
+}
+
+// fuzzOne sends in to the session at addr and checks what FuzzSession
+// promises.
+func fuzzOne(t *testing.T, h *harness, addr string, in []byte) {
+	panics := h.env.Panics.Load()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	// Until the session has been quiet for 50 ms the client's side
+	// stays open, so that the requests are answered; a failed write
+	// (the session closed first) is an answer too.
+	var got bytes.Buffer
+	if _, err := c.Write(in); err == nil {
+		buf := make([]byte, 4096)
+		for {
+			_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+			n, err := c.Read(buf)
+			got.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		_ = c.(*net.TCPConn).CloseWrite()
+	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.Copy(&got, c); errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the connection was still open 10 s after the client's end")
+	}
+	if b := got.Bytes(); len(b) > 0 && !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) {
+		t.Fatalf("the session sent %q, not an HTTP/1.1 response", b[:min(len(b), 64)])
+	}
+	if n := h.env.Panics.Load(); n != panics {
+		t.Fatalf("the session panicked on %q:\n%s", in, h.logs.String())
+	}
 }
