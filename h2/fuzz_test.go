@@ -2,16 +2,15 @@ package h2
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/net/http2/hpack"
+
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // panicLog receives the server's log lines and keeps those that report a
@@ -99,32 +98,12 @@ func FuzzConn(f *testing.F) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		if err := c.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
-			t.Fatal(err)
-		}
-		// The server may close before it read everything: a failed write
-		// is an answer too. Until the server has been quiet for 50 ms the
-		// client's side stays open, so that streams the bytes opened are
-		// answered (a client's end cuts the streams in flight).
-		var got bytes.Buffer
-		if _, err := c.Write(append([]byte(preface), in...)); err == nil {
-			buf := make([]byte, 4096)
-			for {
-				_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-				n, err := c.Read(buf)
-				got.Write(buf[:n])
-				if err != nil {
-					break
-				}
-			}
-			_ = c.(*net.TCPConn).CloseWrite()
-		}
-		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-		if _, err := io.Copy(&got, c); errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("the connection was still open 10 s after the client's end")
-		}
+		// Until the server has been quiet for 50 ms the client's side stays
+		// open, so that streams the bytes opened are answered (a client's
+		// end cuts the streams in flight).
+		got := testwait.Converse(t, c, append([]byte(preface), in...), 50*time.Millisecond)
 		// Whatever came, the server's own SETTINGS came first.
-		if b := got.Bytes(); len(b) < 9 || b[3] != frameSettings {
+		if b := got; len(b) < 9 || b[3] != frameSettings {
 			t.Fatalf("the server's first bytes are %q, not its SETTINGS frame", b[:min(len(b), 9)])
 		}
 		if p, _ := logged.since(seen); len(p) > 0 {

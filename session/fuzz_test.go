@@ -2,15 +2,13 @@ package session
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"net"
-	"os"
 	"runtime"
 	"testing"
 	"time"
 
 	"github.com/sluiceproxy/sluice/internal/sock"
+	"github.com/sluiceproxy/sluice/internal/testwait"
 )
 
 // FuzzSession sends a running HTTP/1.1 session arbitrary bytes as a
@@ -81,30 +79,8 @@ func fuzzOne(t *testing.T, h *harness, addr string, in []byte) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.SetWriteDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	// Until the session has been quiet for 50 ms the client's side
-	// stays open, so that the requests are answered; a failed write
-	// (the session closed first) is an answer too.
-	var got bytes.Buffer
-	if _, err := c.Write(in); err == nil {
-		buf := make([]byte, 4096)
-		for {
-			_ = c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-			n, err := c.Read(buf)
-			got.Write(buf[:n])
-			if err != nil {
-				break
-			}
-		}
-		_ = c.(*net.TCPConn).CloseWrite()
-	}
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.Copy(&got, c); errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("the connection was still open 10 s after the client's end")
-	}
-	if b := got.Bytes(); len(b) > 0 && !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) {
+	got := testwait.Converse(t, c, in, 50*time.Millisecond)
+	if b := got; len(b) > 0 && !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) {
 		t.Fatalf("the session sent %q, not an HTTP/1.1 response", b[:min(len(b), 64)])
 	}
 	if n := h.env.Panics.Load(); n != panics {
