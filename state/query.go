@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/router"
 )
 
 // Dump returns the whole configuration with every list sorted by key, so
@@ -51,19 +52,47 @@ func (s State) Clusters() []order.Cluster {
 }
 
 // HTTPFrontends lists the frontends of http (or https) listeners, by
-// address, hostname, path type, path and method.
+// address, hostname, path type, path, method, position and conditions:
+// by their whole key, so that equal states list (and dump) their
+// frontends in the same order.
 func (s State) HTTPFrontends(p order.Protocol) []order.HTTPFrontend {
-	out := []order.HTTPFrontend{}
-	for _, f := range s.http.all {
+	type keyed struct {
+		k frontKey
+		f order.HTTPFrontend
+	}
+	all := []keyed{}
+	for k, f := range s.http.all {
 		if l, _ := s.listeners.get(f.Address); l.Protocol == p {
-			out = append(out, f)
+			all = append(all, keyed{k, f})
 		}
 	}
-	slices.SortFunc(out, func(a, b order.HTTPFrontend) int {
-		return cmp.Or(cmp.Compare(a.Address, b.Address), cmp.Compare(a.Hostname, b.Hostname),
-			cmp.Compare(a.PathType, b.PathType), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Method, b.Method))
-	})
+	slices.SortFunc(all, func(a, b keyed) int { return compareFrontKeys(a.k, b.k) })
+	out := make([]order.HTTPFrontend, len(all))
+	for i, e := range all {
+		out[i] = e.f
+	}
 	return out
+}
+
+// compareFrontKeys orders frontend keys by address, hostname, path type,
+// path, method, position (pre, tree, post: the order they are tried in)
+// and conditions: a total order, since the key names one frontend.
+func compareFrontKeys(a, b frontKey) int {
+	x, y := a.rule, b.rule
+	return cmp.Or(cmp.Compare(a.address, b.address), cmp.Compare(x.Hostname, y.Hostname),
+		cmp.Compare(x.PathType, y.PathType), cmp.Compare(x.Path, y.Path), cmp.Compare(x.Method, y.Method),
+		cmp.Compare(positionRank(x.Position), positionRank(y.Position)), cmp.Compare(x.Match, y.Match))
+}
+
+// positionRank ranks positions in the order they are tried.
+func positionRank(p router.Position) int {
+	switch p {
+	case router.PositionPre:
+		return 0
+	case router.PositionTree:
+		return 1
+	}
+	return 2
 }
 
 // TCPFrontends lists the tcp frontends by address and hostname (the
