@@ -61,5 +61,5 @@ func (x *Exchange) Refuse(status int) Result {
 // bodyPending reports whether the request has a body that has not been
 // read whole.
 func (x *Exchange) bodyPending() bool {
-	return x.Req.HasBody() && !x.bodyDone && !x.up.bodyRead()
+	return x.Req.HasBody() && !x.bodyDone && !x.up.bodyRead() && !(x.h2body != nil && x.h2body.whole.Load())
 }

@@ -47,6 +47,7 @@ type Exchange struct {
 	replayable  bool             // the request may still be sent again
 	began       bool             // a response head (or interim) went to the client
 	bodyDone    bool             // the request body was read whole
+	h2body      *h2Body          // the body going to an HTTP/2 backend, while it goes
 	// isHead is set for a HEAD request. It is kept apart because Req's
 	// slices alias the front's buffer, which a body upload reuses: the
 	// stage reads them only before the body goes.
@@ -102,6 +103,7 @@ func (x *Exchange) Start() {
 	x.setCookie = x.setCookie[:0]
 	x.stickyMatch = nil
 	x.replayable, x.began, x.bodyDone, x.isHead = false, false, false, false
+	x.h2body = nil
 	x.up.reset()
 	x.pol = policy{}
 	x.m.begin(x)

@@ -3,6 +3,7 @@ package exchange
 import (
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -12,11 +13,15 @@ import (
 // front's body side; the exchange waits for that in finish before it
 // returns.
 type h2Body struct {
-	x      *Exchange
-	mu     sync.Mutex // held by Read; finish takes it to know Read is over
-	pend   []byte
-	done   bool // pend is the whole body
-	read   bool // the whole body was read
+	x    *Exchange
+	mu   sync.Mutex // held by Read; finish takes it to know Read is over
+	pend []byte
+	done bool // pend is the whole body
+	read bool // the whole body was read
+	// whole is read, for the exchange's goroutine while Read may be
+	// waiting for the client (holding mu): a response head written then
+	// keeps the client's connection when the body is in.
+	whole  atomic.Bool
 	stop   bool // finish ran: no more reads
 	once   sync.Once
 	closed chan struct{}
@@ -38,11 +43,13 @@ func (b *h2Body) Read(p []byte) (int, error) {
 		return n, nil
 	case b.done:
 		b.read = true
+		b.whole.Store(true)
 		return 0, io.EOF
 	}
 	n, err := b.x.front.ReadBody(p)
 	if err == io.EOF {
 		b.read = true
+		b.whole.Store(true)
 	}
 	return n, err
 }

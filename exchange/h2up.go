@@ -110,7 +110,21 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			return x.badBody(err), false
 		}
 		x.bodyDone = done
+		if !done && len(p) == 0 && req.Expects100() {
+			// The transport sends the body right after the head (Expect
+			// is not forwarded): a client that waits for a 100 before
+			// its body is told to send it now, as an HTTP/2 front tells
+			// its clients when their body is first waited for.
+			x.began = true
+			if err := x.front.WriteInterim(&continue100); err != nil {
+				giveBack(up.CC, out)
+				x.m.clientErr(clientReset)
+				return Broken, false
+			}
+		}
 		body = newH2Body(x, p, done)
+		x.h2body = body
+		defer func() { x.h2body = nil }()
 		out.Body, out.ContentLength = body, req.ContentLength
 		if req.Unsized {
 			out.ContentLength = -1
@@ -178,6 +192,9 @@ func giveBack(cc *http2.ClientConn, out *http.Request) {
 		resp.Body.Close()
 	}
 }
+
+// continue100 is the interim response the stage sends itself.
+var continue100 = Head{Status: 100, Reason: []byte("Continue")}
 
 type failingReader struct{}
 

@@ -57,6 +57,20 @@ type Request struct {
 // HasBody reports whether a body follows the head.
 func (r *Request) HasBody() bool { return r.ContentLength > 0 || r.Unsized }
 
+// Expects100 reports an HTTP/1.1 request with "Expect: 100-continue": its
+// client may wait for a 100 (Continue) before it sends the body.
+func (r *Request) Expects100() bool {
+	if r.Minor == 0 {
+		return false
+	}
+	for i := range r.Fields {
+		if f := &r.Fields[i]; f.Kind == h1.HeaderExpect && h1.EqualFold(f.Value, "100-continue") {
+			return true
+		}
+	}
+	return false
+}
+
 // IsHead reports a HEAD request, whose response has no body.
 func (r *Request) IsHead() bool { return string(r.Method) == "HEAD" }
 

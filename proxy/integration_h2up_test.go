@@ -554,3 +554,60 @@ func TestH2BackendRetryPolicy(t *testing.T) {
 		})
 	})
 }
+
+// An HTTP/1.1 client that sends Expect: 100-continue and waits for the
+// interim 100 before its body gets it from the proxy when the request goes
+// to an HTTP/2 backend (which is not asked: Expect is not forwarded), and
+// its body then reaches the backend whole. The client waits up to
+// ioTimeout for the 100; curl would send the body after 1 s of silence.
+// The connection serves on after each answer: a body sent after its head
+// and read whole before the answer does not close it.
+func TestH2BackendExpectContinue(t *testing.T) {
+	h := startProxy(t, nil)
+	o := newH2Origin(t, "h2c", nil, func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "%s got %q, expect %q", r.Proto, b, r.Header.Get("Expect"))
+	}, nil)
+	id := h.route("app.test", o.Addr)
+	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
+
+	c := dialRaw(t, h.Addr)
+	for _, framing := range []string{"Content-Length: 11", "Transfer-Encoding: chunked"} {
+		c.write("POST /upload HTTP/1.1\r\nHost: app.test\r\n" + framing + "\r\nExpect: 100-continue\r\n\r\n")
+		line, err := c.BR.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%s: waiting for 100 Continue: %v", framing, err)
+		}
+		if line != "HTTP/1.1 100 Continue\r\n" {
+			t.Fatalf("%s: first line %q, want HTTP/1.1 100 Continue", framing, line)
+		}
+		if _, err := readHead(c.BR); err != nil { // the interim head's end
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(framing, "Content-Length") {
+			c.write("hello world")
+		} else {
+			c.write("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+		}
+		resp, body := c.read("POST")
+		wantStatus(t, resp, body, 200)
+		if want := `HTTP/2.0 got "hello world", expect ""`; body != want {
+			t.Errorf("%s: body %q, want %q", framing, body, want)
+		}
+		if resp.Close {
+			// The body was in before the answer: the connection serves on.
+			t.Errorf("%s: Connection: close after a body sent after its head", framing)
+		}
+	}
+	// A client that sends its body with the head is not sent a 100.
+	c.write("POST /upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: 11\r\nExpect: 100-continue\r\n\r\nhello world")
+	resp, body := c.read("POST")
+	wantStatus(t, resp, body, 200)
+	if want := `HTTP/2.0 got "hello world", expect ""`; body != want {
+		t.Errorf("body sent with the head: %q, want %q", body, want)
+	}
+}
