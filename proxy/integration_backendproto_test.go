@@ -1,0 +1,147 @@
+package proxy_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluiceproxy/sluice/order"
+)
+
+// TestBackendProtocolsAgree sends the same hand-written HTTP/1.1 requests
+// through one listener to two origins with the same handler, one speaking
+// HTTP/1.1 and one HTTP/2 (h2c, backend_protocol h2): what the client sees
+// must not depend on the backend's protocol. For each request it compares
+// the status, the body, the trailers and whether the connection stays open
+// (an open one must then serve a next request). The one difference meant
+// to be: the proxy answers Expect: 100-continue itself for an HTTP/2
+// backend (see docs/http.md), so an early answer (a final status before
+// the body is read) follows a 100 there; only statuses are compared then.
+func TestBackendProtocolsAgree(t *testing.T) {
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/echo":
+			b, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), 500)
+				return
+			}
+			fmt.Fprintf(w, "%s %q", r.Method, b)
+		case "/204":
+			w.WriteHeader(204)
+		case "/304":
+			w.Header().Set("ETag", `"v1"`)
+			if r.Header.Get("If-None-Match") == `"v1"` {
+				w.WriteHeader(304)
+				return
+			}
+			io.WriteString(w, "fresh")
+		case "/big":
+			io.WriteString(w, strings.Repeat("0123456789abcdef", 16<<10)) // 256 KiB
+		case "/stream":
+			for i := range 3 {
+				fmt.Fprintf(w, "part %d;", i)
+				w.(http.Flusher).Flush()
+			}
+		case "/trailers":
+			w.Header().Set("Trailer", "X-Sum")
+			io.WriteString(w, "body")
+			w.Header().Set("X-Sum", "42")
+		case "/early":
+			http.Error(w, "too large", 413) // the body is never read
+		}
+	}
+	h := startProxy(t, nil)
+	h1o := newOrigin(t, "h1", handler)
+	h2o := newH2Origin(t, "h2", nil, handler, nil)
+	h.route("h1.test", h1o.Addr)
+	id := h.route("h2.test", h2o.Addr)
+	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
+
+	type step struct {
+		name, method, head string // head: the request's fields after Host, each ending in CRLF
+		body               string
+		after              bool // the body goes in a write of its own, a moment after the head
+		expect100          bool // the client sends its body only after a 100
+		statusOnly         bool // only the status is compared (see above)
+	}
+	steps := []step{
+		{name: "get", method: "GET", head: "GET /echo HTTP/1.1\r\n"},
+		{name: "head", method: "HEAD", head: "HEAD /echo HTTP/1.1\r\n"},
+		{name: "post with its head", method: "POST", head: "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n", body: "hello"},
+		{name: "post after its head", method: "POST", head: "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n", body: "hello", after: true},
+		{name: "chunked after its head", method: "POST", head: "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n",
+			body: "2\r\nhe\r\n3\r\nllo\r\n0\r\n\r\n", after: true},
+		{name: "expect 100", method: "POST", head: "POST /echo HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n",
+			body: "hello", expect100: true},
+		{name: "204", method: "GET", head: "GET /204 HTTP/1.1\r\n"},
+		{name: "304", method: "GET", head: "GET /304 HTTP/1.1\r\nIf-None-Match: \"v1\"\r\n"},
+		{name: "big", method: "GET", head: "GET /big HTTP/1.1\r\n"},
+		{name: "streamed", method: "GET", head: "GET /stream HTTP/1.1\r\n"},
+		{name: "trailers", method: "GET", head: "GET /trailers HTTP/1.1\r\n"},
+		{name: "early answer", method: "POST", head: "POST /early HTTP/1.1\r\nContent-Length: 5\r\nExpect: 100-continue\r\n",
+			body: "hello", expect100: true, statusOnly: true},
+	}
+	type outcome struct {
+		interim  string
+		status   int
+		body     string
+		trailers string
+		closed   bool
+	}
+	run := func(host string, s step) outcome {
+		t.Helper()
+		c := dialRaw(t, h.Addr)
+		c.write(strings.Replace(s.head, "\r\n", "\r\nHost: "+host+"\r\n", 1) + "\r\n")
+		var o outcome
+		switch {
+		case s.expect100:
+			// The body goes once a 100 came; an early final answer is
+			// read as the response.
+			line, err := c.BR.Peek(12)
+			if err != nil {
+				t.Fatalf("%s %s: waiting for an answer to the head: %v", host, s.name, err)
+			}
+			if string(line) == "HTTP/1.1 100" {
+				if _, err := readHead(c.BR); err != nil {
+					t.Fatal(err)
+				}
+				o.interim = "100"
+				c.write(s.body)
+			}
+		case s.after:
+			time.Sleep(20 * time.Millisecond)
+			c.write(s.body)
+		default:
+			c.write(s.body)
+		}
+		resp, body := c.read(s.method)
+		o.status, o.body, o.closed = resp.StatusCode, body, resp.Close
+		o.trailers = fmt.Sprint(resp.Trailer)
+		if o.closed {
+			c.expectClosed(ioTimeout)
+		} else { // the connection serves on
+			c.write("GET /echo HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+			if resp, body := c.read("GET"); resp.StatusCode != 200 || body != `GET ""` {
+				t.Errorf("%s %s: the next request on the connection got %d %q", host, s.name, resp.StatusCode, body)
+			}
+		}
+		return o
+	}
+	for _, s := range steps {
+		one, two := run("h1.test", s), run("h2.test", s)
+		t.Logf("%s: %+v / %+v", s.name, one, two)
+		if s.statusOnly {
+			if one.status != two.status {
+				t.Errorf("%s: status %d from the HTTP/1.1 backend, %d from the HTTP/2 one", s.name, one.status, two.status)
+			}
+			continue
+		}
+		if one != two {
+			t.Errorf("%s: the client saw\n  %+v from the HTTP/1.1 backend,\n  %+v from the HTTP/2 one", s.name, one, two)
+		}
+	}
+}
