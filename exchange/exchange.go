@@ -57,8 +57,11 @@ type Exchange struct {
 
 	resp   h1.Response // a backend's response head
 	fields []h1.Header // the fields of the head being written
-	head   Head
-	loc    []byte // a redirect's Location
+	// trailerBuf holds a decoded chunked body's trailer section (kept by
+	// its ChunkedScanner), reused from response to response.
+	trailerBuf []byte
+	head       Head
+	loc        []byte // a redirect's Location
 
 	outp   *[]byte // the request head (and first body bytes) sent; answers' bodies
 	bufp   *[]byte // backend reads

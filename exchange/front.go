@@ -44,9 +44,11 @@ type Front interface {
 	// WriteBody writes more of the response body.
 	WriteBody(p []byte) error
 	// EndBody ends a response body of Framing Unsized (which the front
-	// may be chunking itself), with trailer fields where the protocol can
-	// send them (HTTP/2); others drop them. Bodies of other framings end
-	// without it.
+	// may be chunking itself), with the backend's trailer fields (those
+	// of an HTTP/2 backend, or of an HTTP/1.1 backend's chunked body the
+	// stage decoded) where the front can send them: HTTP/2, and a body
+	// the HTTP/1.1 front chunks itself; others drop them. Bodies of other
+	// framings end without it.
 	EndBody(trailers []h1.Header) error
 	// Tunnel completes an upgrade the backend accepted (h is its 101
 	// head; early holds bytes the backend sent after it): the front

@@ -140,7 +140,7 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 		trailers = x.fields[:0]
 		for name, vs := range resp.Trailer {
 			k := h1.ClassifyHeader([]byte(name))
-			if responseFate[k] != keep { // framing and hop-by-hop fields are no trailers
+			if !isTrailer(k) {
 				continue
 			}
 			for _, v := range vs {

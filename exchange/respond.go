@@ -60,6 +60,9 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 		to        Framing
 		decode    = !x.front.TakesChunked() || x.z.on
 	)
+	// A decoded chunked body's trailers go on where the front can send
+	// them (EndBody), as an HTTP/2 backend's do.
+	chunks.KeepTrailers, chunks.Trailers = decode, x.trailerBuf[:0]
 	switch framing {
 	case h1.FramingNone:
 		to, extra = NoBody, len(after) > 0
@@ -124,14 +127,14 @@ func (x *Exchange) respond(bc *backend.Conn, out []byte, pre bool, preN int, pre
 		}
 		x.dropBulk()
 		if ok && to == Unsized {
-			ok = x.endBody() == nil
+			ok = x.endBody(&chunks) == nil
 		}
 		if !ok {
 			bc.Close()
 			x.finishUpload(true)
 			return Broken
 		}
-	} else if to == Unsized && x.endBody() != nil {
+	} else if to == Unsized && x.endBody(&chunks) != nil {
 		bc.Close()
 		x.finishUpload(true)
 		return Broken
@@ -266,15 +269,32 @@ func isTimeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
 var _ = metrics.BackendTimeout
 
 // endBody ends an Unsized body: the compressed stream's end first, when
-// the response is compressed.
-func (x *Exchange) endBody() error {
+// the response is compressed, then the trailers of a chunked body that
+// chunks decoded (none for other bodies).
+func (x *Exchange) endBody(chunks *h1.ChunkedScanner) error {
 	if x.z.on {
 		if err := x.z.finish(); err != nil {
 			return err
 		}
 	}
-	return x.front.EndBody(nil)
+	var trailers []h1.Header
+	if len(chunks.Trailers) > 0 {
+		x.trailerBuf = chunks.Trailers[:0] // its capacity, for the next response
+		parsed := h1.ParseTrailers(chunks.Trailers, x.fields[:0])
+		trailers = parsed[:0]
+		for _, f := range parsed {
+			if isTrailer(f.Kind) {
+				trailers = append(trailers, f)
+			}
+		}
+		x.fields = trailers
+	}
+	return x.front.EndBody(trailers)
 }
+
+// isTrailer reports whether a backend's trailer field of kind k goes on
+// to the client: not framing and hop-by-hop fields, as in a head.
+func isTrailer(k h1.HeaderKind) bool { return responseFate[k] == keep }
 
 // retryStatus reports whether a response of status (502, 503 or 504) is
 // retried under the cluster's retry policy now: it lists the status, the

@@ -21,42 +21,9 @@ import (
 // backend (see docs/http.md), so an early answer (a final status before
 // the body is read) follows a 100 there; only statuses are compared then.
 func TestBackendProtocolsAgree(t *testing.T) {
-	handler := func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/echo":
-			b, err := io.ReadAll(r.Body)
-			if err != nil {
-				http.Error(w, err.Error(), 500)
-				return
-			}
-			fmt.Fprintf(w, "%s %q", r.Method, b)
-		case "/204":
-			w.WriteHeader(204)
-		case "/304":
-			w.Header().Set("ETag", `"v1"`)
-			if r.Header.Get("If-None-Match") == `"v1"` {
-				w.WriteHeader(304)
-				return
-			}
-			io.WriteString(w, "fresh")
-		case "/big":
-			io.WriteString(w, strings.Repeat("0123456789abcdef", 16<<10)) // 256 KiB
-		case "/stream":
-			for i := range 3 {
-				fmt.Fprintf(w, "part %d;", i)
-				w.(http.Flusher).Flush()
-			}
-		case "/trailers":
-			w.Header().Set("Trailer", "X-Sum")
-			io.WriteString(w, "body")
-			w.Header().Set("X-Sum", "42")
-		case "/early":
-			http.Error(w, "too large", 413) // the body is never read
-		}
-	}
 	h := startProxy(t, nil)
-	h1o := newOrigin(t, "h1", handler)
-	h2o := newH2Origin(t, "h2", nil, handler, nil)
+	h1o := newOrigin(t, "h1", agreeHandler)
+	h2o := newH2Origin(t, "h2", nil, agreeHandler, nil)
 	h.route("h1.test", h1o.Addr)
 	id := h.route("h2.test", h2o.Addr)
 	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
@@ -144,4 +111,101 @@ func TestBackendProtocolsAgree(t *testing.T) {
 			t.Errorf("%s: the client saw\n  %+v from the HTTP/1.1 backend,\n  %+v from the HTTP/2 one", s.name, one, two)
 		}
 	}
+}
+
+// agreeHandler is the origins' handler of the backend-protocol tables.
+func agreeHandler(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/echo":
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "%s %q", r.Method, b)
+	case "/204":
+		w.WriteHeader(204)
+	case "/304":
+		w.Header().Set("ETag", `"v1"`)
+		if r.Header.Get("If-None-Match") == `"v1"` {
+			w.WriteHeader(304)
+			return
+		}
+		io.WriteString(w, "fresh")
+	case "/big":
+		io.WriteString(w, strings.Repeat("0123456789abcdef", 16<<10)) // 256 KiB
+	case "/stream":
+		for i := range 3 {
+			fmt.Fprintf(w, "part %d;", i)
+			w.(http.Flusher).Flush()
+		}
+	case "/trailers":
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+	case "/early":
+		http.Error(w, "too large", 413) // the body is never read
+	}
+}
+
+// TestBackendProtocolsAgreeEachFront is TestBackendProtocolsAgree through
+// both fronts with net/http's client (HTTP/1.1, and HTTP/2 over TLS):
+// status, body and trailers do not depend on the backend's protocol,
+// bodies of known and unknown length (written after the head) included.
+func TestBackendProtocolsAgreeEachFront(t *testing.T) {
+	eachFront(t, func(t *testing.T, f *front) {
+		h1o := newOrigin(t, "h1", agreeHandler)
+		h2o := newH2Origin(t, "h2", nil, agreeHandler, nil)
+		f.route("h1.test", h1o.Addr)
+		h2Route(f, "h2.test", order.H2, nil, h2o.Addr)
+		type outcome struct {
+			status         int
+			body, trailers string
+		}
+		do := func(host, method, path string, body func() io.Reader, hdr string) outcome {
+			var rd io.Reader
+			if body != nil {
+				rd = body()
+			}
+			req := f.request(method, host, path, rd)
+			if k, v, ok := strings.Cut(hdr, ": "); ok {
+				req.Header.Set(k, v)
+			}
+			resp, b := f.send(req)
+			return outcome{resp.StatusCode, b, fmt.Sprint(resp.Trailer)}
+		}
+		later := func() io.Reader { // a body of unknown length, after the head
+			pr, pw := io.Pipe()
+			go func() {
+				time.Sleep(20 * time.Millisecond)
+				io.WriteString(pw, "hel")
+				io.WriteString(pw, "lo")
+				pw.Close()
+			}()
+			return pr
+		}
+		for _, c := range []struct {
+			name, method, path string
+			body               func() io.Reader
+			hdr                string
+		}{
+			{"get", "GET", "/echo", nil, ""},
+			{"head", "HEAD", "/echo", nil, ""},
+			{"post", "POST", "/echo", func() io.Reader { return strings.NewReader("hello") }, ""},
+			{"post unknown length", "POST", "/echo", later, ""},
+			{"204", "GET", "/204", nil, ""},
+			{"304", "GET", "/304", nil, `If-None-Match: "v1"`},
+			{"big", "GET", "/big", nil, ""},
+			{"streamed", "GET", "/stream", nil, ""},
+			{"trailers", "GET", "/trailers", nil, ""},
+		} {
+			one, two := do("h1.test", c.method, c.path, c.body, c.hdr), do("h2.test", c.method, c.path, c.body, c.hdr)
+			if one != two {
+				t.Errorf("%s: the client saw\n  %+v from the HTTP/1.1 backend,\n  %+v from the HTTP/2 one", c.name, one, two)
+			}
+			if one.status == 0 || c.name == "get" && one.body != `GET ""` || c.name == "trailers" && one.trailers != "map[X-Sum:[42]]" {
+				t.Errorf("%s: %+v", c.name, one)
+			}
+		}
+	})
 }

@@ -42,6 +42,12 @@ const (
 type ChunkedScanner struct {
 	// Limits bounds the trailer section; zero fields mean the defaults.
 	Limits Limits
+	// KeepTrailers makes Decode append the trailer section's field
+	// lines (each with its CRLF, not the final empty line) to Trailers,
+	// for ParseTrailers once done. Trailers is the caller's buffer (set
+	// it to a reused one's [:0]); the Limits bound what is appended.
+	KeepTrailers bool
+	Trailers     []byte
 
 	state   uint8
 	remain  uint64 // chunk size being read, then data bytes left
@@ -51,9 +57,10 @@ type ChunkedScanner struct {
 	err     errCode
 }
 
-// Reset readies s for a new body, keeping its Limits.
+// Reset readies s for a new body, keeping its Limits, KeepTrailers and
+// the Trailers buffer (emptied).
 func (s *ChunkedScanner) Reset() {
-	*s = ChunkedScanner{Limits: s.Limits}
+	*s = ChunkedScanner{Limits: s.Limits, KeepTrailers: s.KeepTrailers, Trailers: s.Trailers[:0]}
 }
 
 // Done reports whether the whole body, trailers included, has been scanned.
