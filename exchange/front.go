@@ -18,14 +18,14 @@ type Front interface {
 	// (read with the head), as payload: chunked framing removed. done
 	// reports that they are the whole body. The bytes stay valid until
 	// the next call of a body method. err is ErrBadBody when they break
-	// the body's framing, ErrTooLarge when they pass the listener's
-	// max_body_bytes: nothing has been sent then.
+	// the body's framing: nothing has been sent then.
 	InitialBody() (p []byte, done bool, err error)
 	// ReadBody reads the next body bytes, as payload, into p, as an
 	// io.Reader does; io.EOF once the body is whole. A body that breaks
 	// its framing (a bad chunk, an HTTP/2 body longer or shorter than its
-	// content-length) gives ErrBadBody; a chunked body that passes the
-	// listener's max_body_bytes gives ErrTooLarge.
+	// content-length) gives ErrBadBody. The listener's max_body_bytes is
+	// the stage's to enforce, for every front and backend alike: the
+	// bytes with the head (overLimit), then each read (readRequestBody).
 	ReadBody(p []byte) (int, error)
 	// StopBody makes a ReadBody in progress, or the next one, fail at
 	// once: the response ended before the body, or the exchange aborts.

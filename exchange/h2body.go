@@ -1,6 +1,7 @@
 package exchange
 
 import (
+	"errors"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -16,19 +17,23 @@ type h2Body struct {
 	x    *Exchange
 	mu   sync.Mutex // held by Read; finish takes it to know Read is over
 	pend []byte
-	done bool // pend is the whole body
-	read bool // the whole body was read
+	sent int64 // body bytes read, from the head on (readRequestBody)
+	done bool  // pend is the whole body
+	read bool  // the whole body was read
 	// whole is read, for the exchange's goroutine while Read may be
 	// waiting for the client (holding mu): a response head written then
 	// keeps the client's connection when the body is in.
-	whole  atomic.Bool
+	whole atomic.Bool
+	// bad is the client's body error, ErrTooLarge or ErrBadBody, once a
+	// Read met it: the exchange answers it as over HTTP/1.1 (badBody).
+	bad    atomic.Pointer[error]
 	stop   bool // finish ran: no more reads
 	once   sync.Once
 	closed chan struct{}
 }
 
 func newH2Body(x *Exchange, p []byte, done bool) *h2Body {
-	return &h2Body{x: x, pend: p, done: done, closed: make(chan struct{})}
+	return &h2Body{x: x, pend: p, sent: int64(len(p)), done: done, closed: make(chan struct{})}
 }
 
 func (b *h2Body) Read(p []byte) (int, error) {
@@ -46,10 +51,13 @@ func (b *h2Body) Read(p []byte) (int, error) {
 		b.whole.Store(true)
 		return 0, io.EOF
 	}
-	n, err := b.x.front.ReadBody(p)
-	if err == io.EOF {
+	n, err := b.x.readRequestBody(p, &b.sent)
+	switch {
+	case err == io.EOF:
 		b.read = true
 		b.whole.Store(true)
+	case errors.Is(err, ErrTooLarge) || errors.Is(err, ErrBadBody):
+		b.bad.Store(&err)
 	}
 	return n, err
 }
@@ -79,4 +87,13 @@ func (b *h2Body) finish() bool {
 	defer b.mu.Unlock()
 	b.stop = true
 	return b.read
+}
+
+// clientErr is the client's body error a Read met (ErrTooLarge or
+// ErrBadBody), or nil.
+func (b *h2Body) clientErr() error {
+	if e := b.bad.Load(); e != nil {
+		return *e
+	}
+	return nil
 }

@@ -141,6 +141,9 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 	if err != nil {
 		if body != nil {
 			x.bodyDone = body.finish()
+			if berr := body.clientErr(); berr != nil {
+				return x.badBody(berr), false // the stream failed for the client's body
+			}
 		}
 		switch {
 		case late.Load() && !stopped:

@@ -56,7 +56,6 @@ func (x *Exchange) uploadBody() {
 	buf := *bufp
 	const room = 18 // a chunk-size line before the data, CRLF after it
 	unsized := x.Req.Unsized
-	max := x.Set.MaxBodyBytes
 	for {
 		var p []byte
 		if unsized {
@@ -64,13 +63,8 @@ func (x *Exchange) uploadBody() {
 		} else {
 			p = buf[:min(int64(len(buf)), x.Req.ContentLength-up.sent)]
 		}
-		n, err := x.front.ReadBody(p)
+		n, err := x.readRequestBody(p, &up.sent)
 		if n > 0 {
-			up.sent += int64(n)
-			if max > 0 && up.sent > max {
-				up.failClient(ErrTooLarge)
-				return
-			}
 			out := p[:n]
 			if unsized {
 				out = frameChunk(buf, n, room)
@@ -103,6 +97,21 @@ func (x *Exchange) uploadBody() {
 			return
 		}
 	}
+}
+
+// readRequestBody reads request body bytes from the front into p, for a
+// backend of either protocol, and adds them to *read (which counts the
+// bytes that came with the head too): past the listener's max_body_bytes
+// it fails with ErrTooLarge, whatever the framing. A declared length over
+// the limit is answered before anything is sent; this is the one check of
+// a body whose length only its end tells.
+func (x *Exchange) readRequestBody(p []byte, read *int64) (int, error) {
+	n, err := x.front.ReadBody(p)
+	*read += int64(n)
+	if max := x.Set.MaxBodyBytes; max > 0 && *read > max {
+		return 0, ErrTooLarge
+	}
+	return n, err
 }
 
 // frameChunk frames the n payload bytes at buf[room-2:] as one chunk, in

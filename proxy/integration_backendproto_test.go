@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluiceproxy/sluice/order"
+	"github.com/sluiceproxy/sluice/proxy"
 )
 
 // TestBackendProtocolsAgree sends the same hand-written HTTP/1.1 requests
@@ -113,6 +115,9 @@ func TestBackendProtocolsAgree(t *testing.T) {
 	}
 }
 
+// requestIDText is where the proxy's own answers name the request.
+var requestIDText = regexp.MustCompile(`Request id: [^<]+`)
+
 // agreeHandler is the origins' handler of the backend-protocol tables.
 func agreeHandler(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
@@ -151,9 +156,11 @@ func agreeHandler(w http.ResponseWriter, r *http.Request) {
 // TestBackendProtocolsAgreeEachFront is TestBackendProtocolsAgree through
 // both fronts with net/http's client (HTTP/1.1, and HTTP/2 over TLS):
 // status, body and trailers do not depend on the backend's protocol,
-// bodies of known and unknown length (written after the head) included.
+// bodies of known and unknown length (written after the head) included,
+// and one of unknown length past max_body_bytes is answered 413.
 func TestBackendProtocolsAgreeEachFront(t *testing.T) {
-	eachFront(t, func(t *testing.T, f *front) {
+	const maxBody = 100 << 10
+	eachFrontWith(t, func(t *testing.T, c *proxy.Config) { c.MaxBodyBytes = maxBody }, func(t *testing.T, f *front) {
 		h1o := newOrigin(t, "h1", agreeHandler)
 		h2o := newH2Origin(t, "h2", nil, agreeHandler, nil)
 		f.route("h1.test", h1o.Addr)
@@ -172,6 +179,7 @@ func TestBackendProtocolsAgreeEachFront(t *testing.T) {
 				req.Header.Set(k, v)
 			}
 			resp, b := f.send(req)
+			b = requestIDText.ReplaceAllString(b, "Request id: ID") // the proxy's own answers name it
 			return outcome{resp.StatusCode, b, fmt.Sprint(resp.Trailer)}
 		}
 		later := func() io.Reader { // a body of unknown length, after the head
@@ -184,11 +192,26 @@ func TestBackendProtocolsAgreeEachFront(t *testing.T) {
 			}()
 			return pr
 		}
+		tooLong := func() io.Reader { // an unknown length past max_body_bytes
+			pr, pw := io.Pipe()
+			go func() {
+				time.Sleep(20 * time.Millisecond)
+				block := strings.Repeat("x", 16<<10)
+				for range 2 * maxBody / len(block) {
+					if _, err := io.WriteString(pw, block); err != nil {
+						return // the proxy answered and the client stopped sending
+					}
+				}
+				pw.Close()
+			}()
+			return pr
+		}
 		for _, c := range []struct {
 			name, method, path string
 			body               func() io.Reader
 			hdr                string
 		}{
+			{"unknown length past max_body_bytes", "POST", "/echo", tooLong, ""},
 			{"get", "GET", "/echo", nil, ""},
 			{"head", "HEAD", "/echo", nil, ""},
 			{"post", "POST", "/echo", func() io.Reader { return strings.NewReader("hello") }, ""},
@@ -203,9 +226,104 @@ func TestBackendProtocolsAgreeEachFront(t *testing.T) {
 			if one != two {
 				t.Errorf("%s: the client saw\n  %+v from the HTTP/1.1 backend,\n  %+v from the HTTP/2 one", c.name, one, two)
 			}
-			if one.status == 0 || c.name == "get" && one.body != `GET ""` || c.name == "trailers" && one.trailers != "map[X-Sum:[42]]" {
+			if one.status == 0 || c.name == "get" && one.body != `GET ""` || c.name == "trailers" && one.trailers != "map[X-Sum:[42]]" ||
+				strings.HasPrefix(c.name, "unknown length past") && one.status != 413 {
 				t.Errorf("%s: %+v", c.name, one)
 			}
 		}
 	})
+}
+
+// TestBackendProtocolsAgreeOnFailures is TestBackendProtocolsAgree for
+// what goes wrong: a body over max_body_bytes (declared, and chunked past
+// it), a malformed chunked body, a backend silent past back_timeout, one
+// that breaks its response off, and one that cannot be reached. The client sees the same status
+// (0: no response) and the same fate of its connection from an HTTP/1.1
+// and an HTTP/2 backend.
+func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
+	release := make(chan struct{})
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/slow":
+			select { // silent past back_timeout; the test's end frees it
+			case <-release:
+			case <-time.After(5 * time.Second):
+			case <-r.Context().Done():
+			}
+		case "/cut":
+			// Larger than the proxy's buffer: from an HTTP/2 backend a
+			// small body of known length is read whole before the head
+			// goes, and one cut short is answered 502 instead.
+			w.Header().Set("Content-Length", "1048576")
+			io.WriteString(w, strings.Repeat("z", 64<<10))
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
+		default:
+			n, _ := io.Copy(io.Discard, r.Body)
+			fmt.Fprintf(w, "read %d", n)
+		}
+	}
+	h := startProxy(t, func(c *proxy.Config) {
+		c.Listeners[0].MaxBodyBytes = 1000
+		c.Listeners[0].BackTimeout = order.Duration(300 * time.Millisecond)
+	})
+	defer close(release)
+	h1o := newOrigin(t, "h1", handler)
+	h2o := newH2Origin(t, "h2", nil, handler, nil)
+	h.route("h1.test", h1o.Addr)
+	id := h.route("h2.test", h2o.Addr)
+	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
+	dead := freeAddr(t) // nothing listens there
+	h.route("h1dead.test", dead)
+	id = h.route("h2dead.test", dead)
+	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
+
+	big := strings.Repeat("x", 2000)
+	chunkedBig := "400\r\n" + strings.Repeat("y", 1024) + "\r\n400\r\n" + strings.Repeat("y", 1024) + "\r\n0\r\n\r\n"
+	type outcome struct {
+		status int
+		closed bool
+	}
+	for _, c := range []struct {
+		name, host, head, body string
+		after                  bool
+	}{
+		{"declared length over max_body_bytes", "%s.test", "POST /up HTTP/1.1\r\nContent-Length: 2000\r\n", big, false},
+		{"chunked past max_body_bytes", "%s.test", "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n", chunkedBig, true},
+		{"malformed chunk", "%s.test", "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n", "5\r\nhello\r\nzz\r\n", true},
+		{"silent backend", "%s.test", "GET /slow HTTP/1.1\r\n", "", false},
+		{"response cut off", "%s.test", "GET /cut HTTP/1.1\r\n", "", false},
+		{"backend down", "%sdead.test", "GET / HTTP/1.1\r\n", "", false},
+	} {
+		var got [2]outcome
+		for i, proto := range []string{"h1", "h2"} {
+			host := fmt.Sprintf(c.host, proto)
+			rc := dialRaw(t, h.Addr)
+			rc.write(strings.Replace(c.head, "\r\n", "\r\nHost: "+host+"\r\n", 1) + "\r\n")
+			if c.after {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if _, err := io.WriteString(rc.C, c.body); err != nil {
+				t.Logf("%s %s: the body could not go: %v", host, c.name, err)
+			}
+			resp, err := http.ReadResponse(rc.BR, &http.Request{Method: "GET"})
+			if err != nil {
+				got[i] = outcome{0, true}
+				continue
+			}
+			_, berr := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			got[i] = outcome{resp.StatusCode, resp.Close || berr != nil}
+			if berr != nil {
+				got[i].status = -resp.StatusCode // a head, then a body cut short
+			}
+			if got[i].closed {
+				rc.expectClosed(ioTimeout)
+			}
+		}
+		t.Logf("%s: %+v / %+v", c.name, got[0], got[1])
+		if got[0] != got[1] {
+			t.Errorf("%s: the client saw %+v from the HTTP/1.1 backend, %+v from the HTTP/2 one", c.name, got[0], got[1])
+		}
+	}
 }
