@@ -1,6 +1,7 @@
 package proxy_test
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -326,4 +327,77 @@ func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 			t.Errorf("%s: the client saw %+v from the HTTP/1.1 backend, %+v from the HTTP/2 one", c.name, got[0], got[1])
 		}
 	}
+}
+
+// TestBackendProtocolsAgreeOnPolicies: the cluster's compression and
+// header edits give the client the same response from an HTTP/1.1 and an
+// HTTP/2 backend, through both fronts: the same encoding and fields, and
+// after decoding the same body and trailers.
+func TestBackendProtocolsAgreeOnPolicies(t *testing.T) {
+	eachFront(t, func(t *testing.T, f *front) {
+		handler := func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html")
+			w.Header().Set("X-Secret", "s")
+			text := strings.Repeat("edited request: "+r.Header.Get("X-Req")+"; ", 200)
+			switch r.URL.Path {
+			case "/sized":
+				w.Header().Set("Content-Length", fmt.Sprint(len(text)))
+				io.WriteString(w, text)
+			case "/streamed":
+				w.Header().Set("Trailer", "X-Sum")
+				io.WriteString(w, text[:len(text)/2])
+				w.(http.Flusher).Flush()
+				io.WriteString(w, text[len(text)/2:])
+				w.Header().Set("X-Sum", "42")
+			}
+		}
+		policy := func(id string) {
+			f.Must(order.UpdateCluster{ID: id,
+				Compression: order.Some(&order.Compression{Algorithms: []string{"gzip"}}),
+				Headers: order.Some([]order.HeaderEdit{
+					{Position: order.EditRequest, Action: order.EditAdd, Name: "X-Req", Value: "yes"},
+					{Position: order.EditResponse, Action: order.EditSet, Name: "X-Edit", Value: "done"},
+					{Position: order.EditResponse, Action: order.EditDelete, Name: "X-Secret"},
+				})})
+		}
+		policy(f.route("h1.test", newOrigin(t, "h1", handler).Addr))
+		policy(h2Route(f, "h2.test", order.H2, nil, newH2Origin(t, "h2", nil, handler, nil).Addr))
+		type outcome struct {
+			status                             int
+			encoding, vary, edit, secret, body string
+			trailers                           string
+		}
+		do := func(host, path string) outcome {
+			req := f.request("GET", host, path, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			resp, b := f.send(req)
+			o := outcome{status: resp.StatusCode, encoding: resp.Header.Get("Content-Encoding"), vary: resp.Header.Get("Vary"),
+				edit: resp.Header.Get("X-Edit"), secret: resp.Header.Get("X-Secret"), trailers: fmt.Sprint(resp.Trailer)}
+			if o.encoding == "gzip" {
+				zr, err := gzip.NewReader(strings.NewReader(b))
+				if err != nil {
+					t.Fatalf("%s%s: %v", host, path, err)
+				}
+				plain, err := io.ReadAll(zr)
+				if err != nil {
+					t.Fatalf("%s%s: %v", host, path, err)
+				}
+				b = string(plain)
+			}
+			o.body = b
+			return o
+		}
+		for _, path := range []string{"/sized", "/streamed"} {
+			one, two := do("h1.test", path), do("h2.test", path)
+			if one != two {
+				t.Errorf("%s: the client saw\n  %+v from the HTTP/1.1 backend,\n  %+v from the HTTP/2 one", path, one, two)
+			}
+			if one.encoding != "gzip" || one.edit != "done" || one.secret != "" || !strings.HasPrefix(one.body, "edited request: yes; ") {
+				t.Errorf("%s: the policies did not apply: %+v", path, one)
+			}
+			if path == "/streamed" && one.trailers != "map[X-Sum:[42]]" {
+				t.Errorf("%s: trailers %s", path, one.trailers)
+			}
+		}
+	})
 }
