@@ -401,3 +401,44 @@ func TestBackendProtocolsAgreeOnPolicies(t *testing.T) {
 		}
 	})
 }
+
+// TestEarlyAnswerReachesASendingClient: a client that sends a body the
+// proxy refuses (past max_body_bytes, declared or chunked) and writes it
+// whole before it reads gets the 413, not a reset: the proxy closes in
+// stages (its FIN, then it drops what the client still sends), so no
+// unread byte makes the kernel reset the connection under the answer.
+func TestEarlyAnswerReachesASendingClient(t *testing.T) {
+	h := startProxy(t, func(c *proxy.Config) { c.Listeners[0].MaxBodyBytes = 1000 })
+	o := newOrigin(t, "app", nil)
+	h.route("app.test", o.Addr)
+	body := strings.Repeat("x", 768<<10) // more than the sockets buffer, less than lingerBytes
+	chunked := fmt.Sprintf("%x\r\n%s\r\n0\r\n\r\n", len(body), body)
+	for range 10 {
+		for _, c := range []struct{ head, body string }{
+			{fmt.Sprintf("POST /up HTTP/1.1\r\nHost: app.test\r\nContent-Length: %d\r\n\r\n", len(body)), body},
+			{"POST /up HTTP/1.1\r\nHost: app.test\r\nTransfer-Encoding: chunked\r\n\r\n", chunked},
+		} {
+			rc := dialRaw(t, h.Addr)
+			wrote := make(chan error, 1)
+			go func() { // the whole request, as a client that reads afterwards
+				_, err := io.WriteString(rc.C, c.head+c.body)
+				wrote <- err
+			}()
+			resp, err := http.ReadResponse(rc.BR, &http.Request{Method: "POST"})
+			if err != nil {
+				t.Fatalf("%q: no answer: %v", c.head, err)
+			}
+			if _, err := io.ReadAll(resp.Body); err != nil {
+				t.Fatalf("%q: the answer's body: %v", c.head, err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 413 || !resp.Close {
+				t.Fatalf("%q: %d, close %v; want 413 and the connection closing", c.head, resp.StatusCode, resp.Close)
+			}
+			if err := <-wrote; err != nil {
+				t.Fatalf("%q: the client's body could not go whole: %v", c.head, err)
+			}
+			rc.expectClosed(ioTimeout)
+		}
+	}
+}

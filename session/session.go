@@ -239,6 +239,9 @@ func (s *Session) exchange() bool {
 	s.request()
 	res := x.Serve(s)
 	x.Finish()
+	if res == exchange.Unread {
+		s.linger() // the client may still be sending its body
+	}
 	return s.keep && res == exchange.Complete
 }
 
