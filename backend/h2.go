@@ -202,7 +202,7 @@ func (b *Backend) dialH2(ctx context.Context, timeout time.Duration, d *h2Dial) 
 		}
 	}
 	p.h1Until.Store(0)
-	cc, err := h2Transport.NewClientConn(bc.Conn)
+	cc, err := h2Transport.NewClientConn(b.metered(bc.Conn))
 	if err != nil {
 		bc.Conn.Close()
 		done()

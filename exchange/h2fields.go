@@ -107,7 +107,6 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 	var first []byte
 	if h.Framing == Length && !x.z.on && h.ContentLength > 0 && h.ContentLength < int64(len(buf)) {
 		n, err := readAll(resp.Body, buf[:h.ContentLength+1])
-		x.m.recvB += int64(n)
 		if err != nil || int64(n) != h.ContentLength {
 			return x.fail(502, "reading HTTP/2 response body", err)
 		}
@@ -123,7 +122,6 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 	}
 	for {
 		n, err := resp.Body.Read(buf)
-		x.m.recvB += int64(n)
 		x.z.short = n < len(buf)
 		if n > 0 && !x.write(buf[:n]) {
 			return Broken

@@ -83,10 +83,10 @@ type Backend struct {
 	// class.
 	Responses Responses
 	// BytesSent counts bytes written to the backend (heads, bodies, tunnel
-	// bytes).
+	// bytes; plaintext under TLS). To an HTTP/2 backend: every byte of its
+	// connections, counted as it is written (its streams share frames).
 	BytesSent Counter
-	// BytesReceived counts bytes read from the backend (heads, bodies,
-	// tunnel bytes).
+	// BytesReceived counts bytes read from the backend, as BytesSent.
 	BytesReceived Counter
 	// ConnectErrors counts failed connects to the backend.
 	ConnectErrors Counter

@@ -611,3 +611,36 @@ func TestH2BackendExpectContinue(t *testing.T) {
 		t.Errorf("body sent with the head: %q, want %q", body, want)
 	}
 }
+
+// An HTTP/2 backend's metrics count the bytes of its connection both ways
+// (its streams share the frames): a 1 MiB upload makes bytes_sent pass
+// 1 MiB, its answer bytes_received pass the answer's size.
+func TestH2BackendBytesCounted(t *testing.T) {
+	h := startProxy(t, func(c *proxy.Config) { c.Metrics = metrics.NewRegistry() })
+	o := newH2Origin(t, "h2c", nil, func(w http.ResponseWriter, r *http.Request) {
+		n, _ := io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "%d%s", n, strings.Repeat(".", 64<<10))
+	}, nil)
+	id := h.route("app.test", o.Addr)
+	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
+	c := dialRaw(t, h.Addr)
+	const size = 1 << 20
+	c.write(fmt.Sprintf("POST /up HTTP/1.1\r\nHost: app.test\r\nContent-Length: %d\r\n\r\n%s", size, strings.Repeat("x", size)))
+	resp, body := c.read("POST")
+	wantStatus(t, resp, body, 200)
+	if !strings.HasPrefix(body, fmt.Sprint(size)) {
+		t.Fatalf("the origin read %.10q...", body)
+	}
+	var b order.BackendMetrics
+	eventually(t, ioTimeout, "the exchange to be counted", func() bool {
+		m := h.Must(order.Metrics{ClusterID: id}).Content.Metrics
+		if len(m.Backends) != 1 {
+			return false
+		}
+		b = m.Backends[0]
+		return b.Requests == 1
+	})
+	if b.BytesSent < size || b.BytesReceived < 64<<10 {
+		t.Errorf("bytes_sent %d (want ≥ %d), bytes_received %d (want ≥ %d)", b.BytesSent, size, b.BytesReceived, 64<<10)
+	}
+}
