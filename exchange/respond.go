@@ -210,8 +210,12 @@ func (x *Exchange) readHead(bc *backend.Conn, out []byte, pre bool, preN int, pr
 		if k > 0 || err == nil {
 			continue
 		}
-		// The pooled connection was closed by the server while idle.
-		if x.n == 0 && x.mayResend(bc) {
+		// The connection was closed or reset before any response byte
+		// (a pooled one by the server while idle): sent again. A backend
+		// silent for back_timeout is not: it is slow, not gone, and a
+		// resend would double the wait and its load (HAProxy's
+		// retry-on leaves response-timeout out by default too).
+		if x.n == 0 && !isTimeout(err) && x.mayResend(bc) {
 			if bc = x.replay(bc, out); bc != nil {
 				continue
 			}

@@ -238,9 +238,12 @@ func TestBackendProtocolsAgreeEachFront(t *testing.T) {
 // TestBackendProtocolsAgreeOnFailures is TestBackendProtocolsAgree for
 // what goes wrong: a body over max_body_bytes (declared, and chunked past
 // it), a malformed chunked body, a backend silent past back_timeout, one
-// that breaks its response off, and one that cannot be reached. The client sees the same status
-// (0: no response) and the same fate of its connection from an HTTP/1.1
-// and an HTTP/2 backend.
+// that breaks its response off, and one that cannot be reached. The client
+// sees the same status (0: no response) and the same fate of its
+// connection from an HTTP/1.1 and an HTTP/2 backend, and the origin gets
+// the request as many times: a silent backend is not sent it twice (at
+// d8c9213 a GET timed out, was sent again on a new connection and timed
+// out again, twice back_timeout, from an HTTP/1.1 backend only).
 func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 	release := make(chan struct{})
 	handler := func(w http.ResponseWriter, r *http.Request) {
@@ -284,7 +287,9 @@ func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 	type outcome struct {
 		status int
 		closed bool
+		sent   int64 // requests the origin got
 	}
+	origins := map[string]*origin{"h1": h1o, "h2": h2o}
 	for _, c := range []struct {
 		name, host, head, body string
 		after                  bool
@@ -299,6 +304,7 @@ func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 		var got [2]outcome
 		for i, proto := range []string{"h1", "h2"} {
 			host := fmt.Sprintf(c.host, proto)
+			before := origins[proto].Requests.Load()
 			rc := dialRaw(t, h.Addr)
 			rc.write(strings.Replace(c.head, "\r\n", "\r\nHost: "+host+"\r\n", 1) + "\r\n")
 			if c.after {
@@ -309,18 +315,19 @@ func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 			}
 			resp, err := http.ReadResponse(rc.BR, &http.Request{Method: "GET"})
 			if err != nil {
-				got[i] = outcome{0, true}
+				got[i] = outcome{0, true, origins[proto].Requests.Load() - before}
 				continue
 			}
 			_, berr := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			got[i] = outcome{resp.StatusCode, resp.Close || berr != nil}
+			got[i] = outcome{status: resp.StatusCode, closed: resp.Close || berr != nil}
 			if berr != nil {
 				got[i].status = -resp.StatusCode // a head, then a body cut short
 			}
 			if got[i].closed {
 				rc.expectClosed(ioTimeout)
 			}
+			got[i].sent = origins[proto].Requests.Load() - before
 		}
 		t.Logf("%s: %+v / %+v", c.name, got[0], got[1])
 		if got[0] != got[1] {
