@@ -5,6 +5,7 @@ import (
 
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/metrics"
 )
 
 // The rest of a response body, after what came with the head, is copied
@@ -85,6 +86,7 @@ func (x *Exchange) copyChunked(bc *backend.Conn, chunks *h1.ChunkedScanner, deco
 			m = k
 		}
 		if err != nil {
+			x.m.backendErr(metrics.BackendParse)
 			x.Env.Log.Warn("malformed chunked response body", "request_id", string(x.ID[:]), "error", err)
 			return false
 		}
@@ -110,6 +112,9 @@ func (x *Exchange) copyUntilClose(bc *backend.Conn) bool {
 			return false
 		}
 		if err != nil {
+			if err != io.EOF {
+				x.bodyCut(err)
+			}
 			return err == io.EOF
 		}
 		if n == len(buf) { // more is coming than x.buf holds
@@ -119,10 +124,27 @@ func (x *Exchange) copyUntilClose(bc *backend.Conn) bool {
 }
 
 // readBody reads the next body bytes from the backend into buf; false
-// when the backend closed, failed or went silent for back_timeout.
+// when the backend closed, failed or went silent for back_timeout (which
+// the exchange's accounting records: the body was cut short).
 func (x *Exchange) readBody(bc *backend.Conn, buf []byte) (int, bool) {
 	n, err := x.readSome(bc, buf)
+	if n == 0 && err != nil {
+		x.bodyCut(err)
+	}
 	return n, n > 0 || err == nil
+}
+
+// bodyCut records a response body the backend cut short with err: a
+// timeout when it went silent for back_timeout, else a reset (closed or
+// reset before the body's end), for the access log's error and the
+// cluster's errors, with a debug line.
+func (x *Exchange) bodyCut(err error) {
+	k := metrics.BackendReset
+	if isTimeout(err) {
+		k = metrics.BackendTimeout
+	}
+	x.m.backendErr(k)
+	x.Env.Log.Debug("backend response cut short", "request_id", string(x.ID[:]), "error", err)
 }
 
 // readSome reads at least one byte from the backend into buf, or fails.

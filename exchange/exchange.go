@@ -162,7 +162,7 @@ func (x *Exchange) Serve(f Front) Result {
 	}
 	bc := x.connect(nil)
 	if bc == nil {
-		return x.answer(noBackendStatus(x.dial.Err), answers)
+		return x.noBackend(x.dial.Err, answers)
 	}
 	if d.Cookie != nil && string(d.Cookie) == bc.Backend.StickyID() {
 		x.stickyMatch = bc.Backend

@@ -130,6 +130,9 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 			break
 		}
 		if err != nil {
+			if x.front.Context().Err() == nil { // the backend's doing, not a client's reset
+				x.bodyCut(err)
+			}
 			return Broken // cut short: the client sees the connection close or the stream reset
 		}
 	}

@@ -37,6 +37,7 @@ func (x *Exchange) forwardH2() Result {
 	// gone, streamed) may be sent again after a status of on_status.
 	x.pol.resend = !req.HasBody() && idempotent(req.Method)
 	var skip *backend.Backend
+	var dialErr error // the last failed connect's
 	attempts, resent := 0, false
 	for {
 		var b *backend.Backend
@@ -51,20 +52,21 @@ func (x *Exchange) forwardH2() Result {
 			b, trial = d.Cluster.PickHash(nil, x.pol.hash, x.pol.hashed)
 		}
 		if b == nil {
-			return x.answer(503, x.clusterAnswers())
+			return x.noBackend(dialErr, x.clusterAnswers())
 		}
 		attempts++
 		reuse := x.replayable && !resent
 		up, err := b.OpenH2(ctx, x.Set.ConnectTimeout, x.Env.IdleBackendTimeout, reuse, trial)
 		x.m.connect += up.ConnectTime
 		if err != nil {
+			dialErr = err
 			x.dialFailed(b, err)
 			if attempts < backend.DefaultAttempts && ctx.Err() == nil {
 				x.m.retried(b)
 				skip = b
 				continue
 			}
-			return x.answer(noBackendStatus(err), x.clusterAnswers())
+			return x.noBackend(err, x.clusterAnswers())
 		}
 		if d.Sticky && d.Cookie != nil && string(d.Cookie) == b.StickyID() {
 			x.stickyMatch = b

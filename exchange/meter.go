@@ -214,7 +214,7 @@ func (m *meter) account(x *Exchange) {
 		if ttfb > 0 {
 			cm.ResponseTime.Observe(ttfb)
 		}
-		if m.hasBerr && m.berr != metrics.BackendConnect { // connects count in backend.Dial
+		if m.hasBerr && m.berr != metrics.BackendConnect && m.berr != metrics.BackendTLS { // counted in backend.Dial
 			cm.Errors[m.berr].Inc()
 		}
 	}

@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/accesslog"
 	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 )
@@ -267,7 +269,14 @@ func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 			fmt.Fprintf(w, "read %d", n)
 		}
 	}
+	logs := &syncBuffer{}
+	al, err := accesslog.New(accesslog.Config{Output: logs, Format: accesslog.JSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer al.Close()
 	h := startProxy(t, func(c *proxy.Config) {
+		c.AccessLog = al
 		c.Listeners[0].MaxBodyBytes = 1000
 		c.Listeners[0].BackTimeout = order.Duration(300 * time.Millisecond)
 	})
@@ -287,8 +296,28 @@ func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 	type outcome struct {
 		status int
 		closed bool
-		sent   int64 // requests the origin got
+		sent   int64  // requests the origin got
+		logged string // the access log line's error
 	}
+	// lastError waits for access log line n and returns its error field.
+	lastError := func(n int) string {
+		var lines []string
+		eventually(t, ioTimeout, "the access log line", func() bool {
+			lines = strings.Fields(logs.String()) // JSON lines have no spaces
+			return len(lines) >= n
+		})
+		var e struct {
+			Error *string `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(lines[n-1]), &e); err != nil {
+			t.Fatalf("access log line %q: %v", lines[n-1], err)
+		}
+		if e.Error == nil {
+			return ""
+		}
+		return *e.Error
+	}
+	lines := 0
 	origins := map[string]*origin{"h1": h1o, "h2": h2o}
 	for _, c := range []struct {
 		name, host, head, body string
@@ -315,7 +344,9 @@ func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 			}
 			resp, err := http.ReadResponse(rc.BR, &http.Request{Method: "GET"})
 			if err != nil {
-				got[i] = outcome{0, true, origins[proto].Requests.Load() - before}
+				got[i] = outcome{closed: true, sent: origins[proto].Requests.Load() - before}
+				lines++
+				got[i].logged = lastError(lines)
 				continue
 			}
 			_, berr := io.ReadAll(resp.Body)
@@ -328,6 +359,8 @@ func TestBackendProtocolsAgreeOnFailures(t *testing.T) {
 				rc.expectClosed(ioTimeout)
 			}
 			got[i].sent = origins[proto].Requests.Load() - before
+			lines++
+			got[i].logged = lastError(lines)
 		}
 		t.Logf("%s: %+v / %+v", c.name, got[0], got[1])
 		if got[0] != got[1] {
