@@ -2,6 +2,7 @@ package exchange
 
 import (
 	"context"
+	"net/http/httptrace"
 	"net/netip"
 	"time"
 
@@ -48,6 +49,8 @@ type Exchange struct {
 	began       bool             // a response head (or interim) went to the client
 	bodyDone    bool             // the request body was read whole
 	h2body      *h2Body          // the body going to an HTTP/2 backend, while it goes
+	// h2trace relays an HTTP/2 backend's 103 (h2Interim); bound once.
+	h2trace httptrace.ClientTrace
 	// isHead is set for a HEAD request. It is kept apart because Req's
 	// slices alias the front's buffer, which a body upload reuses: the
 	// stage reads them only before the body goes.

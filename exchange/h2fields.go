@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/textproto"
 
 	"github.com/sluiceproxy/sluice/internal/h1"
 )
@@ -58,10 +59,12 @@ func (x *Exchange) h2Edits(h http.Header) {
 	}
 }
 
-// streamH2Response writes an HTTP/2 backend's response through the front.
-func (x *Exchange) streamH2Response(resp *http.Response) Result {
-	fs := x.fields[:0]
-	for name, vs := range resp.Header {
+// h2HeadFields appends to fs the fields of an HTTP/2 backend's head (a
+// response's, or an interim one's) that go on to the client: those the
+// header table keeps and the edits leave, then trailers' announcements
+// (Trailer, for the names given), the edits' fields and the proxy's own.
+func (x *Exchange) h2HeadFields(fs []h1.Header, hdr http.Header, trailers http.Header) []h1.Header {
+	for name, vs := range hdr {
 		k := h1.ClassifyHeader([]byte(name))
 		if responseFate[k] != keep || x.respEdits && x.dropResponseField([]byte(name)) {
 			continue
@@ -70,13 +73,37 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 			fs = append(fs, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
 		}
 	}
-	for name := range resp.Trailer {
+	for name := range trailers {
 		fs = append(fs, h1.Header{Name: []byte("Trailer"), Value: []byte(name), Kind: h1.HeaderTrailer})
 	}
 	if x.respEdits {
 		fs = x.appendResponseEdits(fs)
 	}
-	fs = x.appendOwn(fs)
+	return x.appendOwn(fs)
+}
+
+// h2Interim relays an HTTP/2 backend's 103 (Early Hints) to the client,
+// as an HTTP/1.1 backend's interim responses are (the transport answers
+// 100 itself). The transport calls it while RoundTrip waits for the
+// final head, from its reading goroutine: the exchange's goroutine writes
+// nothing to the front meanwhile.
+func (x *Exchange) h2Interim(code int, hdr textproto.MIMEHeader) error {
+	if code != 103 {
+		return nil
+	}
+	x.fields = x.h2HeadFields(x.fields[:0], http.Header(hdr), nil)
+	x.head = Head{Status: code, Reason: []byte(http.StatusText(code)), Fields: x.fields, Framing: NoBody, ContentLength: -1}
+	x.began = true
+	if err := x.front.WriteInterim(&x.head); err != nil {
+		x.m.clientErr(clientReset)
+		return err // the transport ends the stream
+	}
+	return nil
+}
+
+// streamH2Response writes an HTTP/2 backend's response through the front.
+func (x *Exchange) streamH2Response(resp *http.Response) Result {
+	fs := x.h2HeadFields(x.fields[:0], resp.Header, resp.Trailer)
 	x.fields = fs
 	x.head = Head{Status: resp.StatusCode, Reason: []byte(http.StatusText(resp.StatusCode)), Fields: fs,
 		ContentLength: -1, BodyPending: x.bodyPending()}

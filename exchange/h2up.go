@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sync/atomic"
 	"time"
@@ -132,8 +133,12 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			out.ContentLength = -1
 		}
 	}
-	// The response head is awaited for back_timeout at most.
-	ctx, cancel := context.WithCancel(x.front.Context())
+	// The response head is awaited for back_timeout at most; a 103 on
+	// the way is relayed.
+	if x.h2trace.Got1xxResponse == nil { // bound once per Exchange
+		x.h2trace.Got1xxResponse = x.h2Interim
+	}
+	ctx, cancel := context.WithCancel(httptrace.WithClientTrace(x.front.Context(), &x.h2trace))
 	defer cancel()
 	var late atomic.Bool
 	t := time.AfterFunc(x.Set.BackTimeout, func() { late.Store(true); cancel() })

@@ -482,3 +482,41 @@ func TestEarlyAnswerReachesASendingClient(t *testing.T) {
 		}
 	}
 }
+
+// TestBackendProtocolsAgreeOnEarlyHints: a 103 (Early Hints) an origin
+// sends before its answer reaches an HTTP/1.1 client with its Link field,
+// from an HTTP/1.1 and from an HTTP/2 backend alike, and the answer
+// follows on the same connection.
+func TestBackendProtocolsAgreeOnEarlyHints(t *testing.T) {
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.WriteHeader(103)
+		w.Header().Del("Link")
+		io.WriteString(w, "page")
+	}
+	h := startProxy(t, nil)
+	h.route("h1.test", newOrigin(t, "h1", handler).Addr)
+	id := h.route("h2.test", newH2Origin(t, "h2", nil, handler, nil).Addr)
+	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
+	for _, host := range []string{"h1.test", "h2.test"} {
+		c := dialRaw(t, h.Addr)
+		for range 2 {
+			c.write("GET / HTTP/1.1\r\nHost: " + host + "\r\n\r\n")
+			lines, err := readHead(c.BR)
+			if err != nil {
+				t.Fatalf("%s: %v", host, err)
+			}
+			if len(lines) == 0 || !strings.HasPrefix(lines[0], "HTTP/1.1 103 ") {
+				t.Fatalf("%s: first head %q, want a 103", host, lines)
+			}
+			if got := headerValues(lines, "Link"); len(got) != 1 || got[0] != "</style.css>; rel=preload; as=style" {
+				t.Errorf("%s: the 103's Link fields: %q", host, got)
+			}
+			resp, body := c.read("GET")
+			wantStatus(t, resp, body, 200)
+			if body != "page" {
+				t.Errorf("%s: body %q", host, body)
+			}
+		}
+	}
+}
