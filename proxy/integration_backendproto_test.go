@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
 	"regexp"
 	"strings"
 	"testing"
@@ -519,4 +521,33 @@ func TestBackendProtocolsAgreeOnEarlyHints(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestBackendProtocolsAgreeOnEarlyHintsEachFront is the same through both
+// fronts with net/http's client, which sees the 103 through its trace.
+func TestBackendProtocolsAgreeOnEarlyHintsEachFront(t *testing.T) {
+	eachFront(t, func(t *testing.T, f *front) {
+		handler := func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+			w.WriteHeader(103)
+			w.Header().Del("Link")
+			io.WriteString(w, "page")
+		}
+		f.route("h1.test", newOrigin(t, "h1", handler).Addr)
+		h2Route(f, "h2.test", order.H2, nil, newH2Origin(t, "h2", nil, handler, nil).Addr)
+		for _, host := range []string{"h1.test", "h2.test"} {
+			var hints []string
+			trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+				hints = append(hints, fmt.Sprint(code, " ", h.Get("Link")))
+				return nil
+			}}
+			req := f.request("GET", host, "/", nil)
+			req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+			resp, body := f.send(req)
+			wantStatus(t, resp, body, 200)
+			if fmt.Sprint(hints) != "[103 </style.css>; rel=preload; as=style]" || body != "page" {
+				t.Errorf("%s: interim responses %q, body %q", host, hints, body)
+			}
+		}
+	})
 }
