@@ -19,14 +19,15 @@ type h2Body struct {
 	pend []byte
 	sent int64 // body bytes read, from the head on (readRequestBody)
 	done bool  // pend is the whole body
-	read bool  // the whole body was read
-	// whole is read, for the exchange's goroutine while Read may be
-	// waiting for the client (holding mu): a response head written then
-	// keeps the client's connection when the body is in.
+	// whole is set once the whole body was read; atomic, for the
+	// exchange's goroutine while Read may be waiting for the client
+	// (holding mu): a response head written then keeps the client's
+	// connection when the body is in.
 	whole atomic.Bool
 	// bad is the client's body error, ErrTooLarge or ErrBadBody, once a
-	// Read met it: the exchange answers it as over HTTP/1.1 (badBody).
-	bad    atomic.Pointer[error]
+	// Read met it (under mu; read after finish): the exchange answers it
+	// as over HTTP/1.1 (badBody).
+	bad    error
 	stop   bool // finish ran: no more reads
 	once   sync.Once
 	closed chan struct{}
@@ -47,17 +48,15 @@ func (b *h2Body) Read(p []byte) (int, error) {
 		b.pend = b.pend[n:]
 		return n, nil
 	case b.done:
-		b.read = true
 		b.whole.Store(true)
 		return 0, io.EOF
 	}
 	n, err := b.x.readRequestBody(p, &b.sent)
 	switch {
 	case err == io.EOF:
-		b.read = true
 		b.whole.Store(true)
 	case errors.Is(err, ErrTooLarge) || errors.Is(err, ErrBadBody):
-		b.bad.Store(&err)
+		b.bad = err
 	}
 	return n, err
 }
@@ -86,14 +85,9 @@ func (b *h2Body) finish() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.stop = true
-	return b.read
+	return b.whole.Load()
 }
 
 // clientErr is the client's body error a Read met (ErrTooLarge or
-// ErrBadBody), or nil.
-func (b *h2Body) clientErr() error {
-	if e := b.bad.Load(); e != nil {
-		return *e
-	}
-	return nil
-}
+// ErrBadBody), or nil; only after finish.
+func (b *h2Body) clientErr() error { return b.bad }

@@ -126,8 +126,7 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			}
 		}
 		body = newH2Body(x, p, done)
-		x.h2body = body
-		defer func() { x.h2body = nil }()
+		x.h2body = body // until the next Start
 		out.Body, out.ContentLength = body, req.ContentLength
 		if req.Unsized {
 			out.ContentLength = -1
