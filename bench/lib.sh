@@ -92,14 +92,16 @@ baseline_commit() {
 # build_baseline REPO COMMIT OUT: builds ./cmd/sluice of COMMIT into the file
 # OUT. The revision's files are taken with `git archive` into OUT.src (no
 # checkout, no worktree: nothing in the repository changes), built there the
-# way the working tree is built, and removed.
+# way the working tree is built, and removed. With SLUICE_BASE_GO set to a go
+# command, that toolchain builds it (another Go release, or a patched
+# runtime: see bench/README.md), and the report's baseline line names it.
 build_baseline() {
-	local repo=$1 commit=$2 out=$3 src="$3.src"
+	local repo=$1 commit=$2 out=$3 src="$3.src" gocmd=${SLUICE_BASE_GO:-go}
 	rm -rf "$src" && mkdir -p "$src"
 	git -C "$repo" archive --format=tar "$commit" | tar -x -C "$src" ||
 		die "git archive $commit failed"
 	[[ -d "$src/cmd/sluice" ]] || die "$commit has no cmd/sluice to build"
-	(cd "$src" && go build -o "$out" ./cmd/sluice) >&2 || die "building cmd/sluice of $commit failed"
+	(cd "$src" && "$gocmd" build -o "$out" ./cmd/sluice) >&2 || die "building cmd/sluice of $commit with $gocmd failed"
 	rm -rf "$src"
 }
 

@@ -15,6 +15,8 @@
 #   bash bench/run.sh --only ka50,close50            # only these scenarios
 #   bash bench/run.sh --baseline REV --only ka50,close50
 #                                     # + Sluice built from git revision REV
+#   SLUICE_BASE_GO=/path/to/go bash bench/run.sh --baseline HEAD --only ka50
+#                                     # the baseline built by another Go toolchain
 #   bash bench/run.sh --only bulk64   # keep-alive, 64 KiB responses
 #   bash bench/run.sh --profile DIR   # + a CPU profile of Sluice per run, in DIR
 #   bash bench/run.sh --same-headers  # HAProxy and nginx add the fields Sluice
@@ -657,7 +659,7 @@ echo "CPU 0: the proxy under test alone. CPU 1: wrk and the origin ($ORIGIN_KIND
 echo "Background load before the run (other processes): $BACKGROUND; after: $(background_load)"
 echo "Sluice at $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$REPO" diff --quiet HEAD -- . 2>/dev/null || echo ' + uncommitted changes') (built from the working tree)"
 if [[ -n "$BASELINE" ]]; then
-	echo "sluice-base at $(git -C "$REPO" rev-parse --short "$BASE_COMMIT") (--baseline $BASELINE; built from git archive of it), the same configuration as sluice on its own ports$([[ -z "$BASE_CONF_NOTE" ]] || echo ", without what its parser does not know: $(tr '\n' ' ' <<<"$BASE_CONF_NOTE")")"
+	echo "sluice-base at $(git -C "$REPO" rev-parse --short "$BASE_COMMIT") (--baseline $BASELINE; built from git archive of it$([[ -z "${SLUICE_BASE_GO:-}" ]] || echo " with $SLUICE_BASE_GO, $("$SLUICE_BASE_GO" version)")), the same configuration as sluice on its own ports$([[ -z "$BASE_CONF_NOTE" ]] || echo ", without what its parser does not know: $(tr '\n' ' ' <<<"$BASE_CONF_NOTE")")"
 fi
 echo "HAProxy $(haproxy -v 2>/dev/null | awk 'NR == 1 { print $3 }'), nginx $(nginx -v 2>&1 | sed 's|.*/||'), $(go version | awk '{ print $3 }')"
 echo
