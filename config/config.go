@@ -53,8 +53,10 @@ type Config struct {
 	// upgraded connection), MaxHeadBytes (max_head_bytes, 32768 bytes),
 	// MaxHeaderFields (max_header_fields, 100), ResolveInterval
 	// (resolve_interval, 30s: how often backend host names are resolved
-	// again), MaxIdlePerBackend (max_idle_per_backend, 1024; 0 in the
-	// file is -1 here: no pooling), BulkBuffers (bulk_buffers, 512; 0 in
+	// again), IdleBackendTimeout (idle_backend_timeout, 10s: a pooled
+	// HTTP/1.1 backend connection unused that long is closed),
+	// MaxIdlePerBackend (max_idle_per_backend, 1024; 0 in the file is -1
+	// here: no pooling), BulkBuffers (bulk_buffers, 512; 0 in
 	// the file is -1 here: none) and ShutdownGrace (equal to
 	// Config.ShutdownGrace). Listeners is left empty: the listeners are in
 	// Orders.
@@ -139,7 +141,10 @@ const (
 	DefaultMaxHeaderFields  = 100              // max_header_fields, fields of a request head
 	DefaultShutdownGrace    = 30 * time.Second // shutdown_timeout
 	DefaultResolveInterval  = 30 * time.Second // resolve_interval, of backend host names
-	DefaultUpgradeTimeout   = 10 * time.Second // upgrade_timeout, of a binary upgrade
+	// idle_backend_timeout: how long a pooled HTTP/1.1 backend connection
+	// may stay unused before the proxy closes it.
+	DefaultIdleBackendTimeout = 10 * time.Second
+	DefaultUpgradeTimeout     = 10 * time.Second // upgrade_timeout, of a binary upgrade
 	// max_idle_per_backend: idle HTTP/1.1 connections kept per backend (0:
 	// none, a connection per request).
 	DefaultMaxIdlePerBackend = 1024
@@ -238,6 +243,7 @@ func (l *loader) decode(cfg *Config, root *value) {
 	p.MaxHeaderFields = or(t.integer("max_header_fields", 1, 10000), DefaultMaxHeaderFields)
 	p.MaxBodyBytes = int64(t.integer("max_body_bytes", 1, math.MaxInt64))
 	p.ResolveInterval = or(t.duration("resolve_interval"), DefaultResolveInterval)
+	p.IdleBackendTimeout = or(t.duration("idle_backend_timeout"), DefaultIdleBackendTimeout)
 	p.MaxIdlePerBackend = DefaultMaxIdlePerBackend
 	if t.has("max_idle_per_backend") {
 		if p.MaxIdlePerBackend = t.integer("max_idle_per_backend", 0, 1<<20); p.MaxIdlePerBackend == 0 {

@@ -50,6 +50,7 @@ func TestLoadFull(t *testing.T) {
 		{"MaxHeadBytes", cfg.Proxy.MaxHeadBytes, DefaultMaxHeadBytes},
 		{"MaxHeaderFields", cfg.Proxy.MaxHeaderFields, DefaultMaxHeaderFields},
 		{"ShutdownGrace", cfg.ShutdownGrace, time.Minute},
+		{"IdleBackendTimeout", cfg.Proxy.IdleBackendTimeout, 4 * time.Second},
 		{"Proxy.ShutdownGrace", cfg.Proxy.ShutdownGrace, time.Minute},
 		{"UpgradeTimeout", cfg.UpgradeTimeout, 20 * time.Second},
 		{"Proxy.Listeners", len(cfg.Proxy.Listeners), 0},
@@ -116,7 +117,7 @@ func TestDefaults(t *testing.T) {
 	if p.MaxConnections != 10000 || p.FrontTimeout != 60*time.Second || p.BackTimeout != 30*time.Second ||
 		p.ConnectTimeout != 3*time.Second || p.RequestTimeout != 10*time.Second || p.MaxHeadBytes != 32768 ||
 		p.MaxHeaderFields != 100 || p.ShutdownGrace != 30*time.Second || p.TunnelTimeout != time.Hour ||
-		p.KeepAliveTimeout != 10*time.Second || p.MaxConnectionsPerIP != 0 {
+		p.KeepAliveTimeout != 10*time.Second || p.MaxConnectionsPerIP != 0 || p.IdleBackendTimeout != 10*time.Second {
 		t.Errorf("proxy defaults: %+v", p)
 	}
 	cfg, err = Load(writeConfig(t, "log_level = \"trace\"\naccess_log = \"off\"\n"))

@@ -167,3 +167,29 @@ func TestBackendBrokenResponse(t *testing.T) {
 	resp, body := c.read("GET")
 	wantStatus(t, resp, body, 200)
 }
+
+// TestIdleBackendTimeout: a pooled backend connection serves the next
+// request while it is younger than IdleBackendTimeout (idle_backend_timeout)
+// and is not used after: the request after a longer pause opens a new one.
+func TestIdleBackendTimeout(t *testing.T) {
+	for _, c := range []struct {
+		idle  time.Duration
+		opens int64
+	}{{10 * time.Second, 1}, {shortTimeout, 2}} {
+		h := startProxy(t, func(cfg *proxy.Config) { cfg.IdleBackendTimeout = c.idle })
+		o := newOrigin(t, "app", nil)
+		h.route("app.test", o.Addr)
+		h.get("app.test", "/1")
+		h.get("app.test", "/2") // the pooled connection, at once
+		if n := o.Opened.Load(); n != 1 {
+			t.Fatalf("idle %v: %d connections to the origin for two requests in a row, want 1", c.idle, n)
+		}
+		time.Sleep(2 * shortTimeout)
+		if resp, body := h.get("app.test", "/3"); resp.StatusCode != 200 || body != "app /3" {
+			t.Fatalf("idle %v: after a pause: %d %q", c.idle, resp.StatusCode, body)
+		}
+		if n := o.Opened.Load(); n != c.opens {
+			t.Errorf("idle %v: %d connections to the origin after a pause of %v, want %d", c.idle, n, 2*shortTimeout, c.opens)
+		}
+	}
+}
