@@ -51,6 +51,9 @@ type Exchange struct {
 	h2body      *h2Body          // the body going to an HTTP/2 backend, while it goes
 	// h2trace relays an HTTP/2 backend's 103 (h2Interim); bound once.
 	h2trace httptrace.ClientTrace
+	// h2names holds an HTTP/2 backend head's field names while they are
+	// sorted (h2HeadFields), reused from response to response.
+	h2names []string
 	// isHead is set for a HEAD request. It is kept apart because Req's
 	// slices alias the front's buffer, which a body upload reuses: the
 	// stage reads them only before the body goes.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/textproto"
+	"slices"
 
 	"github.com/sluiceproxy/sluice/internal/h1"
 )
@@ -63,23 +64,39 @@ func (x *Exchange) h2Edits(h http.Header) {
 // response's, or an interim one's) that go on to the client: those the
 // header table keeps and the edits leave, then trailers' announcements
 // (Trailer, for the names given), the edits' fields and the proxy's own.
+// The transport gives the fields as a map, which loses the backend's
+// order: they go out sorted by name (as net/http's server writes them),
+// the values of a name in the backend's order, so that a response comes
+// out the same every time.
 func (x *Exchange) h2HeadFields(fs []h1.Header, hdr http.Header, trailers http.Header) []h1.Header {
-	for name, vs := range hdr {
+	names := sortedNames(x.h2names[:0], hdr)
+	for _, name := range names {
 		k := h1.ClassifyHeader([]byte(name))
 		if responseFate[k] != keep || x.respEdits && x.dropResponseField([]byte(name)) {
 			continue
 		}
-		for _, v := range vs {
+		for _, v := range hdr[name] {
 			fs = append(fs, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
 		}
 	}
-	for name := range trailers {
+	names = sortedNames(names[:0], trailers)
+	for _, name := range names {
 		fs = append(fs, h1.Header{Name: []byte("Trailer"), Value: []byte(name), Kind: h1.HeaderTrailer})
 	}
+	x.h2names = names[:0]
 	if x.respEdits {
 		fs = x.appendResponseEdits(fs)
 	}
 	return x.appendOwn(fs)
+}
+
+// sortedNames appends the names of h to names, sorted.
+func sortedNames(names []string, h http.Header) []string {
+	for name := range h {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // h2Interim relays an HTTP/2 backend's 103 (Early Hints) to the client,

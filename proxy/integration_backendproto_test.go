@@ -9,6 +9,7 @@ import (
 	"net/http/httptrace"
 	"net/textproto"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -550,4 +551,54 @@ func TestBackendProtocolsAgreeOnEarlyHintsEachFront(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestH2BackendFieldsSorted: an HTTP/2 backend's response fields, which
+// the transport hands over as a map, reach the client sorted by name (the
+// values of one name in the backend's order), the same for every request.
+func TestH2BackendFieldsSorted(t *testing.T) {
+	h := startProxy(t, nil)
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		for _, n := range []string{"X-Zulu", "X-Alpha", "X-Mike", "X-Bravo", "X-Yankee", "X-Echo", "X-Kilo"} {
+			w.Header().Add(n, "1")
+		}
+		w.Header().Add("X-Alpha", "2")
+		io.WriteString(w, "ok")
+	}
+	id := h.route("h2.test", newH2Origin(t, "h2", nil, handler, nil).Addr)
+	h.Must(order.UpdateCluster{ID: id, BackendProtocol: order.Some(order.H2)})
+	c := dialRaw(t, h.Addr)
+	var first []string
+	for i := range 8 {
+		c.write("GET / HTTP/1.1\r\nHost: h2.test\r\n\r\n")
+		lines, err := readHead(c.BR)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(c.BR, make([]byte, 2)); err != nil {
+			t.Fatal(err)
+		}
+		var xs []string
+		for _, l := range lines[1:] {
+			if strings.HasPrefix(l, "X-") {
+				xs = append(xs, l)
+			}
+		}
+		want := []string{"X-Alpha: 1", "X-Alpha: 2", "X-Bravo: 1", "X-Echo: 1", "X-Kilo: 1", "X-Mike: 1", "X-Yankee: 1", "X-Zulu: 1"}
+		if !slices.Equal(xs, want) {
+			t.Fatalf("request %d: fields %q, want %q", i, xs, want)
+		}
+		if i == 0 {
+			first = lines[1:]
+			continue
+		}
+		if len(lines[1:]) != len(first) {
+			t.Fatalf("request %d: %d fields, the first response had %d", i, len(lines)-1, len(first))
+		}
+		for j, l := range lines[1:] {
+			if name, _, _ := strings.Cut(l, ":"); !strings.HasPrefix(first[j], name+":") {
+				t.Fatalf("request %d: field %d is %q, was %q in the first response", i, j, l, first[j])
+			}
+		}
+	}
 }
