@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -120,9 +122,22 @@ headers = { "x-api-key" = "k1" }
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Lines are written as exchanges end, which need not be the order
+	// they began in (the first one's line may come after the second's):
+	// sorted by request id, which counts up.
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	slices.SortFunc(lines, func(a, b string) int { return strings.Compare(requestIDOf(a), requestIDOf(b)) })
 	if len(lines) != 3 || !strings.Contains(lines[0], `"trace_id":null`) ||
 		!strings.Contains(lines[1], `"trace_id":"`+trace+`"`) || !strings.Contains(lines[2], `"trace_id":"`+trace+`"`) {
 		t.Errorf("access log:\n%s", b)
 	}
+}
+
+// requestIDOf is the request_id of a JSON access log line.
+func requestIDOf(line string) string {
+	var e struct {
+		RequestID string `json:"request_id"`
+	}
+	_ = json.Unmarshal([]byte(line), &e)
+	return e.RequestID
 }
