@@ -57,11 +57,21 @@ func (b *Backend) HealthInfo() (st health.Status, failures int, check string) {
 	return b.health.Status(), b.health.Failures(), check
 }
 
+// passive is the passive health policy of the cluster's connects: the
+// proxy's (Env.Health) with what the cluster's passive_health sets.
+func (c *Cluster) passive() health.Policy {
+	ph := c.Settings().PassiveHealth
+	if ph == nil {
+		return c.policy
+	}
+	return c.policy.With(health.Policy{MaxFailures: ph.MaxFailures, BackoffBase: ph.Backoff.D(), BackoffMax: ph.BackoffMax.D()})
+}
+
 // connectFailed records a refused or timed-out connect.
 func (b *Backend) connectFailed() {
 	c := b.cluster
 	b.hmu.Lock()
-	tr := b.health.ConnectFailed(c.env.Now(), c.policy, rand.Float64())
+	tr := b.health.ConnectFailed(c.env.Now(), c.passive(), rand.Float64())
 	b.publishLocked()
 	b.hmu.Unlock()
 	b.trial.Store(false)

@@ -20,6 +20,7 @@ func (b *plan) cluster(id string, t *table) {
 		HSTS:            hsts(t),
 		Answers:         b.l.answers(t),
 		HealthCheck:     healthCheck(t.sub("health_check")),
+		PassiveHealth:   passiveHealth(t.sub("passive_health")),
 		HashKey:         hashKey(t),
 		RateLimit:       rateLimit(t),
 		Retry:           retry(t),
@@ -56,6 +57,20 @@ func healthCheck(t *table) *order.HealthCheck {
 		Rise:           t.integer("rise", 1, 100),
 		Fall:           t.integer("fall", 1, 100),
 		FailOpen:       t.boolean("fail_open"),
+	}
+}
+
+// passiveHealth reads a passive_health table, or returns nil when there is
+// none.
+func passiveHealth(t *table) *order.PassiveHealth {
+	if t == nil {
+		return nil
+	}
+	defer t.done()
+	return &order.PassiveHealth{
+		MaxFailures: t.integer("max_failures", 1, 100),
+		Backoff:     order.Duration(t.duration("backoff")),
+		BackoffMax:  order.Duration(t.duration("backoff_max")),
 	}
 }
 

@@ -64,6 +64,24 @@ func (p Policy) withDefaults() Policy {
 	return p
 }
 
+// With returns p with the fields q sets (non-zero) in place of its own,
+// defaults applied; a wait base beyond the cap raises the cap to it, so
+// that a longer first wait given alone is not cut back to the default cap.
+func (p Policy) With(q Policy) Policy {
+	if q.MaxFailures > 0 {
+		p.MaxFailures = q.MaxFailures
+	}
+	if q.BackoffBase > 0 {
+		p.BackoffBase = q.BackoffBase
+	}
+	if q.BackoffMax > 0 {
+		p.BackoffMax = q.BackoffMax
+	}
+	p = p.withDefaults()
+	p.BackoffMax = max(p.BackoffMax, p.BackoffBase)
+	return p
+}
+
 // Backoff is the wait after the n-th failure in a row (n ≥ 1), with jitter
 // in [0, 1) taking off up to half of it so that proxies and backends do not
 // retry in step: base·2^(n-1), capped at max, times 1 - jitter/2.

@@ -195,3 +195,33 @@ func TestDefaults(t *testing.T) {
 		t.Fatal("last check not recorded")
 	}
 }
+
+// TestPolicyWith: a cluster's passive health overrides the fields it
+// sets; a first wait beyond the cap raises the cap.
+func TestPolicyWith(t *testing.T) {
+	proxyWide := Policy{MaxFailures: 5}
+	cases := []struct {
+		name string
+		q    Policy
+		want Policy
+	}{
+		{"nothing set", Policy{}, Policy{5, DefaultBackoffBase, DefaultBackoffMax}},
+		{"max failures", Policy{MaxFailures: 1}, Policy{1, DefaultBackoffBase, DefaultBackoffMax}},
+		{"both waits", Policy{BackoffBase: 100 * time.Millisecond, BackoffMax: time.Second},
+			Policy{5, 100 * time.Millisecond, time.Second}},
+		{"a base past the default cap", Policy{BackoffBase: 2 * time.Minute}, Policy{5, 2 * time.Minute, 2 * time.Minute}},
+	}
+	for _, c := range cases {
+		if got := proxyWide.With(c.q); got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, got, c.want)
+		}
+	}
+	p := proxyWide.With(Policy{MaxFailures: 1, BackoffBase: 2 * time.Minute})
+	var s State
+	if tr := s.ConnectFailed(time.Unix(0, 0), p, 0); tr != (Transition{Up, Down}) {
+		t.Errorf("one failure with max_failures 1: %+v", tr)
+	}
+	if got := p.Backoff(3, 0); got != 2*time.Minute {
+		t.Errorf("third wait %v, want the base, 2m, which is also the cap", got)
+	}
+}

@@ -93,6 +93,14 @@ func checkUpdate[X any, U any](t *testing.T, key []string, objs []X, keyed func(
 		if got := patch(u, bare); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s.%s given alone: patched %+v\nwant %+v", ut.Name(), name, got, want)
 		}
+		// Validate counts it as a setting given (its list of settings
+		// names every field).
+		if v, ok := any(u).(interface{ Validate() error }); ok {
+			if err := v.Validate(); err != nil && (strings.Contains(err.Error(), "no setting given") ||
+				strings.Contains(err.Error(), "an update gives a cluster_id, deny or a setting")) {
+				t.Errorf("%s.%s given alone: %v", ut.Name(), name, err)
+			}
+		}
 		// And back: the zero value given alone clears that setting of the
 		// object that has it, and keeps the others it has.
 		opt.FieldByName("V").Set(reflect.Zero(value.Type()))

@@ -160,6 +160,10 @@ type Cluster struct {
 	// HealthCheck, when set, probes every backend of the cluster in the
 	// background; backends failing it are taken out of rotation.
 	HealthCheck *HealthCheck `json:"health_check,omitempty"`
+	// PassiveHealth tunes the circuit breaker that every connect to the
+	// cluster's backends feeds (docs/backends.md); nil, or a zero field,
+	// takes the proxy's values (3 failures, 1s doubling up to 30s).
+	PassiveHealth *PassiveHealth `json:"passive_health,omitempty"`
 	// HTTP2 is the earlier spelling of BackendProtocol "h2": true there
 	// means h2 (cleartext HTTP/2 with prior knowledge without TLS). The
 	// state keeps BackendProtocol only; an order's http2 is folded into it.
@@ -204,6 +208,24 @@ type Cluster struct {
 	// TLS, when set, makes the cluster speak TLS to its backends
 	// (tls_cluster.go). Nil: plain TCP.
 	TLS *BackendTLS `json:"tls,omitempty"`
+}
+
+// PassiveHealth is a cluster's passive health: a failed connect (refused,
+// or no answer within connect_timeout) puts the backend in backoff, where
+// it takes no request until its wait is over, then one trial request at a
+// time; MaxFailures failed connects in a row take it down. A completed
+// connect ends both. Zero fields take the proxy's values.
+type PassiveHealth struct {
+	// MaxFailures is the number of failed connects in a row that take a
+	// backend down, 1 to 100 (proxy default 3).
+	MaxFailures int `json:"max_failures,omitempty"`
+	// Backoff is the wait after the first failed connect, doubled at each
+	// further one (less up to half, at random, so that proxies do not retry
+	// in step), 10ms to 1h (proxy default 1s).
+	Backoff Duration `json:"backoff,omitempty"`
+	// BackoffMax caps the wait, 10ms to 1h and at least Backoff (proxy
+	// default 30s).
+	BackoffMax Duration `json:"backoff_max,omitempty"`
 }
 
 // HashKey names the part of a request that maglev load balancing hashes.

@@ -84,6 +84,7 @@ type UpdateCluster struct {
 	// BackendProtocol wins over HTTP2 when both are given.
 	BackendProtocol Opt[BackendProtocol]   `json:"backend_protocol,omitzero"`
 	HealthCheck     Opt[*HealthCheck]      `json:"health_check,omitzero"`
+	PassiveHealth   Opt[*PassiveHealth]    `json:"passive_health,omitzero"`
 	HSTS            Opt[*HSTS]             `json:"hsts,omitzero"`
 	Answers         Opt[map[string]string] `json:"answers,omitzero"`
 
@@ -119,6 +120,7 @@ func (o UpdateCluster) Patch(c Cluster) Cluster {
 	}
 	c.BackendProtocol = o.BackendProtocol.Or(c.BackendProtocol)
 	c.HealthCheck = o.HealthCheck.Or(c.HealthCheck)
+	c.PassiveHealth = o.PassiveHealth.Or(c.PassiveHealth)
 	c.HSTS = o.HSTS.Or(c.HSTS)
 	c.Answers = o.Answers.Or(c.Answers)
 	c.HashKey = o.HashKey.Or(c.HashKey)
@@ -260,7 +262,7 @@ func (o UpdateCluster) Validate() error {
 		return err
 	}
 	if !anySet(o.LoadBalancing.Set, o.StickySession.Set, o.HTTPSRedirect.Set, o.SendProxy.Set,
-		o.HTTP2.Set, o.BackendProtocol.Set, o.HealthCheck.Set, o.HSTS.Set, o.Answers.Set, o.TLS.Set,
+		o.HTTP2.Set, o.BackendProtocol.Set, o.HealthCheck.Set, o.PassiveHealth.Set, o.HSTS.Set, o.Answers.Set, o.TLS.Set,
 		o.HashKey.Set, o.RateLimit.Set, o.Retry.Set, o.Compression.Set,
 		o.HTTPSRedirectPort.Set, o.Headers.Set) {
 		return fieldErr("cluster", "no setting given")

@@ -235,6 +235,9 @@ func (c *Cluster) Validate() error {
 			return err
 		}
 	}
+	if err := c.PassiveHealth.validate(); err != nil {
+		return err
+	}
 	if err := c.HSTS.validate("cluster.hsts"); err != nil {
 		return err
 	}
@@ -257,6 +260,34 @@ func (c *Cluster) Validate() error {
 		return err
 	}
 	return validateAnswers("cluster.answers", c.Answers)
+}
+
+// Bounds of a passive health's waits (said as 10ms..1h in errors).
+const (
+	minPassiveBackoff = 10 * time.Millisecond
+	maxPassiveBackoff = time.Hour
+)
+
+// validate checks the passive health's fields; nil is valid.
+func (p *PassiveHealth) validate() error {
+	if p == nil {
+		return nil
+	}
+	if p.MaxFailures < 0 || p.MaxFailures > 100 {
+		return fieldErr("cluster.passive_health.max_failures", "%d is outside 1..100", p.MaxFailures)
+	}
+	for _, w := range []struct {
+		field string
+		d     Duration
+	}{{"backoff", p.Backoff}, {"backoff_max", p.BackoffMax}} {
+		if w.d != 0 && (w.d.D() < minPassiveBackoff || w.d.D() > maxPassiveBackoff) {
+			return fieldErr("cluster.passive_health."+w.field, "%s is outside 10ms..1h", w.d)
+		}
+	}
+	if p.Backoff != 0 && p.BackoffMax != 0 && p.BackoffMax < p.Backoff {
+		return fieldErr("cluster.passive_health.backoff_max", "%s is under backoff %s", p.BackoffMax, p.Backoff)
+	}
+	return nil
 }
 
 // Validate checks the health check's fields.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluiceproxy/sluice/order"
 	"github.com/sluiceproxy/sluice/proxy"
 )
 
@@ -192,4 +193,39 @@ func TestIdleBackendTimeout(t *testing.T) {
 			t.Errorf("idle %v: %d connections to the origin after a pause of %v, want %d", c.idle, n, 2*shortTimeout, c.opens)
 		}
 	}
+}
+
+// TestPassiveHealthSetting: a cluster's passive_health decides how many
+// failed connects take a backend down: one with max_failures 1, three by
+// default (the first leaves it in backoff); an update changes it at once.
+func TestPassiveHealthSetting(t *testing.T) {
+	h := startProxy(t, nil)
+	health := func(id string) string {
+		t.Helper()
+		list := h.Must(order.ListBackends{ClusterID: id}).Content.Backends
+		if len(list) != 1 {
+			t.Fatalf("cluster %s lists %d backends", id, len(list))
+		}
+		return list[0].Health
+	}
+	strict := h.route("strict.test", freeAddr(t))
+	h.Must(order.UpdateCluster{ID: strict, PassiveHealth: order.Some(&order.PassiveHealth{MaxFailures: 1})})
+	lenient := h.route("lenient.test", freeAddr(t))
+	for _, host := range []string{"strict.test", "lenient.test"} {
+		resp, body := h.get(host, "/")
+		checkAnswer(t, resp, body, 503)
+	}
+	if got := health(strict); got != "down" {
+		t.Errorf("max_failures 1: after a failed connect the backend is %s, want down", got)
+	}
+	if got := health(lenient); got != "backoff" {
+		t.Errorf("default: after a failed connect the backend is %s, want backoff", got)
+	}
+	// The default cluster, told max_failures 1, goes down at its next
+	// failed connect: a recovery probe or a request, once its wait is over.
+	h.Must(order.UpdateCluster{ID: lenient, PassiveHealth: order.Some(&order.PassiveHealth{MaxFailures: 1, Backoff: order.Duration(10 * time.Millisecond)})})
+	eventually(t, slack, "the lenient cluster's backend to go down", func() bool {
+		h.get("lenient.test", "/")
+		return health(lenient) == "down"
+	})
 }

@@ -214,6 +214,7 @@ func clusterUpdate(old, c order.Cluster) order.UpdateCluster {
 		HTTP2:           opt(old.HTTP2, c.HTTP2),
 		BackendProtocol: opt(old.BackendProtocol, c.BackendProtocol),
 		HealthCheck:     opt(old.HealthCheck, c.HealthCheck),
+		PassiveHealth:   opt(old.PassiveHealth, c.PassiveHealth),
 		HSTS:            opt(old.HSTS, c.HSTS),
 		Answers:         opt(old.Answers, c.Answers),
 		TLS:             opt(old.TLS, c.TLS),

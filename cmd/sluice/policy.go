@@ -74,6 +74,7 @@ func clusterPolicyFlags(cmd *cobra.Command) func(c *order.Cluster) error {
 	f.String("retry", "", "retries: attempts=N,on_status=502+503+504,budget_percent=20,backoff=25ms")
 	f.String("compression", "", "compression: algorithms=zstd+br+gzip,types=text/html+...,min_size=1024,gzip_level=5 (\"{}\": the defaults)")
 	f.Bool("health-check-fail-open", false, "use every backend when all fail the health check")
+	f.String("passive-health", "", "circuit breaker of connects: max_failures=N,backoff=1s,backoff_max=30s (the proxy's values for those left out)")
 	return func(c *order.Cluster) error {
 		var err error
 		get := func(name string, dst any) bool {
@@ -100,6 +101,10 @@ func clusterPolicyFlags(cmd *cobra.Command) func(c *order.Cluster) error {
 		if get("compression", &z) {
 			c.Compression = &z
 		}
+		var ph order.PassiveHealth
+		if get("passive-health", &ph) {
+			c.PassiveHealth = &ph
+		}
 		if err != nil {
 			return &exitError{code: exitUsage, err: err}
 		}
@@ -109,11 +114,11 @@ func clusterPolicyFlags(cmd *cobra.Command) func(c *order.Cluster) error {
 
 // clusterPolicyUpdate fills the policy fields of an update_cluster from
 // the flags given (and --no-hash-key, --no-rate-limit, --no-retry,
-// --no-compression).
+// --no-compression, --no-passive-health).
 func clusterPolicyUpdate(cmd *cobra.Command) func(o *order.UpdateCluster) error {
 	fill := clusterPolicyFlags(cmd)
 	f := cmd.Flags()
-	for _, n := range []string{"hash-key", "rate-limit", "retry", "compression"} {
+	for _, n := range []string{"hash-key", "rate-limit", "retry", "compression", "passive-health"} {
 		f.Bool("no-"+n, false, "remove the cluster's "+strings.ReplaceAll(n, "-", " "))
 	}
 	return func(o *order.UpdateCluster) error {
@@ -132,6 +137,9 @@ func clusterPolicyUpdate(cmd *cobra.Command) func(o *order.UpdateCluster) error 
 		}
 		if f.Changed("compression") || f.Changed("no-compression") {
 			o.Compression = order.Some(c.Compression)
+		}
+		if f.Changed("passive-health") || f.Changed("no-passive-health") {
+			o.PassiveHealth = order.Some(c.PassiveHealth)
 		}
 		return nil
 	}
