@@ -17,8 +17,11 @@ type h2Body struct {
 	x    *Exchange
 	mu   sync.Mutex // held by Read; finish takes it to know Read is over
 	pend []byte
-	sent int64 // body bytes read, from the head on (readRequestBody)
-	done bool  // pend is the whole body
+	// first is the bytes the front held first (pend as made): the whole
+	// body when done, which a resend sends again.
+	first []byte
+	sent  int64 // body bytes read, from the head on (readRequestBody)
+	done  bool  // pend is the whole body
 	// whole is set once the whole body was read; atomic, for the
 	// exchange's goroutine while Read may be waiting for the client
 	// (holding mu): a response head written then keeps the client's
@@ -34,7 +37,7 @@ type h2Body struct {
 }
 
 func newH2Body(x *Exchange, p []byte, done bool) *h2Body {
-	return &h2Body{x: x, pend: p, sent: int64(len(p)), done: done, closed: make(chan struct{})}
+	return &h2Body{x: x, pend: p, first: p, sent: int64(len(p)), done: done, closed: make(chan struct{})}
 }
 
 func (b *h2Body) Read(p []byte) (int, error) {

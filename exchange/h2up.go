@@ -2,16 +2,19 @@ package exchange
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/order"
 )
 
 // forwardH2 serves the request through a backend of a cluster whose
@@ -25,7 +28,9 @@ import (
 // backend (up to backend.DefaultAttempts); a replayable request whose
 // stream failed before a response head (a GOAWAY, a RST_STREAM, a
 // connection lost) is sent once more, to another backend when there is
-// one, as after a failed new HTTP/1.1 connection.
+// one, as after a failed new HTTP/1.1 connection; so is any request, its
+// body included when it was whole in hand, whose stream the backend
+// refused or left out of its GOAWAY (RFC 9113 §8.7: not processed).
 func (x *Exchange) forwardH2() Result {
 	req := &x.Req
 	d := &x.dec
@@ -82,7 +87,7 @@ func (x *Exchange) forwardH2() Result {
 			x.setCookie = x.appendSetCookie(x.setCookie[:0], b.StickyID())
 		}
 		out.URL.Scheme = b.H2Scheme()
-		res, again := x.streamH2(b, up, out)
+		res, again := x.streamH2(b, up, out, !resent)
 		if !again {
 			return res
 		}
@@ -95,15 +100,24 @@ func (x *Exchange) forwardH2() Result {
 // streamH2 sends out (with the request body, if any) as a stream of
 // up.CC, whose reservation it uses, and streams the response back. It
 // reports again when the stream failed before a response head and the
-// request may be sent once more (replayable: no body, idempotent, not
-// sent again already).
-func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.Request) (res Result, again bool) {
+// request may be sent once more: a replayable one (no body, idempotent,
+// not sent again already), or, when mayResend, any request the backend
+// says it did not process (h2Unprocessed) whose body, if any, is whole in
+// hand.
+func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.Request, mayResend bool) (res Result, again bool) {
 	req := &x.Req
 	b.Acquire()
 	defer b.Release()
 	x.m.backend = b
 	var body *h2Body
-	if req.HasBody() {
+	switch {
+	case req.HasBody() && x.h2body != nil:
+		// Sent again after a stream the backend did not process: the
+		// body was whole in hand (h2Resendable), and goes again.
+		body = newH2Body(x, x.h2body.first, true)
+		x.h2body = body
+		out.Body, out.ContentLength = body, int64(len(body.first))
+	case req.HasBody():
 		p, done, err := x.front.InitialBody()
 		if err == nil && overLimit(x.Set.MaxBodyBytes, len(p)) {
 			err = ErrTooLarge
@@ -161,6 +175,12 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			x.Env.Log.Info("HTTP/2 stream to backend failed before its response; sent again", "request_id", string(x.ID[:]),
 				"backend", b.Config.ID, "error", err)
 			return 0, true
+		case mayResend && h2Unprocessed(err) && (body == nil || body.done && x.dec.Cluster.Settings().Speaks() == order.H2):
+			// (An auto cluster's next backend may pick HTTP/1.1, whose
+			// path reads the body from the front: not sent again there.)
+			x.Env.Log.Info("HTTP/2 backend did not process the stream (refused, or a GOAWAY below it); sent again",
+				"request_id", string(x.ID[:]), "backend", b.Config.ID, "error", err)
+			return 0, true
 		}
 		return x.fail(502, "HTTP/2 stream", err), false
 	}
@@ -187,6 +207,19 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 		}
 	}
 	return res, false
+}
+
+// h2Unprocessed reports a stream error after which the backend is known
+// not to have processed the request (RFC 9113 §8.7): a RST_STREAM with
+// REFUSED_STREAM, or a graceful GOAWAY whose last stream id is below the
+// stream's. x/net aborts the latter with an error it does not export,
+// matched here by its text (TestH2UnprocessedStreamResent pins it).
+func h2Unprocessed(err error) bool {
+	var se http2.StreamError
+	if errors.As(err, &se) {
+		return se.Code == http2.ErrCodeRefusedStream
+	}
+	return err != nil && strings.Contains(err.Error(), "received Server's graceful shutdown GOAWAY")
 }
 
 // giveBack returns the stream reserved on cc for out, which will not be

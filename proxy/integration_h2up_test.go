@@ -370,9 +370,10 @@ func serveGoAwayAfterOne(c net.Conn) {
 	}
 }
 
-// A GOAWAY that leaves a stream unprocessed: the idempotent request is
-// sent again on a new connection; a POST is answered 502 (its body may
-// have gone).
+// A GOAWAY that leaves a stream unprocessed: the request is sent again on
+// a new connection, a POST with its body too (RFC 9113 §8.7: the backend
+// did not process it; TestH2UnprocessedStreamResent has the cases where
+// it cannot go again).
 func TestH2BackendGoAwayUnprocessed(t *testing.T) {
 	eachFront(t, func(t *testing.T, f *front) {
 		o := newRawOrigin(t, serveGoAwayAfterOne)
@@ -388,7 +389,13 @@ func TestH2BackendGoAwayUnprocessed(t *testing.T) {
 			t.Errorf("the origin accepted %d connections, want 3", n)
 		}
 		resp, body := f.send(f.request("POST", "goaway.test", "/", strings.NewReader("x")))
-		wantStatus(t, resp, body, 502)
+		wantStatus(t, resp, body, 200)
+		if body != "first" {
+			t.Fatalf("the POST: %q", body)
+		}
+		if n := o.Accepted.Load(); n != 4 {
+			t.Errorf("after the POST the origin accepted %d connections, want 4", n)
+		}
 	})
 }
 
