@@ -113,7 +113,8 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 	switch {
 	case req.HasBody() && x.h2body != nil:
 		// Sent again after a stream the backend did not process: the
-		// body was whole in hand (h2Resendable), and goes again.
+		// body was whole in hand (see the h2Unprocessed case below), and
+		// goes again.
 		body = newH2Body(x, x.h2body.first, true)
 		x.h2body = body
 		out.Body, out.ContentLength = body, int64(len(body.first))
