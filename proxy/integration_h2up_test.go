@@ -345,15 +345,10 @@ func serveGoAwayAfterOne(c net.Conn) {
 		if err != nil {
 			return
 		}
+		if answerControl(fr, f) {
+			continue
+		}
 		switch f := f.(type) {
-		case *http2.SettingsFrame:
-			if !f.IsAck() {
-				_ = fr.WriteSettingsAck()
-			}
-		case *http2.PingFrame:
-			if !f.IsAck() {
-				_ = fr.WritePing(true, f.Data)
-			}
 		case *http2.HeadersFrame:
 			if first != 0 {
 				_ = fr.WriteGoAway(first, http2.ErrCodeNo, nil)
