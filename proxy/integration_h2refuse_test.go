@@ -67,6 +67,67 @@ func newRefusingH2Origin(t *testing.T, goAway bool) *refusingH2Origin {
 
 // serve runs one connection until the peer closes it or it breaks.
 func (o *refusingH2Origin) serve(c net.Conn) {
+	bodies := map[uint32]*bytes.Buffer{}
+	var hbuf bytes.Buffer
+	enc := hpack.NewEncoder(&hbuf)
+	serveFramer(c, func(fr *http2.Framer, f http2.Frame) error {
+		refuse := func(id uint32) error { // the first stream, as its head comes
+			if o.goAway {
+				fr.WriteGoAway(0, http2.ErrCodeNo, nil)
+				return io.EOF // the connection closes
+			}
+			return fr.WriteRSTStream(id, http2.ErrCodeRefusedStream)
+		}
+		end := func(id uint32) error { // the request of stream id is in
+			body := bodies[id]
+			delete(bodies, id)
+			o.answered.Add(1)
+			hbuf.Reset()
+			enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+			enc.WriteField(hpack.HeaderField{Name: "content-length", Value: strconv.Itoa(body.Len())})
+			if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hbuf.Bytes(),
+				EndHeaders: true, EndStream: body.Len() == 0}); err != nil || body.Len() == 0 {
+				return err
+			}
+			for p := body.Bytes(); ; { // frames of at most the default 16 KiB
+				n := min(len(p), 16<<10)
+				if err := fr.WriteData(id, n == len(p), p[:n]); err != nil || n == len(p) {
+					return err
+				}
+				p = p[n:]
+			}
+		}
+		switch f := f.(type) {
+		case *http2.MetaHeadersFrame:
+			if o.refused.CompareAndSwap(0, 1) {
+				return refuse(f.StreamID)
+			}
+			bodies[f.StreamID] = new(bytes.Buffer)
+			if f.StreamEnded() {
+				return end(f.StreamID)
+			}
+		case *http2.DataFrame:
+			if b := bodies[f.StreamID]; b != nil {
+				b.Write(f.Data())
+				if n := len(f.Data()); n > 0 {
+					fr.WriteWindowUpdate(0, uint32(n))
+					fr.WriteWindowUpdate(f.StreamID, uint32(n))
+				}
+				if f.StreamEnded() {
+					return end(f.StreamID)
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// serveFramer is a test origin's side of a cleartext HTTP/2 connection,
+// written with x/net's Framer: it reads the client preface, sends its
+// SETTINGS, acknowledges the client's SETTINGS and PINGs, and hands every
+// other frame (header blocks decoded) to handle, until handle returns an
+// error or the connection breaks.
+func serveFramer(c net.Conn, handle func(fr *http2.Framer, f http2.Frame) error) {
 	preface := make([]byte, len(http2.ClientPreface))
 	if _, err := io.ReadFull(c, preface); err != nil || string(preface) != http2.ClientPreface {
 		return
@@ -76,66 +137,25 @@ func (o *refusingH2Origin) serve(c net.Conn) {
 	if fr.WriteSettings() != nil {
 		return
 	}
-	bodies := map[uint32]*bytes.Buffer{}
-	var hbuf bytes.Buffer
-	enc := hpack.NewEncoder(&hbuf)
-	refuse := func(id uint32) error { // the first stream, as its head comes
-		if o.goAway {
-			fr.WriteGoAway(0, http2.ErrCodeNo, nil)
-			return io.EOF // the connection closes
-		}
-		return fr.WriteRSTStream(id, http2.ErrCodeRefusedStream)
-	}
-	end := func(id uint32) error { // the request of stream id is in
-		body := bodies[id]
-		delete(bodies, id)
-		o.answered.Add(1)
-		hbuf.Reset()
-		enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
-		enc.WriteField(hpack.HeaderField{Name: "content-length", Value: strconv.Itoa(body.Len())})
-		if err := fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: hbuf.Bytes(),
-			EndHeaders: true, EndStream: body.Len() == 0}); err != nil || body.Len() == 0 {
-			return err
-		}
-		for p := body.Bytes(); ; { // frames of at most the default 16 KiB
-			n := min(len(p), 16<<10)
-			if err := fr.WriteData(id, n == len(p), p[:n]); err != nil || n == len(p) {
-				return err
-			}
-			p = p[n:]
-		}
-	}
 	for {
 		f, err := fr.ReadFrame()
 		if err != nil {
 			return
 		}
-		if answerControl(fr, f) {
-			continue
-		}
 		switch f := f.(type) {
-		case *http2.MetaHeadersFrame:
-			if o.refused.CompareAndSwap(0, 1) {
-				if refuse(f.StreamID) != nil {
-					return
-				}
-				continue
+		case *http2.SettingsFrame:
+			if !f.IsAck() {
+				err = fr.WriteSettingsAck()
 			}
-			bodies[f.StreamID] = new(bytes.Buffer)
-			if f.StreamEnded() && end(f.StreamID) != nil {
-				return
+		case *http2.PingFrame:
+			if !f.IsAck() {
+				err = fr.WritePing(true, f.Data)
 			}
-		case *http2.DataFrame:
-			if b := bodies[f.StreamID]; b != nil {
-				b.Write(f.Data())
-				if n := len(f.Data()); n > 0 {
-					fr.WriteWindowUpdate(0, uint32(n))
-					fr.WriteWindowUpdate(f.StreamID, uint32(n))
-				}
-				if f.StreamEnded() && end(f.StreamID) != nil {
-					return
-				}
-			}
+		default:
+			err = handle(fr, f)
+		}
+		if err != nil {
+			return
 		}
 	}
 }
@@ -192,22 +212,4 @@ func TestH2UnprocessedStreamResent(t *testing.T) {
 			t.Errorf("a streamed body: %d streams refused, %d answered, want 1 and 0", r, a)
 		}
 	})
-}
-
-// answerControl acknowledges a SETTINGS or PING frame, as a test origin
-// written with a Framer must, and reports whether f was one.
-func answerControl(fr *http2.Framer, f http2.Frame) bool {
-	switch f := f.(type) {
-	case *http2.SettingsFrame:
-		if !f.IsAck() {
-			_ = fr.WriteSettingsAck()
-		}
-	case *http2.PingFrame:
-		if !f.IsAck() {
-			_ = fr.WritePing(true, f.Data)
-		}
-	default:
-		return false
-	}
-	return true
 }

@@ -329,40 +329,26 @@ func TestH2BackendHealthCheck(t *testing.T) {
 // stream, then meets the next one with GOAWAY(last stream = the first):
 // that stream was not processed, and the connection ends.
 func serveGoAwayAfterOne(c net.Conn) {
-	pre := make([]byte, len(http2.ClientPreface))
-	if _, err := io.ReadFull(c, pre); err != nil {
-		return
-	}
-	fr := http2.NewFramer(c, c)
-	if fr.WriteSettings() != nil {
-		return
-	}
 	var hb bytes.Buffer
 	enc := hpack.NewEncoder(&hb)
 	var first uint32
-	for {
-		f, err := fr.ReadFrame()
-		if err != nil {
-			return
+	serveFramer(c, func(fr *http2.Framer, f http2.Frame) error {
+		h, ok := f.(*http2.MetaHeadersFrame)
+		switch {
+		case !ok:
+			return nil
+		case first != 0:
+			_ = fr.WriteGoAway(first, http2.ErrCodeNo, nil)
+			time.Sleep(50 * time.Millisecond) // the client reads it before the close
+			return io.EOF
 		}
-		if answerControl(fr, f) {
-			continue
-		}
-		switch f := f.(type) {
-		case *http2.HeadersFrame:
-			if first != 0 {
-				_ = fr.WriteGoAway(first, http2.ErrCodeNo, nil)
-				time.Sleep(50 * time.Millisecond) // the client reads it before the close
-				return
-			}
-			first = f.StreamID
-			hb.Reset()
-			_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
-			_ = enc.WriteField(hpack.HeaderField{Name: "content-length", Value: "5"})
-			_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: first, BlockFragment: hb.Bytes(), EndHeaders: true})
-			_ = fr.WriteData(first, true, []byte("first"))
-		}
-	}
+		first = h.StreamID
+		hb.Reset()
+		_ = enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+		_ = enc.WriteField(hpack.HeaderField{Name: "content-length", Value: "5"})
+		_ = fr.WriteHeaders(http2.HeadersFrameParam{StreamID: first, BlockFragment: hb.Bytes(), EndHeaders: true})
+		return fr.WriteData(first, true, []byte("first"))
+	})
 }
 
 // A GOAWAY that leaves a stream unprocessed: the request is sent again on
