@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -91,7 +90,7 @@ func TestIdleTLSConnectionParksAndWakes(t *testing.T) {
 		}
 	}
 	testwait.For(t, "every TLS connection to park", func() bool { return h.env.Parked() == n })
-	before := runtime.NumGoroutine()
+	before := sluiceGoroutines()
 	for round := range 3 {
 		for i, c := range conns {
 			// Two requests in one write: the second stays inside crypto/tls
@@ -108,9 +107,7 @@ func TestIdleTLSConnectionParksAndWakes(t *testing.T) {
 		}
 		testwait.For(t, "the TLS connections to park again", func() bool { return h.env.Parked() == n })
 	}
-	if g := runtime.NumGoroutine(); g > before+2 {
-		t.Fatalf("%d goroutines with %d parked TLS connections, %d before", g, n, before)
-	}
+	expectNoSessionGoroutines(t, before, fmt.Sprint(n, " parked TLS connections"))
 	// Parked, they still time out (front timeout 2 s).
 	start := time.Now()
 	for _, c := range conns {
