@@ -26,7 +26,8 @@ import (
 // preface).
 
 // H2IdleTimeout is how long an HTTP/2 connection to a backend with no
-// stream open is kept.
+// stream open is kept when OpenH2 is given no idle timeout (health
+// checks' connections, which close after their probe, use it too).
 const H2IdleTimeout = 30 * time.Second
 
 // H1Recheck is how long a backend of an auto cluster that picked http/1.1
@@ -37,12 +38,34 @@ const H1Recheck = time.Minute
 // h2Transport makes the ClientConns; its settings are theirs. Nothing
 // else of it is used (no pool, no dial, no retries: those are the
 // backend's and the exchange's).
-var h2Transport = &http2.Transport{
-	DisableCompression: true, // the client's Accept-Encoding goes as it is
-	AllowHTTP:          true,
-	IdleConnTimeout:    H2IdleTimeout,
-	ReadIdleTimeout:    30 * time.Second, // a PING after 30 s of silence
-	PingTimeout:        10 * time.Second,
+var h2Transport = newH2Transport(H2IdleTimeout)
+
+func newH2Transport(idle time.Duration) *http2.Transport {
+	return &http2.Transport{
+		DisableCompression: true, // the client's Accept-Encoding goes as it is
+		AllowHTTP:          true,
+		IdleConnTimeout:    idle,
+		ReadIdleTimeout:    30 * time.Second, // a PING after 30 s of silence
+		PingTimeout:        10 * time.Second,
+	}
+}
+
+// h2Transports holds a transport per idle timeout other than
+// H2IdleTimeout (time.Duration → *http2.Transport): the idle timeout is
+// a transport's setting, and a process uses one or two values.
+var h2Transports sync.Map
+
+// h2TransportFor is the transport whose connections close after idle
+// without a stream (H2IdleTimeout when idle is 0).
+func h2TransportFor(idle time.Duration) *http2.Transport {
+	if idle <= 0 || idle == H2IdleTimeout {
+		return h2Transport
+	}
+	if t, ok := h2Transports.Load(idle); ok {
+		return t.(*http2.Transport)
+	}
+	t, _ := h2Transports.LoadOrStore(idle, newH2Transport(idle))
+	return t.(*http2.Transport)
 }
 
 // ErrNoH2 is returned (wrapped in ErrHandshake: answered 502, counted as
@@ -92,12 +115,14 @@ type Upstream struct {
 // recovering backend) dials a new connection whatever the pool holds.
 // When the backend of an auto cluster picks http/1.1, requests use its
 // pooled HTTP/1.1 connections (if reuse allows, as Dial.Reuse) for
-// H1Recheck, else new ones. Connects feed b's passive health as Dial's do.
+// H1Recheck, else new ones. An HTTP/2 connection closes after idleTimeout
+// with no stream open (H2IdleTimeout when 0), as pooled HTTP/1.1 ones are
+// not used after it. Connects feed b's passive health as Dial's do.
 func (b *Backend) OpenH2(ctx context.Context, timeout, idleTimeout time.Duration, reuse, fresh bool) (Upstream, error) {
 	p := &b.h2
 	for {
 		if fresh {
-			return b.dialH2(ctx, timeout, nil)
+			return b.dialH2(ctx, timeout, idleTimeout, nil)
 		}
 		if p.h1Until.Load() > time.Now().UnixNano() && b.speaks() == order.Auto {
 			if reuse {
@@ -105,7 +130,7 @@ func (b *Backend) OpenH2(ctx context.Context, timeout, idleTimeout time.Duration
 					return Upstream{Conn: c, Reused: true}, nil
 				}
 			}
-			return b.dialH2(ctx, timeout, nil)
+			return b.dialH2(ctx, timeout, idleTimeout, nil)
 		}
 		p.mu.Lock()
 		if p.closed {
@@ -131,7 +156,7 @@ func (b *Backend) OpenH2(ctx context.Context, timeout, idleTimeout time.Duration
 		d := &h2Dial{done: make(chan struct{})}
 		p.dialing = d
 		p.mu.Unlock()
-		up, err := b.dialH2(ctx, timeout, d)
+		up, err := b.dialH2(ctx, timeout, idleTimeout, d)
 		d.err = err
 		if err == nil && up.Conn != nil {
 			d.err = errPickedHTTP1
@@ -167,8 +192,9 @@ func (p *h2Pool) reserveLocked() *http2.ClientConn {
 // reserved for the caller, pooled for others. A backend of an auto
 // cluster that picks http/1.1 gives an HTTP/1.1 Conn instead. d, when
 // set, is the pool's dial in progress, cleared here once the connection is
-// pooled (so that waiters find it).
-func (b *Backend) dialH2(ctx context.Context, timeout time.Duration, d *h2Dial) (Upstream, error) {
+// pooled (so that waiters find it). The connection closes after idle with
+// no stream open.
+func (b *Backend) dialH2(ctx context.Context, timeout, idle time.Duration, d *h2Dial) (Upstream, error) {
 	p := &b.h2
 	done := func() {
 		if d != nil {
@@ -202,7 +228,7 @@ func (b *Backend) dialH2(ctx context.Context, timeout time.Duration, d *h2Dial) 
 		}
 	}
 	p.h1Until.Store(0)
-	cc, err := h2Transport.NewClientConn(b.metered(bc.Conn))
+	cc, err := h2TransportFor(idle).NewClientConn(b.metered(bc.Conn))
 	if err != nil {
 		bc.Conn.Close()
 		done()

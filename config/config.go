@@ -54,7 +54,8 @@ type Config struct {
 	// MaxHeaderFields (max_header_fields, 100), ResolveInterval
 	// (resolve_interval, 30s: how often backend host names are resolved
 	// again), IdleBackendTimeout (idle_backend_timeout, 10s: a pooled
-	// HTTP/1.1 backend connection unused that long is closed),
+	// backend connection unused that long is closed: HTTP/1.1, or HTTP/2
+	// with no stream open),
 	// MaxIdlePerBackend (max_idle_per_backend, 1024; 0 in the file is -1
 	// here: no pooling), BulkBuffers (bulk_buffers, 512; 0 in
 	// the file is -1 here: none) and ShutdownGrace (equal to
@@ -141,8 +142,8 @@ const (
 	DefaultMaxHeaderFields  = 100              // max_header_fields, fields of a request head
 	DefaultShutdownGrace    = 30 * time.Second // shutdown_timeout
 	DefaultResolveInterval  = 30 * time.Second // resolve_interval, of backend host names
-	// idle_backend_timeout: how long a pooled HTTP/1.1 backend connection
-	// may stay unused before the proxy closes it.
+	// idle_backend_timeout: how long a pooled backend connection may stay
+	// unused (HTTP/2: with no stream open) before the proxy closes it.
 	DefaultIdleBackendTimeout = 10 * time.Second
 	DefaultUpgradeTimeout     = 10 * time.Second // upgrade_timeout, of a binary upgrade
 	// max_idle_per_backend: idle HTTP/1.1 connections kept per backend (0:

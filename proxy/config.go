@@ -69,7 +69,8 @@ type Config struct {
 	// IdleBackendTimeout.
 	MaxIdlePerBackend int
 	// IdleBackendTimeout is how long a pooled backend connection may stay
-	// idle before it is closed. Default 10s; keep it under the backends'
+	// idle (an HTTP/2 one: with no stream open) before it is closed.
+	// Default 10s; keep it under the backends'
 	// own keep-alive timeout.
 	IdleBackendTimeout time.Duration
 	// ParkAfter is how long an idle client connection keeps its goroutine

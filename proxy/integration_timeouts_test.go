@@ -195,6 +195,32 @@ func TestIdleBackendTimeout(t *testing.T) {
 	}
 }
 
+// TestIdleBackendTimeoutH2: idle_backend_timeout closes an HTTP/2
+// backend connection with no stream open too (it was fixed at 30 s), and
+// the next request opens a new one; a connection in use is kept.
+func TestIdleBackendTimeoutH2(t *testing.T) {
+	eachFrontWith(t, func(t *testing.T, c *proxy.Config) { c.IdleBackendTimeout = shortTimeout }, func(t *testing.T, f *front) {
+		o := newH2Origin(t, "h2c", nil, nil, nil)
+		h2Route(f, "h2c.test", order.H2, nil, o.Addr)
+		for i := range 3 {
+			resp, body := f.get("h2c.test", "/1")
+			if want := "h2c HTTP/2.0 /1"; resp.StatusCode != 200 || body != want {
+				t.Fatalf("request %d: %d %q, want %q", i, resp.StatusCode, body, want)
+			}
+		}
+		if n := o.Opened.Load(); n != 1 {
+			t.Fatalf("%d connections to the origin for three requests in a row, want 1", n)
+		}
+		eventually(t, slack, "the idle HTTP/2 connection to the origin to close", func() bool { return o.Closed.Load() == 1 })
+		if resp, body := f.get("h2c.test", "/2"); resp.StatusCode != 200 || body != "h2c HTTP/2.0 /2" {
+			t.Fatalf("after the close: %d %q", resp.StatusCode, body)
+		}
+		if n := o.Opened.Load(); n != 2 {
+			t.Fatalf("%d connections to the origin after the idle one closed, want 2", n)
+		}
+	})
+}
+
 // TestPassiveHealthSetting: a cluster's passive_health decides how many
 // failed connects take a backend down: one with max_failures 1, three by
 // default (the first leaves it in backoff); an update changes it at once.
