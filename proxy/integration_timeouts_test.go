@@ -180,17 +180,20 @@ func TestIdleBackendTimeout(t *testing.T) {
 		h := startProxy(t, func(cfg *proxy.Config) { cfg.IdleBackendTimeout = c.idle })
 		o := newOrigin(t, "app", nil)
 		h.route("app.test", o.Addr)
+		start := time.Now()
 		h.get("app.test", "/1")
 		h.get("app.test", "/2") // the pooled connection, at once
-		if n := o.Opened.Load(); n != 1 {
+		// (A machine too busy to make them within idle proves nothing.)
+		if n := o.Opened.Load(); n != 1 && time.Since(start) < c.idle {
 			t.Fatalf("idle %v: %d connections to the origin for two requests in a row, want 1", c.idle, n)
 		}
+		before := o.Opened.Load()
 		time.Sleep(2 * shortTimeout)
 		if resp, body := h.get("app.test", "/3"); resp.StatusCode != 200 || body != "app /3" {
 			t.Fatalf("idle %v: after a pause: %d %q", c.idle, resp.StatusCode, body)
 		}
-		if n := o.Opened.Load(); n != c.opens {
-			t.Errorf("idle %v: %d connections to the origin after a pause of %v, want %d", c.idle, n, 2*shortTimeout, c.opens)
+		if n := o.Opened.Load() - before; n != c.opens-1 {
+			t.Errorf("idle %v: %d connections opened after a pause of %v, want %d", c.idle, n, 2*shortTimeout, c.opens-1)
 		}
 	}
 }
@@ -199,24 +202,29 @@ func TestIdleBackendTimeout(t *testing.T) {
 // backend connection with no stream open too (it was fixed at 30 s), and
 // the next request opens a new one; a connection in use is kept.
 func TestIdleBackendTimeoutH2(t *testing.T) {
-	eachFrontWith(t, func(t *testing.T, c *proxy.Config) { c.IdleBackendTimeout = shortTimeout }, func(t *testing.T, f *front) {
+	const idle = time.Second
+	eachFrontWith(t, func(t *testing.T, c *proxy.Config) { c.IdleBackendTimeout = idle }, func(t *testing.T, f *front) {
 		o := newH2Origin(t, "h2c", nil, nil, nil)
 		h2Route(f, "h2c.test", order.H2, nil, o.Addr)
+		start := time.Now()
 		for i := range 3 {
 			resp, body := f.get("h2c.test", "/1")
 			if want := "h2c HTTP/2.0 /1"; resp.StatusCode != 200 || body != want {
 				t.Fatalf("request %d: %d %q, want %q", i, resp.StatusCode, body, want)
 			}
 		}
-		if n := o.Opened.Load(); n != 1 {
+		// Three requests within idle share one connection (a machine too
+		// busy to make them in time proves nothing here either way).
+		if n := o.Opened.Load(); n != 1 && time.Since(start) < idle {
 			t.Fatalf("%d connections to the origin for three requests in a row, want 1", n)
 		}
-		eventually(t, slack, "the idle HTTP/2 connection to the origin to close", func() bool { return o.Closed.Load() == 1 })
+		opened := o.Opened.Load()
+		eventually(t, idle+slack, "the idle HTTP/2 connection to the origin to close", func() bool { return o.Closed.Load() == opened })
 		if resp, body := f.get("h2c.test", "/2"); resp.StatusCode != 200 || body != "h2c HTTP/2.0 /2" {
 			t.Fatalf("after the close: %d %q", resp.StatusCode, body)
 		}
-		if n := o.Opened.Load(); n != 2 {
-			t.Fatalf("%d connections to the origin after the idle one closed, want 2", n)
+		if n := o.Opened.Load(); n != opened+1 {
+			t.Fatalf("%d connections to the origin after the idle one closed, want %d", n, opened+1)
 		}
 	})
 }
