@@ -7,12 +7,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"net/http"
+
 	"sync"
 	"time"
 
 	"github.com/sluiceproxy/sluice/health"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/h2client"
 	"github.com/sluiceproxy/sluice/order"
 )
 
@@ -215,21 +216,34 @@ func probeWith(ctx context.Context, addr string, dial func(context.Context) (net
 // probeH2 is an http health check over an HTTP/2 connection conn: GET
 // path with host as :authority, its status returned.
 func probeH2(ctx context.Context, conn net.Conn, scheme, host, path string) (int, error) {
-	cc, err := h2Transport.NewClientConn(conn)
+	wait := H2IdleTimeout
+	if d, ok := ctx.Deadline(); ok {
+		wait = time.Until(d)
+	}
+	cc, err := h2client.New(conn, h2Config(0))
 	if err != nil {
 		return 0, fmt.Errorf("HTTP/2 preface: %w", err)
 	}
 	defer cc.Close()
-	req, err := http.NewRequestWithContext(ctx, "GET", scheme+"://"+host+path, nil)
-	if err != nil {
-		return 0, fmt.Errorf("request: %w", err)
+	if err := cc.Ready(wait); err != nil {
+		return 0, fmt.Errorf("HTTP/2 settings: %w", err)
 	}
-	req.Header.Set("User-Agent", "sluice-health-check")
-	req.Header.Set("Accept", "*/*")
-	resp, err := cc.RoundTrip(req)
-	if err != nil {
-		return 0, fmt.Errorf("read response: %w", err)
+	if !cc.Reserve() {
+		return 0, fmt.Errorf("HTTP/2 settings: %w", errNoStreams)
 	}
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	s, err := cc.Open(ctx, &h2client.Request{Method: "GET", Scheme: scheme, Authority: host, Path: path,
+		Fields: []h2client.Field{{Name: "user-agent", Value: "sluice-health-check"}, {Name: "accept", Value: "*/*"}}})
+	if err != nil {
+		return 0, fmt.Errorf("write request: %w", err)
+	}
+	defer s.Close()
+	for {
+		h, err := s.Head(wait)
+		if err != nil {
+			return 0, fmt.Errorf("read response: %w", err)
+		}
+		if h.Status >= 200 { // an interim response: read on
+			return h.Status, nil
+		}
+	}
 }

@@ -9,25 +9,22 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/net/http2"
-
+	"github.com/sluiceproxy/sluice/internal/h2client"
 	"github.com/sluiceproxy/sluice/order"
 )
 
 // HTTP/2 to backends (a cluster's backend_protocol h2 or auto). Each
-// backend keeps a pool of HTTP/2 connections (golang.org/x/net/http2's
-// ClientConn over a connection made by Dial's own steps: the connect, the
-// TLS handshake with the cluster's ALPN offer). A request reserves a
-// stream on a pooled connection that has a slot under the backend's
+// backend keeps a pool of HTTP/2 connections (internal/h2client's Conn
+// over a connection made by Dial's own steps: the connect, the TLS
+// handshake with the cluster's ALPN offer). A request reserves a stream
+// on a pooled connection that has a slot under the backend's
 // SETTINGS_MAX_CONCURRENT_STREAMS; when none has, one new connection is
 // made while the other requests wait for it (one dial at a time per
 // backend), so that a burst shares few connections. A new connection is
-// pooled once the backend's SETTINGS are in (a PING round trip after the
-// preface).
+// pooled once the backend's SETTINGS are in.
 
 // H2IdleTimeout is how long an HTTP/2 connection to a backend with no
-// stream open is kept when OpenH2 is given no idle timeout (health
-// checks' connections, which close after their probe, use it too).
+// stream open is kept when OpenH2 is given no idle timeout.
 const H2IdleTimeout = 30 * time.Second
 
 // H1Recheck is how long a backend of an auto cluster that picked http/1.1
@@ -35,37 +32,14 @@ const H2IdleTimeout = 30 * time.Second
 // and the next new connection offers h2 again.
 const H1Recheck = time.Minute
 
-// h2Transport makes the ClientConns; its settings are theirs. Nothing
-// else of it is used (no pool, no dial, no retries: those are the
-// backend's and the exchange's).
-var h2Transport = newH2Transport(H2IdleTimeout)
-
-func newH2Transport(idle time.Duration) *http2.Transport {
-	return &http2.Transport{
-		DisableCompression: true, // the client's Accept-Encoding goes as it is
-		AllowHTTP:          true,
-		IdleConnTimeout:    idle,
-		ReadIdleTimeout:    30 * time.Second, // a PING after 30 s of silence
-		PingTimeout:        10 * time.Second,
+// h2Config is the settings of a new HTTP/2 connection to a backend that
+// closes after idle (H2IdleTimeout when 0) without a stream: a PING after
+// 30 s of silence, which must be answered within 10 s.
+func h2Config(idle time.Duration) h2client.Config {
+	if idle <= 0 {
+		idle = H2IdleTimeout
 	}
-}
-
-// h2Transports holds a transport per idle timeout other than
-// H2IdleTimeout (time.Duration → *http2.Transport): the idle timeout is
-// a transport's setting, and a process uses one or two values.
-var h2Transports sync.Map
-
-// h2TransportFor is the transport whose connections close after idle
-// without a stream (H2IdleTimeout when idle is 0).
-func h2TransportFor(idle time.Duration) *http2.Transport {
-	if idle <= 0 || idle == H2IdleTimeout {
-		return h2Transport
-	}
-	if t, ok := h2Transports.Load(idle); ok {
-		return t.(*http2.Transport)
-	}
-	t, _ := h2Transports.LoadOrStore(idle, newH2Transport(idle))
-	return t.(*http2.Transport)
+	return h2client.Config{IdleTimeout: idle, PingAfter: 30 * time.Second, PingTimeout: 10 * time.Second}
 }
 
 // ErrNoH2 is returned (wrapped in ErrHandshake: answered 502, counted as
@@ -82,7 +56,7 @@ var errRemoved = errors.New("backend: removed")
 // h2Pool is a backend's HTTP/2 connections.
 type h2Pool struct {
 	mu      sync.Mutex
-	conns   []*http2.ClientConn
+	conns   []*h2client.Conn
 	dialing *h2Dial // the dial in progress, or nil
 	closed  bool    // the backend was removed
 	// h1Until (unix ns) is set when a backend of an auto cluster picked
@@ -97,11 +71,12 @@ type h2Dial struct {
 
 // Upstream is a connection for one request of an h2 or auto cluster: a
 // stream reserved on an HTTP/2 connection (CC; the request must be sent
-// with CC.RoundTrip, which uses the reservation), or, when the backend of
+// with CC.Open, which uses the reservation, or the reservation given back
+// with CC.Unreserve), or, when the backend of
 // an auto cluster picked http/1.1, an HTTP/1.1 connection (Conn) that the
 // caller owns as one from Cluster.Connect.
 type Upstream struct {
-	CC   *http2.ClientConn
+	CC   *h2client.Conn
 	Conn *Conn
 	// Reused tells a pooled connection; ConnectTime is the connect and
 	// handshake of a new one.
@@ -169,16 +144,16 @@ func (b *Backend) OpenH2(ctx context.Context, timeout, idleTimeout time.Duration
 // reserveLocked reserves a stream on a pooled connection that has a free
 // slot, dropping from the pool those that take no new stream (closed,
 // or closing after a GOAWAY: they close once their streams end).
-func (p *h2Pool) reserveLocked() *http2.ClientConn {
+func (p *h2Pool) reserveLocked() *h2client.Conn {
 	keep := p.conns[:0]
-	var got *http2.ClientConn
+	var got *h2client.Conn
 	for _, cc := range p.conns {
 		st := cc.State()
 		if st.Closed || st.Closing {
 			continue
 		}
 		keep = append(keep, cc)
-		if got == nil && cc.ReserveNewRequest() {
+		if got == nil && cc.Reserve() {
 			got = cc
 		}
 	}
@@ -228,27 +203,27 @@ func (b *Backend) dialH2(ctx context.Context, timeout, idle time.Duration, d *h2
 		}
 	}
 	p.h1Until.Store(0)
-	cc, err := h2TransportFor(idle).NewClientConn(b.metered(bc.Conn))
+	cc, err := h2client.New(b.metered(bc.Conn), h2Config(idle))
 	if err != nil {
-		bc.Conn.Close()
 		done()
 		return Upstream{}, fmt.Errorf("HTTP/2 preface: %w", err)
 	}
-	// The backend's SETTINGS (its MAX_CONCURRENT_STREAMS above all) come
-	// before its answer to a PING: once it is in, reservations on the
-	// connection count against the backend's own limit, not a guess.
-	pctx, cancel := context.WithTimeout(ctx, timeout)
-	err = cc.Ping(pctx)
-	cancel()
-	if err != nil {
+	// The backend's SETTINGS (its MAX_CONCURRENT_STREAMS above all) are
+	// awaited: once in, reservations on the connection count against the
+	// backend's own limit, not a guess.
+	if err := cc.Ready(timeout); err != nil {
 		cc.Close()
 		done()
 		return Upstream{}, fmt.Errorf("HTTP/2 settings: %w", err)
 	}
-	cc.ReserveNewRequest() // a new connection takes its first stream
+	if !cc.Reserve() { // a new connection takes its first stream, unless the backend allows none
+		cc.Close()
+		done()
+		return Upstream{}, fmt.Errorf("HTTP/2 settings: %w", errNoStreams)
+	}
 	p.mu.Lock()
 	if p.closed {
-		cc.SetDoNotReuse() // closes when this stream ends
+		cc.Drain() // closes when this stream ends
 	} else {
 		p.conns = append(p.conns, cc)
 	}
@@ -258,6 +233,8 @@ func (b *Backend) dialH2(ctx context.Context, timeout, idle time.Duration, d *h2
 	p.mu.Unlock()
 	return Upstream{CC: cc, ConnectTime: bc.ConnectTime}, nil
 }
+
+var errNoStreams = errors.New("backend allows no stream (SETTINGS_MAX_CONCURRENT_STREAMS 0)")
 
 // speaks is the backend protocol of b's cluster.
 func (b *Backend) speaks() order.BackendProtocol {
@@ -290,10 +267,7 @@ func (b *Backend) closeH2(closed bool) {
 	}
 	p.mu.Unlock()
 	for _, cc := range conns {
-		cc.SetDoNotReuse()
-		if st := cc.State(); st.StreamsActive == 0 && st.StreamsReserved == 0 {
-			cc.Close()
-		}
+		cc.Drain() // closes now if idle, else when its last stream ends
 	}
 }
 

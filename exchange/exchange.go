@@ -2,13 +2,13 @@ package exchange
 
 import (
 	"context"
-	"net/http/httptrace"
 	"net/netip"
 	"time"
 
 	"github.com/sluiceproxy/sluice/answer"
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/h2client"
 	"github.com/sluiceproxy/sluice/listener"
 	"github.com/sluiceproxy/sluice/metrics"
 )
@@ -49,11 +49,8 @@ type Exchange struct {
 	began       bool             // a response head (or interim) went to the client
 	bodyDone    bool             // the request body was read whole
 	h2body      *h2Body          // the body going to an HTTP/2 backend, while it goes
-	// h2trace relays an HTTP/2 backend's 103 (h2Interim); bound once.
-	h2trace httptrace.ClientTrace
-	// h2names holds an HTTP/2 backend head's field names while they are
-	// sorted (h2HeadFields), reused from response to response.
-	h2names []string
+	// h2req is the request to an HTTP/2 backend (its Fields reused).
+	h2req h2client.Request
 	// isHead is set for a HEAD request. It is kept apart because Req's
 	// slices alias the front's buffer, which a body upload reuses: the
 	// stage reads them only before the body goes.

@@ -75,7 +75,7 @@ func (b *h2Body) Close() error {
 
 // finish waits until the transport is done with the body (stopping it
 // after back_timeout) and for a Read in progress to return, then reports
-// whether the body was read whole. The front owns its body side again
+// whether the body was read whole from the client. The front owns its body side again
 // after it.
 func (b *h2Body) finish() bool {
 	t := time.NewTimer(b.x.Set.BackTimeout)
@@ -88,7 +88,9 @@ func (b *h2Body) finish() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.stop = true
-	return b.whole.Load()
+	// A body whole in hand from the start was read whole from the
+	// client, whether or not the backend took all of it.
+	return b.whole.Load() || b.done
 }
 
 // clientErr is the client's body error a Read met (ErrTooLarge or

@@ -3,135 +3,165 @@ package exchange
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
-	"net/textproto"
-	"slices"
+	"unsafe"
 
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/h2client"
 )
 
 // The request fields and the response of an HTTP/2 backend (forwardH2),
 // through the one header table.
 
-// h2Fields sets the fields of the request to an HTTP/2 backend: those the
-// header table forwards (not Expect, which the transport handles), the
-// cookies joined, and the forwarding fields.
-func (x *Exchange) h2Fields(h http.Header) {
+// h2Fields appends to fs the fields of the request to an HTTP/2 backend:
+// those the header table forwards (not Expect: the body goes right after
+// the head), the cookies joined, and the forwarding fields.
+func (x *Exchange) h2Fields(fs []h2client.Field) []h2client.Field {
 	req := &x.Req
 	for i := range req.Fields {
 		f := &req.Fields[i]
 		if x.forwardField(f) && f.Kind != h1.HeaderExpect && !(x.reqEdits && x.dropRequestField(f)) {
-			h.Add(string(f.Name), string(f.Value))
+			fs = append(fs, h2client.Field{Name: string(f.Name), Value: string(f.Value)})
 		}
 	}
 	if x.reqEdits {
-		x.h2Edits(h)
+		fs = x.h2Edits(fs)
 	}
 	var b []byte
 	if b = x.appendCookies(b); len(b) > 0 {
-		h.Set("Cookie", string(b[len("Cookie: "):len(b)-2]))
+		fs = append(fs, h2client.Field{Name: "cookie", Value: string(b[len("Cookie: ") : len(b)-2])})
 	}
 	b = x.appendClientIP(appendValues(b[:0], req.Fields, h1.HeaderXForwardedFor))
-	h.Set("X-Forwarded-For", string(b))
+	fs = append(fs, h2client.Field{Name: "x-forwarded-for", Value: string(b)})
 	b = appendValues(b[:0], req.Fields, h1.HeaderForwarded)
 	b = append(x.appendForwardedNode(append(b, "for="...)), ";proto="...)
 	b = append(append(append(b, x.Set.Proto...), ";by="...), x.Ln.ByNode()...)
-	h.Set("Forwarded", string(b))
-	h.Set("X-Forwarded-Proto", x.Set.Proto)
-	h.Set("X-Forwarded-Port", x.Ln.Port())
-	h.Set(string(x.requestIDName()), string(x.ID[:]))
+	fs = append(fs, h2client.Field{Name: "forwarded", Value: string(b)},
+		h2client.Field{Name: "x-forwarded-proto", Value: x.Set.Proto},
+		h2client.Field{Name: "x-forwarded-port", Value: x.Ln.Port()},
+		h2client.Field{Name: string(x.requestIDName()), Value: string(x.ID[:]), NoIndex: true})
 	if x.tr.send {
-		h.Set("traceparent", string(x.appendTraceparent(nil)))
+		fs = append(fs, h2client.Field{Name: "traceparent", Value: string(x.appendTraceparent(nil)), NoIndex: true})
 	}
-	x.clientCertFields(h.Set)
+	x.clientCertFields(func(name, value string) {
+		fs = append(fs, h2client.Field{Name: name, Value: value})
+	})
+	return fs
 }
 
-// h2Edits adds the request fields the configuration adds (see
-// appendRequestEdits) to an HTTP/2 request.
-func (x *Exchange) h2Edits(h http.Header) {
+// h2Edits appends the request fields the configuration adds (see
+// appendRequestEdits) to the fields of an HTTP/2 request.
+func (x *Exchange) h2Edits(fs []h2client.Field) []h2client.Field {
 	var b []byte
 	b = x.appendRequestEdits(b)
 	for len(b) > 0 {
 		i := bytes.Index(b, []byte("\r\n"))
 		name, value, _ := bytes.Cut(b[:i], []byte(": "))
-		h.Add(string(name), string(value))
+		fs = append(fs, h2client.Field{Name: string(name), Value: string(value)})
 		b = b[i+2:]
 	}
+	return fs
 }
 
 // h2HeadFields appends to fs the fields of an HTTP/2 backend's head (a
-// response's, or an interim one's) that go on to the client: those the
-// header table keeps and the edits leave, then trailers' announcements
-// (Trailer, for the names given), the edits' fields and the proxy's own.
-// The transport gives the fields as a map, which loses the backend's
-// order: they go out sorted by name (as net/http's server writes them),
-// the values of a name in the backend's order, so that a response comes
-// out the same every time.
-func (x *Exchange) h2HeadFields(fs []h1.Header, hdr http.Header, trailers http.Header) []h1.Header {
-	names := sortedNames(x.h2names[:0], hdr)
-	for _, name := range names {
-		k := h1.ClassifyHeader([]byte(name))
-		if responseFate[k] != keep || x.respEdits && x.dropResponseField([]byte(name)) {
+// response's, or an interim one's) that go on to the client, in the
+// backend's order: those the header table keeps and the edits leave
+// (names in canonical case for HTTP/1.1 clients, as net/http writes
+// them), then the
+// edits' fields and the proxy's own. It reports whether the head
+// announces trailers.
+func (x *Exchange) h2HeadFields(fs []h1.Header, hdr []h2client.Field) ([]h1.Header, bool) {
+	announced := false
+	h1Client := x.front.TakesChunked() // an HTTP/1.1 client (an HTTP/2 one takes the names as they are)
+	for i := range hdr {
+		name := bytesOf(hdr[i].Name)
+		k := h1.ClassifyHeader(name)
+		if k == h1.HeaderTrailer {
+			announced = true
+		}
+		if responseFate[k] != keep || x.respEdits && x.dropResponseField(name) {
 			continue
 		}
-		for _, v := range hdr[name] {
-			fs = append(fs, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
+		if h1Client {
+			name = canonicalName(name)
 		}
+		fs = append(fs, h1.Header{Name: name, Value: bytesOf(hdr[i].Value), Kind: k})
 	}
-	names = sortedNames(names[:0], trailers)
-	for _, name := range names {
-		fs = append(fs, h1.Header{Name: []byte("Trailer"), Value: []byte(name), Kind: h1.HeaderTrailer})
-	}
-	x.h2names = names[:0]
 	if x.respEdits {
 		fs = x.appendResponseEdits(fs)
 	}
-	return x.appendOwn(fs)
+	return x.appendOwn(fs), announced
 }
 
-// sortedNames appends the names of h to names, sorted.
-func sortedNames(names []string, h http.Header) []string {
-	for name := range h {
-		names = append(names, name)
+// bytesOf is s's bytes, not copied: for reading only (the fronts write
+// them, and nothing changes a field's bytes in place after this).
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// canonicalName is an HTTP/2 field name (lower case) in the canonical
+// case of HTTP/1.1 (Content-Type): a copy when that changes it.
+func canonicalName(name []byte) []byte {
+	upper := true
+	for i, c := range name {
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return canonicalCopy(name, i)
+		}
+		upper = c == '-'
 	}
-	slices.Sort(names)
-	return names
+	return name
 }
+
+func canonicalCopy(name []byte, from int) []byte {
+	b := append([]byte(nil), name...)
+	upper := from == 0 || b[from-1] == '-'
+	for i := from; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			b[i] = c - 'A' + 'a'
+		}
+		upper = c == '-'
+	}
+	return b
+}
+
+// errInterim is an interim response the client could not be sent.
+var errInterim = errors.New("writing an interim response to the client")
 
 // h2Interim relays an HTTP/2 backend's 103 (Early Hints) to the client,
-// as an HTTP/1.1 backend's interim responses are (the transport answers
-// 100 itself). The transport calls it while RoundTrip waits for the
-// final head, from its reading goroutine: the exchange's goroutine writes
-// nothing to the front meanwhile.
-func (x *Exchange) h2Interim(code int, hdr textproto.MIMEHeader) error {
-	if code != 103 {
+// as an HTTP/1.1 backend's interim responses are (a 100 is dropped: the
+// body goes without waiting for it).
+func (x *Exchange) h2Interim(h *h2client.Response) error {
+	if h.Status != 103 {
 		return nil
 	}
-	x.fields = x.h2HeadFields(x.fields[:0], http.Header(hdr), nil)
-	x.head = Head{Status: code, Reason: []byte(http.StatusText(code)), Fields: x.fields, Framing: NoBody, ContentLength: -1}
+	x.fields, _ = x.h2HeadFields(x.fields[:0], h.Fields)
+	x.head = Head{Status: h.Status, Reason: []byte(http.StatusText(h.Status)), Fields: x.fields, Framing: NoBody, ContentLength: -1}
 	x.began = true
 	if err := x.front.WriteInterim(&x.head); err != nil {
-		x.m.clientErr(clientReset)
-		return err // the transport ends the stream
+		return fmt.Errorf("%w: %w", errInterim, err)
 	}
 	return nil
 }
 
-// streamH2Response writes an HTTP/2 backend's response through the front.
-func (x *Exchange) streamH2Response(resp *http.Response) Result {
-	fs := x.h2HeadFields(x.fields[:0], resp.Header, resp.Trailer)
+// streamH2Response writes an HTTP/2 backend's response (its head resp,
+// its body and trailers from s) through the front.
+func (x *Exchange) streamH2Response(s *h2client.Stream, resp *h2client.Response) Result {
+	fs, announced := x.h2HeadFields(x.fields[:0], resp.Fields)
 	x.fields = fs
-	x.head = Head{Status: resp.StatusCode, Reason: []byte(http.StatusText(resp.StatusCode)), Fields: fs,
+	x.head = Head{Status: resp.Status, Reason: []byte(http.StatusText(resp.Status)), Fields: fs,
 		ContentLength: -1, BodyPending: x.bodyPending()}
 	h := &x.head
 	switch {
-	case x.isHead || resp.StatusCode == 204 || resp.StatusCode == 304:
+	case x.isHead || resp.Status == 204 || resp.Status == 304:
 		h.Framing = NoBody
 		if x.isHead && resp.ContentLength >= 0 {
 			h.ContentLength = resp.ContentLength
 		}
-	case resp.ContentLength >= 0 && len(resp.Trailer) == 0:
+	case resp.ContentLength >= 0 && !announced:
 		// Announced trailers make the body unsized (chunked to HTTP/1.1
 		// clients), so that they can follow it.
 		h.Framing, h.ContentLength = Length, resp.ContentLength
@@ -139,7 +169,7 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 		h.Framing = Unsized
 	}
 	if x.pol.encoding != "" && h.Framing != NoBody &&
-		x.compressible(x.dec.Settings.Policy.Compression, resp.StatusCode, fs, resp.ContentLength) {
+		x.compressible(x.dec.Settings.Policy.Compression, resp.Status, fs, resp.ContentLength) {
 		x.compressHead(h, x.dec.Settings.Policy.Compression)
 	}
 	bufp := x.Env.GetBuf()
@@ -150,7 +180,7 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 	// (its end too, so that the stream is over when the body is closed).
 	var first []byte
 	if h.Framing == Length && !x.z.on && h.ContentLength > 0 && h.ContentLength < int64(len(buf)) {
-		n, err := readAll(resp.Body, buf[:h.ContentLength+1])
+		n, err := readAll(s, buf[:h.ContentLength+1])
 		if err != nil || int64(n) != h.ContentLength {
 			return x.fail(502, "reading HTTP/2 response body", err)
 		}
@@ -165,7 +195,7 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 		return Complete
 	}
 	for {
-		n, err := resp.Body.Read(buf)
+		n, err := s.Read(buf)
 		x.z.short = n < len(buf)
 		if n > 0 && !x.write(buf[:n]) {
 			return Broken
@@ -181,15 +211,12 @@ func (x *Exchange) streamH2Response(resp *http.Response) Result {
 		}
 	}
 	var trailers []h1.Header
-	if len(resp.Trailer) > 0 {
+	if tr := s.Trailers(); len(tr) > 0 {
 		trailers = x.fields[:0]
-		for name, vs := range resp.Trailer {
-			k := h1.ClassifyHeader([]byte(name))
-			if !isTrailer(k) {
-				continue
-			}
-			for _, v := range vs {
-				trailers = append(trailers, h1.Header{Name: []byte(name), Value: []byte(v), Kind: k})
+		for i := range tr {
+			name := bytesOf(tr[i].Name)
+			if k := h1.ClassifyHeader(name); isTrailer(k) {
+				trailers = append(trailers, h1.Header{Name: canonicalName(name), Value: bytesOf(tr[i].Value), Kind: k})
 			}
 		}
 		x.fields = trailers

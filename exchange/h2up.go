@@ -3,23 +3,15 @@ package exchange
 import (
 	"context"
 	"errors"
-	"io"
-	"net/http"
-	"net/http/httptrace"
-	"net/url"
-	"strings"
-	"sync/atomic"
-	"time"
-
-	"golang.org/x/net/http2"
 
 	"github.com/sluiceproxy/sluice/backend"
+	"github.com/sluiceproxy/sluice/internal/h2client"
 	"github.com/sluiceproxy/sluice/order"
 )
 
 // forwardH2 serves the request through a backend of a cluster whose
 // backend_protocol is h2 or auto: it goes out as a stream of a pooled
-// HTTP/2 connection (backend.OpenH2: x/net/http2's ClientConn, over TLS
+// HTTP/2 connection (backend.OpenH2: an internal/h2client Conn, over TLS
 // with ALPN or cleartext with prior knowledge) with the fields the header
 // table forwards and the same forwarding fields, and the response comes
 // back as it arrives, trailers included where the front can send them. A
@@ -36,9 +28,9 @@ func (x *Exchange) forwardH2() Result {
 	d := &x.dec
 	ctx := x.front.Context()
 	host, target := x.upstream()
-	out := &http.Request{Method: string(req.Method), Host: string(host), Header: make(http.Header),
-		Proto: "HTTP/2.0", ProtoMajor: 2, URL: &url.URL{Scheme: "http", Host: "backend", Opaque: string(target)}}
-	x.h2Fields(out.Header)
+	out := &x.h2req
+	*out = h2client.Request{Method: string(req.Method), Authority: string(host), Path: string(target),
+		Fields: x.h2Fields(out.Fields[:0]), ContentLength: -1}
 	// Under a retry policy, a request without a body (its body would be
 	// gone, streamed) may be sent again after a status of on_status.
 	x.pol.resend = !req.HasBody() && idempotent(req.Method)
@@ -86,7 +78,7 @@ func (x *Exchange) forwardH2() Result {
 		if x.dec.Sticky && x.stickyMatch != b {
 			x.setCookie = x.appendSetCookie(x.setCookie[:0], b.StickyID())
 		}
-		out.URL.Scheme = b.H2Scheme()
+		out.Scheme = b.H2Scheme()
 		res, again := x.streamH2(b, up, out, !resent)
 		if !again {
 			return res
@@ -102,18 +94,19 @@ func (x *Exchange) forwardH2() Result {
 // reports again when the stream failed before a response head and the
 // request may be sent once more: a replayable one (no body, idempotent,
 // not sent again already), or, when mayResend, any request the backend
-// says it did not process (h2Unprocessed) whose body, if any, is whole in
-// hand.
-func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.Request, mayResend bool) (res Result, again bool) {
+// says it did not process (h2client.ErrUnprocessed) whose body, if any,
+// is whole in hand.
+func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *h2client.Request, mayResend bool) (res Result, again bool) {
 	req := &x.Req
 	b.Acquire()
 	defer b.Release()
 	x.m.backend = b
 	var body *h2Body
+	out.Body, out.ContentLength = nil, -1
 	switch {
 	case req.HasBody() && x.h2body != nil:
 		// Sent again after a stream the backend did not process: the
-		// body was whole in hand (see the h2Unprocessed case below), and
+		// body was whole in hand (see the ErrUnprocessed case below), and
 		// goes again.
 		body = newH2Body(x, x.h2body.first, true)
 		x.h2body = body
@@ -124,18 +117,18 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			err = ErrTooLarge
 		}
 		if err != nil {
-			giveBack(up.CC, out)
+			up.CC.Unreserve()
 			return x.badBody(err), false
 		}
 		x.bodyDone = done
 		if !done && len(p) == 0 && req.Expects100() {
-			// The transport sends the body right after the head (Expect
-			// is not forwarded): a client that waits for a 100 before
-			// its body is told to send it now, as an HTTP/2 front tells
-			// its clients when their body is first waited for.
+			// The body goes right after the head (Expect is not
+			// forwarded): a client that waits for a 100 before its body
+			// is told to send it now, as an HTTP/2 front tells its
+			// clients when their body is first waited for.
 			x.began = true
 			if err := x.front.WriteInterim(&continue100); err != nil {
-				giveBack(up.CC, out)
+				up.CC.Unreserve()
 				x.m.clientErr(clientReset)
 				return Broken, false
 			}
@@ -147,19 +140,26 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			out.ContentLength = -1
 		}
 	}
-	// The response head is awaited for back_timeout at most; a 103 on
-	// the way is relayed.
-	if x.h2trace.Got1xxResponse == nil { // bound once per Exchange
-		x.h2trace.Got1xxResponse = x.h2Interim
-	}
-	ctx, cancel := context.WithCancel(httptrace.WithClientTrace(x.front.Context(), &x.h2trace))
-	defer cancel()
-	var late atomic.Bool
-	t := time.AfterFunc(x.Set.BackTimeout, func() { late.Store(true); cancel() })
 	x.m.sentAt()
-	resp, err := up.CC.RoundTrip(out.WithContext(ctx))
-	stopped := t.Stop()
+	s, err := up.CC.Open(x.front.Context(), out)
+	var resp *h2client.Response
+	if err == nil {
+		// The response head is awaited for back_timeout at most; a 103
+		// on the way is relayed.
+		for {
+			resp, err = s.Head(x.Set.BackTimeout)
+			if err != nil || resp.Status >= 200 {
+				break
+			}
+			if err = x.h2Interim(resp); err != nil {
+				break
+			}
+		}
+	}
 	if err != nil {
+		if s != nil {
+			s.Close()
+		}
 		if body != nil {
 			x.bodyDone = body.finish()
 			if berr := body.clientErr(); berr != nil {
@@ -167,16 +167,16 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 			}
 		}
 		switch {
-		case late.Load() && !stopped:
-			return x.fail(504, "awaiting HTTP/2 response", err), false
-		case x.front.Context().Err() != nil:
+		case x.front.Context().Err() != nil || errors.Is(err, errInterim):
 			x.m.clientErr(clientReset)
 			return Broken, false
+		case errors.Is(err, context.DeadlineExceeded):
+			return x.fail(504, "awaiting HTTP/2 response", err), false
 		case x.replayable && body == nil:
 			x.Env.Log.Info("HTTP/2 stream to backend failed before its response; sent again", "request_id", string(x.ID[:]),
 				"backend", b.Config.ID, "error", err)
 			return 0, true
-		case mayResend && h2Unprocessed(err) && (body == nil || body.done && x.dec.Cluster.Settings().Speaks() == order.H2):
+		case mayResend && errors.Is(err, h2client.ErrUnprocessed) && (body == nil || body.done && x.dec.Cluster.Settings().Speaks() == order.H2):
 			// (An auto cluster's next backend may pick HTTP/1.1, whose
 			// path reads the body from the front: not sent again there.)
 			x.Env.Log.Info("HTTP/2 backend did not process the stream (refused, or a GOAWAY below it); sent again",
@@ -185,20 +185,20 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 		}
 		return x.fail(502, "HTTP/2 stream", err), false
 	}
-	if body == nil && x.retryStatus(resp.StatusCode) {
+	if body == nil && x.retryStatus(resp.Status) {
 		// The retry policy lists the status: the answer is dropped (its
 		// stream reset) and the request goes to another backend.
-		resp.Body.Close()
+		s.Close()
 		x.pol.tries++
 		x.Env.Log.Debug("HTTP/2 backend answered a status the retry policy lists; sent again", "request_id", string(x.ID[:]),
-			"backend", b.Config.ID, "status", resp.StatusCode)
+			"backend", b.Config.ID, "status", resp.Status)
 		x.backoff()
 		return 0, true
 	}
 	x.m.firstByte(0)
-	x.m.answered(resp.StatusCode)
-	res = x.streamH2Response(resp)
-	resp.Body.Close()
+	x.m.answered(resp.Status)
+	res = x.streamH2Response(s, resp)
+	s.Close()
 	// The upload may have run on (full duplex): the client's connection
 	// serves on only if the body was read whole.
 	if body != nil {
@@ -210,35 +210,5 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *http.R
 	return res, false
 }
 
-// h2Unprocessed reports a stream error after which the backend is known
-// not to have processed the request (RFC 9113 §8.7): a RST_STREAM with
-// REFUSED_STREAM, or a graceful GOAWAY whose last stream id is below the
-// stream's. x/net aborts the latter with an error it does not export,
-// matched here by its text (TestH2UnprocessedStreamResent pins it).
-func h2Unprocessed(err error) bool {
-	var se http2.StreamError
-	if errors.As(err, &se) {
-		return se.Code == http2.ErrCodeRefusedStream
-	}
-	return err != nil && strings.Contains(err.Error(), "received Server's graceful shutdown GOAWAY")
-}
-
-// giveBack returns the stream reserved on cc for out, which will not be
-// sent: a RoundTrip cancelled before it starts (or, if it starts anyway,
-// whose body fails at once, which resets the stream).
-func giveBack(cc *http2.ClientConn, out *http.Request) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	r := out.WithContext(ctx)
-	r.Body, r.ContentLength = io.NopCloser(failingReader{}), -1
-	if resp, err := cc.RoundTrip(r); err == nil {
-		resp.Body.Close()
-	}
-}
-
 // continue100 is the interim response the stage sends itself.
 var continue100 = Head{Status: 100, Reason: []byte("Continue")}
-
-type failingReader struct{}
-
-func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
