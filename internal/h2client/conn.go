@@ -156,9 +156,11 @@ type Conn struct {
 	settings     chan struct{} // closed once the backend's first SETTINGS is in
 	settingsOnce sync.Once
 	done         chan struct{} // closed when the reading goroutine ends
-	lastRead     atomic.Int64  // unix ns of the last frame read
-	idleTimer    *time.Timer
-	pingTimer    *time.Timer
+	// flushReq asks the flusher (flush.go) for a flush soon (buffered 1).
+	flushReq  chan struct{}
+	lastRead  atomic.Int64 // unix ns of the last frame read
+	idleTimer *time.Timer
+	pingTimer *time.Timer
 }
 
 // Errors a stream or a connection fails with.
@@ -216,6 +218,7 @@ func New(nc net.Conn, cfg Config) (*Conn, error) {
 		sendWin:    65535,
 		settings:   make(chan struct{}),
 		done:       make(chan struct{}),
+		flushReq:   make(chan struct{}, 1),
 		idleSince:  time.Now(),
 		recvWin:    connWindow,
 	}

@@ -14,6 +14,9 @@ import (
 
 func (c *Conn) readLoop() {
 	defer close(c.done)
+	stop, flushed := make(chan struct{}), make(chan struct{})
+	go c.flusher(stop, flushed)
+	defer func() { close(stop); <-flushed }()
 	for {
 		f, err := c.fr.ReadFrame()
 		c.lastRead.Store(time.Now().UnixNano())

@@ -127,10 +127,10 @@ func (c *Conn) Open(ctx context.Context, r *Request) (*Stream, error) {
 	s.endSent = body == nil
 	c.mu.Unlock()
 	err := c.writeHeaders(s.id, r, body == nil)
-	if err == nil {
-		err = c.flushLocked()
-	}
 	c.wmu.Unlock()
+	if err == nil {
+		c.flushSoon()
+	}
 	if err != nil {
 		c.fail(err)
 		s.Close()
