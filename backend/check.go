@@ -213,6 +213,10 @@ func probeWith(ctx context.Context, addr string, dial func(context.Context) (net
 	return healthy(resp.Status)
 }
 
+// probeFields are the fields of an HTTP/2 health check's GET.
+var probeFields = []h1.Header{{Name: []byte("user-agent"), Value: []byte("sluice-health-check")},
+	{Name: []byte("accept"), Value: []byte("*/*")}}
+
 // probeH2 is an http health check over an HTTP/2 connection conn: GET
 // path with host as :authority, its status returned.
 func probeH2(ctx context.Context, conn net.Conn, scheme, host, path string) (int, error) {
@@ -231,8 +235,8 @@ func probeH2(ctx context.Context, conn net.Conn, scheme, host, path string) (int
 	if !cc.Reserve() {
 		return 0, fmt.Errorf("HTTP/2 settings: %w", errNoStreams)
 	}
-	s, err := cc.Open(ctx, &h2client.Request{Method: "GET", Scheme: scheme, Authority: host, Path: path,
-		Fields: []h2client.Field{{Name: "user-agent", Value: "sluice-health-check"}, {Name: "accept", Value: "*/*"}}})
+	s, err := cc.Open(ctx, &h2client.Request{Method: []byte("GET"), Scheme: []byte(scheme), Authority: []byte(host),
+		Path: []byte(path), Fields: probeFields})
 	if err != nil {
 		return 0, fmt.Errorf("write request: %w", err)
 	}

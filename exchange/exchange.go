@@ -49,8 +49,10 @@ type Exchange struct {
 	began       bool             // a response head (or interim) went to the client
 	bodyDone    bool             // the request body was read whole
 	h2body      *h2Body          // the body going to an HTTP/2 backend, while it goes
-	// h2req is the request to an HTTP/2 backend (its Fields reused).
-	h2req h2client.Request
+	// h2req is the request to an HTTP/2 backend (its Fields reused);
+	// h2vals the values the stage makes for it (h2Fields).
+	h2req  h2client.Request
+	h2vals []byte
 	// isHead is set for a HEAD request. It is kept apart because Req's
 	// slices alias the front's buffer, which a body upload reuses: the
 	// stage reads them only before the body goes.

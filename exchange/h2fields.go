@@ -17,52 +17,73 @@ import (
 
 // h2Fields appends to fs the fields of the request to an HTTP/2 backend:
 // those the header table forwards (not Expect: the body goes right after
-// the head), the cookies joined, and the forwarding fields.
-func (x *Exchange) h2Fields(fs []h2client.Field) []h2client.Field {
+// the head), the cookies joined, and the forwarding fields. The fields
+// alias the request and x.h2vals, where the values the stage makes are
+// written: valid until the next h2Fields (h2client.Conn.Open encodes
+// them at once).
+func (x *Exchange) h2Fields(fs []h1.Header) []h1.Header {
 	req := &x.Req
 	for i := range req.Fields {
 		f := &req.Fields[i]
 		if x.forwardField(f) && f.Kind != h1.HeaderExpect && !(x.reqEdits && x.dropRequestField(f)) {
-			fs = append(fs, h2client.Field{Name: string(f.Name), Value: string(f.Value)})
+			fs = append(fs, *f)
 		}
 	}
+	b := x.h2vals[:0]
 	if x.reqEdits {
-		fs = x.h2Edits(fs)
+		fs, b = x.h2Edits(fs, b)
 	}
-	var b []byte
-	if b = x.appendCookies(b); len(b) > 0 {
-		fs = append(fs, h2client.Field{Name: "cookie", Value: string(b[len("Cookie: ") : len(b)-2])})
+	start := len(b)
+	if b = x.appendCookies(b); len(b) > start {
+		fs = append(fs, h1.Header{Name: nameCookie, Value: b[start+len("Cookie: ") : len(b)-2]})
 	}
-	b = x.appendClientIP(appendValues(b[:0], req.Fields, h1.HeaderXForwardedFor))
-	fs = append(fs, h2client.Field{Name: "x-forwarded-for", Value: string(b)})
-	b = appendValues(b[:0], req.Fields, h1.HeaderForwarded)
-	b = append(x.appendForwardedNode(append(b, "for="...)), ";proto="...)
+	start = len(b)
+	b = x.appendClientIP(appendValues(b, req.Fields, h1.HeaderXForwardedFor))
+	fs = append(fs, h1.Header{Name: nameXForwardedFor, Value: b[start:]})
+	start = len(b)
+	b = append(x.appendForwardedNode(append(appendValues(b, req.Fields, h1.HeaderForwarded), "for="...)), ";proto="...)
 	b = append(append(append(b, x.Set.Proto...), ";by="...), x.Ln.ByNode()...)
-	fs = append(fs, h2client.Field{Name: "forwarded", Value: string(b)},
-		h2client.Field{Name: "x-forwarded-proto", Value: x.Set.Proto},
-		h2client.Field{Name: "x-forwarded-port", Value: x.Ln.Port()},
-		h2client.Field{Name: string(x.requestIDName()), Value: string(x.ID[:]), NoIndex: true})
+	fs = append(fs, h1.Header{Name: nameForwarded, Value: b[start:]})
+	start = len(b)
+	b = append(append(b, x.Set.Proto...), x.Ln.Port()...)
+	proto, port := b[start:start+len(x.Set.Proto)], b[start+len(x.Set.Proto):]
+	fs = append(fs, h1.Header{Name: nameXForwardedProto, Value: proto}, h1.Header{Name: nameXForwardedPort, Value: port},
+		h1.Header{Name: x.requestIDName(), Value: x.ID[:]})
 	if x.tr.send {
-		fs = append(fs, h2client.Field{Name: "traceparent", Value: string(x.appendTraceparent(nil)), NoIndex: true})
+		start = len(b)
+		b = x.appendTraceparent(b)
+		fs = append(fs, h1.Header{Name: nameTraceparent, Value: b[start:]})
 	}
 	x.clientCertFields(func(name, value string) {
-		fs = append(fs, h2client.Field{Name: name, Value: value})
+		fs = append(fs, h1.Header{Name: bytesOf(name), Value: bytesOf(value)})
 	})
+	x.h2vals = b[:0]
 	return fs
 }
 
+// Names of the fields the stage sets on requests to HTTP/2 backends.
+var (
+	nameCookie          = []byte("cookie")
+	nameXForwardedFor   = []byte("x-forwarded-for")
+	nameForwarded       = []byte("forwarded")
+	nameXForwardedProto = []byte("x-forwarded-proto")
+	nameXForwardedPort  = []byte("x-forwarded-port")
+	nameTraceparent     = []byte("traceparent")
+)
+
 // h2Edits appends the request fields the configuration adds (see
-// appendRequestEdits) to the fields of an HTTP/2 request.
-func (x *Exchange) h2Edits(fs []h2client.Field) []h2client.Field {
-	var b []byte
+// appendRequestEdits) to the fields of an HTTP/2 request, their bytes
+// written in b.
+func (x *Exchange) h2Edits(fs []h1.Header, b []byte) ([]h1.Header, []byte) {
+	start := len(b)
 	b = x.appendRequestEdits(b)
-	for len(b) > 0 {
-		i := bytes.Index(b, []byte("\r\n"))
-		name, value, _ := bytes.Cut(b[:i], []byte(": "))
-		fs = append(fs, h2client.Field{Name: string(name), Value: string(value)})
-		b = b[i+2:]
+	for p := b[start:]; len(p) > 0; {
+		i := bytes.Index(p, []byte("\r\n"))
+		name, value, _ := bytes.Cut(p[:i], []byte(": "))
+		fs = append(fs, h1.Header{Name: name, Value: value})
+		p = p[i+2:]
 	}
-	return fs
+	return fs, b
 }
 
 // h2HeadFields appends to fs the fields of an HTTP/2 backend's head (a

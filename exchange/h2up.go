@@ -29,7 +29,7 @@ func (x *Exchange) forwardH2() Result {
 	ctx := x.front.Context()
 	host, target := x.upstream()
 	out := &x.h2req
-	*out = h2client.Request{Method: string(req.Method), Authority: string(host), Path: string(target),
+	*out = h2client.Request{Method: req.Method, Authority: host, Path: target,
 		Fields: x.h2Fields(out.Fields[:0]), ContentLength: -1}
 	// Under a retry policy, a request without a body (its body would be
 	// gone, streamed) may be sent again after a status of on_status.
@@ -78,7 +78,10 @@ func (x *Exchange) forwardH2() Result {
 		if x.dec.Sticky && x.stickyMatch != b {
 			x.setCookie = x.appendSetCookie(x.setCookie[:0], b.StickyID())
 		}
-		out.Scheme = b.H2Scheme()
+		out.Scheme = schemeHTTP
+		if b.H2Scheme() == "https" {
+			out.Scheme = schemeHTTPS
+		}
 		res, again := x.streamH2(b, up, out, !resent)
 		if !again {
 			return res
@@ -209,6 +212,9 @@ func (x *Exchange) streamH2(b *backend.Backend, up backend.Upstream, out *h2clie
 	}
 	return res, false
 }
+
+// The :scheme of requests to HTTP/2 backends.
+var schemeHTTP, schemeHTTPS = []byte("http"), []byte("https")
 
 // continue100 is the interim response the stage sends itself.
 var continue100 = Head{Status: 100, Reason: []byte("Continue")}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluiceproxy/sluice/internal/h1"
+	ourhpack "github.com/sluiceproxy/sluice/internal/hpack"
 	"golang.org/x/net/http2/hpack"
 )
 
@@ -20,7 +21,7 @@ func decodeBlock(t testing.TB, block []byte) []hpack.HeaderField {
 	return fs
 }
 
-// TestStaticIndexMatchesTheTable: staticIndex gives, for every name of
+// TestStaticIndexMatchesTheTable: hpack.StaticIndex gives, for every name of
 // RFC 7541's static table (read back through x/net's decoder, one indexed
 // field per entry), the first entry with that name, and 0 for others.
 func TestStaticIndexMatchesTheTable(t *testing.T) {
@@ -35,13 +36,13 @@ func TestStaticIndexMatchesTheTable(t *testing.T) {
 		t.Fatalf("%d distinct names in the static table, want 52", len(first))
 	}
 	for name, i := range first {
-		if got := staticIndex([]byte(name)); got != i {
-			t.Errorf("staticIndex(%q) = %d, want %d", name, got, i)
+		if got := ourhpack.StaticIndex([]byte(name)); got != i {
+			t.Errorf("ourhpack.StaticIndex(%q) = %d, want %d", name, got, i)
 		}
 	}
 	for _, name := range []string{"", "x-request-id", "dates", "dat", "Content-Type", ":statu", "server "} {
-		if got := staticIndex([]byte(name)); got != 0 {
-			t.Errorf("staticIndex(%q) = %d, want 0", name, got)
+		if got := ourhpack.StaticIndex([]byte(name)); got != 0 {
+			t.Errorf("ourhpack.StaticIndex(%q) = %d, want 0", name, got)
 		}
 	}
 }

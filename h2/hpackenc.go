@@ -1,6 +1,9 @@
 package h2
 
-import "github.com/sluiceproxy/sluice/internal/h1"
+import (
+	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/hpack"
+)
 
 // The connection's HPACK encoder (RFC 7541 §2.3, §6.2.1): a field a
 // response repeats (server, content-type, cache-control, the date of the
@@ -103,7 +106,7 @@ func (e *encoder) release() { e.t = nil }
 func (e *encoder) begin(b []byte) []byte {
 	if e.update {
 		e.update = false
-		b = appendInt(b, 0x20, 5, e.dmax)
+		b = hpack.AppendInt(b, 0x20, 5, e.dmax)
 	}
 	return b
 }
@@ -123,7 +126,7 @@ func (e *encoder) appendFields(b, scratch []byte, fs []h1.Header) ([]byte, []byt
 			continue
 		}
 		var name []byte
-		name, scratch = lowerName(scratch, f.Name)
+		name, scratch = hpack.LowerName(scratch, f.Name)
 		b = e.appendField(b, name, f.Value, k)
 	}
 	return b, scratch
@@ -133,57 +136,41 @@ func (e *encoder) appendFields(b, scratch []byte, fs []h1.Header) ([]byte, []byt
 // the table is found first, whatever its kind (an etag sent again on the
 // connection is one byte too).
 func (e *encoder) appendField(b, name, value []byte, k h1.HeaderKind) []byte {
-	sidx := staticIndex(name)
+	sidx := hpack.StaticIndex(name)
 	idx := sidx
 	t := e.t
 	if t != nil {
 		i, pair := t.find(name, value, sidx)
 		if pair {
-			return appendInt(b, 0x80, 7, i)
+			return hpack.AppendInt(b, 0x80, 7, i)
 		}
 		if idx == 0 {
 			idx = i
 		}
 	}
 	max := e.tableMax()
-	if secret := sensitive(name); secret || max == 0 {
-		return appendLiteral(b, idx, name, value, secret)
+	if secret := hpack.Sensitive(name); secret || max == 0 {
+		return hpack.AppendLiteral(b, idx, name, value, secret)
 	}
 	varies := variesByResponse(k, name)
 	if (varies && idx != 0) || len(name)+len(value)+32 > min(encMaxEntry, max) {
 		// Its value will not come again, or it is too large.
-		return appendLiteral(b, idx, name, value, false)
+		return hpack.AppendLiteral(b, idx, name, value, false)
 	}
 	// A literal added to the table (a varying field whose name is not
 	// there yet is added once, for its name).
 	if idx != 0 {
-		b = appendInt(b, 0x40, 6, idx)
+		b = hpack.AppendInt(b, 0x40, 6, idx)
 	} else {
-		b = appendString(append(b, 0x40), name)
+		b = hpack.AppendString(append(b, 0x40), name)
 	}
-	b = appendString(b, value)
+	b = hpack.AppendString(b, value)
 	if t == nil {
 		t = &encEntries{max: max}
 		e.t = t
 	}
 	t.add(name, value, sidx)
 	return b
-}
-
-// appendLiteral appends a field as a literal not added to the table, its
-// name by index idx unless 0; never indexed (RFC 7541 §7.1.3: no
-// intermediary compresses it either) when secret.
-func appendLiteral(b []byte, idx int, name, value []byte, secret bool) []byte {
-	first := byte(0x00)
-	if secret {
-		first = 0x10
-	}
-	if idx != 0 {
-		b = appendInt(b, first, 4, idx)
-	} else {
-		b = appendString(append(b, first), name)
-	}
-	return appendString(b, value)
 }
 
 // variesByResponse reports fields whose value is unlikely to come again
@@ -196,16 +183,6 @@ func variesByResponse(k h1.HeaderKind, name []byte) bool {
 	switch string(name) {
 	case "etag", "last-modified", "age", "expires", "location", "content-range",
 		"content-disposition", "content-md5", "digest", "set-cookie":
-		return true
-	}
-	return false
-}
-
-// sensitive reports fields sent never indexed, so that no intermediary
-// compresses them either (RFC 7541 §7.1.3).
-func sensitive(name []byte) bool {
-	switch string(name) {
-	case "set-cookie", "cookie", "authorization", "proxy-authorization", "www-authenticate":
 		return true
 	}
 	return false
@@ -296,21 +273,4 @@ func (t *encEntries) compact() {
 	for s := t.first; s != t.next; s++ {
 		t.ring[s%encRing].off -= uint16(base)
 	}
-}
-
-// lowerName returns name in lower case: name itself when it has no
-// capitals, else a copy in scratch.
-func lowerName(scratch, name []byte) ([]byte, []byte) {
-	for i, ch := range name {
-		if 'A' <= ch && ch <= 'Z' {
-			scratch = append(scratch[:0], name...)
-			for j := i; j < len(scratch); j++ {
-				if c := scratch[j]; 'A' <= c && c <= 'Z' {
-					scratch[j] = c + 'a' - 'A'
-				}
-			}
-			return scratch, scratch
-		}
-	}
-	return name, scratch
 }

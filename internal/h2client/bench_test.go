@@ -19,7 +19,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}), nil)
 	c := dial(b, srv.Addr, h2client.Config{})
 	req := get("/bench")
-	req.Fields = []h2client.Field{{Name: "user-agent", Value: "bench"}, {Name: "accept", Value: "*/*"}}
+	req.Fields = fields("user-agent", "bench", "accept", "*/*")
 	buf := make([]byte, 512)
 	ctx := context.Background()
 	b.ReportAllocs()

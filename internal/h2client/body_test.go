@@ -46,7 +46,7 @@ func TestPostEcho(t *testing.T) {
 	}
 	for _, length := range []int64{int64(len(want)), -1} {
 		body := &closeCounter{Reader: bytes.NewReader(want)}
-		req := &h2client.Request{Method: "POST", Scheme: "http", Authority: "backend.test", Path: "/echo",
+		req := &h2client.Request{Method: []byte("POST"), Scheme: []byte("http"), Authority: []byte("backend.test"), Path: []byte("/echo"),
 			Body: body, ContentLength: length}
 		h, got, err := roundTrip(c, req)
 		if err != nil {
@@ -90,7 +90,7 @@ func TestBodyError(t *testing.T) {
 		handlerErr <- err
 	}), nil)
 	c := dial(t, srv.Addr, h2client.Config{})
-	req := &h2client.Request{Method: "POST", Scheme: "http", Authority: "backend.test", Path: "/upload",
+	req := &h2client.Request{Method: []byte("POST"), Scheme: []byte("http"), Authority: []byte("backend.test"), Path: []byte("/upload"),
 		Body: &failingBody{}, ContentLength: -1}
 	s := open(t, c, bounded(t), req)
 	if _, err := s.Head(testwait.Bound); !errors.Is(err, errBoom) {
@@ -130,7 +130,7 @@ func TestBodyLength(t *testing.T) {
 		body   string
 		length int64
 	}{{"0123456789", 4}, {"abc", 10}} {
-		req := &h2client.Request{Method: "PUT", Scheme: "http", Authority: "backend.test", Path: "/",
+		req := &h2client.Request{Method: []byte("PUT"), Scheme: []byte("http"), Authority: []byte("backend.test"), Path: []byte("/"),
 			Body: strings.NewReader(tc.body), ContentLength: tc.length}
 		s := open(t, c, bounded(t), req)
 		_, err := s.Head(testwait.Bound)

@@ -147,7 +147,7 @@ func TestContextEndsBody(t *testing.T) {
 	c, f := newFake(t, h2client.Config{}, http2.Setting{ID: http2.SettingInitialWindowSize, Val: 0})
 	ctx, cancel := context.WithCancel(context.Background())
 	body := &closeCounter{Reader: strings.NewReader("data")}
-	req := &h2client.Request{Method: "POST", Scheme: "http", Authority: "backend.test", Path: "/",
+	req := &h2client.Request{Method: []byte("POST"), Scheme: []byte("http"), Authority: []byte("backend.test"), Path: []byte("/"),
 		Body: body, ContentLength: 4}
 	s := open(t, c, ctx, req)
 	id := f.request().StreamID

@@ -23,7 +23,6 @@ package h2client
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -115,11 +114,12 @@ type Conn struct {
 	// wmu is the writers' lock: the Framer's writes, the HPACK encoder,
 	// the buffered writer and its flush. Stream identifiers are assigned
 	// under it too, so that they go out in increasing order.
-	wmu  sync.Mutex
-	bw   *bufio.Writer
-	fr   *http2.Framer // reads by the reading goroutine; writes under wmu
-	henc *hpack.Encoder
-	hbuf bytes.Buffer
+	wmu sync.Mutex
+	bw  *bufio.Writer
+	fr  *http2.Framer // reads by the reading goroutine; writes under wmu
+	// hbuf and lname are the header block being encoded and a scratch
+	// for lowered names (encode.go).
+	hbuf, lname []byte
 	// maxFrame is the largest frame payload the backend takes (its
 	// SETTINGS_MAX_FRAME_SIZE); under wmu.
 	maxFrame uint32
@@ -227,7 +227,6 @@ func New(nc net.Conn, cfg Config) (*Conn, error) {
 	c.fr.SetReuseFrames()
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = cfg.MaxHeaderBytes
-	c.henc = hpack.NewEncoder(&c.hbuf)
 	c.lastRead.Store(time.Now().UnixNano())
 
 	c.wmu.Lock()

@@ -106,7 +106,7 @@ func TestSendWindow(t *testing.T) {
 		http2.Setting{ID: http2.SettingInitialWindowSize, Val: 20000},
 		http2.Setting{ID: http2.SettingMaxFrameSize, Val: 16384})
 	want := bytes.Repeat([]byte("xyz"), 100_000)
-	req := &h2client.Request{Method: "POST", Scheme: "http", Authority: "backend.test", Path: "/",
+	req := &h2client.Request{Method: []byte("POST"), Scheme: []byte("http"), Authority: []byte("backend.test"), Path: []byte("/"),
 		Body: bytes.NewReader(want), ContentLength: int64(len(want))}
 	open(t, c, bounded(t), req)
 	id := f.request().StreamID

@@ -104,7 +104,7 @@ func FuzzReadFrames(f *testing.F) {
 		}
 		req := get("/")
 		if len(in) > 0 && in[0]&1 == 1 {
-			req = &h2client.Request{Method: "POST", Scheme: "http", Authority: "backend.test", Path: "/",
+			req = &h2client.Request{Method: []byte("POST"), Scheme: []byte("http"), Authority: []byte("backend.test"), Path: []byte("/"),
 				Body: strings.NewReader("hello"), ContentLength: 5}
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), testwait.Bound)

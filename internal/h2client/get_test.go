@@ -35,13 +35,8 @@ func TestGet(t *testing.T) {
 	}), nil)
 	c := dial(t, srv.Addr, h2client.Config{})
 	req := get("/path")
-	req.Fields = []h2client.Field{
-		{Name: "X-Request", Value: "one"},
-		{Name: "connection", Value: "close"},
-		{Name: "Host", Value: "other.test"},
-		{Name: "x-id", Value: "42", NoIndex: true},
-		{Name: "Authorization", Value: "secret"},
-	}
+	req.Fields = fields("X-Request", "one", "connection", "close", "Host", "other.test", "x-id", "42",
+		"Authorization", "secret")
 	h, body, err := roundTrip(c, req)
 	if err != nil {
 		t.Fatal(err)

@@ -46,7 +46,7 @@ func TestHeaderFragments(t *testing.T) {
 	f.fr.ReadMetaHeaders = nil // the fragments as they come
 	big := strings.Repeat("v", 50000)
 	req := get("/")
-	req.Fields = []h2client.Field{{Name: "x-big", Value: big}}
+	req.Fields = fields("x-big", big)
 	open(t, c, bounded(t), req)
 	var block []byte
 	var sizes []int

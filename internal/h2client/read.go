@@ -236,9 +236,7 @@ func (s *Stream) onHead(f *http2.MetaHeadersFrame) string {
 	regular := f.RegularFields()
 	h.Fields = make([]Field, 0, len(regular))
 	for _, hf := range regular {
-		// Host, content-length and TE are not connection-specific in a
-		// response (RFC 9113 §8.2.2); forbidden lists them for requests.
-		if forbidden(hf.Name, hf.Value) && hf.Name != "content-length" && hf.Name != "te" && hf.Name != "host" {
+		if connectionSpecific(hf.Name) {
 			return "response head with " + hf.Name
 		}
 		if hf.Name == "content-length" {
@@ -313,8 +311,8 @@ func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 			c.cond.Broadcast()
 		case http2.SettingMaxFrameSize:
 			c.maxFrame = st.Val
-		case http2.SettingHeaderTableSize:
-			c.henc.SetMaxDynamicTableSize(min(st.Val, 4096))
+			// SETTINGS_HEADER_TABLE_SIZE: requests use no dynamic table
+			// (encode.go), whatever its size.
 		}
 		return nil
 	})

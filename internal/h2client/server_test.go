@@ -3,6 +3,7 @@ package h2client_test
 import (
 	"context"
 	"errors"
+	"github.com/sluiceproxy/sluice/internal/h1"
 	"io"
 	"log"
 	"net"
@@ -98,7 +99,7 @@ func bounded(t testing.TB) context.Context {
 
 // get is a GET of path.
 func get(path string) *h2client.Request {
-	return &h2client.Request{Method: "GET", Scheme: "http", Authority: "backend.test", Path: path}
+	return &h2client.Request{Method: []byte("GET"), Scheme: []byte("http"), Authority: []byte("backend.test"), Path: []byte(path)}
 }
 
 // open reserves a stream on c and opens r on it; the stream is closed at
@@ -159,4 +160,13 @@ func values(fs []h2client.Field, name string) []string {
 		}
 	}
 	return vs
+}
+
+// fields makes request fields of name, value pairs.
+func fields(kv ...string) []h1.Header {
+	fs := make([]h1.Header, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		fs = append(fs, h1.Header{Name: []byte(kv[i]), Value: []byte(kv[i+1])})
+	}
+	return fs
 }

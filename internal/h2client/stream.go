@@ -8,24 +8,24 @@ import (
 	"time"
 
 	"golang.org/x/net/http2"
+
+	"github.com/sluiceproxy/sluice/internal/h1"
 )
 
-// Field is a header field of a request or a response.
+// Field is a header field of a response (or of its trailers).
 type Field struct {
 	Name, Value string
-	// NoIndex sends a request field as a never-indexed literal (RFC 7541
-	// §6.2.3): for values that change with every request (a request id)
-	// or that must not sit in a table (credentials). Authorization,
-	// Proxy-Authorization and Cookie always go so.
-	NoIndex bool
 }
 
-// Request is what Open sends. Fields holds the regular fields (names in
-// any case: they go lower-cased; the fields RFC 9113 §8.2.2 forbids are
-// left out, as is Host: Authority is :authority).
+// Request is what Open sends. Its byte slices are read only while Open
+// runs (the head is encoded then). Fields holds the regular fields (names
+// in any case: they go lower-cased; the fields RFC 9113 §8.2.2 forbids
+// are left out, as are Host and Content-Length: Authority is :authority,
+// ContentLength the body's length), Kind unused; the caller checked them
+// (no CR, LF or NUL).
 type Request struct {
-	Method, Scheme, Authority, Path string
-	Fields                          []Field
+	Method, Scheme, Authority, Path []byte
+	Fields                          []h1.Header
 	// Body, if not nil, is sent after the head by a goroutine of the
 	// stream's (as the backend's flow control allows), until it returns
 	// io.EOF; if it is an io.Closer, it is closed when the stream stops

@@ -5,13 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http2"
-	"golang.org/x/net/http2/hpack"
 )
 
 // What the client writes: a request's head (HEADERS and CONTINUATION),
@@ -24,26 +21,9 @@ func atomic32Add(p *uint32, d uint32) { atomic.AddUint32(p, d) }
 // CONTINUATION frames if it is larger than the backend's frame size);
 // wmu is held. It does not flush.
 func (c *Conn) writeHeaders(id uint32, r *Request, endStream bool) error {
-	c.hbuf.Reset()
-	e := c.henc
-	e.WriteField(hpack.HeaderField{Name: ":method", Value: r.Method})
-	e.WriteField(hpack.HeaderField{Name: ":scheme", Value: r.Scheme})
-	if r.Authority != "" { // none to convey (an HTTP/1.0 request without Host): left out, RFC 9113 §8.3.1
-		e.WriteField(hpack.HeaderField{Name: ":authority", Value: r.Authority})
-	}
-	e.WriteField(hpack.HeaderField{Name: ":path", Value: r.Path})
-	for i := range r.Fields {
-		f := &r.Fields[i]
-		name := lower(f.Name)
-		if forbidden(name, f.Value) {
-			continue
-		}
-		e.WriteField(hpack.HeaderField{Name: name, Value: f.Value, Sensitive: f.NoIndex || secret(name)})
-	}
-	if r.Body != nil && r.ContentLength >= 0 {
-		e.WriteField(hpack.HeaderField{Name: "content-length", Value: strconv.FormatInt(r.ContentLength, 10)})
-	}
-	block := c.hbuf.Bytes()
+	var block []byte
+	block, c.lname = appendBlock(c.hbuf[:0], c.lname, r)
+	c.hbuf = block[:0]
 	first := true
 	for first || len(block) > 0 {
 		frag := block
@@ -64,34 +44,6 @@ func (c *Conn) writeHeaders(id uint32, r *Request, endStream bool) error {
 		}
 	}
 	return nil
-}
-
-// lower is name in lower case (itself when it is already).
-func lower(name string) string {
-	for i := 0; i < len(name); i++ {
-		if 'A' <= name[i] && name[i] <= 'Z' {
-			return strings.ToLower(name)
-		}
-	}
-	return name
-}
-
-// forbidden reports a field HTTP/2 does not carry (RFC 9113 §8.2.2: the
-// connection-specific ones, TE other than "trailers") or that the head
-// already says (Host is :authority; content-length is the body's own).
-func forbidden(name, value string) bool {
-	switch name {
-	case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host", "content-length":
-		return true
-	case "te":
-		return value != "trailers"
-	}
-	return false
-}
-
-// secret names fields that go as never-indexed literals.
-func secret(name string) bool {
-	return name == "authorization" || name == "proxy-authorization" || name == "cookie"
 }
 
 // lockWrite takes the writers' lock, counted in c.queued while it waits.

@@ -44,7 +44,7 @@ func newTightWith(t *testing.T, cfg h2client.Config) (*h2client.Conn, *fake) {
 // bigHead is a GET with a 4 MiB field.
 func bigHead() *h2client.Request {
 	r := get("/")
-	r.Fields = []h2client.Field{{Name: "x-big", Value: strings.Repeat("v", 4<<20)}}
+	r.Fields = fields("x-big", strings.Repeat("v", 4<<20))
 	return r
 }
 
