@@ -4,10 +4,12 @@
 //
 // It is made for a proxy's exchange, not for general use: a request goes
 // out as fields the caller already parsed and normalised (no http.Request,
-// no maps), the response comes back as fields in the backend's order, and
-// the caller's goroutine does the writing (a request without a body is one
-// write of its HEADERS frame; a body is copied by a goroutine of the
-// stream's own, as it comes from the client). One goroutine per connection
+// no maps, no strings: encode.go writes the header block from their bytes),
+// the response comes back as fields in the backend's order, and the
+// caller's goroutine writes the HEADERS frame, which the connection's
+// flusher sends with those of the other requests made meanwhile
+// (flush.go); a body is copied by a goroutine of the stream's own, as it
+// comes from the client. One goroutine per connection
 // reads the backend's frames (golang.org/x/net/http2's Framer and HPACK
 // decoder, with its checks of the header blocks) and hands each stream its
 // head, data and trailers.
@@ -16,9 +18,10 @@
 // stream is reserved before it is opened, so that a caller knows it will
 // get one), flow control both ways (the receive window of a stream bounds
 // what it buffers for a slow reader), a response head's size
-// (Config.MaxHeaderBytes), at most maxInterim interim heads per stream, and
-// a PING when the backend has been silent for Config.PingAfter, whose
-// answer must come within Config.PingTimeout.
+// (Config.MaxHeaderBytes), at most maxInterim interim heads per stream, a
+// PING when the backend has been silent for Config.PingAfter, whose
+// answer must come within Config.PingTimeout, and a write deadline
+// (Config.WriteTimeout) for a backend that stops reading.
 package h2client
 
 import (
@@ -53,7 +56,9 @@ type Config struct {
 	// MaxHeaderBytes bounds a response's head, and its trailers, as RFC
 	// 7541 §4.1 counts them (32 bytes more per field than its name and
 	// value); the backend is told in SETTINGS_MAX_HEADER_LIST_SIZE. A
-	// larger head fails its stream. Default 256 KiB.
+	// larger head fails its stream; one field larger than the limit (or a
+	// header block fragment of more than twice what remains of it) ends
+	// the connection, as x/net's Framer decides. Default 256 KiB.
 	MaxHeaderBytes uint32
 	// StreamWindow is the receive window of each stream, in bytes: the
 	// most of a response body a stream buffers before its reader takes it.
