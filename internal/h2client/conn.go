@@ -147,15 +147,15 @@ type Conn struct {
 	recvCredit, recvWin int
 	// lastOpened is the highest identifier a HEADERS went out with.
 	lastOpened uint32
-	// goAway is set when the backend sent a GOAWAY, with its last stream
-	// identifier in goAwayLast; draining when no new stream may start.
-	goAway     bool
-	goAwayLast uint32
-	draining   bool
-	closed     bool
-	err        error // why the connection ended, once closed
-	idleSince  time.Time
-	pingSent   time.Time // a PING is out since then (zero: none)
+	// goAway is set when the backend sent a GOAWAY (its streams above
+	// the last one it names have failed: onGoAway); draining when no new
+	// stream may start.
+	goAway    bool
+	draining  bool
+	closed    bool
+	err       error // why the connection ended, once closed
+	idleSince time.Time
+	pingSent  time.Time // a PING is out since then (zero: none)
 
 	gotSettings  bool          // reader's: the backend's first SETTINGS is in
 	settings     chan struct{} // closed once the backend's first SETTINGS is in
@@ -230,6 +230,9 @@ func New(nc net.Conn, cfg Config) (*Conn, error) {
 	c.cond.L = &c.mu
 	c.fr = http2.NewFramer(c.bw, bufio.NewReaderSize(nc, 16<<10))
 	c.fr.SetReuseFrames()
+	// The SETTINGS_MAX_FRAME_SIZE the client announces: the default (no
+	// larger frame is read, nor its buffer kept).
+	c.fr.SetMaxReadFrameSize(16384)
 	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
 	c.fr.MaxHeaderListSize = cfg.MaxHeaderBytes
 	c.lastRead.Store(time.Now().UnixNano())

@@ -103,3 +103,37 @@ func TestPingTimeout(t *testing.T) {
 		t.Errorf("Err: %v, want ErrClosed", err)
 	}
 }
+
+// TestServerSettingsChecked: SETTINGS that a server may not send end the
+// connection with a GOAWAY of the RFC's code: SETTINGS_ENABLE_PUSH 1
+// (PROTOCOL_ERROR, RFC 9113 §6.5.2), and a SETTINGS_INITIAL_WINDOW_SIZE
+// that takes an open stream's send window above 2^31-1 after WINDOW_UPDATEs
+// (FLOW_CONTROL_ERROR, §6.9.2).
+func TestServerSettingsChecked(t *testing.T) {
+	t.Run("enable push", func(t *testing.T) {
+		c, f := newFake(t, h2client.Config{})
+		s := open(t, c, bounded(t), get("/"))
+		f.request()
+		f.fr.WriteSettings(http2.Setting{ID: http2.SettingEnablePush, Val: 1})
+		if g := f.next(http2.FrameGoAway).(*http2.GoAwayFrame); g.ErrCode != http2.ErrCodeProtocol {
+			t.Errorf("GOAWAY %v, want PROTOCOL_ERROR", g.ErrCode)
+		}
+		if _, err := s.Head(testwait.Bound); !errors.Is(err, h2client.ErrClosed) {
+			t.Errorf("Head: %v, want ErrClosed", err)
+		}
+	})
+	t.Run("window overflow", func(t *testing.T) {
+		c, f := newFake(t, h2client.Config{})
+		s := open(t, c, bounded(t), get("/"))
+		id := f.request().StreamID
+		f.fr.WriteWindowUpdate(id, 1<<31-1-65535) // the stream's window at 2^31-1
+		f.sync()
+		f.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: 65536})
+		if g := f.next(http2.FrameGoAway).(*http2.GoAwayFrame); g.ErrCode != http2.ErrCodeFlowControl {
+			t.Errorf("GOAWAY %v, want FLOW_CONTROL_ERROR", g.ErrCode)
+		}
+		if _, err := s.Head(testwait.Bound); !errors.Is(err, h2client.ErrClosed) {
+			t.Errorf("Head: %v, want ErrClosed", err)
+		}
+	})
+}

@@ -31,6 +31,10 @@ func (c *Conn) readLoop() {
 				c.goAwayWith(http2.ErrCode(ce), err)
 				return
 			}
+			if errors.Is(err, http2.ErrFrameTooLarge) { // RFC 9113 §4.2
+				c.goAwayWith(http2.ErrCodeFrameSize, err)
+				return
+			}
 			c.fail(err)
 			return
 		}
@@ -149,6 +153,12 @@ func (c *Conn) onData(f *http2.DataFrame) error {
 		if s.remain >= 0 {
 			s.remain -= int64(len(data))
 		}
+		if s.r > 0 && len(s.buf)+len(data) > cap(s.buf) {
+			// The bytes read go before the buffer grows: it holds what
+			// is unread, bounded by the stream's window.
+			s.buf = s.buf[:copy(s.buf, s.buf[s.r:])]
+			s.r = 0
+		}
 		s.buf = append(s.buf, data...)
 		if f.StreamEnded() {
 			s.endRecv = true
@@ -262,9 +272,9 @@ func (s *Stream) onHead(f *http2.MetaHeadersFrame) string {
 	} else {
 		s.final = true
 		s.remain = h.ContentLength
-		if f.StreamEnded() && h.ContentLength > 0 {
+		if f.StreamEnded() && h.ContentLength > 0 && (s.headReq || code == 204 || code == 304) {
 			// HEAD responses and 204/304 may carry a content-length with no
-			// body; the caller knows which it asked for.
+			// body; another one ended here is cut short (Read says so).
 			s.remain = 0
 		}
 	}
@@ -300,10 +310,22 @@ func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 			return err
 		}
 		switch st.ID {
+		case http2.SettingEnablePush:
+			if st.Val != 0 { // a server may not send 1 (RFC 9113 §6.5.2)
+				err = protoErr("SETTINGS_ENABLE_PUSH 1 from a server")
+				return err
+			}
 		case http2.SettingMaxConcurrentStreams:
 			c.maxStreams = st.Val
 		case http2.SettingInitialWindowSize:
 			d := int64(st.Val) - int64(c.peerWin)
+			for _, s := range c.streams {
+				if s.sendWin+d > maxStreamID { // RFC 9113 §6.9.2
+					err = fmt.Errorf("%w: SETTINGS_INITIAL_WINDOW_SIZE takes a stream's window above 2^31-1",
+						http2.ConnectionError(http2.ErrCodeFlowControl))
+					return err
+				}
+			}
 			for _, s := range c.streams {
 				s.sendWin += d
 			}
@@ -335,9 +357,6 @@ func (c *Conn) onSettings(f *http2.SettingsFrame) error {
 func (c *Conn) onGoAway(f *http2.GoAwayFrame) {
 	c.mu.Lock()
 	c.goAway = true
-	if c.goAwayLast == 0 || f.LastStreamID < c.goAwayLast {
-		c.goAwayLast = f.LastStreamID
-	}
 	for id, s := range c.streams {
 		if id > f.LastStreamID {
 			s.failLocked(fmt.Errorf("%w: GOAWAY (%v) with last stream %d", ErrUnprocessed, f.ErrCode, f.LastStreamID))

@@ -29,7 +29,7 @@ type Request struct {
 	// Body, if not nil, is sent after the head by a goroutine of the
 	// stream's (as the backend's flow control allows), until it returns
 	// io.EOF; if it is an io.Closer, it is closed when the stream stops
-	// reading it. A Body error other than io.EOF resets the stream; Head
+	// reading it, or by Open when Open fails. A Body error other than io.EOF resets the stream; Head
 	// and Read then return it wrapped.
 	Body io.Reader
 	// ContentLength is the body's length, or -1 when unknown; sent as
@@ -72,6 +72,7 @@ type Stream struct {
 	err                 error // why the stream failed
 	bodyErr             error // the request body's error, when it failed the stream
 	closed              bool  // Close was called
+	headReq             bool  // the request is a HEAD: its response has no content
 
 	ready chan struct{} // something for Head or Read (buffered 1)
 }
@@ -96,13 +97,21 @@ func (s *Stream) failLocked(err error) {
 // ctx bounds the waits of Head, Read and the body's sending (its end
 // fails them with its error). The caller must Close the stream.
 func (c *Conn) Open(ctx context.Context, r *Request) (*Stream, error) {
-	s := &Stream{c: c, ctx: ctx, remain: -1, recvWin: int(c.cfg.StreamWindow), ready: make(chan struct{}, 1)}
+	s := &Stream{c: c, ctx: ctx, remain: -1, recvWin: int(c.cfg.StreamWindow), ready: make(chan struct{}, 1),
+		headReq: string(r.Method) == "HEAD"}
 	body := r.Body
+	// A body not sent is closed all the same (Request.Body).
+	closeBody := func() {
+		if cl, ok := body.(io.Closer); ok {
+			cl.Close()
+		}
+	}
 	c.lockWrite()
 	c.mu.Lock()
 	if c.reserved <= 0 {
 		c.mu.Unlock()
 		c.unlockWrite()
+		closeBody()
 		return nil, fmt.Errorf("%w: %w", ErrUnprocessed, ErrNoStream)
 	}
 	c.reserved--
@@ -117,6 +126,7 @@ func (c *Conn) Open(ctx context.Context, r *Request) (*Stream, error) {
 		if shut {
 			c.shut()
 		}
+		closeBody()
 		return nil, fmt.Errorf("%w: %w", ErrUnprocessed, err)
 	}
 	s.id = c.nextID
@@ -134,6 +144,7 @@ func (c *Conn) Open(ctx context.Context, r *Request) (*Stream, error) {
 	if err != nil {
 		c.fail(err)
 		s.Close()
+		closeBody()
 		return nil, fmt.Errorf("%w: sending the request head: %w", ErrUnprocessed, err)
 	}
 	if body != nil {
