@@ -48,7 +48,7 @@ func TestStaticIndexMatchesTheTable(t *testing.T) {
 }
 
 // TestEncodeAgainstXNetDecoder: response heads written by appendStatus,
-// appendFields and appendContentLength decode, with x/net's decoder, to
+// appendFields and hpack.AppendContentLength decode, with x/net's decoder, to
 // the fields given: names lowered, hop-by-hop fields and Content-Length
 // left out of the fields (the head's own length is written), lengths past
 // one byte of prefix, empty and non-ASCII values.
@@ -85,7 +85,7 @@ func TestEncodeAgainstXNetDecoder(t *testing.T) {
 			b = appendStatus(b, c.status)
 			b, _ = e.appendFields(b, nil, c.fields)
 			if c.length >= 0 {
-				b = appendContentLength(b, c.length)
+				b = ourhpack.AppendContentLength(b, c.length)
 			}
 			var got []string
 			for _, f := range decodeBlock(t, b) {

@@ -6,6 +6,7 @@ import (
 	"github.com/sluiceproxy/sluice/backend"
 	"github.com/sluiceproxy/sluice/exchange"
 	"github.com/sluiceproxy/sluice/internal/h1"
+	"github.com/sluiceproxy/sluice/internal/hpack"
 )
 
 // The response as the exchange writes it (exchange.Front's writer
@@ -128,7 +129,7 @@ func (st *stream) headLocked(status int, fs []h1.Header, length int64) []byte {
 	}
 	b, st.scratch = e.appendFields(b, st.scratch, fs)
 	if length >= 0 {
-		b = appendContentLength(b, length)
+		b = hpack.AppendContentLength(b, length)
 	}
 	st.hb = b
 	return b

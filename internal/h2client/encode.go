@@ -52,25 +52,9 @@ func appendBlock(b, scratch []byte, r *Request) ([]byte, []byte) {
 		b = hpack.AppendLiteral(b, hpack.StaticIndex(name), name, f.Value, hpack.Sensitive(name))
 	}
 	if r.Body != nil && r.ContentLength >= 0 {
-		var d [20]byte
-		b = hpack.AppendLiteral(b, 28, nil, appendDigits(d[:0], r.ContentLength), false)
+		b = hpack.AppendContentLength(b, r.ContentLength)
 	}
 	return b, scratch
-}
-
-// appendDigits appends n (not negative) in decimal.
-func appendDigits(b []byte, n int64) []byte {
-	var d [20]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return append(b, d[i:]...)
 }
 
 // connectionSpecific names the fields of HTTP/1.1's connection that

@@ -184,3 +184,21 @@ func LowerName(scratch, name []byte) ([]byte, []byte) {
 	}
 	return name, scratch
 }
+
+// AppendContentLength appends content-length: n (not negative), a literal
+// whose name is the static table's.
+func AppendContentLength(b []byte, n int64) []byte {
+	var d [20]byte
+	i := len(d)
+	for {
+		i--
+		d[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	b = AppendInt(b, 0x00, 4, 28)
+	b = append(b, byte(len(d)-i))
+	return append(b, d[i:]...)
+}
