@@ -8,6 +8,8 @@
 // the other side, for a few bytes of a record. Nothing here allocates.
 package hpack
 
+import "strconv"
+
 // AppendString appends a string literal as it is (not Huffman-coded).
 func AppendString(b, s []byte) []byte {
 	return append(AppendInt(b, 0x00, 7, len(s)), s...)
@@ -188,17 +190,9 @@ func LowerName(scratch, name []byte) ([]byte, []byte) {
 // AppendContentLength appends content-length: n (not negative), a literal
 // whose name is the static table's.
 func AppendContentLength(b []byte, n int64) []byte {
-	var d [20]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
+	var buf [20]byte
+	d := strconv.AppendInt(buf[:0], n, 10)
 	b = AppendInt(b, 0x00, 4, 28)
-	b = append(b, byte(len(d)-i))
-	return append(b, d[i:]...)
+	b = append(b, byte(len(d)))
+	return append(b, d...)
 }
